@@ -1,0 +1,113 @@
+/**
+ * Errors of the MPI binding.
+ *
+ * @module
+ */
+
+/** How to get an MPI library, appended to {@linkcode MpiUnavailableError}. */
+export const MPI_INSTALL_HINT =
+  "Install MPI (Debian/Ubuntu: `apt-get install mpich` or " +
+  "`apt-get install libopenmpi-dev openmpi-bin`), or set NLSQ_MPI_LIBRARY " +
+  "to the path of libmpich.so.12 / libmpi.so.40.";
+
+/**
+ * No MPI library could be loaded.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const e = new MpiUnavailableError(["/nonexistent.so: not found"]);
+ * assert.ok(e.message.includes("apt-get install mpich"));
+ * assert.deepStrictEqual(e.attempts, ["/nonexistent.so: not found"]);
+ * ```
+ */
+export class MpiUnavailableError extends Error {
+  /** Each library tried, with why it failed. */
+  readonly attempts: string[];
+
+  /**
+   * @param attempts each library tried, with why it failed
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert";
+   * assert.strictEqual(new MpiUnavailableError([]).name, "MpiUnavailableError");
+   * ```
+   */
+  constructor(attempts: string[]) {
+    super(
+      `No MPI library could be loaded (tried: ${
+        attempts.join("; ") || "nothing"
+      }). ${MPI_INSTALL_HINT}`,
+    );
+    this.name = "MpiUnavailableError";
+    this.attempts = attempts;
+  }
+}
+
+/**
+ * The process may not load native libraries: run with `--allow-ffi`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.ok(new MpiPermissionError().message.includes("--allow-ffi"));
+ * ```
+ */
+export class MpiPermissionError extends Error {
+  /**
+   * @param detail what was being loaded
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert";
+   * assert.ok(new MpiPermissionError("libmpich.so.12").message.includes("libmpich"));
+   * ```
+   */
+  constructor(detail = "the MPI library") {
+    super(
+      `Loading ${detail} needs the FFI permission: run with --allow-ffi ` +
+        "(e.g. `mpiexec -n 4 deno run -A script.ts`).",
+    );
+    this.name = "MpiPermissionError";
+  }
+}
+
+/**
+ * An MPI call failed, or was made in the wrong state (before `init()`, after
+ * `finalize()`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const e = new MpiError("MPI_Bcast", 5, "invalid count");
+ * assert.strictEqual(e.code, 5);
+ * assert.ok(e.message.startsWith("MPI_Bcast"));
+ * ```
+ */
+export class MpiError extends Error {
+  /** The MPI function. */
+  readonly call: string;
+  /** The MPI error code, or `null` for a state error. */
+  readonly code: number | null;
+
+  /**
+   * @param call the MPI function
+   * @param code its error code, or `null` for a state error
+   * @param detail the error text
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert";
+   * assert.strictEqual(new MpiError("MPI_Barrier", null, "not initialized").code, null);
+   * ```
+   */
+  constructor(call: string, code: number | null, detail: string) {
+    super(
+      `${call} failed${code === null ? "" : ` (error ${code})`}: ${detail}`,
+    );
+    this.name = "MpiError";
+    this.call = call;
+    this.code = code;
+  }
+}

@@ -1,0 +1,63 @@
+/**
+ * Converts a linearization into the square factor form the solver uses:
+ * F (p x p) with F^T F = J^T J and qtf with F^T qtf = J^T f.
+ */
+
+import type { Linearization } from "./linearization.ts";
+import { matTVec, svd } from "./linalg.ts";
+
+/** The solver's view of a linearization. */
+export interface Factor {
+  /** p x p row-major; F^T F = J^T J. */
+  readonly f: Float64Array;
+  /** F^{-T} J^T f (Q^T f for the QR form). */
+  readonly qtf: Float64Array;
+  /** Gradient J^T f. */
+  readonly g: Float64Array;
+  /** Column norms of J. */
+  readonly colNorms: Float64Array;
+  /** Robust cost. */
+  readonly cost: number;
+}
+
+/** Builds the factor form; the normal form goes through a scaled eigen-split. */
+export function toFactor(lin: Linearization, p: number): Factor {
+  let f: Float64Array, qtf: Float64Array;
+  if (lin.form === "qr") {
+    f = lin.r;
+    qtf = lin.qtf;
+  } else {
+    // Scale columns to unit diagonal so the eigen-split sees a well-scaled
+    // matrix, then F = sqrt(L) V^T D (F^T F = D V L V^T D = J^T J).
+    const d = new Float64Array(p);
+    for (let j = 0; j < p; j++) {
+      const v = lin.jtj[j * p + j];
+      d[j] = v > 0 ? Math.sqrt(v) : 1;
+    }
+    const a = new Float64Array(p * p);
+    for (let i = 0; i < p; i++) {
+      for (let j = 0; j < p; j++) a[i * p + j] = lin.jtj[i * p + j] / (d[i] * d[j]);
+    }
+    const { s, v } = svd(a, p, p);
+    f = new Float64Array(p * p);
+    qtf = new Float64Array(p);
+    const cut = 2.220446049250313e-16 * p * s[0];
+    for (let k = 0; k < p; k++) {
+      const sq = Math.sqrt(s[k]);
+      let proj = 0;
+      for (let j = 0; j < p; j++) {
+        f[k * p + j] = sq * v[j * p + k] * d[j];
+        proj += v[j * p + k] * lin.jtf[j] / d[j];
+      }
+      qtf[k] = s[k] > cut ? proj / sq : 0;
+    }
+  }
+  const g = lin.form === "qr" ? matTVec(f, p, qtf) : Float64Array.from(lin.jtf);
+  const colNorms = new Float64Array(p);
+  for (let j = 0; j < p; j++) {
+    let s = 0;
+    for (let i = 0; i < p; i++) s += f[i * p + j] * f[i * p + j];
+    colNorms[j] = Math.sqrt(s);
+  }
+  return { f, qtf, g, colNorms, cost: lin.cost };
+}

@@ -1,0 +1,195 @@
+/**
+ * The in-memory CPU evaluator: runs a model's fused block kernel over the
+ * data block by block, applies the robust loss, and folds every block into
+ * the R factor by Householder reflections (tall-skinny QR), so memory is
+ * O(block * p) beyond the data and accuracy is QR-level.
+ *
+ * @module
+ */
+
+import type { BlockKernel, Model } from "../model/types.ts";
+import type { Evaluation, Evaluator, QrLinearization } from "./linearization.ts";
+import { householderMergeRows, mergeTriangularFactors } from "./linalg.ts";
+import { applyLossToBlock, type LossName } from "./loss.ts";
+
+/** Data for the CPU evaluator: feature columns, targets, weights 1/sigma. */
+export interface CpuData {
+  /** One column per feature. */
+  readonly x: readonly Float64Array[];
+  /** Observations. */
+  readonly y: Float64Array;
+  /** Per-point weights (1/sigma), or null for all ones. */
+  readonly w: Float64Array | null;
+}
+
+/** Options of the CPU evaluator. */
+export interface CpuEvaluatorOptions {
+  /** Robust loss (default "linear"). */
+  readonly loss?: LossName;
+  /** Soft margin between inlier and outlier residuals (default 1). */
+  readonly fScale?: number;
+  /** Rows per block (default 256). */
+  readonly blockRows?: number;
+  /** First row (default 0). */
+  readonly start?: number;
+  /** One past the last row (default all). */
+  readonly end?: number;
+}
+
+/** The partial sums of one range of rows, before the final merge. */
+export interface PartialLinearization {
+  /** Robust cost of the range. */
+  cost: number;
+  /** (p+1) x (p+1) triangular factor of [J f] for the range (when asked). */
+  aug: Float64Array | null;
+}
+
+/**
+ * Evaluates rows [start, end) of a kernel at `theta`: cost, and the
+ * triangular factor of `[J f]` when `withJac`. Exported for worker threads
+ * and for the chunked and streaming strategies, which call it batch by batch.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "@nlsq/nlsq";
+ * const m = model("a * x + b");
+ * const x = [new Float64Array([0, 1, 2])];
+ * const y = new Float64Array([1, 3, 5]);
+ * const r = linearizeRange(m.kernel, 2, { x, y, w: null }, new Float64Array([2, 1]), 0, 3, true);
+ * assert.strictEqual(r.cost, 0);
+ * ```
+ */
+export function linearizeRange(
+  kernel: BlockKernel,
+  p: number,
+  data: CpuData,
+  theta: Float64Array,
+  start: number,
+  end: number,
+  withJac: boolean,
+  options: {
+    loss?: LossName;
+    fScale?: number;
+    blockRows?: number;
+    aug?: Float64Array;
+    block?: Float64Array;
+  } = {},
+): PartialLinearization {
+  const ld = options.blockRows ?? 256;
+  const c = p + 1;
+  const B = options.block ?? new Float64Array(ld * c);
+  const aug = withJac ? (options.aug ?? new Float64Array(c * c)) : null;
+  const loss = options.loss ?? "linear";
+  const fScale = options.fScale ?? 1;
+  let cost = 0;
+  for (let s = start; s < end; s += ld) {
+    const e = Math.min(end, s + ld);
+    const nb = e - s;
+    const ssq = kernel(data.x, data.y, data.w, theta, s, e, B, ld, withJac);
+    if (!Number.isFinite(ssq)) return { cost: NaN, aug: null };
+    if (loss === "linear") cost += 0.5 * ssq;
+    else cost += applyLossToBlock(loss, fScale, B, ld, nb, p, withJac);
+    if (aug) householderMergeRows(aug, B, ld, nb, c);
+  }
+  return { cost, aug };
+}
+
+/** Splits an augmented (p+1) x (p+1) factor into the QR linearization. */
+export function qrFromAugmented(
+  aug: Float64Array,
+  p: number,
+  cost: number,
+  nResiduals: number,
+): QrLinearization {
+  const c = p + 1;
+  const r = new Float64Array(p * p);
+  const qtf = new Float64Array(p);
+  for (let i = 0; i < p; i++) {
+    for (let j = i; j < p; j++) r[i * p + j] = aug[i * c + j];
+    qtf[i] = aug[i * c + p];
+  }
+  return { form: "qr", cost, r, qtf, nResiduals };
+}
+
+/**
+ * Merges partial linearizations of disjoint row ranges (TSQR): the result
+ * equals the linearization of all rows at once.
+ */
+export function mergePartials(
+  parts: readonly PartialLinearization[],
+  p: number,
+): PartialLinearization {
+  let cost = 0;
+  const augs: Float64Array[] = [];
+  for (const part of parts) {
+    cost += part.cost;
+    if (part.aug) augs.push(part.aug);
+  }
+  if (!Number.isFinite(cost)) return { cost: NaN, aug: null };
+  return {
+    cost,
+    aug: augs.length === parts.length && augs.length > 0
+      ? (augs.length === 1 ? augs[0] : mergeTriangularFactors(augs, p + 1))
+      : null,
+  };
+}
+
+/**
+ * Creates a single-threaded in-memory evaluator for a model and data.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "@nlsq/nlsq";
+ * const m = model("a * x");
+ * const ev = createCpuEvaluator(m, {
+ *   x: [new Float64Array([1, 2])],
+ *   y: new Float64Array([2, 4]),
+ *   w: null,
+ * });
+ * const [e] = await ev.evaluate([new Float64Array([1])], [true]);
+ * assert.strictEqual(e.cost, 0.5 * (1 + 4));
+ * ```
+ */
+export function createCpuEvaluator(
+  model: Model,
+  data: CpuData,
+  options: CpuEvaluatorOptions = {},
+): Evaluator {
+  const p = model.params.length;
+  const start = options.start ?? 0;
+  const end = options.end ?? data.y.length;
+  const blockRows = options.blockRows ?? 256;
+  const block = new Float64Array(blockRows * (p + 1));
+  const opts = {
+    loss: options.loss,
+    fScale: options.fScale,
+    blockRows,
+    block,
+  };
+  return {
+    nParams: p,
+    nResiduals: end - start,
+    evaluate(thetas, withJacobian): Promise<Evaluation[]> {
+      return Promise.resolve(thetas.map((theta, i) => {
+        const part = linearizeRange(
+          model.kernel,
+          p,
+          data,
+          theta,
+          start,
+          end,
+          withJacobian[i],
+          opts,
+        );
+        return part.aug
+          ? {
+            cost: part.cost,
+            lin: qrFromAugmented(part.aug, p, part.cost, end - start),
+          }
+          : { cost: part.cost };
+      }));
+    },
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * The p-sized summary of the data that the solver works on (DESIGN.md §2).
+ *
+ * A strategy (standard, chunked, streaming, distributed) turns "the data" at a
+ * parameter vector θ into a {@linkcode Linearization}; the solver never sees
+ * the data. Every quantity here already has sigma and the robust loss applied
+ * (scipy's `scale_for_robust_loss_function`).
+ *
+ * @module
+ */
+
+/**
+ * QR form: `R` is the p x p upper-triangular factor of the (weighted,
+ * loss-scaled) Jacobian J, row-major, and `qtf = Q^T f` (first p components),
+ * so `J^T J = R^T R` and `J^T f = R^T qtf`. This keeps QR-level accuracy.
+ */
+export interface QrLinearization {
+  readonly form: "qr";
+  /** 0.5 * sum(rho(f_i^2)), the robust cost. */
+  readonly cost: number;
+  /** p x p upper-triangular, row-major. */
+  readonly r: Float64Array;
+  /** Q^T f, length p. */
+  readonly qtf: Float64Array;
+  /** Number of residuals that went into it. */
+  readonly nResiduals: number;
+}
+
+/**
+ * Normal form: `jtj = J^T J` (p x p, full symmetric, row-major) and
+ * `jtf = J^T f`. Cheaper to reduce across GPU workgroups or MPI ranks; the
+ * solver converts it with column scaling.
+ */
+export interface NormalLinearization {
+  readonly form: "normal";
+  /** 0.5 * sum(rho(f_i^2)), the robust cost. */
+  readonly cost: number;
+  /** p x p symmetric, row-major. */
+  readonly jtj: Float64Array;
+  /** J^T f, length p. */
+  readonly jtf: Float64Array;
+  /** Number of residuals that went into it. */
+  readonly nResiduals: number;
+}
+
+/** Either form of linearization. */
+export type Linearization = QrLinearization | NormalLinearization;
+
+/**
+ * What the solver gets back for one parameter vector: the cost always, and the
+ * linearization when it was asked for. A non-finite cost marks a point where
+ * the model or the loss produced NaN or Infinity (the solver rejects the step).
+ */
+export interface Evaluation {
+  /** 0.5 * sum(rho(f_i^2)); NaN or Infinity if any residual is not finite. */
+  readonly cost: number;
+  /** Present when the Jacobian was requested and the cost is finite. */
+  readonly lin?: Linearization;
+}
+
+/**
+ * A problem as the solver sees it: something that evaluates the cost, and on
+ * request the linearization, at parameter vectors. Strategies implement it.
+ * `evaluate` takes several points so a backend can batch trial steps into one
+ * pass over the data (one GPU submission, one read of a file).
+ */
+export interface Evaluator {
+  /** Number of parameters p. */
+  readonly nParams: number;
+  /** Number of residuals m (after any dropped points). */
+  readonly nResiduals: number;
+  /**
+   * Evaluate at each of `thetas`; `withJacobian[i]` says whether point i needs
+   * the linearization too.
+   */
+  evaluate(
+    thetas: readonly Float64Array[],
+    withJacobian: readonly boolean[],
+  ): Promise<Evaluation[]>;
+}

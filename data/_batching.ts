@@ -1,0 +1,151 @@
+// Shared by every source: argument checks for batches(), the finite-value
+// check with optional dropping of rows, and readAll() on top of batches().
+
+import { DataSourceError } from "./data_source_error.ts";
+import type { Batch, BatchOptions, DataSource } from "./source.ts";
+
+/** A checked row range. */
+export interface RowRange {
+  start: number;
+  end: number;
+}
+
+/** Validates `batchSize` and the `[start, end)` range against `length`. */
+export function resolveRange(
+  batchSize: number,
+  options: BatchOptions | undefined,
+  length: number | undefined,
+): RowRange {
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) {
+    throw new RangeError(
+      `batchSize must be a positive integer, got ${batchSize}`,
+    );
+  }
+  const start = options?.start ?? 0;
+  const end = options?.end ?? length ?? Number.POSITIVE_INFINITY;
+  if (!Number.isSafeInteger(start) || start < 0) {
+    throw new RangeError(`start must be a non-negative integer, got ${start}`);
+  }
+  if (end !== Number.POSITIVE_INFINITY && !Number.isSafeInteger(end)) {
+    throw new RangeError(`end must be an integer, got ${end}`);
+  }
+  if (end < start) {
+    throw new RangeError(`end (${end}) must not be less than start (${start})`);
+  }
+  if (length !== undefined && end > length) {
+    throw new RangeError(`end (${end}) exceeds the length (${length})`);
+  }
+  return { start, end };
+}
+
+/** Labels of a source's columns, used in error messages. */
+export interface ColumnLabels {
+  x: (string | number)[];
+  y: string | number;
+  sigma?: string | number;
+}
+
+/**
+ * Checks that every value is finite (and sigma positive). Throws on the first
+ * bad value, or with `dropInvalid` returns a batch without the bad rows (the
+ * input itself when all rows are good, so the common case copies nothing).
+ */
+export function checkFinite(
+  batch: Batch,
+  labels: ColumnLabels,
+  path: string,
+  dropInvalid: boolean,
+): Batch {
+  const n = batch.y.length;
+  let keep: Uint8Array | undefined;
+  let kept = n;
+  for (let i = 0; i < n; i++) {
+    const bad = badColumn(batch, i, labels);
+    if (bad === undefined) continue;
+    if (!dropInvalid) {
+      const value = bad.value;
+      throw new DataSourceError(
+        "not-finite",
+        bad.isSigma && Number.isFinite(value)
+          ? `sigma must be positive, got ${value}`
+          : `value ${value} is not finite`,
+        { path, row: batch.start + i, column: bad.label },
+      );
+    }
+    keep ??= new Uint8Array(n).fill(1);
+    keep[i] = 0;
+    kept--;
+  }
+  if (keep === undefined) return batch;
+  const pick = (a: Float64Array): Float64Array => {
+    const out = new Float64Array(kept);
+    for (let i = 0, j = 0; i < n; i++) if (keep[i]) out[j++] = a[i];
+    return out;
+  };
+  return {
+    x: batch.x.map(pick),
+    y: pick(batch.y),
+    sigma: batch.sigma && pick(batch.sigma),
+    start: batch.start,
+  };
+}
+
+function badColumn(
+  batch: Batch,
+  i: number,
+  labels: ColumnLabels,
+): { label: string | number; value: number; isSigma: boolean } | undefined {
+  for (let f = 0; f < batch.x.length; f++) {
+    const v = batch.x[f][i];
+    if (!Number.isFinite(v)) {
+      return { label: labels.x[f], value: v, isSigma: false };
+    }
+  }
+  const y = batch.y[i];
+  if (!Number.isFinite(y)) return { label: labels.y, value: y, isSigma: false };
+  if (batch.sigma !== undefined) {
+    const s = batch.sigma[i];
+    if (!(Number.isFinite(s) && s > 0)) {
+      return { label: labels.sigma ?? "sigma", value: s, isSigma: true };
+    }
+  }
+  return undefined;
+}
+
+/** Concatenates all batches of `source` into one. */
+export async function readAllBatches(source: DataSource): Promise<Batch> {
+  const parts: Batch[] = [];
+  let rows = 0;
+  const size = Math.max(1, Math.min(source.length ?? 65536, 1 << 20));
+  for await (const b of source.batches(size)) {
+    parts.push(b);
+    rows += b.y.length;
+  }
+  if (parts.length === 1) return parts[0];
+  const concat = (get: (b: Batch) => Float64Array): Float64Array => {
+    const out = new Float64Array(rows);
+    let at = 0;
+    for (const b of parts) {
+      const a = get(b);
+      out.set(a, at);
+      at += a.length;
+    }
+    return out;
+  };
+  return {
+    x: Array.from(
+      { length: source.nFeatures },
+      (_, f) => concat((b) => b.x[f]),
+    ),
+    y: concat((b) => b.y),
+    sigma: source.hasSigma ? concat((b) => b.sigma!) : undefined,
+    start: 0,
+  };
+}
+
+/** Throws the typed "closed" error when `closed`. */
+export function assertOpen(closed: boolean, path: string): void {
+  if (closed) {
+    throw new DataSourceError("closed", "the data source is closed", { path });
+  }
+}

@@ -1,0 +1,398 @@
+/**
+ * CSV and TSV files, parsed by csv-parse in streaming mode.
+ *
+ * Opening a file makes one full pass: it reads the header, resolves the
+ * selected columns, validates every row (so bad data fails at open, not in the
+ * middle of a fit), counts the rows and builds a sparse index holding the
+ * byte offset and line number of every 1024th row. Later passes seek to the
+ * nearest indexed row at or before `start` and parse from there, so a rank
+ * reading rows `[start, end)` parses at most 1023 rows it does not need and
+ * memory holds one batch, never the file.
+ *
+ * Values: decimal numbers (`1`, `-2.5`, `.5`, `6.02e23`, surrounding spaces
+ * allowed). An empty or absent field, any other text, NaN and ±Infinity (and a
+ * sigma that is not positive) throw a {@linkcode DataSourceError} naming the
+ * file, the 1-based line (counting the header) and the column, or drop the
+ * row with `dropInvalid`. Empty lines are skipped; a UTF-8 byte order mark is
+ * ignored; quoted fields may span lines.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { basename } from "node:path";
+import { parse } from "csv-parse/stream";
+import { assertOpen, readAllBatches, resolveRange } from "./_batching.ts";
+import {
+  assertUnchanged,
+  fileFingerprint,
+  type FileSnapshot,
+  snapshot,
+} from "./_file_guard.ts";
+import { defaultSelection, selectionText } from "./_select.ts";
+import { DataSourceError } from "./data_source_error.ts";
+import type { Batch, BatchOptions, ColumnRef, DataSource } from "./source.ts";
+
+/** Options of {@linkcode openCsv}. */
+export interface CsvOptions {
+  /** x column(s) by header name or 0-based index (default column 0). */
+  x?: ColumnRef | ColumnRef[];
+  /** y column (default column 1). */
+  y?: ColumnRef;
+  /** sigma column (none by default). */
+  sigma?: ColumnRef;
+  /** Field delimiter (default `,`; a tab for `format: "tsv"`). */
+  delimiter?: string;
+  /** `"csv"` (default) or `"tsv"`; only sets the default delimiter. */
+  format?: "csv" | "tsv";
+  /** Whether the first line holds column names (default true). */
+  header?: boolean;
+  /** Leave out rows with missing or invalid values instead of throwing. */
+  dropInvalid?: boolean;
+}
+
+/** Rows between entries of the sparse offset index. */
+const INDEX_STRIDE = 1024;
+const NUMBER = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
+const NON_FINITE = /^\s*[+-]?(?:nan|inf|infinity)\s*$/i;
+
+interface CsvRecord {
+  record: string[];
+  info: { lines: number; bytes: number };
+}
+
+/**
+ * Opens a CSV or TSV file; see the module documentation for what the open
+ * pass does and which values are accepted.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * await Deno.writeTextFile(path, "t,signal,err\n0,1.5,0.1\n1,2.5,0.1\n2,oops,0.1\n");
+ * const options: CsvOptions = {
+ *   x: "t",
+ *   y: "signal",
+ *   sigma: "err",
+ *   dropInvalid: true,
+ * };
+ * const src = await openCsv(path, options);
+ * const b = await src.readAll!();
+ * assert.deepStrictEqual(Array.from(b.y), [1.5, 2.5]);
+ * await assert.rejects(
+ *   openCsv(path, { x: "t", y: "signal" }),
+ *   /line 4, column "signal": "oops" is not a number/,
+ * );
+ * await Deno.remove(path);
+ * ```
+ *
+ * @param path The file.
+ * @param options See {@linkcode CsvOptions}.
+ */
+export async function openCsv(
+  path: string,
+  options: CsvOptions = {},
+): Promise<DataSource> {
+  const delimiter = options.delimiter ??
+    (options.format === "tsv" ? "\t" : ",");
+  if (typeof delimiter !== "string" || delimiter.length === 0) {
+    throw new TypeError("delimiter must be a non-empty string");
+  }
+  const sel = defaultSelection(options);
+  const snap = await snapshot(path);
+  const source = new CsvSource(
+    snap,
+    delimiter,
+    options.header ?? true,
+    options.dropInvalid ?? false,
+    options.format ?? (delimiter === "\t" ? "tsv" : "csv"),
+  );
+  await source.scan(sel);
+  source.fingerprint = await fileFingerprint(
+    snap,
+    source.format,
+    `${selectionText(sel)},delimiter=${JSON.stringify(delimiter)}`,
+  );
+  return source;
+}
+
+class CsvSource implements DataSource {
+  length = 0;
+  nFeatures = 0;
+  hasSigma = false;
+  fingerprint = "";
+  /** Every selected column: its index in a record, and its label. */
+  #columns: { index: number; label: string | number }[] = [];
+  #offsets: number[] = [];
+  #lineBases: number[] = [];
+  #closed = false;
+
+  constructor(
+    readonly snap: FileSnapshot,
+    readonly delimiter: string,
+    readonly header: boolean,
+    readonly dropInvalid: boolean,
+    readonly format: string,
+  ) {}
+
+  get description(): string {
+    const names = this.#columns.map((c) => c.label);
+    return `${
+      basename(this.snap.path)
+    } (${this.format}, ${this.length} rows, x=${
+      names.slice(0, this.nFeatures).join("+")
+    }, y=${names[this.nFeatures]}${
+      this.hasSigma ? `, sigma=${names[this.nFeatures + 1]}` : ""
+    })`;
+  }
+
+  /** The open pass: header, selection, validation, row count, index. */
+  async scan(sel: { x: ColumnRef[]; y: ColumnRef; sigma?: ColumnRef }) {
+    const refs = [...sel.x, sel.y];
+    if (sel.sigma !== undefined) refs.push(sel.sigma);
+    this.nFeatures = sel.x.length;
+    this.hasSigma = sel.sigma !== undefined;
+    let names: string[] | undefined;
+    let prevBytes = 0; // byte offset just after the previous record
+    let prevLines = 0; // line on which the previous record ended
+    let rows = 0;
+    const values = new Float64Array(refs.length);
+    if (!this.header) this.#columns = refs.map((r) => this.#resolve(r));
+    for await (const { record, info } of this.#records(0, 0)) {
+      if (this.header && names === undefined) {
+        names = record.map((s) => s.trim());
+        this.#columns = refs.map((r) => this.#resolve(r, names));
+      } else {
+        if (rows % INDEX_STRIDE === 0) {
+          this.#offsets.push(prevBytes);
+          this.#lineBases.push(prevLines);
+        }
+        this.#parseRow(record, info.lines, values);
+        rows++;
+      }
+      prevBytes = info.bytes;
+      prevLines = info.lines;
+    }
+    if (this.header && names === undefined) {
+      throw new DataSourceError("format", "the file is empty (no header)", {
+        path: this.snap.path,
+      });
+    }
+    this.length = rows;
+  }
+
+  #resolve(ref: ColumnRef, names?: string[]): {
+    index: number;
+    label: string | number;
+  } {
+    const path = this.snap.path;
+    if (typeof ref === "string") {
+      if (names === undefined) {
+        throw new TypeError(
+          `${path} is read without a header: select columns by 0-based index, got ${
+            JSON.stringify(ref)
+          }`,
+        );
+      }
+      const index = names.indexOf(ref);
+      if (index < 0) {
+        throw new DataSourceError(
+          "column",
+          `unknown column ${JSON.stringify(ref)}; available columns: ${
+            names.map((n) => JSON.stringify(n)).join(", ")
+          }`,
+          { path, column: ref },
+        );
+      }
+      return { index, label: ref };
+    }
+    if (!Number.isSafeInteger(ref) || ref < 0) {
+      throw new RangeError(
+        `column index must be a non-negative integer, got ${ref}`,
+      );
+    }
+    if (names !== undefined && ref >= names.length) {
+      throw new DataSourceError(
+        "column",
+        `column index ${ref} is out of range; the header has ${names.length} columns: ${
+          names.map((n) => JSON.stringify(n)).join(", ")
+        }`,
+        { path, column: ref },
+      );
+    }
+    return { index: ref, label: names?.[ref] || ref };
+  }
+
+  /**
+   * Parses the selected fields of `record` into `out`. Returns false for an
+   * invalid row under dropInvalid; throws for one otherwise.
+   */
+  #parseRow(record: string[], line: number, out: Float64Array): boolean {
+    const cols = this.#columns;
+    for (let j = 0; j < cols.length; j++) {
+      const field = record[cols[j].index];
+      let problem: [DataSourceError["code"], string] | undefined;
+      if (field === undefined || field.trim() === "") {
+        problem = [
+          "missing",
+          field === undefined
+            ? `missing value (the row has ${record.length} field${
+              record.length === 1 ? "" : "s"
+            })`
+            : "empty value",
+        ];
+      } else if (NUMBER.test(field)) {
+        const v = Number(field);
+        if (!Number.isFinite(v)) {
+          problem = ["not-finite", `value ${field.trim()} is not finite`];
+        } else if (this.hasSigma && j === cols.length - 1 && !(v > 0)) {
+          problem = ["not-finite", `sigma must be positive, got ${v}`];
+        } else {
+          out[j] = v;
+          continue;
+        }
+      } else if (NON_FINITE.test(field)) {
+        problem = ["not-finite", `value ${field.trim()} is not finite`];
+      } else {
+        problem = ["not-a-number", `${JSON.stringify(field)} is not a number`];
+      }
+      if (this.dropInvalid) return false;
+      throw new DataSourceError(problem[0], problem[1], {
+        path: this.snap.path,
+        line,
+        column: cols[j].label,
+      });
+    }
+    return true;
+  }
+
+  /**
+   * Records from byte `offset` on, with line numbers relative to it;
+   * `lineBase` (the line before `offset`) only serves error messages.
+   */
+  async *#records(
+    offset: number,
+    lineBase: number,
+  ): AsyncGenerator<CsvRecord> {
+    const file = await Deno.open(this.snap.absolute, { read: true });
+    try {
+      await file.seek(offset, Deno.SeekMode.Start);
+      const toBuffer = new TransformStream<Uint8Array, Buffer>({
+        transform(chunk, controller) {
+          // csv-parse indexes Buffers; wrap without copying.
+          controller.enqueue(
+            Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
+          );
+        },
+      });
+      const records = file.readable.pipeThrough(toBuffer).pipeThrough(
+        parse({
+          delimiter: this.delimiter,
+          bom: offset === 0,
+          info: true,
+          skip_empty_lines: true,
+          relax_column_count: true,
+        }),
+      ) as ReadableStream<CsvRecord>;
+      try {
+        yield* records;
+      } catch (error) {
+        // csv-parse's CsvError carries the relative line in `lines`.
+        if (
+          error instanceof Error && "code" in error &&
+          typeof (error as { lines?: unknown }).lines === "number"
+        ) {
+          const line = lineBase + (error as unknown as { lines: number }).lines;
+          throw new DataSourceError(
+            "format",
+            `malformed CSV: ${error.message.replace(/ (at|on) line \d+/, "")}`,
+            { path: this.snap.path, line },
+            { cause: error },
+          );
+        }
+        throw error;
+      }
+    } finally {
+      try {
+        file.close();
+      } catch {
+        // The stream closes the file when it ends; a second close is moot.
+      }
+    }
+  }
+
+  async *batches(
+    batchSize: number,
+    options?: BatchOptions,
+  ): AsyncGenerator<Batch> {
+    assertOpen(this.#closed, this.snap.path);
+    const { start, end } = resolveRange(batchSize, options, this.length);
+    if (start >= end) return;
+    options?.signal?.throwIfAborted();
+    await assertUnchanged(this.snap);
+    const k = Math.floor(start / INDEX_STRIDE);
+    const lineBase = this.#lineBases[k];
+    let row = k * INDEX_STRIDE;
+    const nCols = this.#columns.length;
+    const values = new Float64Array(nCols);
+    let cols: Float64Array[] = [];
+    let filled = 0;
+    let batchStart = start;
+    const fresh = () => {
+      const size = Math.min(batchSize, end - batchStart);
+      cols = Array.from({ length: nCols }, () => new Float64Array(size));
+      filled = 0;
+    };
+    const emit = (): Batch => {
+      const take = (c: Float64Array) =>
+        filled === c.length ? c : c.slice(0, filled);
+      const batch: Batch = {
+        x: cols.slice(0, this.nFeatures).map(take),
+        y: take(cols[this.nFeatures]),
+        start: batchStart,
+      };
+      if (this.hasSigma) batch.sigma = take(cols[this.nFeatures + 1]);
+      return batch;
+    };
+    fresh();
+    for await (
+      const { record, info } of this.#records(
+        this.#offsets[k],
+        lineBase,
+      )
+    ) {
+      if (row < start) {
+        row++;
+        continue;
+      }
+      if (this.#parseRow(record, lineBase + info.lines, values)) {
+        for (let j = 0; j < nCols; j++) cols[j][filled] = values[j];
+        filled++;
+      }
+      row++;
+      if (row === end || row - batchStart === batchSize) {
+        options?.signal?.throwIfAborted();
+        yield emit();
+        if (row === end) return;
+        batchStart = row;
+        fresh();
+        await assertUnchanged(this.snap);
+      }
+    }
+    // The open pass counted `length` rows; fewer now means the file changed.
+    await assertUnchanged(this.snap);
+    throw new DataSourceError(
+      "changed",
+      `the file ended at row ${row}, before row ${end}`,
+      { path: this.snap.path },
+    );
+  }
+
+  readAll(): Promise<Batch> {
+    return readAllBatches(this);
+  }
+
+  close(): void {
+    this.#closed = true;
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The data-source contract: how fitting code reads `(x, y[, sigma])` without
+ * knowing where the data lives.
+ *
+ * A {@linkcode DataSource} yields {@linkcode Batch}es of a requested size, in
+ * row order, for any row range `[start, end)`. Streaming strategies call
+ * `batches()` once per pass; MPI ranks call it with their own row range.
+ * File sources read only the rows of the batch being produced (a seek and a
+ * read for binary formats, a sparse byte-offset index for CSV, a hyperslab for
+ * HDF5), so memory does not grow with the file.
+ *
+ * Row numbering: `length`, `start`, `end` and {@linkcode Batch.start} count the
+ * rows stored in the file (data lines of a CSV after its header). With
+ * `dropInvalid`, rows holding a missing, non-numeric or non-finite value (or a
+ * sigma that is not positive) are left out of their batch, so a batch may be
+ * shorter than its range; the range itself is unchanged, which keeps the
+ * partition of rows between passes and ranks exact.
+ *
+ * Files are checked before every batch: a file whose size, modification time
+ * or identity changed since it was opened throws a
+ * {@linkcode DataSourceError} with code `"changed"`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { openSource } from "./open_source.ts";
+ * // Any consumer works on the interface alone.
+ * async function sumY(source: DataSource, range: BatchOptions) {
+ *   let sum = 0;
+ *   for await (const batch of source.batches(2, range)) {
+ *     const b: Batch = batch;
+ *     for (const v of b.y) sum += v;
+ *   }
+ *   return sum;
+ * }
+ * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * await Deno.writeTextFile(path, "x,y\n0,1\n1,2\n2,3\n3,4\n");
+ * const y: ColumnRef = "y";
+ * const format: SourceFormat = "csv";
+ * const dtype: SourceDtype = "f64"; // used by binary formats only
+ * const options: OpenSourceOptions = { x: "x", y, format, dtype };
+ * const src = await openSource(path, options);
+ * assert.strictEqual(await sumY(src, { start: 1, end: 3 }), 5);
+ * await src.close();
+ * await Deno.remove(path);
+ * ```
+ *
+ * @module
+ */
+
+/** A block of consecutive rows. */
+export interface Batch {
+  /** One column per feature, each with the same length as `y`. */
+  x: Float64Array[];
+  /** The observed values. */
+  y: Float64Array;
+  /** Standard deviations of `y`, when the source has them. */
+  sigma?: Float64Array;
+  /** Index of the first row of the batch's range (0-based). */
+  start: number;
+}
+
+/** Options of {@linkcode DataSource.batches}. */
+export interface BatchOptions {
+  /** First row (inclusive, default 0). */
+  start?: number;
+  /** Last row (exclusive, default `length`). */
+  end?: number;
+  /** Stops the iteration (it throws `signal.reason`) before the next batch. */
+  signal?: AbortSignal;
+}
+
+/** Something that yields `(x, y[, sigma])` in batches and knows its length. */
+export interface DataSource {
+  /** Rows; `undefined` only for generators of unknown length. */
+  readonly length: number | undefined;
+  /** Number of x columns. */
+  readonly nFeatures: number;
+  /** Whether batches carry `sigma`. */
+  readonly hasSigma: boolean;
+  /** Human-readable summary, e.g. `"data.npy (npy f64, 1000000 rows)"`. */
+  readonly description: string;
+  /**
+   * Stable identity of the data, for checkpoints: format, absolute path, size,
+   * modification time, selected columns and a hash of the first and last KiB
+   * for files; a content hash for arrays.
+   */
+  readonly fingerprint: string;
+  /**
+   * Rows `[start, end)` in order, `batchSize` rows per batch (the last one may
+   * be shorter). Each call starts an independent pass.
+   */
+  batches(batchSize: number, options?: BatchOptions): AsyncIterable<Batch>;
+  /** All rows as one batch; meant for data that fits in memory. */
+  readAll?(): Promise<Batch>;
+  /** Releases file handles; later calls to `batches` throw. Idempotent. */
+  close(): Promise<void> | void;
+}
+
+/** A column: a name (CSV header, HDF5 dataset path, NPY file) or 0-based index. */
+export type ColumnRef = string | number;
+
+/** File formats understood by {@linkcode openSource}. */
+export type SourceFormat = "npy" | "csv" | "tsv" | "hdf5" | "raw";
+
+/** Element types of binary files. */
+export type SourceDtype = "f64" | "f32";
+
+/**
+ * Options of {@linkcode openSource}. Which ones apply depends on the format;
+ * defaults select column 0 as x and column 1 as y (HDF5: datasets `x`, `y`).
+ */
+export interface OpenSourceOptions {
+  /** x column(s): names or 0-based indices; several for several features. */
+  x?: ColumnRef | ColumnRef[];
+  /** y column. */
+  y?: ColumnRef;
+  /** sigma column (none by default). */
+  sigma?: ColumnRef;
+  /** Format; by default from the extension. */
+  format?: SourceFormat;
+  /** Raw binary: element type (`.f64` and `.f32` imply it; `.bin` needs it). */
+  dtype?: SourceDtype;
+  /** Raw binary: number of columns per row (required). */
+  columns?: number;
+  /**
+   * Raw binary: `"rows"` (default) stores row after row, the columns of a row
+   * interleaved (C order); `"columns"` stores each column contiguously.
+   */
+  layout?: "rows" | "columns";
+  /** Raw binary: bytes to skip at the start of the file (a header). */
+  byteOffset?: number;
+  /** HDF5: a 2-D dataset whose columns `x`/`y`/`sigma` select by index. */
+  dataset?: string;
+  /** CSV/TSV: field delimiter (default `,`, or a tab for TSV). */
+  delimiter?: string;
+  /** CSV/TSV: whether the first line holds column names (default true). */
+  header?: boolean;
+  /** Leave out rows with missing or invalid values instead of throwing. */
+  dropInvalid?: boolean;
+}

@@ -1,0 +1,459 @@
+/**
+ * WGSL code generation: one compute module per model, precision, loss and
+ * workgroup size that turns the data into per-workgroup partial sums of the
+ * cost, `J^T f` and the upper triangle of `J^T J` (DESIGN.md §5), plus a
+ * small second kernel that reduces those partials to one record per
+ * parameter vector.
+ *
+ * @module
+ */
+
+import type { Node } from "../model/ast.ts";
+import type { Model } from "../model/types.ts";
+import { type Ssa, type SsaOperand, toSsa } from "../model/ssa.ts";
+import { liveInstructions, variableDependence } from "../model/ssa_analysis.ts";
+import type { LossName } from "../core/loss.ts";
+import {
+  type Precision,
+  wgslCall,
+  wgslLiteral,
+  wgslMathLibrary,
+} from "./_wgsl_math.ts";
+
+export type { Precision } from "./_wgsl_math.ts";
+
+/** What the generator needs from a model (a `Model` has all of it). */
+export type KernelModel = Pick<Model, "params" | "variables"> & {
+  readonly ast?: Node;
+  readonly derivatives?: readonly Node[];
+};
+
+/** Options of {@linkcode generateKernel}. */
+export interface KernelOptions {
+  /** Floating-point type of data, arithmetic and partial sums. */
+  readonly precision: Precision;
+  /** Robust loss, applied like scipy's `least_squares` (default "linear"). */
+  readonly loss?: LossName;
+  /** Threads per workgroup, a power of two (default 64). */
+  readonly workgroupSize?: number;
+  /** True when every point carries a weight (1/sigma) after y. */
+  readonly weighted?: boolean;
+  /** Workgroup memory available for the reduction (default 16384 bytes). */
+  readonly workgroupStorageBytes?: number;
+}
+
+/**
+ * A generated kernel and the layout it expects.
+ *
+ * Bindings of `code` (group 0): 0 data (read-only storage, interleaved
+ * `[x_0 .. x_{v-1}, y, w?]` per point), 1 theta (read-only storage: the
+ * header `[1/fScale, fScale^2, Infinity, NaN]` then `p` values per
+ * parameter vector), 2 partials (storage), 3 the {@linkcode chunkConfig}
+ * uniform. Entry points `full` (cost and linearization) and `cost` (cost
+ * only) dispatch `(workgroups, nThetas)`.
+ */
+export interface GeneratedKernel {
+  /** The WGSL module source. */
+  readonly code: string;
+  /** Number of parameters p. */
+  readonly nParams: number;
+  /** Number of input variables. */
+  readonly nVars: number;
+  /** Values per point in the data buffer (`nVars + 1`, `+ 1` if weighted). */
+  readonly stride: number;
+  /** Components of a `full` record: 1 + p + p(p+1)/2. */
+  readonly nFull: number;
+  /** Values stored per component: 1 in f64, 2 (hi, lo) in f32. */
+  readonly valuesPerComponent: 1 | 2;
+  /** Threads per workgroup. */
+  readonly workgroupSize: number;
+  /** Precision of the kernel. */
+  readonly precision: Precision;
+}
+
+/** Size of the theta header, in values. */
+export const THETA_HEADER = 4;
+
+/** Machine epsilon of f64, scipy's floor for the robust-loss Jacobian scale. */
+const EPS = 2.220446049250313e-16;
+
+function isPowerOfTwo(n: number): boolean {
+  return Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;
+}
+
+/**
+ * The uniform of one data chunk: points in the chunk, the index of its first
+ * workgroup record, records per parameter vector, workgroups per dispatch.
+ */
+export function chunkConfig(
+  n: number,
+  recordBase: number,
+  recordsPerTheta: number,
+  workgroups: number,
+): Uint32Array {
+  return new Uint32Array([n, recordBase, recordsPerTheta, workgroups]);
+}
+
+/**
+ * Generates the WGSL module for a model: residual `w (f - y)`, exact
+ * Jacobian row `w df/dp_k` (from the model's symbolic derivatives, with
+ * common subexpressions shared), scipy's robust loss scaling, and
+ * per-workgroup partial sums. In f32 the sums are compensated (TwoSum with
+ * a `select()` guard, which the shader compiler cannot fold away).
+ *
+ * @throws {TypeError} for a model without an expression (plain functions
+ *   run on the CPU only) or a workgroup size that is not a power of two.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "../model/model.ts";
+ * const k = generateKernel(model("a * exp(-b * x) + c"), { precision: "f64" });
+ * assert.strictEqual(k.nFull, 1 + 3 + 6);
+ * assert.match(k.code, /fn full\(/);
+ * assert.match(k.code, /fn nl_exp\(/); // f64 exp is built in software
+ * ```
+ */
+export function generateKernel(
+  m: KernelModel,
+  options: KernelOptions,
+): GeneratedKernel {
+  if (!m.ast || !m.derivatives) {
+    throw new TypeError(
+      "generateKernel: the WebGPU backend needs an expression model " +
+        "(a plain function model runs on the CPU only)",
+    );
+  }
+  const T = options.precision;
+  const wg = options.workgroupSize ?? 64;
+  if (!isPowerOfTwo(wg)) {
+    throw new TypeError(
+      `generateKernel: workgroupSize must be a power of two, got ${wg}`,
+    );
+  }
+  const loss = options.loss ?? "linear";
+  const P = m.params.length;
+  const NV = m.variables.length;
+  const weighted = options.weighted ?? false;
+  const stride = NV + 1 + (weighted ? 1 : 0);
+  const vpc: 1 | 2 = T === "f64" ? 1 : 2;
+  const nFull = 1 + P + (P * (P + 1)) / 2;
+  const L = (v: number) => wgslLiteral(v, T);
+  const ssa = toSsa([m.ast, ...m.derivatives]);
+  const used = new Set<string>();
+
+  const elemBytes = T === "f64" ? 8 : 4;
+  const storage = options.workgroupStorageBytes ?? 16384;
+  const perRound = Math.max(1, Math.floor(storage / (wg * elemBytes * vpc)));
+  const full = entryPoint("full", ssa, true);
+  const cost = entryPoint("cost", ssa, false);
+
+  const code = [
+    `// generated by @nlsq/nlsq gpu/wgsl_codegen.ts: ${T}, loss ${loss}`,
+    `struct Cfg { n: u32, recBase: u32, nRec: u32, nWg: u32 }`,
+    `@group(0) @binding(0) var<storage, read> data: array<${T}>;`,
+    `@group(0) @binding(1) var<storage, read> theta: array<${T}>;`,
+    `@group(0) @binding(2) var<storage, read_write> part: array<${T}>;`,
+    `@group(0) @binding(3) var<uniform> cfg: Cfg;`,
+    `var<workgroup> sh: array<${T}, ${wg * Math.min(perRound, nFull) * vpc}>;`,
+    wgslMathLibrary(used, T),
+    full,
+    cost,
+  ].join("\n\n");
+
+  return {
+    code,
+    nParams: P,
+    nVars: NV,
+    stride,
+    nFull,
+    valuesPerComponent: vpc,
+    workgroupSize: wg,
+    precision: T,
+  };
+
+  function operand(o: SsaOperand): string {
+    switch (o.kind) {
+      case "num":
+        if (Number.isNaN(o.value)) return "kNaN";
+        if (o.value === Infinity) return "kInf";
+        if (o.value === -Infinity) return "(-kInf)";
+        return L(o.value);
+      case "param":
+        return `p${o.index}`;
+      case "var":
+        return `v${o.index}`;
+      case "tmp":
+        return `t${o.index}`;
+    }
+  }
+
+  function instruction(i: number, s: Ssa): string {
+    const ins = s.instructions[i];
+    let e: string;
+    switch (ins.kind) {
+      case "neg":
+        e = `-(${operand(ins.arg)})`;
+        break;
+      case "bin":
+        e = ins.op === "^"
+          ? wgslCall("pow", [operand(ins.left), operand(ins.right)], used)
+          : `${operand(ins.left)} ${ins.op} ${operand(ins.right)}`;
+        break;
+      case "call":
+        e = wgslCall(ins.fn, ins.args.map(operand), used);
+        break;
+    }
+    return `let t${i}: ${T} = ${e};`;
+  }
+
+  // Adds `v` to accumulator `c`; in f32 with an error-free transform whose
+  // select() keeps the compiler from simplifying (s - a) to b.
+  function accumulate(c: number, v: string): string {
+    if (T === "f64") return `a${c} = a${c} + ${v};`;
+    return `{ let v = ${v}; let s = a${c} + v; let ss = select(s, a${c}, v == 0.0f); ` +
+      `let bb = ss - a${c}; e${c} = e${c} + ((a${c} - (ss - bb)) + (v - bb)); a${c} = ss; }`;
+  }
+
+  function lossCode(): string[] {
+    if (loss === "linear") return ["let fr = r;", "let ct = r * r;"];
+    const out = ["let z = (r * r) / fs2;"];
+    switch (loss) {
+      case "soft_l1":
+        out.push(
+          `let tt = ${L(1)} + z;`,
+          "let sq = sqrt(tt);",
+          `let rho0 = ${L(2)} * (sq - ${L(1)});`,
+          `let rho1 = ${L(1)} / sq;`,
+          `let rho2 = ${L(-0.5)} / (tt * sq);`,
+        );
+        break;
+      case "huber":
+        out.push(
+          `let inl = z <= ${L(1)};`,
+          "let sq = sqrt(z);",
+          `let rho0 = select(${L(2)} * sq - ${L(1)}, z, inl);`,
+          `let rho1 = select(${L(1)} / sq, ${L(1)}, inl);`,
+          `let rho2 = select(${L(-0.5)} / (z * sq), ${L(0)}, inl);`,
+        );
+        break;
+      case "cauchy":
+        used.add("nl_log1p");
+        out.push(
+          `let tt = ${L(1)} + z;`,
+          "let rho0 = nl_log1p(z);",
+          `let rho1 = ${L(1)} / tt;`,
+          `let rho2 = ${L(-1)} / (tt * tt);`,
+        );
+        break;
+      case "arctan":
+        used.add("nl_atan");
+        out.push(
+          `let tt = ${L(1)} + z * z;`,
+          "let rho0 = nl_atan(z);",
+          `let rho1 = ${L(1)} / tt;`,
+          `let rho2 = ${L(-2)} * z / (tt * tt);`,
+        );
+        break;
+    }
+    // scipy: J_scale = sqrt(max(rho1 + 2 rho2' f^2, EPS)), rho2' = rho2 / fScale^2
+    out.push(
+      `let js = sqrt(max(rho1 + ${L(2)} * rho2 * z, ${L(EPS)}));`,
+      "let fr = rho1 / js * r;",
+      "let ct = rho0;",
+    );
+    return out;
+  }
+
+  function entryPoint(name: string, s: Ssa, withJac: boolean): string {
+    const roots = withJac ? s.outputs.map((_, j) => j) : [0];
+    const live = liveInstructions(s, roots);
+    const dep = variableDependence(s);
+    const nc = withJac ? nFull : 1;
+    const robust = loss !== "linear";
+    const lines: string[] = [];
+    lines.push(
+      `@compute @workgroup_size(${wg})`,
+      `fn ${name}(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {`,
+      `  let tb = ${THETA_HEADER}u + wid.y * ${P}u;`,
+      `  let fs2 = theta[1]; let kInf = theta[2]; let kNaN = theta[3];`,
+      "  _ = fs2; _ = kInf; _ = kNaN;",
+    );
+    for (let k = 0; k < P; k++) lines.push(`  let p${k} = theta[tb + ${k}u];`);
+    // Functions of the parameters alone are computed once per thread.
+    for (let i = 0; i < s.instructions.length; i++) {
+      if (live[i] && !dep[i]) lines.push(`  ${instruction(i, s)}`);
+    }
+    for (let c = 0; c < nc; c++) {
+      lines.push(`  var a${c}: ${T} = ${L(0)};`);
+      if (T === "f32") lines.push(`  var e${c}: f32 = 0.0f;`);
+    }
+    lines.push(
+      `  let step = cfg.nWg * ${wg}u;`,
+      `  for (var i = wid.x * ${wg}u + lid; i < cfg.n; i += step) {`,
+      `    let b = i * ${stride}u;`,
+    );
+    for (let v = 0; v < NV; v++) lines.push(`    let v${v} = data[b + ${v}u];`);
+    lines.push(`    let yv = data[b + ${NV}u];`);
+    if (weighted) lines.push(`    let wv = data[b + ${NV + 1}u];`);
+    for (let i = 0; i < s.instructions.length; i++) {
+      if (live[i] && dep[i]) lines.push(`    ${instruction(i, s)}`);
+    }
+    const fx = operand(s.outputs[0]);
+    lines.push(
+      weighted ? `    let r = wv * (${fx} - yv);` : `    let r = ${fx} - yv;`,
+    );
+    for (const l of lossCode()) lines.push(`    ${l}`);
+    lines.push(`    ${accumulate(0, "ct")}`);
+    if (withJac) {
+      for (let k = 0; k < P; k++) {
+        let j = operand(s.outputs[k + 1]);
+        if (weighted) j = `wv * ${j}`;
+        if (robust) j = `js * (${j})`;
+        lines.push(`    let j${k} = ${j};`);
+      }
+      for (let k = 0; k < P; k++) {
+        lines.push(`    ${accumulate(1 + k, `j${k} * fr`)}`);
+      }
+      let c = 1 + P;
+      for (let k = 0; k < P; k++) {
+        for (let l = k; l < P; l++) {
+          lines.push(`    ${accumulate(c++, `j${k} * j${l}`)}`);
+        }
+      }
+    }
+    lines.push("  }");
+    lines.push(...reduction(nc));
+    lines.push("}");
+    return lines.join("\n");
+  }
+
+  // Tree reduction of the thread accumulators in workgroup memory, in rounds
+  // of as many components as fit; thread 0 writes the workgroup's record.
+  function reduction(nc: number): string[] {
+    const out: string[] = [
+      `  let rec = (wid.y * cfg.nRec + cfg.recBase + wid.x) * ${nc * vpc}u;`,
+    ];
+    for (let base = 0; base < nc; base += perRound) {
+      const kr = Math.min(perRound, nc - base);
+      for (let c = 0; c < kr; c++) {
+        if (T === "f64") {
+          out.push(`  sh[${c * wg}u + lid] = a${base + c};`);
+        } else {
+          out.push(
+            `  sh[${2 * c * wg}u + lid] = a${base + c};`,
+            `  sh[${(2 * c + 1) * wg}u + lid] = e${base + c};`,
+          );
+        }
+      }
+      out.push("  workgroupBarrier();");
+      out.push(`  for (var s = ${wg / 2}u; s > 0u; s = s >> 1u) {`);
+      out.push(`    if (lid < s) {`);
+      out.push(`      for (var c = 0u; c < ${kr}u; c++) {`);
+      if (T === "f64") {
+        out.push(
+          `        sh[c * ${wg}u + lid] = sh[c * ${wg}u + lid] + sh[c * ${wg}u + lid + s];`,
+        );
+      } else {
+        out.push(
+          `        let ih = 2u * c * ${wg}u + lid;`,
+          `        let il = ih + ${wg}u;`,
+          "        let x = sh[ih]; let y = sh[ih + s];",
+          "        let sm = x + y; let ss = select(sm, x, y == 0.0f); let bb = ss - x;",
+          "        sh[il] = sh[il] + sh[il + s] + ((x - (ss - bb)) + (y - bb));",
+          "        sh[ih] = ss;",
+        );
+      }
+      out.push("      }", "    }", "    workgroupBarrier();", "  }");
+      out.push("  if (lid == 0u) {");
+      for (let c = 0; c < kr; c++) {
+        if (T === "f64") {
+          out.push(`    part[rec + ${base + c}u] = sh[${c * wg}u];`);
+        } else {
+          out.push(
+            `    part[rec + ${2 * (base + c)}u] = sh[${2 * c * wg}u];`,
+            `    part[rec + ${2 * (base + c) + 1}u] = sh[${
+              (2 * c + 1) * wg
+            }u];`,
+          );
+        }
+      }
+      out.push("  }", "  workgroupBarrier();");
+    }
+    return out;
+  }
+}
+
+/**
+ * The second pass: one workgroup per parameter vector sums that vector's
+ * workgroup records. Bindings: 0 partials (read-only storage), 1 output
+ * (storage, `valuesPerRecord` values per vector), 2 a uniform
+ * `[records per vector, values per record, components]` (u32).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.match(generateReduceKernel("f32", 64), /fn reduce\(/);
+ * ```
+ */
+export function generateReduceKernel(
+  precision: Precision,
+  workgroupSize = 64,
+): string {
+  const T = precision;
+  const wg = workgroupSize;
+  if (!isPowerOfTwo(wg)) {
+    throw new TypeError(
+      `generateReduceKernel: workgroupSize must be a power of two, got ${wg}`,
+    );
+  }
+  const f64 = T === "f64";
+  return `struct RCfg { nRec: u32, vpr: u32, nComp: u32, pad: u32 }
+@group(0) @binding(0) var<storage, read> part: array<${T}>;
+@group(0) @binding(1) var<storage, read_write> outv: array<${T}>;
+@group(0) @binding(2) var<uniform> rc: RCfg;
+var<workgroup> sh: array<${T}, ${wg * (f64 ? 1 : 2)}>;
+
+@compute @workgroup_size(${wg})
+fn reduce(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {
+  let t = wid.x;
+  for (var c = 0u; c < rc.nComp; c++) {
+${
+    f64
+      ? `    var s = 0.0lf;
+    for (var i = lid; i < rc.nRec; i += ${wg}u) { s = s + part[(t * rc.nRec + i) * rc.vpr + c]; }
+    sh[lid] = s;
+    workgroupBarrier();
+    for (var k = ${wg / 2}u; k > 0u; k = k >> 1u) {
+      if (lid < k) { sh[lid] = sh[lid] + sh[lid + k]; }
+      workgroupBarrier();
+    }
+    if (lid == 0u) { outv[t * rc.vpr + c] = sh[0]; }`
+      : `    var h = 0.0f;
+    var l = 0.0f;
+    for (var i = lid; i < rc.nRec; i += ${wg}u) {
+      let o = (t * rc.nRec + i) * rc.vpr + 2u * c;
+      let y = part[o];
+      let sm = h + y; let ss = select(sm, h, y == 0.0f); let bb = ss - h;
+      l = l + part[o + 1u] + ((h - (ss - bb)) + (y - bb));
+      h = ss;
+    }
+    sh[lid] = h;
+    sh[lid + ${wg}u] = l;
+    workgroupBarrier();
+    for (var k = ${wg / 2}u; k > 0u; k = k >> 1u) {
+      if (lid < k) {
+        let x = sh[lid]; let y = sh[lid + k];
+        let sm = x + y; let ss = select(sm, x, y == 0.0f); let bb = ss - x;
+        sh[lid + ${wg}u] = sh[lid + ${wg}u] + sh[lid + ${wg}u + k] + ((x - (ss - bb)) + (y - bb));
+        sh[lid] = ss;
+      }
+      workgroupBarrier();
+    }
+    if (lid == 0u) { outv[t * rc.vpr + 2u * c] = sh[0]; outv[t * rc.vpr + 2u * c + 1u] = sh[${wg}u]; }`
+  }
+    workgroupBarrier();
+  }
+}
+`;
+}

@@ -1,0 +1,84 @@
+/**
+ * Numeric meaning of every function of the AST, and a reference tree-walking
+ * evaluator (private helpers: constant folding, tests, function-free checks).
+ *
+ * @module
+ */
+
+import type { FunctionName, InternalFunctionName, Node } from "./ast.ts";
+import { erf } from "./_erf.ts";
+
+/** The numeric implementation of every public and internal function. */
+export const MATH_FUNCTIONS: Readonly<
+  Record<FunctionName | InternalFunctionName, (...args: number[]) => number>
+> = {
+  exp: Math.exp,
+  log: Math.log,
+  log10: Math.log10,
+  sqrt: Math.sqrt,
+  abs: Math.abs,
+  sin: Math.sin,
+  cos: Math.cos,
+  tan: Math.tan,
+  asin: Math.asin,
+  acos: Math.acos,
+  atan: Math.atan,
+  atan2: Math.atan2,
+  sinh: Math.sinh,
+  cosh: Math.cosh,
+  tanh: Math.tanh,
+  pow: Math.pow,
+  min: Math.min,
+  max: Math.max,
+  erf,
+  sign: Math.sign,
+  ifLess: (a, b, c, d) => a < b ? c : d,
+};
+
+/** Applies binary operator `op` to numbers, exactly as generated code does. */
+export function applyOperator(
+  op: "+" | "-" | "*" | "/" | "^",
+  a: number,
+  b: number,
+): number {
+  switch (op) {
+    case "+":
+      return a + b;
+    case "-":
+      return a - b;
+    case "*":
+      return a * b;
+    case "/":
+      return a / b;
+    case "^":
+      return Math.pow(a, b);
+  }
+}
+
+/** Evaluates `node` at parameters `p` and one point `x` (one value per feature). */
+export function evalNode(
+  node: Node,
+  p: ArrayLike<number>,
+  x: ArrayLike<number>,
+): number {
+  switch (node.kind) {
+    case "num":
+      return node.value;
+    case "param":
+      return p[node.index];
+    case "var":
+      return x[node.index];
+    case "neg":
+      return -evalNode(node.arg, p, x);
+    case "bin":
+      return applyOperator(
+        node.op,
+        evalNode(node.left, p, x),
+        evalNode(node.right, p, x),
+      );
+    case "call":
+      return MATH_FUNCTIONS[node.fn](
+        ...node.args.map((a) => evalNode(a, p, x)),
+      );
+  }
+}

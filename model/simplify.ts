@@ -1,0 +1,64 @@
+/**
+ * Algebraic simplification of model ASTs.
+ *
+ * The rules are local and cheap: constant folding (with the same arithmetic
+ * the generated code uses), the identities `u+0`, `u*1`, `u*0 = 0`, `0/u = 0`,
+ * `u^1`, `u^0 = 1`, `--u`, `(-u)*(-v) = u*v`, and moving numeric factors to
+ * the left so `2*(3*u)` becomes `6*u`. Like scipy-level tools, `0*u` folds to
+ * 0 even where `u` could be NaN or infinite.
+ *
+ * @module
+ */
+
+import type { Node } from "./ast.ts";
+import { build } from "./_build.ts";
+
+/**
+ * Simplifies `node` bottom-up with the rules above.
+ * Shared subtrees stay shared (the result is a DAG when the input is).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parseExpression } from "./parser.ts";
+ * const { ast } = parseExpression("0*a + 1*b - -c + 2*3");
+ * // b + c + 6, with the parameters a=0, b=1, c=2 by index
+ * assert.deepStrictEqual(simplify(ast), {
+ *   kind: "bin",
+ *   op: "+",
+ *   left: {
+ *     kind: "bin",
+ *     op: "+",
+ *     left: { kind: "param", index: 1 },
+ *     right: { kind: "param", index: 2 },
+ *   },
+ *   right: { kind: "num", value: 6 },
+ * });
+ * ```
+ */
+export function simplify(node: Node): Node {
+  const memo = new Map<Node, Node>();
+  const walk = (n: Node): Node => {
+    let out = memo.get(n);
+    if (out !== undefined) return out;
+    switch (n.kind) {
+      case "num":
+      case "param":
+      case "var":
+        out = n;
+        break;
+      case "neg":
+        out = build.neg(walk(n.arg));
+        break;
+      case "bin":
+        out = build.bin(n.op, walk(n.left), walk(n.right));
+        break;
+      case "call":
+        out = build.call(n.fn, n.args.map(walk));
+        break;
+    }
+    memo.set(n, out);
+    return out;
+  };
+  return walk(node);
+}

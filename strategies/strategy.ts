@@ -1,0 +1,188 @@
+/**
+ * The Strategy plug-in interface and its registry.
+ *
+ * A strategy decides where the data lives and where the arithmetic runs, and
+ * turns the data into an {@linkcode Evaluator} (the p-sized linearization the
+ * solver works on). Strategies are registered by name; `fit(..., { workflow:
+ * name })` selects one, and the memory-budget selector picks among
+ * "standard", "chunked" and "streaming".
+ *
+ * @module
+ */
+
+import type { Model } from "../model/types.ts";
+import type { Evaluator } from "../core/linearization.ts";
+import type { LossName } from "../core/loss.ts";
+
+/** In-memory data as the strategies receive it (already validated). */
+export interface InMemoryData {
+  readonly kind: "memory";
+  /** One column per feature. */
+  readonly x: readonly Float64Array[];
+  /** Observations. */
+  readonly y: Float64Array;
+  /** Weights 1/sigma, or null. */
+  readonly w: Float64Array | null;
+}
+
+/**
+ * A data source read batch by batch (see `data/`). Kept structural here so
+ * strategies do not depend on the file readers.
+ */
+export interface BatchSourceLike {
+  readonly kind?: undefined;
+  readonly length: number | undefined;
+  readonly nFeatures: number;
+  readonly hasSigma: boolean;
+  readonly description: string;
+  readonly fingerprint: string;
+  batches(
+    batchSize: number,
+    options?: { start?: number; end?: number; signal?: AbortSignal },
+  ): AsyncIterable<
+    { x: Float64Array[]; y: Float64Array; sigma?: Float64Array; start: number }
+  >;
+  close(): Promise<void> | void;
+}
+
+/** Data handed to a strategy. */
+export type StrategyData = InMemoryData | BatchSourceLike;
+
+/** Progress of a pass over the data (streaming strategies report it). */
+export interface PassProgress {
+  readonly pass: number;
+  readonly batch: number;
+  readonly pointsProcessed: number;
+  readonly totalPoints: number | undefined;
+}
+
+/** Everything a strategy needs to build its evaluator. */
+export interface StrategyContext {
+  readonly model: Model;
+  readonly data: StrategyData;
+  readonly loss: LossName;
+  readonly fScale: number;
+  /** Requested backend. */
+  readonly backend: "auto" | "cpu" | "webgpu";
+  /** Strategy configuration from the selector or the user (chunk size...). */
+  readonly config: Readonly<Record<string, unknown>> | null;
+  /** Number of data points (after validation). */
+  readonly nPoints: number;
+  /** Worker threads for CPU arithmetic ("auto" = all cores). */
+  readonly threads?: number | "auto";
+  readonly signal?: AbortSignal;
+  /** 0 quiet, 1 summary, 2 per iteration (stderr). */
+  readonly verbose: number;
+  /** Called during passes over the data, when the strategy makes passes. */
+  readonly onPass?: (p: PassProgress) => void;
+}
+
+/** An evaluator bound to resources (threads, GPU buffers, files). */
+export interface StrategyEvaluator extends Evaluator {
+  /** What runs the arithmetic, e.g. "cpu (2 threads)" or "webgpu f64 (llvmpipe)". */
+  readonly backend: string;
+  /** Releases threads, GPU buffers and files. */
+  close(): void | Promise<void>;
+}
+
+/** A pluggable fitting strategy. */
+export interface Strategy {
+  /** Registry name, e.g. "standard". */
+  readonly name: string;
+  /** One line for `--help` and logs. */
+  readonly description: string;
+  /** Whether the strategy accepts in-memory arrays, sources, or both. */
+  readonly accepts: readonly ("memory" | "source")[];
+  /** Builds the evaluator for the data. */
+  createEvaluator(ctx: StrategyContext): Promise<StrategyEvaluator>;
+  /**
+   * Optional warm start: returns a better starting point (e.g. a cheap fit on
+   * a subsample) before the full passes.
+   */
+  warmStart?(
+    ctx: StrategyContext,
+    p0: Float64Array,
+    solveOn: (ev: Evaluator, x0: Float64Array) => Promise<Float64Array>,
+  ): Promise<Float64Array>;
+}
+
+const registry = new Map<string, Strategy>();
+
+function checkStrategy(s: Strategy): void {
+  if (s === null || typeof s !== "object") {
+    throw new TypeError("registerStrategy: strategy must be an object");
+  }
+  if (typeof s.name !== "string" || !/^[A-Za-z_][\w-]*$/.test(s.name)) {
+    throw new TypeError(
+      `registerStrategy: strategy.name must be an identifier-like string, got ${
+        JSON.stringify(s.name)
+      }`,
+    );
+  }
+  if (typeof s.createEvaluator !== "function") {
+    throw new TypeError(
+      `registerStrategy: strategy "${s.name}" needs a createEvaluator(ctx) method`,
+    );
+  }
+}
+
+/**
+ * Registers a strategy under its name, replacing any earlier one of the same
+ * name (so a user can swap in their own "chunked", say).
+ *
+ * @example A user-defined strategy, selected by name in `fit`
+ * ```ts
+ * import assert from "node:assert";
+ * import { fit, model, registerStrategy, getStrategy } from "@nlsq/nlsq";
+ * let used = 0;
+ * registerStrategy({
+ *   name: "my_standard",
+ *   description: "standard, but counting",
+ *   accepts: ["memory"],
+ *   async createEvaluator(ctx) {
+ *     used++;
+ *     return getStrategy("standard")!.createEvaluator(ctx);
+ *   },
+ * });
+ * const r = await fit(model("a * x"), [1, 2, 3], [2, 4, 6], {
+ *   p0: [1],
+ *   workflow: "my_standard",
+ * });
+ * assert.strictEqual(r.strategy, "my_standard");
+ * assert.strictEqual(used, 1);
+ * assert.ok(Math.abs(r.popt[0] - 2) < 1e-12);
+ * ```
+ */
+export function registerStrategy(strategy: Strategy): void {
+  checkStrategy(strategy);
+  registry.set(strategy.name, strategy);
+}
+
+/**
+ * Looks a strategy up by name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { getStrategy } from "@nlsq/nlsq";
+ * assert.strictEqual(getStrategy("chunked")?.name, "chunked");
+ * assert.strictEqual(getStrategy("nope"), undefined);
+ * ```
+ */
+export function getStrategy(name: string): Strategy | undefined {
+  return registry.get(name);
+}
+
+/**
+ * Names of all registered strategies.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { listStrategies } from "@nlsq/nlsq";
+ * assert.ok(listStrategies().includes("standard"));
+ * ```
+ */
+export function listStrategies(): string[] {
+  return [...registry.keys()];
+}

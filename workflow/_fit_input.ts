@@ -1,0 +1,179 @@
+/**
+ * Validation and normalization of in-memory fit input: x, y and sigma.
+ * Every error names the argument and the offending index.
+ */
+
+import { cholesky } from "../core/linalg.ts";
+
+/** The x argument: one column, or one column per feature. */
+export type XInput =
+  | Float64Array
+  | readonly number[]
+  | readonly (Float64Array | readonly number[])[];
+
+/** Normalized in-memory data. */
+export interface FitInput {
+  x: Float64Array[];
+  y: Float64Array;
+  /** 1-D sigma, or null. */
+  sigma: Float64Array | null;
+  /** Lower Cholesky factor of a 2-D sigma (covariance), or null. */
+  sigmaChol: Float64Array | null;
+  /** Rows dropped by `nanPolicy: "omit"`. */
+  dropped: number;
+}
+
+function column(v: unknown, name: string): Float64Array {
+  if (v instanceof Float64Array) return v;
+  if (Array.isArray(v) || ArrayBuffer.isView(v)) {
+    const a = Float64Array.from(v as ArrayLike<number>);
+    for (let i = 0; i < a.length; i++) {
+      if (typeof (v as ArrayLike<unknown>)[i] !== "number" && !ArrayBuffer.isView(v)) {
+        throw new TypeError(`${name}[${i}] is not a number`);
+      }
+    }
+    return a;
+  }
+  throw new TypeError(`${name} must be a Float64Array or an array of numbers`);
+}
+
+/** Splits x into feature columns for a model with `nFeatures` variables. */
+export function normalizeX(x: unknown, nFeatures: number): Float64Array[] {
+  if (x === null || x === undefined) throw new TypeError("x is required");
+  const isNested = Array.isArray(x) && x.length > 0 &&
+    (Array.isArray(x[0]) || ArrayBuffer.isView(x[0]));
+  if (!isNested) {
+    if (nFeatures !== 1) {
+      throw new TypeError(
+        `x must be an array of ${nFeatures} columns (one per model variable)`,
+      );
+    }
+    return [column(x, "x")];
+  }
+  const cols = (x as unknown[]).map((c, k) => column(c, `x[${k}]`));
+  if (cols.length !== nFeatures) {
+    throw new RangeError(
+      `x has ${cols.length} columns but the model has ${nFeatures} variable(s)`,
+    );
+  }
+  return cols;
+}
+
+/**
+ * Validates x, y and sigma; drops non-finite rows with `nanPolicy: "omit"`.
+ */
+export function normalizeFitInput(
+  xIn: unknown,
+  yIn: unknown,
+  sigmaIn: unknown,
+  nFeatures: number,
+  nanPolicy: "raise" | "omit" = "raise",
+): FitInput {
+  let x = normalizeX(xIn, nFeatures);
+  let y = column(yIn, "y");
+  const n0 = y.length;
+  if (n0 === 0) throw new RangeError("y is empty: no data to fit");
+  x.forEach((c, k) => {
+    if (c.length !== n0) {
+      throw new RangeError(
+        `x${nFeatures > 1 ? `[${k}]` : ""} has length ${c.length} but y has length ${n0}`,
+      );
+    }
+  });
+  let sigma: Float64Array | null = null;
+  let sigma2: Float64Array | null = null;
+  if (sigmaIn !== undefined && sigmaIn !== null) {
+    const nested = Array.isArray(sigmaIn) && sigmaIn.length > 0 &&
+      (Array.isArray(sigmaIn[0]) || ArrayBuffer.isView(sigmaIn[0]));
+    if (nested) {
+      const rows = sigmaIn as ArrayLike<number>[];
+      if (rows.length !== n0) {
+        throw new RangeError(`sigma is ${rows.length} x ? but y has length ${n0}`);
+      }
+      sigma2 = new Float64Array(n0 * n0);
+      for (let i = 0; i < n0; i++) {
+        if (rows[i].length !== n0) {
+          throw new RangeError(`sigma row ${i} has length ${rows[i].length}, expected ${n0}`);
+        }
+        for (let j = 0; j < n0; j++) {
+          const v = rows[i][j];
+          if (!Number.isFinite(v)) {
+            throw new RangeError(`sigma[${i}][${j}] is ${v}; expected a finite number`);
+          }
+          sigma2[i * n0 + j] = v;
+        }
+      }
+    } else {
+      sigma = column(sigmaIn, "sigma");
+      if (sigma.length !== n0) {
+        throw new RangeError(`sigma has length ${sigma.length} but y has length ${n0}`);
+      }
+    }
+  }
+  // Non-finite values: an error naming the first one, or dropped rows.
+  const bad = new Uint8Array(n0);
+  let nBad = 0;
+  const scan = (a: Float64Array, name: string) => {
+    for (let i = 0; i < n0; i++) {
+      if (!Number.isFinite(a[i])) {
+        if (nanPolicy === "raise") {
+          throw new RangeError(
+            `${name}[${i}] is ${a[i]}; pass nanPolicy: "omit" to drop such points`,
+          );
+        }
+        if (!bad[i]) nBad++;
+        bad[i] = 1;
+      }
+    }
+  };
+  x.forEach((c, k) => scan(c, nFeatures > 1 ? `x[${k}]` : "x"));
+  scan(y, "y");
+  if (sigma) scan(sigma, "sigma");
+  if (nBad > 0) {
+    const keep = (a: Float64Array) => a.filter((_, i) => !bad[i]);
+    x = x.map(keep);
+    y = keep(y);
+    if (sigma) sigma = keep(sigma);
+    if (sigma2) {
+      const n1 = n0 - nBad;
+      const s = new Float64Array(n1 * n1);
+      let r = 0;
+      for (let i = 0; i < n0; i++) {
+        if (bad[i]) continue;
+        let c = 0;
+        for (let j = 0; j < n0; j++) if (!bad[j]) s[r * n1 + c++] = sigma2[i * n0 + j];
+        r++;
+      }
+      sigma2 = s;
+    }
+    if (y.length === 0) {
+      throw new RangeError("no finite data points remain after dropping NaN/Inf");
+    }
+  }
+  if (sigma) {
+    for (let i = 0; i < sigma.length; i++) {
+      if (!(sigma[i] > 0)) {
+        throw new RangeError(`sigma[${i}] = ${sigma[i]}; every sigma must be > 0`);
+      }
+    }
+  }
+  let sigmaChol: Float64Array | null = null;
+  if (sigma2) {
+    const n = y.length;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < i; j++) {
+        const a = sigma2[i * n + j], b = sigma2[j * n + i];
+        if (Math.abs(a - b) > 1e-12 * Math.max(Math.abs(a), Math.abs(b), 1e-300)) {
+          throw new RangeError(
+            `sigma (covariance) is not symmetric: sigma[${i}][${j}] = ${a} but sigma[${j}][${i}] = ${b}`,
+          );
+        }
+      }
+    }
+    sigmaChol = cholesky(sigma2, n);
+    if (!sigmaChol) {
+      throw new RangeError("sigma (covariance matrix) is not positive definite");
+    }
+  }
+  return { x, y, sigma, sigmaChol, dropped: nBad };
+}

@@ -1,0 +1,40 @@
+/**
+ * `curveFit`: scipy's `curve_fit` on top of {@linkcode fit}.
+ *
+ * @module
+ */
+
+import type { NumVec } from "../core/_validate.ts";
+import type { XInput } from "./_fit_input.ts";
+import { fit, type FitOptions, type ModelInput } from "./fit.ts";
+
+/**
+ * Fits `model` to (x, y) and resolves to `[popt, pcov]` with scipy's
+ * conventions: `method: "auto"` (lm without bounds, else trf), tolerances 1e-8 (the "standard" workflow) unless given, pcov
+ * scaled by the reduced chi-square unless `absoluteSigma`, Infinity entries
+ * when the covariance cannot be estimated.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { curveFit, model } from "@nlsq/nlsq";
+ * const x = [1, 2, 3, 4, 5, 6];
+ * const y = [2.1, 3.9, 6.2, 7.8, 10.1, 12.0];
+ * const [popt, pcov] = await curveFit(model("a * x + b"), x, y, { p0: [1, 0] });
+ * assert.ok(Math.abs(popt[0] - 1.98) < 0.01);
+ * assert.ok(pcov[0][0] > 0);
+ * ```
+ */
+export async function curveFit(
+  model: ModelInput,
+  x: XInput,
+  y: NumVec,
+  options: FitOptions = {},
+): Promise<[Float64Array, number[][]]> {
+  const r = await fit(model, x, y, {
+    workflow: "standard",
+    method: "auto",
+    ...options,
+  });
+  return [r.popt, r.pcov];
+}

@@ -1,0 +1,679 @@
+/**
+ * `fit()`: the workflow orchestration. Resolves the model, the data, the
+ * workflow preset and goal, lets the memory-budget selector pick a strategy
+ * (or takes the one named), runs the solver (with multi-start where the
+ * workflow asks for it), and builds the {@linkcode FitResult}.
+ *
+ * @module
+ */
+
+import { model as compileModel } from "../model/model.ts";
+import type { Model } from "../model/types.ts";
+import type { Evaluation, Evaluator } from "../core/linearization.ts";
+import type { LossName } from "../core/loss.ts";
+import { covarianceFromFactor } from "../core/covariance.ts";
+import { solve } from "../core/solve.ts";
+import type { IterationInfo, SolverResult, SolverState } from "../core/solver_types.ts";
+import {
+  type BoundsInput,
+  checkFeasible,
+  type NumVec,
+  type ResolvedSolverOptions,
+  resolveSolverOptions,
+  toVector,
+} from "../core/_validate.ts";
+import { createDenseEvaluator } from "../core/dense_evaluator.ts";
+import { solveLowerInPlace } from "../core/linalg.ts";
+import {
+  type BatchSourceLike,
+  getStrategy,
+  type InMemoryData,
+  type StrategyContext,
+  type StrategyData,
+  type StrategyEvaluator,
+} from "../strategies/strategy.ts";
+import "../strategies/standard.ts";
+import "../strategies/chunked.ts";
+import { normalizeFitInput, type XInput } from "./_fit_input.ts";
+import { FitResult, type StartOutcome } from "./fit_result.ts";
+import { normalizeGoal, type OptimizationGoal } from "./goal.ts";
+import { calculateAdaptiveTolerances } from "./tolerances.ts";
+import { resolveWorkflow, type WorkflowConfig, type WorkflowInput } from "./presets.ts";
+import { MemoryBudgetSelector } from "./selector.ts";
+import { generateStarts } from "./generate_starts.ts";
+
+/** Progress reported to `onProgress`. */
+export interface FitProgress {
+  /** "iteration" after a solver iteration, "pass" during a pass over a source. */
+  readonly phase: "iteration" | "pass";
+  /** Start index (multi-start), 0-based. */
+  readonly start: number;
+  readonly nit: number;
+  readonly nfev: number;
+  readonly cost: number;
+  /** Pass over the data and batch within it (streaming). */
+  readonly pass?: number;
+  readonly batch?: number;
+  readonly pointsProcessed?: number;
+  readonly totalPoints?: number;
+  /** Estimated seconds left in the current pass (streaming). */
+  readonly etaSeconds?: number;
+  readonly elapsedMs: number;
+}
+
+/** Options of {@linkcode fit} (DESIGN.md §3). */
+export interface FitOptions {
+  /** Initial parameters (default: ones, moved inside finite bounds). */
+  p0?: NumVec;
+  /** 1-D standard deviations, or a 2-D covariance matrix of y. */
+  sigma?: NumVec | readonly NumVec[];
+  /** Use sigma in an absolute sense (pcov not scaled by reduced chi-square). */
+  absoluteSigma?: boolean;
+  /** `[lower, upper]` bounds (arrays or scalars). */
+  bounds?: BoundsInput;
+  /**
+   * "trf" (default, like scipy's `least_squares` and NLSQ), "lm", or "auto"
+   * (scipy's `curve_fit` rule: lm without bounds and robust loss, else trf).
+   */
+  method?: "trf" | "lm" | "auto";
+  /** Robust loss. */
+  loss?: LossName;
+  /** Soft margin of the robust loss. */
+  fScale?: number;
+  /** Variable scale: array, scalar or "jac". */
+  xScale?: NumVec | number | "jac";
+  ftol?: number;
+  xtol?: number;
+  gtol?: number;
+  maxNfev?: number;
+  /** Preset name, registered strategy name, or a workflow config. */
+  workflow?: string | WorkflowInput;
+  /** Optimization goal (FAST, ROBUST, GLOBAL, MEMORY_EFFICIENT, QUALITY). */
+  goal?: OptimizationGoal | string;
+  /** Memory limit overriding detection, in GiB. */
+  memoryLimitGb?: number;
+  /** Arithmetic backend. */
+  backend?: "auto" | "cpu" | "webgpu";
+  /** CPU threads ("auto": all cores for large problems). */
+  threads?: number | "auto";
+  /** Drop points with NaN/Inf ("omit") or throw ("raise", default). */
+  nanPolicy?: "raise" | "omit";
+  /** Seed of the multi-start sampler. */
+  seed?: number;
+  /** Directory for checkpoints. */
+  checkpointDir?: string;
+  /** Resume from the newest valid checkpoint (or a checkpoint path). */
+  resume?: boolean | string;
+  /** Progress callback. */
+  onProgress?: (p: FitProgress) => void;
+  /** Stops the fit between iterations (or batches). */
+  signal?: AbortSignal;
+  /** 0 quiet, 1 start and end lines, 2 one line per iteration (stderr). */
+  verbose?: 0 | 1 | 2;
+}
+
+const OPTION_KEYS = new Set([
+  "p0",
+  "sigma",
+  "absoluteSigma",
+  "bounds",
+  "method",
+  "loss",
+  "fScale",
+  "xScale",
+  "ftol",
+  "xtol",
+  "gtol",
+  "maxNfev",
+  "workflow",
+  "goal",
+  "memoryLimitGb",
+  "backend",
+  "threads",
+  "nanPolicy",
+  "seed",
+  "checkpointDir",
+  "resume",
+  "onProgress",
+  "signal",
+  "verbose",
+]);
+
+/** A model argument: a compiled model, an expression, or a plain function. */
+export type ModelInput =
+  | Model
+  | string
+  // deno-lint-ignore no-explicit-any
+  | ((x: any, ...p: number[]) => number);
+
+function isSource(v: unknown): v is BatchSourceLike {
+  return v !== null && typeof v === "object" &&
+    typeof (v as BatchSourceLike).batches === "function" &&
+    typeof (v as BatchSourceLike).fingerprint === "string";
+}
+
+/** Default p0 like scipy: ones, moved inside finite bounds. */
+function defaultP0(lower: Float64Array, upper: Float64Array): Float64Array {
+  return lower.map((lo, i) => {
+    const hi = upper[i];
+    if (Number.isFinite(lo) && Number.isFinite(hi)) return 0.5 * (lo + hi);
+    if (Number.isFinite(lo)) return Math.max(1, lo + 1);
+    if (Number.isFinite(hi)) return Math.min(1, hi - 1);
+    return 1;
+  });
+}
+
+/** Reads a whole source into memory (for in-memory strategies). */
+async function loadSource(
+  src: BatchSourceLike,
+  signal?: AbortSignal,
+): Promise<{ x: Float64Array[]; y: Float64Array; sigma: Float64Array | null }> {
+  const xs: Float64Array[][] = [];
+  const ys: Float64Array[] = [];
+  const ss: Float64Array[] = [];
+  for await (const b of src.batches(1 << 16, { signal })) {
+    xs.push(b.x);
+    ys.push(b.y);
+    if (b.sigma) ss.push(b.sigma);
+  }
+  const cat = (parts: Float64Array[]) => {
+    const out = new Float64Array(parts.reduce((s, a) => s + a.length, 0));
+    let o = 0;
+    for (const a of parts) {
+      out.set(a, o);
+      o += a.length;
+    }
+    return out;
+  };
+  return {
+    x: Array.from({ length: src.nFeatures }, (_, k) => cat(xs.map((b) => b[k]))),
+    y: cat(ys),
+    sigma: src.hasSigma ? cat(ss) : null,
+  };
+}
+
+/** Collects evaluate calls of concurrent solver runs into shared passes. */
+class BatchingEvaluator implements Evaluator {
+  readonly nParams: number;
+  readonly nResiduals: number;
+  #inner: Evaluator;
+  #queue: {
+    theta: Float64Array;
+    withJac: boolean;
+    resolve: (e: Evaluation) => void;
+    reject: (e: unknown) => void;
+  }[] = [];
+  #scheduled = false;
+
+  constructor(inner: Evaluator) {
+    this.#inner = inner;
+    this.nParams = inner.nParams;
+    this.nResiduals = inner.nResiduals;
+  }
+
+  evaluate(
+    thetas: readonly Float64Array[],
+    withJacobian: readonly boolean[],
+  ): Promise<Evaluation[]> {
+    return Promise.all(thetas.map((theta, i) =>
+      new Promise<Evaluation>((resolve, reject) => {
+        this.#queue.push({ theta, withJac: withJacobian[i], resolve, reject });
+        if (!this.#scheduled) {
+          this.#scheduled = true;
+          setTimeout(() => this.#flush(), 0);
+        }
+      })
+    ));
+  }
+
+  async #flush() {
+    const q = this.#queue;
+    this.#queue = [];
+    this.#scheduled = false;
+    try {
+      const out = await this.#inner.evaluate(
+        q.map((e) => e.theta),
+        q.map((e) => e.withJac),
+      );
+      q.forEach((e, i) => e.resolve(out[i]));
+    } catch (err) {
+      for (const e of q) e.reject(err);
+    }
+  }
+}
+
+/** Residual function for a 2-D sigma: r = L^{-1} (f - y), J = L^{-1} J_f. */
+function covarianceWeightedEvaluator(
+  m: Model,
+  x: Float64Array[],
+  y: Float64Array,
+  L: Float64Array,
+  loss: LossName,
+  fScale: number,
+): Evaluator {
+  const n = y.length, p = m.params.length;
+  const B = new Float64Array(n * (p + 1));
+  const run = (theta: Float64Array) => {
+    m.kernel(x, y, null, theta, 0, n, B, n, true);
+    const f = B.slice(p * n, (p + 1) * n);
+    solveLowerInPlace(L, n, f);
+    const J = B.slice(0, p * n); // column-major n x p
+    solveLowerInPlace(L, n, J, p);
+    return { f, J };
+  };
+  return createDenseEvaluator((t) => run(t).f, n, p, {
+    jac: (t) => {
+      const { J } = run(t);
+      const out = new Float64Array(n * p);
+      for (let i = 0; i < n; i++) {
+        for (let k = 0; k < p; k++) out[i * p + k] = J[k * n + i];
+      }
+      return out;
+    },
+    loss,
+    fScale,
+  });
+}
+
+/**
+ * Fits a model to data through the workflow system.
+ *
+ * @example Fit an exponential decay
+ * ```ts
+ * import assert from "node:assert";
+ * import { fit, model } from "@nlsq/nlsq";
+ * const x = Array.from({ length: 50 }, (_, i) => i / 10);
+ * const y = x.map((t) => 3 * Math.exp(-1.5 * t) + 0.5);
+ * const r = await fit(model("a * exp(-b * x) + c"), x, y, { p0: [1, 1, 0] });
+ * assert.ok(r.success);
+ * assert.ok(Math.abs(r.params.b - 1.5) < 1e-8);
+ * assert.strictEqual(r.strategy, "standard");
+ * ```
+ */
+export async function fit(
+  modelIn: ModelInput,
+  xOrSource: XInput | BatchSourceLike,
+  yOrOptions?: NumVec | FitOptions,
+  maybeOptions?: FitOptions,
+): Promise<FitResult> {
+  const t0 = performance.now();
+  const m = typeof modelIn === "object" && modelIn !== null && "kernel" in modelIn
+    ? modelIn
+    : compileModel(modelIn as string);
+  const p = m.params.length;
+  const fromSource = isSource(xOrSource);
+  const options: FitOptions = (fromSource ? yOrOptions as FitOptions : maybeOptions) ??
+    {};
+  if (typeof options !== "object") throw new TypeError("options must be an object");
+  for (const key of Object.keys(options)) {
+    if (!OPTION_KEYS.has(key)) {
+      throw new TypeError(
+        `fit: unknown option "${key}" (known: ${[...OPTION_KEYS].join(", ")})`,
+      );
+    }
+  }
+  const verbose = options.verbose ?? 0;
+  if (![0, 1, 2].includes(verbose)) {
+    throw new RangeError(`verbose must be 0, 1 or 2, got ${options.verbose}`);
+  }
+  const backend = options.backend ?? "auto";
+  if (!["auto", "cpu", "webgpu"].includes(backend)) {
+    throw new TypeError(
+      `backend must be "auto", "cpu" or "webgpu", got ${JSON.stringify(backend)}`,
+    );
+  }
+  if (options.memoryLimitGb !== undefined) {
+    const v = options.memoryLimitGb;
+    if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) {
+      throw new RangeError(`memoryLimitGb must be a finite number > 0, got ${v}`);
+    }
+  }
+  if (options.resume && !options.checkpointDir && typeof options.resume !== "string") {
+    throw new TypeError("resume: true needs checkpointDir (or pass a checkpoint path)");
+  }
+  const goal = options.goal === undefined ? undefined : normalizeGoal(options.goal);
+  const notes: string[] = [];
+
+  // Data.
+  let data: StrategyData;
+  let sigmaChol: Float64Array | null = null;
+  let nPoints: number;
+  let inMemory: { x: Float64Array[]; y: Float64Array; sigma: Float64Array | null } | null =
+    null;
+  if (fromSource) {
+    const src = xOrSource as BatchSourceLike;
+    if (src.nFeatures !== m.variables.length) {
+      throw new RangeError(
+        `the source has ${src.nFeatures} x column(s) but the model has ${m.variables.length} variable(s)`,
+      );
+    }
+    if (options.sigma !== undefined) {
+      throw new TypeError("sigma: give sigma as a column of the source, not as an option");
+    }
+    data = src;
+    nPoints = src.length ?? NaN;
+  } else {
+    const inp = normalizeFitInput(
+      xOrSource,
+      yOrOptions,
+      options.sigma,
+      m.variables.length,
+      options.nanPolicy ?? "raise",
+    );
+    if (inp.dropped > 0) notes.push(`dropped ${inp.dropped} points with NaN/Inf`);
+    sigmaChol = inp.sigmaChol;
+    inMemory = { x: inp.x, y: inp.y, sigma: inp.sigma };
+    nPoints = inp.y.length;
+    data = {
+      kind: "memory",
+      x: inp.x,
+      y: inp.y,
+      w: inp.sigma ? inp.sigma.map((s) => 1 / s) : null,
+    } satisfies InMemoryData;
+  }
+  if (Number.isFinite(nPoints) && nPoints < p) {
+    throw new RangeError(
+      `the model has ${p} parameters but there are only ${nPoints} data points`,
+    );
+  }
+
+  // Workflow, strategy and tolerances.
+  const wf: WorkflowConfig = resolveWorkflow(options.workflow, {
+    isStrategyName: (name) => getStrategy(name) !== undefined,
+  });
+  let strategyName = wf.strategy;
+  let config: Record<string, unknown> | null = (wf as { config?: Record<string, unknown> })
+    .config ?? null;
+  if (strategyName === "auto") {
+    if (!Number.isFinite(nPoints)) strategyName = "streaming";
+    else {
+      const sel = new MemoryBudgetSelector().select({
+        nPoints,
+        nParams: p,
+        nFeatures: m.variables.length,
+        memoryLimitGb: options.memoryLimitGb,
+        goal,
+        useGpu: backend === "webgpu",
+        verbose: verbose > 0,
+      });
+      strategyName = sel.strategy;
+      config = sel.config as Record<string, unknown> | null;
+      notes.push(`selector: ${sel.reason}`);
+    }
+  } else if (strategyName === "chunked" && config === null && Number.isFinite(nPoints)) {
+    const sel = new MemoryBudgetSelector().select({
+      nPoints,
+      nParams: p,
+      nFeatures: m.variables.length,
+      memoryLimitGb: options.memoryLimitGb,
+    });
+    config = sel.strategy === "chunked" ? sel.config as unknown as Record<string, unknown> : null;
+  }
+  if (sigmaChol && strategyName !== "standard") {
+    notes.push(`a 2-D sigma needs the dense standard path; "${strategyName}" not used`);
+    strategyName = "standard";
+  }
+  const strategy = getStrategy(strategyName);
+  if (!strategy) {
+    throw new TypeError(
+      `workflow: strategy "${strategyName}" is not registered${
+        strategyName === "streaming" || strategyName === "distributed"
+          ? " (import its module first)"
+          : ""
+      }`,
+    );
+  }
+  if (fromSource && !strategy.accepts.includes("source")) {
+    // In-memory strategies read the whole source first.
+    const loaded = await loadSource(data as BatchSourceLike, options.signal);
+    inMemory = loaded;
+    nPoints = loaded.y.length;
+    data = {
+      kind: "memory",
+      x: loaded.x,
+      y: loaded.y,
+      w: loaded.sigma ? loaded.sigma.map((s) => 1 / s) : null,
+    };
+    notes.push(`read the source into memory for the "${strategyName}" strategy`);
+  }
+
+  const tol = wf.tolerance === "adaptive"
+    ? calculateAdaptiveTolerances(Number.isFinite(nPoints) ? nPoints : 1e9, goal)
+    : { ftol: wf.tolerance, xtol: wf.tolerance, gtol: wf.tolerance };
+  const so: ResolvedSolverOptions = resolveSolverOptions(
+    {
+      method: options.method ?? "trf",
+      bounds: options.bounds,
+      loss: options.loss,
+      fScale: options.fScale,
+      xScale: options.xScale,
+      ftol: options.ftol ?? tol.ftol,
+      xtol: options.xtol ?? tol.xtol,
+      gtol: options.gtol ?? tol.gtol,
+      maxNfev: options.maxNfev,
+    },
+    p,
+    Number.isFinite(nPoints) ? nPoints : Number.MAX_SAFE_INTEGER,
+    m.params,
+  );
+  const p0 = options.p0 === undefined
+    ? defaultP0(so.lower, so.upper)
+    : toVector(options.p0, "p0", p);
+  checkFeasible(p0, so.lower, so.upper, "p0", m.params);
+
+  // Multi-start: the workflow's, or implied by a ROBUST/QUALITY goal.
+  let multi = wf.multiStart;
+  if (!multi && (goal === "robust" || goal === "quality")) {
+    multi = { nStarts: goal === "quality" ? 20 : 10, sampler: "lhs" };
+  }
+  const starts = multi && multi.nStarts > 1
+    ? generateStarts({
+      p0,
+      lower: so.lower,
+      upper: so.upper,
+      nStarts: multi.nStarts,
+      sampler: multi.sampler,
+      seed: options.seed ?? 0,
+    }).map((s) => Float64Array.from(s))
+    : [p0];
+
+  const ctx: StrategyContext = {
+    model: m,
+    data,
+    loss: so.loss,
+    fScale: so.fScale,
+    backend,
+    config,
+    nPoints,
+    threads: options.threads,
+    signal: options.signal,
+    verbose,
+  };
+  if (verbose > 0) {
+    console.error(
+      `nlsq: fitting ${p} parameters to ${nPoints} points; workflow ${wf.name}, strategy ${strategyName}, method ${so.method}, tol ${so.ftol}, ${starts.length} start(s)`,
+    );
+  }
+  const sev: StrategyEvaluator = sigmaChol
+    ? {
+      ...covarianceWeightedEvaluator(
+        m,
+        inMemory!.x,
+        inMemory!.y,
+        sigmaChol,
+        so.loss,
+        so.fScale,
+      ),
+      backend: "cpu (dense, 2-D sigma, f64)",
+      close() {},
+    }
+    : await strategy.createEvaluator(ctx);
+  let best: SolverResult;
+  const outcomes: StartOutcome[] = [];
+  try {
+    const ev: Evaluator = starts.length > 1 ? new BatchingEvaluator(sev) : sev;
+    const runOne = async (x0: Float64Array, k: number, resume?: SolverState) => {
+      let start = x0;
+      if (strategy.warmStart && !resume) {
+        start = await strategy.warmStart(ctx, x0, async (wev, wx0) =>
+          (await solve(wev, wx0, so, { signal: options.signal })).x);
+      }
+      return solve(ev, start, so, {
+        signal: options.signal,
+        resume,
+        onIteration: (info: IterationInfo) => {
+          if (verbose >= 2) {
+            console.error(
+              `nlsq: start ${k} iter ${info.nit} nfev ${info.nfev} cost ${
+                info.cost.toExponential(6)
+              } optimality ${info.optimality.toExponential(3)} step ${
+                info.stepNorm.toExponential(3)
+              }`,
+            );
+          }
+          options.onProgress?.({
+            phase: "iteration",
+            start: k,
+            nit: info.nit,
+            nfev: info.nfev,
+            cost: info.cost,
+            elapsedMs: performance.now() - t0,
+          });
+        },
+      });
+    };
+    const results = await Promise.all(starts.map(async (s, k) => {
+      try {
+        return await runOne(s, k);
+      } catch (e) {
+        if (starts.length === 1 || options.signal?.aborted) throw e;
+        return e as Error;
+      }
+    }));
+    let bestK = -1;
+    results.forEach((r, k) => {
+      if (r instanceof Error) {
+        outcomes.push({
+          p0: Array.from(starts[k]),
+          popt: [],
+          cost: NaN,
+          status: -1,
+          nfev: 0,
+          success: false,
+        });
+        return;
+      }
+      outcomes.push({
+        p0: Array.from(starts[k]),
+        popt: Array.from(r.x),
+        cost: r.cost,
+        status: r.status,
+        nfev: r.nfev,
+        success: r.status > 0,
+      });
+      const cur = bestK >= 0 ? results[bestK] as SolverResult : null;
+      if (!cur || r.cost < cur.cost) bestK = k;
+    });
+    if (bestK < 0) throw results[0] as Error;
+    best = results[bestK] as SolverResult;
+    if (wf.validate) {
+      // Validation pass: restart from the best point with the same settings;
+      // a true minimum stays put.
+      const v = await solve(sev, best.x, so, { signal: options.signal });
+      let maxRel = 0;
+      for (let i = 0; i < p; i++) {
+        maxRel = Math.max(
+          maxRel,
+          Math.abs(v.x[i] - best.x[i]) / Math.max(Math.abs(best.x[i]), 1e-300),
+        );
+      }
+      notes.push(`validation pass: max relative parameter change ${maxRel.toExponential(2)}`);
+      if (v.cost <= best.cost) {
+        best = { ...v, nfev: best.nfev + v.nfev, njev: best.njev + v.njev, nit: best.nit + v.nit };
+      }
+    }
+  } finally {
+    await sev.close();
+  }
+
+  // Statistics from a final pass at popt.
+  const fin = await finalPass(m, best.x, inMemory, data);
+  const { pcov } = covarianceFromFactor(best.factor, {
+    nResiduals: fin.n,
+    cost: best.cost,
+    absoluteSigma: options.absoluteSigma ?? false,
+    method: so.method,
+  });
+  const elapsedMs = performance.now() - t0;
+  const result = new FitResult({
+    popt: best.x,
+    paramNames: m.params,
+    pcov,
+    cost: best.cost,
+    residuals: fin.residuals,
+    nPoints: fin.n,
+    ssRes: fin.ssRes,
+    ssTot: fin.ssTot,
+    chiSquare: sigmaChol ? 2 * best.cost : fin.chiSquare,
+    nfev: outcomes.reduce((s, o) => s + o.nfev, 0) || best.nfev,
+    njev: best.njev,
+    nit: best.nit,
+    status: best.status,
+    message: best.message,
+    method: so.method,
+    strategy: strategyName,
+    backend: sev.backend,
+    preset: wf.name,
+    tolerances: { ftol: so.ftol, xtol: so.xtol, gtol: so.gtol },
+    starts: outcomes,
+    optimality: best.optimality,
+    activeMask: best.activeMask,
+    elapsedMs,
+    notes,
+  });
+  if (verbose > 0) {
+    console.error(
+      `nlsq: ${result.success ? "converged" : "did not converge"} (${result.message}) cost ${
+        result.cost.toExponential(6)
+      }, nfev ${result.nfev}, ${elapsedMs.toFixed(1)} ms, backend ${result.backend}`,
+    );
+  }
+  return result;
+}
+
+/** Residuals and sums of squares at popt, in memory or batch by batch. */
+async function finalPass(
+  m: Model,
+  popt: Float64Array,
+  inMemory: { x: Float64Array[]; y: Float64Array; sigma: Float64Array | null } | null,
+  data: StrategyData,
+): Promise<
+  { residuals: Float64Array | null; n: number; ssRes: number; ssTot: number; chiSquare: number }
+> {
+  const acc = { n: 0, mean: 0, m2: 0, ssRes: 0, chi: 0 };
+  const add = (x: Float64Array[], y: Float64Array, sigma: Float64Array | null, keep: boolean) => {
+    const f = m.evaluate(x, popt);
+    const res = keep ? new Float64Array(y.length) : null;
+    for (let i = 0; i < y.length; i++) {
+      const r = y[i] - f[i];
+      if (res) res[i] = r;
+      acc.ssRes += r * r;
+      const wr = sigma ? r / sigma[i] : r;
+      acc.chi += wr * wr;
+      // Welford's update for the total sum of squares.
+      acc.n++;
+      const d = y[i] - acc.mean;
+      acc.mean += d / acc.n;
+      acc.m2 += d * (y[i] - acc.mean);
+    }
+    return res;
+  };
+  let residuals: Float64Array | null = null;
+  if (inMemory) residuals = add(inMemory.x, inMemory.y, inMemory.sigma, true);
+  else {
+    for await (const b of (data as BatchSourceLike).batches(1 << 16)) {
+      add(b.x, b.y, b.sigma ?? null, false);
+    }
+  }
+  return { residuals, n: acc.n, ssRes: acc.ssRes, ssTot: acc.m2, chiSquare: acc.chi };
+}

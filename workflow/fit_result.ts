@@ -1,0 +1,228 @@
+/**
+ * The result of `fit`: parameters, covariance, fit statistics, and what the
+ * workflow did (strategy, backend, preset, tolerances, starts).
+ *
+ * @module
+ */
+
+import { studentTQuantile } from "../core/_stats.ts";
+
+/** One start of a multi-start run. */
+export interface StartOutcome {
+  /** The starting point. */
+  readonly p0: number[];
+  /** Where it ended. */
+  readonly popt: number[];
+  readonly cost: number;
+  readonly status: number;
+  readonly nfev: number;
+  readonly success: boolean;
+}
+
+/** A confidence interval of one parameter. */
+export interface ConfidenceInterval {
+  readonly name: string;
+  readonly value: number;
+  readonly lower: number;
+  readonly upper: number;
+}
+
+/** Fields of a {@linkcode FitResult}. */
+export interface FitResultFields {
+  popt: Float64Array;
+  paramNames: readonly string[];
+  pcov: number[][];
+  cost: number;
+  residuals: Float64Array | null;
+  nPoints: number;
+  ssRes: number;
+  ssTot: number;
+  chiSquare: number;
+  nfev: number;
+  njev: number;
+  nit: number;
+  status: number;
+  message: string;
+  method: "trf" | "lm";
+  strategy: string;
+  backend: string;
+  preset: string;
+  tolerances: { ftol: number; xtol: number; gtol: number };
+  starts: StartOutcome[];
+  optimality: number;
+  activeMask: Int8Array;
+  elapsedMs: number;
+  notes: string[];
+}
+
+/**
+ * What `fit` returns.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { fit, model } from "@nlsq/nlsq";
+ * const x = [0, 1, 2, 3, 4];
+ * const r = await fit(model("a * x + b"), x, x.map((t) => 2 * t + 1 + (t % 2 ? 0.1 : -0.1)), {
+ *   p0: [1, 0],
+ * });
+ * assert.ok(r.success);
+ * assert.ok(Math.abs(r.params.a - 2) < 0.1);
+ * const [ci] = r.confidenceIntervals(0.05);
+ * assert.ok(ci.lower < r.params.a && r.params.a < ci.upper);
+ * ```
+ */
+export class FitResult {
+  /** Optimal parameters. */
+  readonly popt: Float64Array;
+  /** Parameters by name. */
+  readonly params: Readonly<Record<string, number>>;
+  /** Parameter names, in the order of `popt`. */
+  readonly paramNames: readonly string[];
+  /** Covariance of popt (scipy's conventions). */
+  readonly pcov: number[][];
+  /** Standard errors: sqrt(diag(pcov)). */
+  readonly perr: Float64Array;
+  /** Robust cost 0.5 * sum(rho(r_i^2)). */
+  readonly cost: number;
+  /** Data minus model, y - f(x, popt) (null for streamed sources). */
+  readonly residuals: Float64Array | null;
+  /** Coefficient of determination from unweighted residuals. */
+  readonly rSquared: number;
+  /** R^2 adjusted for the number of parameters. */
+  readonly adjRSquared: number;
+  /** Root mean square of the unweighted residuals. */
+  readonly rmse: number;
+  /** Akaike information criterion n ln(chi2/n) + 2p (lmfit's convention). */
+  readonly aic: number;
+  /** Bayesian information criterion n ln(chi2/n) + p ln n. */
+  readonly bic: number;
+  /** Weighted sum of squared residuals. */
+  readonly chiSquare: number;
+  /** Number of data points used. */
+  readonly nPoints: number;
+  readonly nfev: number;
+  readonly njev: number;
+  readonly nit: number;
+  /** scipy's status code. */
+  readonly status: number;
+  readonly message: string;
+  /** status > 0. */
+  readonly success: boolean;
+  /** "trf" or "lm". */
+  readonly method: "trf" | "lm";
+  /** Strategy that ran. */
+  readonly strategy: string;
+  /** Backend that ran, with precision and adapter. */
+  readonly backend: string;
+  /** Workflow preset (or "custom"). */
+  readonly preset: string;
+  /** Tolerances used. */
+  readonly tolerances: { readonly ftol: number; readonly xtol: number; readonly gtol: number };
+  /** Outcome of every start (one entry without multi-start). */
+  readonly starts: readonly StartOutcome[];
+  /** Number of starts. */
+  readonly nStarts: number;
+  /** First-order optimality at the solution. */
+  readonly optimality: number;
+  /** Active bounds: -1 lower, 1 upper, 0 free. */
+  readonly activeMask: Int8Array;
+  /** Wall time of the fit. */
+  readonly elapsedMs: number;
+  /** Notes on decisions taken (fallbacks, selector reasons). */
+  readonly notes: readonly string[];
+
+  constructor(f: FitResultFields) {
+    const p = f.popt.length;
+    this.popt = f.popt;
+    this.paramNames = f.paramNames;
+    const params: Record<string, number> = {};
+    f.paramNames.forEach((nm, i) => (params[nm] = f.popt[i]));
+    this.params = Object.freeze(params);
+    this.pcov = f.pcov;
+    this.perr = Float64Array.from({ length: p }, (_, i) => Math.sqrt(f.pcov[i][i]));
+    this.cost = f.cost;
+    this.residuals = f.residuals;
+    this.nPoints = f.nPoints;
+    this.rSquared = f.ssTot > 0 ? 1 - f.ssRes / f.ssTot : NaN;
+    const dof = f.nPoints - p;
+    this.adjRSquared = f.ssTot > 0 && dof > 0
+      ? 1 - (f.ssRes / dof) / (f.ssTot / (f.nPoints - 1))
+      : NaN;
+    this.rmse = Math.sqrt(f.ssRes / f.nPoints);
+    this.chiSquare = f.chiSquare;
+    const n = f.nPoints;
+    const nll = n * Math.log(Math.max(f.chiSquare, Number.MIN_VALUE) / n);
+    this.aic = nll + 2 * p;
+    this.bic = nll + Math.log(n) * p;
+    this.nfev = f.nfev;
+    this.njev = f.njev;
+    this.nit = f.nit;
+    this.status = f.status;
+    this.message = f.message;
+    this.success = f.status > 0;
+    this.method = f.method;
+    this.strategy = f.strategy;
+    this.backend = f.backend;
+    this.preset = f.preset;
+    this.tolerances = f.tolerances;
+    this.starts = f.starts;
+    this.nStarts = f.starts.length;
+    this.optimality = f.optimality;
+    this.activeMask = f.activeMask;
+    this.elapsedMs = f.elapsedMs;
+    this.notes = f.notes;
+  }
+
+  /**
+   * Two-sided confidence intervals `popt ± t(1 - alpha/2, n - p) * perr`.
+   *
+   * @param alpha Significance level, 0 < alpha < 1 (default 0.05: 95%).
+   */
+  confidenceIntervals(alpha = 0.05): ConfidenceInterval[] {
+    if (!(alpha > 0 && alpha < 1)) {
+      throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
+    }
+    const dof = this.nPoints - this.popt.length;
+    const t = dof > 0 ? studentTQuantile(1 - alpha / 2, dof) : Infinity;
+    return this.paramNames.map((name, i) => ({
+      name,
+      value: this.popt[i],
+      lower: this.popt[i] - t * this.perr[i],
+      upper: this.popt[i] + t * this.perr[i],
+    }));
+  }
+
+  /** A plain JSON object (Float64Arrays as arrays, residuals omitted). */
+  toJSON(): Record<string, unknown> {
+    return {
+      popt: Array.from(this.popt),
+      params: this.params,
+      pcov: this.pcov.map((r) => r.map((v) => (Number.isFinite(v) ? v : null))),
+      perr: Array.from(this.perr, (v) => (Number.isFinite(v) ? v : null)),
+      cost: this.cost,
+      rSquared: this.rSquared,
+      adjRSquared: this.adjRSquared,
+      rmse: this.rmse,
+      aic: this.aic,
+      bic: this.bic,
+      chiSquare: this.chiSquare,
+      nPoints: this.nPoints,
+      nfev: this.nfev,
+      njev: this.njev,
+      nit: this.nit,
+      status: this.status,
+      message: this.message,
+      success: this.success,
+      method: this.method,
+      strategy: this.strategy,
+      backend: this.backend,
+      preset: this.preset,
+      tolerances: this.tolerances,
+      nStarts: this.nStarts,
+      starts: this.starts,
+      elapsedMs: this.elapsedMs,
+      notes: this.notes,
+    };
+  }
+}
