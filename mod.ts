@@ -26,7 +26,10 @@
 
 export * from "./model/mod.ts";
 export { leastSquares } from "./core/least_squares.ts";
-export type { LeastSquaresOptions, LeastSquaresResult } from "./core/least_squares.ts";
+export type {
+  LeastSquaresOptions,
+  LeastSquaresResult,
+} from "./core/least_squares.ts";
 export { LOSS_NAMES } from "./core/loss.ts";
 export type { LossName } from "./core/loss.ts";
 export type {
@@ -40,9 +43,16 @@ export { fit } from "./workflow/fit.ts";
 export type { FitOptions, FitProgress, ModelInput } from "./workflow/fit.ts";
 export { curveFit } from "./workflow/curve_fit.ts";
 export { FitResult } from "./workflow/fit_result.ts";
-export type { ConfidenceInterval, StartOutcome } from "./workflow/fit_result.ts";
+export type {
+  ConfidenceInterval,
+  StartOutcome,
+} from "./workflow/fit_result.ts";
 export * from "./workflow/mod.ts";
-export { getStrategy, listStrategies, registerStrategy } from "./strategies/strategy.ts";
+export {
+  getStrategy,
+  listStrategies,
+  registerStrategy,
+} from "./strategies/strategy.ts";
 export type {
   InMemoryData,
   Strategy,

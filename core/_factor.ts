@@ -36,7 +36,9 @@ export function toFactor(lin: Linearization, p: number): Factor {
     }
     const a = new Float64Array(p * p);
     for (let i = 0; i < p; i++) {
-      for (let j = 0; j < p; j++) a[i * p + j] = lin.jtj[i * p + j] / (d[i] * d[j]);
+      for (let j = 0; j < p; j++) {
+        a[i * p + j] = lin.jtj[i * p + j] / (d[i] * d[j]);
+      }
     }
     const { s, v } = svd(a, p, p);
     f = new Float64Array(p * p);

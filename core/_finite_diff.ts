@@ -23,7 +23,10 @@ export function finiteDifferenceJacobian(
     const sign = x[j] >= 0 ? 1 : -1;
     let h = rel * sign * Math.max(1, Math.abs(x[j]));
     const lo = lower ? lower[j] : -Infinity, hi = upper ? upper[j] : Infinity;
-    if (scheme === "3-point" && x[j] - Math.abs(h) >= lo && x[j] + Math.abs(h) <= hi) {
+    if (
+      scheme === "3-point" && x[j] - Math.abs(h) >= lo &&
+      x[j] + Math.abs(h) <= hi
+    ) {
       xt[j] = x[j] + h;
       const hp = xt[j] - x[j];
       const fp = fun(xt);

@@ -6,18 +6,26 @@
 function logGamma(x: number): number {
   // Lanczos approximation (g = 7, n = 9), ~15 significant digits.
   const c = [
-    0.99999999999980993, 676.5203681218851, -1259.1392167224028,
-    771.32342877765313, -176.61502916214059, 12.507343278686905,
-    -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+    0.99999999999980993,
+    676.5203681218851,
+    -1259.1392167224028,
+    771.32342877765313,
+    -176.61502916214059,
+    12.507343278686905,
+    -0.13857109526572012,
+    9.9843695780195716e-6,
+    1.5056327351493116e-7,
   ];
   if (x < 0.5) {
-    return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) - logGamma(1 - x);
+    return Math.log(Math.PI / Math.abs(Math.sin(Math.PI * x))) -
+      logGamma(1 - x);
   }
   x -= 1;
   let a = c[0];
   const t = x + 7.5;
   for (let i = 1; i < 9; i++) a += c[i] / (x + i);
-  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t + Math.log(a);
+  return 0.5 * Math.log(2 * Math.PI) + (x + 0.5) * Math.log(t) - t +
+    Math.log(a);
 }
 
 function betaCf(a: number, b: number, x: number): number {
@@ -69,7 +77,9 @@ export function studentTCdf(t: number, df: number): number {
 
 /** Quantile of Student's t: the t with CDF(t) = q, 0 < q < 1. */
 export function studentTQuantile(q: number, df: number): number {
-  if (!(q > 0 && q < 1)) throw new RangeError(`quantile needs 0 < q < 1, got ${q}`);
+  if (!(q > 0 && q < 1)) {
+    throw new RangeError(`quantile needs 0 < q < 1, got ${q}`);
+  }
   if (q === 0.5) return 0;
   let lo = -1, hi = 1;
   while (studentTCdf(lo, df) > q) lo *= 2;

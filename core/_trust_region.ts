@@ -81,7 +81,7 @@ export function solveLsqTrustRegion(
   for (let k = 0; k < n; k++) w[k] = -suf[k] / (s[k] * s[k] + alpha);
   const p = vTimes(w);
   const pn = norm2(p);
-  if (pn > 0) for (let k = 0; k < n; k++) p[k] *= Delta / pn;
+  if (pn > 0) { for (let k = 0; k < n; k++) p[k] *= Delta / pn; }
   return { p, alpha, nIter: Math.min(it + 1, maxIter) };
 }
 

@@ -49,7 +49,8 @@ export function toVector(
   allowInfinite = false,
 ): Float64Array {
   if (
-    v === null || typeof v !== "object" || typeof (v as NumVec).length !== "number"
+    v === null || typeof v !== "object" ||
+    typeof (v as NumVec).length !== "number"
   ) {
     throw new TypeError(`${name} must be an array of numbers`);
   }
@@ -105,7 +106,9 @@ export function resolveBounds(
     if (!(lower[i] < upper[i])) {
       const label = names?.[i] ? ` (${names[i]})` : "";
       throw new RangeError(
-        `bounds: lower bound ${lower[i]} must be strictly less than upper bound ${
+        `bounds: lower bound ${
+          lower[i]
+        } must be strictly less than upper bound ${
           upper[i]
         } for parameter ${i}${label}`,
       );
@@ -135,7 +138,9 @@ export function resolveSolverOptions(
   const method0 = o.method ?? "auto";
   if (!["trf", "lm", "auto"].includes(method0)) {
     throw new TypeError(
-      `method: unknown method ${JSON.stringify(method0)}; expected "trf", "lm" or "auto"`,
+      `method: unknown method ${
+        JSON.stringify(method0)
+      }; expected "trf", "lm" or "auto"`,
     );
   }
   const method = method0 === "auto"

@@ -52,7 +52,9 @@ export function covarianceFromFactor(
   for (let k = 0; k < p; k++) if (s[k] > threshold) rank++;
   const inf = () =>
     Array.from({ length: p }, () => new Array<number>(p).fill(Infinity));
-  if (!(s[0] > 0) || (o.method === "lm" && rank < p)) return { pcov: inf(), rank };
+  if (!(s[0] > 0) || (o.method === "lm" && rank < p)) {
+    return { pcov: inf(), rank };
+  }
   let scale = 1;
   if (!o.absoluteSigma) {
     if (m > p) scale = 2 * o.cost / (m - p);
@@ -63,7 +65,9 @@ export function covarianceFromFactor(
     const row = new Array<number>(p).fill(0);
     for (let j = 0; j < p; j++) {
       let t = 0;
-      for (let k = 0; k < rank; k++) t += v[i * p + k] * v[j * p + k] / (s[k] * s[k]);
+      for (let k = 0; k < rank; k++) {
+        t += v[i * p + k] * v[j * p + k] / (s[k] * s[k]);
+      }
       row[j] = t * scale;
     }
     pcov.push(row);

@@ -8,7 +8,11 @@
  */
 
 import type { BlockKernel, Model } from "../model/types.ts";
-import type { Evaluation, Evaluator, QrLinearization } from "./linearization.ts";
+import type {
+  Evaluation,
+  Evaluator,
+  QrLinearization,
+} from "./linearization.ts";
 import { householderMergeRows, mergeTriangularFactors } from "./linalg.ts";
 import { applyLossToBlock, type LossName } from "./loss.ts";
 

@@ -30,7 +30,11 @@ export interface DenseEvaluatorOptions {
 }
 
 /** Calls fun and checks the result's length. */
-function callFun(fun: ResidualFunction, x: Float64Array, m: number): Float64Array {
+function callFun(
+  fun: ResidualFunction,
+  x: Float64Array,
+  m: number,
+): Float64Array {
   const f = Float64Array.from(fun(Float64Array.from(x)));
   if (f.length !== m) {
     throw new RangeError(
@@ -50,7 +54,9 @@ function toRowMajor(
     const rows = J as ArrayLike<ArrayLike<number>>;
     for (let i = 0; i < m; i++) {
       if (rows[i].length !== n) {
-        throw new RangeError(`jac row ${i} has length ${rows[i].length}, expected ${n}`);
+        throw new RangeError(
+          `jac row ${i} has length ${rows[i].length}, expected ${n}`,
+        );
       }
       for (let j = 0; j < n; j++) out[i * n + j] = rows[i][j];
     }
@@ -122,7 +128,9 @@ export function createDenseEvaluator(
     nResiduals: m,
     evaluate(thetas, withJacobian) {
       try {
-        return Promise.resolve(thetas.map((t, i) => evalOne(t, withJacobian[i])));
+        return Promise.resolve(
+          thetas.map((t, i) => evalOne(t, withJacobian[i])),
+        );
       } catch (e) {
         return Promise.reject(e);
       }

@@ -108,7 +108,11 @@ export async function leastSquares(
       throw new RangeError(`residual ${i} is not finite at x0`);
     }
   }
-  const o = resolveSolverOptions({ ...options, method: options.method ?? "trf" }, n, m);
+  const o = resolveSolverOptions(
+    { ...options, method: options.method ?? "trf" },
+    n,
+    m,
+  );
   checkFeasible(x, o.lower, o.upper, "x0");
   const ev = createDenseEvaluator(fun, m, n, {
     jac: options.jac,
@@ -123,7 +127,9 @@ export async function leastSquares(
   });
   const { f, J } = ev.last(r.x);
   const jac: number[][] = [];
-  for (let i = 0; i < m; i++) jac.push(Array.from(J.subarray(i * n, (i + 1) * n)));
+  for (let i = 0; i < m; i++) {
+    jac.push(Array.from(J.subarray(i * n, (i + 1) * n)));
+  }
   return {
     x: r.x,
     cost: r.cost,

@@ -151,7 +151,9 @@ export async function lm(
       // Predicted reduction, relative to ||f||^2, from the linear model.
       const js = matVec(fac.f, n, step);
       const gp = dot(fac.g, step);
-      const prered = fnorm === 0 ? 0 : -(2 * gp + dot(js, js)) / (fnorm * fnorm);
+      const prered = fnorm === 0
+        ? 0
+        : -(2 * gp + dot(js, js)) / (fnorm * fnorm);
       const dirder = fnorm === 0 ? 0 : gp / (fnorm * fnorm);
       const ratio = prered !== 0 ? actred / prered : 0;
       if (ratio <= 0.25) {
@@ -178,7 +180,9 @@ export async function lm(
         stepNorm = norm2(step);
         xnormNow = norm2(x.map((xi, i) => xi * diag[i]));
       }
-      if (Math.abs(actred) <= opts.ftol && prered <= opts.ftol && 0.5 * ratio <= 1) {
+      if (
+        Math.abs(actred) <= opts.ftol && prered <= opts.ftol && 0.5 * ratio <= 1
+      ) {
         info = 1;
       }
       if (delta <= opts.xtol * xnormNow) info = info === 1 ? 3 : 2;
@@ -215,7 +219,9 @@ export async function lm(
     factor: fac,
     status,
     message: TERMINATION_MESSAGES[status] +
-      (info >= 6 ? " (no further progress is possible at machine precision)" : ""),
+      (info >= 6
+        ? " (no further progress is possible at machine precision)"
+        : ""),
     nfev,
     njev,
     nit,

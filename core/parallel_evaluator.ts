@@ -222,14 +222,22 @@ export function createParallelEvaluator(
         );
         const others = await Promise.all(pending);
         thetas.forEach((_, i) => {
-          const merged = mergePartials([mine[i], ...others.map((o) => o[i])], p);
-          parts[i] = parts[i].length ? [mergePartials([parts[i][0], merged], p)] : [merged];
+          const merged = mergePartials(
+            [mine[i], ...others.map((o) => o[i])],
+            p,
+          );
+          parts[i] = parts[i].length
+            ? [mergePartials([parts[i][0], merged], p)]
+            : [merged];
         });
       }
       return thetas.map((_, i) => {
         const merged = parts[i][0];
         return merged.aug
-          ? { cost: merged.cost, lin: qrFromAugmented(merged.aug, p, merged.cost, n) }
+          ? {
+            cost: merged.cost,
+            lin: qrFromAugmented(merged.aug, p, merged.cost, n),
+          }
           : { cost: merged.cost };
       });
     },

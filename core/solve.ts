@@ -6,7 +6,11 @@
 
 import type { Evaluator } from "./linearization.ts";
 import type { ResolvedSolverOptions } from "./_validate.ts";
-import type { IterationInfo, SolverResult, SolverState } from "./solver_types.ts";
+import type {
+  IterationInfo,
+  SolverResult,
+  SolverState,
+} from "./solver_types.ts";
 import { lm } from "./lm.ts";
 import { trf } from "./trf.ts";
 

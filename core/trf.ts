@@ -184,11 +184,14 @@ export async function trf(
       for (let i = 0; i < n; i++) t += u[i * n + k] * fac.qtf[i];
       suf[k] = s[k] * t;
     }
-    const jh = (sh: Float64Array) => matVec(fac.f, n, sh.map((t, i) => t * d[i]));
+    const jh = (sh: Float64Array) =>
+      matVec(fac.f, n, sh.map((t, i) => t * d[i]));
     const quad = (sh: Float64Array) => {
       const js = jh(sh);
       let q = dot(js, js);
-      if (bounded) for (let i = 0; i < n; i++) q += sh[i] * diagH[i] * sh[i];
+      if (bounded) {
+        for (let i = 0; i < n; i++) q += sh[i] * diagH[i] * sh[i];
+      }
       return 0.5 * q + dot(sh, gH);
     };
 

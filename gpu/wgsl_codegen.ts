@@ -90,7 +90,7 @@ export function chunkConfig(
   recordBase: number,
   recordsPerTheta: number,
   workgroups: number,
-): Uint32Array {
+): Uint32Array<ArrayBuffer> {
   return new Uint32Array([n, recordBase, recordsPerTheta, workgroups]);
 }
 

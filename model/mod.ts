@@ -25,6 +25,7 @@ export {
   toSsa,
 } from "./ssa.ts";
 export { liveInstructions, variableDependence } from "./ssa_analysis.ts";
+export { modelSsa } from "./model_ssa.ts";
 export {
   type CompiledJs,
   compileJs,

@@ -4,7 +4,11 @@
  */
 
 import { createParallelEvaluator } from "../core/parallel_evaluator.ts";
-import type { InMemoryData, StrategyContext, StrategyEvaluator } from "./strategy.ts";
+import type {
+  InMemoryData,
+  StrategyContext,
+  StrategyEvaluator,
+} from "./strategy.ts";
 
 /**
  * Below this many rows the worker round trip (~0.1 ms) costs more than the
@@ -21,7 +25,9 @@ export function createCpuBackend(
 ): StrategyEvaluator {
   const requested = ctx.threads ?? "auto";
   const threads = requested === "auto"
-    ? (data.y.length >= THREADS_MIN_POINTS ? navigator.hardwareConcurrency ?? 1 : 1)
+    ? (data.y.length >= THREADS_MIN_POINTS
+      ? navigator.hardwareConcurrency ?? 1
+      : 1)
     : requested;
   const ev = createParallelEvaluator(ctx.model, data, {
     loss: ctx.loss,
@@ -39,7 +45,10 @@ export function createCpuBackend(
 }
 
 /** Requires in-memory data; strategies that stream say so in the error. */
-export function requireMemory(ctx: StrategyContext, name: string): InMemoryData {
+export function requireMemory(
+  ctx: StrategyContext,
+  name: string,
+): InMemoryData {
   if (ctx.data.kind !== "memory") {
     throw new TypeError(
       `strategy "${name}" needs in-memory data; use the "streaming" strategy for a data source`,

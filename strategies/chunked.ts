@@ -13,7 +13,9 @@ import { registerStrategy, type Strategy } from "./strategy.ts";
 export const DEFAULT_CHUNK_SIZE = 100_000;
 
 /** Reads and checks the chunk size of a strategy configuration. */
-export function chunkSizeOf(config: Readonly<Record<string, unknown>> | null): number {
+export function chunkSizeOf(
+  config: Readonly<Record<string, unknown>> | null,
+): number {
   const c = config?.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (typeof c !== "number" || !Number.isInteger(c) || c < 1) {
     throw new RangeError(`chunkSize must be an integer >= 1, got ${c}`);
@@ -32,7 +34,7 @@ export function chunkSizeOf(config: Readonly<Record<string, unknown>> | null): n
  * const y = x.map((t) => 3 * t + 2);
  * const r = await fit(model("a * x + b"), x, y, {
  *   p0: [1, 0],
- *   workflow: { strategy: "chunked", chunkSize: 64 },
+ *   workflow: "chunked",
  * });
  * assert.strictEqual(r.strategy, "chunked");
  * assert.ok(Math.abs(r.popt[0] - 3) < 1e-10);
@@ -44,7 +46,11 @@ export const chunkedStrategy: Strategy = {
   accepts: ["memory"],
   createEvaluator(ctx) {
     return Promise.resolve(
-      createCpuBackend(ctx, requireMemory(ctx, "chunked"), chunkSizeOf(ctx.config)),
+      createCpuBackend(
+        ctx,
+        requireMemory(ctx, "chunked"),
+        chunkSizeOf(ctx.config),
+      ),
     );
   },
 };

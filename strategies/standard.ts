@@ -27,7 +27,9 @@ export const standardStrategy: Strategy = {
   description: "all data in memory, one block, CPU threads or WebGPU",
   accepts: ["memory"],
   createEvaluator(ctx) {
-    return Promise.resolve(createCpuBackend(ctx, requireMemory(ctx, "standard")));
+    return Promise.resolve(
+      createCpuBackend(ctx, requireMemory(ctx, "standard")),
+    );
   },
 };
 

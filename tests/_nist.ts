@@ -27,15 +27,40 @@ export const NIST_DIR = new URL("../../shared/data/nist/", import.meta.url);
 
 /** Names of the 27 problems. */
 export const NIST_NAMES = [
-  "Misra1a", "Chwirut2", "Chwirut1", "Lanczos3", "Gauss1", "Gauss2", "DanWood",
-  "Misra1b", "Kirby2", "Hahn1", "Nelson", "MGH17", "Lanczos1", "Lanczos2",
-  "Gauss3", "Misra1c", "Misra1d", "Roszman1", "ENSO", "MGH09", "Thurber",
-  "BoxBOD", "Rat42", "MGH10", "Eckerle4", "Rat43", "Bennett5",
+  "Misra1a",
+  "Chwirut2",
+  "Chwirut1",
+  "Lanczos3",
+  "Gauss1",
+  "Gauss2",
+  "DanWood",
+  "Misra1b",
+  "Kirby2",
+  "Hahn1",
+  "Nelson",
+  "MGH17",
+  "Lanczos1",
+  "Lanczos2",
+  "Gauss3",
+  "Misra1c",
+  "Misra1d",
+  "Roszman1",
+  "ENSO",
+  "MGH09",
+  "Thurber",
+  "BoxBOD",
+  "Rat42",
+  "MGH10",
+  "Eckerle4",
+  "Rat43",
+  "Bennett5",
 ];
 
 /** Parses one NIST .dat file. */
 export function loadNist(name: string): NistProblem {
-  const text = Deno.readTextFileSync(fileURLToPath(new URL(`${name}.dat`, NIST_DIR)));
+  const text = Deno.readTextFileSync(
+    fileURLToPath(new URL(`${name}.dat`, NIST_DIR)),
+  );
   const lines = text.split(/\r?\n/);
   // Model: from the line with "y =" (or "log[y] =") up to "+ e".
   const mi = lines.findIndex((l) => /^\s*(log\[y\]|y)\s*=/.test(l));
@@ -45,8 +70,12 @@ export function loadNist(name: string): NistProblem {
     if (/\+\s*e\s*$/.test(lines[i].trim())) break;
   }
   const logY = /^\s*log\[y\]/.test(lines[mi]);
-  expr = expr.replace(/^\s*(log\[y\]|y)\s*=/, "").replace(/\+\s*e\s*$/, "").trim();
-  const start1: number[] = [], start2: number[] = [], cert: number[] = [], sd: number[] = [];
+  expr = expr.replace(/^\s*(log\[y\]|y)\s*=/, "").replace(/\+\s*e\s*$/, "")
+    .trim();
+  const start1: number[] = [],
+    start2: number[] = [],
+    cert: number[] = [],
+    sd: number[] = [];
   for (const l of lines) {
     const m = l.match(/^\s*b(\d+)\s*=\s*(\S+)\s+(\S+)\s+(\S+)\s+(\S+)/);
     if (m) {
@@ -88,6 +117,8 @@ export function loadNist(name: string): NistProblem {
 /** Log relative error: -log10(|est - cert| / |cert|), capped at 15. */
 export function lre(est: number, cert: number): number {
   if (est === cert) return 15;
-  const rel = cert === 0 ? Math.abs(est) : Math.abs(est - cert) / Math.abs(cert);
+  const rel = cert === 0
+    ? Math.abs(est)
+    : Math.abs(est - cert) / Math.abs(cert);
   return Math.min(15, -Math.log10(rel));
 }

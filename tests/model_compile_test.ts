@@ -5,6 +5,7 @@ import { compileJs } from "../model/compile_js.ts";
 import { toSsa } from "../model/ssa.ts";
 import { liveInstructions, variableDependence } from "../model/ssa_analysis.ts";
 import { model } from "../model/model.ts";
+import { modelSsa } from "../model/model_ssa.ts";
 import { evalNode } from "../model/_functions.ts";
 import type { Node } from "../model/ast.ts";
 
@@ -365,4 +366,15 @@ Deno.test("codegen: evaluate matches the tree for every case", () => {
       close(f[r], evalNode(ast, p, [x[r]]), 1e-13, expr);
     }
   }
+});
+
+Deno.test("modelSsa: the program the JavaScript kernel runs", () => {
+  const m = model(EXPRESSIONS[1]);
+  const js = compileJs(m.ast!, m.derivatives!, 1);
+  assert.deepStrictEqual(modelSsa(m), js.ssa);
+  assert.strictEqual(modelSsa(m).outputs.length, 1 + m.params.length);
+  assert.throws(
+    () => modelSsa(model((x: number, a: number) => a * x)),
+    TypeError,
+  );
 });

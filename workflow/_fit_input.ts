@@ -28,7 +28,10 @@ function column(v: unknown, name: string): Float64Array {
   if (Array.isArray(v) || ArrayBuffer.isView(v)) {
     const a = Float64Array.from(v as ArrayLike<number>);
     for (let i = 0; i < a.length; i++) {
-      if (typeof (v as ArrayLike<unknown>)[i] !== "number" && !ArrayBuffer.isView(v)) {
+      if (
+        typeof (v as ArrayLike<unknown>)[i] !== "number" &&
+        !ArrayBuffer.isView(v)
+      ) {
         throw new TypeError(`${name}[${i}] is not a number`);
       }
     }
@@ -76,7 +79,9 @@ export function normalizeFitInput(
   x.forEach((c, k) => {
     if (c.length !== n0) {
       throw new RangeError(
-        `x${nFeatures > 1 ? `[${k}]` : ""} has length ${c.length} but y has length ${n0}`,
+        `x${
+          nFeatures > 1 ? `[${k}]` : ""
+        } has length ${c.length} but y has length ${n0}`,
       );
     }
   });
@@ -88,17 +93,23 @@ export function normalizeFitInput(
     if (nested) {
       const rows = sigmaIn as ArrayLike<number>[];
       if (rows.length !== n0) {
-        throw new RangeError(`sigma is ${rows.length} x ? but y has length ${n0}`);
+        throw new RangeError(
+          `sigma is ${rows.length} x ? but y has length ${n0}`,
+        );
       }
       sigma2 = new Float64Array(n0 * n0);
       for (let i = 0; i < n0; i++) {
         if (rows[i].length !== n0) {
-          throw new RangeError(`sigma row ${i} has length ${rows[i].length}, expected ${n0}`);
+          throw new RangeError(
+            `sigma row ${i} has length ${rows[i].length}, expected ${n0}`,
+          );
         }
         for (let j = 0; j < n0; j++) {
           const v = rows[i][j];
           if (!Number.isFinite(v)) {
-            throw new RangeError(`sigma[${i}][${j}] is ${v}; expected a finite number`);
+            throw new RangeError(
+              `sigma[${i}][${j}] is ${v}; expected a finite number`,
+            );
           }
           sigma2[i * n0 + j] = v;
         }
@@ -106,7 +117,9 @@ export function normalizeFitInput(
     } else {
       sigma = column(sigmaIn, "sigma");
       if (sigma.length !== n0) {
-        throw new RangeError(`sigma has length ${sigma.length} but y has length ${n0}`);
+        throw new RangeError(
+          `sigma has length ${sigma.length} but y has length ${n0}`,
+        );
       }
     }
   }
@@ -118,7 +131,9 @@ export function normalizeFitInput(
       if (!Number.isFinite(a[i])) {
         if (nanPolicy === "raise") {
           throw new RangeError(
-            `${name}[${i}] is ${a[i]}; pass nanPolicy: "omit" to drop such points`,
+            `${name}[${i}] is ${
+              a[i]
+            }; pass nanPolicy: "omit" to drop such points`,
           );
         }
         if (!bad[i]) nBad++;
@@ -141,19 +156,25 @@ export function normalizeFitInput(
       for (let i = 0; i < n0; i++) {
         if (bad[i]) continue;
         let c = 0;
-        for (let j = 0; j < n0; j++) if (!bad[j]) s[r * n1 + c++] = sigma2[i * n0 + j];
+        for (let j = 0; j < n0; j++) {
+          if (!bad[j]) s[r * n1 + c++] = sigma2[i * n0 + j];
+        }
         r++;
       }
       sigma2 = s;
     }
     if (y.length === 0) {
-      throw new RangeError("no finite data points remain after dropping NaN/Inf");
+      throw new RangeError(
+        "no finite data points remain after dropping NaN/Inf",
+      );
     }
   }
   if (sigma) {
     for (let i = 0; i < sigma.length; i++) {
       if (!(sigma[i] > 0)) {
-        throw new RangeError(`sigma[${i}] = ${sigma[i]}; every sigma must be > 0`);
+        throw new RangeError(
+          `sigma[${i}] = ${sigma[i]}; every sigma must be > 0`,
+        );
       }
     }
   }
@@ -163,7 +184,9 @@ export function normalizeFitInput(
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < i; j++) {
         const a = sigma2[i * n + j], b = sigma2[j * n + i];
-        if (Math.abs(a - b) > 1e-12 * Math.max(Math.abs(a), Math.abs(b), 1e-300)) {
+        if (
+          Math.abs(a - b) > 1e-12 * Math.max(Math.abs(a), Math.abs(b), 1e-300)
+        ) {
           throw new RangeError(
             `sigma (covariance) is not symmetric: sigma[${i}][${j}] = ${a} but sigma[${j}][${i}] = ${b}`,
           );
@@ -172,7 +195,9 @@ export function normalizeFitInput(
     }
     sigmaChol = cholesky(sigma2, n);
     if (!sigmaChol) {
-      throw new RangeError("sigma (covariance matrix) is not positive definite");
+      throw new RangeError(
+        "sigma (covariance matrix) is not positive definite",
+      );
     }
   }
   return { x, y, sigma, sigmaChol, dropped: nBad };

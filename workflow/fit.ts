@@ -13,7 +13,11 @@ import type { Evaluation, Evaluator } from "../core/linearization.ts";
 import type { LossName } from "../core/loss.ts";
 import { covarianceFromFactor } from "../core/covariance.ts";
 import { solve } from "../core/solve.ts";
-import type { IterationInfo, SolverResult, SolverState } from "../core/solver_types.ts";
+import type {
+  IterationInfo,
+  SolverResult,
+  SolverState,
+} from "../core/solver_types.ts";
 import {
   type BoundsInput,
   checkFeasible,
@@ -38,7 +42,11 @@ import { normalizeFitInput, type XInput } from "./_fit_input.ts";
 import { FitResult, type StartOutcome } from "./fit_result.ts";
 import { normalizeGoal, type OptimizationGoal } from "./goal.ts";
 import { calculateAdaptiveTolerances } from "./tolerances.ts";
-import { resolveWorkflow, type WorkflowConfig, type WorkflowInput } from "./presets.ts";
+import {
+  resolveWorkflow,
+  type WorkflowConfig,
+  type WorkflowInput,
+} from "./presets.ts";
 import { MemoryBudgetSelector } from "./selector.ts";
 import { generateStarts } from "./generate_starts.ts";
 
@@ -186,7 +194,10 @@ async function loadSource(
     return out;
   };
   return {
-    x: Array.from({ length: src.nFeatures }, (_, k) => cat(xs.map((b) => b[k]))),
+    x: Array.from(
+      { length: src.nFeatures },
+      (_, k) => cat(xs.map((b) => b[k])),
+    ),
     y: cat(ys),
     sigma: src.hasSigma ? cat(ss) : null,
   };
@@ -215,15 +226,22 @@ class BatchingEvaluator implements Evaluator {
     thetas: readonly Float64Array[],
     withJacobian: readonly boolean[],
   ): Promise<Evaluation[]> {
-    return Promise.all(thetas.map((theta, i) =>
-      new Promise<Evaluation>((resolve, reject) => {
-        this.#queue.push({ theta, withJac: withJacobian[i], resolve, reject });
-        if (!this.#scheduled) {
-          this.#scheduled = true;
-          setTimeout(() => this.#flush(), 0);
-        }
-      })
-    ));
+    return Promise.all(
+      thetas.map((theta, i) =>
+        new Promise<Evaluation>((resolve, reject) => {
+          this.#queue.push({
+            theta,
+            withJac: withJacobian[i],
+            resolve,
+            reject,
+          });
+          if (!this.#scheduled) {
+            this.#scheduled = true;
+            setTimeout(() => this.#flush(), 0);
+          }
+        })
+      ),
+    );
   }
 
   async #flush() {
@@ -297,14 +315,18 @@ export async function fit(
   maybeOptions?: FitOptions,
 ): Promise<FitResult> {
   const t0 = performance.now();
-  const m = typeof modelIn === "object" && modelIn !== null && "kernel" in modelIn
-    ? modelIn
-    : compileModel(modelIn as string);
+  const m =
+    typeof modelIn === "object" && modelIn !== null && "kernel" in modelIn
+      ? modelIn
+      : compileModel(modelIn as string);
   const p = m.params.length;
   const fromSource = isSource(xOrSource);
-  const options: FitOptions = (fromSource ? yOrOptions as FitOptions : maybeOptions) ??
-    {};
-  if (typeof options !== "object") throw new TypeError("options must be an object");
+  const options: FitOptions =
+    (fromSource ? yOrOptions as FitOptions : maybeOptions) ??
+      {};
+  if (typeof options !== "object") {
+    throw new TypeError("options must be an object");
+  }
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.has(key)) {
       throw new TypeError(
@@ -319,27 +341,41 @@ export async function fit(
   const backend = options.backend ?? "auto";
   if (!["auto", "cpu", "webgpu"].includes(backend)) {
     throw new TypeError(
-      `backend must be "auto", "cpu" or "webgpu", got ${JSON.stringify(backend)}`,
+      `backend must be "auto", "cpu" or "webgpu", got ${
+        JSON.stringify(backend)
+      }`,
     );
   }
   if (options.memoryLimitGb !== undefined) {
     const v = options.memoryLimitGb;
     if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) {
-      throw new RangeError(`memoryLimitGb must be a finite number > 0, got ${v}`);
+      throw new RangeError(
+        `memoryLimitGb must be a finite number > 0, got ${v}`,
+      );
     }
   }
-  if (options.resume && !options.checkpointDir && typeof options.resume !== "string") {
-    throw new TypeError("resume: true needs checkpointDir (or pass a checkpoint path)");
+  if (
+    options.resume && !options.checkpointDir &&
+    typeof options.resume !== "string"
+  ) {
+    throw new TypeError(
+      "resume: true needs checkpointDir (or pass a checkpoint path)",
+    );
   }
-  const goal = options.goal === undefined ? undefined : normalizeGoal(options.goal);
+  const goal = options.goal === undefined
+    ? undefined
+    : normalizeGoal(options.goal);
   const notes: string[] = [];
 
   // Data.
   let data: StrategyData;
   let sigmaChol: Float64Array | null = null;
   let nPoints: number;
-  let inMemory: { x: Float64Array[]; y: Float64Array; sigma: Float64Array | null } | null =
-    null;
+  let inMemory: {
+    x: Float64Array[];
+    y: Float64Array;
+    sigma: Float64Array | null;
+  } | null = null;
   if (fromSource) {
     const src = xOrSource as BatchSourceLike;
     if (src.nFeatures !== m.variables.length) {
@@ -348,7 +384,9 @@ export async function fit(
       );
     }
     if (options.sigma !== undefined) {
-      throw new TypeError("sigma: give sigma as a column of the source, not as an option");
+      throw new TypeError(
+        "sigma: give sigma as a column of the source, not as an option",
+      );
     }
     data = src;
     nPoints = src.length ?? NaN;
@@ -360,7 +398,9 @@ export async function fit(
       m.variables.length,
       options.nanPolicy ?? "raise",
     );
-    if (inp.dropped > 0) notes.push(`dropped ${inp.dropped} points with NaN/Inf`);
+    if (inp.dropped > 0) {
+      notes.push(`dropped ${inp.dropped} points with NaN/Inf`);
+    }
     sigmaChol = inp.sigmaChol;
     inMemory = { x: inp.x, y: inp.y, sigma: inp.sigma };
     nPoints = inp.y.length;
@@ -382,8 +422,9 @@ export async function fit(
     isStrategyName: (name) => getStrategy(name) !== undefined,
   });
   let strategyName = wf.strategy;
-  let config: Record<string, unknown> | null = (wf as { config?: Record<string, unknown> })
-    .config ?? null;
+  let config: Record<string, unknown> | null =
+    (wf as { config?: Record<string, unknown> })
+      .config ?? null;
   if (strategyName === "auto") {
     if (!Number.isFinite(nPoints)) strategyName = "streaming";
     else {
@@ -400,17 +441,23 @@ export async function fit(
       config = sel.config as Record<string, unknown> | null;
       notes.push(`selector: ${sel.reason}`);
     }
-  } else if (strategyName === "chunked" && config === null && Number.isFinite(nPoints)) {
+  } else if (
+    strategyName === "chunked" && config === null && Number.isFinite(nPoints)
+  ) {
     const sel = new MemoryBudgetSelector().select({
       nPoints,
       nParams: p,
       nFeatures: m.variables.length,
       memoryLimitGb: options.memoryLimitGb,
     });
-    config = sel.strategy === "chunked" ? sel.config as unknown as Record<string, unknown> : null;
+    config = sel.strategy === "chunked"
+      ? sel.config as unknown as Record<string, unknown>
+      : null;
   }
   if (sigmaChol && strategyName !== "standard") {
-    notes.push(`a 2-D sigma needs the dense standard path; "${strategyName}" not used`);
+    notes.push(
+      `a 2-D sigma needs the dense standard path; "${strategyName}" not used`,
+    );
     strategyName = "standard";
   }
   const strategy = getStrategy(strategyName);
@@ -434,11 +481,16 @@ export async function fit(
       y: loaded.y,
       w: loaded.sigma ? loaded.sigma.map((s) => 1 / s) : null,
     };
-    notes.push(`read the source into memory for the "${strategyName}" strategy`);
+    notes.push(
+      `read the source into memory for the "${strategyName}" strategy`,
+    );
   }
 
   const tol = wf.tolerance === "adaptive"
-    ? calculateAdaptiveTolerances(Number.isFinite(nPoints) ? nPoints : 1e9, goal)
+    ? calculateAdaptiveTolerances(
+      Number.isFinite(nPoints) ? nPoints : 1e9,
+      goal,
+    )
     : { ftol: wf.tolerance, xtol: wf.tolerance, gtol: wf.tolerance };
   const so: ResolvedSolverOptions = resolveSolverOptions(
     {
@@ -512,11 +564,19 @@ export async function fit(
   const outcomes: StartOutcome[] = [];
   try {
     const ev: Evaluator = starts.length > 1 ? new BatchingEvaluator(sev) : sev;
-    const runOne = async (x0: Float64Array, k: number, resume?: SolverState) => {
+    const runOne = async (
+      x0: Float64Array,
+      k: number,
+      resume?: SolverState,
+    ) => {
       let start = x0;
       if (strategy.warmStart && !resume) {
-        start = await strategy.warmStart(ctx, x0, async (wev, wx0) =>
-          (await solve(wev, wx0, so, { signal: options.signal })).x);
+        start = await strategy.warmStart(
+          ctx,
+          x0,
+          async (wev, wx0) =>
+            (await solve(wev, wx0, so, { signal: options.signal })).x,
+        );
       }
       return solve(ev, start, so, {
         signal: options.signal,
@@ -587,9 +647,18 @@ export async function fit(
           Math.abs(v.x[i] - best.x[i]) / Math.max(Math.abs(best.x[i]), 1e-300),
         );
       }
-      notes.push(`validation pass: max relative parameter change ${maxRel.toExponential(2)}`);
+      notes.push(
+        `validation pass: max relative parameter change ${
+          maxRel.toExponential(2)
+        }`,
+      );
       if (v.cost <= best.cost) {
-        best = { ...v, nfev: best.nfev + v.nfev, njev: best.njev + v.njev, nit: best.nit + v.nit };
+        best = {
+          ...v,
+          nfev: best.nfev + v.nfev,
+          njev: best.njev + v.njev,
+          nit: best.nit + v.nit,
+        };
       }
     }
   } finally {
@@ -633,9 +702,13 @@ export async function fit(
   });
   if (verbose > 0) {
     console.error(
-      `nlsq: ${result.success ? "converged" : "did not converge"} (${result.message}) cost ${
+      `nlsq: ${
+        result.success ? "converged" : "did not converge"
+      } (${result.message}) cost ${
         result.cost.toExponential(6)
-      }, nfev ${result.nfev}, ${elapsedMs.toFixed(1)} ms, backend ${result.backend}`,
+      }, nfev ${result.nfev}, ${
+        elapsedMs.toFixed(1)
+      } ms, backend ${result.backend}`,
     );
   }
   return result;
@@ -645,13 +718,26 @@ export async function fit(
 async function finalPass(
   m: Model,
   popt: Float64Array,
-  inMemory: { x: Float64Array[]; y: Float64Array; sigma: Float64Array | null } | null,
+  inMemory:
+    | { x: Float64Array[]; y: Float64Array; sigma: Float64Array | null }
+    | null,
   data: StrategyData,
 ): Promise<
-  { residuals: Float64Array | null; n: number; ssRes: number; ssTot: number; chiSquare: number }
+  {
+    residuals: Float64Array | null;
+    n: number;
+    ssRes: number;
+    ssTot: number;
+    chiSquare: number;
+  }
 > {
   const acc = { n: 0, mean: 0, m2: 0, ssRes: 0, chi: 0 };
-  const add = (x: Float64Array[], y: Float64Array, sigma: Float64Array | null, keep: boolean) => {
+  const add = (
+    x: Float64Array[],
+    y: Float64Array,
+    sigma: Float64Array | null,
+    keep: boolean,
+  ) => {
     const f = m.evaluate(x, popt);
     const res = keep ? new Float64Array(y.length) : null;
     for (let i = 0; i < y.length; i++) {
@@ -675,5 +761,11 @@ async function finalPass(
       add(b.x, b.y, b.sigma ?? null, false);
     }
   }
-  return { residuals, n: acc.n, ssRes: acc.ssRes, ssTot: acc.m2, chiSquare: acc.chi };
+  return {
+    residuals,
+    n: acc.n,
+    ssRes: acc.ssRes,
+    ssTot: acc.m2,
+    chiSquare: acc.chi,
+  };
 }

@@ -118,7 +118,11 @@ export class FitResult {
   /** Workflow preset (or "custom"). */
   readonly preset: string;
   /** Tolerances used. */
-  readonly tolerances: { readonly ftol: number; readonly xtol: number; readonly gtol: number };
+  readonly tolerances: {
+    readonly ftol: number;
+    readonly xtol: number;
+    readonly gtol: number;
+  };
   /** Outcome of every start (one entry without multi-start). */
   readonly starts: readonly StartOutcome[];
   /** Number of starts. */
@@ -140,7 +144,10 @@ export class FitResult {
     f.paramNames.forEach((nm, i) => (params[nm] = f.popt[i]));
     this.params = Object.freeze(params);
     this.pcov = f.pcov;
-    this.perr = Float64Array.from({ length: p }, (_, i) => Math.sqrt(f.pcov[i][i]));
+    this.perr = Float64Array.from(
+      { length: p },
+      (_, i) => Math.sqrt(f.pcov[i][i]),
+    );
     this.cost = f.cost;
     this.residuals = f.residuals;
     this.nPoints = f.nPoints;
