@@ -62,3 +62,4 @@ export type {
 } from "./strategies/strategy.ts";
 export { standardStrategy } from "./strategies/standard.ts";
 export { chunkedStrategy } from "./strategies/chunked.ts";
+export * from "./cluster/mod.ts";

@@ -34,7 +34,7 @@ export function chunkSizeOf(
  * const y = x.map((t) => 3 * t + 2);
  * const r = await fit(model("a * x + b"), x, y, {
  *   p0: [1, 0],
- *   workflow: "chunked",
+ *   workflow: { strategy: "chunked", config: { chunkSize: 64 } },
  * });
  * assert.strictEqual(r.strategy, "chunked");
  * assert.ok(Math.abs(r.popt[0] - 3) < 1e-10);

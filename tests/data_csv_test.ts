@@ -184,12 +184,9 @@ Deno.test("csv: bad rows name file, line and column; dropInvalid drops them", as
       );
     });
     await t.step(
-      "errors found in a later pass give the absolute line",
+      "a bad row deep in the file is reported at its line",
       async () => {
-        // Valid at open; the bad row is written in place with the same size
-        // and restored mtime... no: the guard would throw "changed". So check
-        // the line arithmetic through dropInvalid=false on a row past an index
-        // entry instead: row 2500 is 1 header + 2500 rows -> line 2502.
+        // Row 2500 follows the header and 2500 rows: line 2502.
         const cols = makeColumns(3000, 2);
         const lines = csvText(["x", "y"], cols).split("\n");
         lines[2501] = lines[2501].replace(/,.*/, ",oops");

@@ -116,7 +116,13 @@ Deno.test("resolveWorkflow: config objects extend a preset", () => {
     multiStart: null,
     validate: false,
     checkpoints: false,
+    config: null,
   });
+  assert.deepStrictEqual(
+    resolveWorkflow({ strategy: "chunked", config: { chunkSize: 500 } }).config,
+    { chunkSize: 500 },
+  );
+  assert.throws(() => resolveWorkflow({ config: 3 as never }), /workflow.config/);
   const robust = resolveWorkflow({
     extends: "large_robust",
     name: "mine",

@@ -43,9 +43,25 @@ export const DEFAULT_AVAILABLE_MEMORY_GB = 4;
  */
 export const DEFAULT_GPU_MEMORY_GB = 2;
 
-/** Environment variable that overrides the detected memory (in GB). */
+/**
+ * Environment variable that overrides the detected memory (in GB).
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(MEMORY_LIMIT_ENV, "NLSQ_MEMORY_LIMIT_GB");
+ * ```
+ */
 export const MEMORY_LIMIT_ENV = "NLSQ_MEMORY_LIMIT_GB";
-/** Environment variable that overrides the GPU memory figure (in GB). */
+/**
+ * Environment variable that overrides the GPU memory figure (in GB).
+ *
+ * @example Usage
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(GPU_MEMORY_ENV, "NLSQ_GPU_MEMORY_GB");
+ * ```
+ */
 export const GPU_MEMORY_ENV = "NLSQ_GPU_MEMORY_GB";
 
 /**

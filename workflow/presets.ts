@@ -80,6 +80,12 @@ export interface WorkflowConfig {
   readonly validate: boolean;
   /** Write checkpoints (to `createCheckpointDirectory()` unless `checkpointDir`). */
   readonly checkpoints: boolean;
+  /**
+   * Strategy configuration passed to the strategy (e.g. `{ chunkSize }` for
+   * "chunked", `{ batchSize }` for "streaming"); absent: sized from the
+   * memory budget.
+   */
+  readonly config?: Readonly<Record<string, unknown>> | null;
 }
 
 /**
@@ -253,6 +259,7 @@ const CONFIG_KEYS = new Set([
   "multiStart",
   "validate",
   "checkpoints",
+  "config",
 ]);
 
 /**
@@ -376,6 +383,9 @@ export function resolveWorkflow(
       "workflow.checkpoints",
       input.checkpoints ?? base.checkpoints,
     ),
+    config: input.config === undefined || input.config === null
+      ? (base.config ?? null)
+      : Object.freeze({ ...assertObject("workflow.config", input.config) }),
   });
 }
 
