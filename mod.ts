@@ -63,3 +63,4 @@ export type {
 export { standardStrategy } from "./strategies/standard.ts";
 export { chunkedStrategy } from "./strategies/chunked.ts";
 export * from "./cluster/mod.ts";
+export * from "./data/mod.ts";

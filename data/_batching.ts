@@ -82,12 +82,13 @@ export function checkFinite(
     for (let i = 0, j = 0; i < n; i++) if (keep[i]) out[j++] = a[i];
     return out;
   };
-  return {
+  const out: Batch = {
     x: batch.x.map(pick),
     y: pick(batch.y),
-    sigma: batch.sigma && pick(batch.sigma),
     start: batch.start,
   };
+  if (batch.sigma !== undefined) out.sigma = pick(batch.sigma);
+  return out;
 }
 
 function badColumn(
@@ -132,15 +133,16 @@ export async function readAllBatches(source: DataSource): Promise<Batch> {
     }
     return out;
   };
-  return {
+  const out: Batch = {
     x: Array.from(
       { length: source.nFeatures },
       (_, f) => concat((b) => b.x[f]),
     ),
     y: concat((b) => b.y),
-    sigma: source.hasSigma ? concat((b) => b.sigma!) : undefined,
     start: 0,
   };
+  if (source.hasSigma) out.sigma = concat((b) => b.sigma!);
+  return out;
 }
 
 /** Throws the typed "closed" error when `closed`. */

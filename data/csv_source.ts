@@ -53,13 +53,10 @@ export interface CsvOptions {
 
 /** Rows between entries of the sparse offset index. */
 const INDEX_STRIDE = 1024;
+/** Bytes read from the file per parser call. */
+const CHUNK_BYTES = 1 << 20;
 const NUMBER = /^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$/;
 const NON_FINITE = /^\s*[+-]?(?:nan|inf|infinity)\s*$/i;
-
-interface CsvRecord {
-  record: string[];
-  info: { lines: number; bytes: number };
-}
 
 /**
  * Opens a CSV or TSV file; see the module documentation for what the open
@@ -116,6 +113,31 @@ export async function openCsv(
   return source;
 }
 
+// Why a field was rejected: [code, message].
+function describe(
+  field: string | undefined,
+  fields: number,
+  isSigma: boolean,
+): [DataSourceError["code"], string] {
+  if (field === undefined) {
+    return [
+      "missing",
+      `missing value (the row has ${fields} field${fields === 1 ? "" : "s"})`,
+    ];
+  }
+  if (field.trim() === "") return ["missing", "empty value"];
+  if (NUMBER.test(field)) {
+    const v = Number(field);
+    return Number.isFinite(v) && isSigma
+      ? ["not-finite", `sigma must be positive, got ${v}`]
+      : ["not-finite", `value ${field.trim()} is not finite`];
+  }
+  if (NON_FINITE.test(field)) {
+    return ["not-finite", `value ${field.trim()} is not finite`];
+  }
+  return ["not-a-number", `${JSON.stringify(field)} is not a number`];
+}
+
 class CsvSource implements DataSource {
   length = 0;
   nFeatures = 0;
@@ -158,7 +180,7 @@ class CsvSource implements DataSource {
     let rows = 0;
     const values = new Float64Array(refs.length);
     if (!this.header) this.#columns = refs.map((r) => this.#resolve(r));
-    for await (const { record, info } of this.#records(0, 0)) {
+    const onRecord = (record: string[], lines: number, bytes: number) => {
       if (this.header && names === undefined) {
         names = record.map((s) => s.trim());
         this.#columns = refs.map((r) => this.#resolve(r, names));
@@ -167,11 +189,15 @@ class CsvSource implements DataSource {
           this.#offsets.push(prevBytes);
           this.#lineBases.push(prevLines);
         }
-        this.#parseRow(record, info.lines, values);
+        this.#parseRow(record, lines, values);
         rows++;
       }
-      prevBytes = info.bytes;
-      prevLines = info.lines;
+      prevBytes = bytes;
+      prevLines = lines;
+      return true;
+    };
+    for await (const _ of this.#scan(0, 0, onRecord)) {
+      // Everything happens in onRecord.
     }
     if (this.header && names === undefined) {
       throw new DataSourceError("format", "the file is empty (no header)", {
@@ -229,33 +255,18 @@ class CsvSource implements DataSource {
    */
   #parseRow(record: string[], line: number, out: Float64Array): boolean {
     const cols = this.#columns;
+    const sigmaAt = this.hasSigma ? cols.length - 1 : -1;
     for (let j = 0; j < cols.length; j++) {
       const field = record[cols[j].index];
-      let problem: [DataSourceError["code"], string] | undefined;
-      if (field === undefined || field.trim() === "") {
-        problem = [
-          "missing",
-          field === undefined
-            ? `missing value (the row has ${record.length} field${
-              record.length === 1 ? "" : "s"
-            })`
-            : "empty value",
-        ];
-      } else if (NUMBER.test(field)) {
+      // The common case first: a decimal number, finite, positive if sigma.
+      if (field !== undefined && NUMBER.test(field)) {
         const v = Number(field);
-        if (!Number.isFinite(v)) {
-          problem = ["not-finite", `value ${field.trim()} is not finite`];
-        } else if (this.hasSigma && j === cols.length - 1 && !(v > 0)) {
-          problem = ["not-finite", `sigma must be positive, got ${v}`];
-        } else {
+        if (Number.isFinite(v) && (j !== sigmaAt || v > 0)) {
           out[j] = v;
           continue;
         }
-      } else if (NON_FINITE.test(field)) {
-        problem = ["not-finite", `value ${field.trim()} is not finite`];
-      } else {
-        problem = ["not-a-number", `${JSON.stringify(field)} is not a number`];
       }
+      const problem = describe(field, record.length, j === sigmaAt);
       if (this.dropInvalid) return false;
       throw new DataSourceError(problem[0], problem[1], {
         path: this.snap.path,
@@ -267,58 +278,88 @@ class CsvSource implements DataSource {
   }
 
   /**
-   * Records from byte `offset` on, with line numbers relative to it;
-   * `lineBase` (the line before `offset`) only serves error messages.
+   * Parses the file from byte `offset` on, calling `onRecord` synchronously
+   * for every record with the line it ends on and the byte offset after it
+   * (both relative to `offset`, line numbers offset by `lineBase`), until
+   * `onRecord` returns false or the file ends. Yields after each chunk of the
+   * file, so that the caller can hand out what `onRecord` collected. Records
+   * never cross a promise one by one: csv-parse's `on_record` hook consumes
+   * them inside the parser, which is what makes parsing fast.
    */
-  async *#records(
+  async *#scan(
     offset: number,
     lineBase: number,
-  ): AsyncGenerator<CsvRecord> {
+    onRecord: (record: string[], lines: number, bytes: number) => boolean,
+  ): AsyncGenerator<void> {
+    let stopped = false;
+    let failure: unknown;
+    const parser = parse({
+      delimiter: this.delimiter,
+      bom: offset === 0,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      on_record: (record: string[], info: { lines: number; bytes: number }) => {
+        if (stopped) return undefined;
+        try {
+          stopped = !onRecord(record, lineBase + info.lines, info.bytes);
+        } catch (error) {
+          // Kept here: an error thrown into csv-parse would reach us only as
+          // "stream errored".
+          failure = error;
+          stopped = true;
+        }
+        return undefined; // nothing reaches the readable side
+      },
+    });
+    const writer = parser.writable.getWriter();
+    const settle = async (step: Promise<void>) => {
+      try {
+        await step;
+      } catch (error) {
+        // A parse error errors the stream; its reason is on `closed`.
+        const reason = await writer.closed.then(() => error, (r) => r);
+        this.#rethrow(failure ?? reason, lineBase);
+      }
+      if (failure !== undefined) throw failure;
+    };
     const file = await Deno.open(this.snap.absolute, { read: true });
     try {
       await file.seek(offset, Deno.SeekMode.Start);
-      const toBuffer = new TransformStream<Uint8Array, Buffer>({
-        transform(chunk, controller) {
-          // csv-parse indexes Buffers; wrap without copying.
-          controller.enqueue(
-            Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength),
-          );
-        },
-      });
-      const records = file.readable.pipeThrough(toBuffer).pipeThrough(
-        parse({
-          delimiter: this.delimiter,
-          bom: offset === 0,
-          info: true,
-          skip_empty_lines: true,
-          relax_column_count: true,
-        }),
-      ) as ReadableStream<CsvRecord>;
-      try {
-        yield* records;
-      } catch (error) {
-        // csv-parse's CsvError carries the relative line in `lines`.
-        if (
-          error instanceof Error && "code" in error &&
-          typeof (error as { lines?: unknown }).lines === "number"
-        ) {
-          const line = lineBase + (error as unknown as { lines: number }).lines;
-          throw new DataSourceError(
-            "format",
-            `malformed CSV: ${error.message.replace(/ (at|on) line \d+/, "")}`,
-            { path: this.snap.path, line },
-            { cause: error },
-          );
+      while (!stopped) {
+        // A fresh buffer per chunk: csv-parse keeps views of the tail of the
+        // previous chunk while a record spans two chunks.
+        const chunk = new Uint8Array(CHUNK_BYTES);
+        const n = await file.read(chunk);
+        if (n === null) {
+          await settle(writer.close());
+          yield;
+          return;
         }
-        throw error;
+        await settle(writer.write(Buffer.from(chunk.buffer, 0, n)));
+        yield;
       }
     } finally {
-      try {
-        file.close();
-      } catch {
-        // The stream closes the file when it ends; a second close is moot.
-      }
+      file.close();
+      writer.abort().catch(() => {});
     }
+  }
+
+  // csv-parse's CsvError carries the line (relative to the start of the
+  // parse) in `lines`; our own errors from onRecord pass through.
+  #rethrow(error: unknown, lineBase: number): never {
+    if (
+      error instanceof Error && !(error instanceof DataSourceError) &&
+      typeof (error as { lines?: unknown }).lines === "number"
+    ) {
+      const line = lineBase + (error as unknown as { lines: number }).lines;
+      throw new DataSourceError(
+        "format",
+        `malformed CSV: ${error.message.replace(/ (at|on) line \d+/, "")}`,
+        { path: this.snap.path, line },
+        { cause: error },
+      );
+    }
+    throw error;
   }
 
   async *batches(
@@ -328,13 +369,14 @@ class CsvSource implements DataSource {
     assertOpen(this.#closed, this.snap.path);
     const { start, end } = resolveRange(batchSize, options, this.length);
     if (start >= end) return;
-    options?.signal?.throwIfAborted();
+    const signal = options?.signal;
+    signal?.throwIfAborted();
     await assertUnchanged(this.snap);
     const k = Math.floor(start / INDEX_STRIDE);
-    const lineBase = this.#lineBases[k];
     let row = k * INDEX_STRIDE;
     const nCols = this.#columns.length;
     const values = new Float64Array(nCols);
+    const ready: Batch[] = [];
     let cols: Float64Array[] = [];
     let filled = 0;
     let batchStart = start;
@@ -343,7 +385,7 @@ class CsvSource implements DataSource {
       cols = Array.from({ length: nCols }, () => new Float64Array(size));
       filled = 0;
     };
-    const emit = (): Batch => {
+    const finish = () => {
       const take = (c: Float64Array) =>
         filled === c.length ? c : c.slice(0, filled);
       const batch: Batch = {
@@ -352,32 +394,35 @@ class CsvSource implements DataSource {
         start: batchStart,
       };
       if (this.hasSigma) batch.sigma = take(cols[this.nFeatures + 1]);
-      return batch;
+      ready.push(batch);
     };
     fresh();
-    for await (
-      const { record, info } of this.#records(
-        this.#offsets[k],
-        lineBase,
-      )
-    ) {
+    const onRecord = (record: string[], lines: number) => {
       if (row < start) {
         row++;
-        continue;
+        return true;
       }
-      if (this.#parseRow(record, lineBase + info.lines, values)) {
+      if (this.#parseRow(record, lines, values)) {
         for (let j = 0; j < nCols; j++) cols[j][filled] = values[j];
         filled++;
       }
       row++;
       if (row === end || row - batchStart === batchSize) {
-        options?.signal?.throwIfAborted();
-        yield emit();
-        if (row === end) return;
+        finish();
+        if (row === end) return false;
         batchStart = row;
         fresh();
-        await assertUnchanged(this.snap);
       }
+      return true;
+    };
+    const scan = this.#scan(this.#offsets[k], this.#lineBases[k], onRecord);
+    for await (const _ of scan) {
+      while (ready.length > 0) {
+        signal?.throwIfAborted();
+        await assertUnchanged(this.snap);
+        yield ready.shift()!;
+      }
+      if (row === end) return;
     }
     // The open pass counted `length` rows; fewer now means the file changed.
     await assertUnchanged(this.snap);

@@ -5,7 +5,8 @@
  * builtins on f64 but computes garbage (exp, log, sin, ... are only defined
  * for 16/32-bit floats), and WGSL has no `frexp`/`bitcast` for f64 without
  * 64-bit integers. So every f64 transcendental here is built from +, *, /,
- * sqrt, fma, floor, round and ldexp, which are exact on f64: argument
+ * sqrt, fma, floor and round, which are exact on f64 (powers of two come
+ * from f32 bit patterns: ldexp/frexp are scalar libm calls on lavapipe): argument
  * reduction plus near-minimax polynomials (Chebyshev fits made with mpmath
  * at 50 digits for this project). In f32 the accurate builtins (exp, log,
  * sin, cos, tan, sqrt) are used; lavapipe's f32 atan/asin/acos (thousands of
@@ -21,6 +22,15 @@ export type Precision = "f64" | "f32";
 /**
  * A WGSL literal of type `precision` for a finite number, written so that it
  * parses back to the same value (JavaScript's shortest round-trip digits).
+ *
+ * @throws {RangeError} for a non-finite value or one that overflows f32.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(wgslLiteral(2, "f64"), "2.0lf");
+ * assert.strictEqual(wgslLiteral(0.5, "f32"), "0.5f");
+ * ```
  */
 export function wgslLiteral(v: number, precision: Precision): string {
   if (!Number.isFinite(v)) {
@@ -202,15 +212,15 @@ const PIO4_LO = 3.061616997868383e-17;
 // f64 only: bring m into f32's normal range so f32 frexp finds the exponent.
 const LOG_F64_SCALE = `
   if (m > 1e18lf || m < 1e-18lf) {
-    if (m < 2.2250738585072014e-308lf) { m = ldexp(m, 54); e = -54.0lf; }
-    if (m >= ldexp(1.0lf, 512)) { m = ldexp(m, -512); e += 512.0lf; }
-    if (m >= ldexp(1.0lf, 256)) { m = ldexp(m, -256); e += 256.0lf; }
-    if (m >= ldexp(1.0lf, 128)) { m = ldexp(m, -128); e += 128.0lf; }
-    if (m >= ldexp(1.0lf, 64)) { m = ldexp(m, -64); e += 64.0lf; }
-    if (m < ldexp(1.0lf, -512)) { m = ldexp(m, 512); e -= 512.0lf; }
-    if (m < ldexp(1.0lf, -256)) { m = ldexp(m, 256); e -= 256.0lf; }
-    if (m < ldexp(1.0lf, -128)) { m = ldexp(m, 128); e -= 128.0lf; }
-    if (m < ldexp(1.0lf, -64)) { m = ldexp(m, 64); e -= 64.0lf; }
+    if (m < 2.2250738585072014e-308lf) { m = m * 1.8014398509481984e+16lf; e = -54.0lf; }
+    if (m >= 1.3407807929942597e+154lf) { m = m * 7.458340731200207e-155lf; e += 512.0lf; }
+    if (m >= 1.157920892373162e+77lf) { m = m * 8.636168555094445e-78lf; e += 256.0lf; }
+    if (m >= 3.402823669209385e+38lf) { m = m * 2.938735877055719e-39lf; e += 128.0lf; }
+    if (m >= 1.8446744073709552e+19lf) { m = m * 5.421010862427522e-20lf; e += 64.0lf; }
+    if (m < 7.458340731200207e-155lf) { m = m * 1.3407807929942597e+154lf; e -= 512.0lf; }
+    if (m < 8.636168555094445e-78lf) { m = m * 1.157920892373162e+77lf; e -= 256.0lf; }
+    if (m < 2.938735877055719e-39lf) { m = m * 3.402823669209385e+38lf; e -= 128.0lf; }
+    if (m < 5.421010862427522e-20lf) { m = m * 1.8446744073709552e+19lf; e -= 64.0lf; }
   }`;
 
 interface LibFn {
@@ -234,8 +244,15 @@ function horner(
 
 // Functions named nl_*; in f32 some are thin wrappers of builtins.
 const LIB: Record<string, LibFn> = {
-  nl_exp: {
+  _nl_pow2i: {
     deps: [],
+    // 2^e for e in [-126, 127] from f32 bits. WGSL's ldexp and frexp become
+    // one scalar libm call per lane on lavapipe, so the hot paths avoid them.
+    src: (T) =>
+      `fn _nl_pow2i(e: i32) -> ${T} { return ${T}(bitcast<f32>(u32(e + 127) << 23u)); }`,
+  },
+  nl_exp: {
+    deps: ["_nl_pow2i"],
     // Own f32 version too: the f32 builtin is ~30 ulps at |x| ~ 80.
     src: (T, L) => {
       const f64 = T === "f64";
@@ -253,15 +270,24 @@ const LIB: Record<string, LibFn> = {
         L(f64 ? LN2_HI : LN2_HI_32)
       }, x));
   let y = ${L(1)} + fma(r * r, ${horner(C.exp, "r", L)}, r);
-  let ki = i32(k);
+  let ki = i32(k);${
+        f64
+          ? `
+  // 2^k = 2^rem (2^q)^8 with q and rem in f32's exponent range; a tiny
+  // result underflows gradually in the last product
+  let q = clamp(ki >> 3u, -126, 127);
+  let s2 = _nl_pow2i(q) * _nl_pow2i(q);
+  let s4 = s2 * s2;
+  return (y * _nl_pow2i(ki - 8 * q)) * (s4 * s4);`
+          : `
   let k1 = ki / 2;
-  // two steps keep ldexp's operands normal near the overflow/underflow ends
-  return ldexp(ldexp(y, k1), ki - k1);
+  return (y * _nl_pow2i(k1)) * _nl_pow2i(ki - k1);`
+      }
 }`;
     },
   },
   nl_log: {
-    deps: [],
+    deps: ["_nl_pow2i"],
     // Own f32 version too: the f32 builtin is ~40 ulps near 1 on lavapipe.
     src: (T, L) =>
       `fn nl_log(x: ${T}) -> ${T} {
@@ -274,8 +300,11 @@ const LIB: Record<string, LibFn> = {
   }
   var m = x;
   var e = ${L(0)};${T === "f64" ? LOG_F64_SCALE : ""}
-  let fe = frexp(${T === "f64" ? "f32(m)" : "m"}).exp;
-  m = ldexp(m, -fe);
+  // frexp's exponent, from the bits of m as a (normal) f32
+  let fe = i32((bitcast<u32>(${
+        T === "f64" ? "f32(m)" : "m"
+      }) >> 23u) & 255u) - 126;
+  m = m * _nl_pow2i(-fe);
   e += ${T}(fe);
   // f32 rounding may leave m just below 0.5: the doubling still lands in range
   if (m < ${L(Math.SQRT1_2)}) { m = m * ${L(2)}; e -= ${L(1)}; }
@@ -551,7 +580,18 @@ const CALLS: Record<string, string> = {
   log1p: "nl_log1p",
 };
 
-/** Every function name {@linkcode wgslCall} accepts. */
+/**
+ * Every function name {@linkcode wgslCall} accepts: the model language's
+ * functions, the internal `sign` and `ifLess`, and `log1p` (for losses).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * for (const f of ["exp", "erf", "atan2", "pow", "sign", "ifLess"]) {
+ *   assert.ok(WGSL_FUNCTIONS.includes(f));
+ * }
+ * ```
+ */
 export const WGSL_FUNCTIONS: readonly string[] = [
   ...Object.keys(CALLS),
   "sqrt",
@@ -562,6 +602,15 @@ export const WGSL_FUNCTIONS: readonly string[] = [
 /**
  * The WGSL expression calling model function `fn` on argument expressions,
  * and records the library functions it needs in `used`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const used = new Set<string>();
+ * assert.strictEqual(wgslCall("exp", ["x"], used), "nl_exp(x)");
+ * assert.strictEqual(wgslCall("ifLess", ["a", "b", "c", "d"], used), "select(d, c, a < b)");
+ * assert.deepStrictEqual([...used], ["nl_exp"]);
+ * ```
  */
 export function wgslCall(
   fn: string,
@@ -581,7 +630,16 @@ export function wgslCall(
   return `${lib}(${args.join(", ")})`;
 }
 
-/** WGSL source of the library functions in `used` and their dependencies. */
+/**
+ * WGSL source of the library functions in `used` and their dependencies.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const src = wgslMathLibrary(["nl_tanh"], "f64");
+ * assert.match(src, /fn nl_exp\(x: f64\)/); // tanh needs exp
+ * ```
+ */
 export function wgslMathLibrary(
   used: Iterable<string>,
   precision: Precision,

@@ -177,6 +177,7 @@ async function createContext(
  * @example
  * ```ts
  * import assert from "node:assert";
+ * import { GpuUnavailableError } from "./errors.ts";
  * try {
  *   const ctx = await acquireDevice();
  *   assert.ok(ctx.info.limits.maxStorageBufferBindingSize > 0);
@@ -217,6 +218,7 @@ export async function acquireDevice(
  * @example
  * ```ts
  * import assert from "node:assert";
+ * import { GpuUnavailableError } from "./errors.ts";
  * if (await isWebGpuAvailable()) {
  *   const info = await getGpuInfo();
  *   assert.strictEqual(typeof info.adapterName, "string");

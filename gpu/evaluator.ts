@@ -141,6 +141,7 @@ interface State {
 
 const REDUCE_WG = 64;
 const MAX_LOOP = 65535; // lavapipe's cap on shader loop iterations
+const LOSS_GRACE_MS = 200;
 
 function planChunks(
   n: number,
@@ -220,6 +221,7 @@ function checkData(m: KernelModel, data: GpuData): number {
  * ```ts
  * import assert from "node:assert";
  * import { model } from "../model/model.ts";
+ * import { isWebGpuAvailable } from "./device.ts";
  * if (!(await isWebGpuAvailable())) {
  *   console.log("no WebGPU adapter: example skipped");
  * } else {
@@ -369,25 +371,17 @@ export async function createGpuEvaluator(
     });
     const range = buf.getMappedRange();
     const out = p === "f64" ? new Float64Array(range) : new Float32Array(range);
+    // column-major within the chunk: x_0 .. x_{v-1}, y, w, each c.n long
     const nv = data.x.length;
-    for (let j = 0; j < nv; j++) {
-      const col = data.x[j];
-      for (let i = 0, o = j; i < c.n; i++, o += stride) {
-        out[o] = col[c.start + i];
-      }
-    }
-    const y = data.y, w = data.w;
-    for (let i = 0, o = nv; i < c.n; i++, o += stride) out[o] = y[c.start + i];
-    if (w) {
-      for (let i = 0, o = nv + 1; i < c.n; i++, o += stride) {
-        out[o] = w[c.start + i];
-      }
-    }
+    const cols = [...data.x, data.y, ...(data.w ? [data.w] : [])];
+    cols.forEach((col, j) =>
+      out.set(col.subarray(c.start, c.start + c.n), j * c.n)
+    );
     for (let i = 0; i < c.n * stride; i++) {
       if (!Number.isFinite(out[i])) {
         buf.unmap();
         buf.destroy();
-        const pt = c.start + Math.floor(i / stride), k = i % stride;
+        const pt = c.start + (i % c.n), k = Math.floor(i / c.n);
         const what = k < nv ? `x[${k}]` : k === nv ? "y" : "w";
         throw new RangeError(
           `${what}[${pt}] is not finite (${out[i]})${
@@ -575,9 +569,19 @@ export async function createGpuEvaluator(
       );
       readback.unmap();
     } catch (e) {
-      if (s.ctx.lost || e instanceof GpuDeviceLostError) {
+      if (e instanceof GpuDeviceLostError) {
         if (state === s) state = null;
-        throw e instanceof GpuDeviceLostError ? e : await s.ctx.whenLost;
+        throw e;
+      }
+      // A destroyed device fails mapAsync before device.lost settles: give
+      // the loss a moment to be reported so the caller sees the real cause.
+      const lost = await Promise.race([
+        s.ctx.whenLost,
+        new Promise<null>((r) => setTimeout(() => r(null), LOSS_GRACE_MS)),
+      ]);
+      if (lost) {
+        if (state === s) state = null;
+        throw lost;
       }
       throw e;
     }

@@ -71,8 +71,20 @@ export interface GeneratedKernel {
   readonly precision: Precision;
 }
 
-/** Size of the theta header, in values. */
+/**
+ * Size of the theta header, in values: `[1/fScale, fScale^2, Infinity,
+ * NaN]` precede the parameter vectors in the theta buffer.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(THETA_HEADER, 4);
+ * ```
+ */
 export const THETA_HEADER = 4;
+
+/** Points a thread sums plainly in f32 before a compensated flush. */
+const F32_BLOCK = 8;
 
 /** Machine epsilon of f64, scipy's floor for the robust-loss Jacobian scale. */
 const EPS = 2.220446049250313e-16;
@@ -84,6 +96,12 @@ function isPowerOfTwo(n: number): boolean {
 /**
  * The uniform of one data chunk: points in the chunk, the index of its first
  * workgroup record, records per parameter vector, workgroups per dispatch.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.deepStrictEqual([...chunkConfig(1000, 0, 16, 16)], [1000, 0, 16, 16]);
+ * ```
  */
 export function chunkConfig(
   n: number,
@@ -188,18 +206,28 @@ export function generateKernel(
     }
   }
 
-  function instruction(i: number, s: Ssa): string {
+  function instruction(
+    i: number,
+    s: Ssa,
+    reciprocals?: Map<string, string>,
+  ): string {
     const ins = s.instructions[i];
     let e: string;
     switch (ins.kind) {
       case "neg":
         e = `-(${operand(ins.arg)})`;
         break;
-      case "bin":
+      case "bin": {
+        const rc = ins.op === "/"
+          ? reciprocals?.get(operand(ins.right))
+          : undefined;
         e = ins.op === "^"
           ? wgslCall("pow", [operand(ins.left), operand(ins.right)], used)
+          : rc
+          ? `${operand(ins.left)} * ${rc}`
           : `${operand(ins.left)} ${ins.op} ${operand(ins.right)}`;
         break;
+      }
       case "call":
         e = wgslCall(ins.fn, ins.args.map(operand), used);
         break;
@@ -207,12 +235,18 @@ export function generateKernel(
     return `let t${i}: ${T} = ${e};`;
   }
 
-  // Adds `v` to accumulator `c`; in f32 with an error-free transform whose
-  // select() keeps the compiler from simplifying (s - a) to b.
+  // Adds `v` to accumulator `c`. In f32 it goes to a short block sum b_c,
+  // which flush() adds to (a_c, e_c) with an error-free transform.
   function accumulate(c: number, v: string): string {
-    if (T === "f64") return `a${c} = a${c} + ${v};`;
-    return `{ let v = ${v}; let s = a${c} + v; let ss = select(s, a${c}, v == 0.0f); ` +
-      `let bb = ss - a${c}; e${c} = e${c} + ((a${c} - (ss - bb)) + (v - bb)); a${c} = ss; }`;
+    return T === "f64" ? `a${c} = a${c} + ${v};` : `b${c} = b${c} + ${v};`;
+  }
+
+  // TwoSum of b_c into a_c (error into e_c); the select() keeps the shader
+  // compiler from simplifying (s - a) to b, which erases the error term.
+  function flush(c: number): string {
+    return `{ let s = a${c} + b${c}; let ss = select(s, a${c}, b${c} == 0.0f); ` +
+      `let bb = ss - a${c}; e${c} = e${c} + ((a${c} - (ss - bb)) + (b${c} - bb)); ` +
+      `a${c} = ss; b${c} = 0.0f; }`;
   }
 
   function lossCode(): string[] {
@@ -284,20 +318,51 @@ export function generateKernel(
     for (let i = 0; i < s.instructions.length; i++) {
       if (live[i] && !dep[i]) lines.push(`  ${instruction(i, s)}`);
     }
+    // Division by a loop invariant becomes a product with its reciprocal,
+    // computed once (f64 division is slow on CPUs; this costs <= 1 ulp).
+    const reciprocals = new Map<string, string>();
+    for (let i = 0; i < s.instructions.length; i++) {
+      const ins = s.instructions[i];
+      if (!live[i] || !dep[i] || ins.kind !== "bin" || ins.op !== "/") continue;
+      const d = ins.right;
+      if (d.kind === "var" || (d.kind === "tmp" && dep[d.index])) continue;
+      const key = operand(d);
+      if (reciprocals.has(key)) continue;
+      const name = `rc${reciprocals.size}`;
+      reciprocals.set(key, name);
+      lines.push(`  let ${name}: ${T} = ${L(1)} / ${key};`);
+    }
     for (let c = 0; c < nc; c++) {
       lines.push(`  var a${c}: ${T} = ${L(0)};`);
-      if (T === "f32") lines.push(`  var e${c}: f32 = 0.0f;`);
+      if (T === "f32") {
+        lines.push(`  var e${c}: f32 = 0.0f;`, `  var b${c}: f32 = 0.0f;`);
+      }
     }
-    lines.push(
-      `  let step = cfg.nWg * ${wg}u;`,
-      `  for (var i = wid.x * ${wg}u + lid; i < cfg.n; i += step) {`,
-      `    let b = i * ${stride}u;`,
-    );
-    for (let v = 0; v < NV; v++) lines.push(`    let v${v} = data[b + ${v}u];`);
-    lines.push(`    let yv = data[b + ${NV}u];`);
-    if (weighted) lines.push(`    let wv = data[b + ${NV + 1}u];`);
+    lines.push(`  let step = cfg.nWg * ${wg}u;`);
+    if (T === "f64") {
+      lines.push(
+        `  for (var i = wid.x * ${wg}u + lid; i < cfg.n; i += step) {`,
+      );
+    } else {
+      // blocks of F32_BLOCK points per thread summed plainly, then flushed
+      lines.push(
+        `  for (var i0 = wid.x * ${wg}u + lid; i0 < cfg.n; i0 += ${F32_BLOCK}u * step) {`,
+        `  for (var u = 0u; u < ${F32_BLOCK}u; u++) {`,
+        "    let i = i0 + u * step;",
+        "    if (i >= cfg.n) { break; }",
+      );
+    }
+    // Column-major chunk: consecutive invocations read consecutive values.
+    const col = (
+      k: number,
+    ) => (k === 0 ? "data[i]" : `data[${k}u * cfg.n + i]`);
+    for (let v = 0; v < NV; v++) lines.push(`    let v${v} = ${col(v)};`);
+    lines.push(`    let yv = ${col(NV)};`);
+    if (weighted) lines.push(`    let wv = ${col(NV + 1)};`);
     for (let i = 0; i < s.instructions.length; i++) {
-      if (live[i] && dep[i]) lines.push(`    ${instruction(i, s)}`);
+      if (live[i] && dep[i]) {
+        lines.push(`    ${instruction(i, s, reciprocals)}`);
+      }
     }
     const fx = operand(s.outputs[0]);
     lines.push(
@@ -323,6 +388,10 @@ export function generateKernel(
       }
     }
     lines.push("  }");
+    if (T === "f32") {
+      for (let c = 0; c < nc; c++) lines.push(`  ${flush(c)}`);
+      lines.push("  }");
+    }
     lines.push(...reduction(nc));
     lines.push("}");
     return lines.join("\n");

@@ -81,6 +81,12 @@ export interface StrategyContext {
 export interface StrategyEvaluator extends Evaluator {
   /** What runs the arithmetic, e.g. "cpu (2 threads)" or "webgpu f64 (llvmpipe)". */
   readonly backend: string;
+  /**
+   * Whether this process writes the fit's checkpoints (default true). Under
+   * MPI every rank runs the same solver; only one of them (rank 0) should
+   * write, so the others set this to false.
+   */
+  readonly isCheckpointWriter?: boolean;
   /** Releases threads, GPU buffers and files. */
   close(): void | Promise<void>;
 }

@@ -21,9 +21,9 @@ Deno.test("raw: f64 and f32 rows, columns layout, header offset", async () => {
 
     const f64Path = join(dir, "rows.f64");
     await Deno.writeFile(f64Path, bytesOf(interleave(cols)));
+    // Column 1 holds some negative values: as sigma it must fail.
     const a = await openSource(f64Path, { columns: 3, x: 2, y: 0, sigma: 1 });
-    // sigma = column 1 has negative values: select positive col 2 as sigma.
-    await a.close();
+    await assert.rejects(collect(a, 100), /sigma must be positive/);
     const b = await openSource(f64Path, {
       columns: 3,
       x: [0, 1],
@@ -130,6 +130,31 @@ Deno.test("raw: a file that grows or shrinks between batches throws", async () =
     const again = await openRaw(path, { columns: 2 });
     await Deno.utime(path, 1, 1);
     await assert.rejects(collect(again, 100), /modified or replaced/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("raw: fingerprints are stable and follow content and selection", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "fp.f64");
+    const cols = makeColumns(500, 2);
+    await Deno.writeFile(path, bytesOf(interleave(cols)));
+    const a = await openRaw(path, { columns: 2 });
+    const b = await openRaw(path, { columns: 2 });
+    assert.strictEqual(a.fingerprint, b.fingerprint);
+    assert.ok(a.fingerprint.startsWith("raw:"), a.fingerprint);
+    assert.ok(a.fingerprint.includes(path), a.fingerprint);
+    const swapped = await openRaw(path, { columns: 2, x: 1, y: 0 });
+    assert.notStrictEqual(swapped.fingerprint, a.fingerprint);
+    // Same size, same mtime, different last bytes: the tail hash differs.
+    const { mtime } = await Deno.stat(path);
+    cols[1][499] += 1;
+    await Deno.writeFile(path, bytesOf(interleave(cols)));
+    await Deno.utime(path, mtime!, mtime!);
+    const c = await openRaw(path, { columns: 2 });
+    assert.notStrictEqual(c.fingerprint, a.fingerprint);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -102,7 +102,7 @@ Deno.test("generateKernel: reductions come in rounds that fit workgroup memory",
     k.code.indexOf("fn cost("),
   );
   assert.strictEqual(
-    full.match(/workgroupBarrier\(\);\n  for \(var s/g)?.length,
+    full.match(/workgroupBarrier\(\);\n {2}for \(var s/g)?.length,
     6,
   );
   assert.match(k.code, /var<workgroup> sh: array<f64, 512>/);

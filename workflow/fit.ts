@@ -32,12 +32,24 @@ import {
   type BatchSourceLike,
   getStrategy,
   type InMemoryData,
+  type PassProgress,
   type StrategyContext,
   type StrategyData,
   type StrategyEvaluator,
 } from "../strategies/strategy.ts";
 import "../strategies/standard.ts";
 import "../strategies/chunked.ts";
+import "../strategies/streaming.ts";
+import {
+  arraysFingerprint,
+  assertCheckpointMatches,
+  type CheckpointConfig,
+  type CheckpointProgress,
+  loadLatestCheckpoint,
+  modelFingerprint,
+} from "./checkpoint.ts";
+import { CheckpointSession } from "./_checkpoint_session.ts";
+import { createCheckpointDirectory } from "./checkpoint_directory.ts";
 import { normalizeFitInput, type XInput } from "./_fit_input.ts";
 import { FitResult, type StartOutcome } from "./fit_result.ts";
 import { normalizeGoal, type OptimizationGoal } from "./goal.ts";
@@ -110,7 +122,15 @@ export interface FitOptions {
   seed?: number;
   /** Directory for checkpoints. */
   checkpointDir?: string;
-  /** Resume from the newest valid checkpoint (or a checkpoint path). */
+  /** Write a checkpoint every this many solver iterations (default 1). */
+  checkpointEvery?: number;
+  /** Checkpoint files to keep, newest first (default 3). */
+  checkpointKeep?: number;
+  /**
+   * Resume from the newest valid checkpoint of `checkpointDir` (true), or
+   * from a checkpoint file or directory (a path). Damaged files are skipped;
+   * one of another model or data throws `CheckpointMismatchError`.
+   */
   resume?: boolean | string;
   /** Progress callback. */
   onProgress?: (p: FitProgress) => void;
@@ -141,6 +161,8 @@ const OPTION_KEYS = new Set([
   "nanPolicy",
   "seed",
   "checkpointDir",
+  "checkpointEvery",
+  "checkpointKeep",
   "resume",
   "onProgress",
   "signal",
@@ -203,60 +225,60 @@ async function loadSource(
   };
 }
 
-/** Collects evaluate calls of concurrent solver runs into shared passes. */
+/**
+ * Collects the evaluate calls of concurrent solver runs (multi-start) into
+ * shared passes over the data: a pass starts once every active run is
+ * waiting, so one pass serves all starts without any timer.
+ */
 class BatchingEvaluator implements Evaluator {
   readonly nParams: number;
   readonly nResiduals: number;
   #inner: Evaluator;
+  #active: number;
   #queue: {
     theta: Float64Array;
     withJac: boolean;
     resolve: (e: Evaluation) => void;
     reject: (e: unknown) => void;
   }[] = [];
-  #scheduled = false;
+  #waiting = 0;
 
-  constructor(inner: Evaluator) {
+  constructor(inner: Evaluator, active: number) {
     this.#inner = inner;
+    this.#active = active;
     this.nParams = inner.nParams;
     this.nResiduals = inner.nResiduals;
+  }
+
+  /** A run finished: it will not ask again. */
+  done(): void {
+    this.#active--;
+    this.#maybeFlush();
   }
 
   evaluate(
     thetas: readonly Float64Array[],
     withJacobian: readonly boolean[],
   ): Promise<Evaluation[]> {
-    return Promise.all(
-      thetas.map((theta, i) =>
-        new Promise<Evaluation>((resolve, reject) => {
-          this.#queue.push({
-            theta,
-            withJac: withJacobian[i],
-            resolve,
-            reject,
-          });
-          if (!this.#scheduled) {
-            this.#scheduled = true;
-            setTimeout(() => this.#flush(), 0);
-          }
-        })
-      ),
-    );
+    const all = Promise.all(thetas.map((theta, i) =>
+      new Promise<Evaluation>((resolve, reject) => {
+        this.#queue.push({ theta, withJac: withJacobian[i], resolve, reject });
+      })
+    ));
+    this.#waiting++;
+    this.#maybeFlush();
+    return all;
   }
 
-  async #flush() {
+  #maybeFlush() {
+    if (this.#waiting === 0 || this.#waiting < this.#active) return;
     const q = this.#queue;
     this.#queue = [];
-    this.#scheduled = false;
-    try {
-      const out = await this.#inner.evaluate(
-        q.map((e) => e.theta),
-        q.map((e) => e.withJac),
-      );
-      q.forEach((e, i) => e.resolve(out[i]));
-    } catch (err) {
-      for (const e of q) e.reject(err);
-    }
+    this.#waiting = 0;
+    this.#inner.evaluate(q.map((e) => e.theta), q.map((e) => e.withJac)).then(
+      (out) => q.forEach((e, i) => e.resolve(out[i])),
+      (err) => q.forEach((e) => e.reject(err)),
+    );
   }
 }
 
@@ -362,6 +384,12 @@ export async function fit(
       "resume: true needs checkpointDir (or pass a checkpoint path)",
     );
   }
+  for (const key of ["checkpointEvery", "checkpointKeep"] as const) {
+    const v = options[key];
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) {
+      throw new RangeError(`${key} must be an integer >= 1, got ${v}`);
+    }
+  }
   const goal = options.goal === undefined
     ? undefined
     : normalizeGoal(options.goal);
@@ -442,7 +470,8 @@ export async function fit(
       notes.push(`selector: ${sel.reason}`);
     }
   } else if (
-    strategyName === "chunked" && config === null && Number.isFinite(nPoints)
+    (strategyName === "chunked" || strategyName === "streaming") &&
+    config === null && Number.isFinite(nPoints)
   ) {
     const sel = new MemoryBudgetSelector().select({
       nPoints,
@@ -450,7 +479,7 @@ export async function fit(
       nFeatures: m.variables.length,
       memoryLimitGb: options.memoryLimitGb,
     });
-    config = sel.strategy === "chunked"
+    config = sel.strategy === strategyName
       ? sel.config as unknown as Record<string, unknown>
       : null;
   }
@@ -529,6 +558,113 @@ export async function fit(
     }).map((s) => Float64Array.from(s))
     : [p0];
 
+  // Checkpoints: identity of the problem, and the state to resume from.
+  const checkpointDir = options.checkpointDir ??
+    (wf.checkpoints ? await createCheckpointDirectory() : undefined);
+  const resumeStates = new Map<number, SolverState>();
+  let checkpointBase: {
+    model: { fingerprint: string; description: string };
+    data: { fingerprint: string; description: string; nPoints: number | null };
+    config: CheckpointConfig;
+  } | null = null;
+  let resumedStarts: { start: number; state: SolverState }[] = [];
+  if (checkpointDir !== undefined || options.resume) {
+    const src = fromSource ? xOrSource as BatchSourceLike : null;
+    checkpointBase = {
+      model: {
+        fingerprint: await modelFingerprint(m),
+        description: m.expression ?? `function of ${m.params.join(", ")}`,
+      },
+      data: {
+        fingerprint: src?.fingerprint ?? await arraysFingerprint([
+          ...inMemory!.x,
+          inMemory!.y,
+          inMemory!.sigma,
+          sigmaChol,
+        ]),
+        description: src?.description ?? `arrays (${nPoints} points)`,
+        nPoints: Number.isFinite(nPoints) ? nPoints : null,
+      },
+      config: {
+        method: so.method,
+        loss: so.loss,
+        fScale: so.fScale,
+        lower: Array.from(so.lower),
+        upper: Array.from(so.upper),
+        nStarts: starts.length,
+        ftol: so.ftol,
+        xtol: so.xtol,
+        gtol: so.gtol,
+        maxNfev: so.maxNfev,
+        strategy: strategyName,
+        strategyConfig: config,
+      },
+    };
+  }
+  if (options.resume) {
+    const where = typeof options.resume === "string"
+      ? options.resume
+      : options.checkpointDir!;
+    const loaded = await loadLatestCheckpoint(where);
+    assertCheckpointMatches(loaded.checkpoint, {
+      modelFingerprint: checkpointBase!.model.fingerprint,
+      dataFingerprint: checkpointBase!.data.fingerprint,
+      config: checkpointBase!.config,
+    }, loaded.path);
+    resumedStarts = loaded.checkpoint.starts.map((s) => ({ ...s }));
+    for (const s of resumedStarts) resumeStates.set(s.start, s.state);
+    for (const sk of loaded.skipped) {
+      notes.push(`skipped damaged checkpoint ${sk.path}: ${sk.reason}`);
+    }
+    notes.push(
+      `resumed from ${loaded.path} (iteration ${
+        Math.max(...resumedStarts.map((s) => s.state.nit))
+      })`,
+    );
+  }
+
+  // Pass progress (streaming): forwarded to onProgress with an estimate of
+  // the time left in the pass, and remembered for checkpoints.
+  let lastCost = NaN;
+  let lastPass: CheckpointProgress | null = null;
+  let passNo = 0, passT0 = performance.now(), lastBatchAt = passT0;
+  let prevPassMs: number | undefined;
+  const onPass = (pp: PassProgress) => {
+    const now = performance.now();
+    if (pp.pass !== passNo) {
+      if (passNo > 0) prevPassMs = lastBatchAt - passT0;
+      passNo = pp.pass;
+      passT0 = lastBatchAt;
+    }
+    lastBatchAt = now;
+    lastPass = {
+      pass: pp.pass,
+      batch: pp.batch,
+      pointsProcessed: pp.pointsProcessed,
+    };
+    if (!options.onProgress) return;
+    const elapsed = (now - passT0) / 1000;
+    const etaSeconds = pp.totalPoints !== undefined && pp.pointsProcessed > 0
+      ? Math.max(0, pp.totalPoints - pp.pointsProcessed) * elapsed /
+        pp.pointsProcessed
+      : prevPassMs !== undefined
+      ? Math.max(0, prevPassMs / 1000 - elapsed)
+      : undefined;
+    options.onProgress({
+      phase: "pass",
+      start: 0,
+      nit: 0,
+      nfev: 0,
+      cost: lastCost,
+      pass: pp.pass,
+      batch: pp.batch,
+      pointsProcessed: pp.pointsProcessed,
+      totalPoints: pp.totalPoints,
+      etaSeconds,
+      elapsedMs: now - t0,
+    });
+  };
+
   const ctx: StrategyContext = {
     model: m,
     data,
@@ -540,6 +676,7 @@ export async function fit(
     threads: options.threads,
     signal: options.signal,
     verbose,
+    onPass,
   };
   if (verbose > 0) {
     console.error(
@@ -560,10 +697,22 @@ export async function fit(
       close() {},
     }
     : await strategy.createEvaluator(ctx);
+  const session = checkpointDir !== undefined &&
+      sev.isCheckpointWriter !== false
+    ? new CheckpointSession({
+      dir: checkpointDir,
+      every: options.checkpointEvery ?? 1,
+      keep: options.checkpointKeep ?? 3,
+      base: checkpointBase!,
+      progress: () => lastPass,
+    })
+    : null;
+  session?.seed(resumedStarts);
   let best: SolverResult;
   const outcomes: StartOutcome[] = [];
   try {
-    const ev: Evaluator = starts.length > 1 ? new BatchingEvaluator(sev) : sev;
+    const batcher = starts.length > 1 ? new BatchingEvaluator(sev, starts.length) : null;
+    const ev: Evaluator = batcher ?? sev;
     const runOne = async (
       x0: Float64Array,
       k: number,
@@ -581,7 +730,8 @@ export async function fit(
       return solve(ev, start, so, {
         signal: options.signal,
         resume,
-        onIteration: (info: IterationInfo) => {
+        onIteration: async (info: IterationInfo) => {
+          lastCost = info.cost;
           if (verbose >= 2) {
             console.error(
               `nlsq: start ${k} iter ${info.nit} nfev ${info.nfev} cost ${
@@ -599,18 +749,22 @@ export async function fit(
             cost: info.cost,
             elapsedMs: performance.now() - t0,
           });
+          await session?.record(k, info.state);
         },
       });
     };
     const results = await Promise.all(starts.map(async (s, k) => {
       try {
-        return await runOne(s, k);
+        return await runOne(s, k, resumeStates.get(k));
       } catch (e) {
         if (starts.length === 1 || options.signal?.aborted) throw e;
         return e as Error;
+      } finally {
+        batcher?.done();
       }
     }));
     let bestK = -1;
+    const costFloor = 2.220446049250313e-16 * 0.5 * sumSquares(inMemory?.y);
     results.forEach((r, k) => {
       if (r instanceof Error) {
         outcomes.push({
@@ -631,8 +785,11 @@ export async function fit(
         nfev: r.nfev,
         success: r.status > 0,
       });
+      // Lowest cost wins; a later start must beat the incumbent by more than
+      // rounding (1e-9 relative, or eps * sum(y^2) absolute), so ties and
+      // equivalent minima (swapped peaks, noise-level costs) keep p0's.
       const cur = bestK >= 0 ? results[bestK] as SolverResult : null;
-      if (!cur || r.cost < cur.cost) bestK = k;
+      if (!cur || r.cost < cur.cost - Math.max(1e-9 * cur.cost, costFloor)) bestK = k;
     });
     if (bestK < 0) throw results[0] as Error;
     best = results[bestK] as SolverResult;
@@ -661,9 +818,15 @@ export async function fit(
         };
       }
     }
+  } catch (e) {
+    // Aborted or failed: the last completed iteration goes to disk (a write
+    // error must not hide the original one).
+    await session?.flush().catch(() => {});
+    throw e;
   } finally {
     await sev.close();
   }
+  if (session?.lastPath) notes.push(`last checkpoint: ${session.lastPath}`);
 
   // Statistics from a final pass at popt.
   const fin = await finalPass(m, best.x, inMemory, data);
@@ -712,6 +875,12 @@ export async function fit(
     );
   }
   return result;
+}
+
+function sumSquares(y: Float64Array | undefined): number {
+  let s = 0;
+  if (y) for (let i = 0; i < y.length; i++) s += y[i] * y[i];
+  return s;
 }
 
 /** Residuals and sums of squares at popt, in memory or batch by batch. */

@@ -1,0 +1,165 @@
+/**
+ * The `nlsq` command line: `fit`, `info` and `select`.
+ *
+ *     deno task fit --model "a * exp(-b * x) + c" --data data.csv
+ *     deno run -A jsr:@nlsq/nlsq/cli info
+ *     deno run -A jsr:@nlsq/nlsq/cli select --points 1e8 --params 5
+ *
+ * Exit codes: 0 success, 1 the fit did not converge, 2 bad input (unknown
+ * option, missing argument, model syntax error, missing file or column),
+ * 3 an unexpected internal error, 130 interrupted.
+ *
+ * @module
+ */
+
+import { UsageError } from "./cli/args.ts";
+import { type CliIo, defaultIo } from "./cli/io.ts";
+import denoJson from "./deno.json" with { type: "json" };
+
+/** The top-level help text. */
+export const MAIN_HELP: string = [
+  "Usage: nlsq <command> [options]",
+  "",
+  "Nonlinear least-squares curve fitting at any scale.",
+  "",
+  "Commands:",
+  "  fit      fit a model expression to a data file (.csv .tsv .npy .h5 ...)",
+  "  info     show the Deno version, memory, WebGPU adapter, cluster and MPI",
+  "  select   show the memory budget and the strategy for a problem size",
+  "",
+  'Run "nlsq <command> --help" for the options of a command.',
+  "",
+  "Options:",
+  "  -h, --help     show this help",
+  "  -V, --version  show the version",
+  "",
+].join("\n");
+
+/** Names of errors that mean bad input rather than a bug (exit code 2). */
+const INPUT_ERRORS = new Set([
+  "ModelSyntaxError",
+  "DataSourceError",
+  "HostlistSyntaxError",
+  "GpuUnavailableError",
+  "MpiUnavailableError",
+  "MpiPermissionError",
+  "TypeError",
+  "RangeError",
+  "SyntaxError",
+  "NotFound",
+  "PermissionDenied",
+  "NotCapable",
+  "IsADirectory",
+  "InvalidData",
+]);
+
+/**
+ * The message and exit code for an error that escaped a command: input
+ * errors exit with 2 and print their message (model syntax errors keep
+ * their caret line); anything else is an internal error (3). No stack trace
+ * unless `NLSQ_DEBUG` is set.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.deepStrictEqual(describeError(new RangeError("p0 has length 2")), {
+ *   code: 2,
+ *   text: "nlsq: error: p0 has length 2\n",
+ * });
+ * assert.strictEqual(describeError(new Error("boom")).code, 3);
+ * ```
+ */
+export function describeError(e: unknown): { code: number; text: string } {
+  const err = e instanceof Error ? e : new Error(String(e));
+  if (err.name === "AbortError" || /interrupted \(SIGINT\)/.test(err.message)) {
+    return { code: 130, text: "nlsq: interrupted\n" };
+  }
+  if (err instanceof UsageError || INPUT_ERRORS.has(err.name)) {
+    const prefix = err.name === "ModelSyntaxError"
+      ? "model syntax error: "
+      : "";
+    return { code: 2, text: `nlsq: error: ${prefix}${err.message}\n` };
+  }
+  return {
+    code: 3,
+    text: `nlsq: internal error: ${err.name}: ${err.message}\n` +
+      "(set NLSQ_DEBUG=1 for the stack trace; please report it)\n",
+  };
+}
+
+function debugEnabled(): boolean {
+  try {
+    return Deno.permissions.querySync({ name: "env", variable: "NLSQ_DEBUG" })
+          .state === "granted" && !!Deno.env.get("NLSQ_DEBUG");
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Runs the command line with `args` (without the program name) and returns
+ * the exit code; output goes to `io`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const out: string[] = [];
+ * const io = { out: (s: string) => out.push(s), err: (s: string) => out.push(s) };
+ * assert.strictEqual(await main(["select", "--points", "1000", "--params", "3", "--memory-limit-gb", "4"], io), 0);
+ * assert.match(out.join(""), /strategy += standard/);
+ * assert.strictEqual(await main(["frobnicate"], io), 2);
+ * ```
+ *
+ * @param args Command-line arguments, e.g. `Deno.args`.
+ * @param io Where output goes (default: stdout and stderr).
+ */
+export async function main(
+  args: readonly string[],
+  io: CliIo = defaultIo,
+): Promise<number> {
+  const [command, ...rest] = args;
+  try {
+    switch (command) {
+      case "fit": {
+        const { fitCommand } = await import("./cli/fit_command.ts");
+        return await fitCommand(rest, io);
+      }
+      case "info": {
+        const { infoCommand } = await import("./cli/info_command.ts");
+        return await infoCommand(rest, io);
+      }
+      case "select": {
+        const { selectCommand } = await import("./cli/select_command.ts");
+        return await selectCommand(rest, io);
+      }
+      case undefined:
+      case "-h":
+      case "--help":
+      case "help":
+        // Without a command it is a usage error: help goes to stderr.
+        if (command === undefined) {
+          io.err(MAIN_HELP);
+          return 2;
+        }
+        io.out(MAIN_HELP);
+        return 0;
+      case "-V":
+      case "--version":
+        io.out(`nlsq ${denoJson.version}\n`);
+        return 0;
+      default:
+        throw new UsageError(
+          `unknown command ${JSON.stringify(command)}\n${MAIN_HELP}`,
+        );
+    }
+  } catch (e) {
+    const { code, text } = describeError(e);
+    io.err(text);
+    if (debugEnabled() && e instanceof Error && e.stack) io.err(e.stack + "\n");
+    return code;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

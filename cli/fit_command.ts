@@ -1,0 +1,656 @@
+/**
+ * `nlsq fit`: fits a model expression to a data file and prints an
+ * lmfit-style report (or one JSON object with `--json`), optionally writing
+ * an SVG plot.
+ *
+ * @module
+ */
+
+import { basename } from "node:path";
+import { model as compileModel } from "../model/model.ts";
+import type { Model } from "../model/types.ts";
+import { openSource } from "../data/open_source.ts";
+import type {
+  DataSource,
+  OpenSourceOptions,
+  SourceDtype,
+  SourceFormat,
+} from "../data/source.ts";
+import { fit, type FitOptions } from "../workflow/fit.ts";
+import { LOSS_NAMES, type LossName } from "../core/loss.ts";
+import {
+  formatHelp,
+  type OptionSpec,
+  parseBounds,
+  parseChoice,
+  parseColumns,
+  parseCommandArgs,
+  parseNumber,
+  parseP0,
+  UsageError,
+} from "./args.ts";
+import { correlationMatrix, formatFitReport, formatNumber } from "./report.ts";
+import { FitProgressBar } from "./progress.ts";
+import { collectPlotData, renderFitSvg } from "./plot_svg.ts";
+import { type CliIo, defaultIo } from "./io.ts";
+
+const OPTIONS: Record<string, OptionSpec> = {
+  model: {
+    type: "string",
+    short: "m",
+    arg: "EXPR",
+    help: 'model expression, e.g. "a * exp(-b * x) + c" (required)',
+  },
+  data: {
+    type: "string",
+    short: "d",
+    arg: "FILE",
+    help: "data file: .csv .tsv .npy .h5/.hdf5 .f64/.f32/.bin (required)",
+  },
+  x: {
+    type: "string",
+    arg: "COLS",
+    help:
+      "x column(s): header names, dataset paths or 0-based indices, comma-separated (default: column 0 / dataset x)",
+  },
+  y: {
+    type: "string",
+    arg: "COL",
+    help: "y column (default: column 1 / dataset y)",
+  },
+  sigma: {
+    type: "string",
+    arg: "COL",
+    help: "column of standard deviations of y (weights 1/sigma)",
+  },
+  vars: {
+    type: "string",
+    arg: "NAMES",
+    help:
+      "model variable names for the x columns (default: the column names when the model uses them, else x or x0,x1,...)",
+  },
+  p0: {
+    type: "string",
+    arg: "a=1,b=2",
+    help:
+      "starting values by name (others start at 1, moved inside bounds), or one value per parameter",
+  },
+  bounds: {
+    type: "string",
+    arg: "b=0:10",
+    help: "bounds name=lo:hi, comma-separated; an empty side is infinite",
+  },
+  method: { type: "string", arg: "M", help: "trf (default), lm or auto" },
+  loss: {
+    type: "string",
+    arg: "L",
+    help: `robust loss: ${LOSS_NAMES.join(", ")} (default linear)`,
+  },
+  "f-scale": { type: "string", arg: "S", help: "soft margin of the loss" },
+  "x-scale": {
+    type: "string",
+    arg: "S",
+    help: 'parameter scale: a number, "jac", or one value per parameter',
+  },
+  "max-nfev": {
+    type: "string",
+    arg: "N",
+    help: "maximum number of function evaluations",
+  },
+  ftol: { type: "string", arg: "T", help: "tolerance on the cost change" },
+  xtol: { type: "string", arg: "T", help: "tolerance on the step" },
+  gtol: { type: "string", arg: "T", help: "tolerance on the gradient" },
+  workflow: {
+    type: "string",
+    arg: "W",
+    help:
+      "preset (auto standard quality fast large_robust streaming hpc_distributed) or strategy name (default auto)",
+  },
+  goal: {
+    type: "string",
+    arg: "G",
+    help: "fast, robust, global, memory_efficient or quality",
+  },
+  backend: { type: "string", arg: "B", help: "auto (default), cpu or webgpu" },
+  "memory-limit-gb": {
+    type: "string",
+    arg: "N",
+    help: "memory limit in GB, replacing detection",
+  },
+  threads: { type: "string", arg: "N", help: 'CPU threads, or "auto"' },
+  seed: { type: "string", arg: "N", help: "seed of multi-start sampling" },
+  "checkpoint-dir": {
+    type: "string",
+    arg: "DIR",
+    help: "write checkpoints to DIR",
+  },
+  resume: {
+    type: "boolean",
+    help: "resume from the newest checkpoint in --checkpoint-dir",
+  },
+  "absolute-sigma": {
+    type: "boolean",
+    help: "sigma is absolute (pcov not scaled by the reduced chi-square)",
+  },
+  format: {
+    type: "string",
+    arg: "F",
+    help: "file format when the extension does not tell: csv tsv npy hdf5 raw",
+  },
+  dtype: { type: "string", arg: "T", help: "raw files: f64 or f32" },
+  columns: { type: "string", arg: "N", help: "raw files: columns per row" },
+  dataset: {
+    type: "string",
+    arg: "PATH",
+    help: "HDF5: a 2-D dataset whose columns --x/--y/--sigma index",
+  },
+  delimiter: { type: "string", arg: "C", help: "CSV field delimiter" },
+  "no-header": {
+    type: "boolean",
+    help: "CSV/TSV without a header line (select columns by index)",
+  },
+  "drop-invalid": {
+    type: "boolean",
+    help: "skip rows with missing or non-finite values instead of failing",
+  },
+  alpha: {
+    type: "string",
+    arg: "A",
+    help: "significance level of the confidence intervals (default 0.05: 95%)",
+  },
+  json: {
+    type: "boolean",
+    help: "print one JSON object instead of the report",
+  },
+  plot: {
+    type: "string",
+    arg: "FILE.svg",
+    help: "write an SVG plot of the data, the fit and the residuals",
+  },
+  quiet: {
+    type: "boolean",
+    short: "q",
+    help: "no progress bar (it shows only on a terminal, after ~1 s)",
+  },
+  verbose: {
+    type: "string",
+    short: "v",
+    arg: "N",
+    help: "library log level on stderr: 0, 1 or 2",
+  },
+};
+
+/** The help text of `nlsq fit`. */
+export const FIT_HELP: string = formatHelp(
+  'nlsq fit --model "<expr>" --data <file> [options]',
+  [
+    "Fits a model expression to a data file and prints a report: parameters",
+    "with standard errors and confidence intervals, chi-square, R^2, RMSE,",
+    "AIC/BIC, evaluations, status, strategy, backend and time.",
+    "",
+    "Exit codes: 0 converged, 1 did not converge (e.g. --max-nfev reached),",
+    "2 bad input (unknown option, model syntax error, missing file or column).",
+    "",
+    "Examples:",
+    '  nlsq fit -m "b1*(1-exp(-b2*x))" -d examples/data/misra1a.csv --p0 b1=500,b2=1e-4',
+    '  nlsq fit -m "a*exp(-b*t)+c" -d examples/data/decay.csv --x t --y signal \\',
+    "      --sigma sigma --bounds b=0: --plot decay.svg",
+  ].join("\n"),
+  OPTIONS,
+);
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * The model's variable names for the selected x columns: `--vars` if given;
+ * else the column names (an HDF5 path's last part) when they are identifiers
+ * and the expression uses one of them; else `x` (one column) or `x0, x1, …`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.deepStrictEqual(resolveVariables("a*exp(-b*t)", ["t"]), ["t"]);
+ * assert.deepStrictEqual(resolveVariables("a*x+b", ["time (s)"]), ["x"]);
+ * assert.deepStrictEqual(resolveVariables("a*u+b*v", ["u", "v"]), ["u", "v"]);
+ * assert.deepStrictEqual(resolveVariables("a*x0+b*x1", [0, 1]), ["x0", "x1"]);
+ * assert.deepStrictEqual(resolveVariables("a*t", ["/g/t"]), ["t"]);
+ * assert.deepStrictEqual(resolveVariables("a*s", [0], "s"), ["s"]);
+ * ```
+ *
+ * @param expression The model expression.
+ * @param columns The x columns (names or indices); default one column.
+ * @param vars The `--vars` value, comma-separated.
+ */
+export function resolveVariables(
+  expression: string,
+  columns: readonly (string | number)[] | undefined,
+  vars?: string,
+): string[] {
+  const k = columns?.length ?? 1;
+  if (vars !== undefined) {
+    const names = vars.split(",").map((s) => s.trim());
+    if (names.length !== k || names.some((s) => !IDENTIFIER.test(s))) {
+      throw new UsageError(
+        `--vars: expected ${k} variable name(s) (identifiers, comma-separated) for the x column(s), got ${
+          JSON.stringify(vars)
+        }`,
+      );
+    }
+    return names;
+  }
+  if (columns) {
+    const names = columns.map((c) =>
+      typeof c === "string" ? c.split("/").filter(Boolean).at(-1) ?? c : ""
+    );
+    const used = (name: string) =>
+      new RegExp(`(^|[^A-Za-z0-9_])${name}([^A-Za-z0-9_(]|$)`).test(
+        expression,
+      );
+    if (
+      names.every((s) => IDENTIFIER.test(s)) &&
+      new Set(names).size === names.length && names.some(used)
+    ) {
+      return names;
+    }
+  }
+  return k === 1 ? ["x"] : Array.from({ length: k }, (_, i) => `x${i}`);
+}
+
+const str = (v: string | boolean | undefined) =>
+  typeof v === "string" ? v : undefined;
+
+/** Everything `fit` needs, parsed and checked, before any file is read. */
+interface FitPlan {
+  expression: string;
+  model: Model;
+  dataPath: string;
+  sourceOptions: OpenSourceOptions;
+  fitOptions: FitOptions;
+  p0: number[] | undefined;
+  bounds: [number[], number[]] | undefined;
+  alpha: number;
+  json: boolean;
+  plot: string | undefined;
+  quiet: boolean;
+  xLabel: string;
+  yLabel: string;
+  /** Things worth saying on stderr before the fit. */
+  warnings: string[];
+}
+
+function plan(args: readonly string[]): FitPlan | null {
+  const o = parseCommandArgs("fit", args, OPTIONS);
+  if (o.help) return null;
+  const expression = str(o.model);
+  const dataPath = str(o.data);
+  if (expression === undefined || expression.trim() === "") {
+    throw new UsageError(
+      'missing --model "<expr>" (e.g. --model "a * exp(-b * x) + c")\nRun "nlsq fit --help" for the options.',
+    );
+  }
+  if (dataPath === undefined || dataPath === "") {
+    throw new UsageError(
+      'missing --data <file>\nRun "nlsq fit --help" for the options.',
+    );
+  }
+  const xCols = o.x === undefined ? undefined : parseColumns("--x", str(o.x)!);
+  const yCol = o.y === undefined ? undefined : parseColumns("--y", str(o.y)!);
+  const sCol = o.sigma === undefined
+    ? undefined
+    : parseColumns("--sigma", str(o.sigma)!);
+  for (const [name, cols] of [["--y", yCol], ["--sigma", sCol]] as const) {
+    if (cols && cols.length !== 1) {
+      throw new UsageError(`${name}: expected one column, got ${cols.length}`);
+    }
+  }
+  const variables = resolveVariables(expression, xCols, str(o.vars));
+  const m = compileModel(expression, { variables });
+  const warnings: string[] = [];
+  const uses = (name: string) =>
+    new RegExp(`(^|[^A-Za-z0-9_])${name}([^A-Za-z0-9_(]|$)`).test(expression);
+  if (!variables.some(uses)) {
+    warnings.push(
+      `the model does not use its variable${variables.length > 1 ? "s" : ""} ${
+        variables.join(", ")
+      }, so it is constant in x; its parameters are ${
+        m.params.join(", ")
+      }. Give the model's name of the x column(s) with --vars NAME, or write the model in ${
+        variables.join(", ")
+      }.`,
+    );
+  }
+  if (m.params.length === 0) {
+    throw new UsageError(
+      `the model "${expression}" has no parameters to fit (variables: ${
+        variables.join(", ")
+      })`,
+    );
+  }
+
+  const bounds = o.bounds === undefined
+    ? undefined
+    : parseBounds(str(o.bounds)!, m.params);
+  const p0 = o.p0 === undefined
+    ? undefined
+    : parseP0(str(o.p0)!, m.params, bounds);
+
+  const fitOptions: FitOptions = {};
+  if (p0) fitOptions.p0 = p0;
+  if (bounds) fitOptions.bounds = bounds;
+  if (o.method !== undefined) {
+    fitOptions.method = parseChoice<"trf" | "lm" | "auto">(
+      "--method",
+      str(o.method)!,
+      [
+        "trf",
+        "lm",
+        "auto",
+      ],
+    );
+  }
+  if (o.loss !== undefined) {
+    fitOptions.loss = parseChoice(
+      "--loss",
+      str(o.loss)!,
+      LOSS_NAMES as readonly LossName[],
+    );
+  }
+  if (o["f-scale"] !== undefined) {
+    fitOptions.fScale = parseNumber("--f-scale", str(o["f-scale"])!, {
+      positive: true,
+    });
+  }
+  if (o["x-scale"] !== undefined) {
+    const s = str(o["x-scale"])!;
+    if (s === "jac") fitOptions.xScale = "jac";
+    else {
+      const v = s.split(",").map((t) => parseNumber("--x-scale", t));
+      fitOptions.xScale = v.length === 1 ? v[0] : v;
+    }
+  }
+  if (o["max-nfev"] !== undefined) {
+    fitOptions.maxNfev = parseNumber("--max-nfev", str(o["max-nfev"])!, {
+      integer: true,
+      min: 1,
+    });
+  }
+  for (const key of ["ftol", "xtol", "gtol"] as const) {
+    if (o[key] !== undefined) {
+      fitOptions[key] = parseNumber(`--${key}`, str(o[key])!, { min: 0 });
+    }
+  }
+  if (o.workflow !== undefined) fitOptions.workflow = str(o.workflow);
+  if (o.goal !== undefined) fitOptions.goal = str(o.goal);
+  if (o.backend !== undefined) {
+    fitOptions.backend = parseChoice<"auto" | "cpu" | "webgpu">(
+      "--backend",
+      str(o.backend)!,
+      [
+        "auto",
+        "cpu",
+        "webgpu",
+      ],
+    );
+  }
+  if (o["memory-limit-gb"] !== undefined) {
+    fitOptions.memoryLimitGb = parseNumber(
+      "--memory-limit-gb",
+      str(o["memory-limit-gb"])!,
+      { positive: true },
+    );
+  }
+  if (o.threads !== undefined) {
+    const t = str(o.threads)!;
+    fitOptions.threads = t === "auto"
+      ? "auto"
+      : parseNumber("--threads", t, { integer: true, min: 1 });
+  }
+  if (o.seed !== undefined) {
+    fitOptions.seed = parseNumber("--seed", str(o.seed)!, { integer: true });
+  }
+  if (o["checkpoint-dir"] !== undefined) {
+    fitOptions.checkpointDir = str(o["checkpoint-dir"]);
+  }
+  if (o.resume) {
+    if (fitOptions.checkpointDir === undefined) {
+      throw new UsageError("--resume needs --checkpoint-dir <dir>");
+    }
+    fitOptions.resume = true;
+  }
+  if (o["absolute-sigma"]) fitOptions.absoluteSigma = true;
+  if (o.verbose !== undefined) {
+    fitOptions.verbose = Number(
+      parseChoice("--verbose", str(o.verbose)!, ["0", "1", "2"]),
+    ) as 0 | 1 | 2;
+  }
+
+  const sourceOptions: OpenSourceOptions = {};
+  if (xCols) sourceOptions.x = xCols.length === 1 ? xCols[0] : xCols;
+  if (yCol) sourceOptions.y = yCol[0];
+  if (sCol) sourceOptions.sigma = sCol[0];
+  if (o.format !== undefined) {
+    sourceOptions.format = parseChoice<SourceFormat>(
+      "--format",
+      str(o.format)!,
+      ["csv", "tsv", "npy", "hdf5", "raw"],
+    );
+  }
+  if (o.dtype !== undefined) {
+    sourceOptions.dtype = parseChoice<SourceDtype>("--dtype", str(o.dtype)!, [
+      "f64",
+      "f32",
+    ]);
+  }
+  if (o.columns !== undefined) {
+    sourceOptions.columns = parseNumber("--columns", str(o.columns)!, {
+      integer: true,
+      min: 1,
+    });
+  }
+  if (o.dataset !== undefined) sourceOptions.dataset = str(o.dataset);
+  if (o.delimiter !== undefined) {
+    sourceOptions.delimiter = str(o.delimiter) === "\\t"
+      ? "\t"
+      : str(o.delimiter);
+  }
+  if (o["no-header"]) sourceOptions.header = false;
+  if (o["drop-invalid"]) sourceOptions.dropInvalid = true;
+
+  const alpha = o.alpha === undefined
+    ? 0.05
+    : parseNumber("--alpha", str(o.alpha)!, { positive: true });
+  if (!(alpha < 1)) throw new UsageError(`--alpha: must be in (0, 1)`);
+  const plot = str(o.plot);
+  if (plot === "") throw new UsageError("--plot: empty file name");
+
+  const label = (c: string | number | undefined, dflt: string) =>
+    c === undefined ? dflt : typeof c === "number" ? `column ${c}` : c;
+  return {
+    expression,
+    model: m,
+    dataPath,
+    sourceOptions,
+    fitOptions,
+    p0,
+    bounds,
+    alpha,
+    json: o.json === true,
+    plot,
+    quiet: o.quiet === true,
+    xLabel: xCols ? label(xCols[0], "x") : variables[0],
+    yLabel: label(yCol?.[0], "y"),
+    warnings,
+  };
+}
+
+/**
+ * The quiet period before the progress bar shows: 1 s, or
+ * `NLSQ_PROGRESS_DELAY_MS` (read only where `--allow-env` permits; tests set
+ * it to 0 to see the bar on short fits).
+ */
+function progressDelayMs(): number {
+  const name = "NLSQ_PROGRESS_DELAY_MS";
+  try {
+    if (
+      Deno.permissions.querySync({ name: "env", variable: name }).state !==
+        "granted"
+    ) {
+      return 1000;
+    }
+    const v = Number(Deno.env.get(name));
+    return Deno.env.get(name) !== undefined && v >= 0 ? v : 1000;
+  } catch {
+    return 1000;
+  }
+}
+
+/** JSON has no infinities: bounds are written with null for ±infinity. */
+const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
+
+/**
+ * Runs `nlsq fit` with the arguments after the command name and returns the
+ * exit code: 0 converged, 1 not converged. Bad input throws (a
+ * {@linkcode UsageError}, a `ModelSyntaxError`, a `DataSourceError`, ...);
+ * `main` in cli.ts turns those into exit code 2.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const path = await Deno.makeTempFile({ suffix: ".csv" });
+ * await Deno.writeTextFile(path, "t,v\n0,1\n1,3.1\n2,4.9\n3,7.05\n");
+ * const out: string[] = [];
+ * const io = { out: (s: string) => out.push(s), err: () => {} };
+ * const code = await fitCommand(
+ *   ["--model", "a*t+b", "--data", path, "--x", "t", "--y", "v", "--json"],
+ *   io,
+ * );
+ * assert.strictEqual(code, 0);
+ * const r = JSON.parse(out.join(""));
+ * assert.ok(Math.abs(r.params.a - 2.01) < 1e-9);
+ * assert.deepStrictEqual(r.variables, ["t"]);
+ * await Deno.remove(path);
+ * ```
+ *
+ * @param args Arguments after `fit`.
+ * @param io Where output goes (default: stdout and stderr).
+ */
+export async function fitCommand(
+  args: readonly string[],
+  io: CliIo = defaultIo,
+): Promise<number> {
+  const t0 = performance.now();
+  const p = plan(args);
+  if (p === null) {
+    io.out(FIT_HELP);
+    return 0;
+  }
+  for (const w of p.warnings) io.err(`nlsq: warning: ${w}\n`);
+  try {
+    await Deno.stat(p.dataPath);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new UsageError(`--data: no such file: ${p.dataPath}`);
+    }
+    throw e;
+  }
+  const source: DataSource = await openSource(p.dataPath, p.sourceOptions);
+  const bar = new FitProgressBar({
+    enabled: !p.quiet && (io.isTerminal?.() ?? false),
+    delayMs: progressDelayMs(),
+  });
+  const abort = new AbortController();
+  const onSigint = () => abort.abort(new Error("interrupted (SIGINT)"));
+  let listening = false;
+  try {
+    Deno.addSignalListener("SIGINT", onSigint);
+    listening = true;
+  } catch {
+    // Signals are not available everywhere (Windows has only some); then
+    // Ctrl-C simply ends the process.
+  }
+  try {
+    const result = await fit(p.model, source, {
+      ...p.fitOptions,
+      signal: abort.signal,
+      onProgress: (progress) => bar.update(progress),
+    });
+    bar.stop();
+    let plotWritten: string | undefined;
+    if (p.plot !== undefined) {
+      const data = await collectPlotData(source, p.model, result.popt);
+      const stats = [
+        `n = ${result.nPoints}`,
+        `R² = ${formatNumber(result.rSquared, 5)}`,
+        `RMSE = ${formatNumber(result.rmse, 4)}`,
+        ...result.paramNames.map((name, i) =>
+          `${name} = ${formatNumber(result.popt[i], 5)}`
+        ),
+      ].join(",  ");
+      const svg = renderFitSvg(data, {
+        title: `${p.expression}   (${basename(p.dataPath)})`,
+        subtitle: stats,
+        warning: result.success
+          ? undefined
+          : `NOT CONVERGED (status ${result.status})`,
+        xLabel: p.xLabel,
+        yLabel: p.yLabel,
+      });
+      await Deno.writeTextFile(p.plot, svg);
+      plotWritten = p.plot;
+    }
+    const totalMs = performance.now() - t0;
+    const exitCode = result.success ? 0 : 1;
+    if (p.json) {
+      const cis = result.confidenceIntervals(p.alpha);
+      const json = {
+        ...result.toJSON(),
+        model: p.expression,
+        paramNames: result.paramNames,
+        variables: p.model.variables,
+        data: {
+          path: p.dataPath,
+          description: source.description,
+          nPoints: result.nPoints,
+        },
+        p0: p.p0 ?? null,
+        bounds: p.bounds
+          ? [p.bounds[0].map(finiteOrNull), p.bounds[1].map(finiteOrNull)]
+          : null,
+        confidenceLevel: 1 - p.alpha,
+        confidenceIntervals: cis.map((c) => ({
+          name: c.name,
+          value: c.value,
+          lower: finiteOrNull(c.lower),
+          upper: finiteOrNull(c.upper),
+        })),
+        correlation: correlationMatrix(result.pcov).map((row) =>
+          row.map(finiteOrNull)
+        ),
+        plot: plotWritten ?? null,
+        totalMs,
+        exitCode,
+      };
+      io.out(JSON.stringify(json, null, 2) + "\n");
+    } else {
+      io.out(formatFitReport(result, {
+        model: p.expression,
+        data: source.description,
+        p0: p.p0,
+        bounds: p.bounds,
+        alpha: p.alpha,
+        totalMs,
+      }));
+    }
+    if (plotWritten) io.err(`nlsq: plot written to ${plotWritten}\n`);
+    if (!result.success) {
+      io.err(
+        `nlsq: the fit did not converge (status ${result.status}: ${result.message})\n`,
+      );
+    }
+    return exitCode;
+  } finally {
+    bar.stop();
+    if (listening) Deno.removeSignalListener("SIGINT", onSigint);
+    await source.close();
+  }
+}

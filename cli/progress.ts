@@ -1,0 +1,233 @@
+/**
+ * The progress bar of `nlsq fit`: on stderr, only when stderr is a terminal,
+ * and only once a fit has run for about a second (short fits stay quiet).
+ * Drawn with `cli-progress`, which redraws in place and throttles.
+ *
+ * @module
+ */
+
+import cliProgress from "cli-progress";
+import type { FitProgress } from "../workflow/fit.ts";
+
+/** Where the bar is drawn: the subset of a Node stream `cli-progress` uses. */
+export interface ProgressStream {
+  /** Whether it is a terminal (escape codes are written only then). */
+  readonly isTTY: boolean;
+  /** Width in characters. */
+  readonly columns?: number;
+  /** Writes text. */
+  write(text: string): boolean;
+}
+
+/** Options of {@linkcode FitProgressBar}. */
+export interface FitProgressBarOptions {
+  /** Draw at all (default: `Deno.stderr.isTerminal()`). */
+  enabled?: boolean;
+  /** Quiet period before the bar appears, in ms (default 1000). */
+  delayMs?: number;
+  /** Where to draw (default: stderr). */
+  stream?: ProgressStream;
+  /** Redraws per second at most (default 10). */
+  fps?: number;
+}
+
+const encoder = new TextEncoder();
+
+/** stderr as a `ProgressStream`. */
+function stderrStream(): ProgressStream {
+  return {
+    isTTY: true,
+    get columns() {
+      try {
+        return Deno.consoleSize().columns;
+      } catch {
+        return 80;
+      }
+    },
+    write(text: string) {
+      Deno.stderr.writeSync(encoder.encode(text));
+      return true;
+    },
+  };
+}
+
+const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+
+function formatEta(seconds: number | undefined): string {
+  if (seconds === undefined || !Number.isFinite(seconds)) return "--";
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+/**
+ * The text of one redraw: a bar while a pass over a source is in progress
+ * (points processed of the total, with ETA), else a spinner with the
+ * iteration count; always the function evaluations and the cost.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const line = progressLine({
+ *   phase: "pass", start: 0, nit: 3, nfev: 4, cost: 0.5, pass: 2, batch: 5,
+ *   pointsProcessed: 500, totalPoints: 1000, etaSeconds: 12, elapsedMs: 3000,
+ * }, 20, 0);
+ * assert.strictEqual(
+ *   line,
+ *   "fit [##########----------]  50% | pass 2 batch 5 | iter 3 | nfev 4 | cost 5.0000e-1 | ETA 12 s",
+ * );
+ * ```
+ */
+export function progressLine(
+  p: FitProgress,
+  barWidth = 24,
+  tick = 0,
+): string {
+  const cost = Number.isFinite(p.cost) ? p.cost.toExponential(4) : `${p.cost}`;
+  const tail = `iter ${p.nit} | nfev ${p.nfev} | cost ${
+    cost.replace(/e\+?/, "e")
+  }`;
+  const start = p.start > 0 ? ` | start ${p.start + 1}` : "";
+  if (
+    p.phase === "pass" && p.totalPoints !== undefined && p.totalPoints > 0 &&
+    p.pointsProcessed !== undefined
+  ) {
+    const f = Math.min(1, Math.max(0, p.pointsProcessed / p.totalPoints));
+    const filled = Math.round(f * barWidth);
+    const bar = "#".repeat(filled) + "-".repeat(barWidth - filled);
+    const where = `pass ${p.pass ?? "?"}${
+      p.batch !== undefined ? ` batch ${p.batch}` : ""
+    }`;
+    return `fit [${bar}] ${
+      (f * 100).toFixed(0).padStart(3)
+    }% | ${where}${start} | ${tail} | ETA ${formatEta(p.etaSeconds)}`;
+  }
+  return `fit ${SPINNER[tick % SPINNER.length]} ${tail}${start} | ${
+    (p.elapsedMs / 1000).toFixed(1)
+  } s`;
+}
+
+/**
+ * The text of one redraw during a multi-start fit: how many starts have
+ * reported, the best cost among their latest iterates, and the function
+ * evaluations of all starts together.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const line = multiStartLine([
+ *   { phase: "iteration", start: 0, nit: 3, nfev: 4, cost: 2, elapsedMs: 1000 },
+ *   { phase: "iteration", start: 1, nit: 5, nfev: 6, cost: 0.5, elapsedMs: 2000 },
+ * ], 0);
+ * assert.strictEqual(line, "fit ⠋ 2 starts running | best cost 5.0000e-1 | nfev 10 | 2.0 s");
+ * ```
+ */
+export function multiStartLine(
+  states: Iterable<FitProgress>,
+  tick = 0,
+): string {
+  let n = 0, nfev = 0, best = Infinity, elapsed = 0;
+  for (const s of states) {
+    n++;
+    nfev += s.nfev;
+    if (s.cost < best) best = s.cost;
+    elapsed = Math.max(elapsed, s.elapsedMs);
+  }
+  return `fit ${
+    SPINNER[tick % SPINNER.length]
+  } ${n} starts running | best cost ${
+    best.toExponential(4).replace(/e\+?/, "e")
+  } | nfev ${nfev} | ${(elapsed / 1000).toFixed(1)} s`;
+}
+
+/**
+ * A progress bar fed by `fit`'s `onProgress`. Nothing is drawn when disabled
+ * (stderr not a terminal) or before `delayMs` has passed; `stop()` erases it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const out: string[] = [];
+ * const stream = { isTTY: true, columns: 120, write: (s: string) => out.push(s) > 0 };
+ * const bar = new FitProgressBar({ enabled: true, delayMs: 0, stream });
+ * bar.update({ phase: "iteration", start: 0, nit: 7, nfev: 9, cost: 2, elapsedMs: 1500 });
+ * await new Promise((r) => setTimeout(r, 20));
+ * bar.stop();
+ * assert.ok(out.some((s) => s.includes("iter 7 | nfev 9")));
+ *
+ * const quiet = new FitProgressBar({ enabled: false, stream });
+ * quiet.update({ phase: "iteration", start: 0, nit: 1, nfev: 1, cost: 1, elapsedMs: 1 });
+ * quiet.stop();
+ * ```
+ */
+export class FitProgressBar {
+  readonly #enabled: boolean;
+  readonly #stream: ProgressStream | undefined;
+  readonly #fps: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #bar: cliProgress.SingleBar | undefined;
+  #last: FitProgress | undefined;
+  readonly #starts = new Map<number, FitProgress>();
+  #tick = 0;
+  #stopped = false;
+
+  /** @param options See {@linkcode FitProgressBarOptions}. */
+  constructor(options: FitProgressBarOptions = {}) {
+    this.#enabled = options.enabled ?? safeIsTerminal();
+    this.#fps = options.fps ?? 10;
+    if (!this.#enabled) return;
+    this.#stream = options.stream ?? stderrStream();
+    const delay = options.delayMs ?? 1000;
+    const timer = setTimeout(() => this.#show(), delay);
+    // The bar must never keep a finished CLI alive.
+    Deno.unrefTimer(timer);
+    this.#timer = timer;
+  }
+
+  /** Records the latest progress (and redraws when the bar is shown). */
+  update(p: FitProgress): void {
+    if (!this.#enabled || this.#stopped) return;
+    this.#last = p;
+    this.#starts.set(p.start, p);
+    this.#bar?.update(0, {});
+  }
+
+  /** Erases the bar and stops drawing; idempotent. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#bar?.stop();
+  }
+
+  #show(): void {
+    if (this.#stopped) return;
+    this.#bar = new cliProgress.SingleBar({
+      stream: this.#stream as unknown as NodeJS.WritableStream,
+      format: () => {
+        const p = this.#last;
+        if (!p) return `fit ${SPINNER[this.#tick++ % SPINNER.length]} starting`;
+        if (this.#starts.size > 1 && p.phase === "iteration") {
+          return multiStartLine(this.#starts.values(), this.#tick++);
+        }
+        return progressLine(p, 24, this.#tick++);
+      },
+      fps: this.#fps,
+      clearOnComplete: true,
+      stopOnComplete: false,
+      hideCursor: true,
+      gracefulExit: false,
+      linewrap: false,
+    });
+    this.#bar.start(1, 0, {});
+  }
+}
+
+function safeIsTerminal(): boolean {
+  try {
+    return Deno.stderr.isTerminal();
+  } catch {
+    return false;
+  }
+}

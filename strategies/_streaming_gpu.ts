@@ -1,0 +1,88 @@
+// WebGPU arithmetic for the streaming strategy: each batch is uploaded to a
+// short-lived GPU evaluator that returns normal-form partial sums, which add
+// up exactly across batches. Used only when the device computes in f64: f32
+// partial sums would need a CPU polish pass, which streaming cannot afford.
+
+import type { Model } from "../model/types.ts";
+import type { NormalLinearization } from "../core/linearization.ts";
+import type { LossName } from "../core/loss.ts";
+import type { RowBlock } from "./_streaming_pass.ts";
+
+/** Per-theta running sums of the normal form. */
+export interface NormalAccumulator {
+  cost: number;
+  jtj: Float64Array | null;
+  jtf: Float64Array | null;
+}
+
+/** The per-batch GPU arithmetic, or null when no f64 WebGPU device exists. */
+export interface GpuBatchRunner {
+  readonly description: string;
+  run(
+    block: RowBlock,
+    thetas: readonly Float64Array[],
+    withJac: readonly boolean[],
+    acc: NormalAccumulator[],
+  ): Promise<void>;
+}
+
+/** Opens a runner when WebGPU with shader-f64 is available, else null. */
+export async function openGpuBatchRunner(
+  model: Model,
+  loss: LossName,
+  fScale: number,
+): Promise<GpuBatchRunner | null> {
+  if (model.kind !== "expression" || !("gpu" in navigator)) return null;
+  let mod: typeof import("../gpu/evaluator.ts");
+  try {
+    mod = await import("../gpu/evaluator.ts");
+  } catch {
+    return null;
+  }
+  const p = model.params.length;
+  // A probe on two points finds out whether the device has f64 at all.
+  let description: string;
+  try {
+    const probe = await mod.createGpuEvaluator(model, {
+      x: model.variables.map(() => new Float64Array([0.5, 1.5])),
+      y: new Float64Array(2),
+      w: null,
+    }, { loss, fScale, precision: "auto" });
+    const d = probe.describe();
+    probe.destroy();
+    if (d.needsCpuPolish) return null;
+    description = `webgpu ${d.precision} (${d.adapterName}), per batch`;
+  } catch {
+    return null;
+  }
+  return {
+    description,
+    async run(block, thetas, withJac, acc) {
+      const { data, start, end } = block;
+      const sub = (a: Float64Array) =>
+        start === 0 && end === a.length ? a : a.subarray(start, end);
+      const ev = await mod.createGpuEvaluator(model, {
+        x: data.x.map(sub),
+        y: sub(data.y),
+        w: data.w ? sub(data.w) : null,
+      }, { loss, fScale, precision: "f64" });
+      try {
+        const out = await ev.evaluate(thetas, withJac);
+        out.forEach((e, i) => {
+          const a = acc[i];
+          a.cost += e.cost;
+          if (!withJac[i]) return;
+          const lin = e.lin as NormalLinearization | undefined;
+          if (!lin || !a.jtj || !a.jtf) {
+            a.jtj = a.jtf = null;
+            return;
+          }
+          for (let k = 0; k < p * p; k++) a.jtj[k] += lin.jtj[k];
+          for (let k = 0; k < p; k++) a.jtf[k] += lin.jtf[k];
+        });
+      } finally {
+        ev.destroy();
+      }
+    },
+  };
+}

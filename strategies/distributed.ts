@@ -1,0 +1,589 @@
+/**
+ * The distributed strategy: one shard of the data per MPI rank.
+ *
+ * Launch the same script on every rank, `mpiexec -n N deno run -A
+ * script.ts` (or `srun` under Slurm), with the same `fit(...)` call. Each
+ * rank takes its contiguous shard of the data (its slice of in-memory arrays,
+ * or its row range of a source, read with `batches(size, { start, end })`),
+ * builds the TSQR factor of `[J f]` over its shard on its CPU cores, and the
+ * factors are gathered with one `MPI_Allreduce` per evaluation and merged in
+ * rank order on every rank (see `_distributed_gather.ts`), so every rank
+ * holds the bit-identical linearization of all the data, takes the same
+ * step, and returns the same result.
+ *
+ * Without an MPI launcher, or with one rank, it is the standard strategy (no
+ * MPI library needed). An exception on one rank aborts the whole job
+ * (`MPI_Abort`), so the other ranks never hang in a collective.
+ *
+ * @module
+ */
+
+import {
+  linearizeRange,
+  type PartialLinearization,
+} from "../core/cpu_evaluator.ts";
+import type { Evaluation } from "../core/linearization.ts";
+import { qrFromAugmented } from "../core/cpu_evaluator.ts";
+import {
+  type ClosableEvaluator,
+  createParallelEvaluator,
+} from "../core/parallel_evaluator.ts";
+import { shardRange } from "../cluster/distributed_config.ts";
+import type { Mpi } from "../cluster/mpi.ts";
+import { createCpuBackend, THREADS_MIN_POINTS } from "./_backend.ts";
+import {
+  augFromQr,
+  gatherLength,
+  mergeGathered,
+  packPartials,
+} from "./_distributed_gather.ts";
+import { localRanks, worldComm } from "./_distributed_world.ts";
+import {
+  type BatchSourceLike,
+  type InMemoryData,
+  registerStrategy,
+  type Strategy,
+  type StrategyContext,
+  type StrategyEvaluator,
+} from "./strategy.ts";
+
+/**
+ * Rows per batch when a rank reads its shard of a source (change it with
+ * `workflow: { strategy: "distributed", config: { batchSize } }`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(DEFAULT_SHARD_BATCH_SIZE, 65536);
+ * ```
+ */
+export const DEFAULT_SHARD_BATCH_SIZE = 65_536;
+
+/**
+ * Timings and counters of a distributed evaluator, per rank. Times are
+ * wall-clock milliseconds summed over all evaluations; `allreduceMs`
+ * includes waiting for slower ranks (load imbalance shows up there).
+ *
+ * @example Per-iteration figures of the last distributed fit
+ * ```ts
+ * import assert from "node:assert";
+ * import { fit, model } from "@nlsq/nlsq";
+ * const x = Array.from({ length: 100 }, (_, i) => i / 10);
+ * const r = await fit(model("a * x + b"), x, x.map((t) => 2 * t + 1), {
+ *   p0: [1, 0],
+ *   workflow: "distributed",
+ * });
+ * const s: DistributedStats = getDistributedStats()!;
+ * const perIteration = s.allreduceMs / Math.max(1, r.nit);
+ * assert.strictEqual(perIteration, 0); // one process: no Allreduce
+ * assert.deepStrictEqual([s.shardStart, s.shardEnd], [0, 100]);
+ * ```
+ */
+export interface DistributedStats {
+  /** This process's rank. */
+  readonly rank: number;
+  /** Number of ranks (1 without MPI). */
+  readonly size: number;
+  /** This rank's rows, `[start, end)`. */
+  readonly shardStart: number;
+  /** One past this rank's last row. */
+  readonly shardEnd: number;
+  /** CPU threads this rank uses. */
+  readonly threads: number;
+  /** `evaluate` calls, each one Allreduce (with MPI). */
+  readonly evaluations: number;
+  /** Parameter vectors evaluated (an evaluation may batch several). */
+  readonly points: number;
+  /** Time building the local partial linearizations. */
+  readonly localMs: number;
+  /** Time inside `MPI_Allreduce` (0 without MPI). */
+  readonly allreduceMs: number;
+  /** Time merging the gathered factors. */
+  readonly mergeMs: number;
+  /** Doubles in the last Allreduce. */
+  readonly allreduceDoubles: number;
+  /**
+   * Time of each Allreduce, in order. The first one also absorbs the ranks'
+   * different start-up times, so the median is the better per-call figure.
+   */
+  readonly allreduceSamplesMs: readonly number[];
+  /** Wall time from the start of the first evaluation to the end of the last. */
+  readonly wallMs: number;
+}
+
+/**
+ * What the distributed strategy's `createEvaluator` returns.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "@nlsq/nlsq";
+ * const x = new Float64Array([0, 1, 2, 3]);
+ * const ev = await distributedStrategy.createEvaluator({
+ *   model: model("a * x + b"),
+ *   data: { kind: "memory", x: [x], y: x.map((t) => 2 * t + 1), w: null },
+ *   loss: "linear",
+ *   fScale: 1,
+ *   backend: "cpu",
+ *   config: null,
+ *   nPoints: 4,
+ *   verbose: 0,
+ * }) as DistributedEvaluator;
+ * try {
+ *   assert.strictEqual(ev.isCheckpointWriter, ev.rank === 0);
+ *   const [e] = await ev.evaluate([new Float64Array([2, 1])], [true]);
+ *   assert.strictEqual(e.cost, 0);
+ *   assert.strictEqual(ev.stats.evaluations, 1);
+ * } finally {
+ *   await ev.close();
+ * }
+ * ```
+ */
+export interface DistributedEvaluator extends StrategyEvaluator {
+  /** This process's rank (0 without MPI). */
+  readonly rank: number;
+  /** Number of ranks (1 without MPI). */
+  readonly size: number;
+  /** Only rank 0 writes checkpoints (every rank holds the same state). */
+  readonly isCheckpointWriter: boolean;
+  /** A snapshot of the counters and timings so far. */
+  readonly stats: DistributedStats;
+}
+
+let lastStats: (() => DistributedStats) | null = null;
+
+/**
+ * Counters and timings of the most recent distributed evaluator in this
+ * process (the one the last `fit` with `workflow: "distributed"` used), or
+ * null before any. Benchmarks divide by the fit's `nit` for per-iteration
+ * figures.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { fit, model } from "@nlsq/nlsq";
+ * const x = Array.from({ length: 200 }, (_, i) => i / 20);
+ * const y = x.map((t) => 2 * Math.exp(-0.5 * t) + 1);
+ * const r = await fit(model("a * exp(-b * x) + c"), x, y, {
+ *   p0: [1, 1, 0],
+ *   workflow: "distributed",
+ * });
+ * const s = getDistributedStats()!;
+ * // A plain process is a world of one rank: no Allreduce.
+ * assert.strictEqual(s.size, 1);
+ * assert.strictEqual(s.allreduceMs, 0);
+ * assert.ok(s.evaluations >= r.nit);
+ * ```
+ */
+export function getDistributedStats(): DistributedStats | null {
+  return lastStats ? lastStats() : null;
+}
+
+interface Config {
+  batchSize: number;
+  streamShard: boolean;
+}
+
+function readConfig(config: Readonly<Record<string, unknown>> | null): Config {
+  const batchSize = config?.batchSize ?? DEFAULT_SHARD_BATCH_SIZE;
+  if (
+    typeof batchSize !== "number" || !Number.isInteger(batchSize) ||
+    batchSize < 1
+  ) {
+    throw new RangeError(
+      `batchSize must be an integer >= 1, got ${batchSize}`,
+    );
+  }
+  const streamShard = config?.streamShard ?? false;
+  if (typeof streamShard !== "boolean") {
+    throw new TypeError(`streamShard must be a boolean, got ${streamShard}`);
+  }
+  return { batchSize, streamShard };
+}
+
+/** Threads for one rank: its share of the node's cores, when it pays. */
+function threadsFor(ctx: StrategyContext, rows: number, size: number): number {
+  const requested = ctx.threads ?? "auto";
+  if (requested !== "auto") return requested;
+  if (rows < THREADS_MIN_POINTS) return 1;
+  const cores = navigator.hardwareConcurrency ?? 1;
+  return Math.max(1, Math.floor(cores / localRanks(size)));
+}
+
+/** Computes this rank's partial linearizations, one per parameter vector. */
+type LocalPass = (
+  thetas: readonly Float64Array[],
+  withJac: readonly boolean[],
+) => Promise<PartialLinearization[]>;
+
+function sliceData(data: InMemoryData, start: number, end: number) {
+  return {
+    x: data.x.map((a) => a.subarray(start, end)),
+    y: data.y.subarray(start, end),
+    w: data.w ? data.w.subarray(start, end) : null,
+  };
+}
+
+/** A local pass over in-memory rows (the worker-thread evaluator). */
+function memoryPass(
+  ctx: StrategyContext,
+  data: { x: Float64Array[]; y: Float64Array; w: Float64Array | null },
+  threads: number,
+): { pass: LocalPass; ev: ClosableEvaluator | null } {
+  const p = ctx.model.params.length;
+  if (data.y.length === 0) {
+    // An empty shard (fewer rows than ranks) still joins every Allreduce.
+    return {
+      pass: (thetas, withJac) =>
+        Promise.resolve(thetas.map((_, i) => ({
+          cost: 0,
+          aug: withJac[i] ? new Float64Array((p + 1) * (p + 1)) : null,
+        }))),
+      ev: null,
+    };
+  }
+  const ev = createParallelEvaluator(ctx.model, data, {
+    loss: ctx.loss,
+    fScale: ctx.fScale,
+    threads,
+  });
+  return {
+    ev,
+    pass: async (thetas, withJac) =>
+      (await ev.evaluate(thetas, withJac)).map((e: Evaluation, i) => {
+        if (!withJac[i] || !Number.isFinite(e.cost)) {
+          return { cost: e.cost, aug: null };
+        }
+        const lin = e.lin!;
+        if (lin.form !== "qr") throw new Error("expected a QR linearization");
+        return { cost: e.cost, aug: augFromQr(lin.r, lin.qtf, p) };
+      }),
+  };
+}
+
+/** A local pass that re-reads the shard of a source every time. */
+function streamPass(
+  ctx: StrategyContext,
+  src: BatchSourceLike,
+  start: number,
+  end: number,
+  batchSize: number,
+): LocalPass {
+  const p = ctx.model.params.length;
+  const c = p + 1;
+  const opts = {
+    loss: ctx.loss,
+    fScale: ctx.fScale,
+    blockRows: 256,
+    block: new Float64Array(256 * c),
+  };
+  return async (thetas, withJac) => {
+    const parts: PartialLinearization[] = thetas.map((_, i) => ({
+      cost: 0,
+      aug: withJac[i] ? new Float64Array(c * c) : null,
+    }));
+    if (end <= start) return parts;
+    for await (
+      const b of src.batches(batchSize, { start, end, signal: ctx.signal })
+    ) {
+      const data = {
+        x: b.x,
+        y: b.y,
+        w: b.sigma ? b.sigma.map((s) => 1 / s) : null,
+      };
+      thetas.forEach((theta, i) => {
+        if (!Number.isFinite(parts[i].cost)) return;
+        const r = linearizeRange(
+          ctx.model.kernel,
+          p,
+          data,
+          theta,
+          0,
+          b.y.length,
+          withJac[i],
+          // Accumulates into the running factor (TSQR across batches).
+          { ...opts, aug: parts[i].aug ?? undefined },
+        );
+        parts[i].cost = Number.isFinite(r.cost) ? parts[i].cost + r.cost : NaN;
+      });
+    }
+    return parts;
+  };
+}
+
+/** Reads rows [start, end) of a source into memory. */
+async function loadShard(
+  src: BatchSourceLike,
+  start: number,
+  end: number,
+  batchSize: number,
+  signal: AbortSignal | undefined,
+): Promise<{ x: Float64Array[]; y: Float64Array; w: Float64Array | null }> {
+  const n = end - start;
+  const x = Array.from({ length: src.nFeatures }, () => new Float64Array(n));
+  const y = new Float64Array(n);
+  const w = src.hasSigma ? new Float64Array(n) : null;
+  let at = 0;
+  if (n > 0) {
+    for await (const b of src.batches(batchSize, { start, end, signal })) {
+      const k = b.y.length;
+      if (at + k > n) {
+        throw new RangeError(
+          `the source returned more than the ${n} rows asked for`,
+        );
+      }
+      b.x.forEach((col, j) => x[j].set(col, at));
+      y.set(b.y, at);
+      if (w) {
+        if (!b.sigma) throw new TypeError("the source lost its sigma column");
+        for (let i = 0; i < k; i++) w[at + i] = 1 / b.sigma[i];
+      }
+      at += k;
+    }
+  }
+  if (at !== n) {
+    throw new RangeError(
+      `the source returned ${at} rows for the range [${start}, ${end})`,
+    );
+  }
+  return { x, y, w };
+}
+
+/**
+ * Reports `error` with the rank and aborts every rank (`MPI_Abort`). The
+ * report is one write, and the abort waits a moment: the launcher forwards
+ * stderr asynchronously and stops forwarding once it is told to abort, which
+ * otherwise loses the message that says why.
+ */
+async function abortJob(comm: Mpi, error: unknown): Promise<never> {
+  const text = error instanceof Error ? error.stack ?? error.message : error;
+  console.error(
+    `[nlsq mpi] rank ${comm.rank}/${comm.size}: error, aborting the job:\n${text}`,
+  );
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  return comm.abort(1);
+}
+
+async function createDistributedEvaluator(
+  ctx: StrategyContext,
+): Promise<DistributedEvaluator> {
+  const cfg = readConfig(ctx.config);
+  const p = ctx.model.params.length;
+  const comm: Mpi | null = worldComm();
+  const rank = comm ? comm.rank : 0;
+  const size = comm ? comm.size : 1;
+  const isMemory = ctx.data.kind === "memory";
+  const n = isMemory
+    ? (ctx.data as InMemoryData).y.length
+    : (ctx.data as BatchSourceLike).length;
+  if (n === undefined || !Number.isInteger(n)) {
+    throw new RangeError(
+      "the distributed strategy needs a source of known length to split it into shards",
+    );
+  }
+  const shard = shardRange(n, size, rank);
+  const counters = {
+    evaluations: 0,
+    points: 0,
+    localMs: 0,
+    allreduceMs: 0,
+    mergeMs: 0,
+    allreduceDoubles: 0,
+    firstAt: NaN,
+    lastAt: NaN,
+  };
+  const samples: number[] = [];
+  let threads = 1;
+  let pass: LocalPass;
+  let closeLocal: () => void = () => {};
+
+  if (size === 1 && isMemory) {
+    // One rank: exactly the standard strategy's evaluator.
+    const std = createCpuBackend(ctx, ctx.data as InMemoryData);
+    threads = Number(/\((\d+) thread/.exec(std.backend)?.[1] ?? 1);
+    const stats = makeStats();
+    lastStats = stats;
+    return {
+      nParams: std.nParams,
+      nResiduals: std.nResiduals,
+      backend: std.backend,
+      rank,
+      size,
+      isCheckpointWriter: true,
+      get stats() {
+        return stats();
+      },
+      async evaluate(thetas, withJac) {
+        const t0 = performance.now();
+        const out = await std.evaluate(thetas, withJac);
+        counters.lastAt = performance.now();
+        if (Number.isNaN(counters.firstAt)) counters.firstAt = t0;
+        counters.localMs += counters.lastAt - t0;
+        counters.evaluations++;
+        counters.points += thetas.length;
+        return out;
+      },
+      close: () => std.close(),
+    };
+  }
+
+  if (isMemory) {
+    threads = threadsFor(ctx, shard.size, size);
+    const local = memoryPass(
+      ctx,
+      sliceData(ctx.data as InMemoryData, shard.start, shard.end),
+      threads,
+    );
+    pass = local.pass;
+    if (local.ev) threads = local.ev.threads;
+    closeLocal = () => local.ev?.close();
+  } else if (cfg.streamShard) {
+    pass = streamPass(
+      ctx,
+      ctx.data as BatchSourceLike,
+      shard.start,
+      shard.end,
+      cfg.batchSize,
+    );
+  } else {
+    let shardData;
+    try {
+      shardData = await loadShard(
+        ctx.data as BatchSourceLike,
+        shard.start,
+        shard.end,
+        cfg.batchSize,
+        ctx.signal,
+      );
+    } catch (e) {
+      // A read error on one rank would leave the others in the first
+      // Allreduce.
+      if (comm && size > 1) await abortJob(comm, e);
+      throw e;
+    }
+    threads = threadsFor(ctx, shard.size, size);
+    const local = memoryPass(ctx, shardData, threads);
+    pass = local.pass;
+    if (local.ev) threads = local.ev.threads;
+    closeLocal = () => local.ev?.close();
+  }
+
+  const cpu = `cpu (${threads} thread${threads > 1 ? "s" : ""}, f64)`;
+  const backend = comm
+    ? `mpi ${comm.flavor} (${size} rank${size > 1 ? "s" : ""}) x ${cpu}`
+    : cpu;
+  if (ctx.verbose > 0 && rank === 0) {
+    console.error(
+      `nlsq: distributed over ${size} rank(s), ${shard.size} rows on rank 0, ${threads} thread(s) per rank; TSQR factors gathered with MPI_Allreduce`,
+    );
+  }
+
+  function makeStats(): () => DistributedStats {
+    return () => ({
+      rank,
+      size,
+      shardStart: shard.start,
+      shardEnd: shard.end,
+      threads,
+      evaluations: counters.evaluations,
+      points: counters.points,
+      localMs: counters.localMs,
+      allreduceMs: counters.allreduceMs,
+      mergeMs: counters.mergeMs,
+      allreduceDoubles: counters.allreduceDoubles,
+      allreduceSamplesMs: samples.slice(),
+      wallMs: counters.evaluations ? counters.lastAt - counters.firstAt : 0,
+    });
+  }
+  const stats = makeStats();
+  lastStats = stats;
+
+  return {
+    nParams: p,
+    nResiduals: n,
+    backend,
+    rank,
+    size,
+    isCheckpointWriter: rank === 0,
+    get stats() {
+      return stats();
+    },
+    async evaluate(thetas, withJac): Promise<Evaluation[]> {
+      const t0 = performance.now();
+      let local: PartialLinearization[];
+      try {
+        local = await pass(thetas, withJac);
+      } catch (e) {
+        // The other ranks are about to wait for this one in the Allreduce.
+        if (comm && size > 1) await abortJob(comm, e);
+        throw e;
+      }
+      const t1 = performance.now();
+      let merged = local;
+      let t2 = t1;
+      if (comm && size > 1) {
+        const buf = packPartials(local, withJac, p, rank, size);
+        comm.allreduceSum(buf);
+        t2 = performance.now();
+        merged = mergeGathered(buf, withJac, p, size);
+        counters.allreduceMs += t2 - t1;
+        samples.push(t2 - t1);
+        counters.allreduceDoubles = gatherLength(p, size, withJac);
+      }
+      counters.localMs += t1 - t0;
+      counters.lastAt = performance.now();
+      if (Number.isNaN(counters.firstAt)) counters.firstAt = t0;
+      counters.mergeMs += counters.lastAt - t2;
+      counters.evaluations++;
+      counters.points += thetas.length;
+      return merged.map((m) =>
+        m.aug && Number.isFinite(m.cost)
+          ? { cost: m.cost, lin: qrFromAugmented(m.aug, p, m.cost, n) }
+          : { cost: Number.isFinite(m.cost) ? m.cost : NaN }
+      );
+    },
+    close() {
+      closeLocal();
+      if (ctx.verbose > 0 && rank === 0 && comm && size > 1) {
+        const s = stats();
+        console.error(
+          `nlsq: distributed: ${s.evaluations} Allreduce(s), ${
+            (s.allreduceMs / Math.max(1, s.evaluations)).toFixed(3)
+          } ms each (incl. waiting), local ${s.localMs.toFixed(1)} ms`,
+        );
+      }
+    },
+  };
+}
+
+/**
+ * The "distributed" strategy (registered on import): one shard per MPI
+ * rank, partial TSQR factors gathered with `MPI_Allreduce` and merged
+ * identically on every rank. Accepts in-memory arrays (every rank holds them
+ * and uses its slice) and sources of known length (every rank reads only its
+ * row range, into memory once, or on every pass with `config.streamShard`).
+ * Without an MPI launcher it runs as the standard strategy.
+ *
+ * @example The same call runs on one process or on every rank of `mpiexec`
+ * ```ts
+ * import assert from "node:assert";
+ * import { fit, model } from "@nlsq/nlsq";
+ * const x = Array.from({ length: 1000 }, (_, i) => i / 100);
+ * const y = x.map((t) => 3 * Math.exp(-0.7 * t) + 0.5);
+ * const r = await fit(model("a * exp(-b * x) + c"), x, y, {
+ *   p0: [1, 1, 0],
+ *   workflow: "distributed",
+ * });
+ * assert.strictEqual(r.strategy, distributedStrategy.name);
+ * assert.ok(Math.abs(r.params.b - 0.7) < 1e-8);
+ * ```
+ */
+export const distributedStrategy: Strategy = {
+  name: "distributed",
+  description:
+    "one shard per MPI rank, TSQR factors gathered with MPI_Allreduce",
+  accepts: ["memory", "source"],
+  createEvaluator: createDistributedEvaluator,
+};
+
+registerStrategy(distributedStrategy);

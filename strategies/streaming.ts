@@ -1,0 +1,455 @@
+/**
+ * The streaming strategy: the data is read batch by batch on every pass (from
+ * a file, a producer, or in-memory arrays), so memory is bounded by the batch
+ * size, not the data. Each `evaluate()` is one pass that evaluates every
+ * requested parameter vector; the linearization is built exactly, batch by
+ * batch (tall-skinny QR merges), so the fit converges to the same minimum as
+ * an in-memory fit. A warm start on a subsample (the first few batches) saves
+ * most of the full passes.
+ *
+ * @module
+ */
+
+import type { Model } from "../model/types.ts";
+import type { Evaluation, Linearization } from "../core/linearization.ts";
+import {
+  type CpuData,
+  createCpuEvaluator,
+  linearizeRange,
+  qrFromAugmented,
+} from "../core/cpu_evaluator.ts";
+import type { LossName } from "../core/loss.ts";
+import { rowBlocks } from "./_streaming_pass.ts";
+import {
+  type GpuBatchRunner,
+  type NormalAccumulator,
+  openGpuBatchRunner,
+} from "./_streaming_gpu.ts";
+import {
+  type PassProgress,
+  registerStrategy,
+  type Strategy,
+  type StrategyContext,
+  type StrategyData,
+  type StrategyEvaluator,
+} from "./strategy.ts";
+
+/**
+ * Default rows per batch when the configuration gives none.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(batchSizeOf({}), DEFAULT_BATCH_SIZE);
+ * ```
+ */
+export const DEFAULT_BATCH_SIZE = 100_000;
+
+/** Largest default warm-start subsample, in rows. */
+const WARM_START_MAX_ROWS = 300_000;
+
+/** Parameter vectors whose last full evaluation is kept for reuse. */
+const CACHE_SIZE = 8;
+
+/**
+ * Reads and checks the batch size of a strategy configuration
+ * (`config.batchSize`, default {@linkcode DEFAULT_BATCH_SIZE}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(batchSizeOf({ batchSize: 5000 }), 5000);
+ * assert.strictEqual(batchSizeOf(null), DEFAULT_BATCH_SIZE);
+ * assert.throws(() => batchSizeOf({ batchSize: 0 }), RangeError);
+ * ```
+ */
+export function batchSizeOf(
+  config: Readonly<Record<string, unknown>> | null | undefined,
+): number {
+  const b = config?.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (typeof b !== "number" || !Number.isSafeInteger(b) || b < 1) {
+    throw new RangeError(`batchSize must be an integer >= 1, got ${b}`);
+  }
+  return b;
+}
+
+/**
+ * Options of {@linkcode createStreamingEvaluator}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "@nlsq/nlsq";
+ * let batches = 0;
+ * const options: StreamingEvaluatorOptions = {
+ *   batchSize: 2,
+ *   loss: "soft_l1",
+ *   onPass: () => batches++,
+ * };
+ * const data = {
+ *   kind: "memory" as const,
+ *   x: [new Float64Array([0, 1, 2, 3, 4])],
+ *   y: new Float64Array([0, 2, 4, 6, 8]),
+ *   w: null,
+ * };
+ * const ev = await createStreamingEvaluator(model("a * x"), data, options);
+ * await ev.evaluate([new Float64Array([2])], [true]);
+ * assert.strictEqual(batches, 3);
+ * ```
+ */
+export interface StreamingEvaluatorOptions {
+  /** Robust loss (default "linear"). */
+  readonly loss?: LossName;
+  /** Soft margin of the loss (default 1). */
+  readonly fScale?: number;
+  /** Rows per batch (default {@linkcode DEFAULT_BATCH_SIZE}). */
+  readonly batchSize?: number;
+  /** Rows per kernel block inside a batch (default 256). */
+  readonly blockRows?: number;
+  /** "webgpu" runs each batch on the GPU when it computes in f64. */
+  readonly backend?: "auto" | "cpu" | "webgpu";
+  /** Stops a pass between batches (rejects with the signal's reason). */
+  readonly signal?: AbortSignal;
+  /** Called after every batch of every pass. */
+  readonly onPass?: (p: PassProgress) => void;
+}
+
+/**
+ * A streaming evaluator: every `evaluate` is one pass over the data.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "@nlsq/nlsq";
+ * import { arraySource } from "../data/mod.ts";
+ * const ev: StreamingEvaluator = await createStreamingEvaluator(
+ *   model("a * x"),
+ *   arraySource([1, 2, 3], [2, 4, 6]),
+ *   { batchSize: 2 },
+ * );
+ * await ev.evaluate([new Float64Array([1]), new Float64Array([2])], [true, true]);
+ * assert.strictEqual(ev.passes, 1);
+ * assert.strictEqual(ev.batchSize, 2);
+ * assert.match(ev.backend, /^cpu \(streaming/);
+ * ```
+ */
+export interface StreamingEvaluator extends StrategyEvaluator {
+  /** Rows per batch. */
+  readonly batchSize: number;
+  /** Passes made so far. */
+  readonly passes: number;
+}
+
+interface CacheEntry {
+  key: string;
+  evaluation: Evaluation;
+}
+
+const keyOf = (t: Float64Array) =>
+  Array.from(new Uint32Array(t.buffer, t.byteOffset, t.length * 2)).join(",");
+
+/** Counts rows with one pass (for producers of unknown length). */
+async function countRows(
+  data: StrategyData,
+  batchSize: number,
+  signal?: AbortSignal,
+): Promise<number> {
+  let n = 0;
+  for await (const b of rowBlocks(data, batchSize, signal)) {
+    n += b.end - b.start;
+  }
+  return n;
+}
+
+/**
+ * Creates the evaluator of the streaming strategy over a data source or
+ * in-memory arrays. Memory is O(batchSize * (features + p)); each call of
+ * `evaluate` reads the data once and evaluates all requested parameter
+ * vectors in that pass (results of the last few vectors are reused when the
+ * solver asks for them again).
+ *
+ * @example A source read in batches of 64 rows
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "@nlsq/nlsq";
+ * import { arraySource } from "../data/mod.ts";
+ * const x = Float64Array.from({ length: 1000 }, (_, i) => i / 100);
+ * const y = x.map((t) => 2 * t + 1);
+ * const ev = await createStreamingEvaluator(model("a * x + b"), arraySource(x, y), {
+ *   batchSize: 64,
+ * });
+ * const [exact, off] = await ev.evaluate(
+ *   [new Float64Array([2, 1]), new Float64Array([2, 0])],
+ *   [true, false],
+ * );
+ * assert.strictEqual(exact.cost, 0);
+ * assert.strictEqual(off.cost, 500); // 0.5 * 1000 residuals of -1
+ * assert.strictEqual(ev.passes, 1);
+ * await ev.close();
+ * ```
+ */
+export async function createStreamingEvaluator(
+  model: Model,
+  data: StrategyData,
+  options: StreamingEvaluatorOptions = {},
+): Promise<StreamingEvaluator> {
+  const p = model.params.length;
+  const c = p + 1;
+  const batchSize = batchSizeOf({ batchSize: options.batchSize });
+  const blockRows = options.blockRows ?? 256;
+  const loss = options.loss ?? "linear";
+  const fScale = options.fScale ?? 1;
+  const signal = options.signal;
+  const block = new Float64Array(blockRows * c);
+  const total = data.kind === "memory" ? data.y.length : data.length;
+  let nResiduals = total ?? await countRows(data, batchSize, signal);
+  const gpu: GpuBatchRunner | null = options.backend === "webgpu"
+    ? await openGpuBatchRunner(model, loss, fScale)
+    : null;
+  let passes = 0;
+  let cache: CacheEntry[] = [];
+
+  async function pass(
+    thetas: readonly Float64Array[],
+    withJac: readonly boolean[],
+  ): Promise<Evaluation[]> {
+    const k = thetas.length;
+    const costs = new Float64Array(k);
+    const augs = withJac.map((j) => (j ? new Float64Array(c * c) : null));
+    const normal: NormalAccumulator[] = withJac.map((j) => ({
+      cost: 0,
+      jtj: j ? new Float64Array(p * p) : null,
+      jtf: j ? new Float64Array(p) : null,
+    }));
+    const live = new Array<boolean>(k).fill(true);
+    const passNo = ++passes;
+    let batch = 0, points = 0;
+    for await (const blk of rowBlocks(data, batchSize, signal)) {
+      // The next batch may already have been read ahead: stop before using it.
+      signal?.throwIfAborted();
+      if (gpu) {
+        await gpu.run(blk, thetas, withJac, normal);
+      } else {
+        for (let i = 0; i < k; i++) {
+          if (!live[i]) continue;
+          // Merging into the running factor is exact TSQR: the result equals
+          // the factor of all rows at once, to rounding.
+          const part = linearizeRange(
+            model.kernel,
+            p,
+            blk.data,
+            thetas[i],
+            blk.start,
+            blk.end,
+            withJac[i],
+            { loss, fScale, blockRows, block, aug: augs[i] ?? undefined },
+          );
+          if (!Number.isFinite(part.cost)) {
+            live[i] = false; // a non-finite residual: the point is rejected
+            costs[i] = NaN;
+          } else costs[i] += part.cost;
+        }
+      }
+      batch++;
+      points += blk.end - blk.start;
+      options.onPass?.({
+        pass: passNo,
+        batch,
+        pointsProcessed: points,
+        totalPoints: total,
+      });
+    }
+    nResiduals = points;
+    return thetas.map((_, i): Evaluation => {
+      if (gpu) {
+        const a = normal[i];
+        if (!Number.isFinite(a.cost)) return { cost: NaN };
+        if (!a.jtj || !a.jtf) return { cost: a.cost };
+        const lin: Linearization = {
+          form: "normal",
+          cost: a.cost,
+          jtj: a.jtj,
+          jtf: a.jtf,
+          nResiduals: points,
+        };
+        return { cost: a.cost, lin };
+      }
+      const cost = costs[i];
+      const aug = augs[i];
+      if (!Number.isFinite(cost) || !aug) return { cost };
+      return { cost, lin: qrFromAugmented(aug, p, cost, points) };
+    });
+  }
+
+  return {
+    nParams: p,
+    get nResiduals() {
+      return nResiduals;
+    },
+    batchSize,
+    get passes() {
+      return passes;
+    },
+    backend: gpu
+      ? gpu.description
+      : `cpu (streaming, batches of ${batchSize}, f64)${
+        options.backend === "webgpu" ? "; no f64 WebGPU device" : ""
+      }`,
+    async evaluate(thetas, withJacobian) {
+      // The solver may ask again for a point it just had (after a warm
+      // start, or in multi-start); reuse it rather than read the data again.
+      const out = new Array<Evaluation | undefined>(thetas.length);
+      const todo: number[] = [];
+      thetas.forEach((t, i) => {
+        const key = keyOf(t);
+        const hit = cache.find((e) => e.key === key);
+        if (hit && (hit.evaluation.lin || !withJacobian[i])) {
+          out[i] = hit.evaluation;
+        } else todo.push(i);
+      });
+      if (todo.length > 0) {
+        const res = await pass(
+          todo.map((i) => thetas[i]),
+          todo.map((i) => withJacobian[i]),
+        );
+        todo.forEach((i, j) => {
+          out[i] = res[j];
+          const key = keyOf(thetas[i]);
+          cache = [
+            { key, evaluation: res[j] },
+            ...cache.filter((e) => e.key !== key),
+          ].slice(0, CACHE_SIZE);
+        });
+      }
+      return out as Evaluation[];
+    },
+    close() {
+      cache = [];
+    },
+  };
+}
+
+/** Per-context evaluators, so the warm start can share their cache. */
+const evaluators = new WeakMap<StrategyContext, StreamingEvaluator>();
+
+/** The in-memory subsample the warm start fits on. */
+async function warmStartSample(
+  ctx: StrategyContext,
+  rows: number,
+  batchSize: number,
+): Promise<CpuData> {
+  const data = ctx.data;
+  if (data.kind === "memory") {
+    // Arrays allow an evenly spread sample, which represents the whole range.
+    const n = data.y.length;
+    const stride = n / rows;
+    const idx = Array.from({ length: rows }, (_, i) => Math.floor(i * stride));
+    const pick = (a: Float64Array) => Float64Array.from(idx, (j) => a[j]);
+    return {
+      x: data.x.map(pick),
+      y: pick(data.y),
+      w: data.w ? pick(data.w) : null,
+    };
+  }
+  // A source is read from the start: the first few batches.
+  const x: Float64Array[][] = Array.from({ length: data.nFeatures }, () => []);
+  const y: Float64Array[] = [];
+  const w: Float64Array[] = [];
+  let got = 0;
+  for await (const b of data.batches(batchSize, { signal: ctx.signal })) {
+    b.x.forEach((col, j) => x[j].push(col));
+    y.push(b.y);
+    if (b.sigma) w.push(b.sigma.map((s) => 1 / s));
+    got += b.y.length;
+    if (got >= rows) break;
+  }
+  const cat = (parts: Float64Array[]) => {
+    const out = new Float64Array(parts.reduce((s, a) => s + a.length, 0));
+    let o = 0;
+    for (const a of parts) {
+      out.set(a, o);
+      o += a.length;
+    }
+    return out;
+  };
+  return { x: x.map(cat), y: cat(y), w: data.hasSigma ? cat(w) : null };
+}
+
+/**
+ * The "streaming" strategy (registered on import). Configuration:
+ * `batchSize` (rows per batch), `warmStart` (default true) and
+ * `warmStartRows` (subsample size, default three batches, at most 300k rows).
+ *
+ * @example A streaming fit of in-memory data in batches of 500 rows
+ * ```ts
+ * import assert from "node:assert";
+ * import { fit, model } from "@nlsq/nlsq";
+ * const x = Array.from({ length: 5000 }, (_, i) => i / 500);
+ * const y = x.map((t) => 3 * Math.exp(-0.7 * t) + 0.5);
+ * const r = await fit(model("a * exp(-b * x) + c"), x, y, {
+ *   p0: [1, 1, 0],
+ *   workflow: { extends: "streaming", strategy: "streaming" },
+ * });
+ * assert.strictEqual(r.strategy, "streaming");
+ * assert.ok(Math.abs(r.params.b - 0.7) < 1e-8);
+ * ```
+ */
+export const streamingStrategy: Strategy = {
+  name: "streaming",
+  description:
+    "data read batch by batch on every pass (file, producer or arrays); memory bounded by the batch size",
+  accepts: ["source", "memory"],
+  async createEvaluator(ctx) {
+    const ev = await createStreamingEvaluator(ctx.model, ctx.data, {
+      loss: ctx.loss,
+      fScale: ctx.fScale,
+      batchSize: batchSizeOf(ctx.config),
+      backend: ctx.backend,
+      signal: ctx.signal,
+      onPass: ctx.onPass,
+    });
+    evaluators.set(ctx, ev);
+    return ev;
+  },
+  async warmStart(ctx, p0, solveOn) {
+    const cfg = ctx.config ?? {};
+    if (cfg.warmStart === false) return p0;
+    const batchSize = batchSizeOf(cfg);
+    const rows = typeof cfg.warmStartRows === "number"
+      ? cfg.warmStartRows
+      : Math.min(3 * batchSize, WARM_START_MAX_ROWS);
+    if (!Number.isSafeInteger(rows) || rows < 1) {
+      throw new RangeError(
+        `warmStartRows must be an integer >= 1, got ${rows}`,
+      );
+    }
+    const n = ctx.data.kind === "memory" ? ctx.data.y.length : ctx.data.length;
+    const p = ctx.model.params.length;
+    // No saving when the sample is not much smaller than the data.
+    if (n !== undefined && rows * 2 > n) return p0;
+    const sample = await warmStartSample(ctx, rows, batchSize);
+    if (sample.y.length < Math.max(2 * p, 1)) return p0;
+    let xw: Float64Array;
+    try {
+      xw = await solveOn(
+        createCpuEvaluator(ctx.model, sample, {
+          loss: ctx.loss,
+          fScale: ctx.fScale,
+        }),
+        p0,
+      );
+    } catch (e) {
+      if (ctx.signal?.aborted) throw e;
+      return p0; // a failed warm start only costs its time
+    }
+    const ev = evaluators.get(ctx);
+    if (!ev) return xw;
+    // Guard pass: keep the warm start only if it is better on all the data.
+    // Both points get their linearization, so the solver's first request is
+    // served from the evaluator's cache whichever wins.
+    const [e0, ew] = await ev.evaluate([p0, xw], [true, true]);
+    return Number.isFinite(ew.cost) && !(ew.cost > e0.cost) ? xw : p0;
+  },
+};
+
+registerStrategy(streamingStrategy);

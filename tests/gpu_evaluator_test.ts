@@ -1,0 +1,517 @@
+// The GPU linearization (cost, J^T J, J^T f) against a CPU double-precision
+// reference built from model.kernel, on the 27 NIST StRD models, with every
+// robust loss, several parameter vectors per submission, data split across
+// bindings, compensated f32 sums, and device loss.
+import assert from "node:assert";
+import { model } from "../model/model.ts";
+import type { Model } from "../model/types.ts";
+import type { NormalLinearization } from "../core/linearization.ts";
+import { applyLossToBlock, type LossName } from "../core/loss.ts";
+import {
+  acquireDevice,
+  createGpuEvaluator,
+  type GpuData,
+  GpuDeviceLostError,
+  isWebGpuAvailable,
+} from "../gpu/mod.ts";
+
+const HAS_GPU = await isWebGpuAvailable();
+if (!HAS_GPU) {
+  console.warn("gpu_evaluator_test: no WebGPU adapter, GPU tests are IGNORED");
+}
+const HAS_F64 = HAS_GPU && (await acquireDevice()).info.f64;
+if (HAS_GPU && !HAS_F64) {
+  console.warn("gpu_evaluator_test: no shader-f64, f64 tests are IGNORED");
+}
+
+interface Reference {
+  cost: number;
+  jtf: Float64Array;
+  jtj: Float64Array;
+}
+
+/** CPU double-precision reference from the model's fused kernel. */
+function cpuReference(
+  m: Model,
+  data: GpuData,
+  theta: Float64Array,
+  loss: LossName = "linear",
+  fScale = 1,
+): Reference {
+  const n = data.y.length, P = m.params.length;
+  const B = new Float64Array((P + 1) * n);
+  m.kernel(data.x, data.y, data.w, theta, 0, n, B, n, true);
+  const cost = applyLossToBlock(loss, fScale, B, n, n, P, true);
+  const jtf = new Float64Array(P), jtj = new Float64Array(P * P);
+  for (let i = 0; i < n; i++) {
+    const f = B[P * n + i];
+    for (let a = 0; a < P; a++) {
+      const ja = B[a * n + i];
+      jtf[a] += ja * f;
+      for (let b = 0; b < P; b++) jtj[a * P + b] += ja * B[b * n + i];
+    }
+  }
+  return { cost, jtf, jtj };
+}
+
+/**
+ * Largest error relative to the natural scale of each entry: the cost
+ * itself, sqrt(jtj_kk * 2 cost) for jtf_k (Cauchy-Schwarz), and
+ * sqrt(jtj_kk * jtj_ll) for jtj_kl. Rounding errors of the sums are
+ * relative to these, not to entries that cancel to near zero.
+ */
+function linError(lin: NormalLinearization, ref: Reference): number {
+  const P = ref.jtf.length;
+  let e = Math.abs(lin.cost - ref.cost) / Math.abs(ref.cost);
+  const sf = Math.sqrt(2 * ref.cost);
+  for (let a = 0; a < P; a++) {
+    const da = Math.sqrt(ref.jtj[a * P + a]);
+    if (da === 0) continue;
+    e = Math.max(e, Math.abs(lin.jtf[a] - ref.jtf[a]) / (da * sf));
+    for (let b = 0; b < P; b++) {
+      const db = Math.sqrt(ref.jtj[b * P + b]);
+      if (db === 0) continue;
+      e = Math.max(
+        e,
+        Math.abs(lin.jtj[a * P + b] - ref.jtj[a * P + b]) / (da * db),
+      );
+    }
+  }
+  return e;
+}
+
+interface Nist {
+  name: string;
+  model: Model;
+  data: GpuData;
+  starts: Float64Array[];
+}
+
+function loadNist(file: string): Nist {
+  const lines = Deno.readTextFileSync(file).split(/\r?\n/);
+  const m0 = lines.findIndex((l) => l.startsWith("Model:"));
+  // the model line starts with "y =" or "log[y] =" (Roszman1 defines pi first)
+  let i = lines.findIndex((l, k) => k > m0 && /^\s*(y|log\[y\])\s*=/.test(l));
+  let text = "";
+  for (; i < lines.length; i++) {
+    text += " " + lines[i].trim();
+    if (/\+\s*e\s*$/.test(lines[i])) break;
+  }
+  const [lhs, rhs] = text.split("=");
+  const expr = rhs.replace(/\+\s*e\s*$/, "").trim();
+  const logY = lhs.includes("log");
+  const s1: number[] = [], s2: number[] = [], names: string[] = [];
+  for (const l of lines) {
+    const mm = /^\s*(b\d+)\s*=\s*(\S+)\s+(\S+)\s+(\S+)/.exec(l);
+    if (mm) {
+      names.push(mm[1]);
+      s1.push(Number(mm[2]));
+      s2.push(Number(mm[3]));
+    }
+  }
+  const d0 = lines.findIndex((l) => /^\s*Data:\s+y\s/.test(l));
+  const header = lines[d0].trim().split(/\s+/).slice(1);
+  const rows = lines.slice(d0 + 1).map((l) => l.trim()).filter(Boolean)
+    .map((l) => l.split(/\s+/).map(Number));
+  const vars = header.slice(1);
+  const m = model(expr, { params: names, variables: vars });
+  const y = Float64Array.from(rows, (r) => (logY ? Math.log(r[0]) : r[0]));
+  const x = vars.map((_, j) => Float64Array.from(rows, (r) => r[j + 1]));
+  const name = file.replace(/.*\//, "").replace(".dat", "");
+  return {
+    name,
+    model: m,
+    data: { x, y, w: null },
+    starts: [Float64Array.from(s1), Float64Array.from(s2)],
+  };
+}
+
+const NIST_DIR = new URL("../../shared/data/nist/", import.meta.url);
+let nistFiles: string[] = [];
+for (const dir of [NIST_DIR.pathname, "/work/shared/data/nist/"]) {
+  try {
+    nistFiles = [...Deno.readDirSync(dir)]
+      .filter((e) => e.name.endsWith(".dat"))
+      .map((e) => dir + e.name)
+      .sort();
+    break;
+  } catch {
+    // try the next location
+  }
+}
+if (nistFiles.length === 0) {
+  console.warn(
+    "gpu_evaluator_test: NIST data not found, NIST tests are IGNORED",
+  );
+}
+
+Deno.test({
+  name: "NIST models: f64 GPU linearization equals the CPU reference to 1e-12",
+  ignore: !HAS_F64 || nistFiles.length === 0,
+  fn: async () => {
+    assert.strictEqual(nistFiles.length, 27);
+    const failures: string[] = [];
+    for (const file of nistFiles) {
+      const p = loadNist(file);
+      const ev = await createGpuEvaluator(p.model, p.data, {
+        precision: "f64",
+      });
+      try {
+        const evals = await ev.evaluate(p.starts, [true, true]);
+        evals.forEach((e, k) => {
+          const ref = cpuReference(p.model, p.data, p.starts[k]);
+          const err = e.lin
+            ? linError(e.lin as NormalLinearization, ref)
+            : Infinity;
+          if (!(err <= 1e-12)) {
+            failures.push(`${p.name} start ${k + 1}: ${err}`);
+          }
+        });
+      } finally {
+        ev.destroy();
+      }
+    }
+    assert.deepStrictEqual(failures, []);
+  },
+});
+
+Deno.test({
+  name: "NIST models: f32 GPU linearization equals the CPU reference to 2e-5",
+  ignore: !HAS_GPU || nistFiles.length === 0,
+  fn: async () => {
+    const failures: string[] = [];
+    const errors: number[] = [];
+    for (const file of nistFiles) {
+      const p = loadNist(file);
+      // the reference sees the same f32-rounded data the kernel sees
+      const d32: GpuData = {
+        x: p.data.x.map((c) => Float64Array.from(new Float32Array(c))),
+        y: Float64Array.from(new Float32Array(p.data.y)),
+        w: null,
+      };
+      const ev = await createGpuEvaluator(p.model, d32, { precision: "f32" });
+      try {
+        assert.strictEqual(ev.describe().needsCpuPolish, true);
+        const th = p.starts.map((t) => Float64Array.from(new Float32Array(t)));
+        const evals = await ev.evaluate(th, [true, true]);
+        evals.forEach((e, k) => {
+          const ref = cpuReference(p.model, d32, th[k]);
+          const err = e.lin
+            ? linError(e.lin as NormalLinearization, ref)
+            : Infinity;
+          errors.push(err);
+          if (!(err <= 2e-5)) failures.push(`${p.name} start ${k + 1}: ${err}`);
+        });
+      } finally {
+        ev.destroy();
+      }
+    }
+    assert.deepStrictEqual(failures, []);
+    console.log(
+      `  f32 worst error over NIST: ${Math.max(...errors).toExponential(2)}`,
+    );
+  },
+});
+
+function syntheticData(n: number, weighted: boolean, seed = 1): GpuData {
+  const x = new Float64Array(n), y = new Float64Array(n);
+  const w = weighted ? new Float64Array(n) : null;
+  let s = seed;
+  const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+  for (let i = 0; i < n; i++) {
+    x[i] = (5 * i) / n;
+    y[i] = 2 * Math.exp(-1.3 * x[i]) + 0.5 + 0.05 * (rnd() - 0.5);
+    if (i % 17 === 0) y[i] += 3 * (rnd() - 0.3); // outliers for the robust losses
+    if (w) w[i] = 0.5 + rnd();
+  }
+  return { x: [x], y, w };
+}
+
+const EXP3 = HAS_GPU ? model("a * exp(-b * x) + c") : null;
+
+Deno.test({
+  name:
+    "robust losses (weighted): f64 GPU equals the CPU loss formulas to 1e-12",
+  ignore: !HAS_F64,
+  fn: async () => {
+    const m = EXP3!;
+    const data = syntheticData(3000, true);
+    const theta = new Float64Array([1.7, 1.1, 0.6]);
+    for (
+      const loss of ["linear", "soft_l1", "huber", "cauchy", "arctan"] as const
+    ) {
+      for (const fScale of [1, 0.3]) {
+        const ev = await createGpuEvaluator(m, data, {
+          precision: "f64",
+          loss,
+          fScale,
+        });
+        const [e, c] = await ev.evaluate([theta, theta], [true, false]);
+        ev.destroy();
+        const ref = cpuReference(m, data, theta, loss, fScale);
+        const err = linError(e.lin as NormalLinearization, ref);
+        assert.ok(err <= 1e-12, `${loss} fScale ${fScale}: error ${err}`);
+        assert.strictEqual(c.lin, undefined);
+        assert.ok(
+          Math.abs(c.cost - ref.cost) <= 1e-12 * ref.cost,
+          `${loss} cost-only`,
+        );
+      }
+    }
+  },
+});
+
+Deno.test({
+  name: "robust losses: f32 GPU equals the CPU loss formulas to 1e-5",
+  ignore: !HAS_GPU,
+  fn: async () => {
+    const m = EXP3!;
+    const data = syntheticData(3000, true);
+    const d32: GpuData = {
+      x: [Float64Array.from(new Float32Array(data.x[0]))],
+      y: Float64Array.from(new Float32Array(data.y)),
+      w: Float64Array.from(new Float32Array(data.w!)),
+    };
+    const theta = new Float64Array([1.75, 1.125, 0.625]); // exact in f32
+    for (const loss of ["soft_l1", "huber", "cauchy", "arctan"] as const) {
+      const ev = await createGpuEvaluator(m, d32, {
+        precision: "f32",
+        loss,
+        fScale: 0.5,
+      });
+      const [e] = await ev.evaluate([theta], [true]);
+      ev.destroy();
+      const err = linError(
+        e.lin as NormalLinearization,
+        cpuReference(m, d32, theta, loss, 0.5),
+      );
+      assert.ok(err <= 1e-5, `${loss}: error ${err}`);
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "several parameter vectors in one submission match one-by-one evaluation",
+  ignore: !HAS_GPU,
+  fn: async () => {
+    const m = EXP3!;
+    const data = syntheticData(5000, false);
+    const ev = await createGpuEvaluator(m, data);
+    const tol = ev.precision === "f64" ? 1e-12 : 2e-5;
+    const thetas = [
+      [2, 1.3, 0.5],
+      [1.5, 0.7, 0.2],
+      [3, 2, -1],
+      [2.5, 1, 0.5],
+      [1, 1, 1],
+    ].map((t) => Float64Array.from(t));
+    const want = [true, false, true, false, true];
+    const all = await ev.evaluate(thetas, want);
+    assert.strictEqual(all.length, 5);
+    for (let k = 0; k < thetas.length; k++) {
+      const ref = cpuReference(m, data, thetas[k]);
+      assert.strictEqual(all[k].lin !== undefined, want[k]);
+      assert.ok(
+        Math.abs(all[k].cost - ref.cost) <= tol * ref.cost,
+        `theta ${k} cost`,
+      );
+      if (want[k]) {
+        const err = linError(all[k].lin as NormalLinearization, ref);
+        assert.ok(err <= tol, `theta ${k}: ${err}`);
+      }
+      const [one] = await ev.evaluate([thetas[k]], [want[k]]);
+      assert.strictEqual(one.cost, all[k].cost); // same arithmetic, same order
+    }
+    // more vectors than the first buffers hold: they grow
+    const many = Array.from(
+      { length: 19 },
+      (_, k) => Float64Array.from([2, 1 + k / 20, 0.5]),
+    );
+    const r = await ev.evaluate(many, many.map((_, k) => k % 2 === 0));
+    r.forEach((e, k) => {
+      const ref = cpuReference(m, data, many[k]);
+      assert.ok(Math.abs(e.cost - ref.cost) <= tol * ref.cost, `many ${k}`);
+    });
+    ev.destroy();
+  },
+});
+
+Deno.test({
+  name: "data split across bindings gives the same linearization",
+  ignore: !HAS_GPU,
+  fn: async () => {
+    const m = model("a1*exp(-((x-m1)/s1)^2) + a2*exp(-((x-m2)/s2)^2)");
+    const n = 5003;
+    const x = new Float64Array(n), y = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      x[i] = -4 + (8 * i) / n;
+      y[i] = Math.exp(-(((x[i] + 1) / 0.7) ** 2)) +
+        0.5 * Math.exp(-(((x[i] - 1.2) / 0.9) ** 2));
+    }
+    const w = Float64Array.from(x, (v) => 1 + 0.1 * v * v);
+    const data: GpuData = { x: [x], y, w };
+    const theta = Float64Array.from([1.1, -0.9, 0.6, 0.4, 1.3, 1]);
+    const whole = await createGpuEvaluator(m, data);
+    // 4096 bytes: 170 points of 3 f64 per binding -> 30 chunks
+    const split = await createGpuEvaluator(m, data, { maxBindingBytes: 4096 });
+    assert.strictEqual(whole.describe().chunks, 1);
+    assert.ok(split.describe().chunks >= 15);
+    const [a] = await whole.evaluate([theta], [true]);
+    const [b] = await split.evaluate([theta], [true]);
+    const tol = whole.precision === "f64" ? 1e-12 : 2e-5;
+    const ref = whole.precision === "f64" ? cpuReference(m, data, theta) : null;
+    if (ref) {
+      assert.ok(linError(a.lin as NormalLinearization, ref) <= tol);
+      assert.ok(linError(b.lin as NormalLinearization, ref) <= tol);
+    }
+    const r = b.lin as NormalLinearization, q = a.lin as NormalLinearization;
+    assert.ok(Math.abs(r.cost - q.cost) <= tol * q.cost);
+    for (let k = 0; k < 36; k++) {
+      const scale = Math.sqrt(
+        q.jtj[(k % 6) * 7] * q.jtj[Math.floor(k / 6) * 7],
+      );
+      assert.ok(Math.abs(r.jtj[k] - q.jtj[k]) <= tol * scale, `jtj[${k}]`);
+    }
+    whole.destroy();
+    split.destroy();
+  },
+});
+
+Deno.test({
+  name:
+    "f32 sums are compensated: one thread adding 60000 terms keeps f32 accuracy",
+  ignore: !HAS_GPU,
+  fn: async () => {
+    // One workgroup, each thread summing ~60000 products sequentially: a
+    // naive f32 sum is off by ~1e-3 relative; the compensated one by ~1e-7.
+    const m = model("a * x");
+    const wg = 64, per = 60000, n = wg * per;
+    const x = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      x[i] = Math.fround(1 + ((i * 7919) % 1000) * 1e-4 + 1e-6);
+    }
+    const data: GpuData = { x: [x], y: new Float64Array(n), w: null };
+    const ev = await createGpuEvaluator(m, data, {
+      precision: "f32",
+      workgroupSize: wg,
+      pointsPerThread: per,
+    });
+    assert.strictEqual(ev.describe().recordsPerTheta, 1);
+    const [e] = await ev.evaluate([new Float64Array([1])], [true]);
+    ev.destroy();
+    let exact = 0;
+    for (let i = 0; i < n; i++) exact += Math.fround(x[i] * x[i]);
+    const jtj = (e.lin as NormalLinearization).jtj[0];
+    const rel = Math.abs(jtj - exact) / exact;
+    console.log(
+      `  compensated f32 sum: relative error ${rel.toExponential(2)}`,
+    );
+    assert.ok(
+      rel < 5e-7,
+      `relative error ${rel} (a naive f32 sum gives ~4e-6)`,
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "a parameter vector where the model is not finite gives a non-finite cost and no linearization",
+  ignore: !HAS_GPU,
+  fn: async () => {
+    const m = model("a * log(x - b)");
+    const x = Float64Array.from({ length: 100 }, (_, i) => 1 + i);
+    const data: GpuData = { x: [x], y: x.map(Math.log), w: null };
+    const ev = await createGpuEvaluator(m, data);
+    const [good, bad] = await ev.evaluate(
+      [new Float64Array([1, 0]), new Float64Array([1, 50])],
+      [true, true],
+    );
+    ev.destroy();
+    assert.ok(good.cost < 1e-10);
+    assert.ok(good.lin);
+    assert.ok(!Number.isFinite(bad.cost));
+    assert.strictEqual(bad.lin, undefined);
+  },
+});
+
+Deno.test({
+  name: "input validation: sizes, non-finite data, plain-function models",
+  ignore: !HAS_GPU,
+  fn: async () => {
+    const m = EXP3!;
+    const x = new Float64Array([0, 1, 2]);
+    await assert.rejects(
+      createGpuEvaluator(m, { x: [x], y: new Float64Array(2), w: null }),
+      RangeError,
+    );
+    await assert.rejects(
+      createGpuEvaluator(m, {
+        x: [x],
+        y: new Float64Array([1, NaN, 2]),
+        w: null,
+      }),
+      /y\[1\] is not finite/,
+    );
+    await assert.rejects(
+      createGpuEvaluator(model((t: number, a: number) => a * t), {
+        x: [x],
+        y: x,
+        w: null,
+      }),
+      TypeError,
+    );
+    const ev = await createGpuEvaluator(m, { x: [x], y: x, w: null });
+    await assert.rejects(
+      ev.evaluate([new Float64Array(2)], [true]),
+      RangeError,
+    );
+    ev.destroy();
+    await assert.rejects(ev.evaluate([new Float64Array(3)], [true]), TypeError);
+  },
+});
+
+Deno.test({
+  name:
+    "device loss: the call in flight fails with GpuDeviceLostError, the next call recovers",
+  ignore: !HAS_GPU,
+  fn: async () => {
+    const m = EXP3!;
+    const data = syntheticData(20000, false);
+    const theta = new Float64Array([2, 1.3, 0.5]);
+    const ev = await createGpuEvaluator(m, data);
+    const [before] = await ev.evaluate([theta], [true]);
+    const first = await acquireDevice();
+
+    // destroyed while a call is in flight
+    const inFlight = ev.evaluate([theta], [true]);
+    first.device.destroy();
+    let lostSeen = false;
+    try {
+      await inFlight;
+    } catch (e) {
+      assert.ok(e instanceof GpuDeviceLostError, String(e));
+      lostSeen = true;
+    }
+    // destroyed between calls: the next call gets a new device, same answer
+    const [after] = await ev.evaluate([theta], [true]);
+    const second = await acquireDevice();
+    assert.notStrictEqual(second.device, first.device);
+    assert.strictEqual(first.lost, true);
+    assert.strictEqual(after.cost, before.cost);
+    assert.deepStrictEqual(after.lin, before.lin);
+    console.log(
+      `  in-flight call ${
+        lostSeen
+          ? "rejected with GpuDeviceLostError"
+          : "had completed before the loss"
+      }`,
+    );
+
+    second.device.destroy();
+    await second.whenLost;
+    const [again] = await ev.evaluate([theta], [true]);
+    assert.strictEqual(again.cost, before.cost);
+    ev.destroy();
+  },
+});

@@ -1,0 +1,271 @@
+// A streaming fit of every kind of source equals the in-memory fit of the
+// same data (1e-8 relative in the parameters): batch sizes are small and not
+// multiples of the kernel block, so every fit runs many batches per pass.
+
+import assert from "node:assert";
+import { join } from "node:path";
+import h5wasm from "h5wasm/node";
+import { fit, type FitOptions, type FitProgress } from "../workflow/fit.ts";
+import { model } from "../model/model.ts";
+import type { Model } from "../model/types.ts";
+import {
+  arraySource,
+  iterableSource,
+  npySource,
+  openSource,
+} from "../data/mod.ts";
+import { createStreamingEvaluator } from "../strategies/streaming.ts";
+import type { BatchSourceLike } from "../strategies/strategy.ts";
+import {
+  decayData,
+  writeCsv,
+  writeNpyTable,
+  writeRawF64,
+} from "./streaming/data_files.ts";
+
+await h5wasm.ready;
+
+const N = 12_000;
+const BATCH = 700;
+const TOL = { ftol: 1e-14, xtol: 1e-14, gtol: 1e-14 };
+const DECAY = model("a * exp(-b * x) + c");
+const P0 = [1, 1, 0];
+const STREAM = { strategy: "streaming", config: { batchSize: BATCH } };
+
+function assertClose(a: ArrayLike<number>, b: ArrayLike<number>, rel = 1e-8) {
+  assert.strictEqual(a.length, b.length);
+  for (let i = 0; i < a.length; i++) {
+    const d = Math.abs(a[i] - b[i]) / Math.max(Math.abs(b[i]), 1e-300);
+    assert.ok(d <= rel, `parameter ${i}: ${a[i]} vs ${b[i]} (rel ${d})`);
+  }
+}
+
+async function withDir(fn: (dir: string) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "nlsq_stream_" });
+  try {
+    await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Fits `src` by streaming and the arrays in memory; both must agree. */
+async function assertStreamingMatches(
+  m: Model,
+  src: BatchSourceLike,
+  x: Float64Array | Float64Array[],
+  y: Float64Array,
+  extra: FitOptions = {},
+  sigma?: Float64Array,
+) {
+  const ref = await fit(m, x, y, {
+    p0: P0,
+    ...TOL,
+    ...extra,
+    sigma,
+    workflow: "standard",
+  });
+  const r = await fit(m, src, {
+    p0: P0,
+    ...TOL,
+    ...extra,
+    workflow: STREAM,
+  });
+  await src.close();
+  assert.strictEqual(r.strategy, "streaming");
+  assert.ok(ref.success && r.success, `${ref.message} / ${r.message}`);
+  assertClose(r.popt, ref.popt);
+  assert.ok(Math.abs(r.cost - ref.cost) <= 1e-10 * ref.cost);
+  return r;
+}
+
+Deno.test("streaming: arraySource and in-memory arrays equal the standard fit", async () => {
+  const d = decayData(N);
+  await assertStreamingMatches(DECAY, arraySource(d.x, d.y), d.x, d.y);
+  // In-memory arrays given to the streaming strategy are streamed as views.
+  const ref = await fit(DECAY, d.x, d.y, { p0: P0, ...TOL });
+  const r = await fit(DECAY, d.x, d.y, { p0: P0, ...TOL, workflow: STREAM });
+  assert.strictEqual(r.strategy, "streaming");
+  assertClose(r.popt, ref.popt);
+});
+
+Deno.test("streaming: NPY table and NPY column files", async () => {
+  await withDir(async (dir) => {
+    const d = decayData(N, { seed: 7 });
+    const table = join(dir, "data.npy");
+    await writeNpyTable(table, [d.x, d.y]);
+    await assertStreamingMatches(DECAY, await openSource(table), d.x, d.y);
+    await writeNpyTable(join(dir, "x.npy"), [d.x]);
+    await writeNpyTable(join(dir, "y.npy"), [d.y]);
+    const cols = await npySource({
+      x: join(dir, "x.npy"),
+      y: join(dir, "y.npy"),
+    });
+    await assertStreamingMatches(DECAY, cols, d.x, d.y);
+  });
+});
+
+Deno.test("streaming: raw f64 file with a robust loss and outliers", async () => {
+  await withDir(async (dir) => {
+    const d = decayData(N, { seed: 9, outliers: true });
+    const path = join(dir, "data.f64");
+    await writeRawF64(path, [d.x, d.y]);
+    const src = await openSource(path, { columns: 2 });
+    await assertStreamingMatches(DECAY, src, d.x, d.y, {
+      loss: "soft_l1",
+      fScale: 0.05,
+    });
+  });
+});
+
+Deno.test("streaming: CSV with a sigma column (weights are not ignored)", async () => {
+  await withDir(async (dir) => {
+    const d = decayData(N, { seed: 11, sigma: true });
+    const path = join(dir, "data.csv");
+    await writeCsv(path, ["t", "obs", "err"], [d.x, d.y, d.sigma!]);
+    const src = await openSource(path, { x: "t", y: "obs", sigma: "err" });
+    const r = await assertStreamingMatches(DECAY, src, d.x, d.y, {}, d.sigma!);
+    // Without the weights the answer differs: sigma was really used.
+    const unweighted = await fit(DECAY, d.x, d.y, { p0: P0, ...TOL });
+    assert.ok(Math.abs(unweighted.popt[1] - r.popt[1]) > 1e-7);
+  });
+});
+
+Deno.test("streaming: CSV with two features", async () => {
+  const m = model("a * x0 + b * exp(-c * x1)");
+  await withDir(async (dir) => {
+    const d = decayData(N, { seed: 13 });
+    const x0 = d.x.map((v) => Math.sin(v));
+    const y = d.y.map((v, i) => v + 0.3 * x0[i]);
+    const path = join(dir, "two.csv");
+    await writeCsv(path, ["x0", "x1", "y"], [x0, d.x, y]);
+    const src = await openSource(path, { x: ["x0", "x1"], y: "y" });
+    await assertStreamingMatches(m, src, [x0, d.x], y);
+  });
+});
+
+Deno.test("streaming: HDF5 datasets", async () => {
+  await withDir(async (dir) => {
+    const d = decayData(N, { seed: 17 });
+    const path = join(dir, "data.h5");
+    const f = new h5wasm.File(path, "w");
+    f.create_dataset({ name: "x", data: d.x });
+    f.create_dataset({ name: "y", data: d.y, chunks: [1000] });
+    f.close();
+    await assertStreamingMatches(DECAY, await openSource(path), d.x, d.y);
+  });
+});
+
+Deno.test("streaming: async iterable of uneven pieces; auto picks streaming for unknown length", async () => {
+  const d = decayData(N, { seed: 19 });
+  async function* pieces() {
+    for (let s = 0; s < N; s += 333) {
+      const e = Math.min(N, s + 333);
+      yield { x: d.x.subarray(s, e), y: d.y.subarray(s, e) };
+    }
+  }
+  await assertStreamingMatches(
+    DECAY,
+    iterableSource(pieces, { nFeatures: 1, length: N }),
+    d.x,
+    d.y,
+  );
+  const ref = await fit(DECAY, d.x, d.y, { p0: P0, ...TOL });
+  const unknown = iterableSource(pieces, { nFeatures: 1 });
+  const r = await fit(DECAY, unknown, { p0: P0, ...TOL, workflow: "auto" });
+  assert.strictEqual(r.strategy, "streaming");
+  assertClose(r.popt, ref.popt);
+});
+
+Deno.test("streaming: the selector picks streaming when the data exceeds the memory limit", async () => {
+  const d = decayData(N, { seed: 23 });
+  const ref = await fit(DECAY, d.x, d.y, { p0: P0, ...TOL });
+  const r = await fit(DECAY, arraySource(d.x, d.y), {
+    p0: P0,
+    ...TOL,
+    workflow: "auto",
+    memoryLimitGb: 2e-4,
+  });
+  assert.strictEqual(r.strategy, "streaming");
+  assertClose(r.popt, ref.popt);
+});
+
+Deno.test("streaming: backend webgpu gives the same answer (GPU per batch or CPU fallback)", async () => {
+  const d = decayData(4000, { seed: 29 });
+  const ref = await fit(DECAY, d.x, d.y, { p0: P0, ...TOL });
+  const r = await fit(DECAY, arraySource(d.x, d.y), {
+    p0: P0,
+    ...TOL,
+    workflow: { strategy: "streaming", config: { batchSize: 1500 } },
+    backend: "webgpu",
+  });
+  assert.match(r.backend, /webgpu f64|no f64 WebGPU device/);
+  // f64 on the GPU sums in another order: agreement to 1e-8 still holds.
+  assertClose(r.popt, ref.popt);
+});
+
+Deno.test("streaming: one pass per evaluate, all parameter vectors in it", async () => {
+  const d = decayData(5000);
+  let batches = 0;
+  const ev = await createStreamingEvaluator(DECAY, arraySource(d.x, d.y), {
+    batchSize: 1000,
+    onPass: () => batches++,
+  });
+  const thetas = [[3, 0.7, 0.5], [1, 1, 0], [2, 0.5, 0.1]].map((t) =>
+    Float64Array.from(t)
+  );
+  const out = await ev.evaluate(thetas, [true, false, true]);
+  assert.strictEqual(ev.passes, 1);
+  assert.strictEqual(batches, 5);
+  assert.ok(out[0].lin && !out[1].lin && out[2].lin);
+  // Each equals a separate evaluation over the whole data.
+  const single = await createStreamingEvaluator(DECAY, arraySource(d.x, d.y), {
+    batchSize: 5000,
+  });
+  for (let i = 0; i < 3; i++) {
+    const [e] = await single.evaluate([thetas[i]], [false]);
+    assert.ok(Math.abs(e.cost - out[i].cost) <= 1e-12 * e.cost);
+  }
+  // A point already evaluated with its linearization is not read again.
+  await ev.evaluate([thetas[0]], [true]);
+  assert.strictEqual(ev.passes, 1);
+  // NaN in one vector rejects that vector only.
+  const [bad, good] = await ev.evaluate(
+    [Float64Array.from([1, NaN, 0]), thetas[0]],
+    [true, true],
+  );
+  assert.ok(Number.isNaN(bad.cost) && !bad.lin);
+  assert.strictEqual(good.cost, out[0].cost);
+  await ev.close();
+  await single.close();
+});
+
+Deno.test("streaming: progress reports passes and batches with an ETA", async () => {
+  const d = decayData(N, { seed: 31 });
+  const events: FitProgress[] = [];
+  const r = await fit(DECAY, arraySource(d.x, d.y), {
+    p0: P0,
+    ...TOL,
+    workflow: STREAM,
+    onProgress: (p) => events.push(p),
+  });
+  const passes = events.filter((e) => e.phase === "pass");
+  const iterations = events.filter((e) => e.phase === "iteration");
+  assert.ok(iterations.length >= 1 && iterations.length === r.nit);
+  const perPass = Math.ceil(N / BATCH);
+  assert.strictEqual(passes.length % perPass, 0);
+  for (const e of passes) {
+    assert.strictEqual(e.totalPoints, N);
+    assert.strictEqual(
+      e.pointsProcessed,
+      Math.min(N, e.batch! * BATCH),
+    );
+    assert.ok(typeof e.etaSeconds === "number" && e.etaSeconds >= 0);
+  }
+  const last = passes[passes.length - 1];
+  assert.strictEqual(last.batch, perPass);
+  assert.strictEqual(last.etaSeconds, 0);
+  // Passes are numbered in order.
+  const numbers = [...new Set(passes.map((e) => e.pass))];
+  assert.deepStrictEqual(numbers, numbers.toSorted((a, b) => a! - b!));
+});
