@@ -64,3 +64,20 @@ export { standardStrategy } from "./strategies/standard.ts";
 export { chunkedStrategy } from "./strategies/chunked.ts";
 export * from "./cluster/mod.ts";
 export * from "./data/mod.ts";
+export {
+  batchSizeOf,
+  createStreamingEvaluator,
+  DEFAULT_BATCH_SIZE,
+  streamingStrategy,
+} from "./strategies/streaming.ts";
+export type {
+  StreamingEvaluator,
+  StreamingEvaluatorOptions,
+} from "./strategies/streaming.ts";
+export {
+  DEFAULT_SHARD_BATCH_SIZE,
+  distributedStrategy,
+  getDistributedStats,
+} from "./strategies/distributed.ts";
+export type { DistributedEvaluator, DistributedStats } from "./strategies/distributed.ts";
+export * from "./workflow/checkpoint.ts";

@@ -140,7 +140,10 @@ interface State {
 }
 
 const REDUCE_WG = 64;
-const MAX_LOOP = 65535; // lavapipe's cap on shader loop iterations
+// lavapipe stops a shader loop after 65535 iterations, and nested loops (the
+// f32 kernels' blocks) hit it sooner: 52000 points per thread measured fine,
+// 54000 not. Each thread is given at most this many points.
+const MAX_POINTS_PER_THREAD = 32768;
 const LOSS_GRACE_MS = 200;
 
 function planChunks(
@@ -165,7 +168,11 @@ function planChunks(
   for (let start = 0; start < n; start += perChunk) {
     const m = Math.min(perChunk, n - start);
     let workgroups = Math.ceil(m / (wg * ppt));
-    workgroups = Math.max(workgroups, Math.ceil(m / (wg * MAX_LOOP)), 1);
+    workgroups = Math.max(
+      workgroups,
+      Math.ceil(m / (wg * MAX_POINTS_PER_THREAD)),
+      1,
+    );
     if (workgroups > maxWg) {
       throw new RangeError(
         `chunk of ${m} points needs ${workgroups} workgroups (> ${maxWg}); ` +

@@ -45,8 +45,10 @@ export interface KernelOptions {
 /**
  * A generated kernel and the layout it expects.
  *
- * Bindings of `code` (group 0): 0 data (read-only storage, interleaved
- * `[x_0 .. x_{v-1}, y, w?]` per point), 1 theta (read-only storage: the
+ * Bindings of `code` (group 0): 0 data (read-only storage, one chunk
+ * column-major: `x_0[0..n), .., x_{v-1}[0..n), y[0..n), w[0..n)?` with n
+ * the chunk's points, so neighbouring invocations read neighbouring
+ * values), 1 theta (read-only storage: the
  * header `[1/fScale, fScale^2, Infinity, NaN]` then `p` values per
  * parameter vector), 2 partials (storage), 3 the {@linkcode chunkConfig}
  * uniform. Entry points `full` (cost and linearization) and `cost` (cost
@@ -59,7 +61,7 @@ export interface GeneratedKernel {
   readonly nParams: number;
   /** Number of input variables. */
   readonly nVars: number;
-  /** Values per point in the data buffer (`nVars + 1`, `+ 1` if weighted). */
+  /** Columns per chunk in the data buffer (`nVars + 1`, `+ 1` if weighted). */
   readonly stride: number;
   /** Components of a `full` record: 1 + p + p(p+1)/2. */
   readonly nFull: number;

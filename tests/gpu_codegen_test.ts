@@ -52,8 +52,10 @@ Deno.test("generateKernel: f64 uses the software math library, f32 the builtins 
 
 Deno.test("generateKernel: f32 accumulation is guarded against reassociation", () => {
   const k = generateKernel(model("a * x + b"), { precision: "f32" });
-  // select(s, a, v == 0) keeps (s - a) from being folded to v
-  assert.match(k.code, /select\(s, a0, v == 0\.0f\)/);
+  // select(s, a, b == 0) keeps (s - a) from being folded to b
+  assert.match(k.code, /select\(s, a0, b0 == 0\.0f\)/);
+  // points are summed in blocks of 8 before the compensated flush
+  assert.match(k.code, /for \(var u = 0u; u < 8u; u\+\+\)/);
   assert.match(k.code, /e0 = e0 \+/);
 });
 

@@ -380,13 +380,15 @@ Deno.test({
 
 Deno.test({
   name:
-    "f32 sums are compensated: one thread adding 60000 terms keeps f32 accuracy",
+    "f32 sums are compensated, and a thread's loop stays under lavapipe's cap",
   ignore: !HAS_GPU,
   fn: async () => {
-    // One workgroup, each thread summing ~60000 products sequentially: a
-    // naive f32 sum is off by ~1e-3 relative; the compensated one by ~1e-7.
+    // One workgroup; each thread sums 32768 products (the per-thread cap,
+    // kept under lavapipe's 65535-iteration loop limit). Without the
+    // select()-guarded TwoSum (block sums of 8 alone) the error is ~9e-8
+    // (measured); with it ~6e-10. A loop cut short would lose whole points.
     const m = model("a * x");
-    const wg = 64, per = 60000, n = wg * per;
+    const wg = 64, per = 32768, n = wg * per;
     const x = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       x[i] = Math.fround(1 + ((i * 7919) % 1000) * 1e-4 + 1e-6);
@@ -395,7 +397,7 @@ Deno.test({
     const ev = await createGpuEvaluator(m, data, {
       precision: "f32",
       workgroupSize: wg,
-      pointsPerThread: per,
+      pointsPerThread: 1e9, // as few workgroups as the cap allows
     });
     assert.strictEqual(ev.describe().recordsPerTheta, 1);
     const [e] = await ev.evaluate([new Float64Array([1])], [true]);
@@ -408,9 +410,23 @@ Deno.test({
       `  compensated f32 sum: relative error ${rel.toExponential(2)}`,
     );
     assert.ok(
-      rel < 5e-7,
-      `relative error ${rel} (a naive f32 sum gives ~4e-6)`,
+      rel < 1e-8,
+      `relative error ${rel} (uncompensated: ~9e-8)`,
     );
+    // one more point than the cap allows one workgroup: a second one appears
+    const ev2 = await createGpuEvaluator(
+      m,
+      {
+        x: [new Float64Array(n + 1).fill(1)],
+        y: new Float64Array(n + 1),
+        w: null,
+      },
+      { precision: "f32", workgroupSize: wg, pointsPerThread: 1e9 },
+    );
+    assert.strictEqual(ev2.describe().recordsPerTheta, 2);
+    const [e2] = await ev2.evaluate([new Float64Array([1])], [true]);
+    ev2.destroy();
+    assert.strictEqual((e2.lin as NormalLinearization).jtj[0], n + 1);
   },
 });
 

@@ -129,7 +129,8 @@ export interface FitOptions {
   /**
    * Resume from the newest valid checkpoint of `checkpointDir` (true), or
    * from a checkpoint file or directory (a path). Damaged files are skipped;
-   * one of another model or data throws `CheckpointMismatchError`.
+   * one of another model or data throws `CheckpointMismatchError`. New
+   * checkpoints are written only where `checkpointDir` says.
    */
   resume?: boolean | string;
   /** Progress callback. */
@@ -260,11 +261,18 @@ class BatchingEvaluator implements Evaluator {
     thetas: readonly Float64Array[],
     withJacobian: readonly boolean[],
   ): Promise<Evaluation[]> {
-    const all = Promise.all(thetas.map((theta, i) =>
-      new Promise<Evaluation>((resolve, reject) => {
-        this.#queue.push({ theta, withJac: withJacobian[i], resolve, reject });
-      })
-    ));
+    const all = Promise.all(
+      thetas.map((theta, i) =>
+        new Promise<Evaluation>((resolve, reject) => {
+          this.#queue.push({
+            theta,
+            withJac: withJacobian[i],
+            resolve,
+            reject,
+          });
+        })
+      ),
+    );
     this.#waiting++;
     this.#maybeFlush();
     return all;
@@ -559,8 +567,8 @@ export async function fit(
     : [p0];
 
   // Checkpoints: identity of the problem, and the state to resume from.
-  const checkpointDir = options.checkpointDir ??
-    (wf.checkpoints ? await createCheckpointDirectory() : undefined);
+  const wantCheckpoints = options.checkpointDir !== undefined ||
+    wf.checkpoints;
   const resumeStates = new Map<number, SolverState>();
   let checkpointBase: {
     model: { fingerprint: string; description: string };
@@ -568,7 +576,7 @@ export async function fit(
     config: CheckpointConfig;
   } | null = null;
   let resumedStarts: { start: number; state: SolverState }[] = [];
-  if (checkpointDir !== undefined || options.resume) {
+  if (wantCheckpoints || options.resume) {
     const src = fromSource ? xOrSource as BatchSourceLike : null;
     checkpointBase = {
       model: {
@@ -697,10 +705,10 @@ export async function fit(
       close() {},
     }
     : await strategy.createEvaluator(ctx);
-  const session = checkpointDir !== undefined &&
-      sev.isCheckpointWriter !== false
+  // Under MPI only the writing rank makes the (default) directory.
+  const session = wantCheckpoints && sev.isCheckpointWriter !== false
     ? new CheckpointSession({
-      dir: checkpointDir,
+      dir: options.checkpointDir ?? await createCheckpointDirectory(),
       every: options.checkpointEvery ?? 1,
       keep: options.checkpointKeep ?? 3,
       base: checkpointBase!,
@@ -711,7 +719,9 @@ export async function fit(
   let best: SolverResult;
   const outcomes: StartOutcome[] = [];
   try {
-    const batcher = starts.length > 1 ? new BatchingEvaluator(sev, starts.length) : null;
+    const batcher = starts.length > 1
+      ? new BatchingEvaluator(sev, starts.length)
+      : null;
     const ev: Evaluator = batcher ?? sev;
     const runOne = async (
       x0: Float64Array,
@@ -789,7 +799,9 @@ export async function fit(
       // rounding (1e-9 relative, or eps * sum(y^2) absolute), so ties and
       // equivalent minima (swapped peaks, noise-level costs) keep p0's.
       const cur = bestK >= 0 ? results[bestK] as SolverResult : null;
-      if (!cur || r.cost < cur.cost - Math.max(1e-9 * cur.cost, costFloor)) bestK = k;
+      if (!cur || r.cost < cur.cost - Math.max(1e-9 * cur.cost, costFloor)) {
+        bestK = k;
+      }
     });
     if (bestK < 0) throw results[0] as Error;
     best = results[bestK] as SolverResult;
@@ -879,7 +891,7 @@ export async function fit(
 
 function sumSquares(y: Float64Array | undefined): number {
   let s = 0;
-  if (y) for (let i = 0; i < y.length; i++) s += y[i] * y[i];
+  if (y) { for (let i = 0; i < y.length; i++) s += y[i] * y[i]; }
   return s;
 }
 
