@@ -79,5 +79,8 @@ export {
   distributedStrategy,
   getDistributedStats,
 } from "./strategies/distributed.ts";
-export type { DistributedEvaluator, DistributedStats } from "./strategies/distributed.ts";
+export type {
+  DistributedEvaluator,
+  DistributedStats,
+} from "./strategies/distributed.ts";
 export * from "./workflow/checkpoint.ts";

@@ -48,17 +48,23 @@ export const CASES: Case[] = [
   {
     name: "gauss6",
     expr: "a1*exp(-((x-m1)/s1)^2) + a2*exp(-((x-m2)/s2)^2)",
-    numpy: "lambda x, a1, m1, s1, a2, m2, s2: a1*np.exp(-((x-m1)/s1)**2) + a2*np.exp(-((x-m2)/s2)**2)",
+    numpy:
+      "lambda x, a1, m1, s1, a2, m2, s2: a1*np.exp(-((x-m1)/s1)**2) + a2*np.exp(-((x-m2)/s2)**2)",
     truth: [1.0, -1.0, 0.8, 0.6, 1.5, 0.5],
     p0: [0.8, -0.8, 1.0, 0.5, 1.3, 0.6],
-    gen: (x) => Math.exp(-(((x + 1) / 0.8) ** 2)) + 0.6 * Math.exp(-(((x - 1.5) / 0.5) ** 2)),
+    gen: (x) =>
+      Math.exp(-(((x + 1) / 0.8) ** 2)) +
+      0.6 * Math.exp(-(((x - 1.5) / 0.5) ** 2)),
     xRange: [-4, 4],
     noise: 0.01,
   },
 ];
 
 /** Deterministic data for a case at size n. */
-export function makeData(c: Case, n: number): { x: Float64Array; y: Float64Array } {
+export function makeData(
+  c: Case,
+  n: number,
+): { x: Float64Array; y: Float64Array } {
   const x = new Float64Array(n);
   const y = new Float64Array(n);
   let s = 987654321;
@@ -73,13 +79,19 @@ export function makeData(c: Case, n: number): { x: Float64Array; y: Float64Array
 
 function relErr(p: ArrayLike<number>, t: number[]): number {
   let m = 0;
-  for (let i = 0; i < t.length; i++) m = Math.max(m, Math.abs(p[i] - t[i]) / Math.abs(t[i]));
+  for (let i = 0; i < t.length; i++) {
+    m = Math.max(m, Math.abs(p[i] - t[i]) / Math.abs(t[i]));
+  }
   return m;
 }
 
 function havePython(): boolean {
   try {
-    return new Deno.Command("python3", { args: ["-c", "import scipy"], stdout: "null", stderr: "null" })
+    return new Deno.Command("python3", {
+      args: ["-c", "import scipy"],
+      stdout: "null",
+      stderr: "null",
+    })
       .outputSync().success;
   } catch {
     return false;
@@ -87,7 +99,13 @@ function havePython(): boolean {
 }
 
 async function runScipy(
-  jobs: { x: string; y: string; numpy: string; p0: number[]; repeats: number }[],
+  jobs: {
+    x: string;
+    y: string;
+    numpy: string;
+    p0: number[];
+    repeats: number;
+  }[],
 ): Promise<{ time: number; nfev: number; popt: number[]; cost: number }[]> {
   const proc = new Deno.Command("python3", {
     args: [new URL("./scipy_runner.py", import.meta.url).pathname],
@@ -109,14 +127,18 @@ async function runMlLm(
   y: Float64Array,
 ): Promise<{ timeMs: number; popt: number[]; cost: number } | null> {
   try {
-    const mod = await import("ml-levenberg-marquardt");
-    const lm = (mod.levenbergMarquardt ?? mod.default) as (
+    const mod = await import("ml-levenberg-marquardt") as Record<
+      string,
+      unknown
+    >;
+    const lm = (mod.levenbergMarquardt ?? mod.default) as unknown as (
       d: { x: number[]; y: number[] },
       f: (p: number[]) => (x: number) => number,
       o: Record<string, unknown>,
     ) => { parameterValues: number[]; parameterError: number };
     const m = model(c.expr);
-    const fn = (p: number[]) => (t: number) => m.evaluate([new Float64Array([t])], p)[0];
+    const fn = (p: number[]) => (t: number) =>
+      m.evaluate([new Float64Array([t])], p)[0];
     const xs = Array.from(x), ys = Array.from(y);
     const t0 = performance.now();
     const r = lm({ x: xs, y: ys }, fn, {
@@ -152,7 +174,8 @@ export async function runEngineBench(
         // Ours: best of 3 (1 at 1e7) after a warm-up fit.
         const reps = n >= 1e7 ? 1 : 3;
         if (n < 1e7) await fit(m, x, y, { p0: c.p0, workflow: "standard" });
-        let best: { t: number; r: Awaited<ReturnType<typeof fit>> } | null = null;
+        let best: { t: number; r: Awaited<ReturnType<typeof fit>> } | null =
+          null;
         for (let k = 0; k < reps; k++) {
           const t0 = performance.now();
           const r = await fit(m, x, y, { p0: c.p0, workflow: "standard" });
@@ -175,10 +198,17 @@ export async function runEngineBench(
         };
         rows.push(ours);
         if (py) {
-          const xf = `${tmp}/x_${c.name}_${n}.f64`, yf = `${tmp}/y_${c.name}_${n}.f64`;
+          const xf = `${tmp}/x_${c.name}_${n}.f64`,
+            yf = `${tmp}/y_${c.name}_${n}.f64`;
           await Deno.writeFile(xf, new Uint8Array(x.buffer));
           await Deno.writeFile(yf, new Uint8Array(y.buffer));
-          const [s] = await runScipy([{ x: xf, y: yf, numpy: c.numpy, p0: c.p0, repeats: n >= 1e7 ? 1 : 3 }]);
+          const [s] = await runScipy([{
+            x: xf,
+            y: yf,
+            numpy: c.numpy,
+            p0: c.p0,
+            repeats: n >= 1e7 ? 1 : 3,
+          }]);
           ours.vsScipy = s.time * 1000 / ours.timeMs;
           rows.push({
             section: "engine",

@@ -18,8 +18,14 @@ function table(rows: Row[]): string {
   const cols = Object.keys(rows[0]).filter((k) => k !== "section");
   const fmt = (v: unknown) =>
     typeof v === "number"
-      ? (Number.isInteger(v) ? String(v) : Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3 ? v.toExponential(2) : v.toFixed(3))
-      : v === null || v === undefined ? "-" : String(v);
+      ? (Number.isInteger(v)
+        ? String(v)
+        : Math.abs(v) >= 1e4 || Math.abs(v) < 1e-3
+        ? v.toExponential(2)
+        : v.toFixed(3))
+      : v === null || v === undefined
+      ? "-"
+      : String(v);
   return [
     `| ${cols.join(" | ")} |`,
     `|${cols.map(() => "---").join("|")}|`,
@@ -34,25 +40,34 @@ const { values } = parseArgs({
 const only = values.only ? new Set(values.only.split(",")) : null;
 const want = (s: string) => !only || only.has(s);
 const sections: Record<string, Row[]> = {};
-const machine = `${Deno.build.os}-${Deno.build.arch}, ${navigator.hardwareConcurrency} cores, ${
-  (Deno.systemMemoryInfo().total / 2 ** 30).toFixed(0)
-} GiB, Deno ${Deno.version.deno}`;
+const machine =
+  `${Deno.build.os}-${Deno.build.arch}, ${navigator.hardwareConcurrency} cores, ${
+    (Deno.systemMemoryInfo().total / 2 ** 30).toFixed(0)
+  } GiB, Deno ${Deno.version.deno}`;
 
 if (want("engine")) {
-  sections.engine = await runEngineBench(values.quick ? [1e3, 1e4, 1e5] : undefined) as unknown as Row[];
+  sections.engine = await runEngineBench(
+    values.quick ? [1e3, 1e4, 1e5] : undefined,
+  ) as unknown as Row[];
 }
 if (want("workflow")) {
-  sections.workflow = await runWorkflowBench(values.quick ? 500_000 : undefined) as unknown as Row[];
+  sections.workflow = await runWorkflowBench(
+    values.quick ? 500_000 : undefined,
+  ) as unknown as Row[];
 }
-for (const [name, file, fn] of [
-  ["webgpu", "./gpu.ts", "runGpuBench"],
-  ["streaming", "./streaming.ts", "runStreamingBench"],
-  ["distributed", "./distributed.ts", "runDistributedBench"],
-] as const) {
+for (
+  const [name, file, fn] of [
+    ["webgpu", "./gpu.ts", "runGpuBench"],
+    ["streaming", "./streaming.ts", "runStreamingBench"],
+    ["distributed", "./distributed.ts", "runDistributedBench"],
+  ] as const
+) {
   if (!want(name)) continue;
   try {
     const mod = await import(file);
-    if (typeof mod[fn] === "function") sections[name] = await mod[fn]({ quick: values.quick });
+    if (typeof mod[fn] === "function") {
+      sections[name] = await mod[fn]({ quick: values.quick });
+    }
   } catch (e) {
     const msg = (e as Error).message;
     if (/Module not found|Cannot find module/.test(msg)) continue;
@@ -60,12 +75,19 @@ for (const [name, file, fn] of [
   }
 }
 
-let md = `# Benchmark results\n\nMachine: ${machine}\nDate: ${new Date().toISOString()}\n\n`;
-for (const [name, rows] of Object.entries(sections)) md += `## ${name}\n\n${table(rows)}\n`;
+let md = `# Benchmark results\n\nMachine: ${machine}\nDate: ${
+  new Date().toISOString()
+}\n\n`;
+for (const [name, rows] of Object.entries(sections)) {
+  md += `## ${name}\n\n${table(rows)}\n`;
+}
 console.log(md);
 const date = new Date().toISOString().slice(0, 10);
 const dir = new URL("./results/", import.meta.url);
 await Deno.mkdir(dir, { recursive: true });
-await Deno.writeTextFile(new URL(`${date}.json`, dir), JSON.stringify({ machine, date, sections }, null, 2));
+await Deno.writeTextFile(
+  new URL(`${date}.json`, dir),
+  JSON.stringify({ machine, date, sections }, null, 2),
+);
 await Deno.writeTextFile(new URL(`${date}.md`, dir), md);
 console.error(`wrote bench/results/${date}.json and .md`);

@@ -5,7 +5,7 @@
  */
 
 import { fit, model } from "../mod.ts";
-import { makeData, CASES } from "./engine.ts";
+import { CASES, makeData } from "./engine.ts";
 
 /** One row of the workflow section. */
 export interface WorkflowRow {
@@ -27,10 +27,12 @@ export async function runWorkflowBench(n = 5_000_000): Promise<WorkflowRow[]> {
   const { x, y } = makeData(c, n);
   const rows: WorkflowRow[] = [];
   let ref: Float64Array | null = null;
-  for (const [strategy, opts] of [
-    ["standard", { workflow: "standard" }],
-    ["chunked", { memoryLimitGb: 0.25 }],
-  ] as const) {
+  for (
+    const [strategy, opts] of [
+      ["standard", { workflow: "standard" }],
+      ["chunked", { memoryLimitGb: 0.25 }],
+    ] as const
+  ) {
     const g = (globalThis as { gc?: () => void }).gc;
     g?.();
     const base = Deno.memoryUsage().rss;
@@ -45,7 +47,9 @@ export async function runWorkflowBench(n = 5_000_000): Promise<WorkflowRow[]> {
     peak = Math.max(peak, Deno.memoryUsage().rss);
     if (!ref) ref = r.popt;
     let d = 0;
-    for (let i = 0; i < 3; i++) d = Math.max(d, Math.abs(r.popt[i] - ref[i]) / Math.abs(ref[i]));
+    for (let i = 0; i < 3; i++) {
+      d = Math.max(d, Math.abs(r.popt[i] - ref[i]) / Math.abs(ref[i]));
+    }
     rows.push({
       section: "workflow",
       strategy: r.strategy,

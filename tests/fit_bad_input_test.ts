@@ -1,7 +1,13 @@
 /** Every bad input gets a typed error that names the argument and the problem. */
 
 import assert from "node:assert";
-import { curveFit, fit, leastSquares, model, ModelSyntaxError } from "../mod.ts";
+import {
+  curveFit,
+  fit,
+  leastSquares,
+  model,
+  ModelSyntaxError,
+} from "../mod.ts";
 
 const m = model("a * exp(-b * x) + c");
 const x = [0, 1, 2, 3, 4, 5];
@@ -20,7 +26,11 @@ async function rejects(
 }
 
 Deno.test("x and y of different lengths", async () => {
-  await rejects(fit(m, [1, 2, 3], [1, 2], { p0: [1, 1, 0] }), RangeError, /x has length 3 but y has length 2/);
+  await rejects(
+    fit(m, [1, 2, 3], [1, 2], { p0: [1, 1, 0] }),
+    RangeError,
+    /x has length 3 but y has length 2/,
+  );
 });
 
 Deno.test("empty data", async () => {
@@ -28,9 +38,21 @@ Deno.test("empty data", async () => {
 });
 
 Deno.test("NaN or Inf in x, y, sigma: error naming the index, or dropped", async () => {
-  await rejects(fit(m, [0, NaN, 2, 3], [1, 2, 3, 4], { p0: [1, 1, 0] }), RangeError, /x\[1\] is NaN/);
-  await rejects(fit(m, x, [3, 2, Infinity, 1, 1, 1], { p0: [1, 1, 0] }), RangeError, /y\[2\] is Infinity/);
-  await rejects(fit(m, x, y, { p0: [1, 1, 0], sigma: [1, 1, 1, NaN, 1, 1] }), RangeError, /sigma\[3\] is NaN/);
+  await rejects(
+    fit(m, [0, NaN, 2, 3], [1, 2, 3, 4], { p0: [1, 1, 0] }),
+    RangeError,
+    /x\[1\] is NaN/,
+  );
+  await rejects(
+    fit(m, x, [3, 2, Infinity, 1, 1, 1], { p0: [1, 1, 0] }),
+    RangeError,
+    /y\[2\] is Infinity/,
+  );
+  await rejects(
+    fit(m, x, y, { p0: [1, 1, 0], sigma: [1, 1, 1, NaN, 1, 1] }),
+    RangeError,
+    /sigma\[3\] is NaN/,
+  );
   const yy = [...y, NaN];
   const r = await fit(m, [...x, 6], yy, { p0: [2, 1, 1], nanPolicy: "omit" });
   assert.strictEqual(r.nPoints, 6);
@@ -38,8 +60,16 @@ Deno.test("NaN or Inf in x, y, sigma: error naming the index, or dropped", async
 });
 
 Deno.test("p0 of the wrong length or non-finite", async () => {
-  await rejects(fit(m, x, y, { p0: [1, 1] }), RangeError, /p0 has length 2, expected 3/);
-  await rejects(fit(m, x, y, { p0: [1, NaN, 0] }), RangeError, /p0\[1\] is NaN/);
+  await rejects(
+    fit(m, x, y, { p0: [1, 1] }),
+    RangeError,
+    /p0 has length 2, expected 3/,
+  );
+  await rejects(
+    fit(m, x, y, { p0: [1, NaN, 0] }),
+    RangeError,
+    /p0\[1\] is NaN/,
+  );
 });
 
 Deno.test("lower >= upper", async () => {
@@ -59,17 +89,33 @@ Deno.test("p0 outside the bounds is an error naming the parameter", async () => 
 });
 
 Deno.test("non-positive sigma", async () => {
-  await rejects(fit(m, x, y, { p0: [1, 1, 0], sigma: [1, 1, 0, 1, 1, 1] }), RangeError, /sigma\[2\] = 0; every sigma must be > 0/);
-  await rejects(fit(m, x, y, { p0: [1, 1, 0], sigma: [1, 1, -2, 1, 1, 1] }), RangeError, /sigma\[2\] = -2/);
+  await rejects(
+    fit(m, x, y, { p0: [1, 1, 0], sigma: [1, 1, 0, 1, 1, 1] }),
+    RangeError,
+    /sigma\[2\] = 0; every sigma must be > 0/,
+  );
+  await rejects(
+    fit(m, x, y, { p0: [1, 1, 0], sigma: [1, 1, -2, 1, 1, 1] }),
+    RangeError,
+    /sigma\[2\] = -2/,
+  );
 });
 
 Deno.test("2-D sigma that is not positive definite", async () => {
   const bad: number[][] = x.map((_, i) => x.map((_, j) => (i === j ? 1 : 0.9)));
   bad[0][0] = -1;
-  await rejects(fit(m, x, y, { p0: [1, 1, 0], sigma: bad }), RangeError, /not positive definite/);
+  await rejects(
+    fit(m, x, y, { p0: [1, 1, 0], sigma: bad }),
+    RangeError,
+    /not positive definite/,
+  );
   const asym: number[][] = x.map((_, i) => x.map((_, j) => (i === j ? 1 : 0)));
   asym[0][1] = 0.5;
-  await rejects(fit(m, x, y, { p0: [1, 1, 0], sigma: asym }), RangeError, /not symmetric/);
+  await rejects(
+    fit(m, x, y, { p0: [1, 1, 0], sigma: asym }),
+    RangeError,
+    /not symmetric/,
+  );
 });
 
 Deno.test("unknown function or syntax error in a model", () => {
@@ -83,26 +129,70 @@ Deno.test("unknown function or syntax error in a model", () => {
 });
 
 Deno.test("more parameters than data points", async () => {
-  await rejects(fit(m, [1, 2], [1, 2], { p0: [1, 1, 0] }), RangeError, /3 parameters but there are only 2 data points/);
+  await rejects(
+    fit(m, [1, 2], [1, 2], { p0: [1, 1, 0] }),
+    RangeError,
+    /3 parameters but there are only 2 data points/,
+  );
 });
 
 Deno.test("maxNfev < 1", async () => {
-  await rejects(fit(m, x, y, { p0: [1, 1, 0], maxNfev: 0 }), RangeError, /maxNfev must be an integer >= 1/);
+  await rejects(
+    fit(m, x, y, { p0: [1, 1, 0], maxNfev: 0 }),
+    RangeError,
+    /maxNfev must be an integer >= 1/,
+  );
 });
 
 Deno.test("a loss name that does not exist", async () => {
-  await rejects(fit(m, x, y, { p0: [1, 1, 0], loss: "l1" as never }), TypeError, /loss: unknown loss "l1"/);
+  await rejects(
+    fit(m, x, y, { p0: [1, 1, 0], loss: "l1" as never }),
+    TypeError,
+    /loss: unknown loss "l1"/,
+  );
 });
 
 Deno.test("conflicting or unknown options", async () => {
-  await rejects(fit(m, x, y, { p0: [1, 1, 0], method: "lm", bounds: [0, 10] }), TypeError, /"lm" does not support bounds/);
-  await rejects(fit(m, x, y, { p0: [1, 1, 0], method: "lm", loss: "huber" }), TypeError, /only the linear loss/);
-  await rejects(fit(m, x, y, { p0: [1, 1, 0], tol: 1 } as never), TypeError, /unknown option "tol"/);
-  await rejects(fit(m, x, y, { p0: [1, 1, 0], workflow: "nope" }), TypeError, /workflow/);
-  await rejects(fit(m, x, y, { p0: [1, 1, 0], goal: "speedy" }), TypeError, /goal/);
-  await rejects(fit(m, x, y, { p0: [1, 1, 0], memoryLimitGb: -1 }), RangeError, /memoryLimitGb/);
-  await rejects(fit(m, x, y, { p0: [1, 1, 0], backend: "cuda" as never }), TypeError, /backend/);
-  await rejects(fit(m, x, y, { p0: [1, 1, 0], resume: true }), TypeError, /checkpointDir/);
+  await rejects(
+    fit(m, x, y, { p0: [1, 1, 0], method: "lm", bounds: [0, 10] }),
+    TypeError,
+    /"lm" does not support bounds/,
+  );
+  await rejects(
+    fit(m, x, y, { p0: [1, 1, 0], method: "lm", loss: "huber" }),
+    TypeError,
+    /only the linear loss/,
+  );
+  await rejects(
+    fit(m, x, y, { p0: [1, 1, 0], tol: 1 } as never),
+    TypeError,
+    /unknown option "tol"/,
+  );
+  await rejects(
+    fit(m, x, y, { p0: [1, 1, 0], workflow: "nope" }),
+    TypeError,
+    /workflow/,
+  );
+  await rejects(
+    fit(m, x, y, { p0: [1, 1, 0], goal: "speedy" }),
+    TypeError,
+    /goal/,
+  );
+  await rejects(
+    fit(m, x, y, { p0: [1, 1, 0], memoryLimitGb: -1 }),
+    RangeError,
+    /memoryLimitGb/,
+  );
+  await rejects(
+    fit(m, x, y, { p0: [1, 1, 0], backend: "cuda" as never }),
+    TypeError,
+    /backend/,
+  );
+  await rejects(
+    fit(m, x, y, { p0: [1, 1, 0], resume: true }),
+    TypeError,
+    /checkpointDir/,
+  );
 });
 
 Deno.test("NaN/Inf in a trial step is rejected, not fatal", async () => {
@@ -125,7 +215,23 @@ Deno.test("NaN/Inf in a trial step is rejected, not fatal", async () => {
 });
 
 Deno.test("leastSquares and curveFit validate too", async () => {
-  await rejects(leastSquares((p) => [p[0]], [NaN]), RangeError, /x0\[0\] is NaN/);
-  await rejects(curveFit(m, x, y, { p0: [1, 1, 0], ftol: -1 }), RangeError, /ftol/);
-  await rejects(leastSquares((p) => [p[0] - 1], [0], { method: "lm", jac: "2-point", maxNfev: 1.5 }), RangeError, /maxNfev/);
+  await rejects(
+    leastSquares((p) => [p[0]], [NaN]),
+    RangeError,
+    /x0\[0\] is NaN/,
+  );
+  await rejects(
+    curveFit(m, x, y, { p0: [1, 1, 0], ftol: -1 }),
+    RangeError,
+    /ftol/,
+  );
+  await rejects(
+    leastSquares((p) => [p[0] - 1], [0], {
+      method: "lm",
+      jac: "2-point",
+      maxNfev: 1.5,
+    }),
+    RangeError,
+    /maxNfev/,
+  );
 });

@@ -1,7 +1,13 @@
 /** The workflow system through fit(): presets, selector, strategies, multi-start. */
 
 import assert from "node:assert";
-import { fit, getStrategy, model, registerStrategy, WORKFLOW_PRESETS } from "../mod.ts";
+import {
+  fit,
+  getStrategy,
+  model,
+  registerStrategy,
+  WORKFLOW_PRESETS,
+} from "../mod.ts";
 import { loadNist, lre, NIST_NAMES } from "./_nist.ts";
 
 function synthetic(n: number) {
@@ -20,7 +26,10 @@ const expModel = model("a * exp(-b * x) + c");
 
 Deno.test("standard and chunked give the same answer on 2M points (chunked forced by memoryLimitGb)", async () => {
   const { x, y } = synthetic(2_000_000);
-  const std = await fit(expModel, x, y, { p0: [1, 1, 0], workflow: "standard" });
+  const std = await fit(expModel, x, y, {
+    p0: [1, 1, 0],
+    workflow: "standard",
+  });
   // peak 0.188 GB > 0.75 * 0.1 GB threshold > data 0.030 GB -> chunked.
   const chk = await fit(expModel, x, y, { p0: [1, 1, 0], memoryLimitGb: 0.1 });
   assert.strictEqual(std.strategy, "standard");
@@ -31,16 +40,32 @@ Deno.test("standard and chunked give the same answer on 2M points (chunked force
     assert.ok(rel < 1e-10, `param ${i}: ${std.popt[i]} vs ${chk.popt[i]}`);
   }
   // Chunk sizes smaller than a pass: many merges, same minimum.
-  const small = await fit(expModel, x.subarray(0, 200_000), y.subarray(0, 200_000), {
-    p0: [1, 1, 0],
-    workflow: { strategy: "chunked", config: { chunkSize: 4096 }, tolerance: 1e-10 },
-  });
-  const ref = await fit(expModel, x.subarray(0, 200_000), y.subarray(0, 200_000), {
-    p0: [1, 1, 0],
-    workflow: { strategy: "standard", tolerance: 1e-10 },
-  });
+  const small = await fit(
+    expModel,
+    x.subarray(0, 200_000),
+    y.subarray(0, 200_000),
+    {
+      p0: [1, 1, 0],
+      workflow: {
+        strategy: "chunked",
+        config: { chunkSize: 4096 },
+        tolerance: 1e-10,
+      },
+    },
+  );
+  const ref = await fit(
+    expModel,
+    x.subarray(0, 200_000),
+    y.subarray(0, 200_000),
+    {
+      p0: [1, 1, 0],
+      workflow: { strategy: "standard", tolerance: 1e-10 },
+    },
+  );
   for (let i = 0; i < 3; i++) {
-    assert.ok(Math.abs(small.popt[i] - ref.popt[i]) / Math.abs(ref.popt[i]) < 1e-10);
+    assert.ok(
+      Math.abs(small.popt[i] - ref.popt[i]) / Math.abs(ref.popt[i]) < 1e-10,
+    );
   }
 });
 
@@ -61,7 +86,13 @@ Deno.test("auto: the selector's decision and adaptive tolerances are reported", 
 
 Deno.test("presets set tolerance and multi-start", async () => {
   const { x, y } = synthetic(5_000);
-  for (const [name, tol, starts] of [["standard", 1e-8, 1], ["fast", 1e-6, 1], ["quality", 1e-10, 20], ["large_robust", 1e-8, 10]] as const) {
+  for (
+    const [name, tol, starts] of [["standard", 1e-8, 1], ["fast", 1e-6, 1], [
+      "quality",
+      1e-10,
+      20,
+    ], ["large_robust", 1e-8, 10]] as const
+  ) {
     const r = await fit(expModel, x, y, { p0: [1, 1, 0], workflow: name });
     assert.strictEqual(r.preset, name);
     assert.strictEqual(r.tolerances.ftol, tol, name);
@@ -80,14 +111,20 @@ Deno.test("multi-start: p0 is among the starts, the lowest cost wins, every star
   const multi = await fit(m, xs, ys, {
     p0: [1],
     bounds: [[0.1], [5]],
-    workflow: { extends: "quality", multiStart: { nStarts: 12, sampler: "sobol" } },
+    workflow: {
+      extends: "quality",
+      multiStart: { nStarts: 12, sampler: "sobol" },
+    },
   });
   assert.strictEqual(multi.starts.length, 12);
   assert.deepStrictEqual(multi.starts[0].p0, [1]);
   const minCost = Math.min(...multi.starts.map((s) => s.cost));
   assert.ok(Math.abs(multi.cost - minCost) <= 1e-12 * Math.max(1, minCost));
   assert.ok(Math.abs(multi.params.w - 2.7) < 1e-8, `w = ${multi.params.w}`);
-  assert.ok(single.cost > multi.cost, "the single start is stuck in a local minimum");
+  assert.ok(
+    single.cost > multi.cost,
+    "the single start is stuck in a local minimum",
+  );
   assert.ok(multi.notes.some((n) => /validation pass/.test(n)));
 });
 
@@ -113,7 +150,10 @@ Deno.test("a user-defined strategy registered from outside is selectable by name
     },
   });
   const { x, y } = synthetic(1000);
-  const r = await fit(expModel, x, y, { p0: [1, 1, 0], workflow: "test_counting" });
+  const r = await fit(expModel, x, y, {
+    p0: [1, 1, 0],
+    workflow: "test_counting",
+  });
   assert.strictEqual(r.strategy, "test_counting");
   assert.match(r.backend, /^counting cpu/);
   assert.strictEqual(calls, r.nfev);
@@ -121,14 +161,20 @@ Deno.test("a user-defined strategy registered from outside is selectable by name
     fit(expModel, x, y, { workflow: { strategy: "not_registered" } }),
     TypeError,
   );
-  assert.throws(() => registerStrategy({ name: "bad name!" } as never), TypeError);
+  assert.throws(
+    () => registerStrategy({ name: "bad name!" } as never),
+    TypeError,
+  );
 });
 
 Deno.test("workflow quality: all 54 NIST runs reach LRE >= 6", async () => {
   const fails: string[] = [];
   for (const name of NIST_NAMES) {
     const pr = loadNist(name);
-    const m = model(pr.expression, { variables: pr.variables, params: pr.params });
+    const m = model(pr.expression, {
+      variables: pr.variables,
+      params: pr.params,
+    });
     for (const [k, p0] of [pr.start1, pr.start2].entries()) {
       const r = await fit(m, pr.x.length === 1 ? pr.x[0] : pr.x, pr.y, {
         p0,

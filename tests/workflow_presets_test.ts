@@ -122,7 +122,10 @@ Deno.test("resolveWorkflow: config objects extend a preset", () => {
     resolveWorkflow({ strategy: "chunked", config: { chunkSize: 500 } }).config,
     { chunkSize: 500 },
   );
-  assert.throws(() => resolveWorkflow({ config: 3 as never }), /workflow.config/);
+  assert.throws(
+    () => resolveWorkflow({ config: 3 as never }),
+    /workflow.config/,
+  );
   const robust = resolveWorkflow({
     extends: "large_robust",
     name: "mine",
