@@ -7,7 +7,7 @@
  *
  * Exit codes: 0 success, 1 the fit did not converge, 2 bad input (unknown
  * option, missing argument, model syntax error, missing file or column),
- * 3 an unexpected internal error, 130 interrupted.
+ * 3 an unexpected internal error.
  *
  * @module
  */

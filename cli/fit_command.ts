@@ -558,20 +558,9 @@ export async function fitCommand(
     enabled: !p.quiet && (io.isTerminal?.() ?? false),
     delayMs: progressDelayMs(),
   });
-  const abort = new AbortController();
-  const onSigint = () => abort.abort(new Error("interrupted (SIGINT)"));
-  let listening = false;
-  try {
-    Deno.addSignalListener("SIGINT", onSigint);
-    listening = true;
-  } catch {
-    // Signals are not available everywhere (Windows has only some); then
-    // Ctrl-C simply ends the process.
-  }
   try {
     const result = await fit(p.model, source, {
       ...p.fitOptions,
-      signal: abort.signal,
       onProgress: (progress) => bar.update(progress),
     });
     bar.stop();
@@ -650,7 +639,6 @@ export async function fitCommand(
     return exitCode;
   } finally {
     bar.stop();
-    if (listening) Deno.removeSignalListener("SIGINT", onSigint);
     await source.close();
   }
 }

@@ -84,7 +84,8 @@ export function progressLine(
   barWidth = 24,
   tick = 0,
 ): string {
-  const cost = Number.isFinite(p.cost) ? p.cost.toExponential(4) : `${p.cost}`;
+  // The cost is unknown (NaN) until the first pass completes.
+  const cost = Number.isFinite(p.cost) ? p.cost.toExponential(4) : "--";
   const tail = `iter ${p.nit} | nfev ${p.nfev} | cost ${
     cost.replace(/e\+?/, "e")
   }`;
@@ -137,7 +138,7 @@ export function multiStartLine(
   return `fit ${
     SPINNER[tick % SPINNER.length]
   } ${n} starts running | best cost ${
-    best.toExponential(4).replace(/e\+?/, "e")
+    Number.isFinite(best) ? best.toExponential(4).replace(/e\+?/, "e") : "--"
   } | nfev ${nfev} | ${(elapsed / 1000).toFixed(1)} s`;
 }
 
@@ -171,6 +172,7 @@ export class FitProgressBar {
   readonly #starts = new Map<number, FitProgress>();
   #tick = 0;
   #stopped = false;
+  #showAt = Infinity;
 
   /** @param options See {@linkcode FitProgressBarOptions}. */
   constructor(options: FitProgressBarOptions = {}) {
@@ -179,6 +181,7 @@ export class FitProgressBar {
     if (!this.#enabled) return;
     this.#stream = options.stream ?? stderrStream();
     const delay = options.delayMs ?? 1000;
+    this.#showAt = performance.now() + delay;
     const timer = setTimeout(() => this.#show(), delay);
     // The bar must never keep a finished CLI alive.
     Deno.unrefTimer(timer);
@@ -190,7 +193,10 @@ export class FitProgressBar {
     if (!this.#enabled || this.#stopped) return;
     this.#last = p;
     this.#starts.set(p.start, p);
-    this.#bar?.update(0, {});
+    // A solver that never yields to the event loop starves the timer, so
+    // the first update after the quiet period shows the bar too.
+    if (!this.#bar && performance.now() >= this.#showAt) this.#show();
+    else this.#bar?.update(0, {});
   }
 
   /** Erases the bar and stops drawing; idempotent. */
@@ -202,7 +208,7 @@ export class FitProgressBar {
   }
 
   #show(): void {
-    if (this.#stopped) return;
+    if (this.#stopped || this.#bar) return;
     this.#bar = new cliProgress.SingleBar({
       stream: this.#stream as unknown as NodeJS.WritableStream,
       format: () => {

@@ -4,12 +4,14 @@
  * partial TSQR linearization of their range, and the partial factors are
  * merged. Data lives in SharedArrayBuffers, so it is not copied per pass.
  *
- * Workers are built from a Blob URL of self-contained code, so no file-read
- * permission is needed to start them.
+ * Workers (node:worker_threads, evaluated from self-contained source, so no
+ * file-read permission is needed) are pooled for the life of the process and
+ * unref'd while idle.
  *
  * @module
  */
 
+import { Worker as NodeWorker } from "node:worker_threads";
 import type { Model } from "../model/types.ts";
 import type { Evaluation, Evaluator } from "./linearization.ts";
 import {
@@ -52,13 +54,12 @@ const WORKER_SOURCE = [
   applyLossToBlock.toString(),
   linearizeRange.toString(),
   `
-let st = null;
-self.onmessage = (e) => {
-  const m = e.data;
+const { parentPort } = require("node:worker_threads");
+const contexts = new Map();
+parentPort.on("message", (m) => {
   if (m.type === "init") {
     const kernel = new Function("return " + m.kernelSource)();
-    const c = m.p + 1;
-    st = {
+    contexts.set(m.ctx, {
       kernel, p: m.p,
       data: {
         x: m.x.map((b) => new Float64Array(b)),
@@ -66,15 +67,81 @@ self.onmessage = (e) => {
         w: m.w ? new Float64Array(m.w) : null,
       },
       opts: { loss: m.loss, fScale: m.fScale, blockRows: m.blockRows,
-        block: new Float64Array(m.blockRows * c) },
-    };
+        block: new Float64Array(m.blockRows * (m.p + 1)) },
+    });
     return;
   }
-  const out = m.thetas.map((theta, i) => linearizeRange(st.kernel, st.p, st.data,
-    theta, m.start, m.end, m.withJac[i], st.opts));
-  self.postMessage({ id: m.id, out });
-};`,
+  if (m.type === "dispose") {
+    contexts.delete(m.ctx);
+    return;
+  }
+  const st = contexts.get(m.ctx);
+  try {
+    const out = m.thetas.map((theta, i) => linearizeRange(st.kernel, st.p, st.data,
+      theta, m.start, m.end, m.withJac[i], st.opts));
+    parentPort.postMessage({ id: m.id, out });
+  } catch (e) {
+    parentPort.postMessage({ id: m.id, error: String(e && e.message || e) });
+  }
+});`,
 ].join("\n");
+
+/**
+ * A process-wide pool of worker threads, started on first use and kept for
+ * later fits (starting a thread costs tens of milliseconds). Idle workers are
+ * unref'd so they never keep the process alive.
+ */
+class WorkerPool {
+  #workers: NodeWorker[] = [];
+  #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; w: NodeWorker }>();
+  #inflight = new Map<NodeWorker, number>();
+  #nextId = 0;
+
+  get(n: number): NodeWorker[] {
+    while (this.#workers.length < n) {
+      const w = new NodeWorker(WORKER_SOURCE, { eval: true });
+      w.unref();
+      w.on("message", (m: { id: number; out?: unknown; error?: string }) => {
+        const p = this.#pending.get(m.id);
+        if (!p) return;
+        this.#pending.delete(m.id);
+        const left = (this.#inflight.get(w) ?? 1) - 1;
+        this.#inflight.set(w, left);
+        if (left === 0) w.unref();
+        if (m.error !== undefined) p.reject(new Error(`worker thread failed: ${m.error}`));
+        else p.resolve(m.out);
+      });
+      w.on("error", (e: Error) => {
+        for (const [id, p] of this.#pending) {
+          if (p.w === w) {
+            this.#pending.delete(id);
+            p.reject(new Error(`worker thread failed: ${e.message}`));
+          }
+        }
+        this.#workers = this.#workers.filter((x) => x !== w);
+      });
+      this.#workers.push(w);
+    }
+    return this.#workers.slice(0, n);
+  }
+
+  send(w: NodeWorker, msg: Record<string, unknown>): void {
+    w.postMessage(msg);
+  }
+
+  request<T>(w: NodeWorker, msg: Record<string, unknown>): Promise<T> {
+    const id = this.#nextId++;
+    this.#inflight.set(w, (this.#inflight.get(w) ?? 0) + 1);
+    w.ref();
+    return new Promise<T>((resolve, reject) => {
+      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, w });
+      w.postMessage({ ...msg, id });
+    });
+  }
+}
+
+const POOL = new WorkerPool();
+let nextContext = 0;
 
 // The overflow-safe helper householderMergeRows calls, by name.
 function hypotColumnSource(): string {
@@ -155,47 +222,37 @@ export function createParallelEvaluator(
     }
     chunks.push(b);
   }
-  const workers: Worker[] = [];
-  let url: string | null = null;
-  if (threads > 1) {
-    url = URL.createObjectURL(
-      new Blob([WORKER_SOURCE], { type: "text/javascript" }),
-    );
-    for (let t = 1; t < threads; t++) {
-      const w = new Worker(url, { type: "module" });
-      w.postMessage({
-        type: "init",
-        kernelSource: model.kernelSource,
-        p,
-        x: shared.x.map((a) => a.buffer),
-        y: shared.y.buffer,
-        w: shared.w ? shared.w.buffer : null,
-        loss: options.loss ?? "linear",
-        fScale: options.fScale ?? 1,
-        blockRows,
-      });
-      workers.push(w);
-    }
+  const ctxId = nextContext++;
+  const workers = threads > 1 ? POOL.get(threads - 1) : [];
+  for (const w of workers) {
+    POOL.send(w, {
+      type: "init",
+      ctx: ctxId,
+      kernelSource: model.kernelSource,
+      p,
+      x: shared.x.map((a) => a.buffer),
+      y: shared.y.buffer,
+      w: shared.w ? shared.w.buffer : null,
+      loss: options.loss ?? "linear",
+      fScale: options.fScale ?? 1,
+      blockRows,
+    });
   }
-  let nextId = 0;
   let closed = false;
   const ask = (
-    w: Worker,
+    w: NodeWorker,
     thetas: readonly Float64Array[],
     withJac: readonly boolean[],
     start: number,
     end: number,
   ) =>
-    new Promise<PartialLinearization[]>((resolve, reject) => {
-      const id = nextId++;
-      w.onmessage = (e) => {
-        if (e.data.id === id) resolve(e.data.out);
-      };
-      w.onerror = (e) => {
-        e.preventDefault();
-        reject(new Error(`worker thread failed: ${e.message}`));
-      };
-      w.postMessage({ type: "eval", id, thetas, withJac, start, end });
+    POOL.request<PartialLinearization[]>(w, {
+      type: "eval",
+      ctx: ctxId,
+      thetas,
+      withJac,
+      start,
+      end,
     });
   return {
     nParams: p,
@@ -244,8 +301,7 @@ export function createParallelEvaluator(
     close() {
       if (closed) return;
       closed = true;
-      for (const w of workers) w.terminate();
-      if (url) URL.revokeObjectURL(url);
+      for (const w of workers) POOL.send(w, { type: "dispose", ctx: ctxId });
     },
   };
 }

@@ -31,6 +31,8 @@ export async function runCli(
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },
+    // A hung child must fail the test, not stall the whole run.
+    signal: AbortSignal.timeout(120_000),
   }).output();
   const dec = new TextDecoder();
   return {

@@ -140,6 +140,7 @@ Deno.test({
         stdin: "null",
         stdout: "null",
         stderr: "null",
+        signal: AbortSignal.timeout(60_000),
       }).output();
       assert.strictEqual(r.code, 0);
       const tty = await Deno.readTextFile(log);
@@ -156,6 +157,7 @@ Deno.test({
         stdin: "null",
         stdout: "null",
         stderr: "null",
+        signal: AbortSignal.timeout(60_000),
       }).output();
       assert.doesNotMatch(
         await Deno.readTextFile(quiet),

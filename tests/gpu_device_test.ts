@@ -33,8 +33,8 @@ Deno.test({
       adapter.limits.maxComputeWorkgroupSizeX,
     );
     if (/llvmpipe/.test(info.adapterName)) {
+      // llvmpipe behind Vulkan (lavapipe) or GL; only Vulkan grants f64
       assert.strictEqual(info.software, true);
-      assert.strictEqual(info.f64, true); // lavapipe grants shader-f64
     }
     console.log(
       `  ${info.adapterName}: software ${info.software}, f64 ${info.f64}, ` +
