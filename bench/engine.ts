@@ -87,7 +87,7 @@ function relErr(p: ArrayLike<number>, t: number[]): number {
 
 function havePython(): boolean {
   try {
-    return new Deno.Command("python3", {
+    return new Deno.Command(Deno.env.get("NLSQ_PYTHON") ?? "python3", {
       args: ["-c", "import scipy"],
       stdout: "null",
       stderr: "null",
@@ -107,7 +107,7 @@ async function runScipy(
     repeats: number;
   }[],
 ): Promise<{ time: number; nfev: number; popt: number[]; cost: number }[]> {
-  const proc = new Deno.Command("python3", {
+  const proc = new Deno.Command(Deno.env.get("NLSQ_PYTHON") ?? "python3", {
     args: [new URL("./scipy_runner.py", import.meta.url).pathname],
     stdin: "piped",
     stdout: "piped",

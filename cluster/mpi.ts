@@ -439,8 +439,20 @@ export class Mpi {
   abortWithError(error: unknown): never {
     const where = this.#rank >= 0 ? `rank ${this.#rank}/${this.#size}` : "MPI";
     const text = error instanceof Error ? error.stack ?? error.message : error;
-    console.error(`[nlsq mpi] ${where}: error, aborting the job:`);
-    console.error(text);
+    // One synchronous write, then a short pause: hydra tears the job down
+    // as soon as MPI_Abort is called and can drop output still in flight.
+    const msg = `[nlsq mpi] ${where}: error, aborting the job:\n${text}\n`;
+    try {
+      const bytes = new TextEncoder().encode(msg);
+      let off = 0;
+      while (off < bytes.length) {
+        off += Deno.stderr.writeSync(bytes.subarray(off));
+      }
+    } catch {
+      // stderr closed: nothing more to report.
+    }
+    const until = Date.now() + 200;
+    while (Date.now() < until) { /* let the launcher forward stderr */ }
     this.abort(1);
   }
 

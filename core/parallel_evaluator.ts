@@ -93,7 +93,10 @@ parentPort.on("message", (m) => {
  */
 class WorkerPool {
   #workers: NodeWorker[] = [];
-  #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void; w: NodeWorker }>();
+  #pending = new Map<
+    number,
+    { resolve: (v: unknown) => void; reject: (e: Error) => void; w: NodeWorker }
+  >();
   #inflight = new Map<NodeWorker, number>();
   #nextId = 0;
 
@@ -108,8 +111,9 @@ class WorkerPool {
         const left = (this.#inflight.get(w) ?? 1) - 1;
         this.#inflight.set(w, left);
         if (left === 0) w.unref();
-        if (m.error !== undefined) p.reject(new Error(`worker thread failed: ${m.error}`));
-        else p.resolve(m.out);
+        if (m.error !== undefined) {
+          p.reject(new Error(`worker thread failed: ${m.error}`));
+        } else p.resolve(m.out);
       });
       w.on("error", (e: Error) => {
         for (const [id, p] of this.#pending) {
@@ -134,7 +138,11 @@ class WorkerPool {
     this.#inflight.set(w, (this.#inflight.get(w) ?? 0) + 1);
     w.ref();
     return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject, w });
+      this.#pending.set(id, {
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        w,
+      });
       w.postMessage({ ...msg, id });
     });
   }

@@ -10,7 +10,7 @@ import type { LossName } from "../mod.ts";
 
 function havePython(): boolean {
   try {
-    const r = new Deno.Command("python3", {
+    const r = new Deno.Command(Deno.env.get("NLSQ_PYTHON") ?? "python3", {
       args: ["-c", "import numpy, scipy"],
       stdout: "null",
       stderr: "null",
@@ -229,7 +229,7 @@ Deno.test({
   async fn() {
     const tol = 1e-14;
     const probs = make();
-    const proc = new Deno.Command("python3", {
+    const proc = new Deno.Command(Deno.env.get("NLSQ_PYTHON") ?? "python3", {
       args: [new URL("./scipy/curve_fit_runner.py", import.meta.url).pathname],
       stdin: "piped",
       stdout: "piped",
