@@ -176,8 +176,8 @@ Deno.test({
 });
 
 // Without shader-f64 the adapter is usually llvmpipe behind GL, where each
-// kernel takes seconds to compile: a sample of the models keeps the suite short.
-const NIST_F32 = HAS_F64 ? nistFiles : nistFiles.filter((_, i) => i % 5 === 0);
+// kernel takes ~30 s to compile (measured): two models keep the suite usable.
+const NIST_F32 = HAS_F64 ? nistFiles : nistFiles.filter((_, i) => i % 14 === 0);
 if (HAS_GPU && !HAS_F64) {
   console.warn(
     `gpu_evaluator_test: no shader-f64, f32 NIST test on ${NIST_F32.length} of ${nistFiles.length} models`,
