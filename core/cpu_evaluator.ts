@@ -11,9 +11,14 @@ import type { BlockKernel, Model } from "../model/types.ts";
 import type {
   Evaluation,
   Evaluator,
+  NormalLinearization,
   QrLinearization,
 } from "./linearization.ts";
-import { householderMergeRows, mergeTriangularFactors } from "./linalg.ts";
+import {
+  accumulateGram,
+  householderMergeRows,
+  mergeTriangularFactors,
+} from "./linalg.ts";
 import { applyLossToBlock, type LossName } from "./loss.ts";
 
 /** Data for the CPU evaluator: feature columns, targets, weights 1/sigma. */
@@ -44,8 +49,13 @@ export interface CpuEvaluatorOptions {
 export interface PartialLinearization {
   /** Robust cost of the range. */
   cost: number;
-  /** (p+1) x (p+1) triangular factor of [J f] for the range (when asked). */
+  /**
+   * (p+1) x (p+1) triangular factor of [J f] for the range (when asked), or
+   * with `gram` the upper triangle of [J f]^T [J f].
+   */
   aug: Float64Array | null;
+  /** Whether `aug` holds Gram sums instead of a triangular factor. */
+  gram?: boolean;
 }
 
 /**
@@ -78,6 +88,8 @@ export function linearizeRange(
     blockRows?: number;
     aug?: Float64Array;
     block?: Float64Array;
+    /** Accumulate Gram sums instead of merging QR factors. */
+    gram?: boolean;
   } = {},
 ): PartialLinearization {
   const ld = options.blockRows ?? 256;
@@ -94,9 +106,32 @@ export function linearizeRange(
     if (!Number.isFinite(ssq)) return { cost: NaN, aug: null };
     if (loss === "linear") cost += 0.5 * ssq;
     else cost += applyLossToBlock(loss, fScale, B, ld, nb, p, withJac);
-    if (aug) householderMergeRows(aug, B, ld, nb, c);
+    if (aug) {
+      if (options.gram) accumulateGram(aug, B, ld, nb, c);
+      else householderMergeRows(aug, B, ld, nb, c);
+    }
   }
-  return { cost, aug };
+  return { cost, aug, gram: options.gram === true };
+}
+
+/** Turns Gram sums of [J f] into the normal-form linearization. */
+export function normalFromGram(
+  G: Float64Array,
+  p: number,
+  cost: number,
+  nResiduals: number,
+): NormalLinearization {
+  const c = p + 1;
+  const jtj = new Float64Array(p * p);
+  const jtf = new Float64Array(p);
+  for (let i = 0; i < p; i++) {
+    for (let j = i; j < p; j++) {
+      jtj[i * p + j] = G[i * c + j];
+      jtj[j * p + i] = G[i * c + j];
+    }
+    jtf[i] = G[i * c + p];
+  }
+  return { form: "normal", cost, jtj, jtf, nResiduals };
 }
 
 /** Splits an augmented (p+1) x (p+1) factor into the QR linearization. */
@@ -131,11 +166,20 @@ export function mergePartials(
     if (part.aug) augs.push(part.aug);
   }
   if (!Number.isFinite(cost)) return { cost: NaN, aug: null };
+  if (augs.length !== parts.length || augs.length === 0) {
+    return { cost, aug: null };
+  }
+  if (parts[0].gram) {
+    // Gram sums add.
+    const G = Float64Array.from(augs[0]);
+    for (let k = 1; k < augs.length; k++) {
+      for (let i = 0; i < G.length; i++) G[i] += augs[k][i];
+    }
+    return { cost, aug: G, gram: true };
+  }
   return {
     cost,
-    aug: augs.length === parts.length && augs.length > 0
-      ? (augs.length === 1 ? augs[0] : mergeTriangularFactors(augs, p + 1))
-      : null,
+    aug: augs.length === 1 ? augs[0] : mergeTriangularFactors(augs, p + 1),
   };
 }
 

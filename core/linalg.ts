@@ -61,6 +61,65 @@ export function householderMergeRows(
   }
 }
 
+/**
+ * Accumulates the upper triangle of the Gram matrix `B^T B` of a
+ * column-major block (`c` columns, leading dimension `ld`, `nRows` rows) into
+ * the row-major `c x c` array `G`. Used instead of the Householder merge only
+ * where the column-scaled Jacobian is well conditioned (see
+ * `core/parallel_evaluator.ts`), since it squares the condition number.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const G = new Float64Array(4);
+ * accumulateGram(G, new Float64Array([3, 4, 1, 1]), 2, 2, 2);
+ * assert.deepStrictEqual(Array.from(G), [25, 7, 0, 2]);
+ * ```
+ */
+export function accumulateGram(
+  G: Float64Array,
+  B: Float64Array,
+  ld: number,
+  nRows: number,
+  c: number,
+): void {
+  gramAccumulator(c)(G, B, ld, nRows);
+}
+
+const gramCache:
+  ((G: Float64Array, B: Float64Array, ld: number, n: number) => void)[] = [];
+
+/**
+ * A Gram accumulator unrolled for `c` columns: one pass over the rows with
+ * all c(c+1)/2 sums in locals (about 4x faster than looping over column
+ * pairs). The source is built from the number `c` alone.
+ */
+export function gramAccumulator(
+  c: number,
+): (G: Float64Array, B: Float64Array, ld: number, n: number) => void {
+  if (gramCache[c]) return gramCache[c];
+  if (!Number.isInteger(c) || c < 1 || c > 64) {
+    throw new RangeError(`bad column count ${c}`);
+  }
+  const decl: string[] = [], body: string[] = [], flush: string[] = [];
+  for (let j = 0; j < c; j++) {
+    body.push(`const b${j} = B[${j} * ld + i];`);
+    for (let k = j; k < c; k++) {
+      decl.push(`let g${j}_${k} = 0;`);
+      flush.push(`G[${j * c + k}] += g${j}_${k};`);
+    }
+  }
+  for (let j = 0; j < c; j++) {
+    for (let k = j; k < c; k++) body.push(`g${j}_${k} += b${j} * b${k};`);
+  }
+  const src = `return function gram${c}(G, B, ld, n) {\n${decl.join("\n")}\n` +
+    `for (let i = 0; i < n; i++) {\n${body.join("\n")}\n}\n${
+      flush.join("\n")
+    }\n}`;
+  gramCache[c] = new Function(src)();
+  return gramCache[c];
+}
+
 /** Overflow-safe norm of [x0; B[bj .. bj+n]] for the rare huge column. */
 function hypotColumn(
   x0: number,

@@ -18,10 +18,17 @@ import {
   type CpuData,
   linearizeRange,
   mergePartials,
+  normalFromGram,
   type PartialLinearization,
   qrFromAugmented,
 } from "./cpu_evaluator.ts";
-import { householderMergeRows } from "./linalg.ts";
+import {
+  accumulateGram,
+  gramAccumulator,
+  householderMergeRows,
+  svd,
+} from "./linalg.ts";
+import type { Linearization } from "./linearization.ts";
 import { applyLossToBlock, type LossName, lossRho } from "./loss.ts";
 
 /** An evaluator that owns threads: call `close()` when done. */
@@ -40,6 +47,11 @@ export interface ParallelEvaluatorOptions {
   readonly threads?: number;
   readonly blockRows?: number;
   /**
+   * "auto" (default): Gram sums where the scaled Jacobian is well
+   * conditioned and n >= GRAM_MIN_POINTS, else QR; "qr": always QR.
+   */
+  readonly accumulation?: "auto" | "qr";
+  /**
    * Process the rows in chunks of this many rows, one after the other, each
    * split across the threads (the chunked strategy). Default: one chunk.
    */
@@ -50,15 +62,23 @@ const WORKER_SOURCE = [
   "const EPS = 2.220446049250313e-16;",
   hypotColumnSource(),
   householderMergeRows.toString(),
+  "const gramCache = [];",
+  gramAccumulator.toString(),
+  accumulateGram.toString(),
   lossRho.toString(),
   applyLossToBlock.toString(),
   linearizeRange.toString(),
   `
 const { parentPort } = require("node:worker_threads");
 const contexts = new Map();
+const kernels = new Map();
 parentPort.on("message", (m) => {
   if (m.type === "init") {
-    const kernel = new Function("return " + m.kernelSource)();
+    let kernel = kernels.get(m.kernelSource);
+    if (!kernel) {
+      kernel = new Function("return " + m.kernelSource)();
+      kernels.set(m.kernelSource, kernel);
+    }
     contexts.set(m.ctx, {
       kernel, p: m.p,
       data: {
@@ -76,6 +96,7 @@ parentPort.on("message", (m) => {
     return;
   }
   const st = contexts.get(m.ctx);
+  st.opts.gram = m.gram === true;
   try {
     const out = m.thetas.map((theta, i) => linearizeRange(st.kernel, st.p, st.data,
       theta, m.start, m.end, m.withJac[i], st.opts));
@@ -206,18 +227,12 @@ export function createParallelEvaluator(
   );
   if (!model.kernelSource) threads = 1;
   threads = Math.min(threads, Math.max(1, Math.floor(n / blockRows)));
-  const shared: CpuData = threads > 1
-    ? {
-      x: data.x.map(toShared),
-      y: toShared(data.y),
-      w: data.w ? toShared(data.w) : null,
-    }
-    : data;
   const opts = {
     loss: options.loss,
     fScale: options.fScale,
     blockRows,
     block: new Float64Array(blockRows * (p + 1)),
+    gram: false,
   };
   const chunkRows = Math.max(1, Math.floor(options.chunkRows ?? n));
   // Per chunk, contiguous ranges per thread, the first ones a row longer.
@@ -230,81 +245,117 @@ export function createParallelEvaluator(
     }
     chunks.push(b);
   }
+  // Each worker gets a shared copy of its own rows only (the main thread
+  // reads the caller's arrays), so threads cost (threads-1)/threads of the
+  // data in memory, not a whole second copy.
   const ctxId = nextContext++;
   const workers = threads > 1 ? POOL.get(threads - 1) : [];
-  for (const w of workers) {
+  const local: number[][] = workers.map(() => []);
+  workers.forEach((w, wi) => {
+    const t = wi + 1;
+    let rows = 0;
+    for (const b of chunks) {
+      local[wi].push(rows);
+      rows += b[t + 1] - b[t];
+    }
+    const copy = (a: Float64Array) => {
+      const out = new Float64Array(new SharedArrayBuffer(rows * 8));
+      let o = 0;
+      for (const b of chunks) {
+        out.set(a.subarray(b[t], b[t + 1]), o);
+        o += b[t + 1] - b[t];
+      }
+      return out;
+    };
     POOL.send(w, {
       type: "init",
       ctx: ctxId,
       kernelSource: model.kernelSource,
       p,
-      x: shared.x.map((a) => a.buffer),
-      y: shared.y.buffer,
-      w: shared.w ? shared.w.buffer : null,
+      x: data.x.map((a) => copy(a).buffer),
+      y: copy(data.y).buffer,
+      w: data.w ? copy(data.w).buffer : null,
       loss: options.loss ?? "linear",
       fScale: options.fScale ?? 1,
       blockRows,
     });
-  }
+  });
   let closed = false;
-  const ask = (
-    w: NodeWorker,
+  const passOnce = async (
     thetas: readonly Float64Array[],
-    withJac: readonly boolean[],
-    start: number,
-    end: number,
-  ) =>
-    POOL.request<PartialLinearization[]>(w, {
-      type: "eval",
-      ctx: ctxId,
-      thetas,
-      withJac,
-      start,
-      end,
+    withJacobian: readonly boolean[],
+    gram: boolean,
+  ): Promise<Evaluation[]> => {
+    opts.gram = gram;
+    const parts: PartialLinearization[][] = thetas.map(() => []);
+    for (const [ci, bounds] of chunks.entries()) {
+      const pending = workers.map((w, wi) => {
+        const t = wi + 1, off = local[wi][ci];
+        return POOL.request<PartialLinearization[]>(w, {
+          type: "eval",
+          ctx: ctxId,
+          thetas,
+          withJac: withJacobian,
+          start: off,
+          end: off + bounds[t + 1] - bounds[t],
+          gram,
+        });
+      });
+      const mine = thetas.map((theta, i) =>
+        linearizeRange(
+          model.kernel,
+          p,
+          data,
+          theta,
+          bounds[0],
+          bounds[1],
+          withJacobian[i],
+          opts,
+        )
+      );
+      const others = await Promise.all(pending);
+      thetas.forEach((_, i) => {
+        const merged = mergePartials([mine[i], ...others.map((o) => o[i])], p);
+        parts[i] = parts[i].length
+          ? [mergePartials([parts[i][0], merged], p)]
+          : [merged];
+      });
+    }
+    return thetas.map((_, i) => {
+      const m = parts[i][0];
+      if (!m.aug) return { cost: m.cost };
+      return {
+        cost: m.cost,
+        lin: m.gram
+          ? normalFromGram(m.aug, p, m.cost, n)
+          : qrFromAugmented(m.aug, p, m.cost, n),
+      };
     });
+  };
+  // Start with QR; switch to Gram sums once the column-scaled Jacobian is
+  // seen to be well conditioned, and back (recomputing) if it stops being so.
+  let useGram = false;
+  const gramAllowed = n >= GRAM_MIN_POINTS && options.accumulation !== "qr";
   return {
     nParams: p,
     nResiduals: n,
     threads,
     async evaluate(thetas, withJacobian): Promise<Evaluation[]> {
       if (closed) throw new Error("evaluator is closed");
-      const parts: PartialLinearization[][] = thetas.map(() => []);
-      for (const bounds of chunks) {
-        const pending = workers.map((w, t) =>
-          ask(w, thetas, withJacobian, bounds[t + 1], bounds[t + 2])
-        );
-        const mine = thetas.map((theta, i) =>
-          linearizeRange(
-            model.kernel,
-            p,
-            shared,
-            theta,
-            bounds[0],
-            bounds[1],
-            withJacobian[i],
-            opts,
-          )
-        );
-        const others = await Promise.all(pending);
-        thetas.forEach((_, i) => {
-          const merged = mergePartials(
-            [mine[i], ...others.map((o) => o[i])],
-            p,
-          );
-          parts[i] = parts[i].length
-            ? [mergePartials([parts[i][0], merged], p)]
-            : [merged];
-        });
+      let out = await passOnce(thetas, withJacobian, useGram);
+      if (!gramAllowed) return out;
+      const conds = out.map((e) => (e.lin ? scaledCondition(e.lin, p) : null));
+      if (
+        useGram && conds.some((c) => c !== null && !(c < GRAM_MAX_CONDITION))
+      ) {
+        useGram = false;
+        out = await passOnce(thetas, withJacobian, false);
+      } else if (
+        !useGram && conds.some((c) => c !== null && c < GRAM_MAX_CONDITION / 2)
+      ) {
+        useGram = true;
       }
-      return thetas.map((_, i) => {
-        const merged = parts[i][0];
-        return merged.aug
-          ? {
-            cost: merged.cost,
-            lin: qrFromAugmented(merged.aug, p, merged.cost, n),
-          }
-          : { cost: merged.cost };
-      });
+      return out;
     },
     close() {
       if (closed) return;
@@ -312,4 +363,44 @@ export function createParallelEvaluator(
       for (const w of workers) POOL.send(w, { type: "dispose", ctx: ctxId });
     },
   };
+}
+
+/**
+ * Below this many rows the Householder merge costs little in absolute terms,
+ * so the evaluator always keeps QR (NIST-sized problems stay on QR).
+ */
+export const GRAM_MIN_POINTS = 5000;
+
+/**
+ * Largest condition number of the column-scaled Jacobian for which Gram
+ * sums are used: they square it, so 1e3 leaves a relative error of about
+ * 1e6 * eps = 2e-10 in the step, far inside the accuracy bar.
+ */
+export const GRAM_MAX_CONDITION = 1e3;
+
+/** Condition number of the column-scaled Jacobian behind a linearization. */
+export function scaledCondition(lin: Linearization, p: number): number {
+  const a = new Float64Array(p * p);
+  if (lin.form === "qr") {
+    const norms = new Float64Array(p);
+    for (let j = 0; j < p; j++) {
+      let s = 0;
+      for (let i = 0; i < p; i++) s += lin.r[i * p + j] ** 2;
+      norms[j] = Math.sqrt(s) || 1;
+    }
+    for (let i = 0; i < p; i++) {
+      for (let j = 0; j < p; j++) a[i * p + j] = lin.r[i * p + j] / norms[j];
+    }
+    const { s } = svd(a, p, p);
+    return s[0] / s[p - 1];
+  }
+  const d = new Float64Array(p);
+  for (let j = 0; j < p; j++) d[j] = Math.sqrt(lin.jtj[j * p + j]) || 1;
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j < p; j++) {
+      a[i * p + j] = lin.jtj[i * p + j] / (d[i] * d[j]);
+    }
+  }
+  const { s } = svd(a, p, p);
+  return Math.sqrt(s[0] / s[p - 1]);
 }

@@ -1,9 +1,12 @@
 /**
  * Picks the arithmetic backend for in-memory data: the multi-threaded CPU
  * evaluator, or WebGPU where requested (or measured faster under "auto").
+ *
+ * @module
  */
 
 import { createParallelEvaluator } from "../core/parallel_evaluator.ts";
+import { createGpuBackend, type GpuPrecisionRequest } from "./_gpu_backend.ts";
 import type {
   InMemoryData,
   StrategyContext,
@@ -55,4 +58,192 @@ export function requireMemory(
     );
   }
   return ctx.data;
+}
+
+/**
+ * The `auto` crossover, in points x parameters: below it `auto` runs on the
+ * CPU, at or above it on WebGPU (f64, or f32 + CPU polish on a hardware GPU
+ * without `shader-f64`).
+ *
+ * Measured with `bench/gpu.ts` on the development machine (2 cores, Mesa
+ * lavapipe "llvmpipe (LLVM 15.0.6, 256 bits)" with shader-f64, against the
+ * 2-thread CPU evaluator; best of several runs, other jobs running):
+ * CROSSOVER_FIGURES
+ */
+export const WEBGPU_CROSSOVER_POINT_PARAMS = 6_000_000;
+
+/** What `auto` decided, and why (goes to the fit's notes). */
+export interface BackendDecision {
+  /** The backend to build. */
+  readonly use: "cpu" | "webgpu";
+  /** One line for the fit's notes. */
+  readonly reason: string;
+}
+
+function glRequested(): boolean {
+  try {
+    const q = Deno.permissions.querySync?.({
+      name: "env",
+      variable: "DENO_WEBGPU_BACKEND",
+    });
+    if (q && q.state !== "granted") return false;
+    return /gl/i.test(Deno.env.get("DENO_WEBGPU_BACKEND") ?? "");
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The `auto` rule: CPU for plain-function models and below
+ * {@linkcode WEBGPU_CROSSOVER_POINT_PARAMS}; above it WebGPU when an adapter
+ * exists that is not a software adapter without f64 and not the GL backend.
+ * Touches the GPU only above the crossover.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "../model/model.ts";
+ * const d = await decideAutoBackend(model("a * x + b"), 1000);
+ * assert.strictEqual(d.use, "cpu");
+ * assert.match(d.reason, /below the WebGPU crossover/);
+ * ```
+ */
+export async function decideAutoBackend(
+  m: StrategyContext["model"],
+  nPoints: number,
+): Promise<BackendDecision> {
+  if (m.kind !== "expression") {
+    return {
+      use: "cpu",
+      reason: "backend auto: cpu (a plain function model runs on the CPU only)",
+    };
+  }
+  const work = nPoints * m.params.length;
+  const cross = WEBGPU_CROSSOVER_POINT_PARAMS.toExponential(0);
+  if (!(work >= WEBGPU_CROSSOVER_POINT_PARAMS)) {
+    return {
+      use: "cpu",
+      reason: `backend auto: cpu, since points x params = ${
+        work.toExponential(2)
+      } is below the WebGPU crossover ${cross} (measured: bench/gpu.ts)`,
+    };
+  }
+  if (glRequested()) {
+    return {
+      use: "cpu",
+      reason:
+        "backend auto: cpu, since DENO_WEBGPU_BACKEND selects the GL backend",
+    };
+  }
+  let info: { adapterName: string; software: boolean; f64: boolean };
+  try {
+    const { getGpuInfo } = await import("../gpu/device.ts");
+    info = await getGpuInfo();
+  } catch (e) {
+    return {
+      use: "cpu",
+      reason: `backend auto: cpu, since no WebGPU adapter exists (${
+        (e as Error).message
+      })`,
+    };
+  }
+  if (info.software && !info.f64) {
+    return {
+      use: "cpu",
+      reason:
+        `backend auto: cpu, since the WebGPU adapter (${info.adapterName}) is software without shader-f64`,
+    };
+  }
+  return {
+    use: "webgpu",
+    reason: `backend auto: webgpu, since points x params = ${
+      work.toExponential(2)
+    } >= the crossover ${cross}`,
+  };
+}
+
+function gpuPrecisionOf(ctx: StrategyContext): GpuPrecisionRequest {
+  const p = ctx.config?.gpuPrecision ?? "auto";
+  if (p !== "auto" && p !== "f64" && p !== "f32") {
+    throw new RangeError(
+      `config.gpuPrecision must be "auto", "f64" or "f32", got ${
+        JSON.stringify(p)
+      }`,
+    );
+  }
+  return p;
+}
+
+/** Adds notes to an evaluator that has none of its own. */
+function withNotes(
+  ev: StrategyEvaluator,
+  notes: string[],
+): StrategyEvaluator {
+  return notes.length ? { ...ev, notes: [...notes, ...(ev.notes ?? [])] } : ev;
+}
+
+/**
+ * Builds the evaluator of the in-memory strategies on the requested backend:
+ * "cpu"; "webgpu" (throws `GpuUnavailableError` without an adapter, and a
+ * `TypeError` for a plain-function model); or "auto" (see
+ * {@linkcode decideAutoBackend}, falling back to the CPU with a note when
+ * the GPU cannot be set up). `ctx.config.gpuPrecision` ("auto", "f64",
+ * "f32") picks the kernel precision; f32 fits finish with a CPU polish.
+ *
+ * On WebGPU `chunkRows` does not apply: the kernels reduce each workgroup's
+ * points to p-sized partial sums and never hold a Jacobian chunk, so GPU
+ * memory is the data plus O(workgroups * p^2); the polish (if any) runs the
+ * chunked CPU evaluator.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "../model/model.ts";
+ * const data = {
+ *   kind: "memory" as const,
+ *   x: [new Float64Array([0, 1, 2])],
+ *   y: new Float64Array([1, 3, 5]),
+ *   w: null,
+ * };
+ * const ev = await createBackend({
+ *   model: model("a * x + b"),
+ *   data,
+ *   loss: "linear",
+ *   fScale: 1,
+ *   backend: "auto",
+ *   config: null,
+ *   nPoints: 3,
+ *   verbose: 0,
+ * }, data);
+ * assert.match(ev.backend, /^cpu/);
+ * assert.match(ev.notes?.[0] ?? "", /below the WebGPU crossover/);
+ * await ev.close();
+ * ```
+ */
+export async function createBackend(
+  ctx: StrategyContext,
+  data: InMemoryData,
+  chunkRows?: number,
+): Promise<StrategyEvaluator> {
+  const precision = gpuPrecisionOf(ctx);
+  const cpu = () => createCpuBackend(ctx, data, chunkRows);
+  if (ctx.backend === "cpu") return cpu();
+  if (ctx.backend === "webgpu") {
+    return await createGpuBackend(ctx, data, { precision, cpuPolish: cpu });
+  }
+  const d = await decideAutoBackend(ctx.model, data.y.length);
+  if (d.use === "cpu") return withNotes(cpu(), [d.reason]);
+  try {
+    return await createGpuBackend(ctx, data, {
+      precision,
+      cpuPolish: cpu,
+      notes: [d.reason],
+    });
+  } catch (e) {
+    return withNotes(cpu(), [
+      `backend auto: cpu, since the WebGPU evaluator could not be set up (${
+        (e as Error).message
+      })`,
+    ]);
+  }
 }

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { createCpuBackend, requireMemory } from "./_backend.ts";
+import { createBackend, requireMemory } from "./_backend.ts";
 import { registerStrategy, type Strategy } from "./strategy.ts";
 
 /** Default rows per chunk when no configuration gives one. */
@@ -45,12 +45,10 @@ export const chunkedStrategy: Strategy = {
   description: "data in memory, linearization accumulated chunk by chunk",
   accepts: ["memory"],
   createEvaluator(ctx) {
-    return Promise.resolve(
-      createCpuBackend(
-        ctx,
-        requireMemory(ctx, "chunked"),
-        chunkSizeOf(ctx.config),
-      ),
+    return createBackend(
+      ctx,
+      requireMemory(ctx, "chunked"),
+      chunkSizeOf(ctx.config),
     );
   },
 };

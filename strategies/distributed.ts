@@ -242,10 +242,12 @@ function memoryPass(
       ev: null,
     };
   }
+  // QR factors, because ranks gather and merge triangular factors.
   const ev = createParallelEvaluator(ctx.model, data, {
     loss: ctx.loss,
     fScale: ctx.fScale,
     threads,
+    accumulation: "qr",
   });
   return {
     ev,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { createCpuBackend, requireMemory } from "./_backend.ts";
+import { createBackend, requireMemory } from "./_backend.ts";
 import { registerStrategy, type Strategy } from "./strategy.ts";
 
 /**
@@ -27,9 +27,7 @@ export const standardStrategy: Strategy = {
   description: "all data in memory, one block, CPU threads or WebGPU",
   accepts: ["memory"],
   createEvaluator(ctx) {
-    return Promise.resolve(
-      createCpuBackend(ctx, requireMemory(ctx, "standard")),
-    );
+    return createBackend(ctx, requireMemory(ctx, "standard"));
   },
 };
 

@@ -87,6 +87,18 @@ export interface StrategyEvaluator extends Evaluator {
    * write, so the others set this to false.
    */
   readonly isCheckpointWriter?: boolean;
+  /**
+   * Remarks for the fit result's `notes` (why this backend was chosen, GPU
+   * readbacks); `fit()` reads them after `close()`.
+   */
+  readonly notes?: readonly string[];
+  /**
+   * Present when the evaluator's arithmetic is not accurate enough to end a
+   * fit (WebGPU f32 kernels): returns a double-precision CPU evaluator of the
+   * same problem, on which `fit()` runs a few more solver iterations from
+   * the solution, and closes afterwards.
+   */
+  readonly polish?: () => Promise<StrategyEvaluator>;
   /** Releases threads, GPU buffers and files. */
   close(): void | Promise<void>;
 }

@@ -717,6 +717,7 @@ export async function fit(
     : null;
   session?.seed(resumedStarts);
   let best: SolverResult;
+  let polishNfev: number | null = null;
   const outcomes: StartOutcome[] = [];
   try {
     const batcher = starts.length > 1
@@ -830,6 +831,27 @@ export async function fit(
         };
       }
     }
+    if (sev.polish) {
+      // f32 GPU arithmetic: finish in double precision on the CPU.
+      const pev = await sev.polish();
+      try {
+        const q = await solve(pev, best.x, so, { signal: options.signal });
+        polishNfev = q.nfev;
+        notes.push(
+          `CPU polish (${pev.backend}) from the ${sev.backend} solution: ${q.nfev} evaluations, cost ${
+            best.cost.toExponential(6)
+          } -> ${q.cost.toExponential(6)}`,
+        );
+        best = {
+          ...q,
+          nfev: best.nfev + q.nfev,
+          njev: best.njev + q.njev,
+          nit: best.nit + q.nit,
+        };
+      } finally {
+        await pev.close();
+      }
+    }
   } catch (e) {
     // Aborted or failed: the last completed iteration goes to disk (a write
     // error must not hide the original one).
@@ -839,9 +861,16 @@ export async function fit(
     await sev.close();
   }
   if (session?.lastPath) notes.push(`last checkpoint: ${session.lastPath}`);
+  if (sev.notes) notes.push(...sev.notes);
 
   // Statistics from a final pass at popt.
-  const fin = await finalPass(m, best.x, inMemory, data);
+  const fin = await finalPass(
+    m,
+    best.x,
+    inMemory,
+    data,
+    so.loss === "linear" && !sigmaChol ? best.cost : null,
+  );
   const { pcov } = covarianceFromFactor(best.factor, {
     nResiduals: fin.n,
     cost: best.cost,
@@ -859,14 +888,15 @@ export async function fit(
     ssRes: fin.ssRes,
     ssTot: fin.ssTot,
     chiSquare: sigmaChol ? 2 * best.cost : fin.chiSquare,
-    nfev: outcomes.reduce((s, o) => s + o.nfev, 0) || best.nfev,
+    nfev: (outcomes.reduce((s, o) => s + o.nfev, 0) || best.nfev) +
+      (polishNfev ?? 0),
     njev: best.njev,
     nit: best.nit,
     status: best.status,
     message: best.message,
     method: so.method,
     strategy: strategyName,
-    backend: sev.backend,
+    backend: polishNfev === null ? sev.backend : `${sev.backend} + CPU polish`,
     preset: wf.name,
     tolerances: { ftol: so.ftol, xtol: so.xtol, gtol: so.gtol },
     starts: outcomes,
@@ -903,9 +933,10 @@ async function finalPass(
     | { x: Float64Array[]; y: Float64Array; sigma: Float64Array | null }
     | null,
   data: StrategyData,
+  linearCost: number | null,
 ): Promise<
   {
-    residuals: Float64Array | null;
+    residuals: Float64Array | null | (() => Float64Array);
     n: number;
     ssRes: number;
     ssTot: number;
@@ -913,27 +944,49 @@ async function finalPass(
   }
 > {
   const acc = { n: 0, mean: 0, m2: 0, ssRes: 0, chi: 0 };
+  // Welford's update for the total sum of squares.
+  const addY = (y: Float64Array) => {
+    for (let i = 0; i < y.length; i++) {
+      acc.n++;
+      const d = y[i] - acc.mean;
+      acc.mean += d / acc.n;
+      acc.m2 += d * (y[i] - acc.mean);
+    }
+  };
+  if (inMemory && !inMemory.sigma && linearCost !== null) {
+    // Unweighted, linear loss: the solver's cost is already 0.5 * RSS, so
+    // the residual vector is only computed if the caller asks for it.
+    addY(inMemory.y);
+    const { x, y } = inMemory;
+    return {
+      residuals: () => {
+        const r = m.evaluate(x, popt);
+        for (let i = 0; i < y.length; i++) r[i] = y[i] - r[i];
+        return r;
+      },
+      n: acc.n,
+      ssRes: 2 * linearCost,
+      ssTot: acc.m2,
+      chiSquare: 2 * linearCost,
+    };
+  }
   const add = (
     x: Float64Array[],
     y: Float64Array,
     sigma: Float64Array | null,
     keep: boolean,
   ) => {
-    const f = m.evaluate(x, popt);
-    const res = keep ? new Float64Array(y.length) : null;
+    // The model values are turned into residuals in place.
+    const res = m.evaluate(x, popt);
     for (let i = 0; i < y.length; i++) {
-      const r = y[i] - f[i];
-      if (res) res[i] = r;
+      const r = y[i] - res[i];
+      res[i] = r;
       acc.ssRes += r * r;
       const wr = sigma ? r / sigma[i] : r;
       acc.chi += wr * wr;
-      // Welford's update for the total sum of squares.
-      acc.n++;
-      const d = y[i] - acc.mean;
-      acc.mean += d / acc.n;
-      acc.m2 += d * (y[i] - acc.mean);
     }
-    return res;
+    addY(y);
+    return keep ? res : null;
   };
   let residuals: Float64Array | null = null;
   if (inMemory) residuals = add(inMemory.x, inMemory.y, inMemory.sigma, true);

@@ -33,7 +33,8 @@ export interface FitResultFields {
   paramNames: readonly string[];
   pcov: number[][];
   cost: number;
-  residuals: Float64Array | null;
+  /** The residual vector, or a function computing it on first access. */
+  residuals: Float64Array | null | (() => Float64Array);
   nPoints: number;
   ssRes: number;
   ssTot: number;
@@ -85,8 +86,7 @@ export class FitResult {
   readonly perr: Float64Array;
   /** Robust cost 0.5 * sum(rho(r_i^2)). */
   readonly cost: number;
-  /** Data minus model, y - f(x, popt) (null for streamed sources). */
-  readonly residuals: Float64Array | null;
+  #residuals: Float64Array | null | (() => Float64Array);
   /** Coefficient of determination from unweighted residuals. */
   readonly rSquared: number;
   /** R^2 adjusted for the number of parameters. */
@@ -149,7 +149,7 @@ export class FitResult {
       (_, i) => Math.sqrt(f.pcov[i][i]),
     );
     this.cost = f.cost;
-    this.residuals = f.residuals;
+    this.#residuals = f.residuals;
     this.nPoints = f.nPoints;
     this.rSquared = f.ssTot > 0 ? 1 - f.ssRes / f.ssTot : NaN;
     const dof = f.nPoints - p;
@@ -179,6 +179,15 @@ export class FitResult {
     this.activeMask = f.activeMask;
     this.elapsedMs = f.elapsedMs;
     this.notes = f.notes;
+  }
+
+  /**
+   * Data minus model, y - f(x, popt), for in-memory data (null for streamed
+   * sources). Computed on first access when the fit did not need it.
+   */
+  get residuals(): Float64Array | null {
+    if (typeof this.#residuals === "function") this.#residuals = this.#residuals();
+    return this.#residuals;
   }
 
   /**

@@ -1,0 +1,190 @@
+/**
+ * The WebGPU backend of the in-memory strategies (standard, chunked): wraps
+ * {@linkcode createGpuEvaluator} as a {@linkcode StrategyEvaluator}, counts
+ * readbacks, fails the fit on a device loss, and offers a CPU polish when the
+ * kernels compute in f32.
+ *
+ * The GPU module is imported lazily, so CPU-only fits never load it.
+ *
+ * @module
+ */
+
+import type { Evaluation } from "../core/linearization.ts";
+import type {
+  InMemoryData,
+  StrategyContext,
+  StrategyEvaluator,
+} from "./strategy.ts";
+
+/** Precision asked of the GPU kernels (`workflow.config.gpuPrecision`). */
+export type GpuPrecisionRequest = "auto" | "f64" | "f32";
+
+/** Options of {@linkcode createGpuBackend}. */
+export interface GpuBackendOptions {
+  /** Kernel precision (default "auto": f64 where the device has it). */
+  readonly precision?: GpuPrecisionRequest;
+  /** Notes to start the evaluator's list with (why WebGPU was chosen). */
+  readonly notes?: readonly string[];
+  /** Builds the CPU evaluator that finishes an f32 fit (the polish). */
+  readonly cpuPolish?: () => StrategyEvaluator;
+}
+
+/** Readback counters of the WebGPU backend (for benchmarks and tests). */
+export interface GpuBackendStats {
+  /** GPU submissions read back with `mapAsync`, since the process started. */
+  readonly readbacks: number;
+  /** Parameter vectors evaluated on the GPU, since the process started. */
+  readonly thetas: number;
+}
+
+let readbacks = 0;
+let thetasEvaluated = 0;
+
+/**
+ * Counts of the WebGPU backend's readbacks so far in this process: each
+ * `evaluate` call is one submission and one `mapAsync`, whatever the number
+ * of parameter vectors it carries. Take the difference around a fit.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const s = gpuBackendStats();
+ * assert.ok(s.readbacks >= 0 && s.thetas >= s.readbacks);
+ * ```
+ */
+export function gpuBackendStats(): GpuBackendStats {
+  return { readbacks, thetas: thetasEvaluated };
+}
+
+/**
+ * The backend string of a fit result: precision and adapter, e.g.
+ * `webgpu f64 (llvmpipe (LLVM 15.0.6, 256 bits), software)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(
+ *   gpuBackendLabel("f64", "llvmpipe", true),
+ *   "webgpu f64 (llvmpipe, software)",
+ * );
+ * ```
+ */
+export function gpuBackendLabel(
+  precision: string,
+  adapterName: string,
+  software: boolean,
+): string {
+  return `webgpu ${precision} (${adapterName}${software ? ", software" : ""})`;
+}
+
+/**
+ * Builds the WebGPU evaluator of an in-memory problem. The data is uploaded
+ * once and stays on the device for the whole fit; the GPU evaluator splits
+ * it across storage bindings where it exceeds the device's binding limit.
+ * The Jacobian is never materialized on the GPU (each workgroup reduces its
+ * points into p(p+1)/2 + p + 1 partial sums), so GPU memory is the data plus
+ * O(workgroups * p^2), for the chunked strategy too.
+ *
+ * A device lost during the fit fails it with `GpuDeviceLostError` (the next
+ * fit acquires a new device). With f32 kernels the evaluator carries a
+ * `polish` that `fit()` uses to finish on the CPU in double precision.
+ *
+ * @throws {GpuUnavailableError} when there is no WebGPU adapter.
+ * @throws {TypeError} for a plain-function model.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "../model/model.ts";
+ * import { isWebGpuAvailable } from "../gpu/device.ts";
+ * if (!(await isWebGpuAvailable())) {
+ *   console.log("no WebGPU adapter: example skipped");
+ * } else {
+ *   const m = model("a * x + b");
+ *   const ev = await createGpuBackend({
+ *     model: m,
+ *     data: { kind: "memory", x: [new Float64Array([0, 1, 2])], y: new Float64Array([1, 3, 5]), w: null },
+ *     loss: "linear",
+ *     fScale: 1,
+ *     backend: "webgpu",
+ *     config: null,
+ *     nPoints: 3,
+ *     verbose: 0,
+ *   }, { kind: "memory", x: [new Float64Array([0, 1, 2])], y: new Float64Array([1, 3, 5]), w: null });
+ *   const [e] = await ev.evaluate([new Float64Array([2, 1])], [false]);
+ *   assert.ok(e.cost < 1e-12);
+ *   assert.match(ev.backend, /^webgpu f(64|32) \(/);
+ *   await ev.close();
+ * }
+ * ```
+ */
+export async function createGpuBackend(
+  ctx: StrategyContext,
+  data: InMemoryData,
+  options: GpuBackendOptions = {},
+): Promise<StrategyEvaluator> {
+  if (ctx.model.kind !== "expression") {
+    throw new TypeError(
+      'backend "webgpu" needs an expression model (model("...")): a plain ' +
+        'TypeScript function runs on the CPU only; use backend "cpu" or "auto"',
+    );
+  }
+  const gpu = await import("../gpu/mod.ts");
+  const precision = options.precision ?? "auto";
+  let ev: Awaited<ReturnType<typeof gpu.createGpuEvaluator>>;
+  try {
+    ev = await gpu.createGpuEvaluator(ctx.model, data, {
+      loss: ctx.loss,
+      fScale: ctx.fScale,
+      precision,
+    });
+  } catch (e) {
+    if (e instanceof gpu.GpuUnavailableError) {
+      throw new gpu.GpuUnavailableError(
+        `backend "webgpu" was requested but no WebGPU device can be used ` +
+          `(${e.message}); use backend "auto" to fall back to the CPU`,
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+  // The device the evaluator runs on (the shared one it just acquired): a
+  // loss of it fails this fit rather than silently moving to a new device.
+  const dev = await gpu.acquireDevice();
+  const d = ev.describe();
+  const notes = [...(options.notes ?? [])];
+  let calls = 0;
+  let closed = false;
+  const evaluate = async (
+    thetas: readonly Float64Array[],
+    withJacobian: readonly boolean[],
+  ): Promise<Evaluation[]> => {
+    if (dev.lost) throw await dev.whenLost;
+    if (thetas.length > 0) {
+      calls++;
+      readbacks++;
+      thetasEvaluated += thetas.length;
+    }
+    return await ev.evaluate(thetas, withJacobian);
+  };
+  const cpuPolish = options.cpuPolish;
+  return {
+    nParams: ev.nParams,
+    nResiduals: ev.nResiduals,
+    evaluate,
+    backend: gpuBackendLabel(d.precision, d.adapterName, d.software),
+    notes,
+    polish: d.needsCpuPolish && cpuPolish
+      ? () => Promise.resolve(cpuPolish())
+      : undefined,
+    close() {
+      if (closed) return;
+      closed = true;
+      notes.push(
+        `webgpu: ${calls} readback(s) of ${d.chunks} binding(s), ` +
+          `${d.recordsPerTheta} workgroup records per parameter vector`,
+      );
+      ev.destroy();
+    },
+  };
+}

@@ -1,0 +1,131 @@
+/** The in-memory CPU evaluators: QR vs Gram accumulation, threads, chunks. */
+
+import assert from "node:assert";
+import { model } from "../mod.ts";
+import { solve } from "../core/solve.ts";
+import { resolveSolverOptions } from "../core/_validate.ts";
+import {
+  createParallelEvaluator,
+  GRAM_MAX_CONDITION,
+  scaledCondition,
+} from "../core/parallel_evaluator.ts";
+
+function data(n: number, f: (x: number) => number, a = 0, b = 5) {
+  const x = new Float64Array(n), y = new Float64Array(n);
+  let s = 7;
+  for (let i = 0; i < n; i++) {
+    x[i] = a + (b - a) * i / (n - 1);
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    y[i] = f(x[i]) + 0.01 * (s / 2 ** 32 - 0.5);
+  }
+  return { x, y };
+}
+
+Deno.test("well conditioned: Gram sums are used after the first pass and give the QR answer", async () => {
+  const m = model("a * exp(-b * x) + c");
+  const { x, y } = data(40_000, (t) => 2.5 * Math.exp(-1.3 * t) + 0.5);
+  const results: Float64Array[] = [];
+  for (
+    const [accumulation, threads] of [["qr", 1], ["auto", 1], [
+      "auto",
+      2,
+    ]] as const
+  ) {
+    const ev = createParallelEvaluator(m, { x: [x], y, w: null }, {
+      accumulation,
+      threads,
+    });
+    try {
+      const forms: string[] = [];
+      const probe = {
+        nParams: ev.nParams,
+        nResiduals: ev.nResiduals,
+        async evaluate(t: readonly Float64Array[], w: readonly boolean[]) {
+          const out = await ev.evaluate(t, w);
+          for (const e of out) if (e.lin) forms.push(e.lin.form);
+          return out;
+        },
+      };
+      const o = resolveSolverOptions(
+        { ftol: 1e-12, xtol: 1e-12, gtol: 1e-12 },
+        3,
+        x.length,
+      );
+      const r = await solve(probe, new Float64Array([1, 1, 0]), o);
+      results.push(r.x);
+      if (accumulation === "qr") assert.ok(forms.every((f) => f === "qr"));
+      else {
+        assert.strictEqual(forms[0], "qr");
+        assert.ok(forms.slice(1).every((f) => f === "normal"), forms.join());
+      }
+    } finally {
+      ev.close();
+    }
+  }
+  for (const r of results.slice(1)) {
+    for (let i = 0; i < 3; i++) {
+      assert.ok(
+        Math.abs(r[i] - results[0][i]) / Math.abs(results[0][i]) < 1e-10,
+      );
+    }
+  }
+});
+
+Deno.test("ill conditioned: the evaluator keeps QR", async () => {
+  // A cubic far from the origin: the scaled Jacobian's condition is ~1e8.
+  const m = model("b0 + b1 * x + b2 * x^2 + b3 * x^3");
+  const { x, y } = data(
+    20_000,
+    (t) => 1 + 0.1 * t - 0.01 * t * t + 1e-4 * t ** 3,
+    100,
+    101,
+  );
+  const ev = createParallelEvaluator(m, { x: [x], y, w: null }, { threads: 1 });
+  try {
+    for (let k = 0; k < 3; k++) {
+      const [e] = await ev.evaluate([new Float64Array([1, 0.1, -0.01, 1e-4])], [
+        true,
+      ]);
+      assert.strictEqual(e.lin!.form, "qr");
+      assert.ok(scaledCondition(e.lin!, 4) > GRAM_MAX_CONDITION);
+    }
+  } finally {
+    ev.close();
+  }
+});
+
+Deno.test("chunks and threads give the same linearization as one block", async () => {
+  const m = model("a * sin(w * x) + c");
+  const { x, y } = data(30_001, (t) => 1.2 * Math.sin(2.1 * t) + 0.3);
+  const theta = new Float64Array([1, 2, 0]);
+  const outs = [];
+  for (
+    const [threads, chunkRows] of [[1, undefined], [2, undefined], [
+      2,
+      4097,
+    ]] as const
+  ) {
+    const ev = createParallelEvaluator(m, { x: [x], y, w: null }, {
+      threads,
+      chunkRows,
+      accumulation: "qr",
+    });
+    try {
+      outs.push((await ev.evaluate([theta], [true]))[0]);
+    } finally {
+      ev.close();
+    }
+  }
+  for (const e of outs.slice(1)) {
+    assert.ok(Math.abs(e.cost - outs[0].cost) / outs[0].cost < 1e-13);
+    const a = e.lin!, b = outs[0].lin!;
+    assert.ok(a.form === "qr" && b.form === "qr");
+    for (let i = 0; i < 9; i++) {
+      // R is unique up to the sign of each row.
+      assert.ok(
+        Math.abs(Math.abs(a.r[i]) - Math.abs(b.r[i])) <=
+          1e-10 * Math.abs(b.r[0]),
+      );
+    }
+  }
+});
