@@ -186,7 +186,9 @@ export class FitResult {
    * sources). Computed on first access when the fit did not need it.
    */
   get residuals(): Float64Array | null {
-    if (typeof this.#residuals === "function") this.#residuals = this.#residuals();
+    if (typeof this.#residuals === "function") {
+      this.#residuals = this.#residuals();
+    }
     return this.#residuals;
   }
 
