@@ -4,7 +4,8 @@
  *
  * ```sh
  * deno run -A --v8-flags=--expose-gc bench/_memory_child.ts \
- *   --case=exp3 --n=4000000 --strategy=chunked [--chunk-size=N] [--sample]
+ *   --case=exp3 --n=4000000 --strategy=chunked [--chunk-size=N] \
+ *   [--threads=T] [--sample]
  * ```
  *
  * It generates the data, warms up (compiles the model and starts the worker
@@ -139,6 +140,8 @@ export async function measure(opts: {
   n: number;
   strategy: Measured;
   chunkSize?: number;
+  /** CPU threads of fit() (default "auto": all cores). */
+  threads?: number;
   /** Sample VmRSS instead of reading VmHWM (the fallback), to test it. */
   sample?: boolean;
 }): Promise<MemoryMeasurement> {
@@ -191,7 +194,7 @@ export async function measure(opts: {
           : workflow,
         ...(memoryLimitGb !== null && !warmUp ? { memoryLimitGb } : {}),
         backend: "cpu",
-        threads: "auto",
+        threads: opts.threads ?? "auto",
         onProgress,
       });
 
@@ -257,6 +260,7 @@ if (import.meta.main) {
       n: { type: "string", default: "1000000" },
       strategy: { type: "string", default: "chunked" },
       "chunk-size": { type: "string" },
+      threads: { type: "string" },
       sample: { type: "boolean", default: false },
     },
   });
@@ -273,6 +277,7 @@ if (import.meta.main) {
     chunkSize: values["chunk-size"] !== undefined
       ? Number(values["chunk-size"])
       : undefined,
+    threads: values.threads !== undefined ? Number(values.threads) : undefined,
     sample: values.sample,
   });
   console.log(JSON.stringify(out));

@@ -9,7 +9,8 @@
  * the peak grow by n x 3 x 8 bytes between p = 3 and p = 6 (96 MB at 4M
  * points) and by 8p bytes per point with n; the measured growth does
  * neither, and its slope in n is a small, p-independent number of bytes per
- * point (the threads' copy of their rows of x and y). The chunked rows are
+ * point (the worker threads' copies of their rows of x and y; a last row,
+ * chunked on one thread, shows the growth vanish). The chunked rows are
  * compared with the chunk budget (the selector's chunk size x (p + 1) x 8
  * bytes: one chunk's Jacobian rows and residuals) plus the data, and their
  * parameters with the standard strategy's on the same data. A control,
@@ -66,6 +67,8 @@ export interface MeasureOptions {
   strategy: Measured;
   /** Explicit chunk size; default: the selector's under a small limit. */
   chunkSize?: number;
+  /** CPU threads (default: all cores). */
+  threads?: number;
   /** Force the VmRSS-sampling fallback. */
   sample?: boolean;
 }
@@ -87,6 +90,7 @@ export async function measureFitMemory(
     `--strategy=${opts.strategy}`,
   ];
   if (opts.chunkSize !== undefined) args.push(`--chunk-size=${opts.chunkSize}`);
+  if (opts.threads !== undefined) args.push(`--threads=${opts.threads}`);
   if (opts.sample) args.push("--sample");
   const out = await new Deno.Command(Deno.execPath(), {
     args,
@@ -144,57 +148,75 @@ export async function runWorkflowBench(n = 4_000_000): Promise<WorkflowRow[]> {
       }
     }
   }
+  const row = (
+    r: MemoryMeasurement,
+    std: MemoryMeasurement,
+    half?: MemoryMeasurement,
+    p3?: MemoryMeasurement,
+  ): WorkflowRow => {
+    const { n: size, p } = r;
+    let d = 0;
+    for (let i = 0; i < p; i++) {
+      d = Math.max(
+        d,
+        Math.abs(r.popt[i] - std.popt[i]) / Math.abs(std.popt[i]),
+      );
+    }
+    const dataMb = size * 2 * 8 / MB;
+    const chunkBudgetMb = r.strategy === "chunked"
+      ? r.chunkSize * (p + 1) * 8 / MB
+      : null;
+    const peakGrowthMb = r.peakGrowthBytes / MB;
+    return {
+      section: "workflow",
+      strategy: r.strategy,
+      model: r.caseName,
+      n: size,
+      p,
+      threads: threadsOf(r.backend),
+      dataMb,
+      jacobianMb: size * p * 8 / MB,
+      chunkSize: r.strategy === "chunked" ? r.chunkSize : null,
+      chunkBudgetMb,
+      solverPeakMb: r.solverPeakGrowthBytes / MB,
+      peakGrowthMb,
+      bytesPerPoint: r.peakGrowthBytes / size,
+      slopeBytesPerPoint: half
+        ? (r.peakGrowthBytes - half.peakGrowthBytes) / (size - half.n)
+        : null,
+      deltaVsP3Mb: p3 ? (r.peakGrowthBytes - p3.peakGrowthBytes) / MB : null,
+      withinBudget: chunkBudgetMb === null
+        ? null
+        : peakGrowthMb <= chunkBudgetMb + dataMb,
+      maxRelDiffVsStandard: d,
+      timeMs: r.timeMs,
+      nfev: r.nfev,
+      method: r.method,
+    };
+  };
   const rows: WorkflowRow[] = [];
   for (const size of sizes) {
     for (const c of ["exp3", "gauss6"] as const) {
-      const std = res.get(key("standard", c, size))!;
       for (const s of STRATEGIES) {
-        const r = res.get(key(s, c, size))!;
-        const p = r.p;
-        let d = 0;
-        for (let i = 0; i < p; i++) {
-          d = Math.max(
-            d,
-            Math.abs(r.popt[i] - std.popt[i]) / Math.abs(std.popt[i]),
-          );
-        }
-        const half = size === n ? res.get(key(s, c, sizes[0])) : undefined;
-        const p3 = c === "gauss6" ? res.get(key(s, "exp3", size)) : undefined;
-        const dataMb = size * 2 * 8 / MB;
-        const chunkBudgetMb = s === "chunked"
-          ? r.chunkSize * (p + 1) * 8 / MB
-          : null;
-        const peakGrowthMb = r.peakGrowthBytes / MB;
-        rows.push({
-          section: "workflow",
-          strategy: r.strategy,
-          model: c,
-          n: size,
-          p,
-          threads: threadsOf(r.backend),
-          dataMb,
-          jacobianMb: size * p * 8 / MB,
-          chunkSize: s === "chunked" ? r.chunkSize : null,
-          chunkBudgetMb,
-          solverPeakMb: r.solverPeakGrowthBytes / MB,
-          peakGrowthMb,
-          bytesPerPoint: r.peakGrowthBytes / size,
-          slopeBytesPerPoint: half
-            ? (r.peakGrowthBytes - half.peakGrowthBytes) / (size - half.n)
-            : null,
-          deltaVsP3Mb: p3
-            ? (r.peakGrowthBytes - p3.peakGrowthBytes) / MB
-            : null,
-          withinBudget: chunkBudgetMb === null
-            ? null
-            : peakGrowthMb <= chunkBudgetMb + dataMb,
-          maxRelDiffVsStandard: d,
-          timeMs: r.timeMs,
-          nfev: r.nfev,
-          method: r.method,
-        });
+        rows.push(row(
+          res.get(key(s, c, size))!,
+          res.get(key("standard", c, size))!,
+          size === n ? res.get(key(s, c, sizes[0])) : undefined,
+          c === "gauss6" ? res.get(key(s, "exp3", size)) : undefined,
+        ));
       }
     }
+  }
+  // Attribution: on one thread the workers' copies of their rows of x and y
+  // disappear, and with them the growth.
+  if ((navigator.hardwareConcurrency ?? 1) > 1) {
+    const r = await measureFitMemory({
+      caseName: "gauss6",
+      n,
+      strategy: "chunked",
+      threads: 1,
+    });
+    rows.push(row(r, res.get(key("standard", "gauss6", n))!));
   }
   return rows;
 }
