@@ -332,10 +332,12 @@ export function createParallelEvaluator(
       };
     });
   };
-  // Start with QR; switch to Gram sums once the column-scaled Jacobian is
-  // seen to be well conditioned, and back (recomputing) if it stops being so.
-  let useGram = false;
+  // Large problems start with Gram sums and check the column-scaled
+  // condition of what they got: if it is too large the pass is redone with
+  // QR and QR is kept from then on (one extra pass for an ill-conditioned
+  // problem); small problems always use QR.
   const gramAllowed = n >= GRAM_MIN_POINTS && options.accumulation !== "qr";
+  let useGram = gramAllowed;
   return {
     nParams: p,
     nResiduals: n,

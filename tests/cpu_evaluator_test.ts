@@ -21,7 +21,7 @@ function data(n: number, f: (x: number) => number, a = 0, b = 5) {
   return { x, y };
 }
 
-Deno.test("well conditioned: Gram sums are used after the first pass and give the QR answer", async () => {
+Deno.test("well conditioned: Gram sums are used and give the QR answer", async () => {
   const m = model("a * exp(-b * x) + c");
   const { x, y } = data(40_000, (t) => 2.5 * Math.exp(-1.3 * t) + 0.5);
   const results: Float64Array[] = [];
@@ -54,10 +54,7 @@ Deno.test("well conditioned: Gram sums are used after the first pass and give th
       const r = await solve(probe, new Float64Array([1, 1, 0]), o);
       results.push(r.x);
       if (accumulation === "qr") assert.ok(forms.every((f) => f === "qr"));
-      else {
-        assert.strictEqual(forms[0], "qr");
-        assert.ok(forms.slice(1).every((f) => f === "normal"), forms.join());
-      }
+      else assert.ok(forms.every((f) => f === "normal"), forms.join());
     } finally {
       ev.close();
     }
@@ -71,7 +68,7 @@ Deno.test("well conditioned: Gram sums are used after the first pass and give th
   }
 });
 
-Deno.test("ill conditioned: the evaluator keeps QR", async () => {
+Deno.test("ill conditioned: the evaluator falls back to QR and keeps it", async () => {
   // A cubic far from the origin: the scaled Jacobian's condition is ~1e8.
   const m = model("b0 + b1 * x + b2 * x^2 + b3 * x^3");
   const { x, y } = data(
