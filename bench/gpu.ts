@@ -144,9 +144,11 @@ function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * Without a WebGPU adapter only the CPU and scipy rows are produced.
  *
  * @example
- * ```ts ignore
- * const rows = await runGpuBench({ quick: true });
- * console.table(rows);
+ * ```ts
+ * import assert from "node:assert";
+ * import { runGpuBench } from "./gpu.ts";
+ * // `deno task bench --only=webgpu` runs it (about 2 minutes here)
+ * assert.strictEqual(typeof runGpuBench, "function");
  * ```
  */
 export async function runGpuBench(
@@ -224,8 +226,11 @@ export async function runGpuBench(
  * whole-fit times on the CPU and on WebGPU f64 over a range of sizes.
  *
  * @example
- * ```ts ignore
- * console.table(await runCrossoverSweep([1e5, 1e6], 3));
+ * ```ts
+ * import assert from "node:assert";
+ * import { runCrossoverSweep } from "./gpu.ts";
+ * // `deno run -A bench/gpu.ts --crossover` runs it
+ * assert.strictEqual(typeof runCrossoverSweep, "function");
  * ```
  */
 export async function runCrossoverSweep(

@@ -62,15 +62,31 @@ export function requireMemory(
 
 /**
  * The `auto` crossover, in points x parameters: below it `auto` runs on the
- * CPU, at or above it on WebGPU (f64, or f32 + CPU polish on a hardware GPU
- * without `shader-f64`).
+ * CPU; at or above it on a hardware WebGPU adapter (f64, or f32 + CPU
+ * polish without `shader-f64`). A software adapter is never chosen.
  *
- * Measured with `bench/gpu.ts` on the development machine (2 cores, Mesa
- * lavapipe "llvmpipe (LLVM 15.0.6, 256 bits)" with shader-f64, against the
- * 2-thread CPU evaluator; best of several runs, other jobs running):
- * CROSSOVER_FIGURES
+ * Measured with `bench/gpu.ts` (per-evaluation timings, and `--crossover`
+ * for whole fits) on the development machine: 2 cores, Mesa lavapipe
+ * "llvmpipe (LLVM 15.0.6, 256 bits)" with shader-f64, against the 2-thread
+ * CPU evaluator, best of 4 (min of several runs):
+ *
+ * - One GPU evaluation (one submission, one `mapAsync` readback) costs at
+ *   least 10.5-10.8 ms whatever the size (n = 1e4, f64 and f32). The CPU
+ *   evaluator costs 2.2 ns (exp3: 6.7 ms per evaluation with the Jacobian
+ *   at 1e6 points) to 2.4 ns (gauss6: 14.2 ms at 1e6 points) per point x
+ *   parameter. The readback floor alone equals the CPU time at about 4.6e6
+ *   points x params, hence 5e6: above it a GPU whose own compute is small
+ *   next to the floor (any hardware GPU) wins every evaluation.
+ * - lavapipe computes on the same 2 cores and is not faster. Whole fits,
+ *   CPU / lavapipe f64, in ms: exp3 at 1e6 points 46 / 115, 2e6 86 / 164,
+ *   5e6 211 / 345, 1e7 426 / 801; gauss6 at 1e6 98 / 151, 2e6 191 / 200,
+ *   5e6 473 / 500, 1e7 957 / 1180 (at 1e7 the data exceed one 128 MiB
+ *   binding and the upload alone takes 0.6-0.9 s). With other jobs loading
+ *   the machine, lavapipe won gauss6 between 2e6 and 7e6 points by at most
+ *   27% and still lost exp3 at every size. So `auto` never picks a software
+ *   adapter; `backend: "webgpu"` still runs on one.
  */
-export const WEBGPU_CROSSOVER_POINT_PARAMS = 6_000_000;
+export const WEBGPU_CROSSOVER_POINT_PARAMS = 5_000_000;
 
 /** What `auto` decided, and why (goes to the fit's notes). */
 export interface BackendDecision {
@@ -95,9 +111,9 @@ function glRequested(): boolean {
 
 /**
  * The `auto` rule: CPU for plain-function models and below
- * {@linkcode WEBGPU_CROSSOVER_POINT_PARAMS}; above it WebGPU when an adapter
- * exists that is not a software adapter without f64 and not the GL backend.
- * Touches the GPU only above the crossover.
+ * {@linkcode WEBGPU_CROSSOVER_POINT_PARAMS}; above it WebGPU when a hardware
+ * adapter exists (not a software one such as lavapipe, and not Deno's GL
+ * backend). Touches the GPU only above the crossover.
  *
  * @example
  * ```ts
@@ -147,11 +163,13 @@ export async function decideAutoBackend(
       })`,
     };
   }
-  if (info.software && !info.f64) {
+  if (info.software) {
     return {
       use: "cpu",
       reason:
-        `backend auto: cpu, since the WebGPU adapter (${info.adapterName}) is software without shader-f64`,
+        `backend auto: cpu, since the WebGPU adapter (${info.adapterName}${
+          info.f64 ? "" : ", no shader-f64"
+        }) is software, measured no faster than the CPU evaluator (bench/gpu.ts)`,
     };
   }
   return {

@@ -93,14 +93,47 @@ export interface StrategyEvaluator extends Evaluator {
    */
   readonly notes?: readonly string[];
   /**
-   * Present when the evaluator's arithmetic is not accurate enough to end a
-   * fit (WebGPU f32 kernels): returns a double-precision CPU evaluator of the
-   * same problem, on which `fit()` runs a few more solver iterations from
-   * the solution, and closes afterwards.
+   * Present when this evaluator's arithmetic may not be accurate enough to
+   * end a fit (WebGPU: f32 kernels always, f64 normal-form sums when J is
+   * nearly singular). `fit()` calls it with the solver's result; a plan it
+   * returns is finished with the same solver options on the plan's
+   * double-precision evaluator (which `fit()` closes), and the result's
+   * backend then ends in "+ CPU polish".
    */
-  readonly polish?: () => Promise<StrategyEvaluator>;
+  readonly polish?: (result: PolishInput) => Promise<PolishPlan | null>;
+  /**
+   * Limits of the solve before a polish (f32 kernels): tolerances no tighter
+   * than `tol` and at most `maxNfev` evaluations; the polish then applies
+   * the requested ones.
+   */
+  readonly firstPhase?: { readonly tol: number; readonly maxNfev: number };
   /** Releases threads, GPU buffers and files. */
   close(): void | Promise<void>;
+}
+
+/** What {@linkcode StrategyEvaluator.polish} is told about the solve. */
+export interface PolishInput {
+  /** The solution. */
+  readonly x: Float64Array;
+  /** The solver's status (0: evaluation budget exhausted). */
+  readonly status: number;
+  /** The point that solve started from. */
+  readonly start: Float64Array;
+  /** The final linearization in factor form (F^T F = J^T J). */
+  readonly factor: {
+    readonly f: Float64Array;
+    readonly colNorms: Float64Array;
+  };
+}
+
+/** How to finish a fit in double precision. */
+export interface PolishPlan {
+  /** A double-precision evaluator of the same problem. */
+  readonly evaluator: StrategyEvaluator;
+  /** Where the polish starts. */
+  readonly x0: Float64Array;
+  /** Why, for the fit's notes. */
+  readonly reason: string;
 }
 
 /** A pluggable fitting strategy. */

@@ -24,6 +24,14 @@ const HAS_F64 = HAS_GPU && (await acquireDevice()).info.f64;
 if (HAS_GPU && !HAS_F64) {
   console.warn("gpu_fit_test: no shader-f64, f64 tests are IGNORED");
 }
+// The GL backend's llvmpipe (software, no f64) reads back slowly: the 54
+// f32 runs take ~3 minutes there, so that suite runs on faster adapters.
+const SLOW_F32 = HAS_GPU && !HAS_F64 && (await acquireDevice()).info.software;
+if (SLOW_F32) {
+  console.warn(
+    "gpu_fit_test: software adapter without f64 (GL), the f32 NIST suite is IGNORED",
+  );
+}
 const nistPresent = (() => {
   try {
     loadNist("Misra1a");
@@ -47,7 +55,7 @@ function minLre(name: string, popt: ArrayLike<number>, rss: number): number {
 
 /** All 54 NIST runs on WebGPU; returns the failures. */
 async function nistOnGpu(precision: "f64" | "f32", backendRe: RegExp) {
-  const failed: string[] = [];
+  const failed: string[] = [], polished: string[] = [];
   let worst = 15;
   for (const name of NIST_NAMES) {
     const pr = loadNist(name);
@@ -63,12 +71,13 @@ async function nistOnGpu(precision: "f64" | "f32", backendRe: RegExp) {
         workflow: { strategy: "standard", config: { gpuPrecision: precision } },
       });
       assert.match(r.backend, backendRe, `${name}: ${r.backend}`);
+      if (r.backend.endsWith("+ CPU polish")) polished.push(`${name}/${k + 1}`);
       const l = minLre(name, r.popt, 2 * r.cost);
       worst = Math.min(worst, l);
       if (!(l >= 6)) failed.push(`${name}/${k + 1} (LRE ${l.toFixed(2)})`);
     }
   }
-  return { failed, worst };
+  return { failed, polished, worst };
 }
 
 Deno.test({
@@ -76,19 +85,27 @@ Deno.test({
   ignore: !HAS_F64 || !nistPresent,
   fn: async () => {
     const t0 = performance.now();
-    const { failed, worst } = await nistOnGpu("f64", /^webgpu f64 \(.+\)$/);
+    const { failed, polished, worst } = await nistOnGpu(
+      "f64",
+      /^webgpu f64 \(.+\)( \+ CPU polish)?$/,
+    );
     console.log(
       `  54 runs in ${((performance.now() - t0) / 1000).toFixed(1)} s, ` +
-        `worst min LRE ${worst.toFixed(2)}`,
+        `worst min LRE ${worst.toFixed(2)}; CPU polish (J nearly singular): ${
+          polished.join(", ") || "none"
+        }`,
     );
     assert.deepStrictEqual(failed, []);
+    // f64 sums are polished only where the Jacobian is nearly singular
+    // (MGH17 from start 1 stops at a scaled condition of 9e7).
+    assert.ok(polished.length <= 2, polished.join(", "));
   },
 });
 
 Deno.test({
   name:
     "NIST on WebGPU f32 + CPU polish: all 54 runs reach LRE >= 6 (params and RSS)",
-  ignore: !HAS_GPU || !nistPresent,
+  ignore: !HAS_GPU || SLOW_F32 || !nistPresent,
   fn: async () => {
     const t0 = performance.now();
     const { failed, worst } = await nistOnGpu(
@@ -184,7 +201,10 @@ Deno.test({
       workflow: { strategy: "standard", config: { gpuPrecision: "f32" } },
     });
     assert.match(g.backend, /^webgpu f32 \(.+\) \+ CPU polish$/);
-    assert.ok(g.notes.some((n) => /^CPU polish \(cpu/.test(n)), g.notes[0]);
+    assert.ok(
+      g.notes.some((n) => /^CPU polish on cpu .*\(f32 kernels\)/.test(n)),
+      g.notes[0],
+    );
     assert.ok(maxRel(g.popt, c.popt) < 1e-9, String(maxRel(g.popt, c.popt)));
     assert.ok(g.nfev > c.nfev / 2);
   },
@@ -205,17 +225,18 @@ Deno.test("auto picks the CPU below the crossover and says why in notes", async 
   assert.ok(
     f.notes.some((n) => /plain function model runs on the CPU/.test(n)),
   );
-  // above the crossover, with an f64 (or hardware) adapter: WebGPU
+  // above the crossover: WebGPU on a hardware adapter, never a software one
   const big = await decideAutoBackend(
     model(EXP3),
     Math.ceil(WEBGPU_CROSSOVER_POINT_PARAMS / 3),
   );
-  if (HAS_F64) {
-    assert.strictEqual(big.use, "webgpu", big.reason);
-  } else {
+  if (!HAS_GPU) {
     assert.strictEqual(big.use, "cpu");
-    assert.match(big.reason, /no WebGPU adapter|software without shader-f64/);
-  }
+    assert.match(big.reason, /no WebGPU adapter/);
+  } else if ((await acquireDevice()).info.software) {
+    assert.strictEqual(big.use, "cpu");
+    assert.match(big.reason, /is software, measured no faster|GL backend/);
+  } else assert.strictEqual(big.use, "webgpu", big.reason);
   const below = await decideAutoBackend(
     model(EXP3),
     Math.floor(WEBGPU_CROSSOVER_POINT_PARAMS / 3) - 1,
@@ -269,7 +290,7 @@ Deno.test("no adapter: explicit webgpu throws GpuUnavailableError, auto falls ba
     );
     const d = await decideAutoBackend(model("a * x"), 1e12);
     assert.strictEqual(d.use, "cpu");
-    assert.match(d.reason, /no WebGPU adapter/);
+    assert.match(d.reason, /no WebGPU adapter|GL backend/);
   } finally {
     restore();
   }

@@ -716,6 +716,17 @@ export async function fit(
     })
     : null;
   session?.seed(resumedStarts);
+  // Before a CPU polish, the (inexact) first phase stops at its own limits.
+  const fp = sev.firstPhase;
+  const so1: ResolvedSolverOptions = fp
+    ? {
+      ...so,
+      ftol: Math.max(so.ftol, fp.tol),
+      xtol: Math.max(so.xtol, fp.tol),
+      gtol: Math.max(so.gtol, fp.tol),
+      maxNfev: Math.min(so.maxNfev, fp.maxNfev),
+    }
+    : so;
   let best: SolverResult;
   let polishNfev: number | null = null;
   const outcomes: StartOutcome[] = [];
@@ -738,7 +749,7 @@ export async function fit(
             (await solve(wev, wx0, so, { signal: options.signal })).x,
         );
       }
-      return solve(ev, start, so, {
+      return solve(ev, start, so1, {
         signal: options.signal,
         resume,
         onIteration: async (info: IterationInfo) => {
@@ -831,16 +842,19 @@ export async function fit(
         };
       }
     }
-    if (sev.polish) {
-      // f32 GPU arithmetic: finish in double precision on the CPU.
-      const pev = await sev.polish();
+    const plan = sev.polish
+      ? await sev.polish({ ...best, start: starts[bestK] })
+      : null;
+    if (plan) {
+      // Inexact arithmetic (WebGPU f32, or normal-form sums of a nearly
+      // singular J): finish in double precision on the CPU.
       try {
-        const q = await solve(pev, best.x, so, { signal: options.signal });
+        const q = await solve(plan.evaluator, plan.x0, so, {
+          signal: options.signal,
+        });
         polishNfev = q.nfev;
         notes.push(
-          `CPU polish (${pev.backend}) from the ${sev.backend} solution: ${q.nfev} evaluations, cost ${
-            best.cost.toExponential(6)
-          } -> ${q.cost.toExponential(6)}`,
+          `CPU polish on ${plan.evaluator.backend} (${plan.reason}): ${q.nfev} evaluations`,
         );
         best = {
           ...q,
@@ -849,7 +863,7 @@ export async function fit(
           nit: best.nit + q.nit,
         };
       } finally {
-        await pev.close();
+        await plan.evaluator.close();
       }
     }
   } catch (e) {
