@@ -75,19 +75,28 @@ for (
   }
 }
 
-let md = `# Benchmark results\n\nMachine: ${machine}\nDate: ${
-  new Date().toISOString()
-}\n\n`;
-for (const [name, rows] of Object.entries(sections)) {
-  md += `## ${name}\n\n${table(rows)}\n`;
-}
-console.log(md);
+// Sections not run now keep their rows from an earlier run of the same day.
 const date = new Date().toISOString().slice(0, 10);
 const dir = new URL("./results/", import.meta.url);
 await Deno.mkdir(dir, { recursive: true });
+const jsonUrl = new URL(`${date}.json`, dir);
+let previous: Record<string, Row[]> = {};
+try {
+  previous = JSON.parse(await Deno.readTextFile(jsonUrl)).sections ?? {};
+} catch {
+  // no earlier run today
+}
+const all: Record<string, Row[]> = { ...previous, ...sections };
+let md = `# Benchmark results\n\nMachine: ${machine}\nDate: ${
+  new Date().toISOString()
+}\n\n`;
+for (const [name, rows] of Object.entries(all)) {
+  md += `## ${name}\n\n${table(rows)}\n`;
+}
+console.log(md);
 await Deno.writeTextFile(
-  new URL(`${date}.json`, dir),
-  JSON.stringify({ machine, date, sections }, null, 2),
+  jsonUrl,
+  JSON.stringify({ machine, date, sections: all }, null, 2),
 );
 await Deno.writeTextFile(new URL(`${date}.md`, dir), md);
 console.error(`wrote bench/results/${date}.json and .md`);

@@ -37,6 +37,16 @@ export interface ClosableEvaluator extends Evaluator {
   close(): void;
   /** Number of threads used (1 = main thread only). */
   readonly threads: number;
+  /**
+   * One pass in a given accumulation, with no automatic fallback: Gram sums
+   * ("normal" linearizations) when `gram`, else QR. For callers that decide
+   * globally (the distributed strategy decides on the merged result).
+   */
+  evaluateForm(
+    thetas: readonly Float64Array[],
+    withJacobian: readonly boolean[],
+    gram: boolean,
+  ): Promise<Evaluation[]>;
 }
 
 /** Options of {@linkcode createParallelEvaluator}. */
@@ -342,6 +352,10 @@ export function createParallelEvaluator(
     nParams: p,
     nResiduals: n,
     threads,
+    evaluateForm(thetas, withJacobian, gram) {
+      if (closed) throw new Error("evaluator is closed");
+      return passOnce(thetas, withJacobian, gram);
+    },
     async evaluate(thetas, withJacobian): Promise<Evaluation[]> {
       if (closed) throw new Error("evaluator is closed");
       let out = await passOnce(thetas, withJacobian, useGram);

@@ -79,6 +79,7 @@ export function mergeGathered(
   withJac: readonly boolean[],
   p: number,
   size: number,
+  gram = false,
 ): PartialLinearization[] {
   const c = p + 1;
   const out: PartialLinearization[] = [];
@@ -99,15 +100,42 @@ export function mergeGathered(
         }
         factors.push(f);
       }
-      out.push({
-        cost,
-        // As mergePartials: one factor is already the answer.
-        aug: size === 1 ? factors[0] : mergeTriangularFactors(factors, c),
-      });
+      if (gram) {
+        // Gram sums add (in rank order, so every rank gets the same bits).
+        const g = factors[0];
+        for (let r = 1; r < size; r++) {
+          for (let k = 0; k < g.length; k++) g[k] += factors[r][k];
+        }
+        out.push({ cost, aug: g, gram: true });
+      } else {
+        out.push({
+          cost,
+          // As mergePartials: one factor is already the answer.
+          aug: size === 1 ? factors[0] : mergeTriangularFactors(factors, c),
+        });
+      }
     }
     off += size * len;
   }
   return out;
+}
+
+/**
+ * Rebuilds the upper triangle of the Gram matrix of `[J f]` from a normal
+ * linearization (the f^T f entry is left 0: the cost travels separately).
+ */
+export function gramFromNormal(
+  jtj: Float64Array,
+  jtf: Float64Array,
+  p: number,
+): Float64Array {
+  const c = p + 1;
+  const g = new Float64Array(c * c);
+  for (let i = 0; i < p; i++) {
+    for (let j = i; j < p; j++) g[i * c + j] = jtj[i * p + j];
+    g[i * c + p] = jtf[i];
+  }
+  return g;
 }
 
 /**

@@ -23,10 +23,13 @@ import {
   type PartialLinearization,
 } from "../core/cpu_evaluator.ts";
 import type { Evaluation } from "../core/linearization.ts";
-import { qrFromAugmented } from "../core/cpu_evaluator.ts";
+import { normalFromGram, qrFromAugmented } from "../core/cpu_evaluator.ts";
 import {
   type ClosableEvaluator,
   createParallelEvaluator,
+  GRAM_MAX_CONDITION,
+  GRAM_MIN_POINTS,
+  scaledCondition,
 } from "../core/parallel_evaluator.ts";
 import { shardRange } from "../cluster/distributed_config.ts";
 import type { Mpi } from "../cluster/mpi.ts";
@@ -34,6 +37,7 @@ import { createCpuBackend, THREADS_MIN_POINTS } from "./_backend.ts";
 import {
   augFromQr,
   gatherLength,
+  gramFromNormal,
   mergeGathered,
   packPartials,
 } from "./_distributed_gather.ts";
@@ -214,6 +218,7 @@ function threadsFor(ctx: StrategyContext, rows: number, size: number): number {
 type LocalPass = (
   thetas: readonly Float64Array[],
   withJac: readonly boolean[],
+  gram: boolean,
 ) => Promise<PartialLinearization[]>;
 
 function sliceData(data: InMemoryData, start: number, end: number) {
@@ -242,23 +247,28 @@ function memoryPass(
       ev: null,
     };
   }
-  // QR factors, because ranks gather and merge triangular factors.
+  // The accumulation (Gram sums or QR factors) is decided for all ranks
+  // together on the merged result, so the local evaluator never switches.
   const ev = createParallelEvaluator(ctx.model, data, {
     loss: ctx.loss,
     fScale: ctx.fScale,
     threads,
-    accumulation: "qr",
   });
   return {
     ev,
-    pass: async (thetas, withJac) =>
-      (await ev.evaluate(thetas, withJac)).map((e: Evaluation, i) => {
+    pass: async (thetas, withJac, gram) =>
+      (await ev.evaluateForm(thetas, withJac, gram)).map((e: Evaluation, i) => {
         if (!withJac[i] || !Number.isFinite(e.cost)) {
           return { cost: e.cost, aug: null };
         }
         const lin = e.lin!;
-        if (lin.form !== "qr") throw new Error("expected a QR linearization");
-        return { cost: e.cost, aug: augFromQr(lin.r, lin.qtf, p) };
+        return lin.form === "qr"
+          ? { cost: e.cost, aug: augFromQr(lin.r, lin.qtf, p) }
+          : {
+            cost: e.cost,
+            aug: gramFromNormal(lin.jtj, lin.jtf, p),
+            gram: true,
+          };
       }),
   };
 }
@@ -279,10 +289,11 @@ function streamPass(
     blockRows: 256,
     block: new Float64Array(256 * c),
   };
-  return async (thetas, withJac) => {
+  return async (thetas, withJac, gram) => {
     const parts: PartialLinearization[] = thetas.map((_, i) => ({
       cost: 0,
       aug: withJac[i] ? new Float64Array(c * c) : null,
+      gram,
     }));
     if (end <= start) return parts;
     for await (
@@ -303,8 +314,9 @@ function streamPass(
           0,
           b.y.length,
           withJac[i],
-          // Accumulates into the running factor (TSQR across batches).
-          { ...opts, aug: parts[i].aug ?? undefined },
+          // Accumulates into the running factor (TSQR across batches) or
+          // the running Gram sums.
+          { ...opts, aug: parts[i].aug ?? undefined, gram },
         );
         parts[i].cost = Number.isFinite(r.cost) ? parts[i].cost + r.cost : NaN;
       });
@@ -499,6 +511,64 @@ async function createDistributedEvaluator(
   }
   const stats = makeStats();
   lastStats = stats;
+  // Large problems start with Gram sums, as the standard strategy does.
+  let useGram = n >= GRAM_MIN_POINTS;
+
+  const evaluateAll = async (
+    thetas: readonly Float64Array[],
+    withJac: readonly boolean[],
+  ): Promise<Evaluation[]> => {
+    const gram = useGram;
+    const t0 = performance.now();
+    let local: PartialLinearization[];
+    try {
+      local = await pass(thetas, withJac, gram);
+    } catch (e) {
+      // The other ranks are about to wait for this one in the Allreduce.
+      if (comm && size > 1) await abortJob(comm, e);
+      throw e;
+    }
+    const t1 = performance.now();
+    let merged = local;
+    let t2 = t1;
+    if (comm && size > 1) {
+      const buf = packPartials(local, withJac, p, rank, size);
+      comm.allreduceSum(buf);
+      t2 = performance.now();
+      merged = mergeGathered(buf, withJac, p, size, gram);
+      counters.allreduceMs += t2 - t1;
+      samples.push(t2 - t1);
+      counters.allreduceDoubles = gatherLength(p, size, withJac);
+    }
+    counters.localMs += t1 - t0;
+    counters.lastAt = performance.now();
+    if (Number.isNaN(counters.firstAt)) counters.firstAt = t0;
+    counters.mergeMs += counters.lastAt - t2;
+    counters.evaluations++;
+    counters.points += thetas.length;
+    const out: Evaluation[] = merged.map((m) =>
+      m.aug && Number.isFinite(m.cost)
+        ? {
+          cost: m.cost,
+          lin: gram
+            ? normalFromGram(m.aug, p, m.cost, n)
+            : qrFromAugmented(m.aug, p, m.cost, n),
+        }
+        : { cost: Number.isFinite(m.cost) ? m.cost : NaN }
+    );
+    // Every rank holds the same merged sums, so every rank takes the same
+    // decision: an ill-conditioned problem goes back to QR for good.
+    if (
+      gram &&
+      out.some((e) =>
+        e.lin !== undefined && !(scaledCondition(e.lin, p) < GRAM_MAX_CONDITION)
+      )
+    ) {
+      useGram = false;
+      return evaluateAll(thetas, withJac);
+    }
+    return out;
+  };
 
   return {
     nParams: p,
@@ -510,40 +580,7 @@ async function createDistributedEvaluator(
     get stats() {
       return stats();
     },
-    async evaluate(thetas, withJac): Promise<Evaluation[]> {
-      const t0 = performance.now();
-      let local: PartialLinearization[];
-      try {
-        local = await pass(thetas, withJac);
-      } catch (e) {
-        // The other ranks are about to wait for this one in the Allreduce.
-        if (comm && size > 1) await abortJob(comm, e);
-        throw e;
-      }
-      const t1 = performance.now();
-      let merged = local;
-      let t2 = t1;
-      if (comm && size > 1) {
-        const buf = packPartials(local, withJac, p, rank, size);
-        comm.allreduceSum(buf);
-        t2 = performance.now();
-        merged = mergeGathered(buf, withJac, p, size);
-        counters.allreduceMs += t2 - t1;
-        samples.push(t2 - t1);
-        counters.allreduceDoubles = gatherLength(p, size, withJac);
-      }
-      counters.localMs += t1 - t0;
-      counters.lastAt = performance.now();
-      if (Number.isNaN(counters.firstAt)) counters.firstAt = t0;
-      counters.mergeMs += counters.lastAt - t2;
-      counters.evaluations++;
-      counters.points += thetas.length;
-      return merged.map((m) =>
-        m.aug && Number.isFinite(m.cost)
-          ? { cost: m.cost, lin: qrFromAugmented(m.aug, p, m.cost, n) }
-          : { cost: Number.isFinite(m.cost) ? m.cost : NaN }
-      );
-    },
+    evaluate: (thetas, withJac) => evaluateAll(thetas, withJac),
     close() {
       closeLocal();
       if (ctx.verbose > 0 && rank === 0 && comm && size > 1) {

@@ -124,3 +124,29 @@ Deno.test("gather: a factor rebuilt from (R, Q^T f) merges like the full one", (
     assert.ok(Math.abs(full[k] - rebuilt[k]) <= 1e-12 * Math.abs(full[k]));
   }
 });
+
+Deno.test("gather: Gram partials from every rank are summed in rank order", () => {
+  const p = 2, c = 3;
+  const g = (k: number) =>
+    Float64Array.from({ length: c * c }, (_, i) => (i + 1) * k);
+  const withJac = [true];
+  const buf = new Float64Array(gatherLength(p, 2, withJac));
+  for (const rank of [0, 1]) {
+    const part = packPartials(
+      [{ cost: rank + 1, aug: g(rank + 1), gram: true }],
+      withJac,
+      p,
+      rank,
+      2,
+    );
+    for (let i = 0; i < buf.length; i++) buf[i] += part[i];
+  }
+  const [m] = mergeGathered(buf, withJac, p, 2, true);
+  assert.strictEqual(m.cost, 3);
+  assert.ok(m.gram);
+  for (let i = 0; i < c; i++) {
+    for (let j = i; j < c; j++) {
+      assert.strictEqual(m.aug![i * c + j], 3 * (i * c + j + 1));
+    }
+  }
+});
