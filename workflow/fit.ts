@@ -958,14 +958,21 @@ async function finalPass(
   }
 > {
   const acc = { n: 0, mean: 0, m2: 0, ssRes: 0, chi: 0 };
-  // Welford's update for the total sum of squares.
+  // Total sum of squares: a two-pass mean and sum per block, merged across
+  // blocks with Chan's formula (stable, and no division per point).
   const addY = (y: Float64Array) => {
-    for (let i = 0; i < y.length; i++) {
-      acc.n++;
-      const d = y[i] - acc.mean;
-      acc.mean += d / acc.n;
-      acc.m2 += d * (y[i] - acc.mean);
-    }
+    const nb = y.length;
+    if (nb === 0) return;
+    let s = 0;
+    for (let i = 0; i < nb; i++) s += y[i];
+    const mb = s / nb;
+    let m2 = 0;
+    for (let i = 0; i < nb; i++) m2 += (y[i] - mb) * (y[i] - mb);
+    const n = acc.n + nb;
+    const d = mb - acc.mean;
+    acc.m2 += m2 + d * d * acc.n * nb / n;
+    acc.mean += d * nb / n;
+    acc.n = n;
   };
   if (inMemory && !inMemory.sigma && linearCost !== null) {
     // Unweighted, linear loss: the solver's cost is already 0.5 * RSS, so
