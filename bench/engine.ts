@@ -171,8 +171,8 @@ export async function runEngineBench(
       for (const n of sizes) {
         if (c.name === "gauss6" && n > 1e6 && sizes.length > 3) continue;
         const { x, y } = makeData(c, n);
-        // Ours: best of 3 (1 at 1e7) after a warm-up fit.
-        const reps = n >= 1e7 ? 1 : 3;
+        // Ours: best of 3 (2 at 1e7) after a warm-up fit.
+        const reps = n >= 1e7 ? 2 : 3;
         if (n < 1e7) await fit(m, x, y, { p0: c.p0, workflow: "standard" });
         let best: { t: number; r: Awaited<ReturnType<typeof fit>> } | null =
           null;
@@ -207,7 +207,7 @@ export async function runEngineBench(
             y: yf,
             numpy: c.numpy,
             p0: c.p0,
-            repeats: n >= 1e7 ? 1 : 3,
+            repeats: n >= 1e7 ? 2 : 3,
           }]);
           ours.vsScipy = s.time * 1000 / ours.timeMs;
           rows.push({
@@ -224,7 +224,8 @@ export async function runEngineBench(
             peakRssMb: null,
           });
         }
-        if (n <= 1e5) {
+        // ml-levenberg-marquardt needs minutes beyond 1e4 points.
+        if (n <= 1e4) {
           const ml = await runMlLm(c, x, y);
           if (ml) {
             rows.push({
