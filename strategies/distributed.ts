@@ -31,6 +31,7 @@ import {
   GRAM_MIN_POINTS,
   scaledCondition,
 } from "../core/parallel_evaluator.ts";
+import { createGpuEvaluator } from "../gpu/evaluator.ts";
 import { shardRange } from "../cluster/distributed_config.ts";
 import type { Mpi } from "../cluster/mpi.ts";
 import { createCpuBackend, THREADS_MIN_POINTS } from "./_backend.ts";
@@ -273,6 +274,54 @@ function memoryPass(
   };
 }
 
+/**
+ * A local pass on WebGPU (f64 only: every rank must return double-precision
+ * Gram sums, since QR factors cannot be formed on the GPU). Returns null,
+ * with the reason, when no f64 device is available, so the rank computes on
+ * the CPU in the same (Gram) form instead.
+ */
+async function gpuPass(
+  ctx: StrategyContext,
+  data: { x: Float64Array[]; y: Float64Array; w: Float64Array | null },
+): Promise<
+  { pass: LocalPass; close: () => void; label: string } | { reason: string }
+> {
+  const p = ctx.model.params.length;
+  if (ctx.model.kind !== "expression") {
+    return { reason: "plain-function models run on the CPU only" };
+  }
+  let ev;
+  try {
+    ev = await createGpuEvaluator(ctx.model, data, {
+      loss: ctx.loss,
+      fScale: ctx.fScale,
+      precision: "f64",
+    });
+  } catch (e) {
+    return { reason: `no f64 WebGPU device (${(e as Error).message})` };
+  }
+  const d = ev.describe();
+  const gev = ev;
+  return {
+    label: `webgpu f64 (${d.adapterName}${d.software ? ", software" : ""})`,
+    close: () => gev.destroy(),
+    pass: async (thetas, withJac) =>
+      (await gev.evaluate(thetas, withJac)).map((e: Evaluation, i) => {
+        if (!withJac[i] || !Number.isFinite(e.cost) || !e.lin) {
+          return { cost: e.cost, aug: null };
+        }
+        const lin = e.lin;
+        return lin.form === "normal"
+          ? {
+            cost: e.cost,
+            aug: gramFromNormal(lin.jtj, lin.jtf, p),
+            gram: true,
+          }
+          : { cost: e.cost, aug: augFromQr(lin.r, lin.qtf, p) };
+      }),
+  };
+}
+
 /** A local pass that re-reads the shard of a source every time. */
 function streamPass(
   ctx: StrategyContext,
@@ -441,16 +490,29 @@ async function createDistributedEvaluator(
     };
   }
 
+  let gpuLabel: string | null = null;
+  const gpuNotes: string[] = [];
   if (isMemory) {
     threads = threadsFor(ctx, shard.size, size);
-    const local = memoryPass(
-      ctx,
-      sliceData(ctx.data as InMemoryData, shard.start, shard.end),
-      threads,
+    const shardData = sliceData(
+      ctx.data as InMemoryData,
+      shard.start,
+      shard.end,
     );
-    pass = local.pass;
-    if (local.ev) threads = local.ev.threads;
-    closeLocal = () => local.ev?.close();
+    const g = ctx.backend === "webgpu" && shard.size > 0
+      ? await gpuPass(ctx, shardData)
+      : null;
+    if (g && "pass" in g) {
+      pass = g.pass;
+      closeLocal = g.close;
+      gpuLabel = g.label;
+    } else {
+      if (g) gpuNotes.push(`rank ${rank}: ${g.reason}; computing on the CPU`);
+      const local = memoryPass(ctx, shardData, threads);
+      pass = local.pass;
+      if (local.ev) threads = local.ev.threads;
+      closeLocal = () => local.ev?.close();
+    }
   } else if (cfg.streamShard) {
     pass = streamPass(
       ctx,
@@ -482,7 +544,8 @@ async function createDistributedEvaluator(
     closeLocal = () => local.ev?.close();
   }
 
-  const cpu = `cpu (${threads} thread${threads > 1 ? "s" : ""}, f64)`;
+  const cpu = gpuLabel ??
+    `cpu (${threads} thread${threads > 1 ? "s" : ""}, f64)`;
   const backend = comm
     ? `mpi ${comm.flavor} (${size} rank${size > 1 ? "s" : ""}) x ${cpu}`
     : cpu;
@@ -511,8 +574,11 @@ async function createDistributedEvaluator(
   }
   const stats = makeStats();
   lastStats = stats;
-  // Large problems start with Gram sums, as the standard strategy does.
-  let useGram = n >= GRAM_MIN_POINTS;
+  // Large problems start with Gram sums, as the standard strategy does. With
+  // backend "webgpu" every rank uses Gram sums whatever the size (the GPU
+  // forms no QR factors), so the QR fallback below is off.
+  const onGpu = ctx.backend === "webgpu";
+  let useGram = onGpu || n >= GRAM_MIN_POINTS;
 
   const evaluateAll = async (
     thetas: readonly Float64Array[],
@@ -577,6 +643,7 @@ async function createDistributedEvaluator(
     rank,
     size,
     isCheckpointWriter: rank === 0,
+    notes: gpuNotes,
     get stats() {
       return stats();
     },

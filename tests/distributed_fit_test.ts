@@ -4,6 +4,7 @@
 // and without a launcher (or with one rank) it is the standard strategy.
 // Skipped, with a message, only where mpiexec is not installed.
 import assert from "node:assert";
+import { getGpuInfo } from "../gpu/device.ts";
 import { fileURLToPath } from "node:url";
 import { fit, type FitResult, model } from "../mod.ts";
 import { arraySource } from "../data/array_source.ts";
@@ -197,6 +198,30 @@ Deno.test({
   ignore: noMpi,
   async fn() {
     checkJob(await ranksOf(2, ["--n", String(N)]), await reference());
+  },
+});
+
+Deno.test({
+  name:
+    "distributed: mpiexec -n 2 with each rank on WebGPU (f64) equals the CPU fit",
+  ignore: noMpi,
+  async fn() {
+    const lines = await ranksOf(2, ["--n", String(N), "--backend", "webgpu"]);
+    const ref = await reference();
+    for (const l of lines) {
+      assert.strictEqual(l.bits, lines[0].bits, "ranks disagree");
+      assert.ok(l.success);
+    }
+    if (/webgpu f64/.test(lines[0].backend)) {
+      // Double precision on the GPU, Gram sums gathered across ranks.
+      assert.match(lines[0].backend, /^mpi \w+ \(2 ranks\) x webgpu f64/);
+    } else {
+      console.warn(
+        `distributed webgpu: no f64 adapter here (${lines[0].backend})`,
+      );
+      assert.match(lines[0].backend, /cpu/);
+    }
+    assertClose(lines[0].popt, ref.popt, 1e-10);
   },
 });
 

@@ -20,6 +20,7 @@ const args = parseArgs({
     "throw-rank": { type: "string", default: "" },
     "throw-after-rank": { type: "string", default: "" },
     "run-mpi": { type: "boolean", default: false },
+    backend: { type: "string", default: "auto" },
   },
 });
 const n = Number(args.values.n);
@@ -42,6 +43,7 @@ const options = {
   p0: [1, 1, 0],
   workflow: args.values.workflow,
   loss: args.values.loss as "linear",
+  backend: args.values.backend as "auto",
   ftol: 1e-15,
   xtol: 1e-15,
   gtol: 1e-15,
