@@ -32,7 +32,11 @@ import {
   scaledCondition,
 } from "../core/parallel_evaluator.ts";
 import { createGpuEvaluator } from "../gpu/evaluator.ts";
-import { shardRange } from "../cluster/distributed_config.ts";
+import {
+  createDistributedConfig,
+  shardRange,
+} from "../cluster/distributed_config.ts";
+import { ClusterDetector } from "../cluster/cluster_detector.ts";
 import type { Mpi } from "../cluster/mpi.ts";
 import { createCpuBackend, THREADS_MIN_POINTS } from "./_backend.ts";
 import {
@@ -187,6 +191,52 @@ export function getDistributedStats(): DistributedStats | null {
 interface Config {
   batchSize: number;
   streamShard: boolean;
+  detectCluster: boolean;
+}
+
+/**
+ * With `config.detectCluster` (set by the `hpc_distributed` preset): detects
+ * the cluster (PBS, Slurm, local GPUs; permission-checked, never prompts),
+ * sizes a distributed configuration for this launch, and reports both.
+ */
+async function clusterPlan(
+  ctx: StrategyContext,
+  n: number,
+  size: number,
+): Promise<{ notes: string[]; checkpointEvery?: number }> {
+  const detector = new ClusterDetector();
+  const info = await detector.detect();
+  if (!info) {
+    return {
+      notes: [
+        "cluster detection: no PBS/Slurm job or local GPUs found (or no --allow-env/--allow-read)",
+      ],
+    };
+  }
+  // Under mpiexec the launch fixes the world size; otherwise the plan is the
+  // configuration's own (what an MPI launch on this allocation would use).
+  const dc = createDistributedConfig(
+    info,
+    size > 1 ? { nPoints: n, worldSize: size } : { nPoints: n },
+  );
+  const where = info.scheduler === "local"
+    ? "local machine"
+    : `${info.scheduler} job ${info.jobId ?? "?"}`;
+  return {
+    notes: [
+      `cluster: ${where}, ${info.nodeCount} node(s) [${
+        info.nodeList.slice(0, 4).join(", ")
+      }${
+        info.nodeList.length > 4 ? ", ..." : ""
+      }], ${info.totalGpus} GPU(s), ${info.interconnect}${
+        info.partial ? " (partial: some permissions missing)" : ""
+      }`,
+      `distributed config: ${dc.worldSize} rank(s) planned (${size} launched), ${dc.ranksPerNode} per node, shards of about ${
+        Math.ceil(n / size)
+      } rows, checkpoint every ${dc.checkpointInterval} iteration(s)`,
+    ],
+    checkpointEvery: dc.checkpointInterval,
+  };
 }
 
 function readConfig(config: Readonly<Record<string, unknown>> | null): Config {
@@ -203,7 +253,13 @@ function readConfig(config: Readonly<Record<string, unknown>> | null): Config {
   if (typeof streamShard !== "boolean") {
     throw new TypeError(`streamShard must be a boolean, got ${streamShard}`);
   }
-  return { batchSize, streamShard };
+  const detectCluster = config?.detectCluster ?? false;
+  if (typeof detectCluster !== "boolean") {
+    throw new TypeError(
+      `detectCluster must be a boolean, got ${detectCluster}`,
+    );
+  }
+  return { batchSize, streamShard, detectCluster };
 }
 
 /** Threads for one rank: its share of the node's cores, when it pays. */
@@ -445,6 +501,9 @@ async function createDistributedEvaluator(
     );
   }
   const shard = shardRange(n, size, rank);
+  const plan = cfg.detectCluster
+    ? await clusterPlan(ctx, n, size)
+    : { notes: [] };
   const counters = {
     evaluations: 0,
     points: 0,
@@ -473,6 +532,8 @@ async function createDistributedEvaluator(
       rank,
       size,
       isCheckpointWriter: true,
+      notes: plan.notes,
+      checkpointEvery: plan.checkpointEvery,
       get stats() {
         return stats();
       },
@@ -643,7 +704,8 @@ async function createDistributedEvaluator(
     rank,
     size,
     isCheckpointWriter: rank === 0,
-    notes: gpuNotes,
+    notes: [...plan.notes, ...gpuNotes],
+    checkpointEvery: plan.checkpointEvery,
     get stats() {
       return stats();
     },

@@ -93,6 +93,11 @@ export interface StrategyEvaluator extends Evaluator {
    */
   readonly notes?: readonly string[];
   /**
+   * Checkpoint interval (iterations) this strategy suggests, e.g. from the
+   * cluster's distributed configuration; `fit`'s `checkpointEvery` wins.
+   */
+  readonly checkpointEvery?: number;
+  /**
    * Present when this evaluator's arithmetic may not be accurate enough to
    * end a fit (WebGPU: f32 kernels always, f64 normal-form sums when J is
    * nearly singular). `fit()` calls it with the solver's result; a plan it

@@ -709,7 +709,7 @@ export async function fit(
   const session = wantCheckpoints && sev.isCheckpointWriter !== false
     ? new CheckpointSession({
       dir: options.checkpointDir ?? await createCheckpointDirectory(),
-      every: options.checkpointEvery ?? 1,
+      every: options.checkpointEvery ?? sev.checkpointEvery ?? 1,
       keep: options.checkpointKeep ?? 3,
       base: checkpointBase!,
       progress: () => lastPass,
@@ -874,6 +874,8 @@ export async function fit(
   } finally {
     await sev.close();
   }
+  // The final state goes to disk too, whatever the checkpoint interval.
+  await session?.flush();
   if (session?.lastPath) notes.push(`last checkpoint: ${session.lastPath}`);
   if (sev.notes) notes.push(...sev.notes);
 

@@ -216,6 +216,8 @@ export const WORKFLOW_PRESETS: Readonly<Record<PresetName, WorkflowConfig>> =
       multiStart: null,
       validate: false,
       checkpoints: true,
+      // Cluster detection feeds the distributed configuration.
+      config: Object.freeze({ detectCluster: true }),
     }),
   });
 
