@@ -200,7 +200,6 @@ interface Config {
  * sizes a distributed configuration for this launch, and reports both.
  */
 async function clusterPlan(
-  ctx: StrategyContext,
   n: number,
   size: number,
 ): Promise<{ notes: string[]; checkpointEvery?: number }> {
@@ -501,9 +500,7 @@ async function createDistributedEvaluator(
     );
   }
   const shard = shardRange(n, size, rank);
-  const plan = cfg.detectCluster
-    ? await clusterPlan(ctx, n, size)
-    : { notes: [] };
+  const plan = cfg.detectCluster ? await clusterPlan(n, size) : { notes: [] };
   const counters = {
     evaluations: 0,
     points: 0,
