@@ -14,6 +14,7 @@
 
 import { UsageError } from "./cli/args.ts";
 import { type CliIo, defaultIo } from "./cli/io.ts";
+export type { CliIo } from "./cli/io.ts";
 import denoJson from "./deno.json" with { type: "json" };
 
 /** The top-level help text. */

@@ -30,6 +30,13 @@ export type {
   LeastSquaresOptions,
   LeastSquaresResult,
 } from "./core/least_squares.ts";
+export type { BoundsInput, NumVec } from "./core/_validate.ts";
+export type {
+  JacobianFunction,
+  ResidualFunction,
+} from "./core/dense_evaluator.ts";
+export type { IterationInfo, SolverState } from "./core/solver_types.ts";
+export type { XInput as FitXInput } from "./workflow/_fit_input.ts";
 export { LOSS_NAMES } from "./core/loss.ts";
 export type { LossName } from "./core/loss.ts";
 export type {
@@ -54,7 +61,11 @@ export {
   registerStrategy,
 } from "./strategies/strategy.ts";
 export type {
+  BatchSourceLike,
   InMemoryData,
+  PassProgress,
+  PolishInput,
+  PolishPlan,
   Strategy,
   StrategyContext,
   StrategyData,

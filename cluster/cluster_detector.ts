@@ -94,6 +94,8 @@ export class ClusterDetector {
   readonly #infinibandPath: string;
 
   /**
+   * Creates a detector.
+   *
    * @param options see {@linkcode ClusterDetectorOptions}
    * @throws {RangeError} when `defaultGpusPerNode` is not a non-negative integer
    *

@@ -123,6 +123,8 @@ export class ClusterInfo {
   readonly partial: boolean;
 
   /**
+   * Validates and stores the cluster description.
+   *
    * @param init the fields; see {@linkcode ClusterInfoInit}
    * @throws {TypeError} when a field has the wrong type
    * @throws {RangeError} when a count is out of range

@@ -4,12 +4,22 @@
  * @module
  */
 
-/** A hostlist expression that does not follow Slurm's syntax. */
+/**
+ * A hostlist expression that does not follow Slurm's syntax.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.throws(() => expandHostlist("node[01-"), HostlistSyntaxError);
+ * ```
+ */
 export class HostlistSyntaxError extends SyntaxError {
   /** The expression that failed to parse. */
   readonly hostlist: string;
 
   /**
+   * Builds the error for `hostlist`.
+   *
    * @param hostlist the offending expression
    * @param problem what is wrong with it
    *

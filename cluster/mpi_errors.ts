@@ -4,8 +4,16 @@
  * @module
  */
 
-/** How to get an MPI library, appended to {@linkcode MpiUnavailableError}. */
-export const MPI_INSTALL_HINT =
+/**
+ * How to get an MPI library, appended to {@linkcode MpiUnavailableError}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.match(MPI_INSTALL_HINT, /NLSQ_MPI_LIBRARY/);
+ * ```
+ */
+export const MPI_INSTALL_HINT: string =
   "Install MPI (Debian/Ubuntu: `apt-get install mpich` or " +
   "`apt-get install libopenmpi-dev openmpi-bin`), or set NLSQ_MPI_LIBRARY " +
   "to the path of libmpich.so.12 / libmpi.so.40.";
@@ -26,6 +34,8 @@ export class MpiUnavailableError extends Error {
   readonly attempts: string[];
 
   /**
+   * Builds the error from the libraries tried.
+   *
    * @param attempts each library tried, with why it failed
    *
    * @example
@@ -56,6 +66,8 @@ export class MpiUnavailableError extends Error {
  */
 export class MpiPermissionError extends Error {
   /**
+   * Builds the error for what was being loaded.
+   *
    * @param detail what was being loaded
    *
    * @example
@@ -92,6 +104,8 @@ export class MpiError extends Error {
   readonly code: number | null;
 
   /**
+   * Builds the error for a failed MPI call.
+   *
    * @param call the MPI function
    * @param code its error code, or `null` for a state error
    * @param detail the error text

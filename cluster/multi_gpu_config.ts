@@ -48,6 +48,8 @@ export class MultiGPUConfig {
   readonly perDeviceBatchSize: number;
 
   /**
+   * Validates and stores the configuration.
+   *
    * @param init the fields; `shardAxis` defaults to 0 and
    *   `perDeviceBatchSize` to 10 000
    * @throws {TypeError} when a field is not an integer

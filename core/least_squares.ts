@@ -64,12 +64,17 @@ export interface LeastSquaresResult {
   optimality: number;
   /** -1/0/1 per variable: at lower bound, free, at upper bound. */
   activeMask: Int8Array;
+  /** Function evaluations. */
   nfev: number;
+  /** Jacobian evaluations. */
   njev: number;
+  /** Iterations. */
   nit: number;
   /** scipy's status code (-1..4). */
   status: number;
+  /** Human-readable termination reason. */
   message: string;
+  /** Whether the solver converged (`status > 0`). */
   success: boolean;
 }
 

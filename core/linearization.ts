@@ -15,6 +15,7 @@
  * so `J^T J = R^T R` and `J^T f = R^T qtf`. This keeps QR-level accuracy.
  */
 export interface QrLinearization {
+  /** Discriminant: the QR form. */
   readonly form: "qr";
   /** 0.5 * sum(rho(f_i^2)), the robust cost. */
   readonly cost: number;
@@ -32,6 +33,7 @@ export interface QrLinearization {
  * solver converts it with column scaling.
  */
 export interface NormalLinearization {
+  /** Discriminant: the normal-equations form. */
   readonly form: "normal";
   /** 0.5 * sum(rho(f_i^2)), the robust cost. */
   readonly cost: number;

@@ -9,7 +9,15 @@
  * @module
  */
 
-/** The loss names accepted by `fit`, `curveFit` and `leastSquares`. */
+/**
+ * The loss names accepted by `fit`, `curveFit` and `leastSquares`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.deepStrictEqual([...LOSS_NAMES], ["linear", "soft_l1", "huber", "cauchy", "arctan"]);
+ * ```
+ */
 export const LOSS_NAMES = [
   "linear",
   "soft_l1",

@@ -45,7 +45,9 @@ export interface SolverState {
   readonly alpha: number;
   /** Counters. */
   readonly nfev: number;
+  /** Jacobian evaluations. */
   readonly njev: number;
+  /** Iterations completed. */
   readonly nit: number;
   /** Running column scale (`xScale: "jac"` in TRF, MINPACK's diag in LM). */
   readonly scale: number[] | null;

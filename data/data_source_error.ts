@@ -86,6 +86,8 @@ export class DataSourceError extends Error {
   readonly row: number | undefined;
 
   /**
+   * Builds the error; `where` prefixes the message.
+   *
    * @param code The kind of failure.
    * @param what What went wrong, without the location.
    * @param where The location; it is prefixed to the message.

@@ -8,7 +8,16 @@
  * @module
  */
 
-/** Functions of the public model language, with their arity. */
+/**
+ * Functions of the public model language, with their arity.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(FUNCTION_ARITY.atan2, 2);
+ * assert.strictEqual(FUNCTION_ARITY.erf, 1);
+ * ```
+ */
 export const FUNCTION_ARITY = {
   exp: 1,
   log: 1,
@@ -42,40 +51,55 @@ export type InternalFunctionName = "sign" | "ifLess";
 
 /** A numeric literal (also the constants `pi` and `e`). */
 export interface NumNode {
+  /** Node kind. */
   readonly kind: "num";
+  /** The number. */
   readonly value: number;
 }
 
 /** A reference to parameter number `index` (order of the model's `params`). */
 export interface ParamNode {
+  /** Node kind. */
   readonly kind: "param";
+  /** Parameter index. */
   readonly index: number;
 }
 
 /** A reference to input variable (feature column) number `index`. */
 export interface VarNode {
+  /** Node kind. */
   readonly kind: "var";
+  /** Feature column index. */
   readonly index: number;
 }
 
 /** Unary minus. */
 export interface NegNode {
+  /** Node kind. */
   readonly kind: "neg";
+  /** The negated operand. */
   readonly arg: Node;
 }
 
 /** A binary operator; `^` is power (`**` parses to it too). */
 export interface BinNode {
+  /** Node kind. */
   readonly kind: "bin";
+  /** The operator. */
   readonly op: "+" | "-" | "*" | "/" | "^";
+  /** Left operand. */
   readonly left: Node;
+  /** Right operand. */
   readonly right: Node;
 }
 
 /** A call of a public or internal function. */
 export interface CallNode {
+  /** Node kind. */
   readonly kind: "call";
+  /** The function called. */
   readonly fn: FunctionName | InternalFunctionName;
+  /** The arguments. */
   readonly args: readonly Node[];
 }
 

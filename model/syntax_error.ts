@@ -28,6 +28,8 @@ export class ModelSyntaxError extends SyntaxError {
   readonly expression: string;
 
   /**
+   * Builds the error; the message shows the expression with a caret.
+   *
    * @param what What went wrong, e.g. `"Unknown function 'foo'"`.
    * @param expression The whole expression.
    * @param position 0-based index of the offending character.

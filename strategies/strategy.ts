@@ -16,6 +16,7 @@ import type { LossName } from "../core/loss.ts";
 
 /** In-memory data as the strategies receive it (already validated). */
 export interface InMemoryData {
+  /** Discriminant: data held in memory. */
   readonly kind: "memory";
   /** One column per feature. */
   readonly x: readonly Float64Array[];
@@ -30,18 +31,26 @@ export interface InMemoryData {
  * strategies do not depend on the file readers.
  */
 export interface BatchSourceLike {
+  /** Absent: distinguishes a source from in-memory data. */
   readonly kind?: undefined;
+  /** Number of points, or `undefined` when unknown. */
   readonly length: number | undefined;
+  /** Number of x columns. */
   readonly nFeatures: number;
+  /** Whether the batches carry sigma. */
   readonly hasSigma: boolean;
+  /** Human-readable description of the source. */
   readonly description: string;
+  /** Identifies the source's content (for checkpoints). */
   readonly fingerprint: string;
+  /** Yields batches of up to `batchSize` points, optionally from `start` to `end`. */
   batches(
     batchSize: number,
     options?: { start?: number; end?: number; signal?: AbortSignal },
   ): AsyncIterable<
     { x: Float64Array[]; y: Float64Array; sigma?: Float64Array; start: number }
   >;
+  /** Releases the source's resources. */
   close(): Promise<void> | void;
 }
 
@@ -50,17 +59,25 @@ export type StrategyData = InMemoryData | BatchSourceLike;
 
 /** Progress of a pass over the data (streaming strategies report it). */
 export interface PassProgress {
+  /** Pass number. */
   readonly pass: number;
+  /** Batch within the pass. */
   readonly batch: number;
+  /** Points processed so far in this pass. */
   readonly pointsProcessed: number;
+  /** Total points, when known. */
   readonly totalPoints: number | undefined;
 }
 
 /** Everything a strategy needs to build its evaluator. */
 export interface StrategyContext {
+  /** The model to fit. */
   readonly model: Model;
+  /** The data to fit. */
   readonly data: StrategyData;
+  /** Robust loss. */
   readonly loss: LossName;
+  /** Soft margin of the robust loss. */
   readonly fScale: number;
   /** Requested backend. */
   readonly backend: "auto" | "cpu" | "webgpu";
@@ -70,6 +87,7 @@ export interface StrategyContext {
   readonly nPoints: number;
   /** Worker threads for CPU arithmetic ("auto" = all cores). */
   readonly threads?: number | "auto";
+  /** Cancels the work when aborted. */
   readonly signal?: AbortSignal;
   /** 0 quiet, 1 summary, 2 per iteration (stderr). */
   readonly verbose: number;

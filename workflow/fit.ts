@@ -68,16 +68,23 @@ export interface FitProgress {
   readonly phase: "iteration" | "pass";
   /** Start index (multi-start), 0-based. */
   readonly start: number;
+  /** Solver iterations completed. */
   readonly nit: number;
+  /** Function evaluations so far. */
   readonly nfev: number;
+  /** Current robust cost. */
   readonly cost: number;
   /** Pass over the data and batch within it (streaming). */
   readonly pass?: number;
+  /** Batch within the current pass (streaming). */
   readonly batch?: number;
+  /** Points processed so far in the current pass (streaming). */
   readonly pointsProcessed?: number;
+  /** Total points in the source, when known (streaming). */
   readonly totalPoints?: number;
   /** Estimated seconds left in the current pass (streaming). */
   readonly etaSeconds?: number;
+  /** Milliseconds since the fit started. */
   readonly elapsedMs: number;
 }
 
@@ -102,9 +109,13 @@ export interface FitOptions {
   fScale?: number;
   /** Variable scale: array, scalar or "jac". */
   xScale?: NumVec | number | "jac";
+  /** Relative cost tolerance (scipy's `ftol`). */
   ftol?: number;
+  /** Relative step tolerance (scipy's `xtol`). */
   xtol?: number;
+  /** Gradient tolerance (scipy's `gtol`). */
   gtol?: number;
+  /** Maximum number of function evaluations. */
   maxNfev?: number;
   /** Preset name, registered strategy name, or a workflow config. */
   workflow?: string | WorkflowInput;

@@ -13,17 +13,25 @@ export interface StartOutcome {
   readonly p0: number[];
   /** Where it ended. */
   readonly popt: number[];
+  /** Final robust cost. */
   readonly cost: number;
+  /** scipy's status code. */
   readonly status: number;
+  /** Function evaluations. */
   readonly nfev: number;
+  /** Whether the start converged. */
   readonly success: boolean;
 }
 
 /** A confidence interval of one parameter. */
 export interface ConfidenceInterval {
+  /** Parameter name. */
   readonly name: string;
+  /** Estimated value. */
   readonly value: number;
+  /** Lower end of the interval. */
   readonly lower: number;
+  /** Upper end of the interval. */
   readonly upper: number;
 }
 
@@ -101,11 +109,15 @@ export class FitResult {
   readonly chiSquare: number;
   /** Number of data points used. */
   readonly nPoints: number;
+  /** Function evaluations. */
   readonly nfev: number;
+  /** Jacobian evaluations. */
   readonly njev: number;
+  /** Solver iterations. */
   readonly nit: number;
   /** scipy's status code. */
   readonly status: number;
+  /** Human-readable termination reason. */
   readonly message: string;
   /** status > 0. */
   readonly success: boolean;
@@ -136,6 +148,7 @@ export class FitResult {
   /** Notes on decisions taken (fallbacks, selector reasons). */
   readonly notes: readonly string[];
 
+  /** Builds the result from its fields, deriving params, perr and the fit statistics. */
   constructor(f: FitResultFields) {
     const p = f.popt.length;
     this.popt = f.popt;

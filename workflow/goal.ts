@@ -17,7 +17,13 @@
  * assert.strictEqual(goal, "quality");
  * ```
  */
-export const OptimizationGoal = Object.freeze(
+export const OptimizationGoal: {
+  readonly FAST: "fast";
+  readonly ROBUST: "robust";
+  readonly GLOBAL: "global";
+  readonly MEMORY_EFFICIENT: "memory_efficient";
+  readonly QUALITY: "quality";
+} = Object.freeze(
   {
     /** Looser tolerances (one tier), fewest evaluations. */
     FAST: "fast",

@@ -82,10 +82,15 @@ export interface MemoryBudgetOptions {
  * ```
  */
 export interface MemoryBudgetFields {
+  /** Memory the fit may use, in GB. */
   availableGb: number;
+  /** `availableGb * safetyFactor`: what the plan must stay under. */
   thresholdGb: number;
+  /** The data (x columns and y) in GB. */
   dataGb: number;
+  /** The full Jacobian in GB. */
   jacobianGb: number;
+  /** The estimated peak of a standard (in-memory) fit in GB. */
   peakGb: number;
   /** Where `availableGb` came from. Default `"memoryLimitGb"`. */
   source?: MemorySource;

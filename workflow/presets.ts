@@ -23,7 +23,13 @@ import { assertBoolean, assertInteger, assertObject } from "./_validate.ts";
  * assert.ok(BUILTIN_WORKFLOW_STRATEGIES.includes("chunked"));
  * ```
  */
-export const BUILTIN_WORKFLOW_STRATEGIES = Object.freeze(
+export const BUILTIN_WORKFLOW_STRATEGIES: readonly [
+  "auto",
+  "standard",
+  "chunked",
+  "streaming",
+  "distributed",
+] = Object.freeze(
   ["auto", "standard", "chunked", "streaming", "distributed"] as const,
 );
 
@@ -51,7 +57,9 @@ export type WorkflowStrategyName = typeof BUILTIN_WORKFLOW_STRATEGIES[number];
  * ```
  */
 export interface MultiStartConfig {
+  /** Number of starting points (p0 first). */
   readonly nStarts: number;
+  /** Sampler drawing the other starting points. */
   readonly sampler: SamplerName;
 }
 

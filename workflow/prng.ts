@@ -27,6 +27,8 @@ export class Xoshiro128 {
   #s3: number;
 
   /**
+   * Seeds the generator.
+   *
    * @param seed Any safe integer (negative and > 2^32 seeds are distinct).
    * @throws {RangeError} `seed` is not a safe integer.
    */

@@ -17,7 +17,9 @@ import { sobolSequence } from "./sobol.ts";
  * assert.deepStrictEqual(SAMPLER_NAMES, ["lhs", "sobol", "halton"]);
  * ```
  */
-export const SAMPLER_NAMES = Object.freeze(["lhs", "sobol", "halton"] as const);
+export const SAMPLER_NAMES: readonly ["lhs", "sobol", "halton"] = Object.freeze(
+  ["lhs", "sobol", "halton"] as const,
+);
 
 /**
  * A multi-start sampler name.

@@ -108,7 +108,9 @@ export interface StreamingConfig {
  * ```
  */
 export interface SelectOptions {
+  /** Number of data points. */
   nPoints: number;
+  /** Number of parameters. */
   nParams: number;
   /** Independent variables per point. Default 1. */
   nFeatures?: number;
@@ -124,7 +126,8 @@ export interface SelectOptions {
   verbose?: boolean;
 }
 
-interface SelectionBase {
+/** Fields common to every {@linkcode Selection}. */
+export interface SelectionBase {
   /** The budget the decision was made on. */
   budget: MemoryBudget;
   /** One sentence: why this strategy. */
@@ -180,6 +183,8 @@ export class MemoryBudgetSelector {
   readonly safetyFactor: number;
 
   /**
+   * Creates a selector.
+   *
    * @param options `safetyFactor` in (0, 1], default 0.75.
    * @throws {RangeError} `safetyFactor` is outside (0, 1].
    */

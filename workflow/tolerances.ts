@@ -40,9 +40,11 @@ export type DatasetSizeTier =
  * ```
  */
 export interface DatasetSizeTierInfo {
+  /** Tier name. */
   readonly name: DatasetSizeTier;
   /** Exclusive upper bound on the number of points (Infinity for the last). */
   readonly maxPoints: number;
+  /** Tolerance used for gtol, ftol and xtol in this tier. */
   readonly tolerance: number;
 }
 
@@ -104,8 +106,11 @@ export function datasetSizeTier(nPoints: number): DatasetSizeTier {
  * ```
  */
 export interface AdaptiveTolerances {
+  /** Gradient tolerance. */
   gtol: number;
+  /** Relative cost tolerance. */
   ftol: number;
+  /** Relative step tolerance. */
   xtol: number;
 }
 
