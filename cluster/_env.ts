@@ -7,6 +7,16 @@
 /**
  * Where environment variables come from: a plain record (tests), a getter, or
  * (when omitted) `Deno.env` read through the permission system.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { EnvSource } from "@nlsq/nlsq";
+ * const env: EnvSource = { SLURM_JOB_ID: "42" };
+ * const get: EnvSource = (name) => name === "HOME" ? "/root" : undefined;
+ * assert.strictEqual(typeof get, "function");
+ * assert.ok(!(typeof env === "function"));
+ * ```
  */
 export type EnvSource =
   | Readonly<Record<string, string | undefined>>

@@ -8,7 +8,17 @@
 import { isGranted } from "./_env.ts";
 import { MpiPermissionError, MpiUnavailableError } from "./mpi_errors.ts";
 
-/** The two MPI ABIs in use. */
+/**
+ * The two MPI ABIs in use.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { MpiFlavor } from "@nlsq/nlsq";
+ * const f: MpiFlavor = "openmpi";
+ * assert.ok(["mpich", "openmpi"].includes(f));
+ * ```
+ */
 export type MpiFlavor = "mpich" | "openmpi";
 
 /** Reduction operations exposed. */

@@ -28,7 +28,17 @@ import { expandHostlist } from "./hostlist.ts";
 
 export type { EnvSource } from "./_env.ts";
 
-/** Options of {@linkcode ClusterDetector}. */
+/**
+ * Options of {@linkcode ClusterDetector}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { ClusterDetectorOptions } from "@nlsq/nlsq";
+ * const o: ClusterDetectorOptions = { env: { PBS_NODEFILE: undefined }, defaultGpusPerNode: 4 };
+ * assert.strictEqual(o.defaultGpusPerNode, 4);
+ * ```
+ */
 export interface ClusterDetectorOptions {
   /** GPUs per node assumed on a scheduler node where none can be counted. */
   defaultGpusPerNode?: number;

@@ -4,13 +4,46 @@
  * @module
  */
 
-/** The resource manager a {@linkcode ClusterInfo} was read from. */
+/**
+ * The resource manager a {@linkcode ClusterInfo} was read from.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { ClusterInfo } from "@nlsq/nlsq";
+ * import type { Scheduler } from "@nlsq/nlsq";
+ * const s: Scheduler = new ClusterInfo({ nodeCount: 1, gpusPerNode: 0 }).scheduler;
+ * assert.ok(["pbs", "slurm", "local", "unknown"].includes(s));
+ * ```
+ */
 export type Scheduler = "pbs" | "slurm" | "local" | "unknown";
 
-/** The node-to-node fabric, as far as it can be told from this node. */
+/**
+ * The node-to-node fabric, as far as it can be told from this node.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { ClusterInfo } from "@nlsq/nlsq";
+ * import type { Interconnect } from "@nlsq/nlsq";
+ * const ic: Interconnect = new ClusterInfo({ nodeCount: 1, gpusPerNode: 0 }).interconnect;
+ * assert.ok(["infiniband", "ethernet", "unknown"].includes(ic));
+ * ```
+ */
 export type Interconnect = "infiniband" | "ethernet" | "unknown";
 
-/** Fields of a {@linkcode ClusterInfo}, also its JSON form. */
+/**
+ * Fields of a {@linkcode ClusterInfo}, also its JSON form.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { ClusterInfo } from "@nlsq/nlsq";
+ * import type { ClusterInfoInit } from "@nlsq/nlsq";
+ * const init: ClusterInfoInit = { nodeCount: 2, gpusPerNode: 4 };
+ * assert.strictEqual(new ClusterInfo(init).totalGpus, 8);
+ * ```
+ */
 export interface ClusterInfoInit {
   /** Number of nodes in the allocation. */
   nodeCount: number;

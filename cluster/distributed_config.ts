@@ -7,7 +7,19 @@
 import { isGranted } from "./_env.ts";
 import type { ClusterInfo, Scheduler } from "./cluster_info.ts";
 
-/** Options of {@linkcode createDistributedConfig}. */
+/**
+ * Options of {@linkcode createDistributedConfig}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { ClusterInfo, createDistributedConfig } from "@nlsq/nlsq";
+ * import type { DistributedConfigOptions } from "@nlsq/nlsq";
+ * const o: DistributedConfigOptions = { nPoints: 100, checkpointInterval: 10 };
+ * const cfg = createDistributedConfig(new ClusterInfo({ nodeCount: 2, gpusPerNode: 2 }), o);
+ * assert.strictEqual(cfg.worldSize, 4);
+ * ```
+ */
 export interface DistributedConfigOptions {
   /** MPI ranks; default: `totalGpus`, else scheduler slots, else nodes. */
   worldSize?: number;
@@ -32,7 +44,19 @@ export interface DistributedConfigOptions {
   nodeMemoryGb?: number;
 }
 
-/** The contiguous range of points one rank owns: `[start, end)`. */
+/**
+ * The contiguous range of points one rank owns: `[start, end)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { ClusterInfo, createDistributedConfig } from "@nlsq/nlsq";
+ * import type { Shard } from "@nlsq/nlsq";
+ * const info = new ClusterInfo({ nodeCount: 1, gpusPerNode: 2 });
+ * const shards: Shard[] = createDistributedConfig(info, { nPoints: 10 }).shards!;
+ * assert.deepStrictEqual(shards.map((s) => s.size), [5, 5]);
+ * ```
+ */
 export interface Shard {
   /** The rank owning the shard. */
   rank: number;
@@ -44,7 +68,20 @@ export interface Shard {
   size: number;
 }
 
-/** The result of {@linkcode createDistributedConfig}. */
+/**
+ * The result of {@linkcode createDistributedConfig}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { ClusterInfo, createDistributedConfig } from "@nlsq/nlsq";
+ * import type { DistributedConfig } from "@nlsq/nlsq";
+ * const info = new ClusterInfo({ nodeCount: 2, gpusPerNode: 4 });
+ * const cfg: DistributedConfig = createDistributedConfig(info);
+ * assert.strictEqual(cfg.worldSize, 8);
+ * assert.strictEqual(cfg.nodes, 2);
+ * ```
+ */
 export interface DistributedConfig {
   /** MPI ranks in the job. */
   worldSize: number;

@@ -22,7 +22,17 @@ import { MpiError } from "./mpi_errors.ts";
 
 export type { MpiFlavor } from "./_mpi_library.ts";
 
-/** Options of {@linkcode Mpi.load} and {@linkcode runMpi}. */
+/**
+ * Options of {@linkcode Mpi.load} and {@linkcode runMpi}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { MpiLoadOptions } from "@nlsq/nlsq";
+ * const o: MpiLoadOptions = { library: "libmpi.so.40", env: {} };
+ * assert.strictEqual(o.library, "libmpi.so.40");
+ * ```
+ */
 export interface MpiLoadOptions {
   /** Library path or name; default `NLSQ_MPI_LIBRARY`, else a search. */
   library?: string;
@@ -492,7 +502,17 @@ export class Mpi {
   }
 }
 
-/** Options of {@linkcode runMpi}. */
+/**
+ * Options of {@linkcode runMpi}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { RunMpiOptions } from "@nlsq/nlsq";
+ * const o: RunMpiOptions = { library: "libmpi.so.12", finalize: false };
+ * assert.strictEqual(o.finalize, false);
+ * ```
+ */
 export interface RunMpiOptions extends MpiLoadOptions {
   /** Call `MPI_Finalize` after `fn` succeeds. Default `true`. */
   finalize?: boolean;

@@ -7,7 +7,18 @@
 import { ClusterDetector } from "./cluster_detector.ts";
 import type { ClusterInfo } from "./cluster_info.ts";
 
-/** Fields of a {@linkcode MultiGPUConfig}. */
+/**
+ * Fields of a {@linkcode MultiGPUConfig}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { MultiGPUConfig } from "@nlsq/nlsq";
+ * import type { MultiGPUConfigInit } from "@nlsq/nlsq";
+ * const init: MultiGPUConfigInit = { nDevices: 2, perDeviceBatchSize: 1000 };
+ * assert.strictEqual(new MultiGPUConfig(init).nDevices, 2);
+ * ```
+ */
 export interface MultiGPUConfigInit {
   /** GPUs the data is split across. */
   nDevices: number;

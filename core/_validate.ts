@@ -7,10 +7,33 @@ import { validateLoss } from "./loss.ts";
 import type { LossName } from "./loss.ts";
 import { EPS } from "./_trust_region.ts";
 
-/** A numeric vector as users pass it. */
+/**
+ * A numeric vector as users pass it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { NumVec } from "@nlsq/nlsq";
+ * const a: NumVec = [1, 2, 3];
+ * const b: NumVec = new Float64Array([1, 2, 3]);
+ * assert.strictEqual(a.length, b.length);
+ * ```
+ */
 export type NumVec = ArrayLike<number>;
 
-/** Bounds as users pass them: scalars apply to every parameter. */
+/**
+ * Bounds as users pass them: scalars apply to every parameter.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { leastSquares } from "@nlsq/nlsq";
+ * import type { BoundsInput } from "@nlsq/nlsq";
+ * const bounds: BoundsInput = [0, [10, Infinity]];
+ * const r = await leastSquares((p) => [p[0] - 20, p[1] - 3], [1, 1], { bounds });
+ * assert.ok(Math.abs(r.x[0] - 10) < 1e-6);
+ * ```
+ */
 export type BoundsInput = readonly [NumVec | number, NumVec | number];
 
 /** The solver-level options after validation. */

@@ -12,10 +12,32 @@ import { applyLossToBlock, type LossName } from "./loss.ts";
 import { qrFromAugmented } from "./cpu_evaluator.ts";
 import { finiteDifferenceJacobian } from "./_finite_diff.ts";
 
-/** A residual function: parameters -> residual vector. */
+/**
+ * A residual function: parameters -> residual vector.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { ResidualFunction } from "@nlsq/nlsq";
+ * const fun: ResidualFunction = (p) => [p[0] - 1, p[0] + 1];
+ * assert.deepStrictEqual(Array.from(fun(new Float64Array([0]))), [-1, 1]);
+ * ```
+ */
 export type ResidualFunction = (x: Float64Array) => ArrayLike<number>;
 
-/** A Jacobian function: parameters -> m x n matrix (rows or row-major flat). */
+/**
+ * A Jacobian function: parameters -> m x n matrix (rows or row-major flat).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { leastSquares } from "@nlsq/nlsq";
+ * import type { JacobianFunction } from "@nlsq/nlsq";
+ * const jac: JacobianFunction = (_p) => [[1], [1]];
+ * const r = await leastSquares((p) => [p[0] - 1, p[0] + 1], [5], { jac });
+ * assert.ok(Math.abs(r.x[0]) < 1e-8);
+ * ```
+ */
 export type JacobianFunction = (
   x: Float64Array,
 ) => ArrayLike<ArrayLike<number>> | ArrayLike<number>;

@@ -20,7 +20,19 @@ import type { LossName } from "./loss.ts";
 import { solve } from "./solve.ts";
 import type { IterationInfo } from "./solver_types.ts";
 
-/** Options of {@linkcode leastSquares}. */
+/**
+ * Options of {@linkcode leastSquares}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { leastSquares } from "@nlsq/nlsq";
+ * import type { LeastSquaresOptions } from "@nlsq/nlsq";
+ * const o: LeastSquaresOptions = { method: "lm", jac: "3-point" };
+ * const r = await leastSquares((p) => [p[0] - 3], [0], o);
+ * assert.ok(Math.abs(r.x[0] - 3) < 1e-8);
+ * ```
+ */
 export interface LeastSquaresOptions {
   /** Jacobian: a function returning m x n, or a finite-difference scheme. */
   jac?: JacobianFunction | "2-point" | "3-point";
@@ -48,7 +60,19 @@ export interface LeastSquaresOptions {
   onIteration?: (info: IterationInfo) => void | Promise<void>;
 }
 
-/** The result of {@linkcode leastSquares}, named as scipy's `OptimizeResult`. */
+/**
+ * The result of {@linkcode leastSquares}, named as scipy's `OptimizeResult`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { leastSquares } from "@nlsq/nlsq";
+ * import type { LeastSquaresResult } from "@nlsq/nlsq";
+ * const r: LeastSquaresResult = await leastSquares((p) => [p[0] - 3, p[1]], [0, 1]);
+ * assert.ok(r.success && r.cost < 1e-20);
+ * assert.strictEqual(r.fun.length, 2);
+ * ```
+ */
 export interface LeastSquaresResult {
   /** Solution. */
   x: Float64Array;

@@ -13,6 +13,17 @@
  * QR form: `R` is the p x p upper-triangular factor of the (weighted,
  * loss-scaled) Jacobian J, row-major, and `qtf = Q^T f` (first p components),
  * so `J^T J = R^T R` and `J^T f = R^T qtf`. This keeps QR-level accuracy.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { QrLinearization } from "@nlsq/nlsq";
+ * const lin: QrLinearization = {
+ *   form: "qr", cost: 0.5, r: new Float64Array([1]), qtf: new Float64Array([1]),
+ *   nResiduals: 1,
+ * } as QrLinearization;
+ * assert.strictEqual(lin.form, "qr");
+ * ```
  */
 export interface QrLinearization {
   /** Discriminant: the QR form. */
@@ -31,6 +42,17 @@ export interface QrLinearization {
  * Normal form: `jtj = J^T J` (p x p, full symmetric, row-major) and
  * `jtf = J^T f`. Cheaper to reduce across GPU workgroups or MPI ranks; the
  * solver converts it with column scaling.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { NormalLinearization } from "@nlsq/nlsq";
+ * const lin: NormalLinearization = {
+ *   form: "normal", cost: 0.5, jtj: new Float64Array([1]), jtf: new Float64Array([1]),
+ *   nResiduals: 1,
+ * } as NormalLinearization;
+ * assert.strictEqual(lin.form, "normal");
+ * ```
  */
 export interface NormalLinearization {
   /** Discriminant: the normal-equations form. */
@@ -45,13 +67,36 @@ export interface NormalLinearization {
   readonly nResiduals: number;
 }
 
-/** Either form of linearization. */
+/**
+ * Either form of linearization.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { createDenseEvaluator } from "./dense_evaluator.ts";
+ * import type { Linearization } from "@nlsq/nlsq";
+ * const ev = createDenseEvaluator((p) => [p[0] - 1, p[0] + 1], 2, 1);
+ * const [e] = await ev.evaluate([new Float64Array([0])], [true]);
+ * const lin: Linearization = e.lin!;
+ * assert.ok(lin.form === "qr" || lin.form === "normal");
+ * ```
+ */
 export type Linearization = QrLinearization | NormalLinearization;
 
 /**
  * What the solver gets back for one parameter vector: the cost always, and the
  * linearization when it was asked for. A non-finite cost marks a point where
  * the model or the loss produced NaN or Infinity (the solver rejects the step).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { createDenseEvaluator } from "./dense_evaluator.ts";
+ * import type { Evaluation } from "@nlsq/nlsq";
+ * const ev = createDenseEvaluator((p) => [p[0] - 1, p[0] + 1], 2, 1);
+ * const [e]: Evaluation[] = await ev.evaluate([new Float64Array([0])], [false]);
+ * assert.strictEqual(e.cost, 1);
+ * ```
  */
 export interface Evaluation {
   /** 0.5 * sum(rho(f_i^2)); NaN or Infinity if any residual is not finite. */
@@ -65,6 +110,16 @@ export interface Evaluation {
  * request the linearization, at parameter vectors. Strategies implement it.
  * `evaluate` takes several points so a backend can batch trial steps into one
  * pass over the data (one GPU submission, one read of a file).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { createDenseEvaluator } from "./dense_evaluator.ts";
+ * import type { Evaluator } from "@nlsq/nlsq";
+ * const ev: Evaluator = createDenseEvaluator((p) => [p[0] - 1, p[0] + 1], 2, 1);
+ * assert.strictEqual(ev.nParams, 1);
+ * assert.strictEqual(ev.nResiduals, 2);
+ * ```
  */
 export interface Evaluator {
   /** Number of parameters p. */

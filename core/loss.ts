@@ -26,7 +26,18 @@ export const LOSS_NAMES = [
   "arctan",
 ] as const;
 
-/** A loss name. */
+/**
+ * A loss name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { LOSS_NAMES } from "@nlsq/nlsq";
+ * import type { LossName } from "@nlsq/nlsq";
+ * const loss: LossName = "soft_l1";
+ * assert.ok(LOSS_NAMES.includes(loss));
+ * ```
+ */
 export type LossName = typeof LOSS_NAMES[number];
 
 /**

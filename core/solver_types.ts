@@ -17,7 +17,20 @@ export const TERMINATION_MESSAGES: Readonly<Record<number, string>> = {
   4: "Both `ftol` and `xtol` termination conditions are satisfied.",
 };
 
-/** What the solver reports after every iteration (for progress and checkpoints). */
+/**
+ * What the solver reports after every iteration (for progress and checkpoints).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { leastSquares } from "@nlsq/nlsq";
+ * import type { IterationInfo } from "@nlsq/nlsq";
+ * const seen: IterationInfo[] = [];
+ * await leastSquares((p) => [p[0] - 3], [0], { onIteration: (i) => { seen.push(i); } });
+ * assert.ok(seen.length > 0);
+ * assert.strictEqual(seen.at(-1)!.state.x.length, 1);
+ * ```
+ */
 export interface IterationInfo {
   /** Iterations completed. */
   readonly nit: number;
@@ -33,7 +46,20 @@ export interface IterationInfo {
   readonly state: SolverState;
 }
 
-/** The solver state a checkpoint stores; enough to continue a run exactly. */
+/**
+ * The solver state a checkpoint stores; enough to continue a run exactly.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { leastSquares } from "@nlsq/nlsq";
+ * import type { SolverState } from "@nlsq/nlsq";
+ * let state: SolverState | undefined;
+ * await leastSquares((p) => [p[0] - 3], [0], { onIteration: (i) => { state = i.state; } });
+ * assert.strictEqual(state!.method, "trf");
+ * assert.ok(Math.abs(state!.x[0] - 3) < 1e-6);
+ * ```
+ */
 export interface SolverState {
   /** "trf" or "lm". */
   readonly method: "trf" | "lm";

@@ -1,10 +1,33 @@
 // Normalizes user-supplied numeric arrays (x may be one column or a list of
 // columns) into Float64Arrays, copying only what is not one already.
 
-/** One numeric column as users may pass it. */
+/**
+ * One numeric column as users may pass it.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { NumericArray } from "@nlsq/nlsq";
+ * const cols: NumericArray[] = [[1, 2], new Float32Array([1, 2]), new Float64Array([1, 2])];
+ * assert.ok(cols.every((c) => c.length === 2));
+ * ```
+ */
 export type NumericArray = Float64Array | Float32Array | ArrayLike<number>;
 
-/** x as users may pass it: one column, or one column per feature. */
+/**
+ * x as users may pass it: one column, or one column per feature.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { arraySource } from "@nlsq/nlsq";
+ * import type { XInput } from "@nlsq/nlsq";
+ * const one: XInput = [1, 2, 3];
+ * const two: XInput = [[1, 2, 3], new Float64Array([4, 5, 6])];
+ * assert.strictEqual(arraySource(two, [0, 0, 0]).nFeatures, 2);
+ * assert.strictEqual(arraySource(one, [0, 0, 0]).nFeatures, 1);
+ * ```
+ */
 export type XInput = NumericArray | readonly NumericArray[];
 
 /** Converts a column to a Float64Array (the same object when it is one). */

@@ -19,7 +19,21 @@ import {
 } from "./_arrays.ts";
 import type { Batch, BatchOptions, DataSource } from "./source.ts";
 
-/** Options of {@linkcode arraySource}. */
+/**
+ * Options of {@linkcode arraySource}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { arraySource } from "@nlsq/nlsq";
+ * import type { ArraySourceOptions } from "@nlsq/nlsq";
+ * const o: ArraySourceOptions = { dropInvalid: true };
+ * const src = arraySource([1, 2, 3], [1, NaN, 3], undefined, o);
+ * let rows = 0;
+ * for await (const b of src.batches(10)) rows += b.y.length;
+ * assert.strictEqual(rows, 2);
+ * ```
+ */
 export interface ArraySourceOptions {
   /** Leave out rows with NaN/Inf (or sigma <= 0) instead of throwing. */
   dropInvalid?: boolean;

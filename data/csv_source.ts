@@ -33,7 +33,17 @@ import { defaultSelection, selectionText } from "./_select.ts";
 import { DataSourceError } from "./data_source_error.ts";
 import type { Batch, BatchOptions, ColumnRef, DataSource } from "./source.ts";
 
-/** Options of {@linkcode openCsv}. */
+/**
+ * Options of {@linkcode openCsv}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { CsvOptions } from "@nlsq/nlsq";
+ * const o: CsvOptions = { x: "t", y: "signal", delimiter: ";" };
+ * assert.strictEqual(o.delimiter, ";");
+ * ```
+ */
 export interface CsvOptions {
   /** x column(s) by header name or 0-based index (default column 0). */
   x?: ColumnRef | ColumnRef[];

@@ -22,6 +22,14 @@
  * - `"closed"`: the source was closed.
  * - `"exhausted"`: a single-use iterable was asked for a second pass.
  * - `"length"`: an iterable produced a different number of rows than declared.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { DataSourceErrorCode } from "@nlsq/nlsq";
+ * const code: DataSourceErrorCode = "not-finite";
+ * assert.strictEqual(code, "not-finite");
+ * ```
  */
 export type DataSourceErrorCode =
   | "format"
@@ -37,7 +45,17 @@ export type DataSourceErrorCode =
   | "exhausted"
   | "length";
 
-/** Where a {@linkcode DataSourceError} happened. All fields are optional. */
+/**
+ * Where a {@linkcode DataSourceError} happened. All fields are optional.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { DataSourceErrorLocation } from "@nlsq/nlsq";
+ * const where: DataSourceErrorLocation = { path: "data.csv", line: 3, column: "y" };
+ * assert.strictEqual(where.line, 3);
+ * ```
+ */
 export interface DataSourceErrorLocation {
   /** File path (or a description such as `"array"` for in-memory data). */
   path?: string;

@@ -34,7 +34,17 @@ import { columnIndex, defaultSelection, selectionText } from "./_select.ts";
 import { DataSourceError } from "./data_source_error.ts";
 import type { Batch, BatchOptions, ColumnRef, DataSource } from "./source.ts";
 
-/** Options of {@linkcode openHdf5}. */
+/**
+ * Options of {@linkcode openHdf5}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { Hdf5Options } from "@nlsq/nlsq";
+ * const o: Hdf5Options = { x: "/data/t", y: "/data/y", sigma: "/data/err" };
+ * assert.strictEqual(o.y, "/data/y");
+ * ```
+ */
 export interface Hdf5Options {
   /**
    * x: dataset path(s) (default `"x"`), or with `dataset`, column index(es)

@@ -21,7 +21,19 @@ import {
 import { DataSourceError } from "./data_source_error.ts";
 import type { Batch, BatchOptions, DataSource } from "./source.ts";
 
-/** A batch as a producer may yield it: plain arrays are accepted. */
+/**
+ * A batch as a producer may yield it: plain arrays are accepted.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { iterableSource } from "@nlsq/nlsq";
+ * import type { BatchLike } from "@nlsq/nlsq";
+ * const b: BatchLike = { x: [0, 1], y: [1, 3] };
+ * const src = iterableSource([b], { nFeatures: 1 });
+ * assert.strictEqual(src.nFeatures, 1);
+ * ```
+ */
 export interface BatchLike {
   /** One column, or one column per feature. */
   x: XInput;
@@ -31,13 +43,38 @@ export interface BatchLike {
   sigma?: NumericArray;
 }
 
-/** What {@linkcode iterableSource} accepts. */
+/**
+ * What {@linkcode iterableSource} accepts.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { iterableSource } from "@nlsq/nlsq";
+ * import type { BatchProducer } from "@nlsq/nlsq";
+ * const producer: BatchProducer = function* () {
+ *   yield { x: [0, 1], y: [1, 3] };
+ * };
+ * assert.strictEqual(iterableSource(producer, { nFeatures: 1 }).hasSigma, false);
+ * ```
+ */
 export type BatchProducer =
   | AsyncIterable<BatchLike>
   | Iterable<BatchLike>
   | (() => AsyncIterable<BatchLike> | Iterable<BatchLike>);
 
-/** Options of {@linkcode iterableSource}. */
+/**
+ * Options of {@linkcode iterableSource}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { iterableSource } from "@nlsq/nlsq";
+ * import type { IterableSourceOptions } from "@nlsq/nlsq";
+ * const o: IterableSourceOptions = { nFeatures: 1, length: 2, description: "demo" };
+ * const src = iterableSource([{ x: [0, 1], y: [1, 3] }], o);
+ * assert.strictEqual(src.length, 2);
+ * ```
+ */
 export interface IterableSourceOptions {
   /** Number of x columns every batch must have. */
   nFeatures: number;

@@ -15,7 +15,17 @@ import { npyPart } from "./_npy_header.ts";
 import { DataSourceError } from "./data_source_error.ts";
 import type { DataSource } from "./source.ts";
 
-/** Paths of separate 1-D NPY files for {@linkcode npySource}. */
+/**
+ * Paths of separate 1-D NPY files for {@linkcode npySource}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { NpyColumnFiles } from "@nlsq/nlsq";
+ * const files: NpyColumnFiles = { x: ["x0.npy", "x1.npy"], y: "y.npy" };
+ * assert.strictEqual(files.x.length, 2);
+ * ```
+ */
 export interface NpyColumnFiles {
   /** x file, or one file per feature. */
   x: string | string[];

@@ -18,7 +18,17 @@ import { columnIndex, defaultSelection, selectionText } from "./_select.ts";
 import { npySource } from "./npy_columns_source.ts";
 import type { DataSource } from "./source.ts";
 
-/** Options of {@linkcode openNpy}. */
+/**
+ * Options of {@linkcode openNpy}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { NpyOptions } from "@nlsq/nlsq";
+ * const o: NpyOptions = { x: [0, 1], y: 2 };
+ * assert.strictEqual(o.y, 2);
+ * ```
+ */
 export interface NpyOptions {
   /**
    * 2-D table: x column index (or indices; default 0). 1-D file: path(s) of

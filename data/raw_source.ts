@@ -12,7 +12,17 @@ import { columnIndex, defaultSelection, selectionText } from "./_select.ts";
 import { DataSourceError } from "./data_source_error.ts";
 import type { DataSource, SourceDtype } from "./source.ts";
 
-/** Options of {@linkcode openRaw}. */
+/**
+ * Options of {@linkcode openRaw}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { RawOptions } from "@nlsq/nlsq";
+ * const o: RawOptions = { dtype: "f32", columns: 3, layout: "rows" };
+ * assert.strictEqual(o.columns, 3);
+ * ```
+ */
 export interface RawOptions {
   /** Element type; `.f64` and `.f32` files imply it. */
   dtype?: SourceDtype;

@@ -48,7 +48,19 @@
  * @module
  */
 
-/** A block of consecutive rows. */
+/**
+ * A block of consecutive rows.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { arraySource } from "@nlsq/nlsq";
+ * import type { Batch } from "@nlsq/nlsq";
+ * const batches: Batch[] = [];
+ * for await (const b of arraySource([1, 2, 3], [2, 4, 6]).batches(2)) batches.push(b);
+ * assert.deepStrictEqual(batches.map((b) => b.start), [0, 2]);
+ * ```
+ */
 export interface Batch {
   /** One column per feature, each with the same length as `y`. */
   x: Float64Array[];
@@ -60,7 +72,20 @@ export interface Batch {
   start: number;
 }
 
-/** Options of {@linkcode DataSource.batches}. */
+/**
+ * Options of {@linkcode DataSource.batches}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { arraySource } from "@nlsq/nlsq";
+ * import type { BatchOptions } from "@nlsq/nlsq";
+ * const o: BatchOptions = { start: 1, end: 3 };
+ * let n = 0;
+ * for await (const b of arraySource([1, 2, 3], [2, 4, 6]).batches(10, o)) n += b.y.length;
+ * assert.strictEqual(n, 2);
+ * ```
+ */
 export interface BatchOptions {
   /** First row (inclusive, default 0). */
   start?: number;
@@ -70,7 +95,19 @@ export interface BatchOptions {
   signal?: AbortSignal;
 }
 
-/** Something that yields `(x, y[, sigma])` in batches and knows its length. */
+/**
+ * Something that yields `(x, y[, sigma])` in batches and knows its length.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { arraySource } from "@nlsq/nlsq";
+ * import type { DataSource } from "@nlsq/nlsq";
+ * const src: DataSource = arraySource([1, 2, 3], [2, 4, 6]);
+ * assert.strictEqual(src.length, 3);
+ * assert.strictEqual(src.nFeatures, 1);
+ * ```
+ */
 export interface DataSource {
   /** Rows; `undefined` only for generators of unknown length. */
   readonly length: number | undefined;
@@ -97,18 +134,56 @@ export interface DataSource {
   close(): Promise<void> | void;
 }
 
-/** A column: a name (CSV header, HDF5 dataset path, NPY file) or 0-based index. */
+/**
+ * A column: a name (CSV header, HDF5 dataset path, NPY file) or 0-based index.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { ColumnRef } from "@nlsq/nlsq";
+ * const refs: ColumnRef[] = ["time", 2];
+ * assert.strictEqual(typeof refs[1], "number");
+ * ```
+ */
 export type ColumnRef = string | number;
 
-/** File formats understood by {@linkcode openSource}. */
+/**
+ * File formats understood by {@linkcode openSource}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { SourceFormat } from "@nlsq/nlsq";
+ * const f: SourceFormat = "tsv";
+ * assert.ok(["npy", "csv", "tsv", "hdf5", "raw"].includes(f));
+ * ```
+ */
 export type SourceFormat = "npy" | "csv" | "tsv" | "hdf5" | "raw";
 
-/** Element types of binary files. */
+/**
+ * Element types of binary files.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { SourceDtype } from "@nlsq/nlsq";
+ * const d: SourceDtype = "f64";
+ * assert.strictEqual(d, "f64");
+ * ```
+ */
 export type SourceDtype = "f64" | "f32";
 
 /**
  * Options of {@linkcode openSource}. Which ones apply depends on the format;
  * defaults select column 0 as x and column 1 as y (HDF5: datasets `x`, `y`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { OpenSourceOptions } from "@nlsq/nlsq";
+ * const o: OpenSourceOptions = { format: "csv", x: ["t"], y: "y" };
+ * assert.strictEqual(o.format, "csv");
+ * ```
  */
 export interface OpenSourceOptions {
   /** x column(s): names or 0-based indices; several for several features. */

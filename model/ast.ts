@@ -40,16 +40,44 @@ export const FUNCTION_ARITY = {
   erf: 1,
 } as const;
 
-/** A function name of the public model language. */
+/**
+ * A function name of the public model language.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { FunctionName } from "@nlsq/nlsq";
+ * const fn: FunctionName = "exp";
+ * assert.strictEqual(fn, "exp");
+ * ```
+ */
 export type FunctionName = keyof typeof FUNCTION_ARITY;
 
 /**
  * Internal functions produced by differentiation only (the parser never
  * accepts them): `sign(u)`, and `ifLess(a, b, c, d)` meaning `a < b ? c : d`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { InternalFunctionName } from "@nlsq/nlsq";
+ * const fn: InternalFunctionName = "sign";
+ * assert.ok(["sign", "ifLess"].includes(fn));
+ * ```
  */
 export type InternalFunctionName = "sign" | "ifLess";
 
-/** A numeric literal (also the constants `pi` and `e`). */
+/**
+ * A numeric literal (also the constants `pi` and `e`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { NumNode } from "@nlsq/nlsq";
+ * const n: NumNode = { kind: "num", value: 2 };
+ * assert.strictEqual(n.value, 2);
+ * ```
+ */
 export interface NumNode {
   /** Node kind. */
   readonly kind: "num";
@@ -57,7 +85,17 @@ export interface NumNode {
   readonly value: number;
 }
 
-/** A reference to parameter number `index` (order of the model's `params`). */
+/**
+ * A reference to parameter number `index` (order of the model's `params`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { ParamNode } from "@nlsq/nlsq";
+ * const p: ParamNode = { kind: "param", index: 0 };
+ * assert.strictEqual(p.kind, "param");
+ * ```
+ */
 export interface ParamNode {
   /** Node kind. */
   readonly kind: "param";
@@ -65,7 +103,17 @@ export interface ParamNode {
   readonly index: number;
 }
 
-/** A reference to input variable (feature column) number `index`. */
+/**
+ * A reference to input variable (feature column) number `index`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { VarNode } from "@nlsq/nlsq";
+ * const v: VarNode = { kind: "var", index: 0 };
+ * assert.strictEqual(v.kind, "var");
+ * ```
+ */
 export interface VarNode {
   /** Node kind. */
   readonly kind: "var";
@@ -73,7 +121,17 @@ export interface VarNode {
   readonly index: number;
 }
 
-/** Unary minus. */
+/**
+ * Unary minus.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { NegNode } from "@nlsq/nlsq";
+ * const n: NegNode = { kind: "neg", arg: { kind: "var", index: 0 } };
+ * assert.strictEqual(n.arg.kind, "var");
+ * ```
+ */
 export interface NegNode {
   /** Node kind. */
   readonly kind: "neg";
@@ -81,7 +139,19 @@ export interface NegNode {
   readonly arg: Node;
 }
 
-/** A binary operator; `^` is power (`**` parses to it too). */
+/**
+ * A binary operator; `^` is power (`**` parses to it too).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parseExpression } from "@nlsq/nlsq";
+ * import type { BinNode } from "@nlsq/nlsq";
+ * const b = parseExpression("a + x").ast as BinNode;
+ * assert.strictEqual(b.op, "+");
+ * assert.deepStrictEqual(b.left, { kind: "param", index: 0 });
+ * ```
+ */
 export interface BinNode {
   /** Node kind. */
   readonly kind: "bin";
@@ -93,7 +163,19 @@ export interface BinNode {
   readonly right: Node;
 }
 
-/** A call of a public or internal function. */
+/**
+ * A call of a public or internal function.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parseExpression } from "@nlsq/nlsq";
+ * import type { CallNode } from "@nlsq/nlsq";
+ * const c = parseExpression("sin(x)").ast as CallNode;
+ * assert.strictEqual(c.fn, "sin");
+ * assert.strictEqual(c.args.length, 1);
+ * ```
+ */
 export interface CallNode {
   /** Node kind. */
   readonly kind: "call";
@@ -103,5 +185,16 @@ export interface CallNode {
   readonly args: readonly Node[];
 }
 
-/** Any node of the model AST. */
+/**
+ * Any node of the model AST.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parseExpression } from "@nlsq/nlsq";
+ * import type { Node } from "@nlsq/nlsq";
+ * const ast: Node = parseExpression("a * x").ast;
+ * assert.strictEqual(ast.kind, "bin");
+ * ```
+ */
 export type Node = NumNode | ParamNode | VarNode | NegNode | BinNode | CallNode;

@@ -19,6 +19,18 @@ import { liveInstructions, variableDependence } from "./ssa_analysis.ts";
 
 /**
  * Evaluates the model at rows `start .. end-1`: `out[row] = f(x_row)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parseExpression, compileJs, gradient } from "@nlsq/nlsq";
+ * import type { EvaluateKernel } from "@nlsq/nlsq";
+ * const { ast } = parseExpression("a * x");
+ * const evaluate: EvaluateKernel = compileJs(ast, gradient(ast, 1), 1).evaluate;
+ * const out = new Float64Array(2);
+ * evaluate([[1, 2]], [3], out, 0, 2);
+ * assert.deepStrictEqual(Array.from(out), [3, 6]);
+ * ```
  */
 export type EvaluateKernel = (
   X: readonly ArrayLike<number>[],
@@ -28,7 +40,20 @@ export type EvaluateKernel = (
   end: number,
 ) => void;
 
-/** What {@linkcode compileJs} returns. */
+/**
+ * What {@linkcode compileJs} returns.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parseExpression, compileJs, gradient } from "@nlsq/nlsq";
+ * import type { CompiledJs } from "@nlsq/nlsq";
+ * const { ast } = parseExpression("a * x");
+ * const js: CompiledJs = compileJs(ast, gradient(ast, 1), 1);
+ * assert.strictEqual(typeof js.kernel, "function");
+ * assert.strictEqual(typeof js.kernelSource, "string");
+ * ```
+ */
 export interface CompiledJs {
   /** The fused residual + Jacobian kernel (see {@linkcode BlockKernel}). */
   kernel: BlockKernel;

@@ -11,11 +11,33 @@ import { reservedNameReason } from "./_names.ts";
 import { gradient } from "./derivative.ts";
 import { compileJs, type EvaluateKernel } from "./compile_js.ts";
 
-/** A plain model function: `x` is a number, or one number per feature. */
+/**
+ * A plain model function: `x` is a number, or one number per feature.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "@nlsq/nlsq";
+ * import type { ModelFunction } from "@nlsq/nlsq";
+ * const f: ModelFunction = (x: number, a: number, b: number) => a * x + b;
+ * assert.deepStrictEqual(model(f).params, ["a", "b"]);
+ * ```
+ */
 // deno-lint-ignore no-explicit-any
 export type ModelFunction = (x: any, ...p: number[]) => number;
 
-/** Options of {@linkcode model}. */
+/**
+ * Options of {@linkcode model}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "@nlsq/nlsq";
+ * import type { ModelOptions } from "@nlsq/nlsq";
+ * const o: ModelOptions = { params: ["b", "a"] };
+ * assert.deepStrictEqual(model("a * x + b", o).params, ["b", "a"]);
+ * ```
+ */
 export interface ModelOptions {
   /**
    * Parameter names in order. Expressions: every parameter must be listed

@@ -32,7 +32,18 @@ import {
   reservedNameReason,
 } from "./_names.ts";
 
-/** Options of {@linkcode parseExpression}. */
+/**
+ * Options of {@linkcode parseExpression}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parseExpression } from "@nlsq/nlsq";
+ * import type { ParseOptions } from "@nlsq/nlsq";
+ * const o: ParseOptions = { params: ["k"], variables: ["t"] };
+ * assert.deepStrictEqual(parseExpression("k * t", o).variables, ["t"]);
+ * ```
+ */
 export interface ParseOptions {
   /**
    * Parameter names in order. Every parameter of the expression must be
@@ -47,7 +58,19 @@ export interface ParseOptions {
   variables?: readonly string[];
 }
 
-/** What {@linkcode parseExpression} returns. */
+/**
+ * What {@linkcode parseExpression} returns.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parseExpression } from "@nlsq/nlsq";
+ * import type { ParseResult } from "@nlsq/nlsq";
+ * const r: ParseResult = parseExpression("a * exp(-b * x)");
+ * assert.deepStrictEqual(r.params, ["a", "b"]);
+ * assert.deepStrictEqual(r.variables, ["x"]);
+ * ```
+ */
 export interface ParseResult {
   /** The expression tree (parameters and variables by index). */
   ast: Node;

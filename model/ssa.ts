@@ -10,14 +10,35 @@
 import type { FunctionName, InternalFunctionName, Node } from "./ast.ts";
 import { applyOperator, MATH_FUNCTIONS } from "./_functions.ts";
 
-/** An operand: a literal, a parameter, a variable, or a temporary. */
+/**
+ * An operand: a literal, a parameter, a variable, or a temporary.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { SsaOperand } from "@nlsq/nlsq";
+ * const op: SsaOperand = { kind: "tmp", index: 0 };
+ * assert.strictEqual(op.kind, "tmp");
+ * ```
+ */
 export type SsaOperand =
   | { kind: "num"; value: number }
   | { kind: "param"; index: number }
   | { kind: "var"; index: number }
   | { kind: "tmp"; index: number };
 
-/** One instruction; instruction number `i` defines temporary `i`. */
+/**
+ * One instruction; instruction number `i` defines temporary `i`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parseExpression, toSsa } from "@nlsq/nlsq";
+ * import type { SsaInstr } from "@nlsq/nlsq";
+ * const instrs: readonly SsaInstr[] = toSsa([parseExpression("a * x").ast]).instructions;
+ * assert.strictEqual(instrs[0].kind, "bin");
+ * ```
+ */
 export type SsaInstr =
   | { kind: "neg"; arg: SsaOperand }
   | {
@@ -35,6 +56,16 @@ export type SsaInstr =
 /**
  * A straight-line program: `instructions[i]` defines temporary `i` and only
  * reads temporaries `< i`; `outputs[j]` is the value of root `j`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parseExpression, toSsa } from "@nlsq/nlsq";
+ * import type { Ssa } from "@nlsq/nlsq";
+ * const ssa: Ssa = toSsa([parseExpression("a * x + a * x").ast]);
+ * assert.strictEqual(ssa.outputs.length, 1);
+ * assert.ok(ssa.instructions.length <= 2);
+ * ```
  */
 export interface Ssa {
   /** Instructions in evaluation order; instruction `i` defines tmp `i`. */
@@ -43,7 +74,19 @@ export interface Ssa {
   readonly outputs: readonly SsaOperand[];
 }
 
-/** Options of {@linkcode toSsa}. */
+/**
+ * Options of {@linkcode toSsa}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parseExpression, toSsa } from "@nlsq/nlsq";
+ * import type { SsaOptions } from "@nlsq/nlsq";
+ * const o: SsaOptions = { strengthReduce: false };
+ * const ssa = toSsa([parseExpression("x ^ 2").ast], o);
+ * assert.strictEqual(ssa.instructions[0].kind, "bin");
+ * ```
+ */
 export interface SsaOptions {
   /**
    * Rewrite `u ^ n` for a numeric `n`: integer `|n| <= 64` as products (and

@@ -17,6 +17,17 @@ import type { Node } from "./ast.ts";
  *
  * Returns the sum over the rows of the squared weighted residuals (NaN or
  * Infinity propagate, so the caller can reject the point).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "@nlsq/nlsq";
+ * import type { BlockKernel } from "@nlsq/nlsq";
+ * const kernel: BlockKernel = model("a * x").kernel;
+ * const B = new Float64Array(2 * 2);
+ * kernel([new Float64Array([1, 2])], new Float64Array([3, 6]), null, new Float64Array([3]), 0, 2, B, 2, true);
+ * assert.deepStrictEqual(Array.from(B.subarray(0, 2)), [1, 2]);
+ * ```
  */
 export type BlockKernel = (
   X: readonly Float64Array[],
@@ -30,7 +41,19 @@ export type BlockKernel = (
   withJac: boolean,
 ) => number;
 
-/** A compiled model: what `model(...)` returns and what the solver consumes. */
+/**
+ * A compiled model: what `model(...)` returns and what the solver consumes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "@nlsq/nlsq";
+ * import type { Model } from "@nlsq/nlsq";
+ * const m: Model = model("a * x + b");
+ * assert.strictEqual(m.kind, "expression");
+ * assert.deepStrictEqual(Array.from(m.evaluate([new Float64Array([2])], [3, 1])), [7]);
+ * ```
+ */
 export interface Model {
   /** `"expression"` for the model language, `"function"` for a plain TS function. */
   readonly kind: "expression" | "function";

@@ -14,7 +14,19 @@ import type { Model } from "../model/types.ts";
 import type { Evaluator } from "../core/linearization.ts";
 import type { LossName } from "../core/loss.ts";
 
-/** In-memory data as the strategies receive it (already validated). */
+/**
+ * In-memory data as the strategies receive it (already validated).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { InMemoryData } from "@nlsq/nlsq";
+ * const d: InMemoryData = {
+ *   kind: "memory", x: [new Float64Array([0, 1])], y: new Float64Array([1, 2]), w: null,
+ * };
+ * assert.strictEqual(d.x[0].length, d.y.length);
+ * ```
+ */
 export interface InMemoryData {
   /** Discriminant: data held in memory. */
   readonly kind: "memory";
@@ -29,6 +41,16 @@ export interface InMemoryData {
 /**
  * A data source read batch by batch (see `data/`). Kept structural here so
  * strategies do not depend on the file readers.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { arraySource } from "@nlsq/nlsq";
+ * import type { BatchSourceLike } from "@nlsq/nlsq";
+ * const src: BatchSourceLike = arraySource([1, 2, 3], [2, 4, 6]);
+ * assert.strictEqual(src.kind, undefined);
+ * assert.strictEqual(src.length, 3);
+ * ```
  */
 export interface BatchSourceLike {
   /** Absent: distinguishes a source from in-memory data. */
@@ -54,10 +76,34 @@ export interface BatchSourceLike {
   close(): Promise<void> | void;
 }
 
-/** Data handed to a strategy. */
+/**
+ * Data handed to a strategy.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { arraySource } from "@nlsq/nlsq";
+ * import type { StrategyData } from "@nlsq/nlsq";
+ * const data: StrategyData[] = [
+ *   { kind: "memory", x: [new Float64Array([0])], y: new Float64Array([1]), w: null },
+ *   arraySource([0], [1]),
+ * ];
+ * assert.deepStrictEqual(data.map((d) => d.kind), ["memory", undefined]);
+ * ```
+ */
 export type StrategyData = InMemoryData | BatchSourceLike;
 
-/** Progress of a pass over the data (streaming strategies report it). */
+/**
+ * Progress of a pass over the data (streaming strategies report it).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { PassProgress } from "@nlsq/nlsq";
+ * const p: PassProgress = { pass: 1, batch: 3, pointsProcessed: 3000, totalPoints: 10000 };
+ * assert.ok(p.pointsProcessed <= p.totalPoints!);
+ * ```
+ */
 export interface PassProgress {
   /** Pass number. */
   readonly pass: number;
@@ -69,7 +115,19 @@ export interface PassProgress {
   readonly totalPoints: number | undefined;
 }
 
-/** Everything a strategy needs to build its evaluator. */
+/**
+ * Everything a strategy needs to build its evaluator.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { StrategyContext } from "@nlsq/nlsq";
+ * const ctx: Pick<StrategyContext, "loss" | "fScale" | "backend"> = {
+ *   loss: "huber", fScale: 1, backend: "cpu",
+ * };
+ * assert.strictEqual(ctx.backend, "cpu");
+ * ```
+ */
 export interface StrategyContext {
   /** The model to fit. */
   readonly model: Model;
@@ -95,7 +153,19 @@ export interface StrategyContext {
   readonly onPass?: (p: PassProgress) => void;
 }
 
-/** An evaluator bound to resources (threads, GPU buffers, files). */
+/**
+ * An evaluator bound to resources (threads, GPU buffers, files).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { StrategyEvaluator } from "@nlsq/nlsq";
+ * const ev: Pick<StrategyEvaluator, "backend" | "nParams" | "nResiduals"> = {
+ *   backend: "cpu (2 threads)", nParams: 2, nResiduals: 100,
+ * };
+ * assert.match(ev.backend, /cpu/);
+ * ```
+ */
 export interface StrategyEvaluator extends Evaluator {
   /** What runs the arithmetic, e.g. "cpu (2 threads)" or "webgpu f64 (llvmpipe)". */
   readonly backend: string;
@@ -134,7 +204,19 @@ export interface StrategyEvaluator extends Evaluator {
   close(): void | Promise<void>;
 }
 
-/** What {@linkcode StrategyEvaluator.polish} is told about the solve. */
+/**
+ * What {@linkcode StrategyEvaluator.polish} is told about the solve.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { PolishInput } from "@nlsq/nlsq";
+ * const input: Pick<PolishInput, "x" | "status" | "start"> = {
+ *   x: new Float64Array([1]), status: 1, start: new Float64Array([0]),
+ * };
+ * assert.strictEqual(input.status, 1);
+ * ```
+ */
 export interface PolishInput {
   /** The solution. */
   readonly x: Float64Array;
@@ -149,7 +231,20 @@ export interface PolishInput {
   };
 }
 
-/** How to finish a fit in double precision. */
+/**
+ * How to finish a fit in double precision.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { createDenseEvaluator } from "../core/dense_evaluator.ts";
+ * import type { PolishPlan, StrategyEvaluator } from "@nlsq/nlsq";
+ * const ev = createDenseEvaluator((p) => [p[0] - 1], 1, 1);
+ * const evaluator: StrategyEvaluator = { ...ev, evaluate: ev.evaluate.bind(ev), backend: "cpu", close: () => {} } as unknown as StrategyEvaluator;
+ * const plan: PolishPlan = { evaluator, x0: new Float64Array([1]), reason: "f32 solve" };
+ * assert.strictEqual(plan.reason, "f32 solve");
+ * ```
+ */
 export interface PolishPlan {
   /** A double-precision evaluator of the same problem. */
   readonly evaluator: StrategyEvaluator;
@@ -159,7 +254,19 @@ export interface PolishPlan {
   readonly reason: string;
 }
 
-/** A pluggable fitting strategy. */
+/**
+ * A pluggable fitting strategy.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { standardStrategy } from "@nlsq/nlsq";
+ * import type { Strategy } from "@nlsq/nlsq";
+ * const s: Strategy = standardStrategy;
+ * assert.strictEqual(s.name, "standard");
+ * assert.ok(s.accepts.includes("memory"));
+ * ```
+ */
 export interface Strategy {
   /** Registry name, e.g. "standard". */
   readonly name: string;

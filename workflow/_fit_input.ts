@@ -5,7 +5,19 @@
 
 import { cholesky } from "../core/linalg.ts";
 
-/** The x argument: one column, or one column per feature. */
+/**
+ * The x argument: one column, or one column per feature.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { fit } from "@nlsq/nlsq";
+ * import type { FitXInput } from "@nlsq/nlsq";
+ * const x: FitXInput = [[0, 1, 2, 3], new Float64Array([1, 1, 1, 1])];
+ * const r = await fit("a * x0 + b * x1", x, [1, 3, 5, 7]);
+ * assert.ok(Math.abs(r.params.a - 2) < 1e-8);
+ * ```
+ */
 export type XInput =
   | Float64Array
   | readonly number[]

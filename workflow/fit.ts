@@ -62,7 +62,19 @@ import {
 import { MemoryBudgetSelector } from "./selector.ts";
 import { generateStarts } from "./generate_starts.ts";
 
-/** Progress reported to `onProgress`. */
+/**
+ * Progress reported to `onProgress`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { fit } from "@nlsq/nlsq";
+ * import type { FitProgress } from "@nlsq/nlsq";
+ * const seen: FitProgress[] = [];
+ * await fit("a * x", [1, 2, 3], [2, 4, 6], { onProgress: (p) => { seen.push(p); } });
+ * assert.ok(seen.length > 0 && seen[0].phase === "iteration");
+ * ```
+ */
 export interface FitProgress {
   /** "iteration" after a solver iteration, "pass" during a pass over a source. */
   readonly phase: "iteration" | "pass";
@@ -88,7 +100,19 @@ export interface FitProgress {
   readonly elapsedMs: number;
 }
 
-/** Options of {@linkcode fit} (DESIGN.md §3). */
+/**
+ * Options of {@linkcode fit} (DESIGN.md §3).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { fit } from "@nlsq/nlsq";
+ * import type { FitOptions } from "@nlsq/nlsq";
+ * const o: FitOptions = { p0: [1], bounds: [0, 10] };
+ * const r = await fit("a * x", [1, 2, 3], [2, 4, 6], o);
+ * assert.ok(Math.abs(r.params.a - 2) < 1e-6);
+ * ```
+ */
 export interface FitOptions {
   /** Initial parameters (default: ones, moved inside finite bounds). */
   p0?: NumVec;
@@ -181,7 +205,19 @@ const OPTION_KEYS = new Set([
   "verbose",
 ]);
 
-/** A model argument: a compiled model, an expression, or a plain function. */
+/**
+ * A model argument: a compiled model, an expression, or a plain function.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { fit } from "@nlsq/nlsq";
+ * import type { ModelInput } from "@nlsq/nlsq";
+ * const m: ModelInput = (x: number, a: number) => a * x;
+ * const r = await fit(m, [1, 2, 3], [2, 4, 6]);
+ * assert.ok(Math.abs(r.params.a - 2) < 1e-6);
+ * ```
+ */
 export type ModelInput =
   | Model
   | string

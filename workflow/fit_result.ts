@@ -7,7 +7,19 @@
 
 import { studentTQuantile } from "../core/_stats.ts";
 
-/** One start of a multi-start run. */
+/**
+ * One start of a multi-start run.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { fit } from "@nlsq/nlsq";
+ * import type { StartOutcome } from "@nlsq/nlsq";
+ * const r = await fit("a * x", [1, 2, 3], [2, 4, 6]);
+ * const s: readonly StartOutcome[] = r.starts;
+ * assert.ok(s.length >= 1 && s[0].success);
+ * ```
+ */
 export interface StartOutcome {
   /** The starting point. */
   readonly p0: number[];
@@ -23,7 +35,19 @@ export interface StartOutcome {
   readonly success: boolean;
 }
 
-/** A confidence interval of one parameter. */
+/**
+ * A confidence interval of one parameter.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { fit } from "@nlsq/nlsq";
+ * import type { ConfidenceInterval } from "@nlsq/nlsq";
+ * const r = await fit("a * x + b", [0, 1, 2, 3], [1.1, 2.9, 5.2, 6.8]);
+ * const [ci]: ConfidenceInterval[] = r.confidenceIntervals(0.05);
+ * assert.ok(ci.name === "a" && ci.lower < ci.value && ci.value < ci.upper);
+ * ```
+ */
 export interface ConfidenceInterval {
   /** Parameter name. */
   readonly name: string;

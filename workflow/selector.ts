@@ -126,7 +126,19 @@ export interface SelectOptions {
   verbose?: boolean;
 }
 
-/** Fields common to every {@linkcode Selection}. */
+/**
+ * Fields common to every {@linkcode Selection}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { MemoryBudgetSelector } from "@nlsq/nlsq";
+ * import type { SelectionBase } from "@nlsq/nlsq";
+ * const s: SelectionBase = new MemoryBudgetSelector().select({ nPoints: 1000, nParams: 2, memoryLimitGb: 8 });
+ * assert.match(s.reason, /fits/);
+ * assert.strictEqual(s.goal, undefined);
+ * ```
+ */
 export interface SelectionBase {
   /** The budget the decision was made on. */
   budget: MemoryBudget;
