@@ -122,3 +122,20 @@ export function lre(est: number, cert: number): number {
     : Math.abs(est - cert) / Math.abs(cert);
   return Math.min(15, -Math.log10(rel));
 }
+
+/**
+ * Minimum LRE of a fit over the parameters and the residual sum of squares;
+ * Lanczos1's certified RSS (1.4e-25) is compared absolutely (15 within 1e-20,
+ * else 0).
+ */
+export function minLre(
+  name: string,
+  popt: ArrayLike<number>,
+  rss: number,
+): number {
+  const pr = loadNist(name);
+  const lres = pr.certified.map((c, i) => lre(popt[i], c));
+  if (name === "Lanczos1") lres.push(Math.abs(rss - pr.rss) < 1e-20 ? 15 : 0);
+  else lres.push(lre(rss, pr.rss));
+  return Math.min(...lres);
+}

@@ -14,7 +14,7 @@ import {
   WEBGPU_CROSSOVER_POINT_PARAMS,
 } from "../strategies/_backend.ts";
 import { gpuBackendStats } from "../strategies/_gpu_backend.ts";
-import { loadNist, lre, NIST_NAMES } from "./_nist.ts";
+import { loadNist, minLre, NIST_NAMES } from "./_nist.ts";
 
 const HAS_GPU = await isWebGpuAvailable();
 if (!HAS_GPU) {
@@ -43,15 +43,6 @@ const nistPresent = (() => {
 })();
 
 const TIGHT = { ftol: 1e-15, xtol: 1e-15, gtol: 1e-15, maxNfev: 5000 } as const;
-
-/** Minimum LRE over parameters and RSS (Lanczos1's tiny RSS absolutely). */
-function minLre(name: string, popt: ArrayLike<number>, rss: number): number {
-  const pr = loadNist(name);
-  const lres = pr.certified.map((c, i) => lre(popt[i], c));
-  if (name === "Lanczos1") lres.push(Math.abs(rss - pr.rss) < 1e-20 ? 15 : 0);
-  else lres.push(lre(rss, pr.rss));
-  return Math.min(...lres);
-}
 
 /** All 54 NIST runs on WebGPU; returns the failures. */
 async function nistOnGpu(precision: "f64" | "f32", backendRe: RegExp) {

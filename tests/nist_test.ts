@@ -6,23 +6,9 @@
 
 import assert from "node:assert";
 import { fit, model } from "../mod.ts";
-import { loadNist, lre, NIST_NAMES } from "./_nist.ts";
+import { loadNist, minLre, NIST_NAMES } from "./_nist.ts";
 
 const TIGHT = { ftol: 1e-15, xtol: 1e-15, gtol: 1e-15, maxNfev: 5000 } as const;
-
-/** Minimum LRE over parameters and RSS (Lanczos1's tiny RSS absolutely). */
-export function minLre(
-  name: string,
-  popt: ArrayLike<number>,
-  rss: number,
-): number {
-  const pr = loadNist(name);
-  const lres = pr.certified.map((c, i) => lre(popt[i], c));
-  if (name === "Lanczos1") {
-    assert.ok(Math.abs(rss - pr.rss) < 1e-20, `Lanczos1 RSS ${rss}`);
-  } else lres.push(lre(rss, pr.rss));
-  return Math.min(...lres);
-}
 
 for (const name of NIST_NAMES) {
   Deno.test(`NIST ${name}: both starts reach LRE >= 6 (default method)`, async () => {
