@@ -13,6 +13,7 @@
 import type { Node } from "./ast.ts";
 import type { BlockKernel } from "./types.ts";
 import { erf } from "./_erf.ts";
+import { fastExpSource } from "./_fast_exp.ts";
 import { simplify } from "./simplify.ts";
 import { type Ssa, type SsaInstr, type SsaOperand, toSsa } from "./ssa.ts";
 import { liveInstructions, variableDependence } from "./ssa_analysis.ts";
@@ -73,7 +74,7 @@ export interface CompiledJs {
 
 /** JavaScript spelling of every function the SSA may call. */
 const JS_FUNCTIONS: Readonly<Record<string, string>> = {
-  exp: "Math.exp",
+  exp: "fastExp",
   log: "Math.log",
   log10: "Math.log10",
   sqrt: "Math.sqrt",
@@ -157,13 +158,14 @@ function expression(ins: SsaInstr): string {
   throw new TypeError(`Invalid instruction in model: ${JSON.stringify(ins)}`);
 }
 
-function usesErf(ssa: Ssa): boolean {
-  return ssa.instructions.some((i) => i.kind === "call" && i.fn === "erf");
+function uses(ssa: Ssa, fn: string): boolean {
+  return ssa.instructions.some((i) => i.kind === "call" && i.fn === fn);
 }
 
 /** Wraps a function source so helpers are in scope and the whole is one expression. */
 function wrap(ssa: Ssa, fnSource: string): string {
-  const helpers = usesErf(ssa) ? `const erf = ${erf.toString()};\n` : "";
+  const helpers = (uses(ssa, "erf") ? `const erf = ${erf.toString()};\n` : "") +
+    (uses(ssa, "exp") ? `${fastExpSource()}\n` : "");
   return `(() => {\n"use strict";\n${helpers}return ${fnSource};\n})()`;
 }
 
