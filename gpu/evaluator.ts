@@ -155,9 +155,10 @@ function planChunks(
   maxWg: number,
 ): Chunk[] {
   // 256-byte multiples keep every chunk a valid, aligned binding
+  // and a multiple of 4 points keeps every column whole vec4s
   const perChunk = Math.floor(
-    Math.floor(maxBinding / 256) * 256 / bytesPerPoint,
-  );
+    Math.floor(maxBinding / 256) * 256 / bytesPerPoint / 4,
+  ) * 4;
   if (perChunk < 1) {
     throw new RangeError(
       `maxBindingBytes ${maxBinding} cannot hold one point of ${bytesPerPoint} bytes`,
@@ -370,7 +371,9 @@ export async function createGpuEvaluator(
     p: Precision,
   ): GPUBuffer {
     const eb = p === "f64" ? 8 : 4;
-    const size = Math.ceil((c.n * stride * eb) / 16) * 16;
+    // Columns padded to whole vec4s (the kernel reads 4 points at a time).
+    const n4 = Math.ceil(c.n / 4) * 4;
+    const size = n4 * stride * eb;
     // Column-major within the chunk: x_0 .. x_{v-1}, y, w, each c.n long.
     // Written with queue.writeBuffer straight from the caller's arrays (f64)
     // or one f32 copy: a mapped-at-creation buffer costs an extra copy of
@@ -402,7 +405,7 @@ export async function createGpuEvaluator(
       size,
       usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
     });
-    parts.forEach((v, j) => device.queue.writeBuffer(buf, j * c.n * eb, v));
+    parts.forEach((v, j) => device.queue.writeBuffer(buf, j * n4 * eb, v));
     return buf;
   }
 

@@ -43,6 +43,17 @@ export const F32_PHASE_TOL = 1e-6;
  */
 export const F32_PHASE_NFEV_PER_PARAM = 50;
 
+/**
+ * Largest column-scaled condition number of J at which the f32 phase's
+ * answer is kept for the CPU polish: 1/sqrt(eps_f32). f32 Gram sums square
+ * the condition, so beyond it the smallest direction of J^T J is lost in
+ * rounding and the f32 iterates may have drifted to another stationary
+ * point (measured: Lanczos3 from start 2 ends at cost 2.2e-6 instead of
+ * 8.1e-9, scaled condition 2.5e4). Past it the CPU restarts from the start
+ * point. On the NIST runs the well-conditioned ones stay below 2.9e3.
+ */
+export const F32_MAX_CONDITION = 1 / Math.sqrt(2 ** -23);
+
 /** Precision asked of the GPU kernels (`workflow.config.gpuPrecision`). */
 export type GpuPrecisionRequest = "auto" | "f64" | "f32";
 
@@ -232,8 +243,14 @@ export async function createGpuBackend(
     if (!cpuPolish) return null;
     let reason: string, x0 = r.x;
     if (f32) {
-      if (r.status > 0) reason = "f32 kernels";
-      else {
+      const c = scaledCondition(r.factor.f, r.factor.colNorms, p);
+      if (r.status > 0 && c <= F32_MAX_CONDITION) reason = "f32 kernels";
+      else if (r.status > 0) {
+        x0 = r.start;
+        reason = `scaled condition of J ${c.toExponential(1)} > ${
+          F32_MAX_CONDITION.toExponential(1)
+        }: f32 sums cannot resolve it; restarted from the start point`;
+      } else {
         x0 = r.start;
         reason = `the f32 phase did not converge in ${
           F32_PHASE_NFEV_PER_PARAM * (p + 1)

@@ -54,8 +54,8 @@ Deno.test("generateKernel: f32 accumulation is guarded against reassociation", (
   const k = generateKernel(model("a * x + b"), { precision: "f32" });
   // select(s, a, b == 0) keeps (s - a) from being folded to b
   assert.match(k.code, /select\(s, a0, b0 == 0\.0f\)/);
-  // points are summed in blocks of 8 before the compensated flush
-  assert.match(k.code, /for \(var u = 0u; u < 8u; u\+\+\)/);
+  // points are summed in blocks of 8 (2 vec4s) before the compensated flush
+  assert.match(k.code, /for \(var u = 0u; u < 2u; u\+\+\)/);
   assert.match(k.code, /e0 = e0 \+/);
 });
 
@@ -74,10 +74,15 @@ Deno.test("generateKernel: parameter-only subexpressions are hoisted out of the 
   const k = generateKernel(model("a * exp(-(b * c) * x)"), {
     precision: "f64",
   });
-  const body = k.code.slice(k.code.indexOf("fn full("));
-  const loop = body.indexOf("for (var i");
+  const body = k.code.slice(
+    k.code.indexOf("fn full("),
+    k.code.indexOf("fn cost("),
+  );
+  const loop = body.indexOf("for (var q");
   const bc = body.search(/let t\d+: f64 = p1 \* p2;/);
-  assert.ok(bc > 0 && bc < loop);
+  assert.ok(loop > 0 && bc > 0 && bc < loop);
+  // ...and computed once, not once per vec4 component in the loop.
+  assert.strictEqual(body.match(/= p1 \* p2;/g)?.length, 1);
 });
 
 Deno.test("generateKernel: rejects function models and bad workgroup sizes", () => {

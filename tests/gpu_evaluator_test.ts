@@ -388,6 +388,28 @@ Deno.test({
 });
 
 Deno.test({
+  name: "point counts that are not a multiple of 4 (the vec4 tail) are exact",
+  ignore: !HAS_F64,
+  fn: async () => {
+    const m = model("a * exp(-b * x) + c");
+    const theta = Float64Array.from([2, 0.7, 0.3]);
+    for (const n of [1, 2, 3, 4, 5, 6, 7, 9, 13]) {
+      const x = Float64Array.from({ length: n }, (_, i) => i * 0.37);
+      const y = Float64Array.from(x, (t) => 1.5 * Math.exp(-t) + 0.2);
+      const w = Float64Array.from(x, (t) => 1 + t);
+      for (const data of [{ x: [x], y, w: null }, { x: [x], y, w }]) {
+        const ev = await createGpuEvaluator(m, data, { precision: "f64" });
+        const [e] = await ev.evaluate([theta], [true]);
+        ev.destroy();
+        const ref = cpuReference(m, data, theta);
+        const err = linError(e.lin as NormalLinearization, ref);
+        assert.ok(err <= 1e-13, `n=${n} w=${!!data.w}: ${err}`);
+      }
+    }
+  },
+});
+
+Deno.test({
   name:
     "f32 sums are compensated, and a thread's loop stays under lavapipe's cap",
   ignore: !HAS_GPU,
