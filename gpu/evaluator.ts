@@ -344,6 +344,9 @@ export async function createGpuEvaluator(
       );
       return b;
     });
+    // Start the staged copies now, so the device moves the data while the
+    // caller does other work (the first pass would otherwise wait for it).
+    device.queue.submit([]);
     const oom = await device.popErrorScope();
     if (oom) {
       for (const b of buffers) b.destroy();

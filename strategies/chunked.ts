@@ -7,7 +7,18 @@
  */
 
 import { createBackend, requireMemory } from "./_backend.ts";
-import { registerStrategy, type Strategy } from "./strategy.ts";
+import {
+  registerStrategy,
+  type Strategy,
+  type StrategyContext,
+} from "./strategy.ts";
+import {
+  type PrimedEvaluator,
+  primedEvaluator,
+  sampleRows,
+  subsampleWarmStart,
+  warmStartRowsOf,
+} from "./_warm_start.ts";
 
 /** Default rows per chunk when no configuration gives one. */
 export const DEFAULT_CHUNK_SIZE = 100_000;
@@ -23,8 +34,12 @@ export function chunkSizeOf(
   return c;
 }
 
+const evaluators = new WeakMap<StrategyContext, PrimedEvaluator>();
+
 /**
- * The "chunked" strategy (registered on import).
+ * The "chunked" strategy (registered on import). Like "standard", it starts
+ * large fits from a subsample fit (configuration `warmStart`,
+ * `warmStartRows`).
  *
  * @example
  * ```ts
@@ -44,11 +59,30 @@ export const chunkedStrategy: Strategy = {
   name: "chunked",
   description: "data in memory, linearization accumulated chunk by chunk",
   accepts: ["memory"],
-  createEvaluator(ctx) {
-    return createBackend(
+  async createEvaluator(ctx) {
+    const ev = primedEvaluator(
+      await createBackend(
+        ctx,
+        requireMemory(ctx, "chunked"),
+        chunkSizeOf(ctx.config),
+      ),
+    );
+    evaluators.set(ctx, ev);
+    return ev;
+  },
+  async warmStart(ctx, p0, solveOn) {
+    const ev = evaluators.get(ctx);
+    if (!ev || ctx.data.kind !== "memory") return p0;
+    const n = ctx.data.y.length;
+    const rows = warmStartRowsOf(ctx.config, n);
+    // No saving when the sample is not much smaller than the data.
+    if (rows === null || rows * 2 > n) return p0;
+    return await subsampleWarmStart(
       ctx,
-      requireMemory(ctx, "chunked"),
-      chunkSizeOf(ctx.config),
+      p0,
+      solveOn,
+      ev,
+      sampleRows(ctx.data, rows),
     );
   },
 };

@@ -6,10 +6,26 @@
  */
 
 import { createBackend, requireMemory } from "./_backend.ts";
-import { registerStrategy, type Strategy } from "./strategy.ts";
+import {
+  registerStrategy,
+  type Strategy,
+  type StrategyContext,
+} from "./strategy.ts";
+import {
+  type PrimedEvaluator,
+  primedEvaluator,
+  sampleRows,
+  subsampleWarmStart,
+  warmStartRowsOf,
+} from "./_warm_start.ts";
+
+const evaluators = new WeakMap<StrategyContext, PrimedEvaluator>();
 
 /**
- * The "standard" strategy (registered on import).
+ * The "standard" strategy (registered on import). From
+ * `WARM_START_MIN_POINTS` points on, the fit starts from a fit on an evenly
+ * spread subsample (configuration `warmStart: false` turns it off,
+ * `warmStartRows` sets the sample size).
  *
  * @example
  * ```ts
@@ -26,8 +42,27 @@ export const standardStrategy: Strategy = {
   name: "standard",
   description: "all data in memory, one block, CPU threads or WebGPU",
   accepts: ["memory"],
-  createEvaluator(ctx) {
-    return createBackend(ctx, requireMemory(ctx, "standard"));
+  async createEvaluator(ctx) {
+    const ev = primedEvaluator(
+      await createBackend(ctx, requireMemory(ctx, "standard")),
+    );
+    evaluators.set(ctx, ev);
+    return ev;
+  },
+  async warmStart(ctx, p0, solveOn) {
+    const ev = evaluators.get(ctx);
+    if (!ev || ctx.data.kind !== "memory") return p0;
+    const n = ctx.data.y.length;
+    const rows = warmStartRowsOf(ctx.config, n);
+    // No saving when the sample is not much smaller than the data.
+    if (rows === null || rows * 2 > n) return p0;
+    return await subsampleWarmStart(
+      ctx,
+      p0,
+      solveOn,
+      ev,
+      sampleRows(ctx.data, rows),
+    );
   },
 };
 

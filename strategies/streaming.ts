@@ -20,6 +20,7 @@ import {
 } from "../core/cpu_evaluator.ts";
 import type { LossName } from "../core/loss.ts";
 import { rowBlocks } from "./_streaming_pass.ts";
+import { sampleRows } from "./_warm_start.ts";
 import {
   type GpuBatchRunner,
   type NormalAccumulator,
@@ -339,18 +340,8 @@ async function warmStartSample(
   batchSize: number,
 ): Promise<CpuData> {
   const data = ctx.data;
-  if (data.kind === "memory") {
-    // Arrays allow an evenly spread sample, which represents the whole range.
-    const n = data.y.length;
-    const stride = n / rows;
-    const idx = Array.from({ length: rows }, (_, i) => Math.floor(i * stride));
-    const pick = (a: Float64Array) => Float64Array.from(idx, (j) => a[j]);
-    return {
-      x: data.x.map(pick),
-      y: pick(data.y),
-      w: data.w ? pick(data.w) : null,
-    };
-  }
+  // Arrays allow an evenly spread sample, which represents the whole range.
+  if (data.kind === "memory") return sampleRows(data, rows);
   // A source is read from the start: the first few batches.
   const x: Float64Array[][] = Array.from({ length: data.nFeatures }, () => []);
   const y: Float64Array[] = [];

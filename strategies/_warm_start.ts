@@ -1,0 +1,182 @@
+/**
+ * The subsample warm start of the in-memory strategies: a fit on an evenly
+ * spread sample of the rows gives a start within the sampling noise of the
+ * solution, so the full-data solver needs two or three passes instead of
+ * five or six. The full-data fit keeps its own convergence tests, so the
+ * answer is a solution of the whole problem at the requested tolerances.
+ *
+ * @module
+ */
+
+import type { Evaluation, Evaluator } from "../core/linearization.ts";
+import { type CpuData, createCpuEvaluator } from "../core/cpu_evaluator.ts";
+import type {
+  InMemoryData,
+  StrategyContext,
+  StrategyEvaluator,
+} from "./strategy.ts";
+
+/**
+ * In-memory fits of at least this many points start from a subsample fit
+ * (below it the passes saved cost less than the sample fit).
+ */
+export const WARM_START_MIN_POINTS = 200_000;
+
+/** Smallest and largest default subsample, in rows (default n / 50). */
+export const WARM_START_ROWS = { min: 20_000, max: 300_000 } as const;
+
+/** An evenly spread sample of `rows` rows: it represents the whole range. */
+export function sampleRows(data: InMemoryData, rows: number): CpuData {
+  const n = data.y.length;
+  const stride = n / rows;
+  const pick = (a: Float64Array) => {
+    const out = new Float64Array(rows);
+    for (let i = 0; i < rows; i++) out[i] = a[Math.floor(i * stride)];
+    return out;
+  };
+  return {
+    x: data.x.map(pick),
+    y: pick(data.y),
+    w: data.w ? pick(data.w) : null,
+  };
+}
+
+/**
+ * A strategy evaluator that can be primed with one evaluation the warm
+ * start already computed, which it returns for the solver's first request
+ * of the same point instead of making another pass.
+ */
+export interface PrimedEvaluator extends StrategyEvaluator {
+  /** Remembers `e` as the evaluation at `theta` for the next request. */
+  prime(theta: Float64Array, e: Evaluation): void;
+  /** Appends a line to the evaluator's notes. */
+  addNote(note: string): void;
+}
+
+/** Wraps `inner` so that it can be primed (see {@linkcode PrimedEvaluator}). */
+export function primedEvaluator(inner: StrategyEvaluator): PrimedEvaluator {
+  let primed: { theta: Float64Array; e: Evaluation } | null = null;
+  const extra: string[] = [];
+  return {
+    get nParams() {
+      return inner.nParams;
+    },
+    get nResiduals() {
+      return inner.nResiduals;
+    },
+    get backend() {
+      return inner.backend;
+    },
+    get notes() {
+      return [...(inner.notes ?? []), ...extra];
+    },
+    get checkpointEvery() {
+      return inner.checkpointEvery;
+    },
+    get isCheckpointWriter() {
+      return inner.isCheckpointWriter;
+    },
+    get polish() {
+      return inner.polish;
+    },
+    get firstPhase() {
+      return inner.firstPhase;
+    },
+    prime(theta, e) {
+      primed = { theta: Float64Array.from(theta), e };
+    },
+    addNote(note) {
+      extra.push(note);
+    },
+    evaluate(thetas, withJacobian) {
+      const p = primed;
+      primed = null;
+      if (
+        p && thetas.length === 1 && (p.e.lin || !withJacobian[0]) &&
+        thetas[0].every((v, i) => Object.is(v, p.theta[i]))
+      ) {
+        return Promise.resolve([p.e]);
+      }
+      return inner.evaluate(thetas, withJacobian);
+    },
+    close() {
+      return inner.close();
+    },
+  };
+}
+
+/** Reads the warm-start settings of a strategy configuration. */
+export function warmStartRowsOf(
+  config: Readonly<Record<string, unknown>> | null,
+  n: number,
+): number | null {
+  const cfg = config ?? {};
+  if (cfg.warmStart === false) return null;
+  if (cfg.warmStart !== undefined && cfg.warmStart !== true) {
+    throw new TypeError(
+      `warmStart must be true or false, got ${cfg.warmStart}`,
+    );
+  }
+  if (cfg.warmStartRows !== undefined) {
+    const r = cfg.warmStartRows;
+    if (typeof r !== "number" || !Number.isSafeInteger(r) || r < 1) {
+      throw new RangeError(`warmStartRows must be an integer >= 1, got ${r}`);
+    }
+    return r;
+  }
+  if (n < WARM_START_MIN_POINTS) return null;
+  return Math.min(
+    WARM_START_ROWS.max,
+    Math.max(WARM_START_ROWS.min, Math.floor(n / 50)),
+  );
+}
+
+/**
+ * Fits `sample` on the CPU from `p0`, then checks the result on all the data
+ * with `ev` (cost at p0, cost and linearization at the warm start, in one
+ * pass) and returns whichever is better. The evaluation of the winner is
+ * primed into `ev`, so the solver's first request costs no pass.
+ */
+export async function subsampleWarmStart(
+  ctx: StrategyContext,
+  p0: Float64Array,
+  solveOn: (ev: Evaluator, x0: Float64Array) => Promise<Float64Array>,
+  ev: PrimedEvaluator,
+  sample: CpuData,
+): Promise<Float64Array> {
+  const p = ctx.model.params.length;
+  if (sample.y.length < Math.max(2 * p, 1)) return p0;
+  const t0 = performance.now();
+  let xw: Float64Array;
+  try {
+    xw = await solveOn(
+      createCpuEvaluator(ctx.model, sample, {
+        loss: ctx.loss,
+        fScale: ctx.fScale,
+      }),
+      p0,
+    );
+  } catch (e) {
+    if (ctx.signal?.aborted) throw e;
+    return p0; // a failed warm start only costs its time
+  }
+  // Guard: keep the warm start only if it is no worse on all the data.
+  const [e0, ew] = await ev.evaluate([p0, xw], [false, true]);
+  const ms = (performance.now() - t0).toFixed(1);
+  if (Number.isFinite(ew.cost) && !(ew.cost > e0.cost)) {
+    ev.prime(xw, ew);
+    ev.addNote(
+      `warm start: fit on an evenly spread sample of ${sample.y.length} rows, ` +
+        `then all rows (${ms} ms; cost on all rows ${
+          e0.cost.toExponential(3)
+        } at p0, ${ew.cost.toExponential(3)} at the warm start)`,
+    );
+    return xw;
+  }
+  ev.addNote(
+    `warm start on ${sample.y.length} rows rejected: cost on all rows ${
+      ew.cost.toExponential(3)
+    } is not below ${e0.cost.toExponential(3)} at p0`,
+  );
+  return p0;
+}
