@@ -58,6 +58,7 @@ if (want("workflow")) {
 for (
   const [name, file, fn] of [
     ["webgpu", "./gpu.ts", "runGpuBench"],
+    ["pass", "./pass.ts", "runPassBench"],
     ["streaming", "./streaming.ts", "runStreamingBench"],
     ["distributed", "./distributed.ts", "runDistributedBench"],
   ] as const
