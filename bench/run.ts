@@ -2,7 +2,8 @@
  * `deno task bench`: runs every benchmark section, prints Markdown tables and
  * writes `bench/results/<date>.json` and `.md`. Sections: engine (ours vs
  * scipy vs ml-levenberg-marquardt), workflow (standard vs chunked memory),
- * and the WebGPU, streaming and distributed sections where present.
+ * and the WebGPU, per-pass (against a C loop), streaming and distributed
+ * sections where present.
  *
  * Options: `--quick` (sizes up to 1e5 only), `--only=engine,workflow`.
  */
