@@ -142,3 +142,50 @@ Deno.test("primedEvaluator: the primed point is served once, without a pass", as
   assert.deepStrictEqual(ev.notes, ["inner note", "mine"]);
   assert.strictEqual(ev.backend, "test");
 });
+
+Deno.test("warm start: the caller's config reaches a strategy the selector picked", async () => {
+  const { x, y } = data(300_000);
+  const auto = await fit(M, x, y, { p0: [1, 1, 0], workflow: "auto" });
+  assert.strictEqual(auto.strategy, "standard");
+  assert.ok(auto.notes.some((l) => l.startsWith("warm start")));
+  const off = await fit(M, x, y, {
+    p0: [1, 1, 0],
+    workflow: { strategy: "auto", config: { warmStart: false } },
+  });
+  assert.strictEqual(off.strategy, "standard");
+  assert.ok(!off.notes.some((l) => l.startsWith("warm start")));
+  assert.ok(rel(auto.popt, off.popt) < 1e-8);
+});
+
+Deno.test("warm start: sigma, a robust loss and an active bound give the same fit", async () => {
+  const n = 300_000;
+  const x = new Float64Array(n), y = new Float64Array(n);
+  const sigma = new Float64Array(n);
+  let s = 11;
+  for (let i = 0; i < n; i++) {
+    x[i] = (5 * i) / (n - 1);
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    sigma[i] = 0.01 * (1 + x[i] / 5);
+    // noise, and one gross outlier per 1000 points
+    y[i] = 2.5 * Math.exp(-1.3 * x[i]) + 0.5 +
+      3 * sigma[i] * (s / 2 ** 32 - 0.5) + (i % 1000 === 0 ? 1 : 0);
+  }
+  const opts = {
+    p0: [1, 1, 0],
+    sigma,
+    loss: "soft_l1" as const,
+    fScale: 0.02,
+    bounds: [[0, 0, -1], [10, 1.25, 1]] as [number[], number[]],
+  };
+  const warm = await fit(M, x, y, { ...opts, workflow: "standard" });
+  const cold = await fit(M, x, y, {
+    ...opts,
+    workflow: { strategy: "standard", config: { warmStart: false } },
+  });
+  assert.ok(warm.notes.some((l) => l.startsWith("warm start: fit")));
+  assert.deepStrictEqual([...warm.activeMask], [0, 1, 0]); // b at its bound
+  assert.deepStrictEqual([...warm.activeMask], [...cold.activeMask]);
+  assert.ok(rel(warm.popt, cold.popt) < 1e-8, `${rel(warm.popt, cold.popt)}`);
+  assert.ok(Math.abs(warm.cost - cold.cost) <= 1e-12 * cold.cost);
+  assert.ok(warm.nfev < cold.nfev);
+});

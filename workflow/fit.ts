@@ -521,7 +521,10 @@ export async function fit(
         verbose: verbose > 0,
       });
       strategyName = sel.strategy;
-      config = sel.config as Record<string, unknown> | null;
+      // The selector's configuration (chunk or batch size), with the
+      // caller's own keys on top.
+      const picked = sel.config as Record<string, unknown> | null;
+      config = picked || config ? { ...picked, ...config } : null;
       notes.push(`selector: ${sel.reason}`);
     }
   } else if (
