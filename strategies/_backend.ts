@@ -71,22 +71,20 @@ export function requireMemory(
  * CPU evaluator, best of 4 (min of several runs):
  *
  * - One GPU evaluation (one submission, one `mapAsync` readback) costs at
- *   least 10.5-10.8 ms whatever the size (n = 1e4, f64 and f32). The CPU
- *   evaluator costs 2.2 ns (exp3: 6.7 ms per evaluation with the Jacobian
- *   at 1e6 points) to 2.4 ns (gauss6: 14.2 ms at 1e6 points) per point x
- *   parameter. The readback floor alone equals the CPU time at about 4.6e6
- *   points x params, hence 5e6: above it a GPU whose own compute is small
- *   next to the floor (any hardware GPU) wins every evaluation.
+ *   least 10.6 ms whatever the size (n = 1e4, f64 and f32). The CPU
+ *   evaluator costs 1.6 ns (exp3: 4.8 ms per evaluation with the Jacobian
+ *   at 1e6 points) to 1.8 ns (gauss6: 10.9 ms at 1e6 points) per point x
+ *   parameter (`bench/pass.ts`). The readback floor alone equals the CPU
+ *   time at 5.9e6-6.6e6 points x params, hence 6e6: above it a GPU whose
+ *   own compute is small next to the floor (any hardware GPU) wins every
+ *   evaluation.
  * - lavapipe computes on the same 2 cores and is not faster. Whole fits,
- *   CPU / lavapipe f64, in ms: exp3 at 1e6 points 46 / 115, 2e6 86 / 164,
- *   5e6 211 / 345, 1e7 426 / 801; gauss6 at 1e6 98 / 151, 2e6 191 / 200,
- *   5e6 473 / 500, 1e7 957 / 1180 (at 1e7 the data exceed one 128 MiB
- *   binding and the upload alone takes 0.6-0.9 s). With other jobs loading
- *   the machine, lavapipe won gauss6 between 2e6 and 7e6 points by at most
- *   27% and still lost exp3 at every size. So `auto` never picks a software
- *   adapter; `backend: "webgpu"` still runs on one.
+ *   CPU / lavapipe f64, in ms (2026-11-21, with the warm start): exp3 at
+ *   1e6 points 23 / 68, 2e6 45 / 89, 5e6 112 / 193, 1e7 219 / 367; gauss6
+ *   at 1e6 48 / 83, 2e6 94 / 123, 5e6 231 / 259, 1e7 467 / 507. So `auto`
+ *   never picks a software adapter; `backend: "webgpu"` still runs on one.
  */
-export const WEBGPU_CROSSOVER_POINT_PARAMS = 5_000_000;
+export const WEBGPU_CROSSOVER_POINT_PARAMS = 6_000_000;
 
 /** What `auto` decided, and why (goes to the fit's notes). */
 export interface BackendDecision {
