@@ -19,13 +19,37 @@ import type {
 /**
  * In-memory fits of at least this many points start from a subsample fit
  * (below it the passes saved cost less than the sample fit).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(WARM_START_MIN_POINTS, 200_000);
+ * ```
  */
 export const WARM_START_MIN_POINTS = 200_000;
 
-/** Smallest and largest default subsample, in rows (default n / 50). */
+/**
+ * Smallest and largest default subsample, in rows (default n / 50).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.ok(WARM_START_ROWS.min < WARM_START_ROWS.max);
+ * ```
+ */
 export const WARM_START_ROWS = { min: 20_000, max: 300_000 } as const;
 
-/** An evenly spread sample of `rows` rows: it represents the whole range. */
+/**
+ * An evenly spread sample of `rows` rows: it represents the whole range.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const x = new Float64Array([0, 1, 2, 3]);
+ * const s = sampleRows({ kind: "memory", x: [x], y: x, w: null }, 2);
+ * assert.deepStrictEqual([...s.y], [0, 2]);
+ * ```
+ */
 export function sampleRows(data: InMemoryData, rows: number): CpuData {
   const n = data.y.length;
   const stride = n / rows;
@@ -45,6 +69,13 @@ export function sampleRows(data: InMemoryData, rows: number): CpuData {
  * A strategy evaluator that can be primed with one evaluation the warm
  * start already computed, which it returns for the solver's first request
  * of the same point instead of making another pass.
+ *
+ * @example
+ * ```ts
+ * import type { PrimedEvaluator } from "./_warm_start.ts";
+ * const use = (ev: PrimedEvaluator) => ev.prime(new Float64Array([1]), { cost: 0 });
+ * void use;
+ * ```
  */
 export interface PrimedEvaluator extends StrategyEvaluator {
   /** Remembers `e` as the evaluation at `theta` for the next request. */
@@ -53,7 +84,22 @@ export interface PrimedEvaluator extends StrategyEvaluator {
   addNote(note: string): void;
 }
 
-/** Wraps `inner` so that it can be primed (see {@linkcode PrimedEvaluator}). */
+/**
+ * Wraps `inner` so that it can be primed (see {@linkcode PrimedEvaluator}).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * let passes = 0;
+ * const ev = primedEvaluator({
+ *   nParams: 1, nResiduals: 1, backend: "demo", close() {},
+ *   evaluate: (t) => (passes++, Promise.resolve(t.map(() => ({ cost: 1 })))),
+ * });
+ * ev.prime(new Float64Array([2]), { cost: 5 });
+ * const [e] = await ev.evaluate([new Float64Array([2])], [false]);
+ * assert.deepStrictEqual([e.cost, passes], [5, 0]);
+ * ```
+ */
 export function primedEvaluator(inner: StrategyEvaluator): PrimedEvaluator {
   let primed: { theta: Float64Array; e: Evaluation } | null = null;
   const extra: string[] = [];
@@ -105,7 +151,17 @@ export function primedEvaluator(inner: StrategyEvaluator): PrimedEvaluator {
   };
 }
 
-/** Reads the warm-start settings of a strategy configuration. */
+/**
+ * Reads the warm-start settings of a strategy configuration: the sample size
+ * in rows, or null for no warm start.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(warmStartRowsOf(null, 1e6), 20_000);
+ * assert.strictEqual(warmStartRowsOf({ warmStart: false }, 1e6), null);
+ * ```
+ */
 export function warmStartRowsOf(
   config: Readonly<Record<string, unknown>> | null,
   n: number,
@@ -134,8 +190,18 @@ export function warmStartRowsOf(
 /**
  * Fits `sample` on the CPU from `p0`, then checks the result on all the data
  * with `ev` (cost at p0, cost and linearization at the warm start, in one
- * pass) and returns whichever is better. The evaluation of the winner is
+ * pass) and returns whichever is better. The warm start's evaluation is
  * primed into `ev`, so the solver's first request costs no pass.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * // fit() calls it through the standard and chunked strategies:
+ * import { fit } from "../mod.ts";
+ * const x = Array.from({ length: 300_000 }, (_, i) => i / 1e5);
+ * const r = await fit("a * x + b", x, x.map((t) => 2 * t + 1), { p0: [1, 0] });
+ * assert.ok(r.notes.some((l) => l.startsWith("warm start")));
+ * ```
  */
 export async function subsampleWarmStart(
   ctx: StrategyContext,
