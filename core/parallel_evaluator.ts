@@ -322,7 +322,9 @@ export function createParallelEvaluator(
     withJacobian: readonly boolean[],
     gram: boolean,
   ): Promise<Evaluation[]> => {
-    opts.gram = gram;
+    // Per pass, not shared: passes may overlap (multi-start warm starts),
+    // and a later one must not switch this one's accumulation mid-way.
+    const passOpts = { ...opts, gram };
     const parts: PartialLinearization[][] = thetas.map(() => []);
     for (const [ci, bounds] of chunks.entries()) {
       const pending = workers.map((w, wi) => {
@@ -346,7 +348,7 @@ export function createParallelEvaluator(
           bounds[0],
           bounds[1],
           withJacobian[i],
-          opts,
+          passOpts,
         )
       );
       const others = await Promise.all(pending);
