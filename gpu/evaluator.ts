@@ -65,6 +65,12 @@ export interface GpuEvaluatorOptions {
   readonly pointsPerThread?: number;
   /** Device options (see {@linkcode acquireDevice}). */
   readonly device?: AcquireDeviceOptions;
+  /**
+   * Skips the check that f64 data are finite, for callers that validated
+   * them (`fit` does). f32 data are always checked, since a finite double
+   * can overflow f32. Default false.
+   */
+  readonly assumeFinite?: boolean;
 }
 
 /** What an evaluator runs on: for fit results and logs. */
@@ -392,7 +398,8 @@ export async function createGpuEvaluator(
           : src.buffer instanceof SharedArrayBuffer
           ? src.slice()
           : src as Float64Array<ArrayBuffer>;
-      for (let i = 0; i < v.length; i++) {
+      const check = p === "f32" || options.assumeFinite !== true;
+      for (let i = 0; check && i < v.length; i++) {
         if (!Number.isFinite(v[i])) {
           const what = j < nv ? `x[${j}]` : j === nv ? "y" : "w";
           throw new RangeError(

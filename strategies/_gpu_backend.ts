@@ -206,6 +206,8 @@ export async function createGpuBackend(
       loss: ctx.loss,
       fScale: ctx.fScale,
       precision,
+      // fit() has checked the data (or dropped non-finite rows).
+      assumeFinite: true,
     });
   } catch (e) {
     if (e instanceof gpu.GpuUnavailableError) {
