@@ -199,8 +199,11 @@ function hypotColumnSource(): string {
 // 1.5 ms per 4 MB, more than the copy itself) and adds GC pressure.
 const SPARE_SHARED: SharedArrayBuffer[] = [];
 let spareBytes = 0;
-/** Most bytes of spare shared buffers kept between fits. */
-const SPARE_MAX_BYTES = 256 * 2 ** 20;
+/**
+ * Most bytes of spare shared buffers kept between fits (enough for the
+ * worker's rows of x and y at 1e7 points with 2 threads: 80 MB).
+ */
+const SPARE_MAX_BYTES = 128 * 2 ** 20;
 
 function takeShared(bytes: number): SharedArrayBuffer {
   const i = SPARE_SHARED.findIndex((b) => b.byteLength === bytes);
