@@ -246,3 +246,40 @@ export async function subsampleWarmStart(
   );
   return p0;
 }
+
+/**
+ * The warm start of the in-memory strategies: a subsample fit when the
+ * data are in memory, large enough (or `warmStartRows` is set) and the
+ * strategy kept its primed evaluator `ev`; else `p0`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { fit } from "../mod.ts";
+ * const x = Array.from({ length: 1000 }, (_, i) => i / 100);
+ * const r = await fit("a * x + b", x, x.map((t) => 2 * t + 1), {
+ *   p0: [1, 0],
+ *   workflow: { strategy: "standard", config: { warmStartRows: 100 } },
+ * });
+ * assert.ok(r.notes.some((l) => l.includes("sample of 100 rows")));
+ * ```
+ */
+export async function inMemoryWarmStart(
+  ctx: StrategyContext,
+  p0: Float64Array,
+  solveOn: (ev: Evaluator, x0: Float64Array) => Promise<Float64Array>,
+  ev: PrimedEvaluator | undefined,
+): Promise<Float64Array> {
+  if (!ev || ctx.data.kind !== "memory") return p0;
+  const n = ctx.data.y.length;
+  const rows = warmStartRowsOf(ctx.config, n);
+  // No saving when the sample is not much smaller than the data.
+  if (rows === null || rows * 2 > n) return p0;
+  return await subsampleWarmStart(
+    ctx,
+    p0,
+    solveOn,
+    ev,
+    sampleRows(ctx.data, rows),
+  );
+}

@@ -12,11 +12,9 @@ import {
   type StrategyContext,
 } from "./strategy.ts";
 import {
+  inMemoryWarmStart,
   type PrimedEvaluator,
   primedEvaluator,
-  sampleRows,
-  subsampleWarmStart,
-  warmStartRowsOf,
 } from "./_warm_start.ts";
 
 const evaluators = new WeakMap<StrategyContext, PrimedEvaluator>();
@@ -49,20 +47,8 @@ export const standardStrategy: Strategy = {
     evaluators.set(ctx, ev);
     return ev;
   },
-  async warmStart(ctx, p0, solveOn) {
-    const ev = evaluators.get(ctx);
-    if (!ev || ctx.data.kind !== "memory") return p0;
-    const n = ctx.data.y.length;
-    const rows = warmStartRowsOf(ctx.config, n);
-    // No saving when the sample is not much smaller than the data.
-    if (rows === null || rows * 2 > n) return p0;
-    return await subsampleWarmStart(
-      ctx,
-      p0,
-      solveOn,
-      ev,
-      sampleRows(ctx.data, rows),
-    );
+  warmStart(ctx, p0, solveOn) {
+    return inMemoryWarmStart(ctx, p0, solveOn, evaluators.get(ctx));
   },
 };
 
