@@ -188,6 +188,49 @@ export function warmStartRowsOf(
 }
 
 /**
+ * Fits `sample` on the CPU from `p0`: the warm start, or null when the
+ * sample is too small or the fit fails (a failed warm start only costs its
+ * time; an abort is rethrown).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "../mod.ts";
+ * import { solve } from "../core/solve.ts";
+ * import { resolveSolverOptions } from "../core/_validate.ts";
+ * const x = new Float64Array([0, 1, 2, 3]);
+ * const ctx = { model: model("a * x + b"), loss: "linear", fScale: 1 };
+ * const xw = await fitSample(
+ *   ctx as never,
+ *   new Float64Array([0, 0]),
+ *   async (ev, x0) => (await solve(ev, x0, resolveSolverOptions({}, 2, 4))).x,
+ *   { x: [x], y: x.map((t) => 2 * t + 1), w: null },
+ * );
+ * assert.ok(Math.abs(xw![0] - 2) < 1e-10);
+ * ```
+ */
+export async function fitSample(
+  ctx: Pick<StrategyContext, "model" | "loss" | "fScale" | "signal">,
+  p0: Float64Array,
+  solveOn: (ev: Evaluator, x0: Float64Array) => Promise<Float64Array>,
+  sample: CpuData,
+): Promise<Float64Array | null> {
+  if (sample.y.length < Math.max(2 * ctx.model.params.length, 1)) return null;
+  try {
+    return await solveOn(
+      createCpuEvaluator(ctx.model, sample, {
+        loss: ctx.loss,
+        fScale: ctx.fScale,
+      }),
+      p0,
+    );
+  } catch (e) {
+    if (ctx.signal?.aborted) throw e;
+    return null;
+  }
+}
+
+/**
  * Fits `sample` on the CPU from `p0`, then checks the result on all the data
  * with `ev` (cost at p0, cost and linearization at the warm start, in one
  * pass) and returns whichever is better. The warm start's evaluation is
@@ -210,22 +253,9 @@ export async function subsampleWarmStart(
   ev: PrimedEvaluator,
   sample: CpuData,
 ): Promise<Float64Array> {
-  const p = ctx.model.params.length;
-  if (sample.y.length < Math.max(2 * p, 1)) return p0;
   const t0 = performance.now();
-  let xw: Float64Array;
-  try {
-    xw = await solveOn(
-      createCpuEvaluator(ctx.model, sample, {
-        loss: ctx.loss,
-        fScale: ctx.fScale,
-      }),
-      p0,
-    );
-  } catch (e) {
-    if (ctx.signal?.aborted) throw e;
-    return p0; // a failed warm start only costs its time
-  }
+  const xw = await fitSample(ctx, p0, solveOn, sample);
+  if (xw === null) return p0;
   // Guard: keep the warm start only if it is no worse on all the data.
   const [e0, ew] = await ev.evaluate([p0, xw], [false, true]);
   const ms = (performance.now() - t0).toFixed(1);

@@ -14,13 +14,12 @@ import type { Model } from "../model/types.ts";
 import type { Evaluation, Linearization } from "../core/linearization.ts";
 import {
   type CpuData,
-  createCpuEvaluator,
   linearizeRange,
   qrFromAugmented,
 } from "../core/cpu_evaluator.ts";
 import type { LossName } from "../core/loss.ts";
 import { rowBlocks } from "./_streaming_pass.ts";
-import { sampleRows } from "./_warm_start.ts";
+import { fitSample, sampleRows } from "./_warm_start.ts";
 import {
   type GpuBatchRunner,
   type NormalAccumulator,
@@ -415,24 +414,11 @@ export const streamingStrategy: Strategy = {
       );
     }
     const n = ctx.data.kind === "memory" ? ctx.data.y.length : ctx.data.length;
-    const p = ctx.model.params.length;
     // No saving when the sample is not much smaller than the data.
     if (n !== undefined && rows * 2 > n) return p0;
     const sample = await warmStartSample(ctx, rows, batchSize);
-    if (sample.y.length < Math.max(2 * p, 1)) return p0;
-    let xw: Float64Array;
-    try {
-      xw = await solveOn(
-        createCpuEvaluator(ctx.model, sample, {
-          loss: ctx.loss,
-          fScale: ctx.fScale,
-        }),
-        p0,
-      );
-    } catch (e) {
-      if (ctx.signal?.aborted) throw e;
-      return p0; // a failed warm start only costs its time
-    }
+    const xw = await fitSample(ctx, p0, solveOn, sample);
+    if (xw === null) return p0;
     const ev = evaluators.get(ctx);
     if (!ev) return xw;
     // Guard pass: keep the warm start only if it is better on all the data.
