@@ -26,6 +26,7 @@ import {
   accumulateGram,
   gramAccumulator,
   householderMergeRows,
+  mergeTriangularFactors,
   svd,
 } from "./linalg.ts";
 import type { Linearization } from "./linearization.ts";
@@ -103,6 +104,29 @@ parentPort.on("message", (m) => {
   }
   if (m.type === "dispose") {
     contexts.delete(m.ctx);
+    return;
+  }
+  if (m.type === "once") {
+    // One batch of rows, no context kept (the streaming strategy).
+    let kernel = kernels.get(m.kernelSource);
+    if (!kernel) {
+      kernel = new Function("return " + m.kernelSource)();
+      kernels.set(m.kernelSource, kernel);
+    }
+    const data = {
+      x: m.x.map((b) => new Float64Array(b, 0, m.rows)),
+      y: new Float64Array(m.y, 0, m.rows),
+      w: m.w ? new Float64Array(m.w, 0, m.rows) : null,
+    };
+    const opts = { loss: m.loss, fScale: m.fScale, blockRows: m.blockRows,
+      block: new Float64Array(m.blockRows * (m.p + 1)) };
+    try {
+      const out = m.thetas.map((theta, i) => linearizeRange(kernel, m.p, data,
+        theta, 0, m.rows, m.withJac[i], opts));
+      parentPort.postMessage({ id: m.id, out });
+    } catch (e) {
+      parentPort.postMessage({ id: m.id, error: String(e && e.message || e) });
+    }
     return;
   }
   const st = contexts.get(m.ctx);
@@ -452,4 +476,141 @@ export function scaledCondition(lin: Linearization, p: number): number {
   }
   const { s } = svd(a, p, p);
   return Math.sqrt(s[0] / s[p - 1]);
+}
+
+/** Runs batches of rows on the main thread and a pooled worker together. */
+export interface BatchRunner {
+  /** Threads used (1: the main thread only). */
+  readonly threads: number;
+  /**
+   * Evaluates rows [start, end) of `data` at each theta. The cost of each is
+   * returned (NaN when a residual is not finite) and, where `augs[i]` is
+   * given, the rows' triangular factor is merged into it (TSQR).
+   */
+  run(
+    data: CpuData,
+    start: number,
+    end: number,
+    thetas: readonly Float64Array[],
+    augs: readonly (Float64Array | null)[],
+  ): Promise<number[]>;
+}
+
+/**
+ * A {@linkcode BatchRunner} for a model: each batch's rows are split between
+ * the main thread and `threads - 1` pooled workers (each worker's share is
+ * copied into a reused shared buffer), and the triangular factors are
+ * merged. Used by the streaming strategy, whose batches come and go.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "@nlsq/nlsq";
+ * const m = model("a * x + b");
+ * const x = new Float64Array(20000).map((_, i) => i / 1000);
+ * const y = x.map((t) => 2 * t + 1);
+ * const runner = createBatchRunner(m, { threads: 2 });
+ * const aug = new Float64Array(9);
+ * const [cost] = await runner.run({ x: [x], y, w: null }, 0, 20000,
+ *   [new Float64Array([2, 0])], [aug]);
+ * assert.ok(Math.abs(cost - 0.5 * 20000) < 1e-6); // residuals of -1
+ * // The factor keeps column norms: |f|^2 = 20000 residuals of -1.
+ * assert.ok(Math.abs(aug[2] ** 2 + aug[5] ** 2 + aug[8] ** 2 - 20000) < 1e-6);
+ * ```
+ */
+export function createBatchRunner(
+  model: Model,
+  options: {
+    readonly loss?: LossName;
+    readonly fScale?: number;
+    readonly threads?: number;
+    readonly blockRows?: number;
+  } = {},
+): BatchRunner {
+  const p = model.params.length;
+  const c = p + 1;
+  const blockRows = options.blockRows ?? 256;
+  const loss = options.loss ?? "linear";
+  const fScale = options.fScale ?? 1;
+  const threads = model.kernelSource
+    ? Math.max(
+      1,
+      Math.floor(options.threads ?? navigator.hardwareConcurrency ?? 1),
+    )
+    : 1;
+  const block = new Float64Array(blockRows * c);
+  const main = (
+    data: CpuData,
+    start: number,
+    end: number,
+    thetas: readonly Float64Array[],
+    augs: readonly (Float64Array | null)[],
+  ) =>
+    thetas.map((t, i) =>
+      linearizeRange(model.kernel, p, data, t, start, end, augs[i] !== null, {
+        loss,
+        fScale,
+        blockRows,
+        block,
+        aug: augs[i] ?? undefined,
+      }).cost
+    );
+  return {
+    threads,
+    async run(data, start, end, thetas, augs) {
+      const rows = end - start;
+      // Each share at least a few blocks: a message round trip costs more
+      // than a small share.
+      const parts = Math.min(threads, Math.floor(rows / (4 * blockRows)));
+      if (parts <= 1) return main(data, start, end, thetas, augs);
+      const workers = POOL.get(parts - 1);
+      const bounds = [start];
+      for (let t = 0; t < parts; t++) {
+        bounds.push(
+          bounds[t] + Math.floor(rows / parts) + (t < rows % parts ? 1 : 0),
+        );
+      }
+      const held: SharedArrayBuffer[] = [];
+      try {
+        const pending = workers.map((w, wi) => {
+          const s0 = bounds[wi + 1], s1 = bounds[wi + 2], n = s1 - s0;
+          const copy = (a: Float64Array) => {
+            const b = takeShared(n * 8);
+            held.push(b);
+            new Float64Array(b).set(a.subarray(s0, s1));
+            return b;
+          };
+          return POOL.request<PartialLinearization[]>(w, {
+            type: "once",
+            kernelSource: model.kernelSource,
+            p,
+            rows: n,
+            x: data.x.map(copy),
+            y: copy(data.y),
+            w: data.w ? copy(data.w) : null,
+            loss,
+            fScale,
+            blockRows,
+            thetas,
+            withJac: augs.map((a) => a !== null),
+          });
+        });
+        const costs = main(data, start, bounds[1], thetas, augs);
+        const theirs = await Promise.all(pending);
+        return costs.map((cost, i) => {
+          let total = cost;
+          for (const o of theirs) total += o[i].cost;
+          const a = augs[i];
+          if (a && Number.isFinite(total)) {
+            a.set(
+              mergeTriangularFactors([a, ...theirs.map((o) => o[i].aug!)], c),
+            );
+          }
+          return total;
+        });
+      } finally {
+        for (const b of held) releaseShared(b);
+      }
+    },
+  };
 }

@@ -12,14 +12,11 @@
 
 import type { Model } from "../model/types.ts";
 import type { Evaluation, Linearization } from "../core/linearization.ts";
-import {
-  type CpuData,
-  linearizeRange,
-  qrFromAugmented,
-} from "../core/cpu_evaluator.ts";
+import { type CpuData, qrFromAugmented } from "../core/cpu_evaluator.ts";
 import type { LossName } from "../core/loss.ts";
 import { rowBlocks } from "./_streaming_pass.ts";
 import { fitSample, sampleRows } from "./_warm_start.ts";
+import { createBatchRunner } from "../core/parallel_evaluator.ts";
 import {
   type GpuBatchRunner,
   type NormalAccumulator,
@@ -200,7 +197,7 @@ export async function createStreamingEvaluator(
   const loss = options.loss ?? "linear";
   const fScale = options.fScale ?? 1;
   const signal = options.signal;
-  const block = new Float64Array(blockRows * c);
+  const runner = createBatchRunner(model, { loss, fScale, blockRows });
   const total = data.kind === "memory" ? data.y.length : data.length;
   let nResiduals = total ?? await countRows(data, batchSize, signal);
   const gpu: GpuBatchRunner | null = options.backend === "webgpu"
@@ -230,25 +227,23 @@ export async function createStreamingEvaluator(
       if (gpu) {
         await gpu.run(blk, thetas, withJac, normal);
       } else {
-        for (let i = 0; i < k; i++) {
-          if (!live[i]) continue;
-          // Merging into the running factor is exact TSQR: the result equals
-          // the factor of all rows at once, to rounding.
-          const part = linearizeRange(
-            model.kernel,
-            p,
-            blk.data,
-            thetas[i],
-            blk.start,
-            blk.end,
-            withJac[i],
-            { loss, fScale, blockRows, block, aug: augs[i] ?? undefined },
-          );
-          if (!Number.isFinite(part.cost)) {
+        // Merging into the running factor is exact TSQR: the result equals
+        // the factor of all rows at once, to rounding. Each batch is split
+        // between the main thread and a worker.
+        const idx = thetas.map((_, i) => i).filter((i) => live[i]);
+        const cs = idx.length === 0 ? [] : await runner.run(
+          blk.data,
+          blk.start,
+          blk.end,
+          idx.map((i) => thetas[i]),
+          idx.map((i) => augs[i]),
+        );
+        idx.forEach((i, j) => {
+          if (!Number.isFinite(cs[j])) {
             live[i] = false; // a non-finite residual: the point is rejected
             costs[i] = NaN;
-          } else costs[i] += part.cost;
-        }
+          } else costs[i] += cs[j];
+        });
       }
       batch++;
       points += blk.end - blk.start;
@@ -292,9 +287,9 @@ export async function createStreamingEvaluator(
     },
     backend: gpu
       ? gpu.description
-      : `cpu (streaming, batches of ${batchSize}, f64)${
-        options.backend === "webgpu" ? "; no f64 WebGPU device" : ""
-      }`,
+      : `cpu (streaming, batches of ${batchSize}, ${runner.threads} thread${
+        runner.threads > 1 ? "s" : ""
+      }, f64)${options.backend === "webgpu" ? "; no f64 WebGPU device" : ""}`,
     async evaluate(thetas, withJacobian) {
       // The solver may ask again for a point it just had (after a warm
       // start, or in multi-start); reuse it rather than read the data again.
@@ -422,9 +417,9 @@ export const streamingStrategy: Strategy = {
     const ev = evaluators.get(ctx);
     if (!ev) return xw;
     // Guard pass: keep the warm start only if it is better on all the data.
-    // Both points get their linearization, so the solver's first request is
-    // served from the evaluator's cache whichever wins.
-    const [e0, ew] = await ev.evaluate([p0, xw], [true, true]);
+    // The warm start gets its linearization, so the solver's first request
+    // is served from the evaluator's cache; p0 (rarely kept) only its cost.
+    const [e0, ew] = await ev.evaluate([p0, xw], [false, true]);
     return Number.isFinite(ew.cost) && !(ew.cost > e0.cost) ? xw : p0;
   },
 };

@@ -5,10 +5,12 @@ import { model } from "../mod.ts";
 import { solve } from "../core/solve.ts";
 import { resolveSolverOptions } from "../core/_validate.ts";
 import {
+  createBatchRunner,
   createParallelEvaluator,
   GRAM_MAX_CONDITION,
   scaledCondition,
 } from "../core/parallel_evaluator.ts";
+import { linearizeRange } from "../core/cpu_evaluator.ts";
 
 function data(n: number, f: (x: number) => number, a = 0, b = 5) {
   const x = new Float64Array(n), y = new Float64Array(n);
@@ -125,4 +127,59 @@ Deno.test("chunks and threads give the same linearization as one block", async (
       );
     }
   }
+});
+
+Deno.test("batch runner: a batch split with a worker equals one thread", async () => {
+  const m = model("a * exp(-b * x) + c");
+  const { x, y } = data(100_001, (t) => 2.5 * Math.exp(-1.3 * t) + 0.5);
+  const w = x.map((t) => 1 / (0.01 + 0.001 * t));
+  const d = { x: [x], y, w };
+  const thetas = [new Float64Array([2, 1, 0.4]), new Float64Array([1, 1, 0])];
+  const gram = (a: Float64Array) => {
+    // R^T R, independent of the signs of R's rows
+    const c = 4, g = new Float64Array(c * c);
+    for (let i = 0; i < c; i++) {
+      for (let j = 0; j < c; j++) {
+        for (let k = 0; k < c; k++) g[i * c + j] += a[k * c + i] * a[k * c + j];
+      }
+    }
+    return g;
+  };
+  for (
+    const [loss, threads] of [["linear", 2], ["soft_l1", 2], [
+      "linear",
+      3,
+    ]] as const
+  ) {
+    const runner = createBatchRunner(m, { loss, fScale: 0.5, threads });
+    assert.strictEqual(runner.threads, threads);
+    // Two batches into one running factor, as the streaming pass does.
+    const aug = new Float64Array(16);
+    const c1 = await runner.run(d, 0, 60_000, thetas, [aug, null]);
+    const c2 = await runner.run(d, 60_000, 100_001, thetas, [aug, null]);
+    const ref = linearizeRange(m.kernel, 3, d, thetas[0], 0, 100_001, true, {
+      loss,
+      fScale: 0.5,
+    });
+    const refCost1 =
+      linearizeRange(m.kernel, 3, d, thetas[1], 0, 100_001, false, {
+        loss,
+        fScale: 0.5,
+      }).cost;
+    assert.ok(Math.abs(c1[0] + c2[0] - ref.cost) <= 1e-12 * ref.cost, loss);
+    assert.ok(Math.abs(c1[1] + c2[1] - refCost1) <= 1e-12 * refCost1, loss);
+    const g = gram(aug), gr = gram(ref.aug!);
+    for (let i = 0; i < 16; i++) {
+      const scale = Math.sqrt(gr[(i >> 2) * 5] * gr[(i & 3) * 5]);
+      assert.ok(Math.abs(g[i] - gr[i]) <= 1e-12 * scale, `${loss} G[${i}]`);
+    }
+  }
+  // A non-finite residual in the worker's half gives a NaN cost.
+  const bad = Float64Array.from(y);
+  bad[90_000] = NaN;
+  const runner = createBatchRunner(m);
+  const [cb] = await runner.run({ x: [x], y: bad, w: null }, 0, 100_001, [
+    thetas[0],
+  ], [new Float64Array(16)]);
+  assert.ok(Number.isNaN(cb));
 });
