@@ -11,6 +11,7 @@
  * @module
  */
 
+import { hasMpiexec } from "../tests/_tools.ts";
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
 import { fit, model } from "../mod.ts";
@@ -153,19 +154,6 @@ function loadAverage(): string {
     return Deno.readTextFileSync("/proc/loadavg").split(" ")[0];
   } catch {
     return "?";
-  }
-}
-
-async function hasMpiexec(): Promise<boolean> {
-  try {
-    await new Deno.Command("mpiexec", {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return true;
-  } catch {
-    return false;
   }
 }
 

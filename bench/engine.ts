@@ -6,6 +6,8 @@
  */
 
 import { fit, model } from "../mod.ts";
+import { havePython } from "../tests/_tools.ts";
+import { runScipyCurveFit } from "./_scipy.ts";
 
 /** One benchmark row. */
 export interface EngineRow {
@@ -85,42 +87,6 @@ function relErr(p: ArrayLike<number>, t: number[]): number {
   return m;
 }
 
-function havePython(): boolean {
-  try {
-    return new Deno.Command(Deno.env.get("NLSQ_PYTHON") ?? "python3", {
-      args: ["-c", "import scipy"],
-      stdout: "null",
-      stderr: "null",
-    })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-}
-
-async function runScipy(
-  jobs: {
-    x: string;
-    y: string;
-    numpy: string;
-    p0: number[];
-    repeats: number;
-  }[],
-): Promise<{ time: number; nfev: number; popt: number[]; cost: number }[]> {
-  const proc = new Deno.Command(Deno.env.get("NLSQ_PYTHON") ?? "python3", {
-    args: [new URL("./scipy_runner.py", import.meta.url).pathname],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = proc.stdin.getWriter();
-  await w.write(new TextEncoder().encode(JSON.stringify(jobs)));
-  await w.close();
-  const out = await proc.output();
-  if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-  return JSON.parse(new TextDecoder().decode(out.stdout));
-}
-
 async function runMlLm(
   c: Case,
   x: Float64Array,
@@ -164,124 +130,113 @@ export async function runEngineBench(
   const rows: EngineRow[] = [];
   const py = havePython();
   if (!py) console.error("scipy not found: scipy columns skipped");
-  const tmp = await Deno.makeTempDir({ prefix: "nlsq_bench_" });
-  try {
-    for (const c of CASES) {
-      const m = model(c.expr);
-      for (const n of sizes) {
-        if (c.name === "gauss6" && n > 1e6 && sizes.length > 3) continue;
-        const { x, y } = makeData(c, n);
-        // Ours: best of 3 (2 at 1e7; 10 up to 1e5) after warm-up fits, so
-        // small sizes are timed with compiled code as scipy's are (numpy's
-        // loops are compiled ahead of time; ours are JIT-compiled on use).
-        const reps = n >= 1e7 ? 2 : n <= 1e5 ? 10 : 3;
-        const warm = n <= 1e4 ? 30 : n < 1e7 ? 1 : 0;
-        for (let k = 0; k < warm; k++) {
-          await fit(m, x, y, { p0: c.p0, workflow: "standard" });
-        }
-        let best: { t: number; r: Awaited<ReturnType<typeof fit>> } | null =
-          null;
+  for (const c of CASES) {
+    const m = model(c.expr);
+    for (const n of sizes) {
+      if (c.name === "gauss6" && n > 1e6 && sizes.length > 3) continue;
+      const { x, y } = makeData(c, n);
+      // Ours: best of 3 (2 at 1e7; 10 up to 1e5) after warm-up fits, so
+      // small sizes are timed with compiled code as scipy's are (numpy's
+      // loops are compiled ahead of time; ours are JIT-compiled on use).
+      const reps = n >= 1e7 ? 2 : n <= 1e5 ? 10 : 3;
+      const warm = n <= 1e4 ? 30 : n < 1e7 ? 1 : 0;
+      for (let k = 0; k < warm; k++) {
+        await fit(m, x, y, { p0: c.p0, workflow: "standard" });
+      }
+      let best: { t: number; r: Awaited<ReturnType<typeof fit>> } | null = null;
+      for (let k = 0; k < reps; k++) {
+        const t0 = performance.now();
+        const r = await fit(m, x, y, { p0: c.p0, workflow: "standard" });
+        const t = performance.now() - t0;
+        if (!best || t < best.t) best = { t, r };
+      }
+      const r = best!.r;
+      const ours: EngineRow = {
+        section: "engine",
+        model: c.name,
+        n,
+        engine: `nlsq ${r.backend}`,
+        timeMs: best!.t,
+        nfev: r.nfev,
+        cost: r.cost,
+        maxRelParamError: relErr(r.popt, c.truth),
+        nsPerPointPerPass: best!.t * 1e6 / (n * r.nfev),
+        vsScipy: null,
+        peakRssMb: Deno.memoryUsage().rss / 2 ** 20,
+      };
+      rows.push(ours);
+      // The same fit without the subsample warm start, for comparison.
+      if (n >= 2e5) {
+        const cfg = {
+          p0: c.p0,
+          workflow: { strategy: "standard", config: { warmStart: false } },
+        };
+        await fit(m, x, y, cfg);
+        let bc: { t: number; r: Awaited<ReturnType<typeof fit>> } | null = null;
         for (let k = 0; k < reps; k++) {
           const t0 = performance.now();
-          const r = await fit(m, x, y, { p0: c.p0, workflow: "standard" });
+          const r = await fit(m, x, y, cfg);
           const t = performance.now() - t0;
-          if (!best || t < best.t) best = { t, r };
+          if (!bc || t < bc.t) bc = { t, r };
         }
-        const r = best!.r;
-        const ours: EngineRow = {
+        rows.push({
+          ...ours,
+          engine: `nlsq ${bc!.r.backend}, no warm start`,
+          timeMs: bc!.t,
+          nfev: bc!.r.nfev,
+          cost: bc!.r.cost,
+          maxRelParamError: relErr(bc!.r.popt, c.truth),
+          nsPerPointPerPass: bc!.t * 1e6 / (n * bc!.r.nfev),
+        });
+      }
+      if (py) {
+        const s = await runScipyCurveFit(
+          x,
+          y,
+          c.numpy,
+          c.p0,
+          n >= 1e7 ? 2 : n <= 1e5 ? 10 : 3,
+        );
+        for (const row of rows) {
+          if (row.model === c.name && row.n === n && row.vsScipy === null) {
+            row.vsScipy = s.time * 1000 / row.timeMs;
+          }
+        }
+        rows.push({
           section: "engine",
           model: c.name,
           n,
-          engine: `nlsq ${r.backend}`,
-          timeMs: best!.t,
-          nfev: r.nfev,
-          cost: r.cost,
-          maxRelParamError: relErr(r.popt, c.truth),
-          nsPerPointPerPass: best!.t * 1e6 / (n * r.nfev),
-          vsScipy: null,
-          peakRssMb: Deno.memoryUsage().rss / 2 ** 20,
-        };
-        rows.push(ours);
-        // The same fit without the subsample warm start, for comparison.
-        if (n >= 2e5) {
-          const cfg = {
-            p0: c.p0,
-            workflow: { strategy: "standard", config: { warmStart: false } },
-          };
-          await fit(m, x, y, cfg);
-          let bc: { t: number; r: Awaited<ReturnType<typeof fit>> } | null =
-            null;
-          for (let k = 0; k < reps; k++) {
-            const t0 = performance.now();
-            const r = await fit(m, x, y, cfg);
-            const t = performance.now() - t0;
-            if (!bc || t < bc.t) bc = { t, r };
-          }
-          rows.push({
-            ...ours,
-            engine: `nlsq ${bc!.r.backend}, no warm start`,
-            timeMs: bc!.t,
-            nfev: bc!.r.nfev,
-            cost: bc!.r.cost,
-            maxRelParamError: relErr(bc!.r.popt, c.truth),
-            nsPerPointPerPass: bc!.t * 1e6 / (n * bc!.r.nfev),
-          });
-        }
-        if (py) {
-          const xf = `${tmp}/x_${c.name}_${n}.f64`,
-            yf = `${tmp}/y_${c.name}_${n}.f64`;
-          await Deno.writeFile(xf, new Uint8Array(x.buffer));
-          await Deno.writeFile(yf, new Uint8Array(y.buffer));
-          const [s] = await runScipy([{
-            x: xf,
-            y: yf,
-            numpy: c.numpy,
-            p0: c.p0,
-            repeats: n >= 1e7 ? 2 : n <= 1e5 ? 10 : 3,
-          }]);
-          for (const row of rows) {
-            if (row.model === c.name && row.n === n && row.vsScipy === null) {
-              row.vsScipy = s.time * 1000 / row.timeMs;
-            }
-          }
+          engine: "scipy curve_fit (lm, 2-point jac)",
+          timeMs: s.time * 1000,
+          nfev: s.nfev,
+          cost: s.cost,
+          maxRelParamError: relErr(s.popt, c.truth),
+          nsPerPointPerPass: s.time * 1e9 / (n * s.nfev),
+          vsScipy: 1,
+          peakRssMb: null,
+        });
+      }
+      // ml-levenberg-marquardt needs minutes beyond 1e4 points.
+      if (n <= 1e4) {
+        const ml = await runMlLm(c, x, y);
+        if (ml) {
           rows.push({
             section: "engine",
             model: c.name,
             n,
-            engine: "scipy curve_fit (lm, 2-point jac)",
-            timeMs: s.time * 1000,
-            nfev: s.nfev,
-            cost: s.cost,
-            maxRelParamError: relErr(s.popt, c.truth),
-            nsPerPointPerPass: s.time * 1e9 / (n * s.nfev),
-            vsScipy: 1,
+            engine: "ml-levenberg-marquardt",
+            timeMs: ml.timeMs,
+            nfev: null,
+            cost: ml.cost,
+            maxRelParamError: relErr(ml.popt, c.truth),
+            nsPerPointPerPass: null,
+            vsScipy: null,
             peakRssMb: null,
           });
         }
-        // ml-levenberg-marquardt needs minutes beyond 1e4 points.
-        if (n <= 1e4) {
-          const ml = await runMlLm(c, x, y);
-          if (ml) {
-            rows.push({
-              section: "engine",
-              model: c.name,
-              n,
-              engine: "ml-levenberg-marquardt",
-              timeMs: ml.timeMs,
-              nfev: null,
-              cost: ml.cost,
-              maxRelParamError: relErr(ml.popt, c.truth),
-              nsPerPointPerPass: null,
-              vsScipy: null,
-              peakRssMb: null,
-            });
-          }
-        }
-        console.error(`engine ${c.name} n=${n} done`);
       }
+      console.error(`engine ${c.name} n=${n} done`);
     }
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
   }
   return rows;
 }

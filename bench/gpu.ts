@@ -17,6 +17,8 @@ import { fit, model } from "../mod.ts";
 import { CASES, makeData } from "./engine.ts";
 import { gpuBackendStats } from "../strategies/_gpu_backend.ts";
 import { isWebGpuAvailable } from "../gpu/device.ts";
+import { havePython } from "../tests/_tools.ts";
+import { runScipyCurveFit } from "./_scipy.ts";
 
 /** One row of the WebGPU benchmark. */
 export interface GpuBenchRow {
@@ -45,58 +47,6 @@ export interface GpuBenchRow {
 }
 
 type Row = GpuBenchRow;
-
-function python(): string {
-  return Deno.env.get("NLSQ_PYTHON") ?? "python3";
-}
-
-function havePython(): boolean {
-  try {
-    return new Deno.Command(python(), {
-      args: ["-c", "import scipy"],
-      stdout: "null",
-      stderr: "null",
-    }).outputSync().success;
-  } catch {
-    return false;
-  }
-}
-
-async function runScipy(
-  x: Float64Array,
-  y: Float64Array,
-  numpy: string,
-  p0: number[],
-  repeats: number,
-): Promise<{ time: number; nfev: number; popt: number[]; cost: number }> {
-  const tmp = await Deno.makeTempDir({ prefix: "nlsq_gpu_bench_" });
-  try {
-    await Deno.writeFile(`${tmp}/x.f64`, new Uint8Array(x.buffer));
-    await Deno.writeFile(`${tmp}/y.f64`, new Uint8Array(y.buffer));
-    const proc = new Deno.Command(python(), {
-      args: [new URL("./scipy_runner.py", import.meta.url).pathname],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const w = proc.stdin.getWriter();
-    await w.write(
-      new TextEncoder().encode(JSON.stringify([{
-        x: `${tmp}/x.f64`,
-        y: `${tmp}/y.f64`,
-        numpy,
-        p0,
-        repeats,
-      }])),
-    );
-    await w.close();
-    const out = await proc.output();
-    if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
-    return JSON.parse(new TextDecoder().decode(out.stdout))[0];
-  } finally {
-    await Deno.remove(tmp, { recursive: true });
-  }
-}
 
 type Engine = { backend: "cpu" | "webgpu"; precision: "f64" | "f32" };
 
@@ -198,7 +148,7 @@ export async function runGpuBench(
         });
       }
       if (py) {
-        const s = await runScipy(x, y, c.numpy, c.p0, n >= 1e7 ? 1 : 2);
+        const s = await runScipyCurveFit(x, y, c.numpy, c.p0, n >= 1e7 ? 1 : 2);
         for (const r of here) r.vsScipy = s.time * 1000 / r.timeMs;
         here.push({
           section: "webgpu",

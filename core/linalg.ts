@@ -120,8 +120,18 @@ export function gramAccumulator(
   return gramCache[c];
 }
 
-/** Overflow-safe norm of [x0; B[bj .. bj+n]] for the rare huge column. */
-function hypotColumn(
+/**
+ * Overflow-safe norm of [x0; B[bj .. bj+n]] for the rare huge column.
+ * Exported for the worker threads, which rebuild it from its source.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(hypotColumn(3, new Float64Array([4]), 0, 1), 5);
+ * assert.strictEqual(hypotColumn(3e300, new Float64Array([4e300]), 0, 1), 5e300);
+ * ```
+ */
+export function hypotColumn(
   x0: number,
   B: Float64Array,
   bj: number,

@@ -26,6 +26,7 @@ import {
   accumulateGram,
   gramAccumulator,
   householderMergeRows,
+  hypotColumn,
   mergeTriangularFactors,
   svd,
 } from "./linalg.ts";
@@ -71,7 +72,7 @@ export interface ParallelEvaluatorOptions {
 
 const WORKER_SOURCE = [
   "const EPS = 2.220446049250313e-16;",
-  hypotColumnSource(),
+  hypotColumn.toString(),
   householderMergeRows.toString(),
   "const gramCache = [];",
   gramAccumulator.toString(),
@@ -205,18 +206,6 @@ class WorkerPool {
 
 const POOL = new WorkerPool();
 let nextContext = 0;
-
-// The overflow-safe helper householderMergeRows calls, by name.
-function hypotColumnSource(): string {
-  return `function hypotColumn(x0, B, bj, n) {
-  let scale = Math.abs(x0);
-  for (let i = 0; i < n; i++) scale = Math.max(scale, Math.abs(B[bj + i]));
-  if (scale === 0 || !Number.isFinite(scale)) return scale;
-  let s = (x0 / scale) ** 2;
-  for (let i = 0; i < n; i++) s += (B[bj + i] / scale) ** 2;
-  return scale * Math.sqrt(s);
-}`;
-}
 
 // Shared buffers of closed evaluators, kept for the next fit of the same
 // size: a fresh buffer costs a page fault per 4 KiB on first write (about

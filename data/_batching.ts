@@ -113,14 +113,32 @@ function badColumn(
   return undefined;
 }
 
-/** Concatenates all batches of `source` into one. */
-export async function readAllBatches(source: DataSource): Promise<Batch> {
+/**
+ * Reads `source` batch by batch and concatenates the batches into one, up to
+ * the batch that reaches `maxRows` (default: all rows). A single batch is
+ * returned as it came.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { arraySource } from "./array_source.ts";
+ * const src = arraySource([1, 2, 3, 4, 5], [2, 4, 6, 8, 10]);
+ * const b = await readBatches(src, 2, { maxRows: 3 });
+ * assert.deepStrictEqual([...b.y], [2, 4, 6, 8]); // whole batches
+ * ```
+ */
+export async function readBatches(
+  source: Pick<DataSource, "nFeatures" | "hasSigma" | "batches">,
+  batchSize: number,
+  options: { maxRows?: number; signal?: AbortSignal } = {},
+): Promise<Batch> {
   const parts: Batch[] = [];
   let rows = 0;
-  const size = Math.max(1, Math.min(source.length ?? 65536, 1 << 20));
-  for await (const b of source.batches(size)) {
+  const maxRows = options.maxRows ?? Infinity;
+  for await (const b of source.batches(batchSize, { signal: options.signal })) {
     parts.push(b);
     rows += b.y.length;
+    if (rows >= maxRows) break;
   }
   if (parts.length === 1) return parts[0];
   const concat = (get: (b: Batch) => Float64Array): Float64Array => {
@@ -139,10 +157,18 @@ export async function readAllBatches(source: DataSource): Promise<Batch> {
       (_, f) => concat((b) => b.x[f]),
     ),
     y: concat((b) => b.y),
-    start: 0,
+    start: parts[0]?.start ?? 0,
   };
   if (source.hasSigma) out.sigma = concat((b) => b.sigma!);
   return out;
+}
+
+/** Concatenates all batches of `source` into one. */
+export function readAllBatches(source: DataSource): Promise<Batch> {
+  return readBatches(
+    source,
+    Math.max(1, Math.min(source.length ?? 65536, 1 << 20)),
+  );
 }
 
 /** Throws the typed "closed" error when `closed`. */

@@ -6,17 +6,8 @@
  * @module
  */
 
-import { createBackend, requireMemory } from "./_backend.ts";
-import {
-  registerStrategy,
-  type Strategy,
-  type StrategyContext,
-} from "./strategy.ts";
-import {
-  inMemoryWarmStart,
-  type PrimedEvaluator,
-  primedEvaluator,
-} from "./_warm_start.ts";
+import { registerStrategy, type Strategy } from "./strategy.ts";
+import { inMemoryStrategy } from "./_in_memory.ts";
 
 /** Default rows per chunk when no configuration gives one. */
 export const DEFAULT_CHUNK_SIZE = 100_000;
@@ -31,8 +22,6 @@ export function chunkSizeOf(
   }
   return c;
 }
-
-const evaluators = new WeakMap<StrategyContext, PrimedEvaluator>();
 
 /**
  * The "chunked" strategy (registered on import). Like "standard", it starts
@@ -53,24 +42,10 @@ const evaluators = new WeakMap<StrategyContext, PrimedEvaluator>();
  * assert.ok(Math.abs(r.popt[0] - 3) < 1e-10);
  * ```
  */
-export const chunkedStrategy: Strategy = {
-  name: "chunked",
-  description: "data in memory, linearization accumulated chunk by chunk",
-  accepts: ["memory"],
-  async createEvaluator(ctx) {
-    const ev = primedEvaluator(
-      await createBackend(
-        ctx,
-        requireMemory(ctx, "chunked"),
-        chunkSizeOf(ctx.config),
-      ),
-    );
-    evaluators.set(ctx, ev);
-    return ev;
-  },
-  warmStart(ctx, p0, solveOn) {
-    return inMemoryWarmStart(ctx, p0, solveOn, evaluators.get(ctx));
-  },
-};
+export const chunkedStrategy: Strategy = inMemoryStrategy(
+  "chunked",
+  "data in memory, linearization accumulated chunk by chunk",
+  (ctx) => chunkSizeOf(ctx.config),
+);
 
 registerStrategy(chunkedStrategy);

@@ -5,19 +5,8 @@
  * @module
  */
 
-import { createBackend, requireMemory } from "./_backend.ts";
-import {
-  registerStrategy,
-  type Strategy,
-  type StrategyContext,
-} from "./strategy.ts";
-import {
-  inMemoryWarmStart,
-  type PrimedEvaluator,
-  primedEvaluator,
-} from "./_warm_start.ts";
-
-const evaluators = new WeakMap<StrategyContext, PrimedEvaluator>();
+import { registerStrategy, type Strategy } from "./strategy.ts";
+import { inMemoryStrategy } from "./_in_memory.ts";
 
 /**
  * The "standard" strategy (registered on import). From
@@ -36,20 +25,10 @@ const evaluators = new WeakMap<StrategyContext, PrimedEvaluator>();
  * assert.strictEqual(r.strategy, "standard");
  * ```
  */
-export const standardStrategy: Strategy = {
-  name: "standard",
-  description: "all data in memory, one block, CPU threads or WebGPU",
-  accepts: ["memory"],
-  async createEvaluator(ctx) {
-    const ev = primedEvaluator(
-      await createBackend(ctx, requireMemory(ctx, "standard")),
-    );
-    evaluators.set(ctx, ev);
-    return ev;
-  },
-  warmStart(ctx, p0, solveOn) {
-    return inMemoryWarmStart(ctx, p0, solveOn, evaluators.get(ctx));
-  },
-};
+export const standardStrategy: Strategy = inMemoryStrategy(
+  "standard",
+  "all data in memory, one block, CPU threads or WebGPU",
+  () => undefined,
+);
 
 registerStrategy(standardStrategy);

@@ -14,6 +14,7 @@ import type { Model } from "../model/types.ts";
 import type { Evaluation, Linearization } from "../core/linearization.ts";
 import { type CpuData, qrFromAugmented } from "../core/cpu_evaluator.ts";
 import type { LossName } from "../core/loss.ts";
+import { readBatches } from "../data/_batching.ts";
 import { rowBlocks } from "./_streaming_pass.ts";
 import { fitSample, sampleRows } from "./_warm_start.ts";
 import { createBatchRunner } from "../core/parallel_evaluator.ts";
@@ -337,27 +338,11 @@ async function warmStartSample(
   // Arrays allow an evenly spread sample, which represents the whole range.
   if (data.kind === "memory") return sampleRows(data, rows);
   // A source is read from the start: the first few batches.
-  const x: Float64Array[][] = Array.from({ length: data.nFeatures }, () => []);
-  const y: Float64Array[] = [];
-  const w: Float64Array[] = [];
-  let got = 0;
-  for await (const b of data.batches(batchSize, { signal: ctx.signal })) {
-    b.x.forEach((col, j) => x[j].push(col));
-    y.push(b.y);
-    if (b.sigma) w.push(b.sigma.map((s) => 1 / s));
-    got += b.y.length;
-    if (got >= rows) break;
-  }
-  const cat = (parts: Float64Array[]) => {
-    const out = new Float64Array(parts.reduce((s, a) => s + a.length, 0));
-    let o = 0;
-    for (const a of parts) {
-      out.set(a, o);
-      o += a.length;
-    }
-    return out;
-  };
-  return { x: x.map(cat), y: cat(y), w: data.hasSigma ? cat(w) : null };
+  const b = await readBatches(data, batchSize, {
+    maxRows: rows,
+    signal: ctx.signal,
+  });
+  return { x: b.x, y: b.y, w: b.sigma ? b.sigma.map((s) => 1 / s) : null };
 }
 
 /**

@@ -1,23 +1,11 @@
 // The MPI binding against a real `mpiexec` (MPICH's hydra or Open MPI).
 // Skipped, with a message, only where mpiexec is not installed.
+import { hasMpiexec } from "./_tools.ts";
 import assert from "node:assert";
 import { fileURLToPath } from "node:url";
 
 const script = (name: string) =>
   fileURLToPath(new URL(`./mpi/${name}`, import.meta.url));
-
-async function hasMpiexec(): Promise<boolean> {
-  try {
-    await new Deno.Command("mpiexec", {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const ignore = !(await hasMpiexec());
 if (ignore) {

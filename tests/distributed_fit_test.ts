@@ -3,6 +3,7 @@
 // returns the bit-identical popt, a failure on one rank ends the whole job,
 // and without a launcher (or with one rank) it is the standard strategy.
 // Skipped, with a message, only where mpiexec is not installed.
+import { hasMpiexec } from "./_tools.ts";
 import assert from "node:assert";
 import { getGpuInfo } from "../gpu/device.ts";
 import { fileURLToPath } from "node:url";
@@ -17,19 +18,6 @@ const SCRIPT = fileURLToPath(
 const N = 20_000;
 const TIGHT = { ftol: 1e-15, xtol: 1e-15, gtol: 1e-15 };
 const m = model("a * exp(-b * x) + c");
-
-async function hasMpiexec(): Promise<boolean> {
-  try {
-    await new Deno.Command("mpiexec", {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 const noMpi = !(await hasMpiexec());
 if (noMpi) {

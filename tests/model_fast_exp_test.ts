@@ -1,5 +1,6 @@
 import assert from "node:assert";
 import { fastExpSource } from "../model/_fast_exp.ts";
+import { pythonCommand } from "./_tools.ts";
 
 const fastExp = new Function(`${fastExpSource()}\nreturn fastExp;`)() as (
   x: number,
@@ -69,7 +70,7 @@ Deno.test("fastExp: special values and range ends match Math.exp", () => {
 });
 
 Deno.test("fastExp: agrees with correctly rounded exp from Python's decimal", async () => {
-  const python = Deno.env.get("NLSQ_PYTHON") ?? "python3";
+  const python = pythonCommand();
   const xs = Array.from({ length: 2000 }, (_, i) => -700 + i * 0.7003);
   let out;
   try {

@@ -5,22 +5,11 @@
  */
 
 import assert from "node:assert";
+import { havePython, pythonCommand } from "./_tools.ts";
 import { fit, model } from "../mod.ts";
 import type { LossName } from "../mod.ts";
 
-function havePython(): boolean {
-  try {
-    const r = new Deno.Command(Deno.env.get("NLSQ_PYTHON") ?? "python3", {
-      args: ["-c", "import numpy, scipy"],
-      stdout: "null",
-      stderr: "null",
-    }).outputSync();
-    return r.success;
-  } catch {
-    return false;
-  }
-}
-const PY = havePython();
+const PY = havePython("numpy, scipy");
 if (!PY) {
   console.warn("scipy comparison SKIPPED: python3 with numpy/scipy not found");
 }
@@ -229,7 +218,7 @@ Deno.test({
   async fn() {
     const tol = 1e-14;
     const probs = make();
-    const proc = new Deno.Command(Deno.env.get("NLSQ_PYTHON") ?? "python3", {
+    const proc = new Deno.Command(pythonCommand(), {
       args: [new URL("./scipy/curve_fit_runner.py", import.meta.url).pathname],
       stdin: "piped",
       stdout: "piped",

@@ -50,6 +50,7 @@ import {
 } from "./checkpoint.ts";
 import { CheckpointSession } from "./_checkpoint_session.ts";
 import { createCheckpointDirectory } from "./checkpoint_directory.ts";
+import { readBatches } from "../data/_batching.ts";
 import { normalizeFitInput, type XInput } from "./_fit_input.ts";
 import { FitResult, type StartOutcome } from "./fit_result.ts";
 import { normalizeGoal, type OptimizationGoal } from "./goal.ts";
@@ -246,31 +247,8 @@ async function loadSource(
   src: BatchSourceLike,
   signal?: AbortSignal,
 ): Promise<{ x: Float64Array[]; y: Float64Array; sigma: Float64Array | null }> {
-  const xs: Float64Array[][] = [];
-  const ys: Float64Array[] = [];
-  const ss: Float64Array[] = [];
-  for await (const b of src.batches(1 << 16, { signal })) {
-    xs.push(b.x);
-    ys.push(b.y);
-    if (b.sigma) ss.push(b.sigma);
-  }
-  const cat = (parts: Float64Array[]) => {
-    const out = new Float64Array(parts.reduce((s, a) => s + a.length, 0));
-    let o = 0;
-    for (const a of parts) {
-      out.set(a, o);
-      o += a.length;
-    }
-    return out;
-  };
-  return {
-    x: Array.from(
-      { length: src.nFeatures },
-      (_, k) => cat(xs.map((b) => b[k])),
-    ),
-    y: cat(ys),
-    sigma: src.hasSigma ? cat(ss) : null,
-  };
+  const b = await readBatches(src, 1 << 16, { signal });
+  return { x: b.x, y: b.y, sigma: src.hasSigma ? b.sigma! : null };
 }
 
 /**
