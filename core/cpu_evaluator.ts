@@ -9,7 +9,6 @@
 
 import type { BlockKernel, Model } from "../model/types.ts";
 import type {
-  Evaluation,
   Evaluator,
   NormalLinearization,
   QrLinearization,
@@ -20,6 +19,7 @@ import {
   mergeTriangularFactors,
 } from "./linalg.ts";
 import { applyLossToBlock, type LossName } from "./loss.ts";
+import { autoAccumulation, type PassOnce } from "./_accumulation.ts";
 
 /** Data for the CPU evaluator: feature columns, targets, weights 1/sigma. */
 export interface CpuData {
@@ -43,6 +43,12 @@ export interface CpuEvaluatorOptions {
   readonly start?: number;
   /** One past the last row (default all). */
   readonly end?: number;
+  /**
+   * "qr" (default): Householder QR of every block. "auto": Gram sums where
+   * the column-scaled Jacobian is well conditioned (see `autoAccumulation`),
+   * about 3x faster per point.
+   */
+  readonly accumulation?: "qr" | "auto";
 }
 
 /** The partial sums of one range of rows, before the final merge. */
@@ -216,28 +222,35 @@ export function createCpuEvaluator(
     blockRows,
     block,
   };
+  const n = end - start;
+  const passOnce: PassOnce = (thetas, withJacobian, gram) =>
+    Promise.resolve(thetas.map((theta, i) => {
+      const part = linearizeRange(
+        model.kernel,
+        p,
+        data,
+        theta,
+        start,
+        end,
+        withJacobian[i],
+        { ...opts, gram },
+      );
+      if (!part.aug) return { cost: part.cost };
+      return {
+        cost: part.cost,
+        lin: gram
+          ? normalFromGram(part.aug, p, part.cost, n)
+          : qrFromAugmented(part.aug, p, part.cost, n),
+      };
+    }));
   return {
     nParams: p,
-    nResiduals: end - start,
-    evaluate(thetas, withJacobian): Promise<Evaluation[]> {
-      return Promise.resolve(thetas.map((theta, i) => {
-        const part = linearizeRange(
-          model.kernel,
-          p,
-          data,
-          theta,
-          start,
-          end,
-          withJacobian[i],
-          opts,
-        );
-        return part.aug
-          ? {
-            cost: part.cost,
-            lin: qrFromAugmented(part.aug, p, part.cost, end - start),
-          }
-          : { cost: part.cost };
-      }));
-    },
+    nResiduals: n,
+    evaluate: autoAccumulation(
+      n,
+      p,
+      options.accumulation === "auto",
+      passOnce,
+    ),
   };
 }

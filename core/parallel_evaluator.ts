@@ -28,10 +28,15 @@ import {
   householderMergeRows,
   hypotColumn,
   mergeTriangularFactors,
-  svd,
 } from "./linalg.ts";
-import type { Linearization } from "./linearization.ts";
+import { autoAccumulation } from "./_accumulation.ts";
 import { applyLossToBlock, type LossName, lossRho } from "./loss.ts";
+
+export {
+  GRAM_MAX_CONDITION,
+  GRAM_MIN_POINTS,
+  scaledCondition,
+} from "./_accumulation.ts";
 
 /** An evaluator that owns threads: call `close()` when done. */
 export interface ClosableEvaluator extends Evaluator {
@@ -386,12 +391,12 @@ export function createParallelEvaluator(
       };
     });
   };
-  // Large problems start with Gram sums and check the column-scaled
-  // condition of what they got: if it is too large the pass is redone with
-  // QR and QR is kept from then on (one extra pass for an ill-conditioned
-  // problem); small problems always use QR.
-  const gramAllowed = n >= GRAM_MIN_POINTS && options.accumulation !== "qr";
-  let useGram = gramAllowed;
+  const evaluate = autoAccumulation(
+    n,
+    p,
+    options.accumulation !== "qr",
+    passOnce,
+  );
   return {
     nParams: p,
     nResiduals: n,
@@ -400,22 +405,9 @@ export function createParallelEvaluator(
       if (closed) throw new Error("evaluator is closed");
       return passOnce(thetas, withJacobian, gram);
     },
-    async evaluate(thetas, withJacobian): Promise<Evaluation[]> {
+    evaluate(thetas, withJacobian): Promise<Evaluation[]> {
       if (closed) throw new Error("evaluator is closed");
-      let out = await passOnce(thetas, withJacobian, useGram);
-      if (!gramAllowed) return out;
-      const conds = out.map((e) => (e.lin ? scaledCondition(e.lin, p) : null));
-      if (
-        useGram && conds.some((c) => c !== null && !(c < GRAM_MAX_CONDITION))
-      ) {
-        useGram = false;
-        out = await passOnce(thetas, withJacobian, false);
-      } else if (
-        !useGram && conds.some((c) => c !== null && c < GRAM_MAX_CONDITION / 2)
-      ) {
-        useGram = true;
-      }
-      return out;
+      return evaluate(thetas, withJacobian);
     },
     close() {
       if (closed) return;
@@ -425,46 +417,6 @@ export function createParallelEvaluator(
       for (const b of owned) releaseShared(b);
     },
   };
-}
-
-/**
- * Below this many rows the Householder merge costs little in absolute terms,
- * so the evaluator always keeps QR (NIST-sized problems stay on QR).
- */
-export const GRAM_MIN_POINTS = 5000;
-
-/**
- * Largest condition number of the column-scaled Jacobian for which Gram
- * sums are used: they square it, so 1e3 leaves a relative error of about
- * 1e6 * eps = 2e-10 in the step, far inside the accuracy bar.
- */
-export const GRAM_MAX_CONDITION = 1e3;
-
-/** Condition number of the column-scaled Jacobian behind a linearization. */
-export function scaledCondition(lin: Linearization, p: number): number {
-  const a = new Float64Array(p * p);
-  if (lin.form === "qr") {
-    const norms = new Float64Array(p);
-    for (let j = 0; j < p; j++) {
-      let s = 0;
-      for (let i = 0; i < p; i++) s += lin.r[i * p + j] ** 2;
-      norms[j] = Math.sqrt(s) || 1;
-    }
-    for (let i = 0; i < p; i++) {
-      for (let j = 0; j < p; j++) a[i * p + j] = lin.r[i * p + j] / norms[j];
-    }
-    const { s } = svd(a, p, p);
-    return s[0] / s[p - 1];
-  }
-  const d = new Float64Array(p);
-  for (let j = 0; j < p; j++) d[j] = Math.sqrt(lin.jtj[j * p + j]) || 1;
-  for (let i = 0; i < p; i++) {
-    for (let j = 0; j < p; j++) {
-      a[i * p + j] = lin.jtj[i * p + j] / (d[i] * d[j]);
-    }
-  }
-  const { s } = svd(a, p, p);
-  return Math.sqrt(s[0] / s[p - 1]);
 }
 
 /** Runs batches of rows on the main thread and a pooled worker together. */

@@ -30,6 +30,10 @@ import {
   THETA_HEADER,
 } from "./wgsl_codegen.ts";
 import { layoutsFor, pipelineFor } from "./_pipelines.ts";
+import { releaseBuffer, takeBuffer, uploadColumn } from "./_buffer_pool.ts";
+
+// Usage of the data buffers (a function: the globals exist only with WebGPU).
+const dataUsage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
 
 /** The data of a problem, as the CPU evaluator takes it. */
 export interface GpuData {
@@ -337,7 +341,14 @@ export async function createGpuEvaluator(
       pipelineFor(device, reduceCode, "reduce", layouts.reducePipeline),
     ]);
     device.pushErrorScope("out-of-memory");
-    const buffers = chunks.map((c) => upload(device, c, kernel.stride, p));
+    const buffers: GPUBuffer[] = [];
+    try {
+      for (const c of chunks) buffers.push(upload(device, c, kernel.stride, p));
+    } catch (e) {
+      for (const b of buffers) releaseBuffer(device, b, dataUsage());
+      device.popErrorScope();
+      throw e;
+    }
     const cfg = chunks.map((c) => {
       const b = device.createBuffer({
         size: 16,
@@ -383,39 +394,38 @@ export async function createGpuEvaluator(
     // Columns padded to whole vec4s (the kernel reads 4 points at a time).
     const n4 = Math.ceil(c.n / 4) * 4;
     const size = n4 * stride * eb;
-    // Column-major within the chunk: x_0 .. x_{v-1}, y, w, each c.n long.
-    // Written with queue.writeBuffer straight from the caller's arrays (f64)
-    // or one f32 copy: a mapped-at-creation buffer costs an extra copy of
-    // the whole data in Deno (measured 2x slower at 1e7 points).
+    // Column-major within the chunk: x_0 .. x_{v-1}, y, w, each c.n long,
+    // written in pieces into a pooled buffer (see _buffer_pool.ts): a
+    // mapped-at-creation buffer costs an extra copy of the whole data in
+    // Deno (measured 2x slower at 1e7 points).
     const nv = data.x.length;
     const cols = [...data.x, data.y, ...(data.w ? [data.w] : [])];
-    const parts = cols.map((col, j) => {
-      const src = col.subarray(c.start, c.start + c.n);
-      // writeBuffer takes no shared memory: such columns are copied.
-      const v: Float64Array<ArrayBuffer> | Float32Array<ArrayBuffer> =
-        p === "f32"
-          ? new Float32Array(src)
-          : src.buffer instanceof SharedArrayBuffer
-          ? src.slice()
-          : src as Float64Array<ArrayBuffer>;
-      const check = p === "f32" || options.assumeFinite !== true;
-      for (let i = 0; check && i < v.length; i++) {
-        if (!Number.isFinite(v[i])) {
-          const what = j < nv ? `x[${j}]` : j === nv ? "y" : "w";
-          throw new RangeError(
-            `${what}[${c.start + i}] is not finite (${v[i]})${
-              p === "f32" ? " in f32" : ""
-            }; remove or fix such points`,
-          );
-        }
-      }
-      return v;
-    });
-    const buf = device.createBuffer({
-      size,
-      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
-    });
-    parts.forEach((v, j) => device.queue.writeBuffer(buf, j * n4 * eb, v));
+    const buf = takeBuffer(device, size, dataUsage());
+    const checkAll = p === "f32" || options.assumeFinite !== true;
+    try {
+      cols.forEach((col, j) => {
+        const what = j < nv ? `x[${j}]` : j === nv ? "y" : "w";
+        uploadColumn(
+          device,
+          buf,
+          j * n4 * eb,
+          col.subarray(c.start, c.start + c.n),
+          p,
+          checkAll
+            ? (i, v) => {
+              throw new RangeError(
+                `${what}[${c.start + i}] is not finite (${v})${
+                  p === "f32" ? " in f32" : ""
+                }; remove or fix such points`,
+              );
+            }
+            : undefined,
+        );
+      });
+    } catch (e) {
+      releaseBuffer(device, buf, dataUsage());
+      throw e;
+    }
     return buf;
   }
 
@@ -691,7 +701,10 @@ export async function createGpuEvaluator(
       const s = state;
       state = null;
       if (!s) return;
-      for (const b of s.data) b.destroy();
+      for (const b of s.data) {
+        if (s.ctx.lost) b.destroy();
+        else releaseBuffer(s.ctx.device, b, dataUsage());
+      }
       for (const b of s.cfg) b.destroy();
       for (const g of [s.groups.full, s.groups.cost]) {
         if (g) {

@@ -16,7 +16,12 @@ import { type CpuData, qrFromAugmented } from "../core/cpu_evaluator.ts";
 import type { LossName } from "../core/loss.ts";
 import { readBatches } from "../data/_batching.ts";
 import { rowBlocks } from "./_streaming_pass.ts";
-import { fitSample, sampleRows } from "./_warm_start.ts";
+import {
+  fitSample,
+  guardWarmStart,
+  sampleCost,
+  sampleRows,
+} from "./_warm_start.ts";
 import { createBatchRunner } from "../core/parallel_evaluator.ts";
 import {
   type GpuBatchRunner,
@@ -401,11 +406,18 @@ export const streamingStrategy: Strategy = {
     if (xw === null) return p0;
     const ev = evaluators.get(ctx);
     if (!ev) return xw;
-    // Guard pass: keep the warm start only if it is better on all the data.
-    // The warm start gets its linearization, so the solver's first request
-    // is served from the evaluator's cache; p0 (rarely kept) only its cost.
-    const [e0, ew] = await ev.evaluate([p0, xw], [false, true]);
-    return Number.isFinite(ew.cost) && !(ew.cost > e0.cost) ? xw : p0;
+    // Guard pass: keep the warm start only if it is no worse on all the
+    // data. The warm start gets its linearization, so the solver's first
+    // request is served from the evaluator's cache.
+    const g = await guardWarmStart(
+      ev,
+      p0,
+      xw,
+      await sampleCost(ctx, sample, p0),
+      sample.y.length,
+      ev.nResiduals,
+    );
+    return g.start;
   },
 };
 

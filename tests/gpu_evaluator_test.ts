@@ -14,6 +14,7 @@ import {
   GpuDeviceLostError,
   isWebGpuAvailable,
 } from "../gpu/mod.ts";
+import { pooledBytes, releasePooledBuffers } from "../gpu/_buffer_pool.ts";
 
 const HAS_GPU = await isWebGpuAvailable();
 if (!HAS_GPU) {
@@ -560,5 +561,54 @@ Deno.test({
     const [again] = await ev.evaluate([theta], [true]);
     assert.strictEqual(again.cost, before.cost);
     ev.destroy();
+  },
+});
+
+Deno.test({
+  name:
+    "pooled data buffers: a reused buffer holds only the new data (multi-piece upload, n not a multiple of 4)",
+  ignore: !HAS_F64,
+  fn: async () => {
+    const { device } = await acquireDevice();
+    const m = EXP3!;
+    // 1.1 M points: each 8.8 MB column is three upload pieces
+    const n = 1_100_003;
+    const theta = new Float64Array([1.7, 1.1, 0.6]);
+    const first = syntheticData(n, false, 1);
+    const ev1 = await createGpuEvaluator(m, first, { precision: "f64" });
+    await ev1.evaluate([theta], [false]);
+    ev1.destroy();
+    const pooled = pooledBytes(device);
+    assert.ok(pooled >= 2 * n * 8, `pool holds ${pooled} bytes`);
+    // Same size, other values (and a larger pad value in the old buffer):
+    // the second evaluator takes the pooled buffer and must see only its data.
+    const second = syntheticData(n, false, 7);
+    for (let i = 0; i < n; i++) second.y[i] += 0.25 * Math.sin(i);
+    const ev2 = await createGpuEvaluator(m, second, { precision: "f64" });
+    assert.ok(pooledBytes(device) < pooled, "the pooled buffer was reused");
+    const [e] = await ev2.evaluate([theta], [true]);
+    ev2.destroy();
+    const err = linError(
+      e.lin as NormalLinearization,
+      cpuReference(m, second, theta),
+    );
+    assert.ok(err <= 1e-12, `error ${err}`);
+    releasePooledBuffers(device);
+    assert.strictEqual(pooledBytes(device), 0);
+  },
+});
+
+Deno.test({
+  name:
+    "f32 upload: a value that overflows f32 in a later piece is named by its index",
+  ignore: !HAS_GPU,
+  fn: async () => {
+    const data = syntheticData(1_200_000, false);
+    data.y[1_100_001] = 1e39; // finite in f64, Infinity in f32; 3rd piece
+    await assert.rejects(
+      createGpuEvaluator(EXP3!, data, { precision: "f32" }),
+      (e: Error) =>
+        e instanceof RangeError && /y\[1100001\] is not finite/.test(e.message),
+    );
   },
 });

@@ -4,6 +4,8 @@
 import assert from "node:assert";
 import { fit, model } from "../mod.ts";
 import {
+  GUARD_MARGIN,
+  guardWarmStart,
   primedEvaluator,
   sampleRows,
   WARM_START_MIN_POINTS,
@@ -84,7 +86,8 @@ Deno.test("warm start: small fits skip it; settings are checked", async () => {
   assert.ok(!r.notes.some((l) => l.startsWith("warm start")));
   assert.strictEqual(warmStartRowsOf(null, WARM_START_MIN_POINTS - 1), null);
   assert.strictEqual(warmStartRowsOf(null, WARM_START_MIN_POINTS), 20_000);
-  assert.strictEqual(warmStartRowsOf(null, 1e8), 300_000);
+  assert.strictEqual(warmStartRowsOf(null, 2e6), 40_000);
+  assert.strictEqual(warmStartRowsOf(null, 1e8), 50_000);
   assert.strictEqual(warmStartRowsOf({ warmStart: false }, 1e8), null);
   assert.strictEqual(warmStartRowsOf({ warmStartRows: 1234 }, 10), 1234);
   assert.throws(
@@ -188,4 +191,31 @@ Deno.test("warm start: sigma, a robust loss and an active bound give the same fi
   assert.ok(rel(warm.popt, cold.popt) < 1e-8, `${rel(warm.popt, cold.popt)}`);
   assert.ok(Math.abs(warm.cost - cold.cost) <= 1e-12 * cold.cost);
   assert.ok(warm.nfev < cold.nfev);
+});
+
+Deno.test("warm start guard: p0's cost on all rows is evaluated only when the sample does not settle it", async () => {
+  let costOnly = 0, full = 0;
+  const ev = {
+    nParams: 1,
+    nResiduals: 1000,
+    evaluate: (t: readonly Float64Array[], j: readonly boolean[]) => {
+      j.forEach((w) => w ? full++ : costOnly++);
+      return Promise.resolve(t.map((x) => ({ cost: 1000 * (x[0] - 3) ** 2 })));
+    },
+  };
+  const p0 = new Float64Array([0]), xw = new Float64Array([2.5]);
+  // Sample of 100 rows with cost 200 at p0: about 2000 on all rows, and the
+  // warm start's 250 is below a quarter of it: p0 is not evaluated.
+  let g = await guardWarmStart(ev, p0, xw, 200, 100, 1000);
+  assert.deepStrictEqual([g.start, full, costOnly], [xw, 1, 0]);
+  assert.match(g.note, /estimated from the sample/);
+  // A sample that makes p0 look good: the exact comparison on all rows
+  // (9000 at p0) still keeps the warm start.
+  g = await guardWarmStart(ev, p0, xw, 2, 100, 1000);
+  assert.deepStrictEqual([g.start, full, costOnly], [xw, 2, 1]);
+  // A warm start worse than p0 on all rows is rejected.
+  g = await guardWarmStart(ev, new Float64Array([2.9]), xw, 2, 100, 1000);
+  assert.strictEqual(g.start[0], 2.9);
+  assert.match(g.note, /is not below/);
+  assert.strictEqual(GUARD_MARGIN, 0.25);
 });

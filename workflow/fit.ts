@@ -814,7 +814,10 @@ export async function fit(
       }
     }));
     let bestK = -1;
-    const costFloor = 2.220446049250313e-16 * 0.5 * sumSquares(inMemory?.y);
+    // Computed only when two starts are compared (a pass over y).
+    let floor: number | null = null;
+    const costFloor = () =>
+      floor ??= 2.220446049250313e-16 * 0.5 * sumSquares(inMemory?.y);
     results.forEach((r, k) => {
       if (r instanceof Error) {
         outcomes.push({
@@ -839,7 +842,9 @@ export async function fit(
       // rounding (1e-9 relative, or eps * sum(y^2) absolute), so ties and
       // equivalent minima (swapped peaks, noise-level costs) keep p0's.
       const cur = bestK >= 0 ? results[bestK] as SolverResult : null;
-      if (!cur || r.cost < cur.cost - Math.max(1e-9 * cur.cost, costFloor)) {
+      if (
+        !cur || r.cost < cur.cost - Math.max(1e-9 * cur.cost, costFloor())
+      ) {
         bestK = k;
       }
     });
@@ -988,21 +993,40 @@ async function finalPass(
   }
 > {
   const acc = { n: 0, mean: 0, m2: 0, ssRes: 0, chi: 0 };
-  // Total sum of squares: a two-pass mean and sum per block, merged across
-  // blocks with Chan's formula (stable, and no division per point).
+  // Total sum of squares: a two-pass mean and sum per block of 4096 values
+  // (two passes over cached values, one over memory), merged across blocks
+  // with Chan's formula (stable, and no division per point).
   const addY = (y: Float64Array) => {
-    const nb = y.length;
-    if (nb === 0) return;
-    let s = 0;
-    for (let i = 0; i < nb; i++) s += y[i];
-    const mb = s / nb;
-    let m2 = 0;
-    for (let i = 0; i < nb; i++) m2 += (y[i] - mb) * (y[i] - mb);
-    const n = acc.n + nb;
-    const d = mb - acc.mean;
-    acc.m2 += m2 + d * d * acc.n * nb / n;
-    acc.mean += d * nb / n;
-    acc.n = n;
+    for (let s0 = 0; s0 < y.length; s0 += 4096) {
+      const e = Math.min(y.length, s0 + 4096);
+      const nb = e - s0;
+      // four partial sums: a single one waits on each add's latency
+      let s1 = 0, s2 = 0, s3 = 0, s4 = 0, i = s0;
+      for (; i + 3 < e; i += 4) {
+        s1 += y[i];
+        s2 += y[i + 1];
+        s3 += y[i + 2];
+        s4 += y[i + 3];
+      }
+      for (; i < e; i++) s1 += y[i];
+      const mb = (s1 + s2 + s3 + s4) / nb;
+      let q1 = 0, q2 = 0, q3 = 0, q4 = 0;
+      for (i = s0; i + 3 < e; i += 4) {
+        const d1 = y[i] - mb, d2 = y[i + 1] - mb;
+        const d3 = y[i + 2] - mb, d4 = y[i + 3] - mb;
+        q1 += d1 * d1;
+        q2 += d2 * d2;
+        q3 += d3 * d3;
+        q4 += d4 * d4;
+      }
+      for (; i < e; i++) q1 += (y[i] - mb) * (y[i] - mb);
+      const m2 = q1 + q2 + q3 + q4;
+      const n = acc.n + nb;
+      const d = mb - acc.mean;
+      acc.m2 += m2 + d * d * acc.n * nb / n;
+      acc.mean += d * nb / n;
+      acc.n = n;
+    }
   };
   if (inMemory && !inMemory.sigma && linearCost !== null) {
     // Unweighted, linear loss: the solver's cost is already 0.5 * RSS, so
