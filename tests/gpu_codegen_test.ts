@@ -114,3 +114,18 @@ Deno.test("generateKernel: reductions come in rounds that fit workgroup memory",
   );
   assert.match(k.code, /var<workgroup> sh: array<f64, 512>/);
 });
+
+Deno.test("codegen: the blocked f64 loop and its laneBlock checks", () => {
+  const m = model("a * exp(-b * x) + c");
+  const blocked = generateKernel(m, { precision: "f64", laneBlock: 4 });
+  assert.match(blocked.code, /let iters = \(nq \+ step - 1u\) \/ step;/);
+  assert.match(blocked.code, /\(lid \/ 4u\) \* iters \* 4u \+ lid % 4u/);
+  const strided = generateKernel(m, { precision: "f64" });
+  assert.match(strided.code, /q < nq; q \+= step/);
+  for (const laneBlock of [-1, 3, 0.5, 128]) {
+    assert.throws(
+      () => generateKernel(m, { precision: "f64", laneBlock }),
+      /laneBlock must be 0 or an integer dividing workgroupSize/,
+    );
+  }
+});

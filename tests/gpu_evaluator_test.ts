@@ -612,3 +612,29 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name:
+    "f64 loop layouts: grid-stride and blocked runs give the CPU linearization to 1e-12 (odd sizes, several bindings)",
+  ignore: !HAS_F64,
+  fn: async () => {
+    const m = model("a * exp(-b * x) + c * sin(d * x)");
+    const theta = new Float64Array([1.7, 1.1, 0.3, 2.1]);
+    for (const n of [1, 5, 4099, 70_001]) {
+      const data = syntheticData(n, n % 2 === 1);
+      const ref = cpuReference(m, data, theta);
+      for (const [laneBlock, ppt] of [[0, 64], [4, 1024], [8, 7], [4, 3]]) {
+        const ev = await createGpuEvaluator(m, data, {
+          precision: "f64",
+          laneBlock,
+          pointsPerThread: ppt,
+          maxBindingBytes: 256 * 1024, // 70k points: 3 bindings
+        });
+        const [e] = await ev.evaluate([theta], [true]);
+        ev.destroy();
+        const err = linError(e.lin as NormalLinearization, ref);
+        assert.ok(err <= 1e-12, `n ${n} laneBlock ${laneBlock}: ${err}`);
+      }
+    }
+  },
+});
