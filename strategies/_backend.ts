@@ -63,7 +63,8 @@ export function requireMemory(
 /**
  * The `auto` crossover, in points x parameters: below it `auto` runs on the
  * CPU; at or above it on a hardware WebGPU adapter (f64, or f32 + CPU
- * polish without `shader-f64`). A software adapter is never chosen.
+ * polish without `shader-f64`). A software adapter has its own, larger
+ * crossover ({@linkcode WEBGPU_SOFTWARE_CROSSOVER_POINT_PARAMS}).
  *
  * Measured with `bench/gpu.ts` (per-evaluation timings, and `--crossover`
  * for whole fits) on the development machine: 2 cores, Mesa lavapipe
@@ -78,13 +79,30 @@ export function requireMemory(
  *   time at 5.9e6-6.6e6 points x params, hence 6e6: above it a GPU whose
  *   own compute is small next to the floor (any hardware GPU) wins every
  *   evaluation.
- * - lavapipe computes on the same 2 cores and is not faster. Whole fits,
- *   CPU / lavapipe f64, in ms (2026-11-21, with the warm start): exp3 at
- *   1e6 points 23 / 68, 2e6 45 / 89, 5e6 112 / 193, 1e7 219 / 367; gauss6
- *   at 1e6 48 / 83, 2e6 94 / 123, 5e6 231 / 259, 1e7 467 / 507. So `auto`
- *   never picks a software adapter; `backend: "webgpu"` still runs on one.
+ * - A software adapter (lavapipe) computes on the same cores: see
+ *   {@linkcode WEBGPU_SOFTWARE_CROSSOVER_POINT_PARAMS}.
  */
 export const WEBGPU_CROSSOVER_POINT_PARAMS = 6_000_000;
+
+/**
+ * The `auto` crossover on a software adapter with `shader-f64` (lavapipe),
+ * in points x parameters. lavapipe runs the kernels on the same cores as
+ * the CPU evaluator, but LLVM-vectorized, so whole fits get faster than the
+ * 2-thread CPU evaluator above a size. Whole fits, CPU / lavapipe f64 in ms,
+ * best of 4, `deno run -A bench/gpu.ts --crossover` (2026-11-21, 2 cores):
+ * exp3 at 3e5 points 9.4 / 43, 1e6 19.6 / 49, 2e6 38.6 / 73, 5e6 91 / 99,
+ * 1e7 178 / 153; gauss6 at 3e5 14.7 / 44, 1e6 40.6 / 59.7, 2e6 77.5 / 76.9,
+ * 5e6 183 / 122, 1e7 351 / 193. The two are even at 1.2e7 (gauss6) to about
+ * 2e7 (exp3) points x params, hence 2e7. Software adapters without f64 (the
+ * GL backend's llvmpipe, f32 + CPU polish) are never chosen.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.ok(WEBGPU_SOFTWARE_CROSSOVER_POINT_PARAMS > WEBGPU_CROSSOVER_POINT_PARAMS);
+ * ```
+ */
+export const WEBGPU_SOFTWARE_CROSSOVER_POINT_PARAMS = 20_000_000;
 
 /** What `auto` decided, and why (goes to the fit's notes). */
 export interface BackendDecision {
@@ -110,8 +128,9 @@ function glRequested(): boolean {
 /**
  * The `auto` rule: CPU for plain-function models and below
  * {@linkcode WEBGPU_CROSSOVER_POINT_PARAMS}; above it WebGPU when a hardware
- * adapter exists (not a software one such as lavapipe, and not Deno's GL
- * backend). Touches the GPU only above the crossover.
+ * adapter exists, or a software one with f64 (lavapipe) above
+ * {@linkcode WEBGPU_SOFTWARE_CROSSOVER_POINT_PARAMS}; never Deno's GL
+ * backend. Touches the GPU only above the crossover.
  *
  * @example
  * ```ts
@@ -161,20 +180,37 @@ export async function decideAutoBackend(
       })`,
     };
   }
-  if (info.software) {
+  if (info.software && !info.f64) {
     return {
       use: "cpu",
       reason:
-        `backend auto: cpu, since the WebGPU adapter (${info.adapterName}${
-          info.f64 ? "" : ", no shader-f64"
-        }) is software, measured no faster than the CPU evaluator (bench/gpu.ts)`,
+        `backend auto: cpu, since the WebGPU adapter (${info.adapterName}, ` +
+        "no shader-f64) is software: f32 kernels and a CPU polish are " +
+        "measured slower than the CPU evaluator (bench/gpu.ts)",
+    };
+  }
+  if (info.software && !(work >= WEBGPU_SOFTWARE_CROSSOVER_POINT_PARAMS)) {
+    return {
+      use: "cpu",
+      reason:
+        `backend auto: cpu, since the WebGPU adapter (${info.adapterName}) is software and points x params = ${
+          work.toExponential(2)
+        } is below its crossover ${
+          WEBGPU_SOFTWARE_CROSSOVER_POINT_PARAMS.toExponential(0)
+        } (measured: bench/gpu.ts)`,
     };
   }
   return {
     use: "webgpu",
     reason: `backend auto: webgpu, since points x params = ${
       work.toExponential(2)
-    } >= the crossover ${cross}`,
+    } >= the crossover ${
+      info.software
+        ? `${
+          WEBGPU_SOFTWARE_CROSSOVER_POINT_PARAMS.toExponential(0)
+        } of a software adapter`
+        : cross
+    }`,
   };
 }
 

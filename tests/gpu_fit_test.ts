@@ -12,6 +12,7 @@ import {
 import {
   decideAutoBackend,
   WEBGPU_CROSSOVER_POINT_PARAMS,
+  WEBGPU_SOFTWARE_CROSSOVER_POINT_PARAMS,
 } from "../strategies/_backend.ts";
 import { gpuBackendStats } from "../strategies/_gpu_backend.ts";
 import { loadNist, minLre, NIST_NAMES } from "./_nist.ts";
@@ -216,17 +217,26 @@ Deno.test("auto picks the CPU below the crossover and says why in notes", async 
   assert.ok(
     f.notes.some((n) => /plain function model runs on the CPU/.test(n)),
   );
-  // above the crossover: WebGPU on a hardware adapter, never a software one
+  // above the crossover: WebGPU on a hardware adapter; a software one only
+  // with f64 and above its own crossover
   const big = await decideAutoBackend(
     model(EXP3),
     Math.ceil(WEBGPU_CROSSOVER_POINT_PARAMS / 3),
+  );
+  const huge = await decideAutoBackend(
+    model(EXP3),
+    Math.ceil(WEBGPU_SOFTWARE_CROSSOVER_POINT_PARAMS / 3),
   );
   if (!HAS_GPU) {
     assert.strictEqual(big.use, "cpu");
     assert.match(big.reason, /no WebGPU adapter/);
   } else if ((await acquireDevice()).info.software) {
     assert.strictEqual(big.use, "cpu");
-    assert.match(big.reason, /is software, measured no faster|GL backend/);
+    assert.match(big.reason, /is software|GL backend/);
+    if (HAS_F64 && !/GL backend/.test(huge.reason)) {
+      assert.strictEqual(huge.use, "webgpu", huge.reason);
+      assert.match(huge.reason, /of a software adapter/);
+    } else assert.strictEqual(huge.use, "cpu");
   } else assert.strictEqual(big.use, "webgpu", big.reason);
   const below = await decideAutoBackend(
     model(EXP3),
