@@ -66,13 +66,13 @@ export interface GpuEvaluatorOptions {
    */
   readonly maxBindingBytes?: number;
   /**
-   * Points each thread handles per dispatch, roughly (default 1024 for f64
-   * on a software adapter, else 64).
+   * Points each thread handles per dispatch, roughly (default 1024 on a
+   * software adapter, else 64).
    */
   readonly pointsPerThread?: number;
   /**
-   * Memory layout of the f64 loop (see `KernelOptions.laneBlock`; default 4
-   * on a software adapter, else 0: grid-stride).
+   * Memory layout of the kernel loop (see `KernelOptions.laneBlock`; default
+   * 4 on a software adapter, else 0: grid-stride).
    */
   readonly laneBlock?: number;
   /** Device options (see {@linkcode acquireDevice}). */
@@ -321,10 +321,11 @@ export async function createGpuEvaluator(
       throw new RangeError(`workgroupSize ${wg} exceeds the device limit`);
     }
     // Measured on lavapipe at 1e7 points: blocked runs of 4 invocations and
-    // 1024 points per thread make the f64 pass 1.5-2x faster than the
-    // grid-stride loop with 64 (see KernelOptions.laneBlock). Hardware keeps
-    // the grid-stride loop, which coalesces and fills the device.
-    const soft = ctx.info.software && p === "f64";
+    // 1024 points per thread make the pass 1.5-2x faster than the
+    // grid-stride loop with 64 (see KernelOptions.laneBlock; f32 exp3: 68 ->
+    // 38 ms). Hardware keeps the grid-stride loop, which coalesces and fills
+    // the device.
+    const soft = ctx.info.software;
     const ppt = options.pointsPerThread ?? (soft ? 1024 : 64);
     const kernel = generateKernel(m, {
       precision: p,

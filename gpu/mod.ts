@@ -56,3 +56,8 @@ export {
   type GpuEvaluatorDescription,
   type GpuEvaluatorOptions,
 } from "./evaluator.ts";
+export {
+  POOL_MAX_BYTES,
+  pooledBytes,
+  releasePooledBuffers,
+} from "./_buffer_pool.ts";

@@ -638,3 +638,34 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "f32 loop layouts: grid-stride and blocked runs give the CPU linearization to 1e-5 (odd sizes, several bindings)",
+  ignore: !HAS_GPU,
+  fn: async () => {
+    const m = EXP3!;
+    const theta = new Float64Array([1.75, 1.125, 0.625]); // exact in f32
+    for (const n of [1, 5, 4099, 70_001]) {
+      const d = syntheticData(n, n % 2 === 1);
+      const data: GpuData = {
+        x: [Float64Array.from(new Float32Array(d.x[0]))],
+        y: Float64Array.from(new Float32Array(d.y)),
+        w: d.w ? Float64Array.from(new Float32Array(d.w)) : null,
+      };
+      const ref = cpuReference(m, data, theta);
+      for (const [laneBlock, ppt] of [[0, 64], [4, 1024], [8, 7], [4, 3]]) {
+        const ev = await createGpuEvaluator(m, data, {
+          precision: "f32",
+          laneBlock,
+          pointsPerThread: ppt,
+          maxBindingBytes: 128 * 1024, // 70k points: 3 bindings
+        });
+        const [e] = await ev.evaluate([theta], [true]);
+        ev.destroy();
+        const err = linError(e.lin as NormalLinearization, ref);
+        assert.ok(err <= 1e-5, `n ${n} laneBlock ${laneBlock}: ${err}`);
+      }
+    }
+  },
+});
