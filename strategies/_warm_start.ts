@@ -336,6 +336,47 @@ export async function sampleCost(
 }
 
 /**
+ * {@linkcode guardWarmStart} for a warm start fitted on `sample`: p0's cost
+ * on the sample gives the estimate.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "../mod.ts";
+ * import { createCpuEvaluator } from "../core/cpu_evaluator.ts";
+ * const m = model("a * x");
+ * const x = new Float64Array(100).map((_, i) => i);
+ * const all = { x: [x], y: x.map((t) => 2 * t), w: null };
+ * const ctx = { model: m, loss: "linear" as const, fScale: 1 };
+ * const sample = sampleRows({ kind: "memory", ...all }, 10);
+ * const g = await guardSampleStart(
+ *   ctx,
+ *   createCpuEvaluator(m, all),
+ *   new Float64Array([0]),
+ *   new Float64Array([2]),
+ *   sample,
+ * );
+ * assert.strictEqual(g.start[0], 2);
+ * ```
+ */
+export async function guardSampleStart(
+  ctx: Pick<StrategyContext, "model" | "loss" | "fScale">,
+  ev: Evaluator,
+  p0: Float64Array,
+  xw: Float64Array,
+  sample: CpuData,
+): Promise<GuardOutcome> {
+  return await guardWarmStart(
+    ev,
+    p0,
+    xw,
+    await sampleCost(ctx, sample, p0),
+    sample.y.length,
+    ev.nResiduals,
+  );
+}
+
+/**
  * Fits `sample` on the CPU from `p0`, then checks the result on all the data
  * with `ev` ({@linkcode guardWarmStart}) and returns whichever is better. The
  * warm start's evaluation is primed into `ev`, so the solver's first request
@@ -361,14 +402,7 @@ export async function subsampleWarmStart(
   const t0 = performance.now();
   const xw = await fitSample(ctx, p0, solveOn, sample);
   if (xw === null) return p0;
-  const g = await guardWarmStart(
-    ev,
-    p0,
-    xw,
-    await sampleCost(ctx, sample, p0),
-    sample.y.length,
-    ev.nResiduals,
-  );
+  const g = await guardSampleStart(ctx, ev, p0, xw, sample);
   const ms = (performance.now() - t0).toFixed(1);
   if (g.start === xw) {
     ev.prime(xw, g.atWarmStart);

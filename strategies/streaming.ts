@@ -16,12 +16,7 @@ import { type CpuData, qrFromAugmented } from "../core/cpu_evaluator.ts";
 import type { LossName } from "../core/loss.ts";
 import { readBatches } from "../data/_batching.ts";
 import { rowBlocks } from "./_streaming_pass.ts";
-import {
-  fitSample,
-  guardWarmStart,
-  sampleCost,
-  sampleRows,
-} from "./_warm_start.ts";
+import { fitSample, guardSampleStart, sampleRows } from "./_warm_start.ts";
 import { createBatchRunner } from "../core/parallel_evaluator.ts";
 import {
   type GpuBatchRunner,
@@ -409,15 +404,7 @@ export const streamingStrategy: Strategy = {
     // Guard pass: keep the warm start only if it is no worse on all the
     // data. The warm start gets its linearization, so the solver's first
     // request is served from the evaluator's cache.
-    const g = await guardWarmStart(
-      ev,
-      p0,
-      xw,
-      await sampleCost(ctx, sample, p0),
-      sample.y.length,
-      ev.nResiduals,
-    );
-    return g.start;
+    return (await guardSampleStart(ctx, ev, p0, xw, sample)).start;
   },
 };
 
