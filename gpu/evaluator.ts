@@ -481,7 +481,16 @@ export async function createGpuEvaluator(
       device.createBindGroup({
         layout: layouts.main,
         entries: [
-          { binding: 0, resource: { buffer: d } },
+          // Bound at the chunk's own size: a pooled buffer may be larger
+          // than the binding limit allows.
+          {
+            binding: 0,
+            resource: {
+              buffer: d,
+              size: Math.ceil(chunks[i].n / 4) * 4 * s.kernel.stride *
+                (s.kernel.precision === "f64" ? 8 : 4),
+            },
+          },
           { binding: 1, resource: { buffer: theta } },
           { binding: 2, resource: { buffer: part } },
           { binding: 3, resource: { buffer: s.cfg[i] } },

@@ -593,6 +593,19 @@ Deno.test({
       cpuReference(m, second, theta),
     );
     assert.ok(err <= 1e-12, `error ${err}`);
+    // A smaller problem takes the larger pooled buffer (bound at its own
+    // size) and still sees only its own points.
+    const smaller = syntheticData(900_001, false, 3);
+    const before = pooledBytes(device);
+    const ev3 = await createGpuEvaluator(m, smaller, { precision: "f64" });
+    assert.ok(pooledBytes(device) < before, "the larger buffer was reused");
+    const [e3] = await ev3.evaluate([theta], [true]);
+    ev3.destroy();
+    const err3 = linError(
+      e3.lin as NormalLinearization,
+      cpuReference(m, smaller, theta),
+    );
+    assert.ok(err3 <= 1e-12, `error ${err3}`);
     releasePooledBuffers(device);
     assert.strictEqual(pooledBytes(device), 0);
   },
