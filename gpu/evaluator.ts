@@ -66,8 +66,8 @@ export interface GpuEvaluatorOptions {
    */
   readonly maxBindingBytes?: number;
   /**
-   * Points each thread handles per dispatch, roughly (default 1024 on a
-   * software adapter, else 64).
+   * Points each thread handles per dispatch, roughly (default 64; on a
+   * software adapter up to 1024, keeping 8 workgroups per core).
    */
   readonly pointsPerThread?: number;
   /**
@@ -204,6 +204,17 @@ function planChunks(
   return chunks;
 }
 
+/**
+ * Points per thread on a software adapter: up to 1024 (measured best on
+ * lavapipe, 2 cores, at 1e7 points), but no fewer than 8 workgroups per
+ * core, so that smaller problems still reach every core of a larger machine.
+ */
+function softwarePointsPerThread(n: number, wg: number): number {
+  const cores = Math.max(1, navigator.hardwareConcurrency || 1);
+  const want = n / (wg * 8 * cores);
+  return Math.min(1024, Math.max(64, 2 ** Math.floor(Math.log2(want || 1))));
+}
+
 function checkData(m: KernelModel, data: GpuData): number {
   const n = data.y.length;
   if (data.x.length !== m.variables.length) {
@@ -326,7 +337,8 @@ export async function createGpuEvaluator(
     // 38 ms). Hardware keeps the grid-stride loop, which coalesces and fills
     // the device.
     const soft = ctx.info.software;
-    const ppt = options.pointsPerThread ?? (soft ? 1024 : 64);
+    const ppt = options.pointsPerThread ??
+      (soft ? softwarePointsPerThread(n, wg) : 64);
     const kernel = generateKernel(m, {
       precision: p,
       loss,
