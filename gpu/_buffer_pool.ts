@@ -14,10 +14,26 @@
  * @module
  */
 
-/** Most bytes the pool keeps per device (least recently released go first). */
+/**
+ * Most bytes the pool keeps per device (least recently released go first).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(POOL_MAX_BYTES, 2 ** 29);
+ * ```
+ */
 export const POOL_MAX_BYTES = 512 * 1024 * 1024;
 
-/** Bytes per `writeBuffer` call of {@linkcode uploadColumn}. */
+/**
+ * Bytes per `writeBuffer` call of {@linkcode uploadColumn}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(UPLOAD_PIECE_BYTES % 8, 0); // whole f64 values
+ * ```
+ */
 export const UPLOAD_PIECE_BYTES = 4 * 1024 * 1024;
 
 /** `writeBuffer` calls between two submissions in {@linkcode uploadColumn}. */
