@@ -129,8 +129,9 @@ function glRequested(): boolean {
  * The `auto` rule: CPU for plain-function models and below
  * {@linkcode WEBGPU_CROSSOVER_POINT_PARAMS}; above it WebGPU when a hardware
  * adapter exists, or a software one with f64 (lavapipe) above
- * {@linkcode WEBGPU_SOFTWARE_CROSSOVER_POINT_PARAMS}; never Deno's GL
- * backend. Touches the GPU only above the crossover.
+ * {@linkcode WEBGPU_SOFTWARE_CROSSOVER_POINT_PARAMS} unless `memoryBound`
+ * (the chunked strategy: a software adapter's buffers are host memory);
+ * never Deno's GL backend. Touches the GPU only above the crossover.
  *
  * @example
  * ```ts
@@ -144,6 +145,7 @@ function glRequested(): boolean {
 export async function decideAutoBackend(
   m: StrategyContext["model"],
   nPoints: number,
+  options: { memoryBound?: boolean } = {},
 ): Promise<BackendDecision> {
   if (m.kind !== "expression") {
     return {
@@ -187,6 +189,14 @@ export async function decideAutoBackend(
         `backend auto: cpu, since the WebGPU adapter (${info.adapterName}, ` +
         "no shader-f64) is software: f32 kernels and a CPU polish are " +
         "measured slower than the CPU evaluator (bench/gpu.ts)",
+    };
+  }
+  if (info.software && options.memoryBound) {
+    return {
+      use: "cpu",
+      reason:
+        `backend auto: cpu, since the WebGPU adapter (${info.adapterName}) is software, so its buffers would be a second copy of the data in ` +
+        "host memory, which the chunked strategy is there to bound",
     };
   }
   if (info.software && !(work >= WEBGPU_SOFTWARE_CROSSOVER_POINT_PARAMS)) {
@@ -283,7 +293,9 @@ export async function createBackend(
   if (ctx.backend === "webgpu") {
     return await createGpuBackend(ctx, data, { precision, cpuPolish: cpu });
   }
-  const d = await decideAutoBackend(ctx.model, data.y.length);
+  const d = await decideAutoBackend(ctx.model, data.y.length, {
+    memoryBound: chunkRows !== undefined,
+  });
   if (d.use === "cpu") return withNotes(cpu(), [d.reason]);
   try {
     return await createGpuBackend(ctx, data, {

@@ -237,6 +237,14 @@ Deno.test("auto picks the CPU below the crossover and says why in notes", async 
       assert.strictEqual(huge.use, "webgpu", huge.reason);
       assert.match(huge.reason, /of a software adapter/);
     } else assert.strictEqual(huge.use, "cpu");
+    // the chunked strategy bounds host memory: no software-adapter copy
+    const bound = await decideAutoBackend(
+      model(EXP3),
+      Math.ceil(WEBGPU_SOFTWARE_CROSSOVER_POINT_PARAMS / 3),
+      { memoryBound: true },
+    );
+    assert.strictEqual(bound.use, "cpu");
+    assert.match(bound.reason, /chunked strategy is there to bound|GL/);
   } else assert.strictEqual(big.use, "webgpu", big.reason);
   const below = await decideAutoBackend(
     model(EXP3),
@@ -322,5 +330,35 @@ Deno.test({
     assert.notStrictEqual(second.device, first.device);
     assert.match(again.backend, /^webgpu f64/);
     assert.deepStrictEqual(again.popt, clean.popt);
+  },
+});
+
+Deno.test({
+  name:
+    "auto with the chunked strategy never copies the data to a software adapter",
+  ignore: !HAS_GPU,
+  fn: async () => {
+    const m = model(
+      "a + b * x + c * x^2 + d * exp(-q * x) + f * sin(g * x) + h * x^3 + k * cos(r * x)",
+    );
+    const n = Math.ceil(WEBGPU_SOFTWARE_CROSSOVER_POINT_PARAMS / 10);
+    const x = new Float64Array(n).map((_, i) => i / n);
+    const y = x.map((t) => 1 + t + Math.exp(-2 * t));
+    const opts = (strategy: string) => ({
+      p0: [1, 1, 0, 1, 2, 0, 1, 0, 0, 1],
+      maxNfev: 1,
+      workflow: { strategy, config: { warmStart: false } },
+    });
+    const chunked = await fit(m, x, y, opts("chunked"));
+    assert.match(chunked.backend, /^cpu/);
+    const standard = await fit(m, x, y, opts("standard"));
+    const software = (await acquireDevice()).info.software;
+    if (software && HAS_F64) {
+      assert.match(standard.backend, /^webgpu f64/);
+      assert.ok(
+        chunked.notes.some((l) => /chunked strategy is there to bound/.test(l)),
+        chunked.notes.join("\n"),
+      );
+    }
   },
 });
