@@ -45,7 +45,18 @@ interface Entry {
   readonly usage: number;
 }
 
-const pools = new WeakMap<GPUDevice, Entry[]>();
+const pools = new Map<GPUDevice, Entry[]>();
+let unloadHooked = false;
+
+// Pooled buffers are destroyed before the runtime tears the devices down, so
+// that teardown meets no buffer of ours.
+function hookUnload(): void {
+  if (unloadHooked) return;
+  unloadHooked = true;
+  globalThis.addEventListener?.("unload", () => {
+    for (const device of [...pools.keys()]) releasePooledBuffers(device);
+  });
+}
 
 /**
  * A buffer of at least `size` bytes with exactly `usage`: a pooled one no
@@ -105,8 +116,14 @@ export function releaseBuffer(
   buffer: GPUBuffer,
   usage: number,
 ): void {
-  const pool = pools.get(device) ?? [];
-  pools.set(device, pool);
+  let pool = pools.get(device);
+  if (!pool) {
+    pool = [];
+    pools.set(device, pool);
+    hookUnload();
+    // A lost device's buffers are gone: drop its pool.
+    device.lost.then(() => releasePooledBuffers(device));
+  }
   pool.push({ buffer, size: buffer.size, usage });
   let total = pool.reduce((s, e) => s + e.size, 0);
   while (total > POOL_MAX_BYTES && pool.length > 0) {
