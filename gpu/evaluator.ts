@@ -215,6 +215,11 @@ function softwarePointsPerThread(n: number, wg: number): number {
   return Math.min(1024, Math.max(64, 2 ** Math.floor(Math.log2(want || 1))));
 }
 
+/** Bytes of a chunk's data: its columns, each padded to whole vec4s. */
+function chunkBytes(c: Chunk, stride: number, p: Precision): number {
+  return Math.ceil(c.n / 4) * 4 * stride * (p === "f64" ? 8 : 4);
+}
+
 function checkData(m: KernelModel, data: GpuData): number {
   const n = data.y.length;
   if (data.x.length !== m.variables.length) {
@@ -422,7 +427,7 @@ export async function createGpuEvaluator(
     const eb = p === "f64" ? 8 : 4;
     // Columns padded to whole vec4s (the kernel reads 4 points at a time).
     const n4 = Math.ceil(c.n / 4) * 4;
-    const size = n4 * stride * eb;
+    const size = chunkBytes(c, stride, p);
     // Column-major within the chunk: x_0 .. x_{v-1}, y, w, each c.n long,
     // written in pieces into a pooled buffer (see _buffer_pool.ts): a
     // mapped-at-creation buffer costs an extra copy of the whole data in
@@ -499,8 +504,7 @@ export async function createGpuEvaluator(
             binding: 0,
             resource: {
               buffer: d,
-              size: Math.ceil(chunks[i].n / 4) * 4 * s.kernel.stride *
-                (s.kernel.precision === "f64" ? 8 : 4),
+              size: chunkBytes(chunks[i], s.kernel.stride, s.kernel.precision),
             },
           },
           { binding: 1, resource: { buffer: theta } },

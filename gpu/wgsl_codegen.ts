@@ -373,14 +373,17 @@ export function generateKernel(
       `  let step = cfg.nWg * ${wg}u;`,
       "  let nq = (cfg.n + 3u) / 4u;",
     );
+    // Blocks: workgroup wid.x owns iters * wg vec4s, and each run of
+    // laneBlock invocations a contiguous iters * laneBlock of them.
+    const blockStart = [
+      "  let iters = (nq + step - 1u) / step;",
+      `  let qs = wid.x * iters * ${wg}u + (lid / ${laneBlock}u) * iters * ${laneBlock}u + lid % ${laneBlock}u;`,
+    ];
     if (T === "f64" && laneBlock > 0) {
-      // Blocks: workgroup wid.x owns iters * wg vec4s, and each run of
-      // laneBlock invocations a contiguous iters * laneBlock of them.
       lines.push(
-        "  let iters = (nq + step - 1u) / step;",
-        `  let q0 = wid.x * iters * ${wg}u + (lid / ${laneBlock}u) * iters * ${laneBlock}u + lid % ${laneBlock}u;`,
+        ...blockStart,
         "  for (var it = 0u; it < iters; it++) {",
-        `    let q = q0 + it * ${laneBlock}u;`,
+        `    let q = qs + it * ${laneBlock}u;`,
         "    if (q >= nq) { break; }",
       );
     } else if (T === "f64") {
@@ -390,12 +393,11 @@ export function generateKernel(
     } else if (laneBlock > 0) {
       // blocked runs as in f64, flushed every F32_BLOCK points
       lines.push(
-        "  let iters = (nq + step - 1u) / step;",
-        `  let qb = wid.x * iters * ${wg}u + (lid / ${laneBlock}u) * iters * ${laneBlock}u + lid % ${laneBlock}u;`,
+        ...blockStart,
         `  for (var i0 = 0u; i0 < iters; i0 += ${F32_BLOCK / 4}u) {`,
         `  for (var u = 0u; u < ${F32_BLOCK / 4}u; u++) {`,
         "    let it = i0 + u;",
-        `    let q = qb + it * ${laneBlock}u;`,
+        `    let q = qs + it * ${laneBlock}u;`,
         "    if (it >= iters || q >= nq) { break; }",
       );
     } else {

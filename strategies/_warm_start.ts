@@ -189,8 +189,19 @@ export function warmStartRowsOf(
   );
 }
 
+/** A subsample fit: the warm start and the sample's cost at p0. */
+export interface SampleFit {
+  /** The parameters that fit the sample. */
+  readonly x: Float64Array;
+  /** The sample's cost at p0 (for the guard's estimate). */
+  readonly costP0: number;
+  /** Rows in the sample. */
+  readonly rows: number;
+}
+
 /**
- * Fits `sample` on the CPU from `p0`: the warm start, or null when the
+ * Fits `sample` on the CPU from `p0`: the warm start with the sample's cost
+ * at p0 (recorded from the solver's own evaluation of p0), or null when the
  * sample is too small or the fit fails (a failed warm start only costs its
  * time; an abort is rethrown).
  *
@@ -202,13 +213,14 @@ export function warmStartRowsOf(
  * import { resolveSolverOptions } from "../core/_validate.ts";
  * const x = new Float64Array([0, 1, 2, 3]);
  * const ctx = { model: model("a * x + b"), loss: "linear", fScale: 1 };
- * const xw = await fitSample(
+ * const f = await fitSample(
  *   ctx as never,
  *   new Float64Array([0, 0]),
  *   async (ev, x0) => (await solve(ev, x0, resolveSolverOptions({}, 2, 4))).x,
  *   { x: [x], y: x.map((t) => 2 * t + 1), w: null },
  * );
- * assert.ok(Math.abs(xw![0] - 2) < 1e-10);
+ * assert.ok(Math.abs(f!.x[0] - 2) < 1e-10);
+ * assert.strictEqual(f!.costP0, 0.5 * (1 + 9 + 25 + 49));
  * ```
  */
 export async function fitSample(
@@ -216,17 +228,29 @@ export async function fitSample(
   p0: Float64Array,
   solveOn: (ev: Evaluator, x0: Float64Array) => Promise<Float64Array>,
   sample: CpuData,
-): Promise<Float64Array | null> {
+): Promise<SampleFit | null> {
   if (sample.y.length < Math.max(2 * ctx.model.params.length, 1)) return null;
+  const inner = createCpuEvaluator(ctx.model, sample, {
+    loss: ctx.loss,
+    fScale: ctx.fScale,
+    accumulation: "auto",
+  });
+  let costP0 = NaN;
+  const isP0 = (t: Float64Array) => t.every((v, i) => Object.is(v, p0[i]));
+  const ev: Evaluator = {
+    ...inner,
+    async evaluate(thetas, withJacobian) {
+      const out = await inner.evaluate(thetas, withJacobian);
+      const k = Number.isNaN(costP0) ? thetas.findIndex(isP0) : -1;
+      if (k >= 0) costP0 = out[k].cost;
+      return out;
+    },
+  };
   try {
-    return await solveOn(
-      createCpuEvaluator(ctx.model, sample, {
-        loss: ctx.loss,
-        fScale: ctx.fScale,
-        accumulation: "auto",
-      }),
-      p0,
-    );
+    const x = await solveOn(ev, p0);
+    // The solver may start from a moved p0 (bounds): then one cost pass.
+    if (Number.isNaN(costP0)) await ev.evaluate([p0], [false]);
+    return { x, costP0, rows: sample.y.length };
   } catch (e) {
     if (ctx.signal?.aborted) throw e;
     return null;
@@ -311,72 +335,6 @@ export async function guardWarmStart(
 }
 
 /**
- * The cost of `sample` at `theta` (one cost-only CPU pass over the sample).
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { model } from "../mod.ts";
- * const ctx = { model: model("a * x"), loss: "linear" as const, fScale: 1 };
- * const s = { x: [new Float64Array([1, 2])], y: new Float64Array([1, 2]), w: null };
- * assert.strictEqual(await sampleCost(ctx, s, new Float64Array([2])), 2.5);
- * ```
- */
-export async function sampleCost(
-  ctx: Pick<StrategyContext, "model" | "loss" | "fScale">,
-  sample: CpuData,
-  theta: Float64Array,
-): Promise<number> {
-  const ev = createCpuEvaluator(ctx.model, sample, {
-    loss: ctx.loss,
-    fScale: ctx.fScale,
-  });
-  const [e] = await ev.evaluate([theta], [false]);
-  return e.cost;
-}
-
-/**
- * {@linkcode guardWarmStart} for a warm start fitted on `sample`: p0's cost
- * on the sample gives the estimate.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { model } from "../mod.ts";
- * import { createCpuEvaluator } from "../core/cpu_evaluator.ts";
- * const m = model("a * x");
- * const x = new Float64Array(100).map((_, i) => i);
- * const all = { x: [x], y: x.map((t) => 2 * t), w: null };
- * const ctx = { model: m, loss: "linear" as const, fScale: 1 };
- * const sample = sampleRows({ kind: "memory", ...all }, 10);
- * const g = await guardSampleStart(
- *   ctx,
- *   createCpuEvaluator(m, all),
- *   new Float64Array([0]),
- *   new Float64Array([2]),
- *   sample,
- * );
- * assert.strictEqual(g.start[0], 2);
- * ```
- */
-export async function guardSampleStart(
-  ctx: Pick<StrategyContext, "model" | "loss" | "fScale">,
-  ev: Evaluator,
-  p0: Float64Array,
-  xw: Float64Array,
-  sample: CpuData,
-): Promise<GuardOutcome> {
-  return await guardWarmStart(
-    ev,
-    p0,
-    xw,
-    await sampleCost(ctx, sample, p0),
-    sample.y.length,
-    ev.nResiduals,
-  );
-}
-
-/**
  * Fits `sample` on the CPU from `p0`, then checks the result on all the data
  * with `ev` ({@linkcode guardWarmStart}) and returns whichever is better. The
  * warm start's evaluation is primed into `ev`, so the solver's first request
@@ -400,9 +358,10 @@ export async function subsampleWarmStart(
   sample: CpuData,
 ): Promise<Float64Array> {
   const t0 = performance.now();
-  const xw = await fitSample(ctx, p0, solveOn, sample);
-  if (xw === null) return p0;
-  const g = await guardSampleStart(ctx, ev, p0, xw, sample);
+  const f = await fitSample(ctx, p0, solveOn, sample);
+  if (f === null) return p0;
+  const xw = f.x;
+  const g = await guardWarmStart(ev, p0, xw, f.costP0, f.rows, ev.nResiduals);
   const ms = (performance.now() - t0).toFixed(1);
   if (g.start === xw) {
     ev.prime(xw, g.atWarmStart);

@@ -16,7 +16,7 @@ import { type CpuData, qrFromAugmented } from "../core/cpu_evaluator.ts";
 import type { LossName } from "../core/loss.ts";
 import { readBatches } from "../data/_batching.ts";
 import { rowBlocks } from "./_streaming_pass.ts";
-import { fitSample, guardSampleStart, sampleRows } from "./_warm_start.ts";
+import { fitSample, guardWarmStart, sampleRows } from "./_warm_start.ts";
 import { createBatchRunner } from "../core/parallel_evaluator.ts";
 import {
   type GpuBatchRunner,
@@ -397,14 +397,22 @@ export const streamingStrategy: Strategy = {
     // No saving when the sample is not much smaller than the data.
     if (n !== undefined && rows * 2 > n) return p0;
     const sample = await warmStartSample(ctx, rows, batchSize);
-    const xw = await fitSample(ctx, p0, solveOn, sample);
-    if (xw === null) return p0;
+    const f = await fitSample(ctx, p0, solveOn, sample);
+    if (f === null) return p0;
     const ev = evaluators.get(ctx);
-    if (!ev) return xw;
+    if (!ev) return f.x;
     // Guard pass: keep the warm start only if it is no worse on all the
     // data. The warm start gets its linearization, so the solver's first
     // request is served from the evaluator's cache.
-    return (await guardSampleStart(ctx, ev, p0, xw, sample)).start;
+    const g = await guardWarmStart(
+      ev,
+      p0,
+      f.x,
+      f.costP0,
+      f.rows,
+      ev.nResiduals,
+    );
+    return g.start;
   },
 };
 
