@@ -1,5 +1,5 @@
 /**
- * The p-sized summary of the data that the solver works on (DESIGN.md §2).
+ * The p-sized summary of the data that the solver works on (docs/architecture.md §2).
  *
  * A strategy (standard, chunked, streaming, distributed) turns "the data" at a
  * parameter vector θ into a {@linkcode Linearization}; the solver never sees

@@ -1,6 +1,6 @@
 /**
  * The WebGPU backend: device acquisition, WGSL kernel generation and the GPU
- * evaluator (DESIGN.md §5).
+ * evaluator (docs/architecture.md §5).
  *
  * @example
  * ```ts

@@ -1,7 +1,7 @@
 /**
  * WGSL code generation: one compute module per model, precision, loss and
  * workgroup size that turns the data into per-workgroup partial sums of the
- * cost, `J^T f` and the upper triangle of `J^T J` (DESIGN.md §5), plus a
+ * cost, `J^T f` and the upper triangle of `J^T J` (docs/architecture.md §5), plus a
  * small second kernel that reduces those partials to one record per
  * parameter vector.
  *

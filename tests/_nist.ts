@@ -1,4 +1,4 @@
-/** Loader for the NIST StRD nonlinear regression files in ../shared/data/nist. */
+/** Loader for the NIST StRD nonlinear regression files in tests/data/nist. */
 
 import { fileURLToPath } from "node:url";
 
@@ -22,8 +22,8 @@ export interface NistProblem {
   y: Float64Array;
 }
 
-/** Directory of the shared NIST files. */
-export const NIST_DIR = new URL("../../shared/data/nist/", import.meta.url);
+/** Directory of the NIST files, shipped inside the repository. */
+export const NIST_DIR = new URL("./data/nist/", import.meta.url);
 
 /** Names of the 27 problems. */
 export const NIST_NAMES = [

@@ -3,6 +3,8 @@
 // robust loss, several parameter vectors per submission, data split across
 // bindings, compensated f32 sums, and device loss.
 import assert from "node:assert";
+import { fileURLToPath } from "node:url";
+import { NIST_DIR } from "./_nist.ts";
 import { model } from "../model/model.ts";
 import type { Model } from "../model/types.ts";
 import type { NormalLinearization } from "../core/linearization.ts";
@@ -127,28 +129,14 @@ function loadNist(file: string): Nist {
   };
 }
 
-const NIST_DIR = new URL("../../shared/data/nist/", import.meta.url);
-let nistFiles: string[] = [];
-for (const dir of [NIST_DIR.pathname, "/work/shared/data/nist/"]) {
-  try {
-    nistFiles = [...Deno.readDirSync(dir)]
-      .filter((e) => e.name.endsWith(".dat"))
-      .map((e) => dir + e.name)
-      .sort();
-    break;
-  } catch {
-    // try the next location
-  }
-}
-if (nistFiles.length === 0) {
-  console.warn(
-    "gpu_evaluator_test: NIST data not found, NIST tests are IGNORED",
-  );
-}
+const nistFiles: string[] = [...Deno.readDirSync(NIST_DIR)]
+  .filter((e) => e.name.endsWith(".dat"))
+  .map((e) => fileURLToPath(new URL(e.name, NIST_DIR)))
+  .sort();
 
 Deno.test({
   name: "NIST models: f64 GPU linearization equals the CPU reference to 1e-12",
-  ignore: !HAS_F64 || nistFiles.length === 0,
+  ignore: !HAS_F64,
   fn: async () => {
     assert.strictEqual(nistFiles.length, 27);
     const failures: string[] = [];
@@ -187,7 +175,7 @@ if (HAS_GPU && !HAS_F64) {
 
 Deno.test({
   name: "NIST models: f32 GPU linearization equals the CPU reference to 2e-5",
-  ignore: !HAS_GPU || nistFiles.length === 0,
+  ignore: !HAS_GPU,
   fn: async () => {
     const failures: string[] = [];
     const errors: number[] = [];

@@ -1,6 +1,7 @@
 import assert from "node:assert";
 import { model } from "../model/model.ts";
 import { parseExpression } from "../model/parser.ts";
+import { NIST_DIR } from "./_nist.ts";
 
 // Reader of the NIST StRD nonlinear regression files: model formula,
 // certified values and data.
@@ -18,8 +19,6 @@ interface NistProblem {
   x: Float64Array[];
   y: Float64Array;
 }
-
-const NIST_DIR = new URL("../../shared/data/nist/", import.meta.url);
 
 function nistNames(): string[] {
   const names: string[] = [];

@@ -102,7 +102,7 @@ export interface FitProgress {
 }
 
 /**
- * Options of {@linkcode fit} (DESIGN.md §3).
+ * Options of {@linkcode fit} (docs/architecture.md §3).
  *
  * @example
  * ```ts
