@@ -8,10 +8,80 @@ import { dot, norm2 } from "./linalg.ts";
 export const EPS = 2.220446049250313e-16;
 
 /**
+ * Numerical rank of a matrix from its singular values (decreasing): the
+ * number above `eps * max(m, n) * s[0]`, the cut-off of scipy's
+ * `least_squares` and of its covariance.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(numericalRank(new Float64Array([2, 1e-20]), 10, 2), 1);
+ * assert.strictEqual(numericalRank(new Float64Array([0, 0]), 10, 2), 0);
+ * ```
+ */
+export function numericalRank(s: Float64Array, m: number, n: number): number {
+  const tol = EPS * Math.max(m, n) * s[0];
+  let r = 0;
+  while (r < s.length && s[r] > tol) r++;
+  return r;
+}
+
+/**
+ * Which singular directions of a matrix carry information: direction k is
+ * kept when `s[k]` exceeds `eps * max(m, n)` times the column norms it
+ * combines (`sum_j |v[j][k]| * colNorms[j]`), the size of the rounding in
+ * `A v_k`. Unlike a cut-off relative to `s[0]`, this is blind to column
+ * scaling: a tiny but independent column keeps its direction, while an
+ * unused parameter or a set of collinear ones (an exact null space, whatever
+ * the scale) is dropped. Without `colNorms` it is scipy's `s[0]` rule.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { svd } from "./linalg.ts";
+ * // Columns of norms 1 and 1e-20: independent, both kept.
+ * const { s, v } = svd(new Float64Array([1, 0, 0, 1e-20]), 2, 2);
+ * assert.deepStrictEqual(
+ *   Array.from(informativeDirections(s, v, 2, 2, new Float64Array([1, 1e-20]))),
+ *   [1, 1],
+ * );
+ * // Without the column norms the tiny one looks like rounding.
+ * assert.deepStrictEqual(Array.from(informativeDirections(s, v, 2, 2)), [1, 0]);
+ * ```
+ */
+export function informativeDirections(
+  s: Float64Array,
+  v: Float64Array,
+  m: number,
+  n: number,
+  colNorms?: ArrayLike<number>,
+): Uint8Array {
+  const keep = new Uint8Array(n);
+  const rel = EPS * Math.max(m, n);
+  for (let k = 0; k < n; k++) {
+    let scale = s[0];
+    if (colNorms) {
+      scale = 0;
+      for (let j = 0; j < n; j++) scale += Math.abs(v[j * n + k]) * colNorms[j];
+    }
+    keep[k] = s[k] > rel * scale ? 1 : 0;
+  }
+  return keep;
+}
+
+/**
  * Solves min ||J_h p + f|| subject to ||p|| <= Delta given the SVD of J_h
- * (`s`, `v` column-major by columns of a row-major p x p) and `suf = s * U^T f`.
- * Returns the step and the Levenberg-Marquardt parameter (scipy's
- * `solve_lsq_trust_region`).
+ * (`s`, `v` column-major by columns of a row-major p x p) and `suf = s * U^T f`
+ * (scipy's `solve_lsq_trust_region`). Returns the step and the
+ * Levenberg-Marquardt parameter.
+ *
+ * Rank-revealing, as MINPACK's `lmpar` is: directions that
+ * {@linkcode informativeDirections} drops (an exact null space) get no step
+ * component, so an unused parameter or a set of collinear ones gets the
+ * minimum-norm step, and the Gauss-Newton step is taken whenever it fits in
+ * the trust region, whatever the rank (scipy instead always steps to the
+ * boundary when J is rank deficient, overshooting the minimum along the
+ * directions it can see). `colNorms` are the column norms of J_h.
  */
 export function solveLsqTrustRegion(
   n: number,
@@ -23,19 +93,26 @@ export function solveLsqTrustRegion(
   initialAlpha: number | null,
   rtol = 0.01,
   maxIter = 10,
+  colNorms?: ArrayLike<number>,
 ): { p: Float64Array; alpha: number; nIter: number } {
-  const vTimes = (w: Float64Array) => {
-    const out = new Float64Array(n);
+  const keep = informativeDirections(s, v, m, n, colNorms);
+  const stepAt = (alpha: number) => {
+    const w = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      if (keep[k]) w[k] = -suf[k] / (s[k] * s[k] + alpha);
+    }
+    const p = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let t = 0;
       for (let k = 0; k < n; k++) t += v[i * n + k] * w[k];
-      out[i] = t;
+      p[i] = t;
     }
-    return out;
+    return p;
   };
   const phiAndDerivative = (alpha: number) => {
     let pn2 = 0, d3 = 0;
     for (let k = 0; k < n; k++) {
+      if (!keep[k]) continue;
       const denom = s[k] * s[k] + alpha;
       const q = suf[k] / denom;
       pn2 += q * q;
@@ -44,20 +121,17 @@ export function solveLsqTrustRegion(
     const pNorm = Math.sqrt(pn2);
     return { phi: pNorm - Delta, phiPrime: -d3 / pNorm };
   };
-  const fullRank = m >= n && s[n - 1] > EPS * m * s[0];
-  if (fullRank) {
-    const w = new Float64Array(n);
-    for (let k = 0; k < n; k++) w[k] = -suf[k] / (s[k] * s[k]);
-    const p = vTimes(w);
-    if (norm2(p) <= Delta) return { p, alpha: 0, nIter: 0 };
-  }
-  let alphaUpper = norm2(suf) / Delta;
+  const pGn = stepAt(0);
+  const gnNorm = norm2(pGn);
+  if (gnNorm <= Delta) return { p: pGn, alpha: 0, nIter: 0 };
+  let alphaUpper = norm2(suf.filter((_, k) => keep[k] === 1)) / Delta;
   let alphaLower = 0;
-  if (fullRank) {
-    const { phi, phiPrime } = phiAndDerivative(0);
-    alphaLower = -phi / phiPrime;
+  if (Number.isFinite(gnNorm)) {
+    // phi(0) > 0 here, so Newton's lower bound at 0 is valid at any rank.
+    const at0 = phiAndDerivative(0);
+    alphaLower = -at0.phi / at0.phiPrime;
   }
-  let alpha = (initialAlpha === null || (!fullRank && initialAlpha === 0))
+  let alpha = initialAlpha === null || initialAlpha === 0
     ? Math.max(0.001 * alphaUpper, Math.sqrt(alphaLower * alphaUpper))
     : initialAlpha;
   let it = 0;
@@ -74,12 +148,11 @@ export function solveLsqTrustRegion(
     alpha -= (phi + Delta) * ratio / Delta;
     if (Math.abs(phi) < rtol * Delta) break;
   }
-  // The Newton update can overshoot below zero when J is rank deficient,
-  // which would turn the step uphill; fall back to the last safe alpha.
-  if (!(alpha >= alphaLower) || !(alpha > 0 || fullRank)) alpha = evaluated;
-  const w = new Float64Array(n);
-  for (let k = 0; k < n; k++) w[k] = -suf[k] / (s[k] * s[k] + alpha);
-  const p = vTimes(w);
+  // The last Newton update can overshoot below the bracket (or to a
+  // non-positive alpha); fall back to the last alpha evaluated.
+  if (!(alpha >= alphaLower && alpha > 0)) alpha = evaluated;
+  const p = stepAt(alpha);
+  // Onto the boundary exactly (scipy): p moves by at most rtol.
   const pn = norm2(p);
   if (pn > 0) { for (let k = 0; k < n; k++) p[k] *= Delta / pn; }
   return { p, alpha, nIter: Math.min(it + 1, maxIter) };
@@ -102,7 +175,13 @@ export function updateTrRadius(
   return { Delta, ratio };
 }
 
-/** scipy's `check_termination`: 2 ftol, 3 xtol, 4 both, null neither. */
+/**
+ * scipy's `check_termination`: 2 ftol, 3 xtol, 4 both, null neither. When
+ * `scaled` is given, the xtol test must also hold for the step and the point
+ * in those (Jacobian-scaled) variables, so that a parameter of order 1e-12
+ * beside one of order 1 is not declared converged by a step that is tiny
+ * only in absolute terms.
+ */
 export function checkTermination(
   dF: number,
   F: number,
@@ -111,9 +190,11 @@ export function checkTermination(
   ratio: number,
   ftol: number,
   xtol: number,
+  scaled?: { readonly dxNorm: number; readonly xNorm: number },
 ): number | null {
   const ftolOk = dF < ftol * F && ratio > 0.25;
-  const xtolOk = dxNorm < xtol * (xtol + xNorm);
+  const xtolOk = dxNorm < xtol * (xtol + xNorm) &&
+    (!scaled || scaled.dxNorm < xtol * (xtol + scaled.xNorm));
   if (ftolOk && xtolOk) return 4;
   if (ftolOk) return 2;
   if (xtolOk) return 3;

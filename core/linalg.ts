@@ -336,6 +336,29 @@ export function norm2(x: ArrayLike<number>): number {
   return scale * Math.sqrt(s);
 }
 
+/**
+ * Euclidean norms of the columns of an `m x n` row-major matrix.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.deepStrictEqual(Array.from(columnNorms(new Float64Array([3, 0, 4, 1]), 2, 2)), [5, 1]);
+ * ```
+ */
+export function columnNorms(
+  A: ArrayLike<number>,
+  m: number,
+  n: number,
+): Float64Array {
+  const out = new Float64Array(n);
+  const col = new Float64Array(m);
+  for (let j = 0; j < n; j++) {
+    for (let i = 0; i < m; i++) col[i] = A[i * n + j];
+    out[j] = norm2(col);
+  }
+  return out;
+}
+
 /** Dot product. */
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;

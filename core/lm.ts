@@ -10,7 +10,7 @@
 
 import type { Evaluator } from "./linearization.ts";
 import { type Factor, toFactor } from "./_factor.ts";
-import { dot, matVec, norm2, svd } from "./linalg.ts";
+import { columnNorms, dot, matVec, norm2, svd } from "./linalg.ts";
 import { EPS, solveLsqTrustRegion } from "./_trust_region.ts";
 import {
   type SolverOptions,
@@ -128,6 +128,7 @@ export async function lm(
       for (let j = 0; j < n; j++) A[i * n + j] = fac.f[i * n + j] / diag[j];
     }
     const { u, s, v } = svd(A, n, n);
+    const aNorms = columnNorms(A, n, n);
     const suf = new Float64Array(n);
     for (let k = 0; k < n; k++) {
       let t = 0;
@@ -137,7 +138,18 @@ export async function lm(
     const xnorm = norm2(x.map((xi, i) => xi * diag[i]));
 
     while (true) {
-      const tr = solveLsqTrustRegion(n, m, suf, s, v, delta, par, 0.1);
+      const tr = solveLsqTrustRegion(
+        n,
+        m,
+        suf,
+        s,
+        v,
+        delta,
+        par,
+        0.1,
+        undefined,
+        aNorms,
+      );
       par = tr.alpha;
       const step = tr.p.map((t, j) => t / diag[j]);
       const pnorm = norm2(tr.p);
@@ -155,7 +167,9 @@ export async function lm(
         ? 0
         : -(2 * gp + dot(js, js)) / (fnorm * fnorm);
       const dirder = fnorm === 0 ? 0 : gp / (fnorm * fnorm);
-      const ratio = prered !== 0 ? actred / prered : 0;
+      // A step the linear model does not predict to lower the cost (only
+      // rounding makes prered <= 0) is a failed step, never an accepted one.
+      const ratio = prered > 0 ? actred / prered : 0;
       if (ratio <= 0.25) {
         let temp = actred >= 0 ? 0.5 : 0.5 * dirder / (dirder + 0.5 * actred);
         if (0.1 * fnorm1 >= fnorm || temp < 0.1 || !Number.isFinite(temp)) {
@@ -169,7 +183,7 @@ export async function lm(
       }
       let accepted = false;
       let xnormNow = xnorm;
-      if (ratio >= 1e-4 && Number.isFinite(e.cost)) {
+      if (ratio >= 1e-4 && actred > 0 && Number.isFinite(e.cost)) {
         accepted = true;
         firstStep = false;
         x = xNew;

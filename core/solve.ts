@@ -13,6 +13,7 @@ import type {
 } from "./solver_types.ts";
 import { lm } from "./lm.ts";
 import { trf } from "./trf.ts";
+import { probeNullSpace } from "./_null_space_probe.ts";
 
 /** Extra run-time controls for {@linkcode solve}. */
 export interface SolveControls {
@@ -22,6 +23,11 @@ export interface SolveControls {
   readonly onIteration?: (info: IterationInfo) => void | Promise<void>;
   /** Continue from a saved solver state. */
   readonly resume?: SolverState;
+  /**
+   * The rounding level of the cost (e.g. `eps * 0.5 * sum((w y)^2)`): cost
+   * differences below it are noise. Called only when needed.
+   */
+  readonly costFloor?: () => number;
 }
 
 /**
@@ -43,23 +49,51 @@ export interface SolveControls {
  * assert.ok(Math.abs(r.x[0] - 2) < 1e-10 && Math.abs(r.x[1] - 1) < 1e-10);
  * ```
  */
-export function solve(
+export async function solve(
   ev: Evaluator,
   x0: Float64Array,
   o: ResolvedSolverOptions,
   controls: SolveControls = {},
 ): Promise<SolverResult> {
-  const opts = {
-    lower: o.lower,
-    upper: o.upper,
-    ftol: o.ftol,
-    xtol: o.xtol,
-    gtol: o.gtol,
-    maxNfev: o.maxNfev,
-    xScale: o.xScale,
-    signal: controls.signal,
-    onIteration: controls.onIteration,
-    resume: controls.resume,
+  const run = (x: Float64Array, maxNfev: number, resume?: SolverState) => {
+    const opts = {
+      lower: o.lower,
+      upper: o.upper,
+      ftol: o.ftol,
+      xtol: o.xtol,
+      gtol: o.gtol,
+      maxNfev,
+      xScale: o.xScale,
+      signal: controls.signal,
+      onIteration: controls.onIteration,
+      resume,
+    };
+    return o.method === "lm" ? lm(ev, x, opts) : trf(ev, x, opts);
   };
-  return o.method === "lm" ? lm(ev, x0, opts) : trf(ev, x0, opts);
+  let r = await run(x0, o.maxNfev, controls.resume);
+  // A converged point with a rank-deficient Jacobian may be a saddle that a
+  // symmetric start cannot leave: probe its null space, restart if lower.
+  for (let k = 0; k < ev.nParams && r.status > 0; k++) {
+    const probe = await probeNullSpace(
+      ev,
+      r.x,
+      r.factor,
+      o.lower,
+      o.upper,
+      controls.costFloor,
+    );
+    const nfev = r.nfev + probe.nfev;
+    if (!probe.point || nfev >= o.maxNfev) {
+      r = { ...r, nfev };
+      break;
+    }
+    const next = await run(probe.point.x, o.maxNfev - nfev);
+    r = {
+      ...next,
+      nfev: nfev + next.nfev,
+      njev: r.njev + next.njev,
+      nit: r.nit + next.nit,
+    };
+  }
+  return r;
 }

@@ -7,7 +7,7 @@
 
 import type { Evaluator } from "./linearization.ts";
 import { type Factor, toFactor } from "./_factor.ts";
-import { dot, matVec, norm2, normInf, svd } from "./linalg.ts";
+import { columnNorms, dot, matVec, norm2, normInf, svd } from "./linalg.ts";
 import {
   checkTermination,
   clScalingVector,
@@ -177,6 +177,7 @@ export async function trf(
       for (let i = 0; i < n; i++) A[(n + i) * n + i] = Math.sqrt(diagH[i]);
     }
     const { u, s, v: V } = svd(A, rows, n);
+    const aNorms = columnNorms(A, rows, n);
     // suf = s * U^T f_aug with f_aug = [qtf; 0].
     const suf = new Float64Array(n);
     for (let k = 0; k < n; k++) {
@@ -199,7 +200,18 @@ export async function trf(
     let actualReduction = -1;
     let xNew = x, facNew: Factor | null = null, costNew = cost;
     while (actualReduction <= 0 && nfev < opts.maxNfev) {
-      const tr = solveLsqTrustRegion(n, m, suf, s, V, Delta, alpha);
+      const tr = solveLsqTrustRegion(
+        n,
+        m,
+        suf,
+        s,
+        V,
+        Delta,
+        alpha,
+        undefined,
+        undefined,
+        aNorms,
+      );
       alpha = tr.alpha;
       const pH = tr.p;
       let step: Float64Array, stepH: Float64Array, predicted: number;
@@ -243,6 +255,7 @@ export async function trf(
         stepHNorm > 0.95 * Delta,
       );
       stepNorm = norm2(step);
+      const dn = fac.colNorms;
       status = checkTermination(
         actualReduction,
         cost,
@@ -251,6 +264,10 @@ export async function trf(
         upd.ratio,
         opts.ftol,
         opts.xtol,
+        {
+          dxNorm: norm2(step.map((t, i) => t * dn[i])),
+          xNorm: norm2(x.map((t, i) => t * dn[i])),
+        },
       );
       if (status !== null) break;
       alpha *= Delta / upd.Delta;

@@ -28,6 +28,7 @@ import {
 } from "../core/_validate.ts";
 import { createDenseEvaluator } from "../core/dense_evaluator.ts";
 import { solveLowerInPlace } from "../core/linalg.ts";
+import { residualScale, scaleWeights } from "../core/_residual_scale.ts";
 import {
   type BatchSourceLike,
   getStrategy,
@@ -551,6 +552,28 @@ export async function fit(
     );
   }
 
+  // Data of extreme magnitude are fitted with scaled residuals (a power of
+  // two, 1 for ordinary data); costs are reported unscaled.
+  let rscale = 1;
+  if (data.kind === "memory") {
+    rscale = residualScale(
+      data.y,
+      data.w ??
+        (sigmaChol ? choleskyDiagonalWeights(sigmaChol, nPoints) : null),
+    );
+    if (rscale !== 1) {
+      data = { ...data, w: scaleWeights(data.w, rscale, data.y.length) };
+      if (sigmaChol) sigmaChol = sigmaChol.map((v) => v / rscale);
+      notes.push(
+        `residuals scaled by 2^${
+          Math.log2(rscale)
+        } (data of extreme magnitude)`,
+      );
+    }
+  }
+  const unscaleCost = (c: number) => c / rscale / rscale;
+  const costFloor = lazyCostFloor(data, sigmaChol);
+
   const tol = wf.tolerance === "adaptive"
     ? calculateAdaptiveTolerances(
       Number.isFinite(nPoints) ? nPoints : 1e9,
@@ -705,7 +728,7 @@ export async function fit(
     model: m,
     data,
     loss: so.loss,
-    fScale: so.fScale,
+    fScale: so.fScale * rscale,
     backend,
     config,
     nPoints,
@@ -727,7 +750,7 @@ export async function fit(
         inMemory!.y,
         sigmaChol,
         so.loss,
-        so.fScale,
+        so.fScale * rscale,
       ),
       backend: "cpu (dense, 2-D sigma, f64)",
       close() {},
@@ -774,18 +797,20 @@ export async function fit(
           ctx,
           x0,
           async (wev, wx0) =>
-            (await solve(wev, wx0, so, { signal: options.signal })).x,
+            (await solve(wev, wx0, so, { signal: options.signal, costFloor }))
+              .x,
         );
       }
       return solve(ev, start, so1, {
         signal: options.signal,
+        costFloor,
         resume,
         onIteration: async (info: IterationInfo) => {
-          lastCost = info.cost;
+          lastCost = unscaleCost(info.cost);
           if (verbose >= 2) {
             console.error(
               `nlsq: start ${k} iter ${info.nit} nfev ${info.nfev} cost ${
-                info.cost.toExponential(6)
+                unscaleCost(info.cost).toExponential(6)
               } optimality ${info.optimality.toExponential(3)} step ${
                 info.stepNorm.toExponential(3)
               }`,
@@ -796,7 +821,7 @@ export async function fit(
             start: k,
             nit: info.nit,
             nfev: info.nfev,
-            cost: info.cost,
+            cost: unscaleCost(info.cost),
             elapsedMs: performance.now() - t0,
           });
           await session?.record(k, info.state);
@@ -814,10 +839,6 @@ export async function fit(
       }
     }));
     let bestK = -1;
-    // Computed only when two starts are compared (a pass over y).
-    let floor: number | null = null;
-    const costFloor = () =>
-      floor ??= 2.220446049250313e-16 * 0.5 * sumSquares(inMemory?.y);
     results.forEach((r, k) => {
       if (r instanceof Error) {
         outcomes.push({
@@ -833,7 +854,7 @@ export async function fit(
       outcomes.push({
         p0: Array.from(starts[k]),
         popt: Array.from(r.x),
-        cost: r.cost,
+        cost: unscaleCost(r.cost),
         status: r.status,
         nfev: r.nfev,
         success: r.status > 0,
@@ -853,7 +874,10 @@ export async function fit(
     if (wf.validate) {
       // Validation pass: restart from the best point with the same settings;
       // a true minimum stays put.
-      const v = await solve(sev, best.x, so, { signal: options.signal });
+      const v = await solve(sev, best.x, so, {
+        signal: options.signal,
+        costFloor,
+      });
       let maxRel = 0;
       for (let i = 0; i < p; i++) {
         maxRel = Math.max(
@@ -884,6 +908,7 @@ export async function fit(
       try {
         const q = await solve(plan.evaluator, plan.x0, so, {
           signal: options.signal,
+          costFloor,
         });
         polishNfev = q.nfev;
         notes.push(
@@ -918,25 +943,30 @@ export async function fit(
     best.x,
     inMemory,
     data,
-    so.loss === "linear" && !sigmaChol ? best.cost : null,
+    so.loss === "linear" && !sigmaChol ? unscaleCost(best.cost) : null,
   );
+  const absoluteSigma = options.absoluteSigma ?? false;
   const { pcov } = covarianceFromFactor(best.factor, {
     nResiduals: fin.n,
     cost: best.cost,
-    absoluteSigma: options.absoluteSigma ?? false,
+    absoluteSigma,
     method: so.method,
   });
+  if (absoluteSigma && rscale !== 1) {
+    // (c J)^T (c J) = c^2 J^T J: undo the scale of the inverse.
+    for (const row of pcov) row.forEach((v, j) => row[j] = v * rscale ** 2);
+  }
   const elapsedMs = performance.now() - t0;
   const result = new FitResult({
     popt: best.x,
     paramNames: m.params,
     pcov,
-    cost: best.cost,
+    cost: unscaleCost(best.cost),
     residuals: fin.residuals,
     nPoints: fin.n,
     ssRes: fin.ssRes,
     ssTot: fin.ssTot,
-    chiSquare: sigmaChol ? 2 * best.cost : fin.chiSquare,
+    chiSquare: sigmaChol ? 2 * unscaleCost(best.cost) : fin.chiSquare,
     nfev: (outcomes.reduce((s, o) => s + o.nfev, 0) || best.nfev) +
       (polishNfev ?? 0),
     njev: best.njev,
@@ -968,10 +998,36 @@ export async function fit(
   return result;
 }
 
-function sumSquares(y: Float64Array | undefined): number {
-  let s = 0;
-  if (y) { for (let i = 0; i < y.length; i++) s += y[i] * y[i]; }
-  return s;
+/**
+ * The rounding level of the (weighted, possibly scaled) cost,
+ * `eps * 0.5 * sum((w y)^2)`: cost differences below it are noise. Computed
+ * on first use (a pass over y); 0 for data not in memory.
+ */
+function lazyCostFloor(
+  data: StrategyData,
+  sigmaChol: Float64Array | null,
+): () => number {
+  let floor: number | null = null;
+  return () => {
+    if (floor !== null) return floor;
+    if (data.kind !== "memory") return floor = 0;
+    const { y } = data;
+    const w = data.w ??
+      (sigmaChol ? choleskyDiagonalWeights(sigmaChol, y.length) : null);
+    let s = 0;
+    for (let i = 0; i < y.length; i++) {
+      const v = w ? w[i] * y[i] : y[i];
+      s += v * v;
+    }
+    return floor = 2.220446049250313e-16 * 0.5 * s;
+  };
+}
+
+/** 1 / diag(L) of the Cholesky factor of a 2-D sigma (n x n, row-major). */
+function choleskyDiagonalWeights(L: Float64Array, n: number): Float64Array {
+  const w = new Float64Array(n);
+  for (let i = 0; i < n; i++) w[i] = 1 / L[i * n + i];
+  return w;
 }
 
 /** Residuals and sums of squares at popt, in memory or batch by batch. */

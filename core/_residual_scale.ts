@@ -1,0 +1,84 @@
+/**
+ * Residual scaling for data of extreme magnitude. The cost is a sum of
+ * squares: weighted data near 1e±160 overflow it, data near 1e-200 underflow
+ * it (and the gradient with it, so that TRF's absolute `gtol` test holds at
+ * the start). Scaling every residual by a power of two `c` changes no
+ * rounding and no minimizer; the fit then works on data of order one and
+ * reports its cost divided by `c^2`. Ordinary data (weighted magnitudes in
+ * the window below) get `c = 1`, so their fits are bit for bit unchanged.
+ *
+ * @module
+ */
+
+/** Largest weighted magnitude left unscaled below: 2^-10 (about 1e-3). */
+const LOW = 2 ** -10;
+/** Largest weighted magnitude left unscaled above: 2^100 (about 1e30). */
+const HIGH = 2 ** 100;
+
+/**
+ * The power of two that brings the largest weighted observation `|w_i y_i|`
+ * to order one, or 1 when it already lies in [2^-10, 2^100] (or all y are 0).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const y = new Float64Array([1e-200, 3e-200]);
+ * const c = residualScale(y, null);
+ * assert.ok(c * 3e-200 >= 0.5 && c * 3e-200 < 2);
+ * assert.strictEqual(residualScale(new Float64Array([5, 7]), null), 1);
+ * assert.strictEqual(residualScale(new Float64Array([1]), new Float64Array([1e160])) < 1e-150, true);
+ * ```
+ */
+export function residualScale(
+  y: ArrayLike<number>,
+  w: ArrayLike<number> | null,
+): number {
+  let big = 0;
+  if (w) {
+    for (let i = 0; i < y.length; i++) {
+      const a = Math.abs(y[i]) * w[i];
+      if (a > big) big = a;
+    }
+    if (big === Infinity) {
+      // The product overflows: compare magnitudes through their logarithms.
+      let e = -Infinity;
+      for (let i = 0; i < y.length; i++) {
+        if (y[i] !== 0) {
+          e = Math.max(e, Math.log2(Math.abs(y[i])) + Math.log2(w[i]));
+        }
+      }
+      return 2 ** -Math.round(e);
+    }
+  } else {
+    for (let i = 0; i < y.length; i++) {
+      const a = Math.abs(y[i]);
+      if (a > big) big = a;
+    }
+  }
+  if (big === 0 || (big >= LOW && big <= HIGH)) return 1;
+  const k = -Math.round(Math.log2(big));
+  // 2^k itself must be finite and normal for k in [-1022, 1023]; a product
+  // of two factors reaches the rest (subnormal data, e.g. 1e-310).
+  return k > 1023 ? 2 ** 1023 : k < -1022 ? 2 ** -1022 : 2 ** k;
+}
+
+/**
+ * The weights `c * w` (or `c` for every point when `w` is null); `w` itself
+ * when `c` is 1.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.deepStrictEqual(Array.from(scaleWeights(null, 4, 2)!), [4, 4]);
+ * assert.strictEqual(scaleWeights(null, 1, 2), null);
+ * ```
+ */
+export function scaleWeights(
+  w: Float64Array | null,
+  c: number,
+  n: number,
+): Float64Array | null {
+  if (c === 1) return w;
+  if (!w) return new Float64Array(n).fill(c);
+  return w.map((v) => v * c);
+}
