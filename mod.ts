@@ -48,7 +48,12 @@ export type {
 } from "./core/linearization.ts";
 export { fit } from "./workflow/fit.ts";
 export type { FitOptions, FitProgress, ModelInput } from "./workflow/fit.ts";
-export { curveFit } from "./workflow/curve_fit.ts";
+export {
+  COVARIANCE_WARNING,
+  curveFit,
+  type CurveFitOptions,
+} from "./workflow/curve_fit.ts";
+export { OptimizeError } from "./workflow/optimize_error.ts";
 export { FitResult } from "./workflow/fit_result.ts";
 export type {
   ConfidenceInterval,

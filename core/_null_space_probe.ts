@@ -12,9 +12,8 @@
  */
 
 import type { Evaluator } from "./linearization.ts";
-import type { Factor } from "./_factor.ts";
+import { type Factor, toFactor } from "./_factor.ts";
 import { svd } from "./linalg.ts";
-import { numericalRank } from "./_trust_region.ts";
 
 /** What {@linkcode probeNullSpace} found. */
 export interface NullSpaceProbe {
@@ -24,8 +23,19 @@ export interface NullSpaceProbe {
   readonly nfev: number;
 }
 
-/** Relative step sizes tried along each null-space direction. */
+/**
+ * Steps tried along each direction, relative to the largest scaled
+ * parameter `max |D x|`.
+ */
 const PROBE_STEPS = [1e-3, 1e-2, 1e-1, 0.5];
+/** Step of the finite-difference Hessian, relative to `max |D x|`. */
+const FD_STEP = 1e-5;
+/**
+ * Singular values of the column-scaled Jacobian below this fraction of the
+ * largest mark the directions probed (sqrt(eps): where the linear model
+ * knows the cost only to half the digits).
+ */
+const NEAR_NULL = 1.4901161193847656e-8;
 /** A probe must lower the cost by more than this fraction to count. */
 const MIN_DECREASE = 1e-8;
 
@@ -63,39 +73,90 @@ export async function probeNullSpace(
   const n = x.length;
   const none = { point: null, nfev: 0 };
   if (!(factor.cost > 0)) return none;
+  // Work in variables scaled by the column norms of J (z = D x): there a
+  // unit step moves every parameter by a comparable amount.
   const d = factor.colNorms.map((c) => (c > 0 ? c : 1));
   const a = new Float64Array(n * n);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) a[i * n + j] = factor.f[i * n + j] / d[j];
   }
   const { s, v } = svd(a, n, n);
-  const rank = numericalRank(s, ev.nResiduals, n);
+  // Near-null directions count too: rounding breaks an exact symmetry by a
+  // few ulps, which leaves J "full rank" but the saddle in place.
+  let rank = 0;
+  while (rank < n && s[rank] > NEAR_NULL * s[0]) rank++;
   if (rank === n || rank === 0) return none;
   // A cost at rounding level is a global minimum: nothing to escape from.
   const floor = costFloor();
   if (factor.cost <= floor) return none;
-  const candidates: Float64Array[] = [];
-  for (let k = rank; k < n; k++) {
-    // The direction in the original variables, sized relative to x.
-    const dir = new Float64Array(n);
-    let rel = 0;
-    for (let i = 0; i < n; i++) {
-      dir[i] = v[i * n + k] / d[i];
-      rel = Math.max(rel, Math.abs(dir[i]) / Math.max(Math.abs(x[i]), 1e-8));
+  let zMax = 0;
+  for (let i = 0; i < n; i++) zMax = Math.max(zMax, Math.abs(d[i] * x[i]));
+  if (!(zMax > 0) || !Number.isFinite(zMax)) zMax = 1;
+  // Null-space directions in the original variables.
+  const k = n - rank;
+  const dirs: Float64Array[] = [];
+  for (let c = rank; c < n; c++) {
+    dirs.push(Float64Array.from({ length: n }, (_, i) => v[i * n + c] / d[i]));
+  }
+  const at = (dir: Float64Array, t: number) =>
+    x.map((xi, i) => xi + t * dir[i]);
+  // The Hessian of the cost restricted to the null space, from gradients
+  // one small step along each direction: there the curvature of the
+  // residuals, which Gauss-Newton ignores, decides. A negative eigenvalue
+  // marks a saddle and its eigenvector the way down.
+  const tFd = FD_STEP * zMax;
+  const fd = await ev.evaluate(
+    dirs.map((u) => at(u, tFd)),
+    dirs.map(() => true),
+  );
+  let nfev = k;
+  const probeDirs = [...dirs];
+  const g0 = factor.g;
+  const h = new Float64Array(k * k);
+  let ok = true;
+  for (let i = 0; i < k; i++) {
+    const lin = fd[i].lin;
+    if (!lin || !Number.isFinite(fd[i].cost)) {
+      ok = false;
+      break;
     }
-    if (!(rel > 0) || !Number.isFinite(rel)) continue;
-    for (const h of PROBE_STEPS) {
+    const gi = toFactor(lin, n).g;
+    for (let j = 0; j < k; j++) {
+      let t = 0;
+      for (let q = 0; q < n; q++) t += dirs[j][q] * (gi[q] - g0[q]);
+      h[j * k + i] = t / tFd;
+    }
+  }
+  if (ok) {
+    for (let i = 0; i < k; i++) {
+      for (let j = 0; j < i; j++) {
+        h[i * k + j] = h[j * k + i] = 0.5 * (h[i * k + j] + h[j * k + i]);
+      }
+    }
+    const down = mostNegativeDirection(h, k);
+    if (down) {
+      probeDirs.unshift(
+        Float64Array.from(
+          { length: n },
+          (_, q) => down.reduce((sum, w, i) => sum + w * dirs[i][q], 0),
+        ),
+      );
+    }
+  }
+  const candidates: Float64Array[] = [];
+  for (const dir of probeDirs) {
+    for (const step of PROBE_STEPS) {
       for (const sign of [1, -1]) {
-        const t = sign * h / rel;
-        const c = x.map((xi, i) => xi + t * dir[i]);
+        const c = at(dir, sign * step * zMax);
         if (c.every((ci, i) => ci > lower[i] && ci < upper[i])) {
           candidates.push(c);
         }
       }
     }
   }
-  if (candidates.length === 0) return none;
+  if (candidates.length === 0) return { point: null, nfev };
   const evals = await ev.evaluate(candidates, candidates.map(() => false));
+  nfev += candidates.length;
   let best = -1;
   for (let i = 0; i < evals.length; i++) {
     const c = evals[i].cost;
@@ -107,6 +168,28 @@ export async function probeNullSpace(
   }
   return {
     point: best < 0 ? null : { x: candidates[best], cost: evals[best].cost },
-    nfev: candidates.length,
+    nfev,
   };
+}
+
+/**
+ * The unit eigenvector of the symmetric `k x k` matrix `h` with the most
+ * negative eigenvalue, or null when none is clearly negative.
+ */
+function mostNegativeDirection(h: Float64Array, k: number): number[] | null {
+  const { s, v } = svd(h, k, k);
+  let best: number[] | null = null, bestLambda = 0;
+  for (let c = 0; c < k; c++) {
+    const w = Array.from({ length: k }, (_, i) => v[i * k + c]);
+    // For a symmetric matrix the singular pairs are eigenpairs up to sign.
+    let q = 0;
+    for (let i = 0; i < k; i++) {
+      for (let j = 0; j < k; j++) q += w[i] * h[i * k + j] * w[j];
+    }
+    if (q < bestLambda && q < -NEAR_NULL * s[0]) {
+      bestLambda = q;
+      best = w;
+    }
+  }
+  return best;
 }

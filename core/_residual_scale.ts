@@ -82,3 +82,32 @@ export function scaleWeights(
   if (!w) return new Float64Array(n).fill(c);
   return w.map((v) => v * c);
 }
+
+/**
+ * Whether every value is 0 or within the normal range of f32 (about
+ * 1.2e-38 to 3.4e38), so f32 kernels can hold the data without overflow or
+ * a silent flush to zero.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(representableInF32([new Float64Array([0, 1, -1e30])]), true);
+ * assert.strictEqual(representableInF32([new Float64Array([1e-200])]), false);
+ * ```
+ */
+export function representableInF32(
+  arrays: readonly (ArrayLike<number> | null)[],
+): boolean {
+  for (const a of arrays) {
+    if (!a) continue;
+    for (let i = 0; i < a.length; i++) {
+      const v = Math.abs(a[i]);
+      if (
+        v !== 0 && !(v >= 1.1754943508222875e-38 && v <= 3.4028234663852886e38)
+      ) {
+        return false;
+      }
+    }
+  }
+  return true;
+}

@@ -156,17 +156,40 @@ function checkP(p: unknown, nParams: number, who: string): ArrayLike<number> {
 
 function expressionModel(expr: string, options: ModelOptions): Model {
   const parsed = parseExpression(expr, options);
-  const derivatives = gradient(parsed.ast, parsed.params.length);
-  const js = compileJs(parsed.ast, derivatives, parsed.variables.length);
-  const nParams = parsed.params.length;
-  const nVars = parsed.variables.length;
+  return modelFromAst(parsed.ast, parsed.params, parsed.variables, expr);
+}
+
+/**
+ * Compiles an expression model from its AST (parameters and variables by
+ * index into `params` and `variables`): exact derivatives, the fused kernel
+ * and its source. `expression` is what the model reports as its source.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parseExpression } from "@nlsq/nlsq";
+ * const { ast, params, variables } = parseExpression("a * x");
+ * const m = modelFromAst(ast, params, variables, "a * x");
+ * assert.deepStrictEqual(Array.from(m.evaluate([new Float64Array([2])], [3])), [6]);
+ * ```
+ */
+export function modelFromAst(
+  ast: Node,
+  params: readonly string[],
+  variables: readonly string[],
+  expression: string,
+): Model {
+  const derivatives = gradient(ast, params.length);
+  const js = compileJs(ast, derivatives, variables.length);
+  const nParams = params.length;
+  const nVars = variables.length;
   const run: EvaluateKernel = js.evaluate;
   return Object.freeze({
     kind: "expression" as const,
-    expression: expr,
-    params: Object.freeze(parsed.params),
-    variables: Object.freeze(parsed.variables),
-    ast: parsed.ast as Node,
+    expression,
+    params: Object.freeze([...params]),
+    variables: Object.freeze([...variables]),
+    ast,
     derivatives: Object.freeze(derivatives),
     kernel: js.kernel,
     kernelSource: js.kernelSource,

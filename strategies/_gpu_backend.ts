@@ -200,6 +200,17 @@ export async function createGpuBackend(
   }
   const gpu = await import("../gpu/mod.ts");
   const precision = options.precision ?? "auto";
+  if (ctx.needsF64 && precision !== "f64") {
+    const { f64 } = await gpu.getGpuInfo();
+    if (precision === "f32" || !f64) {
+      throw new RangeError(
+        'backend "webgpu": the data or parameters are of extreme magnitude ' +
+          "(fitted with scaled residuals or parameters), outside the range " +
+          "of f32 kernels (about 1e-38 to 3e38); an adapter with shader-f64 " +
+          'or backend "cpu" can fit them',
+      );
+    }
+  }
   let ev: Awaited<ReturnType<typeof gpu.createGpuEvaluator>>;
   try {
     ev = await gpu.createGpuEvaluator(ctx.model, data, {

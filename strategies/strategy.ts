@@ -151,6 +151,13 @@ export interface StrategyContext {
   readonly verbose: number;
   /** Called during passes over the data, when the strategy makes passes. */
   readonly onPass?: (p: PassProgress) => void;
+  /**
+   * True when the problem needs double precision: `fit()` rescaled
+   * residuals or parameters of extreme magnitude (see
+   * `core/_residual_scale.ts`) and the data or the model's scale literals
+   * lie outside the range of f32, so f32 kernels must not run the fit.
+   */
+  readonly needsF64?: boolean;
 }
 
 /**

@@ -7,12 +7,39 @@
 import type { NumVec } from "../core/_validate.ts";
 import type { XInput } from "./_fit_input.ts";
 import { fit, type FitOptions, type ModelInput } from "./fit.ts";
+import { OptimizeError } from "./optimize_error.ts";
+
+/**
+ * Options of {@linkcode curveFit}: those of `fit`, and a warning callback.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { CurveFitOptions } from "@nlsq/nlsq";
+ * const o: CurveFitOptions = { p0: [1, 0], onWarning: (m) => console.warn(m) };
+ * assert.ok(o.onWarning);
+ * ```
+ */
+export interface CurveFitOptions extends FitOptions {
+  /**
+   * Called with scipy's `OptimizeWarning` text when the covariance of the
+   * parameters could not be estimated (the fit's notes say it too).
+   */
+  onWarning?: (message: string) => void;
+}
+
+/** scipy's warning when pcov cannot be estimated. */
+export const COVARIANCE_WARNING =
+  "Covariance of the parameters could not be estimated";
 
 /**
  * Fits `model` to (x, y) and resolves to `[popt, pcov]` with scipy's
- * conventions: `method: "auto"` (lm without bounds, else trf), tolerances 1e-8 (the "standard" workflow) unless given, pcov
- * scaled by the reduced chi-square unless `absoluteSigma`, Infinity entries
- * when the covariance cannot be estimated.
+ * conventions: `method: "auto"` (lm without bounds, else trf), tolerances
+ * 1e-8 (the "standard" workflow) unless given, pcov scaled by the reduced
+ * chi-square unless `absoluteSigma`, Infinity entries when the covariance
+ * cannot be estimated (then `onWarning` is called). A fit that did not
+ * succeed throws {@linkcode OptimizeError}, as scipy raises
+ * `RuntimeError("Optimal parameters not found: ...")`.
  *
  * @example
  * ```ts
@@ -29,12 +56,20 @@ export async function curveFit(
   model: ModelInput,
   x: XInput,
   y: NumVec,
-  options: FitOptions = {},
+  options: CurveFitOptions = {},
 ): Promise<[Float64Array, number[][]]> {
+  const { onWarning, ...fitOptions } = options;
+  if (onWarning !== undefined && typeof onWarning !== "function") {
+    throw new TypeError("curveFit: onWarning must be a function");
+  }
   const r = await fit(model, x, y, {
     workflow: "standard",
     method: "auto",
-    ...options,
+    ...fitOptions,
   });
+  if (!r.success) throw new OptimizeError(r);
+  if (r.pcov.some((row) => row.some((v) => !Number.isFinite(v)))) {
+    onWarning?.(COVARIANCE_WARNING);
+  }
   return [r.popt, r.pcov];
 }

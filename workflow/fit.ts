@@ -28,7 +28,12 @@ import {
 } from "../core/_validate.ts";
 import { createDenseEvaluator } from "../core/dense_evaluator.ts";
 import { solveLowerInPlace } from "../core/linalg.ts";
-import { residualScale, scaleWeights } from "../core/_residual_scale.ts";
+import {
+  representableInF32,
+  residualScale,
+  scaleWeights,
+} from "../core/_residual_scale.ts";
+import { parameterScale, scaleModelParameters } from "./_problem_scale.ts";
 import {
   type BatchSourceLike,
   getStrategy,
@@ -617,6 +622,28 @@ export async function fit(
     }).map((s) => Float64Array.from(s))
     : [p0];
 
+  // Parameters of extreme magnitude are solved for in scaled variables
+  // phi = theta / pscale (powers of two; null for ordinary problems).
+  const pscale = data.kind === "memory" ? parameterScale(m, data, p0) : null;
+  const mSolve = pscale ? scaleModelParameters(m, pscale) : m;
+  const toPhi = (t: Float64Array) =>
+    pscale ? t.map((v, i) => v / pscale[i]) : t;
+  const toTheta = (t: Float64Array) =>
+    pscale ? t.map((v, i) => v * pscale[i]) : t;
+  const soPhi: ResolvedSolverOptions = pscale
+    ? {
+      ...so,
+      lower: toPhi(so.lower),
+      upper: toPhi(so.upper),
+      // A given xScale is in the caller's variables; the default of ones
+      // (no scaling) stays ones.
+      xScale: so.xScale === "jac" || options.xScale === undefined
+        ? so.xScale
+        : toPhi(so.xScale),
+    }
+    : so;
+  if (pscale) notes.push("parameters of extreme magnitude solved for scaled");
+
   // Checkpoints: identity of the problem, and the state to resume from.
   const wantCheckpoints = options.checkpointDir !== undefined ||
     wf.checkpoints;
@@ -725,7 +752,7 @@ export async function fit(
   };
 
   const ctx: StrategyContext = {
-    model: m,
+    model: mSolve,
     data,
     loss: so.loss,
     fScale: so.fScale * rscale,
@@ -736,6 +763,9 @@ export async function fit(
     signal: options.signal,
     verbose,
     onPass,
+    needsF64: pscale !== null ||
+      (rscale !== 1 && data.kind === "memory" &&
+        !representableInF32([...data.x, data.y, data.w])),
   };
   if (verbose > 0) {
     console.error(
@@ -745,7 +775,7 @@ export async function fit(
   const sev: StrategyEvaluator = sigmaChol
     ? {
       ...covarianceWeightedEvaluator(
-        m,
+        mSolve,
         inMemory!.x,
         inMemory!.y,
         sigmaChol,
@@ -771,13 +801,13 @@ export async function fit(
   const fp = sev.firstPhase;
   const so1: ResolvedSolverOptions = fp
     ? {
-      ...so,
+      ...soPhi,
       ftol: Math.max(so.ftol, fp.tol),
       xtol: Math.max(so.xtol, fp.tol),
       gtol: Math.max(so.gtol, fp.tol),
       maxNfev: Math.min(so.maxNfev, fp.maxNfev),
     }
-    : so;
+    : soPhi;
   let best: SolverResult;
   let polishNfev: number | null = null;
   const outcomes: StartOutcome[] = [];
@@ -797,7 +827,10 @@ export async function fit(
           ctx,
           x0,
           async (wev, wx0) =>
-            (await solve(wev, wx0, so, { signal: options.signal, costFloor }))
+            (await solve(wev, wx0, soPhi, {
+              signal: options.signal,
+              costFloor,
+            }))
               .x,
         );
       }
@@ -830,7 +863,7 @@ export async function fit(
     };
     const results = await Promise.all(starts.map(async (s, k) => {
       try {
-        return await runOne(s, k, resumeStates.get(k));
+        return await runOne(toPhi(s), k, resumeStates.get(k));
       } catch (e) {
         if (starts.length === 1 || options.signal?.aborted) throw e;
         return e as Error;
@@ -853,7 +886,7 @@ export async function fit(
       }
       outcomes.push({
         p0: Array.from(starts[k]),
-        popt: Array.from(r.x),
+        popt: Array.from(toTheta(r.x)),
         cost: unscaleCost(r.cost),
         status: r.status,
         nfev: r.nfev,
@@ -874,7 +907,7 @@ export async function fit(
     if (wf.validate) {
       // Validation pass: restart from the best point with the same settings;
       // a true minimum stays put.
-      const v = await solve(sev, best.x, so, {
+      const v = await solve(sev, best.x, soPhi, {
         signal: options.signal,
         costFloor,
       });
@@ -900,13 +933,13 @@ export async function fit(
       }
     }
     const plan = sev.polish
-      ? await sev.polish({ ...best, start: starts[bestK] })
+      ? await sev.polish({ ...best, start: toPhi(starts[bestK]) })
       : null;
     if (plan) {
       // Inexact arithmetic (WebGPU f32, or normal-form sums of a nearly
       // singular J): finish in double precision on the CPU.
       try {
-        const q = await solve(plan.evaluator, plan.x0, so, {
+        const q = await solve(plan.evaluator, plan.x0, soPhi, {
           signal: options.signal,
           costFloor,
         });
@@ -937,28 +970,43 @@ export async function fit(
   if (session?.lastPath) notes.push(`last checkpoint: ${session.lastPath}`);
   if (sev.notes) notes.push(...sev.notes);
 
+  const popt = toTheta(best.x);
   // Statistics from a final pass at popt.
   const fin = await finalPass(
     m,
-    best.x,
+    popt,
     inMemory,
     data,
     so.loss === "linear" && !sigmaChol ? unscaleCost(best.cost) : null,
   );
   const absoluteSigma = options.absoluteSigma ?? false;
-  const { pcov } = covarianceFromFactor(best.factor, {
+  const { pcov, rank } = covarianceFromFactor(best.factor, {
     nResiduals: fin.n,
     cost: best.cost,
     absoluteSigma,
     method: so.method,
   });
-  if (absoluteSigma && rscale !== 1) {
-    // (c J)^T (c J) = c^2 J^T J: undo the scale of the inverse.
-    for (const row of pcov) row.forEach((v, j) => row[j] = v * rscale ** 2);
+  // (c J S)^T (c J S) = c^2 S J^T J S: undo both scales of the inverse.
+  const c2 = absoluteSigma ? rscale * rscale : 1;
+  if (c2 !== 1 || pscale) {
+    pcov.forEach((row, i) =>
+      row.forEach((v, j) => {
+        row[j] = v * c2 * (pscale ? pscale[i] * pscale[j] : 1);
+      })
+    );
+  }
+  if (pcov.some((row) => row.some((v) => !Number.isFinite(v)))) {
+    notes.push(
+      `covariance of the parameters could not be estimated (${
+        rank < p
+          ? `the Jacobian has rank ${rank} of ${p} at the solution`
+          : `${fin.n} points leave no degrees of freedom for ${p} parameters`
+      })`,
+    );
   }
   const elapsedMs = performance.now() - t0;
   const result = new FitResult({
-    popt: best.x,
+    popt,
     paramNames: m.params,
     pcov,
     cost: unscaleCost(best.cost),
