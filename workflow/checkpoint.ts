@@ -32,10 +32,12 @@ import {
   parseCheckpointName,
   writeFileAtomic,
 } from "./_checkpoint_files.ts";
+import { canonicalModelText } from "./_checkpoint_model.ts";
 
 /**
  * Version of the file format this module writes and reads. Version 2 added
- * run ids; files of another version are skipped like damaged ones.
+ * run ids and fingerprints independent of spacing and file paths; files of
+ * another version are skipped like damaged ones.
  *
  * @example
  * ```ts
@@ -387,26 +389,26 @@ export type CheckpointContent = Omit<
 >;
 
 /**
- * Fingerprint of a model: SHA-256 of its kind, expression, parameter and
- * variable names. (A plain-function model has no expression; its source text
- * stands in.)
+ * Fingerprint of a model: SHA-256 of its kind, parameter and variable names
+ * and its parsed expression tree, so the same expression written with other
+ * spacing or parentheses has the same fingerprint. A plain-function model
+ * has no tree; its values at fixed probe points (parameters near 1, x in
+ * 0.25..5.5) stand in, so the model is evaluated a few times.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { model } from "@nlsq/nlsq";
  * const a = await modelFingerprint(model("a * exp(-b * x)"));
- * assert.strictEqual(a, await modelFingerprint(model("a * exp(-b * x)")));
+ * assert.strictEqual(a, await modelFingerprint(model("a*exp( -b*x )")));
+ * assert.strictEqual(a, await modelFingerprint(model("(a) * exp((-b) * x)")));
  * assert.notStrictEqual(a, await modelFingerprint(model("a * exp(-b * x) + c")));
+ * const f = await modelFingerprint(model((x: number, a: number) => a * x));
+ * assert.notStrictEqual(f, await modelFingerprint(model((x: number, a: number) => a + x)));
  * ```
  */
 export async function modelFingerprint(m: Model): Promise<string> {
-  const text = JSON.stringify({
-    kind: m.kind,
-    expression: m.expression ?? String(m.evaluate),
-    params: m.params,
-    variables: m.variables,
-  });
+  const text = canonicalModelText(m);
   return `model:sha256:${await sha256Hex(new TextEncoder().encode(text))}`;
 }
 
