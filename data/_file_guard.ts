@@ -95,9 +95,9 @@ export async function readExactly(
 }
 
 /**
- * A fingerprint: format, absolute path, size, mtime, the selection, and a
- * SHA-256 of the first and last KiB (so a rewritten file with the same size
- * and a restored mtime still differs).
+ * A fingerprint: format, size, mtime, the selection, and a SHA-256 of the
+ * first and last KiB (so a rewritten file with the same size and a restored
+ * mtime still differs). No path: a moved file (mtime kept) is the same data.
  */
 export async function fileFingerprint(
   snap: FileSnapshot,
@@ -121,9 +121,7 @@ export async function fileFingerprint(
       digest.subarray(0, 8),
       (b) => b.toString(16).padStart(2, "0"),
     ).join("");
-    return `${format}:${snap.absolute}:${snap.size}:${
-      snap.mtimeMs ?? "?"
-    }:${selection}:${hex}`;
+    return `${format}:${snap.size}:${snap.mtimeMs ?? "?"}:${selection}:${hex}`;
   } finally {
     file.close();
   }

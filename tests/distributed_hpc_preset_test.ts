@@ -53,7 +53,7 @@ Deno.test("hpc_distributed: a PBS job is detected, the plan reported, checkpoint
     ),
   );
   assert.ok(
-    r.files.some((f: string) => /^checkpoint_\d+\.nlsq$/.test(f)),
+    r.files.some((f: string) => /^checkpoint_[\w-]+_\d{8}\.nlsq$/.test(f)),
     r.files.join(),
   );
 });

@@ -1,13 +1,15 @@
 // The checkpoint side of one fit: remembers the latest solver state of every
 // start, writes a checkpoint every `every` iterations (one write at a time,
 // in order, even when several starts iterate concurrently), and on abort or
-// error writes the last completed state if it is not on disk yet.
+// error writes the last completed state if it is not on disk yet. Every
+// session is its own run, so fits sharing a directory never collide.
 
 import type { SolverState } from "../core/solver_types.ts";
 import {
   type CheckpointContent,
   type CheckpointProgress,
   type CheckpointStart,
+  newCheckpointRun,
   writeCheckpoint,
 } from "./checkpoint.ts";
 
@@ -32,6 +34,7 @@ export class CheckpointSession {
   #unsaved = false;
   #chain: Promise<unknown> = Promise.resolve();
   #last: string | null = null;
+  #run = newCheckpointRun();
 
   constructor(options: CheckpointSessionOptions) {
     this.#o = options;
@@ -72,6 +75,7 @@ export class CheckpointSession {
     const next = this.#chain.then(async () => {
       this.#last = await writeCheckpoint(this.#o.dir, content, {
         keep: this.#o.keep,
+        run: this.#run,
       });
     });
     this.#chain = next.catch(() => {});

@@ -2,15 +2,21 @@
  * Checkpoints of long-running fits: the solver state (parameters, counters,
  * trust-region radius / LM damping, scaling), the position in the data, the
  * configuration, and fingerprints of the model and the data, written
- * atomically (temporary file, fsync, rename) with a SHA-256 checksum, the
- * newest K kept. `fit(..., { checkpointDir, resume })` uses them; a corrupt
- * or truncated file is skipped, one of another model or data is refused with
+ * atomically (exclusively created temporary file with a random name, fsync,
+ * rename) with a SHA-256 checksum, the newest K of each run kept.
+ * `fit(..., { checkpointDir, resume })` uses them; a corrupt or truncated
+ * file is skipped, one of another model or data is refused with
  * {@linkcode CheckpointMismatchError}.
+ *
+ * A directory may be shared by concurrent fits (in one process or many):
+ * each fit writes `checkpoint_<run>_<sequence>.nlsq` under its own run id,
+ * prunes only its own files, and resuming picks the newest checkpoint of the
+ * same problem.
  *
  * @module
  */
 
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import type { Model } from "../model/types.ts";
 import type { SolverState } from "../core/solver_types.ts";
 import {
@@ -18,19 +24,28 @@ import {
   encodeCheckpoint,
   sha256Hex,
 } from "./_checkpoint_codec.ts";
+import {
+  type CheckpointFileName,
+  checkpointName,
+  checkRun,
+  newRunId,
+  parseCheckpointName,
+  writeFileAtomic,
+} from "./_checkpoint_files.ts";
+import { canonicalModelText } from "./_checkpoint_model.ts";
 
 /**
- * Version of the file format this module writes and reads.
+ * Version of the file format this module writes and reads. Version 2 added
+ * run ids and fingerprints independent of spacing and file paths; files of
+ * another version are skipped like damaged ones.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
- * assert.strictEqual(CHECKPOINT_VERSION, 1);
+ * assert.strictEqual(CHECKPOINT_VERSION, 2);
  * ```
  */
-export const CHECKPOINT_VERSION = 1;
-
-const NAME = /^checkpoint_(\d{8,})\.nlsq$/;
+export const CHECKPOINT_VERSION = 2;
 
 /**
  * What went wrong with a checkpoint.
@@ -309,7 +324,9 @@ export interface CheckpointProgress {
 export interface Checkpoint {
   /** {@linkcode CHECKPOINT_VERSION}. */
   readonly version: number;
-  /** Increases by one per file in a directory. */
+  /** The run (one fit) that wrote it; see {@linkcode newCheckpointRun}. */
+  readonly run: string;
+  /** Increases by one per file of a run. */
   readonly sequence: number;
   /** ISO time of writing. */
   readonly createdAt: string;
@@ -333,7 +350,7 @@ export interface Checkpoint {
 }
 
 /**
- * What a writer supplies; the sequence number and time are added.
+ * What a writer supplies; the run, sequence number and time are added.
  *
  * @example
  * ```ts
@@ -368,30 +385,30 @@ export interface Checkpoint {
  */
 export type CheckpointContent = Omit<
   Checkpoint,
-  "version" | "sequence" | "createdAt"
+  "version" | "run" | "sequence" | "createdAt"
 >;
 
 /**
- * Fingerprint of a model: SHA-256 of its kind, expression, parameter and
- * variable names. (A plain-function model has no expression; its source text
- * stands in.)
+ * Fingerprint of a model: SHA-256 of its kind, parameter and variable names
+ * and its parsed expression tree, so the same expression written with other
+ * spacing or parentheses has the same fingerprint. A plain-function model
+ * has no tree; its values at fixed probe points (parameters near 1, x in
+ * 0.25..5.5) stand in, so the model is evaluated a few times.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { model } from "@nlsq/nlsq";
  * const a = await modelFingerprint(model("a * exp(-b * x)"));
- * assert.strictEqual(a, await modelFingerprint(model("a * exp(-b * x)")));
+ * assert.strictEqual(a, await modelFingerprint(model("a*exp( -b*x )")));
+ * assert.strictEqual(a, await modelFingerprint(model("(a) * exp((-b) * x)")));
  * assert.notStrictEqual(a, await modelFingerprint(model("a * exp(-b * x) + c")));
+ * const f = await modelFingerprint(model((x: number, a: number) => a * x));
+ * assert.notStrictEqual(f, await modelFingerprint(model((x: number, a: number) => a + x)));
  * ```
  */
 export async function modelFingerprint(m: Model): Promise<string> {
-  const text = JSON.stringify({
-    kind: m.kind,
-    expression: m.expression ?? String(m.evaluate),
-    params: m.params,
-    variables: m.variables,
-  });
+  const text = canonicalModelText(m);
   return `model:sha256:${await sha256Hex(new TextEncoder().encode(text))}`;
 }
 
@@ -425,8 +442,26 @@ export async function arraysFingerprint(
 }
 
 /**
- * Paths of the checkpoint files in `dir`, oldest first (by sequence number).
- * Temporary files of unfinished writes are not listed.
+ * Options of {@linkcode listCheckpoints}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const options: ListCheckpointsOptions = { run: newCheckpointRun() };
+ * const dir = await Deno.makeTempDir();
+ * assert.deepStrictEqual(await listCheckpoints(dir, options), []);
+ * await Deno.remove(dir);
+ * ```
+ */
+export interface ListCheckpointsOptions {
+  /** Only the files of this run (default: of every run). */
+  readonly run?: string;
+}
+
+/**
+ * Paths of the checkpoint files in `dir`, oldest first: by run (a run id
+ * begins with the run's start time), then by sequence number. Temporary
+ * files of unfinished writes and symbolic links are not listed.
  *
  * @example
  * ```ts
@@ -436,24 +471,53 @@ export async function arraysFingerprint(
  * await Deno.remove(dir);
  * ```
  */
-export async function listCheckpoints(dir: string): Promise<string[]> {
-  const found: [number, string][] = [];
+export async function listCheckpoints(
+  dir: string,
+  options: ListCheckpointsOptions = {},
+): Promise<string[]> {
+  return (await checkpointFiles(dir, options.run)).map((f) => f.path);
+}
+
+async function checkpointFiles(
+  dir: string,
+  run?: string,
+): Promise<CheckpointFileName[]> {
+  const found: CheckpointFileName[] = [];
   try {
     for await (const e of Deno.readDir(dir)) {
-      const m = e.isFile ? NAME.exec(e.name) : null;
-      if (m) found.push([Number(m[1]), join(dir, e.name)]);
+      // Regular files only: a planted symlink is never read or removed.
+      const f = e.isFile ? parseCheckpointName(dir, e.name) : null;
+      if (f && (run === undefined || f.run === run)) found.push(f);
     }
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return [];
     throw e;
   }
-  return found.sort((a, b) => a[0] - b[0]).map(([, p]) => p);
+  return found.sort((a, b) =>
+    a.run < b.run ? -1 : a.run > b.run ? 1 : a.sequence - b.sequence
+  );
 }
 
-function sequenceOf(path: string): number {
-  const m = NAME.exec(basename(path));
-  return m ? Number(m[1]) : 0;
+/**
+ * A new run id: the UTC start time, the process id and 48 random bits.
+ * {@linkcode writeCheckpoint} names files after it and prunes only its own
+ * files, so concurrent writers of one directory (every `fit()` makes its own
+ * run) never collide.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const run = newCheckpointRun();
+ * assert.match(run, /^\d{8}T\d{6}Z-\d+-[0-9a-f]{12}$/);
+ * assert.notStrictEqual(run, newCheckpointRun());
+ * ```
+ */
+export function newCheckpointRun(): string {
+  return newRunId();
 }
+
+// The run of writeCheckpoint calls that name none: one per process.
+let processRun: string | undefined;
 
 /**
  * Options of {@linkcode writeCheckpoint}.
@@ -461,20 +525,28 @@ function sequenceOf(path: string): number {
  * @example
  * ```ts
  * import assert from "node:assert";
- * const options: WriteCheckpointOptions = { keep: 5 };
+ * const options: WriteCheckpointOptions = { keep: 5, run: newCheckpointRun() };
  * assert.strictEqual(options.keep, 5);
  * ```
  */
 export interface WriteCheckpointOptions {
-  /** Checkpoints to keep in the directory, newest first (default 3). */
+  /** Checkpoints of this run to keep, newest first (default 3). */
   readonly keep?: number;
+  /**
+   * The run the file belongs to: 1-100 letters, digits or `-`, e.g. from
+   * {@linkcode newCheckpointRun}. Default: one run per process, so
+   * concurrent writers in one process must pass their own.
+   */
+  readonly run?: string;
 }
 
 /**
- * Writes a checkpoint into `dir` atomically: to a temporary file in the same
- * directory, fsync, then rename to `checkpoint_<sequence>.nlsq` (a reader
- * sees the old set of files or the new one, never a partial file). Older
- * files beyond `keep` are removed. Resolves to the new file's path.
+ * Writes a checkpoint into `dir` atomically: to an exclusively created
+ * temporary file with a random name in the same directory (never through a
+ * planted link), fsync, then rename to `checkpoint_<run>_<sequence>.nlsq` (a
+ * reader sees the old set of files or the new one, never a partial file).
+ * Files of the same run beyond `keep` are removed; other runs' files are
+ * never touched. Resolves to the new file's path.
  *
  * @example
  * ```ts
@@ -494,11 +566,13 @@ export interface WriteCheckpointOptions {
  *   } }],
  *   progress: null,
  * };
- * for (let i = 0; i < 4; i++) await writeCheckpoint(dir, content, { keep: 2 });
- * const files = await listCheckpoints(dir);
- * assert.strictEqual(files.length, 2);
+ * const run = newCheckpointRun();
+ * for (let i = 0; i < 4; i++) await writeCheckpoint(dir, content, { keep: 2, run });
+ * await writeCheckpoint(dir, content, { run: newCheckpointRun() });
+ * assert.strictEqual((await listCheckpoints(dir, { run })).length, 2);
+ * assert.strictEqual((await listCheckpoints(dir)).length, 3);
  * const { checkpoint } = await loadLatestCheckpoint(dir);
- * assert.strictEqual(checkpoint.sequence, 4);
+ * assert.strictEqual(checkpoint.sequence, 1);
  * assert.strictEqual(checkpoint.config.lower[0], -Infinity);
  * await Deno.remove(dir, { recursive: true });
  * ```
@@ -512,41 +586,29 @@ export async function writeCheckpoint(
   if (!Number.isSafeInteger(keep) || keep < 1) {
     throw new RangeError(`checkpointKeep must be an integer >= 1, got ${keep}`);
   }
+  const run = options.run ?? (processRun ??= newRunId());
+  checkRun(run);
   await Deno.mkdir(dir, { recursive: true });
-  const existing = await listCheckpoints(dir);
-  const sequence = existing.length > 0
-    ? sequenceOf(existing[existing.length - 1]) + 1
-    : 1;
+  const mine = await checkpointFiles(dir, run);
+  const sequence = (mine.at(-1)?.sequence ?? 0) + 1;
   const checkpoint: Checkpoint = {
     version: CHECKPOINT_VERSION,
+    run,
     sequence,
     createdAt: new Date().toISOString(),
-    ...content,
+    model: content.model,
+    data: content.data,
+    config: content.config,
+    starts: content.starts,
+    progress: content.progress,
   };
   const bytes = await encodeCheckpoint(checkpoint, CHECKPOINT_VERSION);
-  const name = `checkpoint_${String(sequence).padStart(8, "0")}.nlsq`;
-  const final = join(dir, name);
-  const tmp = join(dir, `.${name}.tmp-${Deno.pid}`);
-  const file = await Deno.open(tmp, {
-    write: true,
-    create: true,
-    truncate: true,
-  });
-  try {
-    let o = 0;
-    while (o < bytes.length) o += await file.write(bytes.subarray(o));
-    // Durable before it becomes visible: after a power loss the rename can
-    // only expose complete content.
-    file.syncSync();
-  } catch (e) {
-    file.close();
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
-  file.close();
-  await Deno.rename(tmp, final);
-  syncDirectory(dir);
-  const all = [...existing, final];
+  const final = await writeFileAtomic(
+    dir,
+    checkpointName(run, sequence),
+    bytes,
+  );
+  const all = [...mine.map((f) => f.path), final];
   for (const old of all.slice(0, Math.max(0, all.length - keep))) {
     await Deno.remove(old).catch((e) => {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
@@ -555,25 +617,11 @@ export async function writeCheckpoint(
   return final;
 }
 
-// Makes the rename itself durable; not every platform lets a directory be
-// opened, and losing only the newest checkpoint on power loss is acceptable.
-function syncDirectory(dir: string): void {
-  try {
-    const d = Deno.openSync(dir, { read: true });
-    try {
-      d.syncSync();
-    } finally {
-      d.close();
-    }
-  } catch {
-    // best effort
-  }
-}
-
 function checkShape(v: unknown): Checkpoint {
   const c = v as Checkpoint;
   const ok = c !== null && typeof c === "object" &&
-    c.version === CHECKPOINT_VERSION && typeof c.sequence === "number" &&
+    c.version === CHECKPOINT_VERSION && typeof c.run === "string" &&
+    typeof c.sequence === "number" && typeof c.createdAt === "string" &&
     typeof c.model?.fingerprint === "string" &&
     typeof c.data?.fingerprint === "string" &&
     typeof c.config?.method === "string" && Array.isArray(c.starts) &&
@@ -646,17 +694,52 @@ export interface LoadedCheckpoint {
   readonly path: string;
   /** Its content. */
   readonly checkpoint: Checkpoint;
-  /** Newer files that were skipped because they are damaged, and why. */
+  /**
+   * Files of the directory that were passed over because they are damaged
+   * (truncated, corrupt, another format), and why; newest name first.
+   */
   readonly skipped: readonly { path: string; reason: string }[];
 }
 
 /**
- * Loads the newest valid checkpoint of a directory, skipping (and reporting)
- * newer files that are truncated or corrupt. A file path loads that file.
+ * Options of {@linkcode loadLatestCheckpoint}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const options: LoadCheckpointOptions = {
+ *   match: {
+ *     modelFingerprint: "m", dataFingerprint: "d",
+ *     config: {
+ *       method: "trf", loss: "linear", fScale: 1, lower: [-Infinity],
+ *       upper: [Infinity], nStarts: 1,
+ *     },
+ *   },
+ * };
+ * assert.strictEqual(options.match?.config.method, "trf");
+ * ```
+ */
+export interface LoadCheckpointOptions {
+  /**
+   * Load only a checkpoint of this problem: in a directory, checkpoints of
+   * other problems are passed over (the newest matching one is loaded); if
+   * none matches, the newest one's {@linkcode CheckpointMismatchError} is
+   * thrown. A file given by path must match.
+   */
+  readonly match?: CheckpointIdentity;
+}
+
+/**
+ * Loads the newest valid checkpoint of a directory (by the time it was
+ * written; within one run by sequence number), skipping (and reporting)
+ * files that are truncated or corrupt. A file path loads that file. With
+ * `match`, the newest checkpoint of that problem.
  *
  * @throws {CheckpointError} `"not_found"` when there is no valid checkpoint
  * (the message lists what was skipped), `"corrupt"` for a damaged file given
  * by path.
+ * @throws {CheckpointMismatchError} with `match`, when valid checkpoints
+ * exist but none of this problem.
  *
  * @example
  * ```ts
@@ -664,12 +747,40 @@ export interface LoadedCheckpoint {
  * const dir = await Deno.makeTempDir();
  * await Deno.writeTextFile(`${dir}/checkpoint_00000001.nlsq`, "garbage");
  * await assert.rejects(loadLatestCheckpoint(dir), /no valid checkpoint/);
+ * const config: CheckpointConfig = {
+ *   method: "trf", loss: "linear", fScale: 1, lower: [0], upper: [9],
+ *   nStarts: 1, ftol: 1e-8, xtol: 1e-8, gtol: 1e-8, maxNfev: 100,
+ *   strategy: "standard", strategyConfig: null,
+ * };
+ * const state = {
+ *   method: "trf" as const, x: [2], delta: 1, alpha: 0, nfev: 2, njev: 2,
+ *   nit: 1, scale: null,
+ * };
+ * const content = (model: string): CheckpointContent => ({
+ *   model: { fingerprint: model, description: model },
+ *   data: { fingerprint: "d", description: "arrays", nPoints: 3 },
+ *   config, starts: [{ start: 0, state }], progress: null,
+ * });
+ * const mine = await writeCheckpoint(dir, content("m1"), { run: newCheckpointRun() });
+ * await writeCheckpoint(dir, content("m2"), { run: newCheckpointRun() });
+ * const identity = (model: string) => ({
+ *   modelFingerprint: model, dataFingerprint: "d", config,
+ * });
+ * const loaded = await loadLatestCheckpoint(dir, { match: identity("m1") });
+ * assert.strictEqual(loaded.path, mine);
+ * assert.strictEqual(loaded.skipped.length, 1); // the garbage file
+ * await assert.rejects(
+ *   loadLatestCheckpoint(dir, { match: identity("m3") }),
+ *   CheckpointMismatchError,
+ * );
  * await Deno.remove(dir, { recursive: true });
  * ```
  */
 export async function loadLatestCheckpoint(
   pathOrDir: string,
+  options: LoadCheckpointOptions = {},
 ): Promise<LoadedCheckpoint> {
+  const { match } = options;
   let info: Deno.FileInfo;
   try {
     info = await Deno.stat(pathOrDir);
@@ -685,21 +796,17 @@ export async function loadLatestCheckpoint(
     throw e;
   }
   if (info.isFile) {
-    return {
-      path: pathOrDir,
-      checkpoint: await readCheckpoint(pathOrDir),
-      skipped: [],
-    };
+    const checkpoint = await readCheckpoint(pathOrDir);
+    if (match) assertCheckpointMatches(checkpoint, match, pathOrDir);
+    return { path: pathOrDir, checkpoint, skipped: [] };
   }
-  const files = await listCheckpoints(pathOrDir);
-  const skipped: { path: string; reason: string }[] = [];
-  for (const path of files.reverse()) {
-    try {
-      return { path, checkpoint: await readCheckpoint(path), skipped };
-    } catch (e) {
-      if (!(e instanceof CheckpointError)) throw e;
-      skipped.push({ path, reason: e.message });
-    }
+  const { valid, skipped } = await readAll(pathOrDir);
+  const found = match
+    ? valid.find((v) => matches(v.checkpoint, match, v.path))
+    : valid[0];
+  if (found) return { ...found, skipped };
+  if (match && valid.length > 0) {
+    assertCheckpointMatches(valid[0].checkpoint, match, valid[0].path);
   }
   throw new CheckpointError(
     "not_found",
@@ -712,6 +819,39 @@ export async function loadLatestCheckpoint(
     }`,
     pathOrDir,
   );
+}
+
+// Every checkpoint of `dir`, newest first, and the damaged ones.
+async function readAll(dir: string) {
+  const valid: { path: string; checkpoint: Checkpoint }[] = [];
+  const skipped: { path: string; reason: string }[] = [];
+  for (const f of (await checkpointFiles(dir)).reverse()) {
+    try {
+      valid.push({ path: f.path, checkpoint: await readCheckpoint(f.path) });
+    } catch (e) {
+      if (!(e instanceof CheckpointError)) throw e;
+      // Pruned by its run since the listing: not damaged, just gone.
+      if (e.code !== "not_found") {
+        skipped.push({ path: f.path, reason: e.message });
+      }
+    }
+  }
+  const time = (c: Checkpoint) => Date.parse(c.createdAt) || 0;
+  // Stable: equal times keep the (newest first) name order.
+  valid.sort(({ checkpoint: a }, { checkpoint: b }) =>
+    a.run === b.run ? b.sequence - a.sequence : time(b) - time(a)
+  );
+  return { valid, skipped };
+}
+
+function matches(c: Checkpoint, id: CheckpointIdentity, path: string) {
+  try {
+    assertCheckpointMatches(c, id, path);
+    return true;
+  } catch (e) {
+    if (e instanceof CheckpointMismatchError) return false;
+    throw e;
+  }
 }
 
 /**

@@ -48,7 +48,6 @@ import "../strategies/chunked.ts";
 import "../strategies/streaming.ts";
 import {
   arraysFingerprint,
-  assertCheckpointMatches,
   type CheckpointConfig,
   type CheckpointProgress,
   loadLatestCheckpoint,
@@ -166,13 +165,15 @@ export interface FitOptions {
   checkpointDir?: string;
   /** Write a checkpoint every this many solver iterations (default 1). */
   checkpointEvery?: number;
-  /** Checkpoint files to keep, newest first (default 3). */
+  /** Checkpoint files of this fit to keep, newest first (default 3). */
   checkpointKeep?: number;
   /**
-   * Resume from the newest valid checkpoint of `checkpointDir` (true), or
-   * from a checkpoint file or directory (a path). Damaged files are skipped;
-   * one of another model or data throws `CheckpointMismatchError`. New
-   * checkpoints are written only where `checkpointDir` says.
+   * Resume from the newest valid checkpoint of this problem in
+   * `checkpointDir` (true), or from a checkpoint file or directory (a path).
+   * Damaged files and other problems' checkpoints (a shared directory) are
+   * skipped; if all are of another model, data or configuration, throws
+   * `CheckpointMismatchError`. New checkpoints are written only where
+   * `checkpointDir` says.
    */
   resume?: boolean | string;
   /** Progress callback. */
@@ -691,12 +692,13 @@ export async function fit(
     const where = typeof options.resume === "string"
       ? options.resume
       : options.checkpointDir!;
-    const loaded = await loadLatestCheckpoint(where);
-    assertCheckpointMatches(loaded.checkpoint, {
-      modelFingerprint: checkpointBase!.model.fingerprint,
-      dataFingerprint: checkpointBase!.data.fingerprint,
-      config: checkpointBase!.config,
-    }, loaded.path);
+    const loaded = await loadLatestCheckpoint(where, {
+      match: {
+        modelFingerprint: checkpointBase!.model.fingerprint,
+        dataFingerprint: checkpointBase!.data.fingerprint,
+        config: checkpointBase!.config,
+      },
+    });
     resumedStarts = loaded.checkpoint.starts.map((s) => ({ ...s }));
     for (const s of resumedStarts) resumeStates.set(s.start, s.state);
     for (const sk of loaded.skipped) {
