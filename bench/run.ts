@@ -51,6 +51,10 @@ if (want("engine")) {
     values.quick ? [1e3, 1e4, 1e5] : undefined,
   ) as unknown as Row[];
 }
+if (want("nist")) {
+  const { runNistBench } = await import("./nist.ts");
+  sections.nist = await runNistBench() as unknown as Row[];
+}
 if (want("workflow")) {
   sections.workflow = await runWorkflowBench(
     values.quick ? 500_000 : undefined,
