@@ -77,7 +77,7 @@ Deno.test("progressLine shows a bar, batches and ETA during passes", () => {
   }, 8);
   assert.strictEqual(
     line,
-    "fit [##------]  25% | pass 3 batch 7 | iter 4 | nfev 5 | cost 1.2500e1 | ETA 2 min 5 s",
+    "fit [##------]  25% | pass 3 batch 7 | iter 4 | nfev 5 | cost 1.2500e1 | fit ETA ~2 min 5 s",
   );
 });
 
