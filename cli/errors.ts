@@ -44,10 +44,11 @@ export class InterruptedError extends Error {
 }
 
 // Error classes whose instances mean bad input or a wrong environment (exit
-// 2). TypeError and RangeError are how the library rejects bad arguments
-// (engine TypeErrors of a real bug share the type: a known limit, see
-// README); ModelSyntaxError and HostlistSyntaxError are SyntaxErrors, but a
-// bare SyntaxError is not input.
+// 2). TypeError and RangeError are how the library rejects bad arguments; a
+// bug's engine TypeError ("x is undefined") has the same type and is then
+// reported as input too, until the library's argument errors get a class of
+// their own. ModelSyntaxError and HostlistSyntaxError are SyntaxErrors, but a
+// bare SyntaxError (a bug's) is not input.
 type ErrorClass = abstract new (...args: never[]) => Error;
 const INPUT_ERRORS: readonly ErrorClass[] = [
   UsageError,

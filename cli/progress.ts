@@ -69,20 +69,23 @@ export const TYPICAL_PASSES = 8;
  * Turns `fit`'s progress events into what the bar shows.
  *
  * - Pass events (streaming) carry no solver counters: they get the
- *   iterations and evaluations of the last iteration event.
+ *   iterations, evaluations and cost of the last iteration event.
  * - Their `etaSeconds` (the time left in the current pass) becomes an
  *   estimate for the whole fit: the rest of this pass, plus the passes still
- *   expected at the duration of the last complete pass. The fit is assumed
- *   to take {@linkcode TYPICAL_PASSES} passes (at most `maxNfev + 2`: one
- *   per evaluation, plus the start and a warm start's check); past that, the
+ *   expected, each as long as this one. The fit is assumed to take
+ *   {@linkcode TYPICAL_PASSES} passes (at most `maxNfev + 2`: one per
+ *   evaluation, plus the start and a warm start's check); past that, the
  *   current pass is taken to be the last. Convergence is not predictable, so
  *   this is an estimate (shown with "~"), not a bound.
  *
- * A pass's duration is measured from the end of the previous pass; for the
- * first pass (whose start is unknown: opening the file and a warm start come
- * before it) it is extrapolated from the rate since its first batch. Time is
- * read from the events' `elapsedMs`, so the estimate depends on the events
- * alone.
+ * A pass's duration is projected from the time since it began (the end of
+ * the previous pass) and the fraction of the points done. The first pass's
+ * start is unknown (the fit's setup and a warm start come before it): it is
+ * taken to have begun with the fit, unless its batches come slower than
+ * that, which errs long rather than short until the second pass. Without
+ * a total number of points, the last complete pass's duration is used. Time
+ * is read from the events' `elapsedMs`, so the estimate depends on the
+ * events alone.
  *
  * @example
  * ```ts
@@ -93,9 +96,9 @@ export const TYPICAL_PASSES = 8;
  *   batch: 1, pointsProcessed: points, totalPoints: 100, elapsedMs,
  *   etaSeconds: (100 - points) / 100 * 8,
  * });
- * // Pass 1 began at an unknown time; its batches come 2 s per 25 points.
+ * // Pass 1, half done 8 s into the fit: as if it had taken all 8 s.
  * t.update(pass(1, 25, 6_000));
- * assert.strictEqual(t.update(pass(1, 50, 8_000)).etaSeconds, 4 + 7 * 8);
+ * assert.strictEqual(t.update(pass(1, 50, 8_000)).etaSeconds, 8 + 7 * 16);
  * t.update(pass(1, 100, 12_000));
  * t.update({ phase: "iteration", start: 0, nit: 1, nfev: 2, cost: 3, elapsedMs: 12_000 });
  * // Pass 2, half done after 4 s: 4 s left in it, six passes of 8 s after it.
@@ -112,11 +115,10 @@ export class FitProgressTracker {
   #pass = 0;
   /** When the current pass began (the previous pass's end), if known. */
   #passStartMs: number | undefined;
-  /** The current pass's first batch: when, and the fraction done. */
-  #first = { ms: 0, f: 0 };
+  /** The first pass's first batch: when, and the fraction done. */
+  #first: { ms: number; f: number } | undefined;
   #lastMs = 0;
-  #lastF = 0;
-  #passMs: number | undefined;
+  #lastPassMs: number | undefined;
 
   /** @param maxNfev The fit's `maxNfev`, when given. */
   constructor(maxNfev?: number) {
@@ -138,18 +140,15 @@ export class FitProgressTracker {
     const pass = p.pass ?? this.#pass;
     if (pass !== this.#pass) {
       if (this.#pass > 0) {
-        this.#passMs = this.#passStartMs !== undefined
-          ? this.#lastMs - this.#passStartMs
-          : this.#rateMs(this.#lastMs, this.#lastF) ?? this.#passMs;
-        // The next pass starts where this one's last batch ended; the first
-        // pass's start is unknown (opening, a warm start came before it).
+        this.#lastPassMs = this.#passStartMs === undefined
+          ? this.#lastMs
+          : this.#lastMs - this.#passStartMs;
+        // The next pass starts where this one's last batch ended.
         this.#passStartMs = this.#lastMs;
-      }
+      } else this.#first = { ms: p.elapsedMs, f: f ?? 0 };
       this.#pass = pass;
-      this.#first = { ms: p.elapsedMs, f: f ?? 0 };
     }
     this.#lastMs = p.elapsedMs;
-    this.#lastF = f ?? 0;
     const it = this.#iteration;
     return {
       ...p,
@@ -160,11 +159,13 @@ export class FitProgressTracker {
     };
   }
 
-  // A pass's duration from the current pass's rate since its first batch.
-  #rateMs(ms: number, f: number): number | undefined {
-    return f > this.#first.f
-      ? (ms - this.#first.ms) / (f - this.#first.f)
-      : undefined;
+  /** The projected duration of the current pass, in ms. */
+  #passMs(ms: number, f: number | undefined): number | undefined {
+    if (!f) return this.#lastPassMs;
+    if (this.#passStartMs !== undefined) return (ms - this.#passStartMs) / f;
+    const first = this.#first!;
+    const rate = f > first.f ? (ms - first.ms) / (f - first.f) : 0;
+    return Math.max(rate, ms / f);
   }
 
   #fitEta(
@@ -172,12 +173,13 @@ export class FitProgressTracker {
     pass: number,
     f: number | undefined,
   ): number | undefined {
-    const passMs = this.#passMs ??
-      (f !== undefined ? this.#rateMs(p.elapsedMs, f) : undefined);
+    const passMs = this.#passMs(p.elapsedMs, f);
     if (passMs === undefined) return undefined;
-    const left = f !== undefined && this.#passStartMs === undefined
+    const left = f === undefined
+      ? p.etaSeconds
+      : this.#passStartMs === undefined
       ? (1 - f) * passMs / 1000
-      : p.etaSeconds ?? (f !== undefined ? (1 - f) * passMs / 1000 : undefined);
+      : p.etaSeconds ?? (1 - f) * passMs / 1000;
     if (left === undefined) return undefined;
     const after = Math.max(this.#maxPasses, pass) - pass;
     return left + after * passMs / 1000;
