@@ -194,8 +194,16 @@ export const FIT_HELP: string = formatHelp(
     "with standard errors and confidence intervals, chi-square, R^2, RMSE,",
     "AIC/BIC, evaluations, status, strategy, backend and time.",
     "",
+    "A model that names a column of a CSV/TSV file (t in a*exp(-b*t)+c) uses",
+    "that column as its variable; a parameter may not be named like a column.",
+    "",
+    "Ctrl-C stops the fit; with --checkpoint-dir it writes a last checkpoint",
+    "and says where (continue with --resume).",
+    "",
     "Exit codes: 0 converged, 1 did not converge (e.g. --max-nfev reached),",
-    "2 bad input (unknown option, model syntax error, missing file or column).",
+    "2 bad input (unknown option, model syntax error, missing file or column;",
+    "a --plot that cannot be written, after the report), 3 internal error,",
+    "130 interrupted.",
     "",
     "Examples:",
     '  nlsq fit -m "b1*(1-exp(-b2*x))" -d examples/data/misra1a.csv --p0 b1=500,b2=1e-4',
@@ -253,13 +261,17 @@ async function columnNames(
 
 /** Fails early, with the option's name, on a data file that is not there. */
 async function assertDataFile(path: string): Promise<void> {
+  let info: Deno.FileInfo;
   try {
-    await Deno.stat(path);
+    info = await Deno.stat(path);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
       throw new UsageError(`--data: no such file: ${path}`);
     }
     throw e;
+  }
+  if (info.isDirectory) {
+    throw new UsageError(`--data: ${path} is a directory, not a data file`);
   }
 }
 
@@ -739,14 +751,16 @@ async function report(
   const exitCode = plotFailure?.code ?? (result.success ? 0 : 1);
   const plotWritten = p.plot !== undefined && !plotFailure ? p.plot : null;
   if (p.json) {
+    const plotError = plot.error === undefined
+      ? null
+      : plot.error instanceof Error
+      ? plot.error.message
+      : String(plot.error);
     io.out(jsonReport(
       p,
       source,
       result,
-      {
-        plot: plotWritten,
-        plotError: plotFailure ? (plot.error as Error).message ?? null : null,
-      },
+      { plot: plotWritten, plotError },
       totalMs,
       exitCode,
     ));

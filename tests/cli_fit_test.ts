@@ -321,6 +321,7 @@ Deno.test("fit exits 2 with a message (no stack trace) on bad input", async () =
       ["fit", "-m", "a*x", "-d", "no/such/file.csv"],
       /no such file: no\/such\/file\.csv/,
     ],
+    [["fit", "-m", "a*x", "-d", DATA], /--data: .* is a directory/],
     [["fit", "-m", "a*t", "-d", csv, "--x", "time"], /unknown column "time"/],
     [
       ["fit", "-m", "a*t", "-d", csv, "--x", "t", "--y", "nope"],
