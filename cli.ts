@@ -6,15 +6,19 @@
  *     deno run -A jsr:@nlsq/nlsq/cli select --points 1e8 --params 5
  *
  * Exit codes: 0 success, 1 the fit did not converge, 2 bad input (unknown
- * option, missing argument, model syntax error, missing file or column),
- * 3 an unexpected internal error.
+ * option, missing argument, model syntax error, missing file or column, a
+ * checkpoint that cannot be used, a plot that cannot be written), 3 an
+ * internal error (a bug: printed with its stack), 130 interrupted (Ctrl-C).
+ * Errors are told apart by their type (see cli/errors.ts), never by name.
  *
  * @module
  */
 
 import { UsageError } from "./cli/args.ts";
+import { describeError } from "./cli/errors.ts";
 import { type CliIo, defaultIo } from "./cli/io.ts";
 export type { CliIo } from "./cli/io.ts";
+export { describeError, isInputError } from "./cli/errors.ts";
 import denoJson from "./deno.json" with { type: "json" };
 
 /** The top-level help text. */
@@ -35,58 +39,6 @@ export const MAIN_HELP: string = [
   "  -V, --version  show the version",
   "",
 ].join("\n");
-
-/** Names of errors that mean bad input rather than a bug (exit code 2). */
-const INPUT_ERRORS = new Set([
-  "ModelSyntaxError",
-  "DataSourceError",
-  "HostlistSyntaxError",
-  "GpuUnavailableError",
-  "MpiUnavailableError",
-  "MpiPermissionError",
-  "TypeError",
-  "RangeError",
-  "SyntaxError",
-  "NotFound",
-  "PermissionDenied",
-  "NotCapable",
-  "IsADirectory",
-  "InvalidData",
-]);
-
-/**
- * The message and exit code for an error that escaped a command: input
- * errors exit with 2 and print their message (model syntax errors keep
- * their caret line); anything else is an internal error (3). No stack trace
- * unless `NLSQ_DEBUG` is set.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * assert.deepStrictEqual(describeError(new RangeError("p0 has length 2")), {
- *   code: 2,
- *   text: "nlsq: error: p0 has length 2\n",
- * });
- * assert.strictEqual(describeError(new Error("boom")).code, 3);
- * ```
- */
-export function describeError(e: unknown): { code: number; text: string } {
-  const err = e instanceof Error ? e : new Error(String(e));
-  if (err.name === "AbortError" || /interrupted \(SIGINT\)/.test(err.message)) {
-    return { code: 130, text: "nlsq: interrupted\n" };
-  }
-  if (err instanceof UsageError || INPUT_ERRORS.has(err.name)) {
-    const prefix = err.name === "ModelSyntaxError"
-      ? "model syntax error: "
-      : "";
-    return { code: 2, text: `nlsq: error: ${prefix}${err.message}\n` };
-  }
-  return {
-    code: 3,
-    text: `nlsq: internal error: ${err.name}: ${err.message}\n` +
-      "(set NLSQ_DEBUG=1 for the stack trace; please report it)\n",
-  };
-}
 
 function debugEnabled(): boolean {
   try {
@@ -156,7 +108,10 @@ export async function main(
   } catch (e) {
     const { code, text } = describeError(e);
     io.err(text);
-    if (debugEnabled() && e instanceof Error && e.stack) io.err(e.stack + "\n");
+    // Internal errors carry their stack already; input errors on demand.
+    if (code === 2 && debugEnabled() && e instanceof Error && e.stack) {
+      io.err(e.stack + "\n");
+    }
     return code;
   }
 }

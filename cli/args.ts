@@ -37,8 +37,12 @@ export class UsageError extends Error {
 
 /** One option of a command, as `parseArgs` takes it, plus its help line. */
 export interface OptionSpec {
-  /** `"string"` takes a value, `"boolean"` is a flag. */
-  type: "string" | "boolean";
+  /**
+   * `"string"` takes a value, `"boolean"` is a flag, `"count"` a flag that
+   * counts its repetitions (`-v` 1, `-vv` or `-v -v` 2; `--verbose=N` and
+   * `--verbose N` give the count directly).
+   */
+  type: "string" | "boolean" | "count";
   /** One-letter alias. */
   short?: string;
   /** Placeholder of the value in the help text, e.g. `"FILE"`. */
@@ -47,8 +51,14 @@ export interface OptionSpec {
   help: string;
 }
 
-/** The parsed options: strings for valued options, booleans for flags. */
-export type ParsedOptions = Record<string, string | boolean | undefined>;
+/**
+ * The parsed options: strings for valued options, booleans for flags,
+ * numbers for counting flags.
+ */
+export type ParsedOptions = Record<
+  string,
+  string | boolean | number | undefined
+>;
 
 /**
  * Parses `args` strictly against `specs`: unknown options, missing values and
@@ -68,6 +78,11 @@ export type ParsedOptions = Record<string, string | boolean | undefined>;
  *   () => parseCommandArgs("select", ["--pionts", "10"], specs),
  *   (e: unknown) => e instanceof UsageError && /--pionts/.test(e.message),
  * );
+ * const v = { verbose: { type: "count", short: "v", help: "log more" } } as const;
+ * assert.strictEqual(parseCommandArgs("fit", ["-vv"], v).verbose, 2);
+ * assert.strictEqual(parseCommandArgs("fit", ["-v", "--verbose"], v).verbose, 2);
+ * assert.strictEqual(parseCommandArgs("fit", ["--verbose", "1"], v).verbose, 1);
+ * assert.strictEqual(parseCommandArgs("fit", [], v).verbose, undefined);
  * ```
  */
 export function parseCommandArgs(
@@ -77,32 +92,16 @@ export function parseCommandArgs(
 ): ParsedOptions {
   const options: Record<
     string,
-    { type: "string" | "boolean"; short?: string }
+    { type: "string" | "boolean"; short?: string; multiple?: boolean }
   > = { help: { type: "boolean", short: "h" } };
   for (const [name, spec] of Object.entries(specs)) {
-    options[name] = spec.short
-      ? { type: spec.type, short: spec.short }
-      : { type: spec.type };
+    options[name] = {
+      type: spec.type === "count" ? "boolean" : spec.type,
+      ...(spec.short ? { short: spec.short } : {}),
+      ...(spec.type === "count" ? { multiple: true } : {}),
+    };
   }
-  // parseArgs refuses a value starting with "-" ("--p0 -1,2" would need
-  // "--p0=-1,2"); negative numbers are common values here, so join them.
-  const stringOptions = new Set<string>();
-  for (const [name, spec] of Object.entries(specs)) {
-    if (spec.type !== "string") continue;
-    stringOptions.add(`--${name}`);
-    if (spec.short) stringOptions.add(`-${spec.short}`);
-  }
-  const joined: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const next = args[i + 1];
-    if (
-      stringOptions.has(args[i]) && next !== undefined &&
-      /^-(\d|\.\d|inf)/i.test(next)
-    ) {
-      joined.push(`${args[i]}=${next}`);
-      i++;
-    } else joined.push(args[i]);
-  }
+  const joined = joinValues(args, specs);
   try {
     const { values } = parseArgs({
       args: joined,
@@ -111,7 +110,11 @@ export function parseCommandArgs(
       allowPositionals: false,
       allowNegative: false,
     });
-    return { ...values } as ParsedOptions;
+    const parsed: ParsedOptions = {};
+    for (const [name, value] of Object.entries(values)) {
+      parsed[name] = Array.isArray(value) ? value.length : value;
+    }
+    return parsed;
   } catch (e) {
     // node:util's messages are good, but end in advice for Node's own API
     // ("To specify an option argument starting with a dash..."): keep the
@@ -129,6 +132,47 @@ export function parseCommandArgs(
       { cause: e },
     );
   }
+}
+
+/**
+ * Prepares `args` for `parseArgs`: a value starting with "-" joins its option
+ * (`--p0 -1,2` would need `--p0=-1,2`; negative numbers are common values
+ * here), and a counting flag given a number (`--verbose 2`, `--verbose=2`,
+ * `-v 2`) becomes that many flags.
+ */
+function joinValues(
+  args: readonly string[],
+  specs: Record<string, OptionSpec>,
+): string[] {
+  const stringOptions = new Set<string>();
+  const countOptions = new Map<string, string>();
+  for (const [name, spec] of Object.entries(specs)) {
+    const flags = [`--${name}`, ...(spec.short ? [`-${spec.short}`] : [])];
+    for (const f of flags) {
+      if (spec.type === "string") stringOptions.add(f);
+      if (spec.type === "count") countOptions.set(f, `--${name}`);
+    }
+  }
+  const joined: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const next = args[i + 1];
+    const eq = /^(--[^=]+)=(\d+)$/.exec(args[i]);
+    if (eq && countOptions.has(eq[1])) {
+      joined.push(...Array(Number(eq[2])).fill(eq[1]));
+    } else if (
+      countOptions.has(args[i]) && next !== undefined && /^\d+$/.test(next)
+    ) {
+      joined.push(...Array(Number(next)).fill(countOptions.get(args[i])!));
+      i++;
+    } else if (
+      stringOptions.has(args[i]) && next !== undefined &&
+      /^-(\d|\.\d|inf)/i.test(next)
+    ) {
+      joined.push(`${args[i]}=${next}`);
+      i++;
+    } else joined.push(args[i]);
+  }
+  return joined;
 }
 
 /**

@@ -6,8 +6,7 @@
  * @module
  */
 
-import { basename } from "node:path";
-import { model as compileModel } from "../model/model.ts";
+import { basename, extname } from "node:path";
 import type { Model } from "../model/types.ts";
 import { openSource } from "../data/open_source.ts";
 import type {
@@ -17,6 +16,8 @@ import type {
   SourceFormat,
 } from "../data/source.ts";
 import { fit, type FitOptions } from "../workflow/fit.ts";
+import type { FitResult } from "../workflow/fit_result.ts";
+import { listCheckpoints } from "../workflow/checkpoint.ts";
 import { LOSS_NAMES, type LossName } from "../core/loss.ts";
 import {
   formatHelp,
@@ -25,12 +26,17 @@ import {
   parseChoice,
   parseColumns,
   parseCommandArgs,
+  type ParsedOptions,
   parseNumber,
   parseP0,
   UsageError,
 } from "./args.ts";
 import { correlationMatrix, formatFitReport, formatNumber } from "./report.ts";
 import { FitProgressBar } from "./progress.ts";
+import { readCsvHeader } from "./csv_header.ts";
+import { chooseVariables, usesName } from "./variables.ts";
+import { describeError, isInputError } from "./errors.ts";
+import { SigintHandler } from "./interrupt.ts";
 import { collectPlotData, renderFitSvg } from "./plot_svg.ts";
 import { type CliIo, defaultIo } from "./io.ts";
 
@@ -173,10 +179,10 @@ const OPTIONS: Record<string, OptionSpec> = {
     help: "no progress bar (it shows only on a terminal, after ~1 s)",
   },
   verbose: {
-    type: "string",
+    type: "count",
     short: "v",
-    arg: "N",
-    help: "library log level on stderr: 0, 1 or 2",
+    help:
+      "library log on stderr: -v start and end lines, -vv every iteration (or --verbose=N)",
   },
 };
 
@@ -188,8 +194,16 @@ export const FIT_HELP: string = formatHelp(
     "with standard errors and confidence intervals, chi-square, R^2, RMSE,",
     "AIC/BIC, evaluations, status, strategy, backend and time.",
     "",
+    "A model that names a column of a CSV/TSV file (t in a*exp(-b*t)+c) uses",
+    "that column as its variable; a parameter may not be named like a column.",
+    "",
+    "Ctrl-C stops the fit; with --checkpoint-dir it writes a last checkpoint",
+    "and says where (continue with --resume).",
+    "",
     "Exit codes: 0 converged, 1 did not converge (e.g. --max-nfev reached),",
-    "2 bad input (unknown option, model syntax error, missing file or column).",
+    "2 bad input (unknown option, model syntax error, missing file or column;",
+    "a --plot that cannot be written, after the report), 3 internal error,",
+    "130 interrupted.",
     "",
     "Examples:",
     '  nlsq fit -m "b1*(1-exp(-b2*x))" -d examples/data/misra1a.csv --p0 b1=500,b2=1e-4',
@@ -199,67 +213,10 @@ export const FIT_HELP: string = formatHelp(
   OPTIONS,
 );
 
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
-
-/**
- * The model's variable names for the selected x columns: `--vars` if given;
- * else the column names (an HDF5 path's last part) when they are identifiers
- * and the expression uses one of them; else `x` (one column) or `x0, x1, …`.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * assert.deepStrictEqual(resolveVariables("a*exp(-b*t)", ["t"]), ["t"]);
- * assert.deepStrictEqual(resolveVariables("a*x+b", ["time (s)"]), ["x"]);
- * assert.deepStrictEqual(resolveVariables("a*u+b*v", ["u", "v"]), ["u", "v"]);
- * assert.deepStrictEqual(resolveVariables("a*x0+b*x1", [0, 1]), ["x0", "x1"]);
- * assert.deepStrictEqual(resolveVariables("a*t", ["/g/t"]), ["t"]);
- * assert.deepStrictEqual(resolveVariables("a*s", [0], "s"), ["s"]);
- * ```
- *
- * @param expression The model expression.
- * @param columns The x columns (names or indices); default one column.
- * @param vars The `--vars` value, comma-separated.
- */
-export function resolveVariables(
-  expression: string,
-  columns: readonly (string | number)[] | undefined,
-  vars?: string,
-): string[] {
-  const k = columns?.length ?? 1;
-  if (vars !== undefined) {
-    const names = vars.split(",").map((s) => s.trim());
-    if (names.length !== k || names.some((s) => !IDENTIFIER.test(s))) {
-      throw new UsageError(
-        `--vars: expected ${k} variable name(s) (identifiers, comma-separated) for the x column(s), got ${
-          JSON.stringify(vars)
-        }`,
-      );
-    }
-    return names;
-  }
-  if (columns) {
-    const names = columns.map((c) =>
-      typeof c === "string" ? c.split("/").filter(Boolean).at(-1) ?? c : ""
-    );
-    const used = (name: string) =>
-      new RegExp(`(^|[^A-Za-z0-9_])${name}([^A-Za-z0-9_(]|$)`).test(
-        expression,
-      );
-    if (
-      names.every((s) => IDENTIFIER.test(s)) &&
-      new Set(names).size === names.length && names.some(used)
-    ) {
-      return names;
-    }
-  }
-  return k === 1 ? ["x"] : Array.from({ length: k }, (_, i) => `x${i}`);
-}
-
-const str = (v: string | boolean | undefined) =>
+const str = (v: string | boolean | number | undefined) =>
   typeof v === "string" ? v : undefined;
 
-/** Everything `fit` needs, parsed and checked, before any file is read. */
+/** Everything `fit` needs, parsed and checked, before the data is read. */
 interface FitPlan {
   expression: string;
   model: Model;
@@ -278,65 +235,105 @@ interface FitPlan {
   warnings: string[];
 }
 
-function plan(args: readonly string[]): FitPlan | null {
-  const o = parseCommandArgs("fit", args, OPTIONS);
-  if (o.help) return null;
-  const expression = str(o.model);
-  const dataPath = str(o.data);
-  if (expression === undefined || expression.trim() === "") {
-    throw new UsageError(
-      'missing --model "<expr>" (e.g. --model "a * exp(-b * x) + c")\nRun "nlsq fit --help" for the options.',
-    );
+const TEXT_FORMATS: Record<string, "csv" | "tsv"> = {
+  ".csv": "csv",
+  ".tsv": "tsv",
+  ".tab": "tsv",
+};
+
+/**
+ * The column names of a CSV/TSV data file with a header line; undefined for
+ * other formats (their columns have indices, or dataset paths).
+ */
+async function columnNames(
+  path: string,
+  o: OpenSourceOptions,
+): Promise<string[] | undefined> {
+  const format = o.format ?? TEXT_FORMATS[extname(path).toLowerCase()];
+  if ((format !== "csv" && format !== "tsv") || o.header === false) {
+    return undefined;
   }
-  if (dataPath === undefined || dataPath === "") {
-    throw new UsageError(
-      'missing --data <file>\nRun "nlsq fit --help" for the options.',
-    );
-  }
-  const xCols = o.x === undefined ? undefined : parseColumns("--x", str(o.x)!);
-  const yCol = o.y === undefined ? undefined : parseColumns("--y", str(o.y)!);
-  const sCol = o.sigma === undefined
-    ? undefined
-    : parseColumns("--sigma", str(o.sigma)!);
-  for (const [name, cols] of [["--y", yCol], ["--sigma", sCol]] as const) {
-    if (cols && cols.length !== 1) {
-      throw new UsageError(`${name}: expected one column, got ${cols.length}`);
+  return await readCsvHeader(
+    path,
+    o.delimiter ?? (format === "tsv" ? "\t" : ","),
+  );
+}
+
+/** Fails early, with the option's name, on a data file that is not there. */
+async function assertDataFile(path: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new UsageError(`--data: no such file: ${path}`);
     }
+    throw e;
   }
-  const variables = resolveVariables(expression, xCols, str(o.vars));
-  const m = compileModel(expression, { variables });
-  const warnings: string[] = [];
-  const uses = (name: string) =>
-    new RegExp(`(^|[^A-Za-z0-9_])${name}([^A-Za-z0-9_(]|$)`).test(expression);
-  if (!variables.some(uses)) {
-    warnings.push(
-      `the model does not use its variable${variables.length > 1 ? "s" : ""} ${
-        variables.join(", ")
-      }, so it is constant in x; its parameters are ${
-        m.params.join(", ")
-      }. Give the model's name of the x column(s) with --vars NAME, or write the model in ${
-        variables.join(", ")
-      }.`,
-    );
+  if (info.isDirectory) {
+    throw new UsageError(`--data: ${path} is a directory, not a data file`);
   }
-  if (m.params.length === 0) {
+}
+
+/**
+ * Checks `--checkpoint-dir` before the fit: a file where the directory
+ * should be would fail only at the first checkpoint.
+ */
+async function assertCheckpointDir(dir: string): Promise<void> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(dir);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return; // created at the first write
+    if (!isInputError(e)) throw e;
+    throw new UsageError(`--checkpoint-dir: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  if (!info.isDirectory) {
     throw new UsageError(
-      `the model "${expression}" has no parameters to fit (variables: ${
-        variables.join(", ")
-      })`,
+      `--checkpoint-dir: ${dir} exists and is not a directory`,
     );
   }
+}
 
-  const bounds = o.bounds === undefined
-    ? undefined
-    : parseBounds(str(o.bounds)!, m.params);
-  const p0 = o.p0 === undefined
-    ? undefined
-    : parseP0(str(o.p0)!, m.params, bounds);
+/** The layout options of the data file (columns are chosen later). */
+function planSource(o: ParsedOptions): OpenSourceOptions {
+  const sourceOptions: OpenSourceOptions = {};
+  if (o.format !== undefined) {
+    sourceOptions.format = parseChoice<SourceFormat>(
+      "--format",
+      str(o.format)!,
+      ["csv", "tsv", "npy", "hdf5", "raw"],
+    );
+  }
+  if (o.dtype !== undefined) {
+    sourceOptions.dtype = parseChoice<SourceDtype>("--dtype", str(o.dtype)!, [
+      "f64",
+      "f32",
+    ]);
+  }
+  if (o.columns !== undefined) {
+    sourceOptions.columns = parseNumber("--columns", str(o.columns)!, {
+      integer: true,
+      min: 1,
+    });
+  }
+  if (o.dataset !== undefined) sourceOptions.dataset = str(o.dataset);
+  if (o.delimiter !== undefined) {
+    sourceOptions.delimiter = str(o.delimiter) === "\\t"
+      ? "\t"
+      : str(o.delimiter);
+  }
+  if (o["no-header"]) sourceOptions.header = false;
+  if (o["drop-invalid"]) sourceOptions.dropInvalid = true;
 
+  return sourceOptions;
+}
+
+/** The solver and workflow options (all but `p0` and `bounds`). */
+function planFitOptions(o: ParsedOptions): FitOptions {
   const fitOptions: FitOptions = {};
-  if (p0) fitOptions.p0 = p0;
-  if (bounds) fitOptions.bounds = bounds;
   if (o.method !== undefined) {
     fitOptions.method = parseChoice<"trf" | "lm" | "auto">(
       "--method",
@@ -418,43 +415,86 @@ function plan(args: readonly string[]): FitPlan | null {
     fitOptions.resume = true;
   }
   if (o["absolute-sigma"]) fitOptions.absoluteSigma = true;
-  if (o.verbose !== undefined) {
-    fitOptions.verbose = Number(
-      parseChoice("--verbose", str(o.verbose)!, ["0", "1", "2"]),
-    ) as 0 | 1 | 2;
+  if (typeof o.verbose === "number" && o.verbose > 0) {
+    // More v's than levels mean the most detail, as usual for -v flags.
+    fitOptions.verbose = Math.min(o.verbose, 2) as 1 | 2;
   }
+  return fitOptions;
+}
 
-  const sourceOptions: OpenSourceOptions = {};
-  if (xCols) sourceOptions.x = xCols.length === 1 ? xCols[0] : xCols;
-  if (yCol) sourceOptions.y = yCol[0];
-  if (sCol) sourceOptions.sigma = sCol[0];
-  if (o.format !== undefined) {
-    sourceOptions.format = parseChoice<SourceFormat>(
-      "--format",
-      str(o.format)!,
-      ["csv", "tsv", "npy", "hdf5", "raw"],
+async function plan(args: readonly string[]): Promise<FitPlan | null> {
+  const o = parseCommandArgs("fit", args, OPTIONS);
+  if (o.help) return null;
+  const expression = str(o.model);
+  const dataPath = str(o.data);
+  if (expression === undefined || expression.trim() === "") {
+    throw new UsageError(
+      'missing --model "<expr>" (e.g. --model "a * exp(-b * x) + c")\nRun "nlsq fit --help" for the options.',
     );
   }
-  if (o.dtype !== undefined) {
-    sourceOptions.dtype = parseChoice<SourceDtype>("--dtype", str(o.dtype)!, [
-      "f64",
-      "f32",
-    ]);
+  if (dataPath === undefined || dataPath === "") {
+    throw new UsageError(
+      'missing --data <file>\nRun "nlsq fit --help" for the options.',
+    );
   }
-  if (o.columns !== undefined) {
-    sourceOptions.columns = parseNumber("--columns", str(o.columns)!, {
-      integer: true,
-      min: 1,
-    });
+  const xCols = o.x === undefined ? undefined : parseColumns("--x", str(o.x)!);
+  const yCol = o.y === undefined ? undefined : parseColumns("--y", str(o.y)!);
+  const sCol = o.sigma === undefined
+    ? undefined
+    : parseColumns("--sigma", str(o.sigma)!);
+  for (const [name, cols] of [["--y", yCol], ["--sigma", sCol]] as const) {
+    if (cols && cols.length !== 1) {
+      throw new UsageError(`${name}: expected one column, got ${cols.length}`);
+    }
   }
-  if (o.dataset !== undefined) sourceOptions.dataset = str(o.dataset);
-  if (o.delimiter !== undefined) {
-    sourceOptions.delimiter = str(o.delimiter) === "\\t"
-      ? "\t"
-      : str(o.delimiter);
+  const sourceOptions = planSource(o);
+  await assertDataFile(dataPath);
+  const header = await columnNames(dataPath, sourceOptions);
+  const { model: m, variables, x } = chooseVariables({
+    expression,
+    x: xCols,
+    y: yCol?.[0],
+    sigma: sCol?.[0],
+    vars: str(o.vars),
+    header,
+    file: dataPath,
+  });
+  if (x) sourceOptions.x = x.length === 1 ? x[0] : x;
+  if (yCol) sourceOptions.y = yCol[0];
+  if (sCol) sourceOptions.sigma = sCol[0];
+  const warnings: string[] = [];
+  if (!variables.some((v) => usesName(expression, v))) {
+    warnings.push(
+      `the model does not use its variable${variables.length > 1 ? "s" : ""} ${
+        variables.join(", ")
+      }, so it is constant in x; its parameters are ${
+        m.params.join(", ")
+      }. Give the model's name of the x column(s) with --vars NAME, or write the model in ${
+        variables.join(", ")
+      }.`,
+    );
   }
-  if (o["no-header"]) sourceOptions.header = false;
-  if (o["drop-invalid"]) sourceOptions.dropInvalid = true;
+  if (m.params.length === 0) {
+    throw new UsageError(
+      `the model "${expression}" has no parameters to fit (variables: ${
+        variables.join(", ")
+      })`,
+    );
+  }
+
+  const bounds = o.bounds === undefined
+    ? undefined
+    : parseBounds(str(o.bounds)!, m.params);
+  const p0 = o.p0 === undefined
+    ? undefined
+    : parseP0(str(o.p0)!, m.params, bounds);
+
+  const fitOptions = planFitOptions(o);
+  if (p0) fitOptions.p0 = p0;
+  if (bounds) fitOptions.bounds = bounds;
+  if (fitOptions.checkpointDir !== undefined) {
+    await assertCheckpointDir(fitOptions.checkpointDir);
+  }
 
   const alpha = o.alpha === undefined
     ? 0.05
@@ -464,7 +504,11 @@ function plan(args: readonly string[]): FitPlan | null {
   if (plot === "") throw new UsageError("--plot: empty file name");
 
   const label = (c: string | number | undefined, dflt: string) =>
-    c === undefined ? dflt : typeof c === "number" ? `column ${c}` : c;
+    c === undefined
+      ? dflt
+      : typeof c === "number"
+      ? header?.[c] ?? `column ${c}`
+      : c;
   return {
     expression,
     model: m,
@@ -477,8 +521,8 @@ function plan(args: readonly string[]): FitPlan | null {
     json: o.json === true,
     plot,
     quiet: o.quiet === true,
-    xLabel: xCols ? label(xCols[0], "x") : variables[0],
-    yLabel: label(yCol?.[0], "y"),
+    xLabel: x ? label(x[0], "x") : variables[0],
+    yLabel: label(yCol?.[0] ?? (header ? 1 : undefined), "y"),
     warnings,
   };
 }
@@ -508,10 +552,112 @@ function progressDelayMs(): number {
 const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
 
 /**
+ * Writes the SVG plot of a finished fit. Never throws: the fit's report must
+ * not be lost to a plot, so an error is returned, to be reported after it (a
+ * file that cannot be written is bad input; a failure to draw is a bug).
+ */
+async function writePlot(
+  p: FitPlan,
+  path: string,
+  source: DataSource,
+  result: FitResult,
+): Promise<{ error?: unknown }> {
+  let svg: string;
+  try {
+    const data = await collectPlotData(source, p.model, result.popt);
+    const stats = [
+      `n = ${result.nPoints}`,
+      `R² = ${formatNumber(result.rSquared, 5)}`,
+      `RMSE = ${formatNumber(result.rmse, 4)}`,
+      ...result.paramNames.map((name, i) =>
+        `${name} = ${formatNumber(result.popt[i], 5)}`
+      ),
+    ].join(",  ");
+    svg = renderFitSvg(data, {
+      title: `${p.expression}   (${basename(p.dataPath)})`,
+      subtitle: stats,
+      warning: result.success
+        ? undefined
+        : `NOT CONVERGED (status ${result.status})`,
+      xLabel: p.xLabel,
+      yLabel: p.yLabel,
+    });
+  } catch (error) {
+    return { error };
+  }
+  try {
+    await Deno.writeTextFile(path, svg);
+    return {};
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return {
+      error: new UsageError(`--plot: cannot write ${path}: ${why}`, {
+        cause: e,
+      }),
+    };
+  }
+}
+
+/** The `--json` output. */
+function jsonReport(
+  p: FitPlan,
+  source: DataSource,
+  result: FitResult,
+  extra: { plot: string | null; plotError: string | null },
+  totalMs: number,
+  exitCode: number,
+): string {
+  const cis = result.confidenceIntervals(p.alpha);
+  const json = {
+    ...result.toJSON(),
+    model: p.expression,
+    paramNames: result.paramNames,
+    variables: p.model.variables,
+    data: {
+      path: p.dataPath,
+      description: source.description,
+      nPoints: result.nPoints,
+    },
+    p0: p.p0 ?? null,
+    bounds: p.bounds
+      ? [p.bounds[0].map(finiteOrNull), p.bounds[1].map(finiteOrNull)]
+      : null,
+    confidenceLevel: 1 - p.alpha,
+    confidenceIntervals: cis.map((c) => ({
+      name: c.name,
+      value: c.value,
+      lower: finiteOrNull(c.lower),
+      upper: finiteOrNull(c.upper),
+    })),
+    correlation: correlationMatrix(result.pcov).map((row) =>
+      row.map(finiteOrNull)
+    ),
+    ...extra,
+    totalMs,
+    exitCode,
+  };
+  return JSON.stringify(json, null, 2) + "\n";
+}
+
+/**
+ * What to say when Ctrl-C stopped the fit: where its last checkpoint is, when
+ * checkpoints were asked for.
+ */
+async function interruptedMessage(dir: string | undefined): Promise<string> {
+  if (dir === undefined) return "nlsq: interrupted\n";
+  const last = (await listCheckpoints(dir).catch(() => [])).at(-1);
+  return last === undefined
+    ? `nlsq: interrupted before the first checkpoint (${dir})\n`
+    : `nlsq: interrupted: last checkpoint ${last} (continue with --resume)\n`;
+}
+
+/**
  * Runs `nlsq fit` with the arguments after the command name and returns the
- * exit code: 0 converged, 1 not converged. Bad input throws (a
- * {@linkcode UsageError}, a `ModelSyntaxError`, a `DataSourceError`, ...);
- * `main` in cli.ts turns those into exit code 2.
+ * exit code: 0 converged, 1 not converged, 2 the plot could not be written
+ * (after the report: the fit is not lost), 130 interrupted by Ctrl-C (after
+ * writing a last checkpoint when `--checkpoint-dir` is given). Bad input
+ * throws (a {@linkcode UsageError}, a `ModelSyntaxError`, a
+ * `DataSourceError`, ...); `main` in cli.ts turns those into exit code 2.
  *
  * @example
  * ```ts
@@ -521,13 +667,15 @@ const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
  * const out: string[] = [];
  * const io = { out: (s: string) => out.push(s), err: () => {} };
  * const code = await fitCommand(
- *   ["--model", "a*t+b", "--data", path, "--x", "t", "--y", "v", "--json"],
+ *   ["--model", "a*t+b", "--data", path, "--y", "v", "--json"],
  *   io,
  * );
  * assert.strictEqual(code, 0);
  * const r = JSON.parse(out.join(""));
  * assert.ok(Math.abs(r.params.a - 1.995) < 1e-6);
+ * // The model names the column t: it is the variable, not a parameter.
  * assert.deepStrictEqual(r.variables, ["t"]);
+ * assert.deepStrictEqual(r.paramNames, ["a", "b"]);
  * await Deno.remove(path);
  * ```
  *
@@ -539,106 +687,99 @@ export async function fitCommand(
   io: CliIo = defaultIo,
 ): Promise<number> {
   const t0 = performance.now();
-  const p = plan(args);
-  if (p === null) {
-    io.out(FIT_HELP);
-    return 0;
-  }
-  for (const w of p.warnings) io.err(`nlsq: warning: ${w}\n`);
-  try {
-    await Deno.stat(p.dataPath);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      throw new UsageError(`--data: no such file: ${p.dataPath}`);
-    }
-    throw e;
-  }
-  const source: DataSource = await openSource(p.dataPath, p.sourceOptions);
-  const bar = new FitProgressBar({
-    enabled: !p.quiet && (io.isTerminal?.() ?? false),
-    delayMs: progressDelayMs(),
+  let progress: FitProgressBar | undefined;
+  const sigint = new SigintHandler(() => {
+    progress?.stop();
+    io.err("nlsq: interrupted\n");
+    Deno.exit(130);
   });
+  let source: DataSource | undefined;
   try {
-    const result = await fit(p.model, source, {
-      ...p.fitOptions,
-      onProgress: (progress) => bar.update(progress),
+    const p = await plan(args);
+    if (p === null) {
+      io.out(FIT_HELP);
+      return 0;
+    }
+    for (const w of p.warnings) io.err(`nlsq: warning: ${w}\n`);
+    source = await openSource(p.dataPath, p.sourceOptions);
+    const bar = new FitProgressBar({
+      enabled: !p.quiet && (io.isTerminal?.() ?? false),
+      delayMs: progressDelayMs(),
+      maxNfev: p.fitOptions.maxNfev,
     });
-    bar.stop();
-    let plotWritten: string | undefined;
-    if (p.plot !== undefined) {
-      const data = await collectPlotData(source, p.model, result.popt);
-      const stats = [
-        `n = ${result.nPoints}`,
-        `R² = ${formatNumber(result.rSquared, 5)}`,
-        `RMSE = ${formatNumber(result.rmse, 4)}`,
-        ...result.paramNames.map((name, i) =>
-          `${name} = ${formatNumber(result.popt[i], 5)}`
-        ),
-      ].join(",  ");
-      const svg = renderFitSvg(data, {
-        title: `${p.expression}   (${basename(p.dataPath)})`,
-        subtitle: stats,
-        warning: result.success
-          ? undefined
-          : `NOT CONVERGED (status ${result.status})`,
-        xLabel: p.xLabel,
-        yLabel: p.yLabel,
+    progress = bar;
+    let result: FitResult;
+    sigint.arm();
+    try {
+      result = await fit(p.model, source, {
+        ...p.fitOptions,
+        signal: sigint.signal,
+        onProgress: (update) => bar.update(update),
       });
-      await Deno.writeTextFile(p.plot, svg);
-      plotWritten = p.plot;
+    } catch (e) {
+      if (!sigint.interrupted) throw e;
+      bar.stop();
+      io.err(await interruptedMessage(p.fitOptions.checkpointDir));
+      return 130;
+    } finally {
+      sigint.disarm();
+      bar.stop();
     }
-    const totalMs = performance.now() - t0;
-    const exitCode = result.success ? 0 : 1;
-    if (p.json) {
-      const cis = result.confidenceIntervals(p.alpha);
-      const json = {
-        ...result.toJSON(),
-        model: p.expression,
-        paramNames: result.paramNames,
-        variables: p.model.variables,
-        data: {
-          path: p.dataPath,
-          description: source.description,
-          nPoints: result.nPoints,
-        },
-        p0: p.p0 ?? null,
-        bounds: p.bounds
-          ? [p.bounds[0].map(finiteOrNull), p.bounds[1].map(finiteOrNull)]
-          : null,
-        confidenceLevel: 1 - p.alpha,
-        confidenceIntervals: cis.map((c) => ({
-          name: c.name,
-          value: c.value,
-          lower: finiteOrNull(c.lower),
-          upper: finiteOrNull(c.upper),
-        })),
-        correlation: correlationMatrix(result.pcov).map((row) =>
-          row.map(finiteOrNull)
-        ),
-        plot: plotWritten ?? null,
-        totalMs,
-        exitCode,
-      };
-      io.out(JSON.stringify(json, null, 2) + "\n");
-    } else {
-      io.out(formatFitReport(result, {
-        model: p.expression,
-        data: source.description,
-        p0: p.p0,
-        bounds: p.bounds,
-        alpha: p.alpha,
-        totalMs,
-      }));
-    }
-    if (plotWritten) io.err(`nlsq: plot written to ${plotWritten}\n`);
-    if (!result.success) {
-      io.err(
-        `nlsq: the fit did not converge (status ${result.status}: ${result.message})\n`,
-      );
-    }
-    return exitCode;
+    return await report(p, source, result, io, t0);
   } finally {
-    bar.stop();
-    await source.close();
+    sigint.close();
+    progress?.stop();
+    await source?.close();
   }
+}
+
+/** Writes the plot, prints the report, and returns the exit code. */
+async function report(
+  p: FitPlan,
+  source: DataSource,
+  result: FitResult,
+  io: CliIo,
+  t0: number,
+): Promise<number> {
+  const plot = p.plot === undefined
+    ? {}
+    : await writePlot(p, p.plot, source, result);
+  const plotFailure = plot.error === undefined
+    ? undefined
+    : describeError(plot.error);
+  const totalMs = performance.now() - t0;
+  const exitCode = plotFailure?.code ?? (result.success ? 0 : 1);
+  const plotWritten = p.plot !== undefined && !plotFailure ? p.plot : null;
+  if (p.json) {
+    const plotError = plot.error === undefined
+      ? null
+      : plot.error instanceof Error
+      ? plot.error.message
+      : String(plot.error);
+    io.out(jsonReport(
+      p,
+      source,
+      result,
+      { plot: plotWritten, plotError },
+      totalMs,
+      exitCode,
+    ));
+  } else {
+    io.out(formatFitReport(result, {
+      model: p.expression,
+      data: source.description,
+      p0: p.p0,
+      bounds: p.bounds,
+      alpha: p.alpha,
+      totalMs,
+    }));
+  }
+  if (plotWritten) io.err(`nlsq: plot written to ${plotWritten}\n`);
+  if (!result.success) {
+    io.err(
+      `nlsq: the fit did not converge (status ${result.status}: ${result.message})\n`,
+    );
+  }
+  if (plotFailure) io.err(plotFailure.text);
+  return exitCode;
 }

@@ -3,6 +3,11 @@
  * and only once a fit has run for about a second (short fits stay quiet).
  * Drawn with `cli-progress`, which redraws in place and throttles.
  *
+ * In streaming mode the bar shows the current pass over the data, the
+ * solver's iterations and evaluations so far (carried over from the last
+ * iteration), and an estimate of the time left in the whole fit (see
+ * {@linkcode FitProgressTracker}).
+ *
  * @module
  */
 
@@ -21,6 +26,8 @@ export interface ProgressStream {
 
 /** Options of {@linkcode FitProgressBar}. */
 export interface FitProgressBarOptions {
+  /** The fit's `maxNfev`, when given: it bounds the number of passes. */
+  maxNfev?: number;
   /** Draw at all (default: `Deno.stderr.isTerminal()`). */
   enabled?: boolean;
   /** Quiet period before the bar appears, in ms (default 1000). */
@@ -51,20 +58,150 @@ function stderrStream(): ProgressStream {
   };
 }
 
+/**
+ * Passes over the data a streaming fit is assumed to make in all: a warm
+ * start on a sample leaves typically 3 to 8 full passes (one per function
+ * evaluation), and the estimate takes the upper end.
+ */
+export const TYPICAL_PASSES = 8;
+
+/**
+ * Turns `fit`'s progress events into what the bar shows.
+ *
+ * - Pass events (streaming) carry no solver counters: they get the
+ *   iterations, evaluations and cost of the last iteration event.
+ * - Their `etaSeconds` (the time left in the current pass) becomes an
+ *   estimate for the whole fit: the rest of this pass, plus the passes still
+ *   expected, each as long as this one. The fit is assumed to take
+ *   {@linkcode TYPICAL_PASSES} passes (at most `maxNfev + 2`: one per
+ *   evaluation, plus the start and a warm start's check); past that, the
+ *   current pass is taken to be the last. Convergence is not predictable, so
+ *   this is an estimate (shown with "~"), not a bound.
+ *
+ * A pass's duration is projected from the time since it began (the end of
+ * the previous pass) and the fraction of the points done. The first pass's
+ * start is unknown (the fit's setup and a warm start come before it): it is
+ * taken to have begun with the fit, unless its batches come slower than
+ * that, which errs long rather than short until the second pass. Without
+ * a total number of points, the last complete pass's duration is used. Time
+ * is read from the events' `elapsedMs`, so the estimate depends on the
+ * events alone.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const t = new FitProgressTracker();
+ * const pass = (pass: number, points: number, elapsedMs: number) => ({
+ *   phase: "pass" as const, start: 0, nit: 0, nfev: 0, cost: NaN, pass,
+ *   batch: 1, pointsProcessed: points, totalPoints: 100, elapsedMs,
+ *   etaSeconds: (100 - points) / 100 * 8,
+ * });
+ * // Pass 1, half done 8 s into the fit: as if it had taken all 8 s.
+ * t.update(pass(1, 25, 6_000));
+ * assert.strictEqual(t.update(pass(1, 50, 8_000)).etaSeconds, 8 + 7 * 16);
+ * t.update(pass(1, 100, 12_000));
+ * t.update({ phase: "iteration", start: 0, nit: 1, nfev: 2, cost: 3, elapsedMs: 12_000 });
+ * // Pass 2, half done after 4 s: 4 s left in it, six passes of 8 s after it.
+ * const p = t.update(pass(2, 50, 16_000));
+ * assert.strictEqual(p.nit, 1);
+ * assert.strictEqual(p.nfev, 2);
+ * assert.strictEqual(p.cost, 3);
+ * assert.strictEqual(p.etaSeconds, 4 + 6 * 8);
+ * ```
+ */
+export class FitProgressTracker {
+  readonly #maxPasses: number;
+  #iteration: FitProgress | undefined;
+  #pass = 0;
+  /** When the current pass began (the previous pass's end), if known. */
+  #passStartMs: number | undefined;
+  /** The first pass's first batch: when, and the fraction done. */
+  #first: { ms: number; f: number } | undefined;
+  #lastMs = 0;
+  #lastPassMs: number | undefined;
+
+  /** @param maxNfev The fit's `maxNfev`, when given. */
+  constructor(maxNfev?: number) {
+    this.#maxPasses = maxNfev === undefined
+      ? TYPICAL_PASSES
+      : Math.min(TYPICAL_PASSES, maxNfev + 2);
+  }
+
+  /** Records `p` and returns it as the bar shows it. */
+  update(p: FitProgress): FitProgress {
+    if (p.phase === "iteration") {
+      if (p.start === 0) this.#iteration = p;
+      this.#lastMs = p.elapsedMs;
+      return p;
+    }
+    const f = p.totalPoints && p.pointsProcessed !== undefined
+      ? Math.min(1, p.pointsProcessed / p.totalPoints)
+      : undefined;
+    const pass = p.pass ?? this.#pass;
+    if (pass !== this.#pass) {
+      if (this.#pass > 0) {
+        this.#lastPassMs = this.#passStartMs === undefined
+          ? this.#lastMs
+          : this.#lastMs - this.#passStartMs;
+        // The next pass starts where this one's last batch ended.
+        this.#passStartMs = this.#lastMs;
+      } else this.#first = { ms: p.elapsedMs, f: f ?? 0 };
+      this.#pass = pass;
+    }
+    this.#lastMs = p.elapsedMs;
+    const it = this.#iteration;
+    return {
+      ...p,
+      nit: Math.max(p.nit, it?.nit ?? 0),
+      nfev: Math.max(p.nfev, it?.nfev ?? 0),
+      cost: Number.isFinite(p.cost) ? p.cost : it?.cost ?? p.cost,
+      etaSeconds: this.#fitEta(p, pass, f),
+    };
+  }
+
+  /** The projected duration of the current pass, in ms. */
+  #passMs(ms: number, f: number | undefined): number | undefined {
+    if (!f) return this.#lastPassMs;
+    if (this.#passStartMs !== undefined) return (ms - this.#passStartMs) / f;
+    const first = this.#first!;
+    const rate = f > first.f ? (ms - first.ms) / (f - first.f) : 0;
+    return Math.max(rate, ms / f);
+  }
+
+  #fitEta(
+    p: FitProgress,
+    pass: number,
+    f: number | undefined,
+  ): number | undefined {
+    const passMs = this.#passMs(p.elapsedMs, f);
+    if (passMs === undefined) return undefined;
+    const left = f === undefined
+      ? p.etaSeconds
+      : this.#passStartMs === undefined
+      ? (1 - f) * passMs / 1000
+      : p.etaSeconds ?? (1 - f) * passMs / 1000;
+    if (left === undefined) return undefined;
+    const after = Math.max(this.#maxPasses, pass) - pass;
+    return left + after * passMs / 1000;
+  }
+}
+
 const SPINNER = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
 
 function formatEta(seconds: number | undefined): string {
   if (seconds === undefined || !Number.isFinite(seconds)) return "--";
   const s = Math.max(0, Math.round(seconds));
-  if (s < 60) return `${s} s`;
-  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
-  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+  if (s < 60) return `~${s} s`;
+  if (s < 3600) return `~${Math.floor(s / 60)} min ${s % 60} s`;
+  return `~${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
 }
 
 /**
  * The text of one redraw: a bar while a pass over a source is in progress
- * (points processed of the total, with ETA), else a spinner with the
- * iteration count; always the function evaluations and the cost.
+ * (points processed of the total in this pass, and the `etaSeconds` given,
+ * shown as the whole fit's ETA: {@linkcode FitProgressTracker} makes it
+ * one), else a spinner with the iteration count; always the function
+ * evaluations and the cost.
  *
  * @example
  * ```ts
@@ -75,7 +212,7 @@ function formatEta(seconds: number | undefined): string {
  * }, 20, 0);
  * assert.strictEqual(
  *   line,
- *   "fit [##########----------]  50% | pass 2 batch 5 | iter 3 | nfev 4 | cost 5.0000e-1 | ETA 12 s",
+ *   "fit [##########----------]  50% | pass 2 batch 5 | iter 3 | nfev 4 | cost 5.0000e-1 | fit ETA ~12 s",
  * );
  * ```
  */
@@ -102,7 +239,7 @@ export function progressLine(
     }`;
     return `fit [${bar}] ${
       (f * 100).toFixed(0).padStart(3)
-    }% | ${where}${start} | ${tail} | ETA ${formatEta(p.etaSeconds)}`;
+    }% | ${where}${start} | ${tail} | fit ETA ${formatEta(p.etaSeconds)}`;
   }
   return `fit ${SPINNER[tick % SPINNER.length]} ${tail}${start} | ${
     (p.elapsedMs / 1000).toFixed(1)
@@ -169,6 +306,7 @@ export class FitProgressBar {
   #timer: ReturnType<typeof setTimeout> | undefined;
   #bar: cliProgress.SingleBar | undefined;
   #last: FitProgress | undefined;
+  readonly #tracker: FitProgressTracker;
   readonly #starts = new Map<number, FitProgress>();
   #tick = 0;
   #stopped = false;
@@ -178,6 +316,7 @@ export class FitProgressBar {
   constructor(options: FitProgressBarOptions = {}) {
     this.#enabled = options.enabled ?? safeIsTerminal();
     this.#fps = options.fps ?? 10;
+    this.#tracker = new FitProgressTracker(options.maxNfev);
     if (!this.#enabled) return;
     this.#stream = options.stream ?? stderrStream();
     const delay = options.delayMs ?? 1000;
@@ -191,8 +330,8 @@ export class FitProgressBar {
   /** Records the latest progress (and redraws when the bar is shown). */
   update(p: FitProgress): void {
     if (!this.#enabled || this.#stopped) return;
-    this.#last = p;
-    this.#starts.set(p.start, p);
+    this.#last = this.#tracker.update(p);
+    this.#starts.set(p.start, this.#last);
     // A solver that never yields to the event loop starves the timer, so
     // the first update after the quiet period shows the bar too.
     if (!this.#bar && performance.now() >= this.#showAt) this.#show();

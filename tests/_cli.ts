@@ -1,5 +1,5 @@
-// Helpers of the CLI tests: run cli.ts as a real subprocess, and check that
-// an SVG file is well-formed XML.
+// Helpers of the CLI tests: run cli.ts as a real subprocess, find a pty
+// (util-linux script), and check that an SVG file is well-formed XML.
 
 import { fileURLToPath } from "node:url";
 import { join } from "node:path";
@@ -53,6 +53,20 @@ export async function runCliJson(
     throw new Error(
       `stdout is not JSON (exit ${run.code}):\n${run.stdout}\n${run.stderr}`,
     );
+  }
+}
+
+/** Whether util-linux `script` is there, to run the CLI on a pty. */
+export async function hasScript(): Promise<boolean> {
+  try {
+    const r = await new Deno.Command("script", {
+      args: ["--version"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    return r.success;
+  } catch {
+    return false;
   }
 }
 

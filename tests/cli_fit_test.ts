@@ -321,6 +321,7 @@ Deno.test("fit exits 2 with a message (no stack trace) on bad input", async () =
       ["fit", "-m", "a*x", "-d", "no/such/file.csv"],
       /no such file: no\/such\/file\.csv/,
     ],
+    [["fit", "-m", "a*x", "-d", DATA], /--data: .* is a directory/],
     [["fit", "-m", "a*t", "-d", csv, "--x", "time"], /unknown column "time"/],
     [
       ["fit", "-m", "a*t", "-d", csv, "--x", "t", "--y", "nope"],
@@ -423,4 +424,56 @@ Deno.test("fit --help, and the top-level help and version", async () => {
     with: { type: "json" },
   });
   assert.strictEqual(version.stdout.trim(), `nlsq ${cfg.version}`);
+});
+
+Deno.test("fit -v counts: -v start and end lines, -vv or -v -v every iteration", async () => {
+  const base = [
+    "fit",
+    "-m",
+    DECAY,
+    "-d",
+    join(DATA, "decay.csv"),
+    "--y",
+    "signal",
+  ];
+  const iterLines = (s: string) =>
+    s.match(/^nlsq: start 0 iter \d+ /gm)?.length ?? 0;
+  const quiet = await runCli(base);
+  assert.strictEqual(quiet.code, 0, quiet.stderr);
+  assert.strictEqual(quiet.stderr, "");
+  for (
+    const v of [["-v"], ["--verbose"], ["--verbose", "1"], ["--verbose=1"]]
+  ) {
+    const run = await runCli([...base, ...v]);
+    assert.strictEqual(run.code, 0, `${v}: ${run.stderr}`);
+    assert.match(
+      run.stderr,
+      /^nlsq: fitting 3 parameters to 200 points/m,
+      `${v}`,
+    );
+    assert.match(run.stderr, /^nlsq: converged /m, `${v}`);
+    assert.strictEqual(iterLines(run.stderr), 0, `${v}`);
+  }
+  const nit = (await runCliJson(base)).json.nit as number;
+  assert.ok(nit > 1);
+  for (
+    const v of [
+      ["-vv"],
+      ["-v", "-v"],
+      ["-v", "--verbose"],
+      ["--verbose", "2"],
+      ["-vvv"],
+    ]
+  ) {
+    const run = await runCli([...base, ...v]);
+    assert.strictEqual(run.code, 0, `${v}: ${run.stderr}`);
+    assert.strictEqual(
+      iterLines(run.stderr),
+      nit,
+      `${v}: one line per iteration`,
+    );
+  }
+  const bad = await runCli([...base, "--verbose=loud"]);
+  assert.strictEqual(bad.code, 2);
+  assert.match(bad.stderr, /--verbose' does not take an argument/);
 });

@@ -55,6 +55,58 @@ Deno.test("fit --plot writes a well-formed SVG with data, fit and residuals", as
   }
 });
 
+Deno.test("fit --plot to a place it cannot write: the report first, then exit 2", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const fitArgs = [
+      "fit",
+      "-m",
+      "a*exp(-b*t)+c",
+      "-d",
+      join(DATA, "decay.csv"),
+      "--y",
+      "signal",
+    ];
+    const missing = join(dir, "no", "such", "dir", "decay.svg");
+    const run = await runCli([...fitArgs, "--plot", missing]);
+    assert.strictEqual(run.code, 2, run.stderr);
+    // The finished fit is printed in full.
+    assert.match(run.stdout, /\[\[Variables\]\]\n {4}a: +5\.\d+ \+\/- /);
+    assert.match(run.stdout, /success += true/);
+    assert.strictEqual(
+      run.stderr,
+      `nlsq: error: --plot: cannot write ${missing}: No such file or directory (os error 2): writefile '${missing}'\n`,
+    );
+    // JSON says so too, with the same exit code.
+    const json = await runCli([...fitArgs, "--plot", missing, "--json"]);
+    assert.strictEqual(json.code, 2);
+    const r = JSON.parse(json.stdout);
+    assert.strictEqual(r.success, true);
+    const plain = JSON.parse((await runCli([...fitArgs, "--json"])).stdout);
+    assert.deepStrictEqual(r.popt, plain.popt);
+    assert.strictEqual(r.plot, null);
+    assert.match(r.plotError, /^--plot: cannot write .*decay\.svg/);
+    assert.strictEqual(r.exitCode, 2);
+
+    // A place Deno may not write to: the data readable, the plot refused.
+    const denied = join(dir, "denied.svg");
+    const ro = await runCli([...fitArgs, "--plot", denied], [
+      "--allow-read",
+      "--allow-env",
+      "--allow-sys",
+    ]);
+    assert.strictEqual(ro.code, 2, ro.stderr);
+    assert.match(ro.stdout, /\[\[Variables\]\]/);
+    assert.match(
+      ro.stderr,
+      /^nlsq: error: --plot: cannot write .*denied\.svg: .*--allow-write/,
+    );
+    await assert.rejects(Deno.stat(denied), Deno.errors.NotFound);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("fit --plot decimates large data and marks non-convergence", async () => {
   const dir = await Deno.makeTempDir();
   try {

@@ -3,8 +3,16 @@
 
 import assert from "node:assert";
 import { join } from "node:path";
-import { DATA, ROOT, runCli } from "./_cli.ts";
-import { FitProgressBar, progressLine } from "../cli/progress.ts";
+import { DATA, hasScript, ROOT, runCli } from "./_cli.ts";
+import {
+  FitProgressBar,
+  FitProgressTracker,
+  progressLine,
+  TYPICAL_PASSES,
+} from "../cli/progress.ts";
+import { fit, type FitProgress } from "../workflow/fit.ts";
+import { model } from "../model/model.ts";
+import { arraySource } from "../data/array_source.ts";
 
 function fakeStream() {
   const out: string[] = [];
@@ -77,7 +85,7 @@ Deno.test("progressLine shows a bar, batches and ETA during passes", () => {
   }, 8);
   assert.strictEqual(
     line,
-    "fit [##------]  25% | pass 3 batch 7 | iter 4 | nfev 5 | cost 1.2500e1 | ETA 2 min 5 s",
+    "fit [##------]  25% | pass 3 batch 7 | iter 4 | nfev 5 | cost 1.2500e1 | fit ETA ~2 min 5 s",
   );
 });
 
@@ -96,19 +104,6 @@ Deno.test("fit: no progress output when stderr is not a terminal", async () => {
   assert.strictEqual(run.code, 0);
   assert.strictEqual(run.stderr, "");
 });
-
-async function hasScript(): Promise<boolean> {
-  try {
-    const r = await new Deno.Command("script", {
-      args: ["--version"],
-      stdout: "null",
-      stderr: "null",
-    }).output();
-    return r.success;
-  } catch {
-    return false;
-  }
-}
 
 Deno.test({
   name: "fit: the bar is drawn on a terminal (util-linux script as the pty)",
@@ -167,4 +162,59 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("progress of a real streaming fit: counters advance, the ETA spans the fit", async () => {
+  const n = 200_000;
+  const t = new Float64Array(n), y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    t[i] = (10 * i) / (n - 1);
+    y[i] = 5 * Math.exp(-0.7 * t[i]) + 1 + 0.05 * Math.sin(1234.5 * t[i]);
+  }
+  const tracker = new FitProgressTracker();
+  const raw: FitProgress[] = [];
+  const shown: FitProgress[] = [];
+  const r = await fit(
+    model("a*exp(-b*t)+c", { variables: ["t"] }),
+    arraySource(t, y),
+    {
+      workflow: "streaming",
+      onProgress: (p) => {
+        raw.push(p);
+        shown.push(tracker.update(p));
+      },
+    },
+  );
+  assert.ok(r.success);
+  assert.strictEqual(r.strategy, "streaming");
+  const passes = shown.filter((p) => p.phase === "pass");
+  assert.ok(passes.length >= 4, `${passes.length} pass events`);
+  let last: FitProgress | undefined;
+  let later = 0;
+  raw.forEach((p, i) => {
+    if (p.phase === "iteration") last = p;
+    else if (last) {
+      // Between iterations, the bar shows the last iteration's counters.
+      assert.strictEqual(shown[i].nit, last.nit);
+      assert.strictEqual(shown[i].nfev, last.nfev);
+      assert.strictEqual(shown[i].cost, last.cost);
+      later++;
+    }
+  });
+  assert.ok(later > 0 && last!.nit >= 2, "passes after iterations");
+  assert.ok(passes.at(-1)!.nfev > 0 && passes.at(-1)!.nit > 0);
+  // The ETA is the whole fit's: longer than what is left of the pass while
+  // more passes are expected after it.
+  let compared = 0;
+  shown.forEach((p, i) => {
+    const passLeft = raw[i].etaSeconds;
+    if (
+      p.phase === "pass" && p.pass! < TYPICAL_PASSES &&
+      p.etaSeconds !== undefined && passLeft !== undefined
+    ) {
+      assert.ok(p.etaSeconds > passLeft, `${p.etaSeconds} > ${passLeft}`);
+      compared++;
+    }
+  });
+  assert.ok(compared > 0);
 });
