@@ -24,7 +24,22 @@ export type MpiFlavor = "mpich" | "openmpi";
 /** Reduction operations exposed. */
 export type MpiOp = "sum" | "max";
 
-/** The MPI functions the binding uses, with handles already bound. */
+/**
+ * Storage for one `MPI_Request` handle: an `int` in MPICH's ABI, a pointer in
+ * Open MPI's; 8 bytes hold either.
+ */
+export function newRequest(): Uint8Array {
+  return new Uint8Array(8);
+}
+
+/**
+ * The MPI functions the binding uses, with handles already bound.
+ *
+ * Collectives run on `MPI_COMM_WORLD` and are nonblocking: the caller polls
+ * `test` (and the control channel in between), so a rank never sits in a
+ * blocking call it cannot leave. Point-to-point notices travel on a private
+ * duplicate of the world (`createControl`), which no user message can match.
+ */
 export interface MpiCalls {
   readonly path: string;
   readonly flavor: MpiFlavor;
@@ -33,14 +48,34 @@ export interface MpiCalls {
   initThread(required: number, provided: Int32Array): number;
   commRank(out: Int32Array): number;
   commSize(out: Int32Array): number;
-  allreduce(
+  iallreduce(
     send: Float64Array,
     recv: Float64Array,
     count: number,
     op: MpiOp,
+    req: Uint8Array,
   ): number;
-  bcast(buf: Float64Array, count: number, root: number): number;
-  barrier(): number;
+  ibcast(
+    buf: Float64Array,
+    count: number,
+    root: number,
+    req: Uint8Array,
+  ): number;
+  ibarrier(req: Uint8Array): number;
+  test(req: Uint8Array, flag: Int32Array): number;
+  wait(req: Uint8Array): number;
+  /** `MPI_Comm_dup(MPI_COMM_WORLD)`, kept for the calls below. Collective. */
+  createControl(): number;
+  /** `MPI_Iprobe` on the control communicator; `source` -1: any. */
+  iprobeControl(source: number, tag: number, flag: Int32Array): number;
+  isendControl(
+    buf: Float64Array,
+    dest: number,
+    tag: number,
+    req: Uint8Array,
+  ): number;
+  /** `MPI_Recv` on the control communicator; `source` -1: any. */
+  recvControl(buf: Float64Array, source: number, tag: number): number;
   abort(code: number): number;
   finalize(): number;
   errorString(code: number): string;
@@ -66,6 +101,8 @@ const MPICH_COMM_WORLD = 0x44000000;
 const MPICH_DOUBLE = 0x4c00080b;
 const MPICH_SUM = 0x58000003;
 const MPICH_MAX = 0x58000001;
+const MPICH_ANY_SOURCE = -2;
+const OMPI_ANY_SOURCE = -1;
 
 const PROBE = {
   MPI_Init_thread: {
@@ -84,21 +121,38 @@ const COMMON = {
   },
   MPI_Finalize: { parameters: [], result: "i32" },
   MPI_Error_string: { parameters: ["i32", "buffer", "buffer"], result: "i32" },
+  MPI_Test: { parameters: ["buffer", "buffer", "pointer"], result: "i32" },
+  MPI_Wait: { parameters: ["buffer", "pointer"], result: "i32" },
 } as const;
 
+// A communicator, datatype or operation handle: "i32" in MPICH's ABI,
+// "pointer" in Open MPI's.
 const MPICH_SYMBOLS = {
   ...COMMON,
   MPI_Comm_rank: { parameters: ["i32", "buffer"], result: "i32" },
   MPI_Comm_size: { parameters: ["i32", "buffer"], result: "i32" },
-  MPI_Allreduce: {
-    parameters: ["buffer", "buffer", "i32", "i32", "i32", "i32"],
+  MPI_Comm_dup: { parameters: ["i32", "buffer"], result: "i32" },
+  MPI_Iallreduce: {
+    parameters: ["buffer", "buffer", "i32", "i32", "i32", "i32", "buffer"],
     result: "i32",
   },
-  MPI_Bcast: {
-    parameters: ["buffer", "i32", "i32", "i32", "i32"],
+  MPI_Ibcast: {
+    parameters: ["buffer", "i32", "i32", "i32", "i32", "buffer"],
     result: "i32",
   },
-  MPI_Barrier: { parameters: ["i32"], result: "i32" },
+  MPI_Ibarrier: { parameters: ["i32", "buffer"], result: "i32" },
+  MPI_Iprobe: {
+    parameters: ["i32", "i32", "i32", "buffer", "pointer"],
+    result: "i32",
+  },
+  MPI_Isend: {
+    parameters: ["buffer", "i32", "i32", "i32", "i32", "i32", "buffer"],
+    result: "i32",
+  },
+  MPI_Recv: {
+    parameters: ["buffer", "i32", "i32", "i32", "i32", "i32", "pointer"],
+    result: "i32",
+  },
   MPI_Abort: { parameters: ["i32", "i32"], result: "i32" },
 } as const;
 
@@ -106,15 +160,44 @@ const OMPI_SYMBOLS = {
   ...COMMON,
   MPI_Comm_rank: { parameters: ["pointer", "buffer"], result: "i32" },
   MPI_Comm_size: { parameters: ["pointer", "buffer"], result: "i32" },
-  MPI_Allreduce: {
-    parameters: ["buffer", "buffer", "i32", "pointer", "pointer", "pointer"],
+  MPI_Comm_dup: { parameters: ["pointer", "buffer"], result: "i32" },
+  MPI_Iallreduce: {
+    parameters: [
+      "buffer",
+      "buffer",
+      "i32",
+      "pointer",
+      "pointer",
+      "pointer",
+      "buffer",
+    ],
     result: "i32",
   },
-  MPI_Bcast: {
-    parameters: ["buffer", "i32", "pointer", "i32", "pointer"],
+  MPI_Ibcast: {
+    parameters: ["buffer", "i32", "pointer", "i32", "pointer", "buffer"],
     result: "i32",
   },
-  MPI_Barrier: { parameters: ["pointer"], result: "i32" },
+  MPI_Ibarrier: { parameters: ["pointer", "buffer"], result: "i32" },
+  MPI_Iprobe: {
+    parameters: ["i32", "i32", "pointer", "buffer", "pointer"],
+    result: "i32",
+  },
+  MPI_Isend: {
+    parameters: ["buffer", "i32", "pointer", "i32", "i32", "pointer", "buffer"],
+    result: "i32",
+  },
+  MPI_Recv: {
+    parameters: [
+      "buffer",
+      "i32",
+      "pointer",
+      "i32",
+      "i32",
+      "pointer",
+      "pointer",
+    ],
+    result: "i32",
+  },
   MPI_Abort: { parameters: ["pointer", "i32"], result: "i32" },
   ompi_mpi_comm_world: { type: "pointer" },
   ompi_mpi_double: { type: "pointer" },
@@ -126,9 +209,16 @@ type Common = Deno.DynamicLibrary<typeof COMMON>["symbols"];
 
 function commonCalls(
   s: Common,
+  statusIgnore: Deno.PointerValue,
 ): Pick<
   MpiCalls,
-  "initialized" | "finalized" | "initThread" | "finalize" | "errorString"
+  | "initialized"
+  | "finalized"
+  | "initThread"
+  | "finalize"
+  | "errorString"
+  | "test"
+  | "wait"
 > {
   return {
     initialized: (flag) => s.MPI_Initialized(flag),
@@ -136,6 +226,8 @@ function commonCalls(
     initThread: (required, provided) =>
       s.MPI_Init_thread(null, null, required, provided),
     finalize: () => s.MPI_Finalize(),
+    test: (req, flag) => s.MPI_Test(req, flag, statusIgnore),
+    wait: (req) => s.MPI_Wait(req, statusIgnore),
     errorString: (code) => {
       // MPI_MAX_ERROR_STRING is 1024 in MPICH and 256 in Open MPI.
       const buf = new Uint8Array(1024);
@@ -149,25 +241,43 @@ function commonCalls(
 function mpichCalls(path: string): MpiCalls {
   const s = Deno.dlopen(path, MPICH_SYMBOLS).symbols;
   const ops = { sum: MPICH_SUM, max: MPICH_MAX };
+  const world = MPICH_COMM_WORLD;
+  // MPI_STATUS_IGNORE is (MPI_Status *)1 in MPICH and NULL in Open MPI.
+  const ignore = Deno.UnsafePointer.create(1n);
+  let control = -1;
+  const from = (source: number) => source < 0 ? MPICH_ANY_SOURCE : source;
   return {
     path,
     flavor: "mpich",
-    ...commonCalls(s),
-    commRank: (out) => s.MPI_Comm_rank(MPICH_COMM_WORLD, out),
-    commSize: (out) => s.MPI_Comm_size(MPICH_COMM_WORLD, out),
-    allreduce: (send, recv, count, op) =>
-      s.MPI_Allreduce(
-        send,
-        recv,
-        count,
+    ...commonCalls(s, ignore),
+    commRank: (out) => s.MPI_Comm_rank(world, out),
+    commSize: (out) => s.MPI_Comm_size(world, out),
+    iallreduce: (send, recv, count, op, req) =>
+      s.MPI_Iallreduce(send, recv, count, MPICH_DOUBLE, ops[op], world, req),
+    ibcast: (buf, count, root, req) =>
+      s.MPI_Ibcast(buf, count, MPICH_DOUBLE, root, world, req),
+    ibarrier: (req) => s.MPI_Ibarrier(world, req),
+    createControl: () => {
+      const out = new Int32Array(1);
+      const code = s.MPI_Comm_dup(world, out);
+      control = out[0];
+      return code;
+    },
+    iprobeControl: (source, tag, flag) =>
+      s.MPI_Iprobe(from(source), tag, control, flag, ignore),
+    isendControl: (buf, dest, tag, req) =>
+      s.MPI_Isend(buf, buf.length, MPICH_DOUBLE, dest, tag, control, req),
+    recvControl: (buf, source, tag) =>
+      s.MPI_Recv(
+        buf,
+        buf.length,
         MPICH_DOUBLE,
-        ops[op],
-        MPICH_COMM_WORLD,
+        from(source),
+        tag,
+        control,
+        ignore,
       ),
-    bcast: (buf, count, root) =>
-      s.MPI_Bcast(buf, count, MPICH_DOUBLE, root, MPICH_COMM_WORLD),
-    barrier: () => s.MPI_Barrier(MPICH_COMM_WORLD),
-    abort: (code) => s.MPI_Abort(MPICH_COMM_WORLD, code),
+    abort: (code) => s.MPI_Abort(world, code),
   };
 }
 
@@ -177,16 +287,31 @@ function ompiCalls(path: string): MpiCalls {
   const world = s.ompi_mpi_comm_world;
   const double = s.ompi_mpi_double;
   const ops = { sum: s.ompi_mpi_op_sum, max: s.ompi_mpi_op_max };
+  let control: Deno.PointerValue = null;
+  const from = (source: number) => source < 0 ? OMPI_ANY_SOURCE : source;
   return {
     path,
     flavor: "openmpi",
-    ...commonCalls(s),
+    ...commonCalls(s, null),
     commRank: (out) => s.MPI_Comm_rank(world, out),
     commSize: (out) => s.MPI_Comm_size(world, out),
-    allreduce: (send, recv, count, op) =>
-      s.MPI_Allreduce(send, recv, count, double, ops[op], world),
-    bcast: (buf, count, root) => s.MPI_Bcast(buf, count, double, root, world),
-    barrier: () => s.MPI_Barrier(world),
+    iallreduce: (send, recv, count, op, req) =>
+      s.MPI_Iallreduce(send, recv, count, double, ops[op], world, req),
+    ibcast: (buf, count, root, req) =>
+      s.MPI_Ibcast(buf, count, double, root, world, req),
+    ibarrier: (req) => s.MPI_Ibarrier(world, req),
+    createControl: () => {
+      const out = new BigUint64Array(1);
+      const code = s.MPI_Comm_dup(world, out);
+      control = Deno.UnsafePointer.create(out[0]);
+      return code;
+    },
+    iprobeControl: (source, tag, flag) =>
+      s.MPI_Iprobe(from(source), tag, control, flag, null),
+    isendControl: (buf, dest, tag, req) =>
+      s.MPI_Isend(buf, buf.length, double, dest, tag, control, req),
+    recvControl: (buf, source, tag) =>
+      s.MPI_Recv(buf, buf.length, double, from(source), tag, control, null),
     abort: (code) => s.MPI_Abort(world, code),
   };
 }

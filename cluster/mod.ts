@@ -51,9 +51,11 @@ export {
   runMpi,
   type RunMpiOptions,
 } from "./mpi.ts";
+export { guardMpiJob } from "./mpi_guard.ts";
 export {
   MPI_INSTALL_HINT,
   MpiError,
+  MpiJobError,
   MpiPermissionError,
   MpiUnavailableError,
 } from "./mpi_errors.ts";

@@ -5,19 +5,24 @@
  * Launch with `mpiexec -n N deno run -A script.ts` (the binding needs
  * `--allow-ffi`, and `--allow-env` to read `NLSQ_MPI_LIBRARY`). Use
  * {@linkcode runMpi} so that an exception on one rank aborts the whole job
- * instead of leaving the other ranks waiting in a collective forever.
+ * instead of leaving the other ranks waiting in a collective forever, and
+ * `guardMpiJob()` (`mpi_guard.ts`) to cover the rest of the program too.
  *
  * @module
  */
 
 import { Diagnostics, envReader, type EnvSource } from "./_env.ts";
+import { Departures } from "./_mpi_departures.ts";
 import {
   loadMpiLibrary,
   MPI_THREAD_FUNNELED,
   type MpiCalls,
   type MpiFlavor,
   type MpiOp,
+  newRequest,
 } from "./_mpi_library.ts";
+import { launchRank, reportFailure } from "./_mpi_report.ts";
+import { pollUntil } from "./_mpi_wait.ts";
 import { MpiError } from "./mpi_errors.ts";
 
 export type { MpiFlavor } from "./_mpi_library.ts";
@@ -80,12 +85,18 @@ export function isMpiLaunch(env?: EnvSource): boolean {
   return LAUNCH_VARIABLES.some((name) => read(name) !== undefined);
 }
 
+/** The process's first loaded MPI library: every handle shares it. */
+let shared: Mpi | null = null;
+
 /**
  * One process's handle on `MPI_COMM_WORLD`.
  *
- * Collectives are blocking FFI calls on the JavaScript thread (MPI is
- * initialized with `MPI_THREAD_FUNNELED`); every rank must call them in the
- * same order. Data is `Float64Array` (`MPI_DOUBLE`).
+ * Collectives block the JavaScript thread (MPI is initialized with
+ * `MPI_THREAD_FUNNELED`); every rank must call them in the same order. Data
+ * is `Float64Array` (`MPI_DOUBLE`). They fail fast rather than hang: while
+ * waiting, a rank listens for departure notices (sent by `finalize()`, which
+ * a rank's normal exit calls), and a rank that left before this collective
+ * ends the job with an {@linkcode MpiJobError}.
  *
  * @example
  * ```ts
@@ -103,6 +114,10 @@ export class Mpi {
   #rank = -1;
   #size = -1;
   readonly #flag = new Int32Array(1);
+  /** Collective calls made on the world, numbered alike on every rank. */
+  #collectives = 0;
+  #departures: Departures | null = null;
+  #inFlight: Float64Array[] = [];
 
   private constructor(calls: MpiCalls) {
     this.#calls = calls;
@@ -112,7 +127,9 @@ export class Mpi {
    * Loads the MPI library (no MPI call yet). The library is
    * `options.library`, else `NLSQ_MPI_LIBRARY`, else the first of
    * `libmpich.so.12`, `libmpi.so.40`, `libmpi.so.12`, `libmpich.so`,
-   * `libmpi.so` that loads.
+   * `libmpi.so` that loads. The process's first loaded library is shared:
+   * a later call that names no other library returns the same handle, so
+   * every part of a program counts the same collective calls.
    *
    * @throws {MpiPermissionError} without `--allow-ffi` (never prompts)
    * @throws {MpiUnavailableError} when no library loads; the message says how
@@ -129,7 +146,10 @@ export class Mpi {
     const diag = new Diagnostics(false, "");
     const library = options.library ??
       envReader(options.env, diag)("NLSQ_MPI_LIBRARY");
-    return new Mpi(loadMpiLibrary(library || undefined));
+    if (shared && (!library || library === shared.libraryPath)) return shared;
+    const comm = new Mpi(loadMpiLibrary(library || undefined));
+    shared ??= comm;
+    return comm;
   }
 
   /**
@@ -161,8 +181,10 @@ export class Mpi {
 
   /**
    * Initializes MPI (`MPI_Init_thread` with null argc/argv and
-   * `MPI_THREAD_FUNNELED`) unless `MPI_Initialized` says it already is, and
-   * reads rank and size. Idempotent.
+   * `MPI_THREAD_FUNNELED`) unless `MPI_Initialized` says it already is,
+   * reads rank and size, and duplicates the world into a private channel
+   * for departure notices (a collective call: every rank initializes at the
+   * same point of the program). Idempotent.
    *
    * @throws {MpiError} after `finalize()`, or when initialization fails
    *
@@ -191,11 +213,21 @@ export class Mpi {
         this.#calls.initThread(MPI_THREAD_FUNNELED, provided),
       );
     }
+    if (this.#departures) return this;
     const out = new Int32Array(1);
     this.#check("MPI_Comm_rank", this.#calls.commRank(out));
-    this.#rank = out[0];
+    const rank = out[0];
     this.#check("MPI_Comm_size", this.#calls.commSize(out));
-    this.#size = out[0];
+    const size = out[0];
+    this.#check("MPI_Comm_dup", this.#calls.createControl());
+    this.#departures = new Departures(
+      this.#calls,
+      rank,
+      size,
+      (call, code) => this.#check(call, code),
+      (error) => this.abortWithError(error),
+    );
+    [this.#rank, this.#size] = [rank, size];
     return this;
   }
 
@@ -331,7 +363,11 @@ export class Mpi {
     }
     this.#checkCount("MPI_Bcast", data);
     if (data.length === 0) return data;
-    this.#check("MPI_Bcast", this.#calls.bcast(data, data.length, root));
+    this.#collective(
+      "MPI_Bcast",
+      [data],
+      (req) => this.#calls.ibcast(data, data.length, root, req),
+    );
     return data;
   }
 
@@ -347,12 +383,15 @@ export class Mpi {
    */
   barrier(): void {
     this.#ready("MPI_Barrier");
-    this.#check("MPI_Barrier", this.#calls.barrier());
+    this.#collective("MPI_Barrier", [], (req) => this.#calls.ibarrier(req));
   }
 
   /**
    * Ends every rank of the job with `code` (`MPI_Abort` on
-   * `MPI_COMM_WORLD`). Without an initialized MPI it just exits.
+   * `MPI_COMM_WORLD`). Under an MPI launcher MPI is initialized first if it
+   * is not yet (the other ranks may be waiting in `MPI_Init`, which the
+   * launcher does not end when this process exits); without a launcher, or
+   * after `finalize()`, it just exits.
    *
    * @param code the exit status, non-zero for a failure
    *
@@ -367,14 +406,25 @@ export class Mpi {
    * ```
    */
   abort(code = 1): never {
-    if (this.isInitialized && !this.isFinalized) this.#calls.abort(code);
+    if (!this.isFinalized) {
+      if (!this.isInitialized && isMpiLaunch()) {
+        // No departure channel needed: only MPI_Abort follows.
+        this.#calls.initThread(MPI_THREAD_FUNNELED, new Int32Array(1));
+      }
+      if (this.isInitialized) this.#calls.abort(code);
+    }
     // MPI_Abort does not return in practice; make sure this rank ends anyway.
     Deno.exit(code);
   }
 
   /**
-   * Finalizes MPI (`MPI_Finalize`); idempotent. Every rank must call it
-   * before exiting normally; MPI cannot be initialized again afterwards.
+   * Leaves the job and finalizes MPI (`MPI_Finalize`); idempotent. Every rank
+   * must call it before exiting normally; MPI cannot be initialized again
+   * afterwards. Leaving first sends a departure notice (so that a rank still
+   * waiting for this one in a collective ends the job instead of hanging)
+   * and waits for the other ranks to leave too; if they made a different
+   * number of collective calls, the job is aborted with an
+   * {@linkcode MpiJobError}.
    *
    * @throws {MpiError} when the call fails
    *
@@ -391,6 +441,7 @@ export class Mpi {
    */
   finalize(): void {
     if (!this.isInitialized || this.isFinalized) return;
+    this.#departures?.leave(this.#collectives);
     this.#check("MPI_Finalize", this.#calls.finalize());
   }
 
@@ -430,9 +481,11 @@ export class Mpi {
 
   /**
    * Prints `error` with this rank to stderr and aborts the whole job with
-   * exit status 1; what {@linkcode runMpi} does when its function throws.
+   * exit status `code` (see {@linkcode Mpi.abort}); what {@linkcode runMpi}
+   * does when its function throws.
    *
    * @param error what went wrong
+   * @param code the exit status, default 1
    *
    * @example
    * ```ts
@@ -446,24 +499,14 @@ export class Mpi {
    * }
    * ```
    */
-  abortWithError(error: unknown): never {
-    const where = this.#rank >= 0 ? `rank ${this.#rank}/${this.#size}` : "MPI";
-    const text = error instanceof Error ? error.stack ?? error.message : error;
-    // One synchronous write, then a short pause: hydra tears the job down
-    // as soon as MPI_Abort is called and can drop output still in flight.
-    const msg = `[nlsq mpi] ${where}: error, aborting the job:\n${text}\n`;
-    try {
-      const bytes = new TextEncoder().encode(msg);
-      let off = 0;
-      while (off < bytes.length) {
-        off += Deno.stderr.writeSync(bytes.subarray(off));
-      }
-    } catch {
-      // stderr closed: nothing more to report.
-    }
-    const until = Date.now() + 200;
-    while (Date.now() < until) { /* let the launcher forward stderr */ }
-    this.abort(1);
+  abortWithError(error: unknown, code = 1): never {
+    reportFailure(
+      this.#rank >= 0
+        ? `rank ${this.#rank}/${this.#size}`
+        : `rank ${launchRank()}`,
+      error,
+    );
+    this.abort(code);
   }
 
   #allreduce(data: Float64Array, op: MpiOp): Float64Array {
@@ -471,11 +514,36 @@ export class Mpi {
     this.#checkCount("MPI_Allreduce", data);
     if (data.length === 0) return data;
     const send = data.slice();
-    this.#check(
+    this.#collective(
       "MPI_Allreduce",
-      this.#calls.allreduce(send, data, data.length, op),
+      [send, data],
+      (req) => this.#calls.iallreduce(send, data, data.length, op, req),
     );
     return data;
+  }
+
+  /**
+   * Starts a nonblocking collective on `buffers` and polls it to completion,
+   * failing fast (ending the job) if a rank left before it.
+   */
+  #collective(
+    call: string,
+    buffers: Float64Array[],
+    start: (req: Uint8Array) => number,
+  ): void {
+    const k = ++this.#collectives;
+    const departures = this.#departures!;
+    departures.poll(k, call);
+    const req = newRequest();
+    // MPI uses the buffers until the request completes: keep them reachable.
+    this.#inFlight = buffers;
+    this.#check(call, start(req));
+    const flag = new Int32Array(1);
+    pollUntil(() => {
+      this.#check("MPI_Test", this.#calls.test(req, flag));
+      return flag[0] !== 0;
+    }, () => departures.poll(k, call));
+    this.#inFlight = [];
   }
 
   #ready(call: string): void {

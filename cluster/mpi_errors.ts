@@ -125,3 +125,41 @@ export class MpiError extends Error {
     this.code = code;
   }
 }
+
+/**
+ * The ranks of an MPI job went out of step: one left it (finalized, or its
+ * process ended) while another waits for it in a collective call it will
+ * never join, or they made different numbers of collective calls. The rank
+ * that notices it reports this error and aborts the job (`MPI_Abort`)
+ * instead of waiting forever.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const e = new MpiJobError(1, "rank 1 left the job");
+ * assert.strictEqual(e.rank, 1);
+ * assert.strictEqual(e.name, "MpiJobError");
+ * ```
+ */
+export class MpiJobError extends Error {
+  /** The rank that left or went out of step. */
+  readonly rank: number;
+
+  /**
+   * Builds the error.
+   *
+   * @param rank the rank that left or went out of step
+   * @param message what happened
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert";
+   * assert.ok(new MpiJobError(0, "x") instanceof Error);
+   * ```
+   */
+  constructor(rank: number, message: string) {
+    super(message);
+    this.name = "MpiJobError";
+    this.rank = rank;
+  }
+}

@@ -3,37 +3,31 @@
  *
  * MPI can be initialized once per process and never again after
  * `MPI_Finalize`, while `fit` may be called several times; so the world is
- * initialized on first use, kept, and finalized when the process exits
- * (the `unload` event), unless the user finalized it first (e.g. through
- * `runMpi`).
+ * initialized on first use and kept. Under an MPI launcher, loading this
+ * module installs the job guard (`cluster/mpi_guard.ts`): an error on a
+ * rank at any point, even before its first fit initializes MPI, aborts the
+ * whole job, and a normal exit leaves it (finalizing MPI) without stranding
+ * a rank that still waits in a collective.
  */
 
 import { isMpiLaunch, Mpi } from "../cluster/mpi.ts";
+import { guardMpiJob } from "../cluster/mpi_guard.ts";
 
-let world: Mpi | null = null;
+guardMpiJob();
 
 /**
  * The initialized world communicator, or null when this process was not
  * started by an MPI launcher (then no MPI library is needed at all).
  */
 export function worldComm(): Mpi | null {
-  if (world && !world.isFinalized) return world;
-  if (world) {
+  if (!isMpiLaunch()) return null;
+  const comm = Mpi.load();
+  if (comm.isFinalized) {
     throw new Error(
       "MPI was finalized in this process; the distributed strategy cannot run again",
     );
   }
-  if (!isMpiLaunch()) return null;
-  const comm = Mpi.load().init();
-  // An exception that escapes on one rank (outside the evaluator, where the
-  // strategy catches its own) must end the job, not leave the other ranks
-  // blocked in their next Allreduce.
-  comm.abortOnUncaughtError();
-  globalThis.addEventListener("unload", () => {
-    if (!comm.isFinalized) comm.finalize();
-  });
-  world = comm;
-  return comm;
+  return comm.init();
 }
 
 /** Reads an environment variable, or undefined without permission. */

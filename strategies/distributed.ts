@@ -468,26 +468,45 @@ async function loadShard(
 }
 
 /**
- * Reports `error` with the rank and aborts every rank (`MPI_Abort`). The
- * report is one write, and the abort waits a moment: the launcher forwards
- * stderr asynchronously and stops forwarding once it is told to abort, which
- * otherwise loses the message that says why.
+ * Runs `step` of this rank's part of a fit. Under MPI an error ends the whole
+ * job (printed with the rank, then `MPI_Abort`): the other ranks would wait
+ * for this one in their next collective forever.
  */
-async function abortJob(comm: Mpi, error: unknown): Promise<never> {
-  const text = error instanceof Error ? error.stack ?? error.message : error;
-  console.error(
-    `[nlsq mpi] rank ${comm.rank}/${comm.size}: error, aborting the job:\n${text}`,
-  );
-  await new Promise((resolve) => setTimeout(resolve, 200));
-  return comm.abort(1);
+async function onThisRank<T>(
+  comm: Mpi | null,
+  step: () => T | Promise<T>,
+): Promise<T> {
+  if (!comm || comm.size === 1) return await step();
+  try {
+    return await step();
+  } catch (e) {
+    return comm.abortWithError(e);
+  }
 }
 
 async function createDistributedEvaluator(
   ctx: StrategyContext,
 ): Promise<DistributedEvaluator> {
   const cfg = readConfig(ctx.config);
-  const p = ctx.model.params.length;
   const comm: Mpi | null = worldComm();
+  const ev = await onThisRank(comm, () => buildEvaluator(ctx, cfg, comm));
+  return {
+    ...ev,
+    get stats() {
+      return ev.stats;
+    },
+    evaluate: (thetas, withJac) =>
+      onThisRank(comm, () => ev.evaluate(thetas, withJac)),
+    close: () => onThisRank(comm, () => ev.close()),
+  };
+}
+
+async function buildEvaluator(
+  ctx: StrategyContext,
+  cfg: Config,
+  comm: Mpi | null,
+): Promise<DistributedEvaluator> {
+  const p = ctx.model.params.length;
   const rank = comm ? comm.rank : 0;
   const size = comm ? comm.size : 1;
   const isMemory = ctx.data.kind === "memory";
@@ -580,21 +599,13 @@ async function createDistributedEvaluator(
       cfg.batchSize,
     );
   } else {
-    let shardData;
-    try {
-      shardData = await loadShard(
-        ctx.data as BatchSourceLike,
-        shard.start,
-        shard.end,
-        cfg.batchSize,
-        ctx.signal,
-      );
-    } catch (e) {
-      // A read error on one rank would leave the others in the first
-      // Allreduce.
-      if (comm && size > 1) await abortJob(comm, e);
-      throw e;
-    }
+    const shardData = await loadShard(
+      ctx.data as BatchSourceLike,
+      shard.start,
+      shard.end,
+      cfg.batchSize,
+      ctx.signal,
+    );
     threads = threadsFor(ctx, shard.size, size);
     const local = memoryPass(ctx, shardData, threads);
     pass = local.pass;
@@ -644,14 +655,7 @@ async function createDistributedEvaluator(
   ): Promise<Evaluation[]> => {
     const gram = useGram;
     const t0 = performance.now();
-    let local: PartialLinearization[];
-    try {
-      local = await pass(thetas, withJac, gram);
-    } catch (e) {
-      // The other ranks are about to wait for this one in the Allreduce.
-      if (comm && size > 1) await abortJob(comm, e);
-      throw e;
-    }
+    const local = await pass(thetas, withJac, gram);
     const t1 = performance.now();
     let merged = local;
     let t2 = t1;

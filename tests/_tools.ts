@@ -36,3 +36,54 @@ export async function hasMpiexec(): Promise<boolean> {
     return false;
   }
 }
+
+/** What a finished command returned. */
+export interface Job {
+  code: number;
+  stdout: string;
+  stderr: string;
+  seconds: number;
+}
+
+/**
+ * Runs `cmd args` (typically `mpiexec`) to the end. One still running after
+ * `timeoutMs` is killed and fails the test: an MPI job that hangs must not
+ * hang the suite.
+ */
+export async function runJob(
+  cmd: string,
+  args: string[],
+  timeoutMs: number,
+  env: Record<string, string> = {},
+): Promise<Job> {
+  const t0 = performance.now();
+  const out = await new Deno.Command(cmd, {
+    args,
+    env: {
+      // Harmless for MPICH; lets Open MPI run as root and oversubscribe the
+      // two cores of a CI machine with three ranks.
+      OMPI_ALLOW_RUN_AS_ROOT: "1",
+      OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "1",
+      OMPI_MCA_rmaps_base_oversubscribe: "1",
+      ...env,
+    },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(timeoutMs),
+  }).output();
+  const seconds = (performance.now() - t0) / 1000;
+  const stderr = new TextDecoder().decode(out.stderr);
+  if (out.signal !== null) {
+    throw new Error(
+      `${cmd} was killed by ${out.signal} after ${seconds.toFixed(1)} s ` +
+        `(hang?)\n${stderr}`,
+    );
+  }
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr,
+    seconds,
+  };
+}

@@ -1,6 +1,6 @@
 // The MPI binding against a real `mpiexec` (MPICH's hydra or Open MPI).
 // Skipped, with a message, only where mpiexec is not installed.
-import { hasMpiexec } from "./_tools.ts";
+import { hasMpiexec, runJob } from "./_tools.ts";
 import assert from "node:assert";
 import { fileURLToPath } from "node:url";
 
@@ -13,51 +13,6 @@ if (ignore) {
     "cluster_mpi_test: mpiexec not found, MPI tests skipped " +
       "(apt-get install mpich)",
   );
-}
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-  seconds: number;
-}
-
-/** Runs `cmd args`; a hang past `timeoutMs` kills it and fails the test. */
-async function run(
-  cmd: string,
-  args: string[],
-  timeoutMs: number,
-  env: Record<string, string> = {},
-): Promise<Run> {
-  const t0 = performance.now();
-  const out = await new Deno.Command(cmd, {
-    args,
-    env: {
-      // Harmless for MPICH; lets Open MPI run as root and oversubscribe the
-      // two cores of a CI machine with three ranks.
-      OMPI_ALLOW_RUN_AS_ROOT: "1",
-      OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "1",
-      OMPI_MCA_rmaps_base_oversubscribe: "1",
-      ...env,
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(timeoutMs),
-  }).output();
-  const seconds = (performance.now() - t0) / 1000;
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert.ok(
-    out.signal === null,
-    `${cmd} was killed by ${out.signal} after ${seconds.toFixed(1)} s ` +
-      `(hang?)\n${stderr}`,
-  );
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr,
-    seconds,
-  };
 }
 
 const deno = ["run", "-A", "--no-lock"];
@@ -73,7 +28,7 @@ for (const n of [2, 3]) {
     name: `mpiexec -n ${n}: allreduce, broadcast, barrier`,
     ignore,
     async fn() {
-      const r = await run(
+      const r = await runJob(
         "mpiexec",
         ["-n", String(n), Deno.execPath(), ...deno, script("collectives.ts")],
         60_000,
@@ -104,7 +59,7 @@ for (const mode of ["throw", "uncaught"]) {
     name: `mpiexec -n 3: an error on rank 1 (${mode}) aborts the job fast`,
     ignore,
     async fn() {
-      const r = await run(
+      const r = await runJob(
         "mpiexec",
         [
           "-n",
@@ -126,11 +81,59 @@ for (const mode of ["throw", "uncaught"]) {
   });
 }
 
+// Before the job guard and departure notices, each of these hung until
+// killed: hydra does not end ranks waiting in MPI_Init when a process exits
+// before initializing, and MPI_Finalize on one rank waits for the others.
+for (
+  const [n, mode, leaver] of [
+    [3, "finalize", 2],
+    [3, "finalize", 0],
+    [2, "never-init", 1],
+  ] as const
+) {
+  Deno.test({
+    name:
+      `mpiexec -n ${n}: rank ${leaver} leaves (${mode}) while the others wait: the job ends`,
+    ignore,
+    async fn() {
+      const r = await runJob(
+        "mpiexec",
+        [
+          "-n",
+          String(n),
+          Deno.execPath(),
+          ...deno,
+          script("rank_leaves.ts"),
+          mode,
+          String(leaver),
+        ],
+        30_000,
+      );
+      assert.notStrictEqual(r.code, 0, r.stderr);
+      assert.ok(r.seconds < 15, `took ${r.seconds.toFixed(1)} s`);
+      const made = mode === "finalize" ? 1 : 0;
+      // Every waiting rank that learns of it says who left and when; rank 0
+      // hears of everyone, the others of rank 0.
+      const waiter = leaver === 0 ? "[1-9]" : "0";
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `\\[nlsq mpi\\] rank ${waiter}/${n}: error, aborting the job:\\n` +
+            `MpiJobError: rank ${leaver} left the job .* after ${made} ` +
+            `collective call\\(s\\), while rank ${waiter} waits for it in ` +
+            `collective call ${made + 1} \\(MPI_Barrier\\)`,
+        ),
+      );
+      assert.doesNotMatch(r.stdout, /passed/);
+    },
+  });
+}
+
 Deno.test({
   name: "NLSQ_MPI_LIBRARY=/nonexistent.so: MpiUnavailableError with a hint",
   ignore,
   async fn() {
-    const r = await run(
+    const r = await runJob(
       Deno.execPath(),
       [...deno, script("load_library.ts")],
       30_000,
@@ -151,7 +154,7 @@ Deno.test({
   name: "without --allow-ffi: MpiPermissionError, no prompt",
   ignore,
   async fn() {
-    const r = await run(
+    const r = await runJob(
       Deno.execPath(),
       [
         "run",
@@ -174,7 +177,7 @@ Deno.test({
   name: "outside mpiexec MPI runs as a singleton of size 1",
   ignore,
   async fn() {
-    const r = await run(
+    const r = await runJob(
       Deno.execPath(),
       [...deno, script("collectives.ts")],
       60_000,
@@ -190,7 +193,7 @@ Deno.test({
   name: "MPI_Allreduce of p*p+p+1 doubles between 2 ranks (timing)",
   ignore,
   async fn() {
-    const r = await run(
+    const r = await runJob(
       "mpiexec",
       [
         "-n",

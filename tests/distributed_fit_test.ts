@@ -3,7 +3,7 @@
 // returns the bit-identical popt, a failure on one rank ends the whole job,
 // and without a launcher (or with one rank) it is the standard strategy.
 // Skipped, with a message, only where mpiexec is not installed.
-import { hasMpiexec } from "./_tools.ts";
+import { hasMpiexec, type Job, runJob } from "./_tools.ts";
 import assert from "node:assert";
 import { getGpuInfo } from "../gpu/device.ts";
 import { fileURLToPath } from "node:url";
@@ -42,46 +42,13 @@ interface RankLine {
   allreduceMs: number;
 }
 
-interface Job {
-  code: number;
-  stdout: string;
-  stderr: string;
-  seconds: number;
-}
-
 /** Runs the script on `ranks` ranks; a hang past `timeoutMs` fails. */
-async function job(
-  ranks: number,
-  args: string[],
-  timeoutMs = 60_000,
-): Promise<Job> {
-  const t0 = performance.now();
-  const out = await new Deno.Command("mpiexec", {
-    args: ["-n", String(ranks), Deno.execPath(), "run", "-A", SCRIPT, ...args],
-    env: {
-      // Harmless for MPICH; lets Open MPI run as root and oversubscribe.
-      OMPI_ALLOW_RUN_AS_ROOT: "1",
-      OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "1",
-      OMPI_MCA_rmaps_base_oversubscribe: "1",
-    },
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(timeoutMs),
-  }).output();
-  const seconds = (performance.now() - t0) / 1000;
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert.strictEqual(
-    out.signal,
-    null,
-    `mpiexec killed by ${out.signal} after ${seconds.toFixed(1)} s\n${stderr}`,
+function job(ranks: number, args: string[], timeoutMs = 60_000): Promise<Job> {
+  return runJob(
+    "mpiexec",
+    ["-n", String(ranks), Deno.execPath(), "run", "-A", SCRIPT, ...args],
+    timeoutMs,
   );
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr,
-    seconds,
-  };
 }
 
 /** Runs a job that must succeed; returns one line per rank, by rank. */
