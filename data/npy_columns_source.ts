@@ -86,11 +86,11 @@ export async function npySource(
   if (xPaths.length === 0) throw new TypeError("x must name at least one file");
   const parts: BinaryPart[] = [];
   for (const p of paths) {
-    const { part, is1d } = await npyPart(p);
+    const { part, is1d, shape } = await npyPart(p);
     if (!is1d) {
       throw new DataSourceError(
         "layout",
-        `expected a 1-D array, got shape (${part.rows}, ${part.columns})`,
+        `expected a single column, of shape (n,) or (n, 1), got shape ${shape}`,
         { path: p },
       );
     }
