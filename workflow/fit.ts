@@ -26,6 +26,7 @@ import {
   resolveSolverOptions,
   toVector,
 } from "../core/_validate.ts";
+import { checkFitOptions } from "./_fit_options.ts";
 import { createDenseEvaluator } from "../core/dense_evaluator.ts";
 import { solveLowerInPlace } from "../core/linalg.ts";
 import {
@@ -150,7 +151,7 @@ export interface FitOptions {
   memoryLimitGb?: number;
   /** Arithmetic backend. */
   backend?: "auto" | "cpu" | "webgpu";
-  /** CPU threads ("auto": all cores for large problems). */
+  /** CPU threads, an integer in [1, 256] ("auto": all cores for large problems). */
   threads?: number | "auto";
   /** Drop points with NaN/Inf ("omit") or throw ("raise", default). */
   nanPolicy?: "raise" | "omit";
@@ -379,8 +380,13 @@ export async function fit(
   const options: FitOptions =
     (fromSource ? yOrOptions as FitOptions : maybeOptions) ??
       {};
-  if (typeof options !== "object") {
+  if (typeof options !== "object" || options === null) {
     throw new TypeError("options must be an object");
+  }
+  if (fromSource && maybeOptions !== undefined) {
+    throw new TypeError(
+      "fit(model, source, options): with a data source, options are the third argument",
+    );
   }
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.has(key)) {
@@ -389,40 +395,8 @@ export async function fit(
       );
     }
   }
-  const verbose = options.verbose ?? 0;
-  if (![0, 1, 2].includes(verbose)) {
-    throw new RangeError(`verbose must be 0, 1 or 2, got ${options.verbose}`);
-  }
-  const backend = options.backend ?? "auto";
-  if (!["auto", "cpu", "webgpu"].includes(backend)) {
-    throw new TypeError(
-      `backend must be "auto", "cpu" or "webgpu", got ${
-        JSON.stringify(backend)
-      }`,
-    );
-  }
-  if (options.memoryLimitGb !== undefined) {
-    const v = options.memoryLimitGb;
-    if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) {
-      throw new RangeError(
-        `memoryLimitGb must be a finite number > 0, got ${v}`,
-      );
-    }
-  }
-  if (
-    options.resume && !options.checkpointDir &&
-    typeof options.resume !== "string"
-  ) {
-    throw new TypeError(
-      "resume: true needs checkpointDir (or pass a checkpoint path)",
-    );
-  }
-  for (const key of ["checkpointEvery", "checkpointKeep"] as const) {
-    const v = options[key];
-    if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) {
-      throw new RangeError(`${key} must be an integer >= 1, got ${v}`);
-    }
-  }
+  // Every value is checked here, before any data is read.
+  const { verbose, backend, nanPolicy } = checkFitOptions(options, p);
   const goal = options.goal === undefined
     ? undefined
     : normalizeGoal(options.goal);
@@ -457,7 +431,7 @@ export async function fit(
       yOrOptions,
       options.sigma,
       m.variables.length,
-      options.nanPolicy ?? "raise",
+      nanPolicy,
     );
     if (inp.dropped > 0) {
       notes.push(`dropped ${inp.dropped} points with NaN/Inf`);
