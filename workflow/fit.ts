@@ -27,6 +27,7 @@ import {
   toVector,
 } from "../core/_validate.ts";
 import { checkFitOptions } from "./_fit_options.ts";
+import { ProgressReporter } from "./_progress.ts";
 import { createDenseEvaluator } from "../core/dense_evaluator.ts";
 import { solveLowerInPlace } from "../core/linalg.ts";
 import {
@@ -170,7 +171,11 @@ export interface FitOptions {
    * checkpoints are written only where `checkpointDir` says.
    */
   resume?: boolean | string;
-  /** Progress callback. */
+  /**
+   * Progress callback (it may be async). A promise it returns is awaited
+   * after an iteration (not during a pass over a source); a throw or a
+   * rejection ends the fit with that error.
+   */
   onProgress?: (p: FitProgress) => void;
   /** Stops the fit between iterations (or batches). */
   signal?: AbortSignal;
@@ -639,6 +644,7 @@ export async function fit(
   let lastPass: CheckpointProgress | null = null;
   let passNo = 0, passT0 = performance.now(), lastBatchAt = passT0;
   let prevPassMs: number | undefined;
+  const progress = new ProgressReporter(options.onProgress);
   const onPass = (pp: PassProgress) => {
     const now = performance.now();
     if (pp.pass !== passNo) {
@@ -660,7 +666,7 @@ export async function fit(
       : prevPassMs !== undefined
       ? Math.max(0, prevPassMs / 1000 - elapsed)
       : undefined;
-    options.onProgress({
+    progress.reportNow({
       phase: "pass",
       start: 0,
       nit: 0,
@@ -765,7 +771,7 @@ export async function fit(
               }`,
             );
           }
-          options.onProgress?.({
+          await progress.report({
             phase: "iteration",
             start: k,
             nit: info.nit,
@@ -781,7 +787,9 @@ export async function fit(
       try {
         return await runOne(s, k, resumeStates.get(k));
       } catch (e) {
+        // A failing onProgress ends the fit, not just this start.
         if (starts.length === 1 || options.signal?.aborted) throw e;
+        if (progress.failure) throw progress.failure.error;
         return e as Error;
       } finally {
         batcher?.done();
@@ -873,6 +881,8 @@ export async function fit(
         await plan.evaluator.close();
       }
     }
+    // A progress report still running may yet fail the fit.
+    await progress.settle();
   } catch (e) {
     // Aborted or failed: the last completed iteration goes to disk (a write
     // error must not hide the original one).
