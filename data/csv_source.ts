@@ -37,6 +37,7 @@ import { defaultSelection, selectionText } from "./_select.ts";
 import { DataSourceError } from "./data_source_error.ts";
 import { clipped, quoted } from "./_quote.ts";
 import type { Batch, BatchOptions, ColumnRef, DataSource } from "./source.ts";
+import { flag } from "./_options.ts";
 
 /**
  * Options of {@linkcode openCsv}.
@@ -115,8 +116,8 @@ export async function openCsv(
   const source = new CsvSource(
     snap,
     delimiter,
-    options.header ?? true,
-    options.dropInvalid ?? false,
+    flag("header", options.header, true),
+    flag("dropInvalid", options.dropInvalid, false),
     options.format ?? (delimiter === "\t" ? "tsv" : "csv"),
   );
   await source.scan(sel);

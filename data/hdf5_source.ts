@@ -35,6 +35,7 @@ import {
 import { columnIndex, defaultSelection, selectionText } from "./_select.ts";
 import { DataSourceError } from "./data_source_error.ts";
 import type { Batch, BatchOptions, ColumnRef, DataSource } from "./source.ts";
+import { flag } from "./_options.ts";
 
 /**
  * Options of {@linkcode openHdf5}.
@@ -165,7 +166,7 @@ export async function openHdf5(
       sel.sigma !== undefined,
       `${basename(path)} (hdf5, ${columns[0].rows} rows, ${text})`,
       await fileFingerprint(snap, "hdf5", text),
-      options.dropInvalid ?? false,
+      flag("dropInvalid", options.dropInvalid, false),
     );
   } catch (error) {
     quietly(() => file.close());

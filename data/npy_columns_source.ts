@@ -14,6 +14,7 @@ import { fileFingerprint } from "./_file_guard.ts";
 import { npyPart } from "./_npy_header.ts";
 import { DataSourceError } from "./data_source_error.ts";
 import type { DataSource } from "./source.ts";
+import { flag } from "./_options.ts";
 
 /**
  * Paths of separate 1-D NPY files for {@linkcode npySource}.
@@ -121,6 +122,6 @@ export async function npySource(
       parts[0].rows
     } rows)`,
     fingerprint: prints.join("|"),
-    dropInvalid: options.dropInvalid ?? false,
+    dropInvalid: flag("dropInvalid", options.dropInvalid, false),
   });
 }

@@ -18,6 +18,7 @@ import { npyPart } from "./_npy_header.ts";
 import { columnIndex, defaultSelection, selectionText } from "./_select.ts";
 import { npySource } from "./npy_columns_source.ts";
 import type { DataSource } from "./source.ts";
+import { flag } from "./_options.ts";
 
 /**
  * Options of {@linkcode openNpy}.
@@ -123,6 +124,6 @@ export async function openNpy(
       part.part.layout === "columns" ? "fortran " : ""
     }${part.part.rows} x ${columns}, ${part.part.rows} rows, ${text})`,
     fingerprint: await fileFingerprint(part.part.snap, "npy", text),
-    dropInvalid: options.dropInvalid ?? false,
+    dropInvalid: flag("dropInvalid", options.dropInvalid, false),
   });
 }
