@@ -53,6 +53,8 @@ export interface ResolvedSolverOptions {
 
 /** Raw solver options as users pass them. */
 export interface SolverOptionsInput {
+  /** Only checked: an AbortSignal. */
+  signal?: AbortSignal;
   method?: "trf" | "lm" | "auto";
   bounds?: BoundsInput;
   loss?: LossName;
@@ -64,6 +66,35 @@ export interface SolverOptionsInput {
   maxNfev?: number;
 }
 
+/**
+ * A value as an error message shows it: strings quoted (and cut), objects
+ * by kind, so that `"1"` and `1` read differently.
+ */
+export function showValue(v: unknown): string {
+  if (typeof v === "string") {
+    return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}...` : v);
+  }
+  if (typeof v === "bigint") return `${v}n`;
+  if (typeof v === "function") return "a function";
+  if (Array.isArray(v)) return `an array of length ${v.length}`;
+  if (typeof v === "object" && v !== null) {
+    return `an object (${v.constructor?.name ?? "Object"})`;
+  }
+  return String(v);
+}
+
+/**
+ * 64-bit integer arrays hold BigInts, which no arithmetic here accepts;
+ * converting them silently could lose precision, so they are refused by name.
+ */
+export function assertNotBigIntArray(v: unknown, name: string): void {
+  if (v instanceof BigInt64Array || v instanceof BigUint64Array) {
+    throw new TypeError(
+      `${name}: ${v.constructor.name} is not supported; convert to Float64Array`,
+    );
+  }
+}
+
 /** Converts to Float64Array and checks length and finiteness. */
 export function toVector(
   v: unknown,
@@ -71,35 +102,144 @@ export function toVector(
   n?: number,
   allowInfinite = false,
 ): Float64Array {
+  assertNotBigIntArray(v, name);
   if (
-    v === null || typeof v !== "object" ||
+    v === null || typeof v !== "object" || v instanceof DataView ||
     typeof (v as NumVec).length !== "number"
   ) {
-    throw new TypeError(`${name} must be an array of numbers`);
+    throw new TypeError(
+      `${name} must be an array of numbers, got ${showValue(v)}`,
+    );
   }
-  const a = Float64Array.from(v as NumVec);
-  if (n !== undefined && a.length !== n) {
-    throw new RangeError(`${name} has length ${a.length}, expected ${n}`);
+  const raw = v as ArrayLike<unknown>;
+  if (n !== undefined && raw.length !== n) {
+    throw new RangeError(`${name} has length ${raw.length}, expected ${n}`);
   }
+  const a = new Float64Array(raw.length);
   for (let i = 0; i < a.length; i++) {
-    const ok = allowInfinite ? !Number.isNaN(a[i]) : Number.isFinite(a[i]);
-    if (!ok || typeof (v as NumVec)[i] !== "number") {
+    const x = raw[i];
+    if (typeof x !== "number") {
+      throw new TypeError(
+        `${name}[${i}] is ${showValue(x)}; expected a number`,
+      );
+    }
+    if (allowInfinite ? Number.isNaN(x) : !Number.isFinite(x)) {
       throw new RangeError(
-        `${name}[${i}] is ${(v as NumVec)[i]}; expected a ${
+        `${name}[${i}] is ${x}; expected a ${
           allowInfinite ? "number" : "finite number"
         }`,
       );
     }
+    a[i] = x;
   }
   return a;
 }
 
+/** Throws unless `v` is a number (TypeError) that `ok` accepts (RangeError). */
+function checkNumber(
+  v: unknown,
+  name: string,
+  ok: (x: number) => boolean,
+  expected: string,
+): number {
+  if (typeof v !== "number") {
+    throw new TypeError(`${name} must be a number, got ${showValue(v)}`);
+  }
+  if (!ok(v)) throw new RangeError(`${name} must be ${expected}, got ${v}`);
+  return v;
+}
+
 function tolerance(v: number | undefined, name: string, dflt: number): number {
   if (v === undefined) return dflt;
-  if (typeof v !== "number" || !(v >= 0) || !Number.isFinite(v)) {
-    throw new RangeError(`${name} must be a finite number >= 0, got ${v}`);
+  return checkNumber(
+    v,
+    name,
+    (x) => x >= 0 && Number.isFinite(x),
+    "a finite number >= 0",
+  );
+}
+
+const METHODS = ["trf", "lm", "auto"];
+
+/**
+ * Checks every solver option that does not depend on the problem's size, so
+ * that `fit` can refuse a bad value before it reads any data; the errors name
+ * the option.
+ */
+export function checkSolverOptionValues(o: SolverOptionsInput): void {
+  if (typeof o !== "object" || o === null) {
+    throw new TypeError("options must be an object");
   }
-  return v;
+  validateLoss(o.loss);
+  if (o.method !== undefined && !METHODS.includes(o.method)) {
+    throw new TypeError(
+      `method: unknown method ${
+        showValue(o.method)
+      }; expected "trf", "lm" or "auto"`,
+    );
+  }
+  if (o.fScale !== undefined) {
+    checkNumber(
+      o.fScale,
+      "fScale",
+      (x) => x > 0 && Number.isFinite(x),
+      "a finite number > 0",
+    );
+  }
+  tolerance(o.ftol, "ftol", 0);
+  tolerance(o.xtol, "xtol", 0);
+  tolerance(o.gtol, "gtol", 0);
+  if (o.maxNfev !== undefined) {
+    checkNumber(
+      o.maxNfev,
+      "maxNfev",
+      (x) => Number.isSafeInteger(x) && x >= 1,
+      "an integer >= 1",
+    );
+  }
+  const xs = o.xScale;
+  if (typeof xs === "number") {
+    checkNumber(
+      xs,
+      "xScale",
+      (x) => x > 0 && Number.isFinite(x),
+      "a finite number > 0",
+    );
+  } else if (xs !== undefined && xs !== "jac") {
+    if (typeof xs === "string") {
+      throw new TypeError(
+        `xScale must be "jac", a number or an array, got ${showValue(xs)}`,
+      );
+    }
+    toVector(xs, "xScale");
+  }
+  if (o.bounds !== undefined && o.bounds !== null) {
+    if (!Array.isArray(o.bounds) || o.bounds.length !== 2) {
+      throw new TypeError(
+        `bounds must be a pair [lower, upper], got ${showValue(o.bounds)}`,
+      );
+    }
+    boundSide(o.bounds[0], "bounds[0] (lower)");
+    boundSide(o.bounds[1], "bounds[1] (upper)");
+  }
+  if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) {
+    throw new TypeError(
+      `signal must be an AbortSignal, got ${showValue(o.signal)}`,
+    );
+  }
+}
+
+/** One side of the bounds: a number (not NaN) or a vector of them. */
+function boundSide(
+  b: unknown,
+  name: string,
+  n?: number,
+): Float64Array | number {
+  if (typeof b === "number") {
+    if (Number.isNaN(b)) throw new RangeError(`${name} is NaN`);
+    return b;
+  }
+  return toVector(b, name, n, true);
 }
 
 /** Resolves bounds to two vectors; lower must be strictly below upper. */
@@ -114,13 +254,14 @@ export function resolveBounds(
     return { lower, upper, bounded: false };
   }
   if (!Array.isArray(bounds) || bounds.length !== 2) {
-    throw new TypeError("bounds must be a pair [lower, upper]");
+    throw new TypeError(
+      `bounds must be a pair [lower, upper], got ${showValue(bounds)}`,
+    );
   }
   const side = (b: NumVec | number, name: string, fill: Float64Array) => {
-    if (typeof b === "number") {
-      if (Number.isNaN(b)) throw new RangeError(`${name} is NaN`);
-      fill.fill(b);
-    } else fill.set(toVector(b, name, n, true));
+    const v = boundSide(b, name, n);
+    if (typeof v === "number") fill.fill(v);
+    else fill.set(v);
   };
   side(bounds[0], "bounds[0] (lower)", lower);
   side(bounds[1], "bounds[1] (upper)", upper);
@@ -152,20 +293,11 @@ export function resolveSolverOptions(
   m: number,
   names?: readonly string[],
 ): ResolvedSolverOptions {
+  checkSolverOptionValues(o);
   const loss = validateLoss(o.loss);
   const fScale = o.fScale ?? 1;
-  if (typeof fScale !== "number" || !(fScale > 0) || !Number.isFinite(fScale)) {
-    throw new RangeError(`fScale must be a finite number > 0, got ${o.fScale}`);
-  }
   const { lower, upper, bounded } = resolveBounds(o.bounds, n, names);
   const method0 = o.method ?? "auto";
-  if (!["trf", "lm", "auto"].includes(method0)) {
-    throw new TypeError(
-      `method: unknown method ${
-        JSON.stringify(method0)
-      }; expected "trf", "lm" or "auto"`,
-    );
-  }
   const method = method0 === "auto"
     ? (bounded || loss !== "linear" ? "trf" : "lm")
     : method0;
@@ -198,17 +330,11 @@ export function resolveSolverOptions(
     gtol = Math.max(gtol, EPS);
   }
   const maxNfev = o.maxNfev ?? 100 * n;
-  if (!Number.isInteger(maxNfev) || maxNfev < 1) {
-    throw new RangeError(`maxNfev must be an integer >= 1, got ${o.maxNfev}`);
-  }
   let xScale: Float64Array | "jac";
   if (o.xScale === undefined) {
     xScale = method === "lm" ? "jac" : new Float64Array(n).fill(1);
   } else if (o.xScale === "jac") xScale = "jac";
   else if (typeof o.xScale === "number") {
-    if (!(o.xScale > 0) || !Number.isFinite(o.xScale)) {
-      throw new RangeError(`xScale must be > 0, got ${o.xScale}`);
-    }
     xScale = new Float64Array(n).fill(o.xScale);
   } else {
     xScale = toVector(o.xScale, "xScale", n);

@@ -1,6 +1,8 @@
 // Normalizes user-supplied numeric arrays (x may be one column or a list of
 // columns) into Float64Arrays, copying only what is not one already.
 
+import { assertNotBigIntArray } from "../core/_validate.ts";
+
 /**
  * One numeric column as users may pass it.
  *
@@ -33,6 +35,7 @@ export type XInput = NumericArray | readonly NumericArray[];
 /** Converts a column to a Float64Array (the same object when it is one). */
 export function toFloat64(a: NumericArray, name: string): Float64Array {
   if (a instanceof Float64Array) return a;
+  assertNotBigIntArray(a, name);
   if (a === null || typeof a !== "object" || typeof a.length !== "number") {
     throw new TypeError(`${name} must be an array of numbers`);
   }

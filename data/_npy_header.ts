@@ -106,9 +106,9 @@ export async function readNpyHeader(snap: FileSnapshot): Promise<NpyHeader> {
         "truncated",
         `${
           snap.size < expected ? "truncated" : "longer than declared"
-        }: the header declares shape (${
-          parsed.shape.join(", ")
-        }) of ${parsed.descr}, which needs ${expected} bytes, but the file has ${snap.size}`,
+        }: the header declares shape ${
+          shapeText(parsed.shape)
+        } of ${parsed.descr}, which needs ${expected} bytes, but the file has ${snap.size}`,
         { path },
       );
     }
@@ -181,9 +181,9 @@ function parseDict(
   if (shape.length < 1 || shape.length > 2) {
     throw new DataSourceError(
       "layout",
-      `NPY arrays of shape (${
-        shape.join(", ")
-      }) are not supported: use a 1-D column (n,) or a 2-D table (n, k)`,
+      `NPY arrays of shape ${
+        shapeText(shape)
+      } are not supported: use a 1-D column (n,) or a 2-D table (n, k)`,
       { path },
     );
   }
@@ -196,14 +196,23 @@ function parseDict(
   };
 }
 
-/** Opens the NPY file `path` as a binary table; `is1d` for (n,) and (n, 1). */
+/** A shape as numpy prints it: `(n,)`, `(n, 1)`. */
+export function shapeText(shape: readonly number[]): string {
+  return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(", ")})`;
+}
+
+/**
+ * Opens the NPY file `path` as a binary table; `is1d` for one column, of
+ * shape (n,) or (n, 1) (`shape` tells them apart in messages).
+ */
 export async function npyPart(
   path: string,
-): Promise<{ part: BinaryPart; is1d: boolean }> {
+): Promise<{ part: BinaryPart; is1d: boolean; shape: string }> {
   const snap = await snapshot(path);
   const header = await readNpyHeader(snap);
   const [rows, columns = 1] = header.shape;
   return {
+    shape: shapeText(header.shape),
     is1d: header.shape.length === 1 || columns === 1,
     part: {
       snap,

@@ -3,6 +3,7 @@
 
 import { DataSourceError } from "./data_source_error.ts";
 import type { ColumnRef } from "./source.ts";
+import { checkColumnRef } from "./_options.ts";
 
 /** The x/y/sigma selection, with defaults applied. */
 export interface Selection<T> {
@@ -16,6 +17,9 @@ export function defaultSelection(
   options: { x?: ColumnRef | ColumnRef[]; y?: ColumnRef; sigma?: ColumnRef },
   defaults: { x: ColumnRef; y: ColumnRef } = { x: 0, y: 1 },
 ): Selection<ColumnRef> {
+  checkColumnRef("x", options.x);
+  checkColumnRef("y", options.y);
+  checkColumnRef("sigma", options.sigma);
   const x = options.x === undefined
     ? [defaults.x]
     : Array.isArray(options.x)

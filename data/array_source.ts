@@ -18,6 +18,7 @@ import {
   type XInput,
 } from "./_arrays.ts";
 import type { Batch, BatchOptions, DataSource } from "./source.ts";
+import { flag } from "./_options.ts";
 
 /**
  * Options of {@linkcode arraySource}.
@@ -72,7 +73,7 @@ export function arraySource(
     toColumns(x),
     toFloat64(y, "y"),
     sigma === undefined ? undefined : toFloat64(sigma, "sigma"),
-    options.dropInvalid ?? false,
+    flag("dropInvalid", options.dropInvalid, false),
   );
 }
 

@@ -13,8 +13,12 @@
  * allowed). An empty or absent field, any other text, NaN and ±Infinity (and a
  * sigma that is not positive) throw a {@linkcode DataSourceError} naming the
  * file, the 1-based line (counting the header) and the column, or drop the
- * row with `dropInvalid`. Empty lines are skipped; a UTF-8 byte order mark is
- * ignored; quoted fields may span lines.
+ * row with `dropInvalid`; so does a row with more or fewer fields than the
+ * header (or, without a header, the first row): `1,5,2` under `x,y` is a
+ * decimal comma or a missing quote, never x = 1, y = 5. Two header columns
+ * of the same name are an error. Empty lines are skipped; a UTF-8 byte order
+ * mark is ignored; quoted fields may span lines. Messages quote at most 40
+ * characters of a field.
  *
  * @module
  */
@@ -31,7 +35,9 @@ import {
 } from "./_file_guard.ts";
 import { defaultSelection, selectionText } from "./_select.ts";
 import { DataSourceError } from "./data_source_error.ts";
+import { clipped, quoted } from "./_quote.ts";
 import type { Batch, BatchOptions, ColumnRef, DataSource } from "./source.ts";
+import { flag } from "./_options.ts";
 
 /**
  * Options of {@linkcode openCsv}.
@@ -110,8 +116,8 @@ export async function openCsv(
   const source = new CsvSource(
     snap,
     delimiter,
-    options.header ?? true,
-    options.dropInvalid ?? false,
+    flag("header", options.header, true),
+    flag("dropInvalid", options.dropInvalid, false),
     options.format ?? (delimiter === "\t" ? "tsv" : "csv"),
   );
   await source.scan(sel);
@@ -140,12 +146,12 @@ function describe(
     const v = Number(field);
     return Number.isFinite(v) && isSigma
       ? ["not-finite", `sigma must be positive, got ${v}`]
-      : ["not-finite", `value ${field.trim()} is not finite`];
+      : ["not-finite", `value ${clipped(field.trim())} is not finite`];
   }
   if (NON_FINITE.test(field)) {
-    return ["not-finite", `value ${field.trim()} is not finite`];
+    return ["not-finite", `value ${clipped(field.trim())} is not finite`];
   }
-  return ["not-a-number", `${JSON.stringify(field)} is not a number`];
+  return ["not-a-number", `${quoted(field)} is not a number`];
 }
 
 class CsvSource implements DataSource {
@@ -155,6 +161,10 @@ class CsvSource implements DataSource {
   fingerprint = "";
   /** Every selected column: its index in a record, and its label. */
   #columns: { index: number; label: string | number }[] = [];
+  /** Fields of every record: the header's, or the first row's. */
+  #fields = -1;
+  /** The header's names (an empty list without a header). */
+  #names: string[] = [];
   #offsets: number[] = [];
   #lineBases: number[] = [];
   #closed = false;
@@ -193,8 +203,12 @@ class CsvSource implements DataSource {
     const onRecord = (record: string[], lines: number, bytes: number) => {
       if (this.header && names === undefined) {
         names = record.map((s) => s.trim());
+        this.#checkNames(names, lines);
+        this.#names = names;
+        this.#fields = names.length;
         this.#columns = refs.map((r) => this.#resolve(r, names));
       } else {
+        if (this.#fields < 0) this.#fields = record.length;
         if (rows % INDEX_STRIDE === 0) {
           this.#offsets.push(prevBytes);
           this.#lineBases.push(prevLines);
@@ -234,8 +248,8 @@ class CsvSource implements DataSource {
       if (index < 0) {
         throw new DataSourceError(
           "column",
-          `unknown column ${JSON.stringify(ref)}; available columns: ${
-            names.map((n) => JSON.stringify(n)).join(", ")
+          `unknown column ${quoted(ref)}; available columns: ${
+            listNames(names)
           }`,
           { path, column: ref },
         );
@@ -251,12 +265,32 @@ class CsvSource implements DataSource {
       throw new DataSourceError(
         "column",
         `column index ${ref} is out of range; the header has ${names.length} columns: ${
-          names.map((n) => JSON.stringify(n)).join(", ")
+          listNames(names)
         }`,
         { path, column: ref },
       );
     }
     return { index: ref, label: names?.[ref] || ref };
+  }
+
+  /** Two columns of one name would make selection by name ambiguous. */
+  #checkNames(names: string[], line: number): void {
+    const seen = new Map<string, number>();
+    names.forEach((name, i) => {
+      // Unnamed columns cannot be selected by name: no ambiguity.
+      if (name === "") return;
+      const first = seen.get(name);
+      if (first !== undefined) {
+        throw new DataSourceError(
+          "column",
+          `the header names two columns ${
+            quoted(name)
+          } (columns ${first} and ${i}); rename one`,
+          { path: this.snap.path, line, column: name },
+        );
+      }
+      seen.set(name, i);
+    });
   }
 
   /**
@@ -284,7 +318,26 @@ class CsvSource implements DataSource {
         column: cols[j].label,
       });
     }
-    return true;
+    if (record.length === this.#fields) return true;
+    if (this.dropInvalid) return false;
+    throw new DataSourceError("format", this.#countProblem(record), {
+      path: this.snap.path,
+      line,
+    });
+  }
+
+  #countProblem(record: string[]): string {
+    const n = record.length, want = this.#fields;
+    const what = this.header
+      ? `the header has ${want} (${listNames(this.#names)})`
+      : `the first row has ${want}`;
+    return `the row has ${n} field${n === 1 ? "" : "s"} but ${what}${
+      n > want
+        ? `; quote fields that contain the delimiter ${
+          JSON.stringify(this.delimiter)
+        } (a decimal comma?)`
+        : ""
+    }`;
   }
 
   /**
@@ -450,4 +503,10 @@ class CsvSource implements DataSource {
   close(): void {
     this.#closed = true;
   }
+}
+
+/** Header names for a message: quoted, cut, at most 20 of them. */
+function listNames(names: string[]): string {
+  const shown = names.slice(0, 20).map(quoted).join(", ");
+  return names.length > 20 ? `${shown}, ... (${names.length} in all)` : shown;
 }

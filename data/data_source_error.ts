@@ -5,11 +5,14 @@
  * @module
  */
 
+import { quoted } from "./_quote.ts";
+
 /**
  * What went wrong, so that callers can branch without parsing messages.
  *
  * - `"format"`: the file is not what its format says (bad NPY magic or
- *   header, not an HDF5 file, missing dataset).
+ *   header, not an HDF5 file or a damaged one, a CSV row with more or fewer
+ *   fields than the header).
  * - `"dtype"`: an element type the source does not support (`'<i4'`).
  * - `"layout"`: unsupported layout (Fortran order, 3-D arrays, a raw file whose
  *   size is not a whole number of rows, columns of different lengths).
@@ -18,7 +21,8 @@
  * - `"not-a-number"`: a CSV field that does not parse as a number.
  * - `"not-finite"`: NaN or ±Infinity (or a sigma that is not positive).
  * - `"changed"`: the file changed size, time or identity since it was opened.
- * - `"column"`: an unknown column or dataset name.
+ * - `"column"`: an unknown column or dataset name, or a CSV header that
+ *   names two columns alike.
  * - `"closed"`: the source was closed.
  * - `"exhausted"`: a single-use iterable was asked for a second pass.
  * - `"length"`: an iterable produced a different number of rows than declared.
@@ -136,7 +140,7 @@ function formatLocation(where: DataSourceErrorLocation): string {
     parts.push(
       typeof where.column === "number"
         ? `column ${where.column}`
-        : `column ${JSON.stringify(where.column)}`,
+        : `column ${quoted(where.column)}`,
     );
   }
   return parts.length === 0 ? "" : `${parts.join(", ")}: `;

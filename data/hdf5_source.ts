@@ -8,14 +8,16 @@
  * holds a batch plus HDF5's chunk cache, never the file. Integer and float
  * datasets (f32, f64, 8- to 64-bit integers) are converted to f64.
  *
- * h5wasm is loaded on first use. Only `--allow-read` is needed.
+ * h5wasm is loaded on first use. Only `--allow-read` is needed. A damaged or
+ * truncated file throws a {@linkcode DataSourceError} naming the file and
+ * HDF5's reason; the C library's own error report is not printed.
  *
  * @module
  */
 
 import { basename } from "node:path";
 import type { Dataset, File as H5File } from "h5wasm/node";
-import { loadH5wasm } from "./_h5wasm.ts";
+import { diagnosticSummary, loadH5wasm, quietly } from "./_h5wasm.ts";
 import {
   assertOpen,
   checkFinite,
@@ -33,6 +35,7 @@ import {
 import { columnIndex, defaultSelection, selectionText } from "./_select.ts";
 import { DataSourceError } from "./data_source_error.ts";
 import type { Batch, BatchOptions, ColumnRef, DataSource } from "./source.ts";
+import { flag } from "./_options.ts";
 
 /**
  * Options of {@linkcode openHdf5}.
@@ -99,12 +102,12 @@ export async function openHdf5(
   const snap = await snapshot(path);
   await assertHdf5(snap);
   const h5 = await loadH5wasm();
-  const file = new h5.File(snap.absolute, "r");
-  if (file.file_id < 0n) {
-    throw new DataSourceError("format", "HDF5 could not open the file", {
-      path,
-    });
-  }
+  const file = guard(path, "open the file", () => {
+    const f = new h5.File(snap.absolute, "r");
+    // A failed open leaves its reason in the diagnostics.
+    if (f.file_id < 0n) throw new Error("HDF5 could not open the file");
+    return f;
+  });
   try {
     const table = options.dataset;
     const sel = defaultSelection(
@@ -163,12 +166,41 @@ export async function openHdf5(
       sel.sigma !== undefined,
       `${basename(path)} (hdf5, ${columns[0].rows} rows, ${text})`,
       await fileFingerprint(snap, "hdf5", text),
-      options.dropInvalid ?? false,
+      flag("dropInvalid", options.dropInvalid, false),
     );
   } catch (error) {
-    file.close();
+    quietly(() => file.close());
     throw error;
   }
+}
+
+/**
+ * Runs h5wasm calls with HDF5's stderr diagnostics captured: a thrown error,
+ * or an error stack printed by a call that returned, means the file is
+ * damaged (or uses what this build cannot read, such as an unregistered
+ * filter) and becomes a DataSourceError naming the file and HDF5's reason.
+ */
+function guard<T>(
+  path: string,
+  doing: string,
+  fn: () => T,
+  column?: string,
+): T {
+  const r = quietly(fn);
+  if (r.ok && r.diagnostics === "") return r.value;
+  const reason = diagnosticSummary(r.diagnostics) ||
+    (r.ok ? "HDF5 reported an error" : String(
+      (r.error as Error)?.message ?? r.error,
+    ).slice(0, 200));
+  const truncated = /truncated/i.test(reason);
+  throw new DataSourceError(
+    truncated ? "truncated" : "format",
+    `cannot ${doing}: the file is ${
+      truncated ? "truncated" : "damaged or not readable by HDF5"
+    } (HDF5: ${reason})`,
+    { path, column },
+    r.ok ? undefined : { cause: r.error },
+  );
 }
 
 interface Column {
@@ -207,12 +239,7 @@ function dataset(
   name: string,
   path: string,
 ): Dataset {
-  let entity: unknown = null;
-  try {
-    entity = file.get(name);
-  } catch {
-    entity = null;
-  }
+  const entity = guard(path, `read ${name}`, () => file.get(name), name);
   if (entity instanceof h5.Dataset) return entity;
   const available: string[] = [];
   const walk = (group: InstanceType<typeof h5.Group>, prefix: string) => {
@@ -222,7 +249,7 @@ function dataset(
       else if (child instanceof h5.Group) walk(child, `${prefix}/${key}`);
     }
   };
-  walk(file, "");
+  guard(path, "list the datasets", () => walk(file, ""));
   throw new DataSourceError(
     "column",
     `${entity === null ? "no dataset" : "not a dataset:"} ${
@@ -238,17 +265,20 @@ function checkShape(
   path: string,
   want: 1 | 2,
 ): number[] {
-  const meta = ds.metadata;
+  const { meta, dtype, shape } = guard(path, `read ${name}`, () => ({
+    meta: ds.metadata,
+    dtype: ds.dtype,
+    shape: ds.shape ?? [],
+  }), name);
   const numeric = meta.type === H5T_INTEGER ||
     (meta.type === H5T_FLOAT && (meta.size === 4 || meta.size === 8));
   if (!numeric) {
     throw new DataSourceError(
       "dtype",
-      `dataset ${name} has type ${ds.dtype}; numeric (float32/64, integer) datasets are supported`,
+      `dataset ${name} has type ${dtype}; numeric (float32/64, integer) datasets are supported`,
       { path, column: name },
     );
   }
-  const shape = ds.shape ?? [];
   // (n, 1) is a column too.
   const ok = want === 1
     ? shape.length === 1 || (shape.length === 2 && shape[1] === 1)
@@ -337,7 +367,12 @@ class Hdf5Source implements DataSource {
   }
 
   #slice(c: Column, ranges: [number, number][]): ArrayLike<number | bigint> {
-    const data = c.ds.slice(ranges);
+    const data = guard(
+      this.snap.path,
+      `read rows ${ranges[0][0]}..${ranges[0][1]} of ${c.name}`,
+      () => c.ds.slice(ranges),
+      c.name,
+    );
     if (
       data === null || typeof data !== "object" ||
       typeof (data as ArrayLike<unknown>).length !== "number"
@@ -358,7 +393,7 @@ class Hdf5Source implements DataSource {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.file.close();
+    quietly(() => this.file.close());
   }
 }
 

@@ -20,6 +20,7 @@ import {
 } from "./_arrays.ts";
 import { DataSourceError } from "./data_source_error.ts";
 import type { Batch, BatchOptions, DataSource } from "./source.ts";
+import { flag } from "./_options.ts";
 
 /**
  * A batch as a producer may yield it: plain arrays are accepted.
@@ -163,7 +164,7 @@ class IterableSource implements DataSource {
     this.length = options.length;
     this.nFeatures = options.nFeatures;
     this.hasSigma = options.hasSigma ?? false;
-    this.#dropInvalid = options.dropInvalid ?? false;
+    this.#dropInvalid = flag("dropInvalid", options.dropInvalid, false);
     this.description = options.description ??
       `iterable (${this.length ?? "unknown number of"} rows)`;
     this.fingerprint = options.fingerprint ??

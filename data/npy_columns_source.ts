@@ -14,6 +14,7 @@ import { fileFingerprint } from "./_file_guard.ts";
 import { npyPart } from "./_npy_header.ts";
 import { DataSourceError } from "./data_source_error.ts";
 import type { DataSource } from "./source.ts";
+import { flag } from "./_options.ts";
 
 /**
  * Paths of separate 1-D NPY files for {@linkcode npySource}.
@@ -86,11 +87,11 @@ export async function npySource(
   if (xPaths.length === 0) throw new TypeError("x must name at least one file");
   const parts: BinaryPart[] = [];
   for (const p of paths) {
-    const { part, is1d } = await npyPart(p);
+    const { part, is1d, shape } = await npyPart(p);
     if (!is1d) {
       throw new DataSourceError(
         "layout",
-        `expected a 1-D array, got shape (${part.rows}, ${part.columns})`,
+        `expected a single column, of shape (n,) or (n, 1), got shape ${shape}`,
         { path: p },
       );
     }
@@ -121,6 +122,6 @@ export async function npySource(
       parts[0].rows
     } rows)`,
     fingerprint: prints.join("|"),
-    dropInvalid: options.dropInvalid ?? false,
+    dropInvalid: flag("dropInvalid", options.dropInvalid, false),
   });
 }

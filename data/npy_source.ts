@@ -1,6 +1,7 @@
 /**
  * NPY files (numpy's `np.save` format): a 2-D table `(n, k)` whose columns
- * are selected by index, or 1-D columns `(n,)` in separate files.
+ * are selected by index, or single columns (`(n,)` or `(n, 1)`) in separate
+ * files.
  *
  * Supported: versions 1.0, 2.0 and 3.0; `'<f8'` and `'<f4'` (and their
  * big-endian forms, byte-swapped on read); C order, and Fortran order, which
@@ -17,6 +18,7 @@ import { npyPart } from "./_npy_header.ts";
 import { columnIndex, defaultSelection, selectionText } from "./_select.ts";
 import { npySource } from "./npy_columns_source.ts";
 import type { DataSource } from "./source.ts";
+import { flag } from "./_options.ts";
 
 /**
  * Options of {@linkcode openNpy}.
@@ -85,14 +87,18 @@ export async function openNpy(
       : [options.x];
     if (xs.length === 0 || xs.some((p) => typeof p !== "string")) {
       throw new TypeError(
-        `${path} is a 1-D NPY array: give x as the path of the x file (openNpy(yPath, { x: "x.npy" })), or use npySource({ x, y })`,
+        `${path} holds a single column (shape ${part.shape}): give x as the path of the x file (openNpy(yPath, { x: "x.npy" })), or use npySource({ x, y })`,
       );
     }
     if (options.y !== undefined) {
-      throw new TypeError(`${path} is a 1-D NPY array and is y itself`);
+      throw new TypeError(
+        `${path} holds a single column (shape ${part.shape}), which is y itself; y selects a column of a 2-D table (n, k)`,
+      );
     }
     if (options.sigma !== undefined && typeof options.sigma !== "string") {
-      throw new TypeError(`sigma must be the path of a 1-D NPY file`);
+      throw new TypeError(
+        "sigma must be the path of an NPY file holding one column",
+      );
     }
     return npySource(
       { x: xs as string[], y: path, sigma: options.sigma },
@@ -118,6 +124,6 @@ export async function openNpy(
       part.part.layout === "columns" ? "fortran " : ""
     }${part.part.rows} x ${columns}, ${part.part.rows} rows, ${text})`,
     fingerprint: await fileFingerprint(part.part.snap, "npy", text),
-    dropInvalid: options.dropInvalid ?? false,
+    dropInvalid: flag("dropInvalid", options.dropInvalid, false),
   });
 }

@@ -10,6 +10,7 @@ import { openCsv } from "./csv_source.ts";
 import { openHdf5 } from "./hdf5_source.ts";
 import { openNpy } from "./npy_source.ts";
 import { openRaw } from "./raw_source.ts";
+import { checkOptionNames } from "./_options.ts";
 import type {
   ColumnRef,
   DataSource,
@@ -29,6 +30,22 @@ const BY_EXTENSION: Record<string, SourceFormat> = {
   ".f32": "raw",
   ".bin": "raw",
   ".raw": "raw",
+};
+
+// Each option and the formats it applies to (empty: all).
+const OPTION_FORMATS: Record<string, readonly string[]> = {
+  x: [],
+  y: [],
+  sigma: [],
+  format: [],
+  dropInvalid: [],
+  dtype: ["raw"],
+  columns: ["raw"],
+  layout: ["raw"],
+  byteOffset: ["raw"],
+  dataset: ["hdf5"],
+  delimiter: ["csv", "tsv"],
+  header: ["csv", "tsv"],
 };
 
 /**
@@ -65,8 +82,19 @@ export async function openSource(
   if (typeof path !== "string" || path === "") {
     throw new TypeError("path must be a non-empty string");
   }
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("openSource options must be an object");
+  }
   const format = options.format ??
     BY_EXTENSION[extname(path).toLowerCase()];
+  // An option meant for another format would be silently ignored.
+  const known = Object.values(BY_EXTENSION).includes(format!);
+  checkOptionNames(
+    "openSource",
+    options,
+    OPTION_FORMATS,
+    known ? format : undefined,
+  );
   const onlyIndices = (role: string, ref: ColumnRef | undefined) => {
     if (typeof ref === "string") {
       throw new TypeError(

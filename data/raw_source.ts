@@ -11,6 +11,7 @@ import { fileFingerprint, snapshot } from "./_file_guard.ts";
 import { columnIndex, defaultSelection, selectionText } from "./_select.ts";
 import { DataSourceError } from "./data_source_error.ts";
 import type { DataSource, SourceDtype } from "./source.ts";
+import { flag } from "./_options.ts";
 
 /**
  * Options of {@linkcode openRaw}.
@@ -152,6 +153,6 @@ export async function openRaw(
       selectionText(sel)
     })`,
     fingerprint: await fileFingerprint(snap, "raw", text),
-    dropInvalid: options.dropInvalid ?? false,
+    dropInvalid: flag("dropInvalid", options.dropInvalid, false),
   });
 }

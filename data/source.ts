@@ -37,8 +37,10 @@
  * await Deno.writeTextFile(path, "x,y\n0,1\n1,2\n2,3\n3,4\n");
  * const y: ColumnRef = "y";
  * const format: SourceFormat = "csv";
- * const dtype: SourceDtype = "f64"; // used by binary formats only
- * const options: OpenSourceOptions = { x: "x", y, format, dtype };
+ * // An option of another format (dtype is for raw files) is an error.
+ * const dtype: SourceDtype = "f64";
+ * await assert.rejects(openSource(path, { format, dtype }), /dtype/);
+ * const options: OpenSourceOptions = { x: "x", y, format };
  * const src = await openSource(path, options);
  * assert.strictEqual(await sumY(src, { start: 1, end: 3 }), 5);
  * await src.close();

@@ -214,6 +214,110 @@ Deno.test("csv: bad rows name file, line and column; dropInvalid drops them", as
         /column index 7 is out of range; the header has 3 columns/,
       );
     });
+    await t.step("more fields than the header (a decimal comma)", async () => {
+      await Deno.writeTextFile(path, "x,y\n0.5,2\n1.0,1,234\n2,3\n");
+      await expectError(
+        openSource(path),
+        { code: "format", line: 3 },
+        /bad\.csv, line 3: the row has 3 fields but the header has 2 \("x", "y"\); quote fields that contain the delimiter ","/,
+      );
+      const src = await openSource(path, { dropInvalid: true });
+      const all = await src.readAll!();
+      assert.deepStrictEqual(Array.from(all.x[0]), [0.5, 2]);
+      assert.deepStrictEqual(Array.from(all.y), [2, 3]);
+    });
+    await t.step("fewer fields than the header", async () => {
+      // The selected columns are all there; the row is still malformed.
+      await Deno.writeTextFile(path, "x,y,note\n1,2,a\n3,4\n");
+      const err = await expectError(
+        openSource(path),
+        { code: "format", line: 3 },
+        /line 3: the row has 2 fields but the header has 3 \("x", "y", "note"\)$/,
+      );
+      assert.strictEqual(err.column, undefined);
+      // Without a header, the first row sets the count.
+      await Deno.writeTextFile(path, "1,2\n3,4\n5,6,7\n");
+      await expectError(
+        openCsv(path, { header: false }),
+        { code: "format", line: 3 },
+        /line 3: the row has 3 fields but the first row has 2/,
+      );
+    });
+    await t.step(
+      "a count mismatch deep in the file, on a later pass",
+      async () => {
+        const cols = makeColumns(3000, 2);
+        const lines = csvText(["x", "y"], cols).split("\n");
+        lines[2501] += ",9";
+        await Deno.writeTextFile(path, lines.join("\n"));
+        await expectError(
+          openSource(path),
+          { code: "format", line: 2502 },
+          /the row has 3 fields/,
+        );
+        const src = await openSource(path, { dropInvalid: true });
+        const got = await collect(src, 1000, { start: 2400, end: 2600 });
+        assert.strictEqual(got.y.length, 199);
+      },
+    );
+    await t.step("two header columns of one name", async () => {
+      await Deno.writeTextFile(path, "t,y,t\n1,2,3\n");
+      await expectError(
+        openSource(path, { x: 0, y: 1 }),
+        { code: "column", line: 1, column: "t" },
+        /bad\.csv, line 1, column "t": the header names two columns "t" \(columns 0 and 2\)/,
+      );
+      // Unnamed columns are not ambiguous.
+      await Deno.writeTextFile(path, "x,y,,\n1,2,,\n");
+      const src = await openSource(path);
+      assert.deepStrictEqual(Array.from((await src.readAll!()).y), [2]);
+    });
+    await t.step("a huge field makes a short message", async () => {
+      const huge = "z".repeat(1 << 20);
+      const short = (e: DataSourceError) => {
+        assert.ok(e.message.length < 300, `${e.message.length} characters`);
+        assert.match(e.message, /"z{40}"\.\.\. \((1048576|65536) characters\)/);
+      };
+      await Deno.writeTextFile(path, `x,y\n1,2\n3,"${huge}"\n`);
+      short(
+        await expectError(
+          openSource(path),
+          { code: "not-a-number", line: 3, column: "y" },
+          /is not a number/,
+        ),
+      );
+      await Deno.writeTextFile(path, `x,y\n1,${huge}\n`);
+      short(
+        await expectError(
+          openSource(path),
+          { code: "not-a-number", line: 2 },
+          /not a number/,
+        ),
+      );
+      // (csv-parse scans a first line slowly: a shorter huge header name.)
+      await Deno.writeTextFile(path, `x,${huge.slice(0, 1 << 16)}\n1,2\n`);
+      short(
+        await expectError(
+          openSource(path, { y: "v" }),
+          { code: "column" },
+          /unknown/,
+        ),
+      );
+      short(
+        await expectError(
+          openSource(path, { y: 1, x: 5 }),
+          { code: "column" },
+          /range/,
+        ),
+      );
+      await Deno.writeTextFile(path, `x,y\n1,2\n1,1e${"9".repeat(1 << 20)}\n`);
+      const e = await expectError(
+        openSource(path),
+        { code: "not-finite", line: 3 },
+        /finite/,
+      );
+      assert.ok(e.message.length < 300, `${e.message.length} characters`);
+    });
     await t.step("unclosed quote", async () => {
       await Deno.writeTextFile(path, 'x,y\n1,2\n3,"4\n');
       await expectError(openSource(path), { code: "format" }, /malformed CSV/);

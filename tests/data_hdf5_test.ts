@@ -1,5 +1,6 @@
 import assert from "node:assert";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import h5wasm from "h5wasm/node";
 import { DataSourceError, openHdf5, openSource } from "../data/mod.ts";
 import {
@@ -194,6 +195,87 @@ Deno.test("hdf5: a file that changes between batches throws", async () => {
     assert.strictEqual(err.code, "changed");
     await src.close();
     await assert.rejects(collect(src, 10), /closed/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("hdf5: damaged files give a DataSourceError naming the file, and nothing on stderr", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const good = join(dir, "good.h5");
+    const f = new h5wasm.File(good, "w");
+    const n = 20000;
+    f.create_dataset({ name: "x", data: new Float64Array(n).map((_, i) => i) });
+    f.create_dataset({
+      name: "y",
+      data: new Float64Array(n).map((_, i) => Math.sin(i)),
+      chunks: [1000],
+      compression: "gzip",
+    });
+    f.close();
+    const bytes = await Deno.readFile(good);
+    // A reproducible stream of "random" bytes.
+    let state = 12345;
+    const noise = (size: number) =>
+      Uint8Array.from({ length: size }, () => {
+        state = (state * 1103515245 + 12345) % 2 ** 31;
+        return state >>> 16;
+      });
+    const headerThenNoise = noise(bytes.length);
+    headerThenNoise.set(bytes.subarray(0, 48)); // signature and superblock
+    const badHeader = bytes.slice();
+    // The first object header ("OHDR", the root group's): its checksum fails.
+    const ohdr = bytes.findIndex((_, i) =>
+      String.fromCharCode(...bytes.subarray(i, i + 4)) === "OHDR"
+    );
+    assert.ok(ohdr > 0);
+    badHeader[ohdr + 8] ^= 0xff;
+    const badChunk = bytes.slice();
+    for (let i = bytes.length - 3000; i < bytes.length - 2000; i++) {
+      badChunk[i] ^= 0x5a;
+    }
+    const cases: [string, Uint8Array, string, RegExp][] = [
+      ["truncated.h5", bytes.slice(0, 1000), "truncated", /truncated/],
+      ["random.h5", noise(4096), "format", /not an HDF5 file/],
+      ["garbage.h5", headerThenNoise, "format", /damaged/],
+      ["header.h5", badHeader, "format", /damaged.*checksum/],
+      ["chunk.h5", badChunk, "format", /rows .* of y.*damaged/],
+    ];
+    const paths: string[] = [];
+    for (const [name, data] of cases) {
+      paths.push(join(dir, name));
+      await Deno.writeFile(paths.at(-1)!, data);
+    }
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        fileURLToPath(
+          new URL("./fixtures/data/open_report.ts", import.meta.url),
+        ),
+        good,
+        ...paths,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.strictEqual(stderr, "", "nothing on stderr");
+    assert.ok(out.success);
+    const reports = new TextDecoder().decode(out.stdout).trim().split("\n")
+      .map((line) => JSON.parse(line));
+    assert.deepStrictEqual(reports[0], { path: good, rows: n });
+    cases.forEach(([name, , code, message], i) => {
+      const r = reports[i + 1];
+      assert.strictEqual(r.error, "DataSourceError", `${name}: ${r.message}`);
+      assert.ok(r.isDataSourceError);
+      assert.strictEqual(r.code, code, `${name}: ${r.message}`);
+      assert.strictEqual(r.errorPath, paths[i]);
+      assert.ok(r.message.startsWith(paths[i]), r.message);
+      assert.match(r.message, message);
+      assert.doesNotMatch(r.message, /HDF5-DIAG|\.c line|internal error/i);
+    });
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

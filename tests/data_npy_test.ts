@@ -240,7 +240,42 @@ Deno.test("npy: bad files throw typed errors naming the file", async (t) => {
     await t.step("1-D file without x paths", async () => {
       const path = join(dir, "col.npy");
       await writeNpy(path, "<f8", [20], data);
-      await assert.rejects(openSource(path), /1-D NPY array/);
+      await assert.rejects(
+        openSource(path),
+        /col\.npy holds a single column \(shape \(20,\)\): give x as the path/,
+      );
+    });
+    await t.step("an (n, 1) array is a column, and says so", async () => {
+      const path = join(dir, "tall.npy");
+      const x = join(dir, "x20.npy");
+      const values = Float64Array.from({ length: 40 }, (_, i) => i * 0.5 - 3);
+      await writeNpy(path, "<f8", [20, 1], bytesOf(values.subarray(0, 20)));
+      await writeNpy(x, "<f8", [20], bytesOf(values.subarray(20)));
+      await assert.rejects(
+        openSource(path),
+        /tall\.npy holds a single column \(shape \(20, 1\)\)/,
+      );
+      await assert.rejects(
+        openNpy(path, { x, y: 0 }),
+        /shape \(20, 1\)\), which is y itself/,
+      );
+      const src = await openNpy(path, { x });
+      assert.strictEqual(
+        src.description,
+        "x20.npy + tall.npy (npy columns, 20 rows)",
+      );
+      const got = await collect(src, 7);
+      assert.deepStrictEqual(got.y, Array.from(values.subarray(0, 20)));
+      assert.deepStrictEqual(got.x[0], Array.from(values.subarray(20)));
+      const table = join(dir, "table.npy");
+      await writeNpy(table, "<f8", [10, 2], data);
+      const err = await npySource({ x, y: table }).catch((e) => e);
+      assert.ok(err instanceof DataSourceError, String(err));
+      assert.strictEqual(err.code, "layout");
+      assert.match(
+        err.message,
+        /table\.npy: expected a single column, of shape \(n,\) or \(n, 1\), got shape \(10, 2\)/,
+      );
     });
     await t.step("1-D files of different lengths", async () => {
       const a = join(dir, "a.npy");

@@ -4,6 +4,8 @@ import assert from "node:assert";
 import {
   curveFit,
   fit,
+  type FitOptions,
+  iterableSource,
   leastSquares,
   model,
   ModelSyntaxError,
@@ -234,4 +236,246 @@ Deno.test("leastSquares and curveFit validate too", async () => {
     RangeError,
     /maxNfev/,
   );
+});
+
+type ErrorClass = new (...a: never[]) => Error;
+
+// Each bad value of each option: the error class, and the option's name in
+// the message (with what it must be, where that is short to say).
+const BAD_OPTIONS: [string, unknown, ErrorClass, RegExp][] = [
+  [
+    "nanPolicy",
+    "rasie",
+    TypeError,
+    /nanPolicy must be "raise" or "omit", got "rasie"/,
+  ],
+  ["nanPolicy", true, TypeError, /nanPolicy/],
+  [
+    "absoluteSigma",
+    "no",
+    TypeError,
+    /absoluteSigma must be a boolean, got "no"/,
+  ],
+  ["absoluteSigma", 1, TypeError, /absoluteSigma must be a boolean/],
+  [
+    "threads",
+    0,
+    RangeError,
+    /threads must be an integer in \[1, 256\] or "auto", got 0/,
+  ],
+  ["threads", -1, RangeError, /threads .* got -1/],
+  ["threads", 1.5, RangeError, /threads .* got 1\.5/],
+  ["threads", 1000, RangeError, /threads .* got 1000/],
+  ["threads", NaN, RangeError, /threads/],
+  ["threads", "4", TypeError, /threads must be "auto" or a number, got "4"/],
+  ["checkpointDir", "", TypeError, /checkpointDir must be a non-empty string/],
+  ["checkpointDir", 5, TypeError, /checkpointDir/],
+  ["checkpointEvery", 0, RangeError, /checkpointEvery/],
+  ["checkpointKeep", 2.5, RangeError, /checkpointKeep/],
+  ["checkpointKeep", "3", TypeError, /checkpointKeep/],
+  [
+    "resume",
+    "",
+    TypeError,
+    /resume must be true, false or a checkpoint path, got ""/,
+  ],
+  ["resume", 1, TypeError, /resume must be/],
+  ["method", "LM", TypeError, /method: unknown method "LM"/],
+  ["method", 3, TypeError, /method/],
+  ["loss", "l2", TypeError, /loss: unknown loss "l2"/],
+  ["loss", null, TypeError, /loss/],
+  ["fScale", 0, RangeError, /fScale must be a finite number > 0, got 0/],
+  ["fScale", Infinity, RangeError, /fScale/],
+  ["fScale", "1", TypeError, /fScale must be a number, got "1"/],
+  ["xScale", "abc", TypeError, /xScale must be "jac", a number or an array/],
+  ["xScale", -1, RangeError, /xScale must be a finite number > 0, got -1/],
+  ["xScale", [1, 1], RangeError, /xScale has length 2, expected 3/],
+  ["xScale", [1, 0, 1], RangeError, /xScale entries must be > 0/],
+  ["xScale", [1, "2", 1], TypeError, /xScale\[1\] is "2"; expected a number/],
+  ["ftol", "1e-8", TypeError, /ftol must be a number, got "1e-8"/],
+  ["ftol", NaN, RangeError, /ftol must be a finite number >= 0, got NaN/],
+  ["xtol", Infinity, RangeError, /xtol/],
+  ["gtol", -1, RangeError, /gtol must be a finite number >= 0, got -1/],
+  ["maxNfev", 0, RangeError, /maxNfev must be an integer >= 1, got 0/],
+  ["maxNfev", 1.5, RangeError, /maxNfev/],
+  ["maxNfev", 1e300, RangeError, /maxNfev/],
+  ["maxNfev", "10", TypeError, /maxNfev must be a number, got "10"/],
+  ["seed", 1.5, RangeError, /seed must be a finite integer, got 1\.5/],
+  ["seed", NaN, RangeError, /seed/],
+  ["seed", 2 ** 60, RangeError, /seed/],
+  ["seed", "x", TypeError, /seed must be a number, got "x"/],
+  ["goal", "speedy", TypeError, /goal must be one of/],
+  ["goal", 3, TypeError, /goal must be a string/],
+  ["workflow", "nope", TypeError, /workflow must be one of/],
+  ["workflow", 3, TypeError, /workflow must be an object/],
+  ["workflow", { strategy: "warp" }, TypeError, /workflow\.strategy/],
+  ["verbose", true, TypeError, /verbose must be 0, 1 or 2, got true/],
+  ["verbose", "1", TypeError, /verbose must be 0, 1 or 2, got "1"/],
+  ["verbose", 3, TypeError, /verbose/],
+  ["signal", {}, TypeError, /signal must be an AbortSignal/],
+  ["signal", "x", TypeError, /signal must be an AbortSignal, got "x"/],
+  ["onProgress", "log", TypeError, /onProgress must be a function, got "log"/],
+  ["onProgress", {}, TypeError, /onProgress must be a function/],
+  ["memoryLimitGb", "1", TypeError, /memoryLimitGb must be a number, got "1"/],
+  ["memoryLimitGb", 0, RangeError, /memoryLimitGb/],
+  [
+    "backend",
+    "cuda",
+    TypeError,
+    /backend must be "auto", "cpu" or "webgpu", got "cuda"/,
+  ],
+  ["p0", "abc", TypeError, /p0 must be an array of numbers, got "abc"/],
+  ["p0", 5, TypeError, /p0 must be an array of numbers, got 5/],
+  ["p0", ["1", "1", "0"], TypeError, /p0\[0\] is "1"; expected a number/],
+  ["p0", [1, 1], RangeError, /p0 has length 2, expected 3/],
+  ["bounds", 5, TypeError, /bounds must be a pair \[lower, upper\], got 5/],
+  [
+    "bounds",
+    [0],
+    TypeError,
+    /bounds must be a pair .* got an array of length 1/,
+  ],
+  [
+    "bounds",
+    [null, 1],
+    TypeError,
+    /bounds\[0\] \(lower\) must be an array of numbers, got null/,
+  ],
+  [
+    "bounds",
+    ["0", 1],
+    TypeError,
+    /bounds\[0\] \(lower\) must be an array of numbers, got "0"/,
+  ],
+  ["bounds", [[0, "0", 0], 1], TypeError, /bounds\[0\] \(lower\)\[1\] is "0"/],
+  ["bounds", [0, NaN], RangeError, /bounds\[1\] \(upper\) is NaN/],
+  [
+    "sigma",
+    "abc",
+    TypeError,
+    /sigma must be a Float64Array or an array of numbers, got "abc"/,
+  ],
+  [
+    "sigma",
+    [1, 1, "1", 1, 1, 1],
+    TypeError,
+    /sigma\[2\] is "1"; expected a number/,
+  ],
+];
+
+Deno.test("fit: every bad option value is a typed error naming the option", async () => {
+  for (const [key, value, type, re] of BAD_OPTIONS) {
+    const options = { p0: [1, 1, 0], [key]: value } as FitOptions;
+    await rejects(fit(m, x, y, options), type, re).catch((e) => {
+      throw new Error(`${key}: ${JSON.stringify(value)}: ${e.message}`);
+    });
+  }
+});
+
+Deno.test("curveFit and leastSquares check the options they share with fit", async () => {
+  const shared = new Set([
+    "method",
+    "loss",
+    "fScale",
+    "xScale",
+    "ftol",
+    "xtol",
+    "gtol",
+    "maxNfev",
+    "bounds",
+    "signal",
+  ]);
+  let checked = 0;
+  for (const [key, value, type, re] of BAD_OPTIONS) {
+    const label = `${key}: ${JSON.stringify(value)}`;
+    const again = (e: Error) => {
+      throw new Error(`${label}: ${e.message}`);
+    };
+    await rejects(
+      curveFit(m, x, y, { p0: [1, 1, 0], [key]: value } as FitOptions),
+      type,
+      re,
+    ).catch(again);
+    if (!shared.has(key)) continue;
+    const residuals = (p: Float64Array) =>
+      x.map((t, i) => p[0] * Math.exp(-p[1] * t) + p[2] - y[i]);
+    await rejects(
+      leastSquares(residuals, [1, 1, 0], { [key]: value } as never),
+      type,
+      re,
+    ).catch(again);
+    checked++;
+  }
+  assert.ok(checked >= 25, `${checked} shared cases`);
+});
+
+Deno.test("good values at the edges are accepted", async () => {
+  const good: FitOptions[] = [
+    { threads: 1 },
+    { threads: 256 },
+    { threads: "auto" },
+    { seed: -1, goal: "robust", bounds: [[0, 0, -5], [10, 5, 5]] },
+    { absoluteSigma: false, nanPolicy: "omit" },
+    { xScale: "jac" },
+    { resume: false },
+    { verbose: 0 },
+  ];
+  for (const o of good) {
+    const r = await fit(m, x, y, { p0: [2, 0.5, 1], ...o });
+    assert.ok(Number.isFinite(r.cost), JSON.stringify(o));
+  }
+});
+
+Deno.test("options are checked before a source is read", async () => {
+  let pulled = 0;
+  const src = iterableSource(function* () {
+    pulled++;
+    yield { x: [new Float64Array(x)], y: new Float64Array(y) };
+  }, { nFeatures: 1 });
+  for (const o of [{ threads: 0 }, { ftol: -1 }, { nanPolicy: "x" }]) {
+    await assert.rejects(fit(m, src, { p0: [1, 1, 0], ...o } as FitOptions));
+  }
+  assert.strictEqual(pulled, 0);
+  await rejects(
+    fit(m, src, undefined as never, { p0: [1, 1, 0] }),
+    TypeError,
+    /with a data source, options are the third argument/,
+  );
+});
+
+Deno.test("64-bit integer arrays are refused by name, not converted", async () => {
+  const big = BigInt64Array.from(x, (v) => BigInt(v));
+  const ubig = BigUint64Array.from(x, (v) => BigInt(v));
+  const cases: [Promise<unknown>, RegExp][] = [
+    [
+      fit(m, big as never, y, { p0: [1, 1, 0] }),
+      /^x: BigInt64Array is not supported; convert to Float64Array$/,
+    ],
+    [
+      fit(m, x, ubig as never, { p0: [1, 1, 0] }),
+      /^y: BigUint64Array is not supported; convert to Float64Array$/,
+    ],
+    [
+      fit(m, x, y, { p0: [1, 1, 0], sigma: big as never }),
+      /^sigma: BigInt64Array is not supported/,
+    ],
+    [
+      fit(m, x, y, { p0: BigInt64Array.of(1n, 1n, 0n) as never }),
+      /^p0: BigInt64Array is not supported/,
+    ],
+    [
+      fit(model("a * x0 + b * x1"), [x, big] as never, y),
+      /^x\[1\]: BigInt64Array is not supported/,
+    ],
+    [
+      fit(m, x, y, { sigma: x.map((_, i) => i === 2 ? big : [...x]) as never }),
+      /^sigma\[2\]: BigInt64Array is not supported/,
+    ],
+    [curveFit(m, x, big as never), /^y: BigInt64Array/],
+    [
+      leastSquares((p) => p, BigInt64Array.of(1n) as never),
+      /^x0: BigInt64Array/,
+    ],
+  ];
+  for (const [run, re] of cases) await rejects(run, TypeError, re);
 });

@@ -2,6 +2,7 @@ import assert from "node:assert";
 import {
   JACOBIAN_PEAK_FACTOR,
   MemoryBudget,
+  MemoryBudgetSelector,
   SOLVER_OVERHEAD_GB,
 } from "../workflow/mod.ts";
 
@@ -93,6 +94,13 @@ Deno.test("MemoryBudget.compute rejects bad inputs with RangeError naming the op
     [{ nParams: 2.5 }, /nParams/],
     [{ nFeatures: 0 }, /nFeatures/],
     [{ dtypeBytes: 0 }, /dtypeBytes/],
+    [
+      { dtypeBytes: 3 },
+      /dtypeBytes must be 4 \(float32\) or 8 \(float64\), got 3/,
+    ],
+    [{ dtypeBytes: 2 }, /dtypeBytes/],
+    [{ dtypeBytes: 16 }, /dtypeBytes/],
+    [{ dtypeBytes: 8.5 }, /dtypeBytes/],
     [{ safetyFactor: 0 }, /safetyFactor/],
     [{ safetyFactor: -0.5 }, /safetyFactor/],
     [{ safetyFactor: 1.0001 }, /safetyFactor/],
@@ -116,6 +124,21 @@ Deno.test("MemoryBudget.compute rejects bad inputs with RangeError naming the op
   assert.throws(
     () => MemoryBudget.compute({ ...ok, useGpu: "yes" } as never),
     /useGpu/,
+  );
+  assert.throws(
+    () => MemoryBudget.compute({ ...ok, dtypeBytes: "8" } as never),
+    (e: unknown) =>
+      e instanceof TypeError &&
+      /dtypeBytes must be a number, got "8"/.test(e.message),
+  );
+  // The selector budgets through compute: the same check.
+  assert.throws(
+    () => new MemoryBudgetSelector().select({ ...ok, dtypeBytes: 3 }),
+    (e: unknown) => e instanceof RangeError && /dtypeBytes/.test(e.message),
+  );
+  assert.strictEqual(
+    MemoryBudget.compute({ ...ok, dtypeBytes: 4 }).dataGb * 2,
+    MemoryBudget.compute(ok).dataGb,
   );
   // safetyFactor 1 is the inclusive end of (0, 1].
   assert.strictEqual(

@@ -4,6 +4,7 @@
  */
 
 import { cholesky } from "../core/linalg.ts";
+import { assertNotBigIntArray, showValue } from "../core/_validate.ts";
 
 /**
  * The x argument: one column, or one column per feature.
@@ -37,19 +38,26 @@ export interface FitInput {
 
 function column(v: unknown, name: string): Float64Array {
   if (v instanceof Float64Array) return v;
-  if (Array.isArray(v) || ArrayBuffer.isView(v)) {
-    const a = Float64Array.from(v as ArrayLike<number>);
-    for (let i = 0; i < a.length; i++) {
-      if (
-        typeof (v as ArrayLike<unknown>)[i] !== "number" &&
-        !ArrayBuffer.isView(v)
-      ) {
-        throw new TypeError(`${name}[${i}] is not a number`);
+  assertNotBigIntArray(v, name);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) {
+      if (typeof v[i] !== "number") {
+        throw new TypeError(
+          `${name}[${i}] is ${showValue(v[i])}; expected a number`,
+        );
       }
     }
-    return a;
+    return Float64Array.from(v);
   }
-  throw new TypeError(`${name} must be a Float64Array or an array of numbers`);
+  // Other typed arrays hold numbers; a DataView holds bytes of any type.
+  if (ArrayBuffer.isView(v) && !(v instanceof DataView)) {
+    return Float64Array.from(v as unknown as ArrayLike<number>);
+  }
+  throw new TypeError(
+    `${name} must be a Float64Array or an array of numbers, got ${
+      showValue(v)
+    }`,
+  );
 }
 
 /** Splits x into feature columns for a model with `nFeatures` variables. */
@@ -84,6 +92,11 @@ export function normalizeFitInput(
   nFeatures: number,
   nanPolicy: "raise" | "omit" = "raise",
 ): FitInput {
+  if (nanPolicy !== "raise" && nanPolicy !== "omit") {
+    throw new TypeError(
+      `nanPolicy must be "raise" or "omit", got ${showValue(nanPolicy)}`,
+    );
+  }
   let x = normalizeX(xIn, nFeatures);
   let y = column(yIn, "y");
   const n0 = y.length;
@@ -104,6 +117,7 @@ export function normalizeFitInput(
       (Array.isArray(sigmaIn[0]) || ArrayBuffer.isView(sigmaIn[0]));
     if (nested) {
       const rows = sigmaIn as ArrayLike<number>[];
+      rows.forEach((r, i) => assertNotBigIntArray(r, `sigma[${i}]`));
       if (rows.length !== n0) {
         throw new RangeError(
           `sigma is ${rows.length} x ? but y has length ${n0}`,
@@ -118,6 +132,11 @@ export function normalizeFitInput(
         }
         for (let j = 0; j < n0; j++) {
           const v = rows[i][j];
+          if (typeof v !== "number") {
+            throw new TypeError(
+              `sigma[${i}][${j}] is ${showValue(v)}; expected a number`,
+            );
+          }
           if (!Number.isFinite(v)) {
             throw new RangeError(
               `sigma[${i}][${j}] is ${v}; expected a finite number`,

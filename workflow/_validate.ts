@@ -1,16 +1,21 @@
 // Shared argument checks. Each names the offending option so that callers see
 // which of their inputs was wrong, not where inside the library it failed.
 
-/** Throws unless `value` is an integer >= `min` (a RangeError for bad numbers, a TypeError for non-numbers). */
+import { showValue } from "../core/_validate.ts";
+
+/**
+ * Throws unless `value` is a safe integer >= `min` (a RangeError for bad
+ * numbers, a TypeError for non-numbers).
+ */
 export function assertInteger(
   name: string,
   value: unknown,
   min: number,
 ): number {
   if (typeof value !== "number") {
-    throw new TypeError(`${name} must be a number, got ${typeof value}`);
+    throw new TypeError(`${name} must be a number, got ${showValue(value)}`);
   }
-  if (!Number.isFinite(value) || !Number.isInteger(value)) {
+  if (!Number.isSafeInteger(value)) {
     throw new RangeError(`${name} must be a finite integer, got ${value}`);
   }
   if (value < min) {
@@ -22,7 +27,7 @@ export function assertInteger(
 /** Throws unless `value` is a finite number > 0. */
 export function assertPositiveFinite(name: string, value: unknown): number {
   if (typeof value !== "number") {
-    throw new TypeError(`${name} must be a number, got ${typeof value}`);
+    throw new TypeError(`${name} must be a number, got ${showValue(value)}`);
   }
   if (!Number.isFinite(value) || value <= 0) {
     throw new RangeError(`${name} must be a finite number > 0, got ${value}`);
@@ -33,7 +38,7 @@ export function assertPositiveFinite(name: string, value: unknown): number {
 /** Throws unless `value` is a boolean. */
 export function assertBoolean(name: string, value: unknown): boolean {
   if (typeof value !== "boolean") {
-    throw new TypeError(`${name} must be a boolean, got ${typeof value}`);
+    throw new TypeError(`${name} must be a boolean, got ${showValue(value)}`);
   }
   return value;
 }
@@ -47,4 +52,54 @@ export function assertObject(
     throw new TypeError(`${name} must be an object`);
   }
   return value as Record<string, unknown>;
+}
+
+/** Throws a TypeError unless `value` is one of `allowed`. */
+export function assertOneOf<T extends string | number>(
+  name: string,
+  value: unknown,
+  allowed: readonly T[],
+): T {
+  if (!allowed.includes(value as T)) {
+    const shown = allowed.map((a) => JSON.stringify(a));
+    throw new TypeError(
+      `${name} must be ${shown.slice(0, -1).join(", ")} or ${
+        shown.at(-1)
+      }, got ${showValue(value)}`,
+    );
+  }
+  return value as T;
+}
+
+/** Throws a TypeError unless `value` is a non-empty string (a path). */
+export function assertNonEmptyString(name: string, value: unknown): string {
+  if (typeof value !== "string" || value === "") {
+    throw new TypeError(
+      `${name} must be a non-empty string (a path), got ${showValue(value)}`,
+    );
+  }
+  return value;
+}
+
+/**
+ * Most worker threads a fit may ask for: far beyond the cores of any single
+ * machine here, low enough that a typo (1000) fails instead of spawning
+ * threads by the thousand.
+ */
+export const MAX_THREADS = 256;
+
+/** Throws unless `value` is "auto" or an integer in [1, {@linkcode MAX_THREADS}]. */
+export function assertThreads(name: string, value: unknown): number | "auto" {
+  if (value === "auto") return value;
+  if (typeof value !== "number") {
+    throw new TypeError(
+      `${name} must be "auto" or a number, got ${showValue(value)}`,
+    );
+  }
+  if (!Number.isInteger(value) || value < 1 || value > MAX_THREADS) {
+    throw new RangeError(
+      `${name} must be an integer in [1, ${MAX_THREADS}] or "auto", got ${value}`,
+    );
+  }
+  return value;
 }

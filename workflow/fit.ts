@@ -26,6 +26,8 @@ import {
   resolveSolverOptions,
   toVector,
 } from "../core/_validate.ts";
+import { checkFitOptions } from "./_fit_options.ts";
+import { ProgressReporter } from "./_progress.ts";
 import { createDenseEvaluator } from "../core/dense_evaluator.ts";
 import { solveLowerInPlace } from "../core/linalg.ts";
 import {
@@ -155,7 +157,7 @@ export interface FitOptions {
   memoryLimitGb?: number;
   /** Arithmetic backend. */
   backend?: "auto" | "cpu" | "webgpu";
-  /** CPU threads ("auto": all cores for large problems). */
+  /** CPU threads, an integer in [1, 256] ("auto": all cores for large problems). */
   threads?: number | "auto";
   /** Drop points with NaN/Inf ("omit") or throw ("raise", default). */
   nanPolicy?: "raise" | "omit";
@@ -176,7 +178,11 @@ export interface FitOptions {
    * `checkpointDir` says.
    */
   resume?: boolean | string;
-  /** Progress callback. */
+  /**
+   * Progress callback (it may be async). A promise it returns is awaited
+   * after an iteration (not during a pass over a source); a throw or a
+   * rejection ends the fit with that error.
+   */
   onProgress?: (p: FitProgress) => void;
   /** Stops the fit between iterations (or batches). */
   signal?: AbortSignal;
@@ -386,8 +392,13 @@ export async function fit(
   const options: FitOptions =
     (fromSource ? yOrOptions as FitOptions : maybeOptions) ??
       {};
-  if (typeof options !== "object") {
+  if (typeof options !== "object" || options === null) {
     throw new TypeError("options must be an object");
+  }
+  if (fromSource && maybeOptions !== undefined) {
+    throw new TypeError(
+      "fit(model, source, options): with a data source, options are the third argument",
+    );
   }
   for (const key of Object.keys(options)) {
     if (!OPTION_KEYS.has(key)) {
@@ -396,40 +407,8 @@ export async function fit(
       );
     }
   }
-  const verbose = options.verbose ?? 0;
-  if (![0, 1, 2].includes(verbose)) {
-    throw new RangeError(`verbose must be 0, 1 or 2, got ${options.verbose}`);
-  }
-  const backend = options.backend ?? "auto";
-  if (!["auto", "cpu", "webgpu"].includes(backend)) {
-    throw new TypeError(
-      `backend must be "auto", "cpu" or "webgpu", got ${
-        JSON.stringify(backend)
-      }`,
-    );
-  }
-  if (options.memoryLimitGb !== undefined) {
-    const v = options.memoryLimitGb;
-    if (typeof v !== "number" || !(v > 0) || !Number.isFinite(v)) {
-      throw new RangeError(
-        `memoryLimitGb must be a finite number > 0, got ${v}`,
-      );
-    }
-  }
-  if (
-    options.resume && !options.checkpointDir &&
-    typeof options.resume !== "string"
-  ) {
-    throw new TypeError(
-      "resume: true needs checkpointDir (or pass a checkpoint path)",
-    );
-  }
-  for (const key of ["checkpointEvery", "checkpointKeep"] as const) {
-    const v = options[key];
-    if (v !== undefined && (!Number.isSafeInteger(v) || v < 1)) {
-      throw new RangeError(`${key} must be an integer >= 1, got ${v}`);
-    }
-  }
+  // Every value is checked here, before any data is read.
+  const { verbose, backend, nanPolicy } = checkFitOptions(options, p);
   const goal = options.goal === undefined
     ? undefined
     : normalizeGoal(options.goal);
@@ -464,7 +443,7 @@ export async function fit(
       yOrOptions,
       options.sigma,
       m.variables.length,
-      options.nanPolicy ?? "raise",
+      nanPolicy,
     );
     if (inp.dropped > 0) {
       notes.push(`dropped ${inp.dropped} points with NaN/Inf`);
@@ -717,6 +696,7 @@ export async function fit(
   let lastPass: CheckpointProgress | null = null;
   let passNo = 0, passT0 = performance.now(), lastBatchAt = passT0;
   let prevPassMs: number | undefined;
+  const progress = new ProgressReporter(options.onProgress);
   const onPass = (pp: PassProgress) => {
     const now = performance.now();
     if (pp.pass !== passNo) {
@@ -738,7 +718,7 @@ export async function fit(
       : prevPassMs !== undefined
       ? Math.max(0, prevPassMs / 1000 - elapsed)
       : undefined;
-    options.onProgress({
+    progress.reportNow({
       phase: "pass",
       start: 0,
       nit: 0,
@@ -851,7 +831,7 @@ export async function fit(
               }`,
             );
           }
-          options.onProgress?.({
+          await progress.report({
             phase: "iteration",
             start: k,
             nit: info.nit,
@@ -867,7 +847,9 @@ export async function fit(
       try {
         return await runOne(toPhi(s), k, resumeStates.get(k));
       } catch (e) {
+        // A failing onProgress ends the fit, not just this start.
         if (starts.length === 1 || options.signal?.aborted) throw e;
+        if (progress.failure) throw progress.failure.error;
         return e as Error;
       } finally {
         batcher?.done();
@@ -959,6 +941,8 @@ export async function fit(
         await plan.evaluator.close();
       }
     }
+    // A progress report still running may yet fail the fit.
+    await progress.settle();
   } catch (e) {
     // Aborted or failed: the last completed iteration goes to disk (a write
     // error must not hide the original one).

@@ -214,9 +214,9 @@ export class MemoryBudget {
    * assert.strictEqual(b.source, "memoryLimitGb");
    * ```
    *
-   * @throws {RangeError} `nPoints`, `nParams`, `nFeatures` or `dtypeBytes` is
-   * not an integer >= 1, `safetyFactor` is outside (0, 1], or `memoryLimitGb`
-   * is not a finite number > 0.
+   * @throws {RangeError} `nPoints`, `nParams` or `nFeatures` is not an
+   * integer >= 1, `dtypeBytes` is not 4 or 8, `safetyFactor` is outside
+   * (0, 1], or `memoryLimitGb` is not a finite number > 0.
    */
   static compute(options: MemoryBudgetOptions): MemoryBudget {
     if (typeof options !== "object" || options === null) {
@@ -226,6 +226,11 @@ export class MemoryBudget {
     const nParams = assertInteger("nParams", options.nParams, 1);
     const nFeatures = assertInteger("nFeatures", options.nFeatures ?? 1, 1);
     const dtypeBytes = assertInteger("dtypeBytes", options.dtypeBytes ?? 8, 1);
+    if (dtypeBytes !== 4 && dtypeBytes !== 8) {
+      throw new RangeError(
+        `dtypeBytes must be 4 (float32) or 8 (float64), got ${dtypeBytes}`,
+      );
+    }
     const safetyFactor = options.safetyFactor ?? 0.75;
     assertPositiveFinite("safetyFactor", safetyFactor);
     if (safetyFactor > 1) {

@@ -114,7 +114,7 @@ export interface SelectOptions {
   nParams: number;
   /** Independent variables per point. Default 1. */
   nFeatures?: number;
-  /** Bytes per value. Default 8. */
+  /** Bytes per value: 8 (float64) or 4 (float32). Default 8. */
   dtypeBytes?: number;
   /** Available memory in GB, replacing detection. */
   memoryLimitGb?: number;
