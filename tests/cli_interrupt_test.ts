@@ -47,11 +47,12 @@ print(json.dumps(list(p)))
 async function firstCheckpoint(
   dir: string,
   exited: () => boolean,
+  count = 1,
 ): Promise<string[]> {
   const deadline = Date.now() + 120_000;
   while (Date.now() < deadline && !exited()) {
     const files = await listCheckpoints(dir);
-    if (files.length > 0) return files;
+    if (files.length >= count) return files;
     await new Promise((r) => setTimeout(r, 20));
   }
   return [];
@@ -167,6 +168,9 @@ Deno.test({
       child.status.then(() => exited = true);
       const seen = await firstCheckpoint(ck, () => exited);
       assert.ok(seen.length > 0 && !exited, "interrupted while fitting");
+      // The passes of the second iteration run after the first iteration's
+      // counters reached the bar: wait for the second iteration's file.
+      await firstCheckpoint(ck, () => exited, 2);
       const keys = child.stdin.getWriter();
       await keys.write(new Uint8Array([3])); // Ctrl-C
       const status = await child.status;
