@@ -1,6 +1,6 @@
 /**
- * Simplifying smart constructors of AST nodes, and dependency tests
- * (private helpers of simplification and differentiation).
+ * Simplifying smart constructors of AST nodes (private helpers of
+ * simplification and differentiation).
  *
  * @module
  */
@@ -166,37 +166,3 @@ export const build: {
     }
   },
 };
-
-/**
- * Whether `node` depends on parameter `k` (any parameter when `k` is
- * omitted); `variables: true` asks about variables instead.
- */
-export function dependsOn(node: Node, k?: number, variables = false): boolean {
-  const memo = new Map<Node, boolean>();
-  const want = variables ? "var" : "param";
-  const walk = (n: Node): boolean => {
-    let out = memo.get(n);
-    if (out !== undefined) return out;
-    switch (n.kind) {
-      case "num":
-        out = false;
-        break;
-      case "param":
-      case "var":
-        out = n.kind === want && (k === undefined || n.index === k);
-        break;
-      case "neg":
-        out = walk(n.arg);
-        break;
-      case "bin":
-        out = walk(n.left) || walk(n.right);
-        break;
-      case "call":
-        out = n.args.some(walk);
-        break;
-    }
-    memo.set(n, out);
-    return out;
-  };
-  return walk(node);
-}

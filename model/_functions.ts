@@ -7,6 +7,7 @@
 
 import type { FunctionName, InternalFunctionName, Node } from "./ast.ts";
 import { erf } from "./_erf.ts";
+import { mapBottomUp } from "./_walk.ts";
 
 /** The numeric implementation of every public and internal function. */
 export const MATH_FUNCTIONS: Readonly<
@@ -55,30 +56,30 @@ export function applyOperator(
   }
 }
 
-/** Evaluates `node` at parameters `p` and one point `x` (one value per feature). */
+/**
+ * Evaluates `node` at parameters `p` and one point `x` (one value per
+ * feature), without recursion.
+ */
 export function evalNode(
   node: Node,
   p: ArrayLike<number>,
   x: ArrayLike<number>,
 ): number {
-  switch (node.kind) {
-    case "num":
-      return node.value;
-    case "param":
-      return p[node.index];
-    case "var":
-      return x[node.index];
-    case "neg":
-      return -evalNode(node.arg, p, x);
-    case "bin":
-      return applyOperator(
-        node.op,
-        evalNode(node.left, p, x),
-        evalNode(node.right, p, x),
-      );
-    case "call":
-      return MATH_FUNCTIONS[node.fn](
-        ...node.args.map((a) => evalNode(a, p, x)),
-      );
-  }
+  const values = mapBottomUp<number>([node], (n, get) => {
+    switch (n.kind) {
+      case "num":
+        return n.value;
+      case "param":
+        return p[n.index];
+      case "var":
+        return x[n.index];
+      case "neg":
+        return -get(n.arg);
+      case "bin":
+        return applyOperator(n.op, get(n.left), get(n.right));
+      case "call":
+        return MATH_FUNCTIONS[n.fn](...n.args.map(get));
+    }
+  });
+  return values.get(node)!;
 }

@@ -26,7 +26,10 @@ export const CONSTANTS: ReadonlyMap<string, number> = new Map([
 export const MAX_VARIABLE_INDEX = 1023;
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-/** Default indexed variable names `x0, x1, …` (no leading zeros). */
+/**
+ * Default indexed variable names `x0, x1, …` (no leading zeros), used by
+ * expressions without a plain `x` (with `x`, they are parameters).
+ */
 export const DEFAULT_INDEXED_VAR = /^x(0|[1-9][0-9]*)$/;
 
 /** Whether `name` is a function name or an alias of one. */

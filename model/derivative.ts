@@ -4,9 +4,10 @@
  * @module
  */
 
-import type { Node } from "./ast.ts";
+import type { BinNode, CallNode, Node } from "./ast.ts";
 import { simplify } from "./simplify.ts";
-import { build, dependsOn } from "./_build.ts";
+import { build } from "./_build.ts";
+import { ParamDependence, type SumTerm } from "./_dependence.ts";
 
 const { num, neg, add, sub, mul, div, pow, call } = build;
 
@@ -41,129 +42,173 @@ export function derivative(node: Node, k: number): Node {
   if (!Number.isInteger(k) || k < 0) {
     throw new RangeError(`k must be a non-negative integer, got ${k}`);
   }
+  return differentiator(node)(k);
+}
+
+/**
+ * Prepares `node` for differentiation once (simplified tree, dependence
+ * index) and returns d `node` / d p_k for any `k`. Each derivative visits
+ * only the nodes that depend on p_k, children first, without recursion.
+ */
+function differentiator(node: Node): (k: number) => Node {
   // Work on the simplified tree so the value nodes the rules reuse (exp(u),
   // u/v, ...) are the same objects as in the simplified function.
   const f = simplify(node);
-  const memo = new Map<Node, Node>();
-  const depMemo = new Map<Node, boolean>();
-  const dep = (n: Node): boolean => {
-    let out = depMemo.get(n);
-    if (out === undefined) {
-      out = dependsOn(n, k);
-      depMemo.set(n, out);
+  const graph = new ParamDependence(f);
+  return (k) => {
+    const { nodes, terms } = graph.dependents(k);
+    const depends = new Set(nodes);
+    const memo = new Map<Node, Node>();
+    const ctx: Context = {
+      k,
+      dep: (n) => depends.has(n),
+      d: (n) => memo.get(n) ?? num(0),
+    };
+    for (const n of nodes) {
+      const sum = graph.sums.get(n);
+      memo.set(n, sum ? sumRule(sum, terms.get(n)!, ctx) : rule(n, ctx));
     }
-    return out;
+    return ctx.d(f);
   };
-  const d = (n: Node): Node => {
-    if (!dep(n)) return num(0);
-    let out = memo.get(n);
-    if (out === undefined) {
-      out = rule(n);
-      memo.set(n, out);
-    }
-    return out;
-  };
+}
 
-  const rule = (n: Node): Node => {
-    switch (n.kind) {
-      case "num":
-      case "var":
-        return num(0);
-      case "param":
-        return num(n.index === k ? 1 : 0);
-      case "neg":
-        return neg(d(n.arg));
-      case "bin": {
-        const u = n.left, v = n.right;
-        switch (n.op) {
-          case "+":
-            return add(d(u), d(v));
-          case "-":
-            return sub(d(u), d(v));
-          case "*":
-            return add(mul(d(u), v), mul(u, d(v)));
-          case "/":
-            if (!dep(v)) return div(d(u), v);
-            // (u' - (u/v) v') / v reuses the value u/v.
-            return div(sub(d(u), mul(n, d(v))), v);
-          case "^":
-            if (!dep(v)) return mul(mul(v, pow(u, sub(v, num(1)))), d(u));
-            if (!dep(u)) return mul(mul(n, call("log", [u])), d(v));
-            return mul(
-              n,
-              add(
-                mul(d(v), call("log", [u])),
-                div(mul(v, d(u)), u),
-              ),
-            );
-        }
-        break;
-      }
-      case "call": {
-        const [u, v] = n.args;
-        switch (n.fn) {
-          case "exp":
-            return mul(n, d(u));
-          case "log":
-            return div(d(u), u);
-          case "log10":
-            return div(d(u), mul(num(Math.LN10), u));
-          case "sqrt":
-            return div(mul(num(0.5), d(u)), n);
-          case "abs":
-            return mul(call("sign", [u]), d(u));
-          case "sin":
-            return mul(call("cos", [u]), d(u));
-          case "cos":
-            return neg(mul(call("sin", [u]), d(u)));
-          case "tan":
-            return mul(add(num(1), pow(n, num(2))), d(u));
-          case "asin":
-            return div(d(u), call("sqrt", [sub(num(1), pow(u, num(2)))]));
-          case "acos":
-            return neg(
-              div(d(u), call("sqrt", [sub(num(1), pow(u, num(2)))])),
-            );
-          case "atan":
-            return div(d(u), add(num(1), pow(u, num(2))));
-          case "atan2":
-            // d atan2(u, v) = (v u' - u v') / (u^2 + v^2)
-            return div(
-              sub(mul(v, d(u)), mul(u, d(v))),
-              add(pow(u, num(2)), pow(v, num(2))),
-            );
-          case "sinh":
-            return mul(call("cosh", [u]), d(u));
-          case "cosh":
-            return mul(call("sinh", [u]), d(u));
-          case "tanh":
-            return mul(sub(num(1), pow(n, num(2))), d(u));
-          case "pow":
-            // The parser turns pow(u, v) into u ^ v; kept for hand-built ASTs.
-            return d({ kind: "bin", op: "^", left: u, right: v });
-          case "min":
-            return call("ifLess", [u, v, d(u), d(v)]);
-          case "max":
-            return call("ifLess", [u, v, d(v), d(u)]);
-          case "erf":
-            return mul(
-              mul(num(TWO_OVER_SQRT_PI), call("exp", [neg(pow(u, num(2)))])),
-              d(u),
-            );
-          case "sign":
-            return num(0);
-          case "ifLess":
-            return call("ifLess", [u, v, d(n.args[2]), d(n.args[3])]);
-        }
-      }
-    }
-    throw new TypeError(`Unknown node ${JSON.stringify(n)}`);
-  };
-  return d(f);
+/** What a rule needs: p_k, dependence on it, derivatives of operands. */
+interface Context {
+  readonly k: number;
+  /** Whether a node depends on p_k. */
+  readonly dep: (n: Node) => boolean;
+  /** The derivative of an operand (already computed, or 0). */
+  readonly d: (n: Node) => Node;
+}
+
+/**
+ * d (±t_1 ± t_2 ...) = ±t_1' ± t_2' ..., in order, over the terms `slots`
+ * that depend on p_k (the others contribute 0).
+ */
+function sumRule(
+  sum: readonly SumTerm[],
+  slots: readonly number[],
+  { d }: Context,
+): Node {
+  let out = num(0);
+  for (const i of slots) {
+    const t = sum[i];
+    out = t.sign === 1 ? add(out, d(t.node)) : sub(out, d(t.node));
+  }
+  return out;
+}
+
+function rule(n: Node, ctx: Context): Node {
+  switch (n.kind) {
+    case "num":
+    case "var":
+      return num(0);
+    case "param":
+      return num(n.index === ctx.k ? 1 : 0);
+    case "neg":
+      return neg(ctx.d(n.arg));
+    case "bin":
+      return binRule(n, ctx);
+    case "call":
+      return callRule(n, ctx);
+  }
+}
+
+function binRule(n: BinNode, ctx: Context): Node {
+  const { dep, d } = ctx;
+  const u = n.left, v = n.right;
+  switch (n.op) {
+    case "+":
+      return add(d(u), d(v));
+    case "-":
+      return sub(d(u), d(v));
+    case "*":
+      return add(mul(d(u), v), mul(u, d(v)));
+    case "/":
+      if (!dep(v)) return div(d(u), v);
+      // (u' - (u/v) v') / v reuses the value u/v.
+      return div(sub(d(u), mul(n, d(v))), v);
+    case "^":
+      return powerRule(n, u, v, ctx);
+  }
+}
+
+/** d (u ^ v), where `n` is the value u ^ v. */
+function powerRule(n: Node, u: Node, v: Node, { dep, d }: Context): Node {
+  if (!dep(v)) return mul(mul(v, pow(u, sub(v, num(1)))), d(u));
+  if (!dep(u)) return mul(mul(n, call("log", [u])), d(v));
+  return mul(
+    n,
+    add(
+      mul(d(v), call("log", [u])),
+      div(mul(v, d(u)), u),
+    ),
+  );
+}
+
+function callRule(n: CallNode, ctx: Context): Node {
+  const { d } = ctx;
+  const [u, v] = n.args;
+  switch (n.fn) {
+    case "exp":
+      return mul(n, d(u));
+    case "log":
+      return div(d(u), u);
+    case "log10":
+      return div(d(u), mul(num(Math.LN10), u));
+    case "sqrt":
+      return div(mul(num(0.5), d(u)), n);
+    case "abs":
+      return mul(call("sign", [u]), d(u));
+    case "sin":
+      return mul(call("cos", [u]), d(u));
+    case "cos":
+      return neg(mul(call("sin", [u]), d(u)));
+    case "tan":
+      return mul(add(num(1), pow(n, num(2))), d(u));
+    case "asin":
+      return div(d(u), call("sqrt", [sub(num(1), pow(u, num(2)))]));
+    case "acos":
+      return neg(div(d(u), call("sqrt", [sub(num(1), pow(u, num(2)))])));
+    case "atan":
+      return div(d(u), add(num(1), pow(u, num(2))));
+    case "atan2":
+      // d atan2(u, v) = (v u' - u v') / (u^2 + v^2)
+      return div(
+        sub(mul(v, d(u)), mul(u, d(v))),
+        add(pow(u, num(2)), pow(v, num(2))),
+      );
+    case "sinh":
+      return mul(call("cosh", [u]), d(u));
+    case "cosh":
+      return mul(call("sinh", [u]), d(u));
+    case "tanh":
+      return mul(sub(num(1), pow(n, num(2))), d(u));
+    case "pow":
+      // The parser turns pow(u, v) into u ^ v; kept for hand-built ASTs.
+      return powerRule(n, u, v, ctx);
+    case "min":
+      return call("ifLess", [u, v, d(u), d(v)]);
+    case "max":
+      return call("ifLess", [u, v, d(v), d(u)]);
+    case "erf":
+      return mul(
+        mul(num(TWO_OVER_SQRT_PI), call("exp", [neg(pow(u, num(2)))])),
+        d(u),
+      );
+    case "sign":
+      return num(0);
+    case "ifLess":
+      return call("ifLess", [u, v, d(n.args[2]), d(n.args[3])]);
+  }
 }
 
 /**
  * All derivatives of `node` with respect to parameters `0 .. nParams-1`.
+ *
+ * `node` is simplified and indexed once; each derivative then visits only
+ * the nodes that depend on its parameter (a sum counts as one node), so a
+ * sum of many small terms costs time about linear in its size.
  *
  * @example
  * ```ts
@@ -180,5 +225,6 @@ export function derivative(node: Node, k: number): Node {
  * ```
  */
 export function gradient(node: Node, nParams: number): Node[] {
-  return Array.from({ length: nParams }, (_, k) => derivative(node, k));
+  const d = differentiator(node);
+  return Array.from({ length: nParams }, (_, k) => d(k));
 }

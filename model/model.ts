@@ -46,9 +46,10 @@ export interface ModelOptions {
    */
   params?: readonly string[];
   /**
-   * Variable names, one per feature column. Default `x` (or `x0, x1, …` in
-   * expressions that use them). A function model with several variables
-   * receives `x` as an array with one number per variable.
+   * Variable names, one per feature column. Default `x`; an expression
+   * without `x` may use `x0, x1, …` instead (with `x`, those are ordinary
+   * parameters). A function model with several variables receives `x` as an
+   * array with one number per variable.
    */
   variables?: readonly string[];
   /**

@@ -11,7 +11,9 @@
  * primary := number | name | name "(" args ")" | "(" sum ")" | "[" sum "]"
  * ```
  *
- * So `-x**2` is `-(x**2)`, `2^3^2` is `2^9` and `2**-1` is `2^(-1)`.
+ * So `-x**2` is `-(x**2)`, `2^3^2` is `2^9` and `2**-1` is `2^(-1)`. Only
+ * the nesting of brackets, calls, signs and exponents recurses (up to 1000
+ * levels); chains of `+ - * /` are loops, and every later pass is iterative.
  *
  * @module
  */
@@ -52,8 +54,9 @@ export interface ParseOptions {
    */
   params?: readonly string[];
   /**
-   * Variable names in feature-column order. Default: `x` (one feature) or
-   * `x0, x1, …` (column N is `xN`; `x` and `xN` cannot be mixed).
+   * Variable names in feature-column order. Default: `x` (one feature) if
+   * the expression uses `x`, and then `x0, x1, …` are parameters (like the
+   * centre `x0` of a peak); else `x0, x1, …` (column N is `xN`).
    */
   variables?: readonly string[];
 }
@@ -160,6 +163,17 @@ function describe(t: Token): string {
 
 const CLOSING: Readonly<Record<string, string>> = { "(": ")", "[": "]" };
 
+/**
+ * Whether the expression uses the plain variable `x` (a name `x` that is
+ * not called): then `x0, x1, …` are parameters, not indexed variables.
+ */
+function usesPlainX(tokens: readonly Token[]): boolean {
+  return tokens.some((t, i) =>
+    t.kind === "name" && t.text === "x" &&
+    !(tokens[i + 1].kind === "op" && "([".includes(tokens[i + 1].text))
+  );
+}
+
 /** Resolves names to parameter/variable indices while parsing. */
 class Names {
   readonly params: string[] = [];
@@ -167,17 +181,18 @@ class Names {
   readonly #fixedParams: boolean;
   readonly #variables: readonly string[] | undefined;
   readonly #varIndex = new Map<string, number>();
-  #plainX = -1; // position of a default `x`, or -1
-  #indexedX = -1; // position of a default `xN`, or -1
+  readonly #plainX: boolean;
   #maxIndexed = -1;
 
   constructor(
     readonly expr: string,
     params: readonly string[] | undefined,
     variables: readonly string[] | undefined,
+    plainX: boolean,
   ) {
     this.#variables = variables;
     if (variables) variables.forEach((v, i) => this.#varIndex.set(v, i));
+    this.#plainX = plainX;
     this.#fixedParams = params !== undefined;
     if (params) {
       params.forEach((p, i) => {
@@ -194,11 +209,8 @@ class Names {
       const v = this.#varIndex.get(name);
       if (v !== undefined) return { kind: "var", index: v };
     } else if (name === "x") {
-      if (this.#indexedX >= 0) this.#mixed(pos);
-      this.#plainX = pos;
       return { kind: "var", index: 0 };
-    } else if (DEFAULT_INDEXED_VAR.test(name)) {
-      if (this.#plainX >= 0) this.#mixed(pos);
+    } else if (!this.#plainX && DEFAULT_INDEXED_VAR.test(name)) {
       const index = Number(name.slice(1));
       if (index > MAX_VARIABLE_INDEX) {
         throw new ModelSyntaxError(
@@ -207,7 +219,6 @@ class Names {
           pos,
         );
       }
-      this.#indexedX = pos;
       this.#maxIndexed = Math.max(this.#maxIndexed, index);
       return { kind: "var", index };
     }
@@ -234,18 +245,19 @@ class Names {
     if (this.#maxIndexed < 0) return ["x"];
     return Array.from({ length: this.#maxIndexed + 1 }, (_, i) => `x${i}`);
   }
-
-  #mixed(pos: number): never {
-    throw new ModelSyntaxError(
-      "Cannot mix the variable 'x' with indexed variables 'x0, x1, ...'",
-      this.expr,
-      pos,
-    );
-  }
 }
+
+/**
+ * Deepest nesting of parentheses, function calls, signs and exponents the
+ * parser accepts. The parser recurses once per level (everything after it
+ * is iterative), so this bounds its stack use well inside what any caller
+ * has left; real models nest a few dozen levels at most.
+ */
+const MAX_NESTING = 1000;
 
 class Parser {
   #i = 0;
+  #depth = 0;
 
   constructor(
     readonly expr: string,
@@ -300,24 +312,43 @@ class Parser {
     return left;
   }
 
+  /**
+   * Enters one nesting level (the sign, bracket, call or `^` at token `at`);
+   * the caller leaves it with `this.#depth--` once the nested part is parsed.
+   */
+  #enter(at: Token): void {
+    if (this.#depth >= MAX_NESTING) {
+      this.#fail(
+        `Expression nests deeper than ${MAX_NESTING} levels ` +
+          "(brackets, calls, signs, exponents)",
+        at,
+      );
+    }
+    this.#depth++;
+  }
+
   #unary(): Node {
-    if (this.#isOp("-")) {
-      this.#i++;
-      return { kind: "neg", arg: this.#unary() };
+    const t = this.#tok;
+    if (t.kind !== "op" || (t.text !== "-" && t.text !== "+")) {
+      return this.#power();
     }
-    if (this.#isOp("+")) {
-      this.#i++;
-      return this.#unary();
-    }
-    return this.#power();
+    this.#i++;
+    this.#enter(t);
+    const arg = this.#unary();
+    this.#depth--;
+    return t.text === "-" ? { kind: "neg", arg } : arg;
   }
 
   #power(): Node {
     const base = this.#primary();
     if (this.#isOp("^") || this.#isOp("**")) {
+      const t = this.#tok;
       this.#i++;
       // The exponent is a unary: right-associative, and `2**-1` is allowed.
-      return { kind: "bin", op: "^", left: base, right: this.#unary() };
+      this.#enter(t);
+      const exponent = this.#unary();
+      this.#depth--;
+      return { kind: "bin", op: "^", left: base, right: exponent };
     }
     return base;
   }
@@ -330,7 +361,9 @@ class Parser {
     }
     if (t.kind === "op" && (t.text === "(" || t.text === "[")) {
       this.#i++;
+      this.#enter(t);
       const inner = this.#sum();
+      this.#depth--;
       this.#close(t);
       return inner;
     }
@@ -382,6 +415,7 @@ class Parser {
     }
     const open = this.#tok;
     this.#i++;
+    this.#enter(nameTok);
     const args: Node[] = [];
     if (!this.#isOp(CLOSING[open.text])) {
       args.push(this.#sum());
@@ -391,6 +425,7 @@ class Parser {
       }
     }
     this.#close(open);
+    this.#depth--;
     const arity = FUNCTION_ARITY[fn];
     if (args.length !== arity) {
       this.#fail(
@@ -437,12 +472,13 @@ function checkNameList(
 /**
  * Parses a model expression.
  *
- * Names: `x` (or `x0, x1, …`, or the names in `options.variables`) are the
- * variables; `pi` and `e` are constants; a name followed by `(` or `[` is a
- * function call; every other name is a parameter, in order of first use
- * unless `options.params` fixes the order. Function names (and the aliases
+ * Names: the names in `options.variables`, else `x`, else (in an expression
+ * without `x`) `x0, x1, …` are the variables; `pi` and `e` are constants;
+ * a name followed by `(` or `[` is a function call; every other name is a
+ * parameter, in order of first use unless `options.params` fixes the order. Function names (and the aliases
  * `ln`, `arctan`, `arcsin`, `arccos`, `arctan2`) are reserved: using one as a
- * parameter is an error.
+ * parameter is an error. Brackets, calls, signs and exponents may nest up to
+ * 1000 levels deep; sums and products may have any number of terms.
  *
  * @throws {ModelSyntaxError} on malformed text, with the position.
  * @throws {TypeError} on malformed options.
@@ -454,6 +490,9 @@ function checkNameList(
  * const r: ParseResult = parseExpression("b1 - b2*x1 * exp[-b3*x2]", options);
  * assert.deepStrictEqual(r.params, ["b1", "b2", "b3"]);
  * assert.deepStrictEqual(r.variables, ["x1", "x2"]);
+ * // With `x` in the expression, x0 is a parameter (here a sigmoid's centre).
+ * const s = parseExpression("a / (1 + exp(-k * (x - x0)))");
+ * assert.deepStrictEqual([s.params, s.variables], [["a", "k", "x0"], ["x"]]);
  * // ** binds tighter than unary minus: -x**2 is -(x**2)
  * assert.deepStrictEqual(parseExpression("-x**2").ast, {
  *   kind: "neg",
@@ -478,21 +517,25 @@ export function parseExpression(
   }
   const params = checkNameList(options.params, "params");
   const variables = checkNameList(options.variables, "variables");
-  if (params) {
-    for (const p of params) {
-      if (variables?.includes(p)) {
-        throw new TypeError(
-          `'${p}' is in both options.params and options.variables`,
-        );
-      }
-      if (!variables && (p === "x" || DEFAULT_INDEXED_VAR.test(p))) {
-        throw new TypeError(
-          `options.params: '${p}' is a default variable name; name the variables with options.variables`,
-        );
-      }
+  const tokens = tokenize(expr);
+  const plainX = usesPlainX(tokens);
+  for (const p of params ?? []) {
+    if (variables?.includes(p)) {
+      throw new TypeError(
+        `'${p}' is in both options.params and options.variables`,
+      );
+    }
+    if (
+      !variables && (p === "x" || (!plainX && DEFAULT_INDEXED_VAR.test(p)))
+    ) {
+      throw new TypeError(
+        `options.params: '${p}' is a default variable name${
+          p === "x" ? "" : " (the expression does not use 'x')"
+        }; name the variables with options.variables`,
+      );
     }
   }
-  const names = new Names(expr, params, variables);
-  const ast = new Parser(expr, tokenize(expr), names).parse();
+  const names = new Names(expr, params, variables, plainX);
+  const ast = new Parser(expr, tokens, names).parse();
   return { ast, params: names.params, variables: names.variables() };
 }

@@ -12,10 +12,12 @@
 
 import type { Node } from "./ast.ts";
 import { build } from "./_build.ts";
+import { mapBottomUp } from "./_walk.ts";
 
 /**
  * Simplifies `node` bottom-up with the rules above.
- * Shared subtrees stay shared (the result is a DAG when the input is).
+ * Shared subtrees stay shared (the result is a DAG when the input is); the
+ * walk is iterative, so any depth works.
  *
  * @example
  * ```ts
@@ -37,28 +39,19 @@ import { build } from "./_build.ts";
  * ```
  */
 export function simplify(node: Node): Node {
-  const memo = new Map<Node, Node>();
-  const walk = (n: Node): Node => {
-    let out = memo.get(n);
-    if (out !== undefined) return out;
+  const memo = mapBottomUp<Node>([node], (n, get) => {
     switch (n.kind) {
       case "num":
       case "param":
       case "var":
-        out = n;
-        break;
+        return n;
       case "neg":
-        out = build.neg(walk(n.arg));
-        break;
+        return build.neg(get(n.arg));
       case "bin":
-        out = build.bin(n.op, walk(n.left), walk(n.right));
-        break;
+        return build.bin(n.op, get(n.left), get(n.right));
       case "call":
-        out = build.call(n.fn, n.args.map(walk));
-        break;
+        return build.call(n.fn, n.args.map(get));
     }
-    memo.set(n, out);
-    return out;
-  };
-  return walk(node);
+  });
+  return memo.get(node)!;
 }

@@ -9,6 +9,7 @@
 
 import type { FunctionName, InternalFunctionName, Node } from "./ast.ts";
 import { applyOperator, MATH_FUNCTIONS } from "./_functions.ts";
+import { postOrder } from "./_walk.ts";
 
 /**
  * An operand: a literal, a parameter, a variable, or a temporary.
@@ -227,41 +228,34 @@ export function toSsa(roots: readonly Node[], options: SsaOptions = {}): Ssa {
 
   const one: SsaOperand = { kind: "num", value: 1 };
 
-  const walk = (n: Node): SsaOperand => {
-    let out = memo.get(n);
-    if (out !== undefined) return out;
+  const operandOf = (n: Node): SsaOperand => {
     switch (n.kind) {
       case "num":
-        out = { kind: "num", value: n.value };
-        break;
+        return { kind: "num", value: n.value };
       case "param":
-        out = { kind: "param", index: n.index };
-        break;
+        return { kind: "param", index: n.index };
       case "var":
-        out = { kind: "var", index: n.index };
-        break;
+        return { kind: "var", index: n.index };
       case "neg":
-        out = emit({ kind: "neg", arg: walk(n.arg) });
-        break;
+        return emit({ kind: "neg", arg: memo.get(n.arg)! });
       case "bin": {
-        const left = walk(n.left), right = walk(n.right);
-        out = n.op === "^"
+        const left = memo.get(n.left)!, right = memo.get(n.right)!;
+        return n.op === "^"
           ? power(left, right)
           : emit({ kind: "bin", op: n.op, left, right });
-        break;
       }
       case "call": {
-        const args = n.args.map(walk);
-        out = n.fn === "pow"
+        const args = n.args.map((a) => memo.get(a)!);
+        return n.fn === "pow"
           ? power(args[0], args[1])
           : emit({ kind: "call", fn: n.fn, args });
-        break;
       }
     }
-    memo.set(n, out);
-    return out;
   };
 
-  const outputs = roots.map(walk);
+  // Operands first, without recursion (sums of thousands of terms are
+  // trees thousands of levels deep).
+  for (const n of postOrder(roots)) memo.set(n, operandOf(n));
+  const outputs = roots.map((r) => memo.get(r)!);
   return { instructions, outputs };
 }

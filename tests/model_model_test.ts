@@ -39,6 +39,50 @@ Deno.test("model: expression models", () => {
   assert.deepStrictEqual(B, new Float64Array([1, 2, 0, 7]));
 });
 
+Deno.test("model: x0 is a parameter of models in x (sigmoid, Lorentzian)", () => {
+  const x = new Float64Array([-1, 0.5, 2]);
+  const p = [2, 3, 0.5]; // a, k, x0
+  const sigmoid = model("a/(1+exp(-k*(x-x0)))");
+  assert.deepStrictEqual(sigmoid.params, ["a", "k", "x0"]);
+  assert.deepStrictEqual(sigmoid.variables, ["x"]);
+  const B = new Float64Array(3 * 4);
+  sigmoid.kernel(
+    [x],
+    new Float64Array(3),
+    null,
+    Float64Array.from(p),
+    0,
+    3,
+    B,
+    3,
+    true,
+  );
+  x.forEach((t, r) => {
+    const s = 1 / (1 + Math.exp(-p[1] * (t - p[2])));
+    const near = (got: number, want: number) =>
+      assert.ok(Math.abs(got - want) < 1e-15, `${got} vs ${want}`);
+    near(B[9 + r], p[0] * s); // f
+    near(B[r], s); // d/da
+    near(B[3 + r], p[0] * s * (1 - s) * (t - p[2])); // d/dk
+    near(B[6 + r], -p[0] * s * (1 - s) * p[1]); // d/dx0
+  });
+  const lorentzian = model("A * g^2 / ((x - x0)^2 + g^2) + x1");
+  assert.deepStrictEqual(lorentzian.params, ["A", "g", "x0", "x1"]);
+  assert.deepStrictEqual(lorentzian.variables, ["x"]);
+  // Without x, x0 and x1 are the feature columns...
+  const plane = model("a*x0+b*x1");
+  assert.deepStrictEqual(plane.params, ["a", "b"]);
+  assert.deepStrictEqual(plane.variables, ["x0", "x1"]);
+  assert.deepStrictEqual(
+    Array.from(plane.evaluate([x, new Float64Array([1, 2, 3])], [2, 10])),
+    [8, 21, 34],
+  );
+  // ...and explicit variables override both defaults.
+  const named = model("a/(1+exp(-k*(t-x0)))", { variables: ["t"] });
+  assert.deepStrictEqual(named.params, ["a", "k", "x0"]);
+  assert.deepStrictEqual(named.variables, ["t"]);
+});
+
 Deno.test("model: bad arguments are TypeErrors naming the argument", () => {
   assert.throws(() => model(42 as unknown as string), /model: expr must be/);
   assert.throws(() => model(null as unknown as string), TypeError);
