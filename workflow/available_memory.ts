@@ -14,6 +14,7 @@
  */
 
 import { freemem } from "node:os";
+import { requestAdapterQuietly } from "../gpu/device.ts";
 import process from "node:process";
 import {
   isDeno,
@@ -293,7 +294,7 @@ async function probeAdapter(): Promise<GpuProbe> {
   }
   let adapter: GPUAdapter | null = null;
   try {
-    adapter = await gpu.requestAdapter();
+    adapter = await requestAdapterQuietly(gpu);
   } catch (error) {
     return { kind: "none", note: `WebGPU adapter request failed: ${error}` };
   }
