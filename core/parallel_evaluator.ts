@@ -11,6 +11,7 @@
  * @module
  */
 
+import { availableParallelism } from "node:os";
 import { Worker as NodeWorker } from "node:worker_threads";
 import type { Model } from "../model/types.ts";
 import type { Evaluation, Evaluator } from "./linearization.ts";
@@ -278,7 +279,10 @@ export function createParallelEvaluator(
   const blockRows = options.blockRows ?? 256;
   let threads = Math.max(
     1,
-    Math.floor(options.threads ?? navigator.hardwareConcurrency ?? 1),
+    Math.floor(
+      options.threads ?? globalThis.navigator?.hardwareConcurrency ??
+        availableParallelism(),
+    ),
   );
   if (!model.kernelSource) threads = 1;
   threads = Math.min(threads, Math.max(1, Math.floor(n / blockRows)));
@@ -476,7 +480,10 @@ export function createBatchRunner(
   const threads = model.kernelSource
     ? Math.max(
       1,
-      Math.floor(options.threads ?? navigator.hardwareConcurrency ?? 1),
+      Math.floor(
+        options.threads ?? globalThis.navigator?.hardwareConcurrency ??
+          availableParallelism(),
+      ),
     )
     : 1;
   const block = new Float64Array(blockRows * c);

@@ -76,6 +76,60 @@ const SOFTWARE_NAMES = /llvmpipe|lavapipe|swiftshader|warp|software/i;
 let current: Promise<GpuContext> | null = null;
 let currentKey = "";
 
+// Each adapter request creates a wgpu instance, whose backends (Vulkan with
+// Mesa's lavapipe, GL) probe for a Wayland display with libwayland's
+// wl_display_connect; without an absolute XDG_RUNTIME_DIR libwayland writes
+// "error: XDG_RUNTIME_DIR is invalid or not set in the environment." to the
+// process's stderr, once per backend. During the request the variable
+// names /dev/null, under which no socket can exist, so the check fails
+// silently and connects nowhere; the caller's value is restored afterwards.
+const RUNTIME_DIR = "XDG_RUNTIME_DIR";
+const NO_RUNTIME_DIR = "/dev/null";
+let quietRequests = 0;
+let savedRuntimeDir: string | undefined;
+
+/**
+ * `gpu.requestAdapter(options)`, without the `XDG_RUNTIME_DIR` line that the
+ * Wayland probe prints to stderr when the variable is unset. Needs nothing:
+ * without `--allow-env=XDG_RUNTIME_DIR` (never prompted for) the request is
+ * made as is.
+ */
+export async function requestAdapterQuietly(
+  gpu: GPU,
+  options?: GPURequestAdapterOptions,
+): Promise<GPUAdapter | null> {
+  const quiet = quietRequests > 0 || hideRuntimeDirCheck();
+  if (quiet) quietRequests++;
+  try {
+    return await gpu.requestAdapter(options);
+  } finally {
+    if (quiet && --quietRequests === 0) restoreRuntimeDir();
+  }
+}
+
+function hideRuntimeDirCheck(): boolean {
+  if (!("Deno" in globalThis)) return false;
+  if (Deno.build.os === "windows" || Deno.build.os === "darwin") return false;
+  try {
+    const descriptor = { name: "env", variable: RUNTIME_DIR } as const;
+    if (Deno.permissions.querySync(descriptor).state !== "granted") {
+      return false;
+    }
+    const dir = Deno.env.get(RUNTIME_DIR);
+    if (dir?.startsWith("/")) return false;
+    savedRuntimeDir = dir;
+    Deno.env.set(RUNTIME_DIR, NO_RUNTIME_DIR);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function restoreRuntimeDir(): void {
+  if (savedRuntimeDir === undefined) Deno.env.delete(RUNTIME_DIR);
+  else Deno.env.set(RUNTIME_DIR, savedRuntimeDir);
+}
+
 async function requestAdapter(
   options: AcquireDeviceOptions,
 ): Promise<GPUAdapter> {
@@ -87,7 +141,8 @@ async function requestAdapter(
   }
   let adapter: GPUAdapter | null;
   try {
-    adapter = await gpu.requestAdapter(
+    adapter = await requestAdapterQuietly(
+      gpu,
       options.powerPreference
         ? { powerPreference: options.powerPreference }
         : undefined,

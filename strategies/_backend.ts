@@ -5,6 +5,7 @@
  * @module
  */
 
+import { availableParallelism } from "node:os";
 import { createParallelEvaluator } from "../core/parallel_evaluator.ts";
 import { createGpuBackend, type GpuPrecisionRequest } from "./_gpu_backend.ts";
 import type {
@@ -29,7 +30,7 @@ export function createCpuBackend(
   const requested = ctx.threads ?? "auto";
   const threads = requested === "auto"
     ? (data.y.length >= THREADS_MIN_POINTS
-      ? navigator.hardwareConcurrency ?? 1
+      ? globalThis.navigator?.hardwareConcurrency ?? availableParallelism()
       : 1)
     : requested;
   const ev = createParallelEvaluator(ctx.model, data, {

@@ -88,3 +88,59 @@ Deno.test("no navigator.gpu: acquireDevice rejects with GpuUnavailableError", as
     Object.defineProperty(globalThis, "navigator", desc);
   }
 });
+
+/** Runs `script` in `deno run -A` with XDG_RUNTIME_DIR unset. */
+async function runWithoutRuntimeDir(
+  script: string,
+): Promise<{ stdout: string; stderr: string }> {
+  const env = Deno.env.toObject();
+  delete env.XDG_RUNTIME_DIR;
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--no-config", "-"],
+    clearEnv: true,
+    env: { ...env, NO_COLOR: "1" },
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(script));
+  await writer.close();
+  const out = await child.output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.strictEqual(out.code, 0, stderr);
+  return { stdout: new TextDecoder().decode(out.stdout), stderr };
+}
+
+Deno.test({
+  name: "probing the adapter without XDG_RUNTIME_DIR prints nothing about it",
+  ignore: !HAS_GPU,
+  fn: async () => {
+    const device = new URL("../gpu/device.ts", import.meta.url).href;
+    const memory = new URL("../workflow/available_memory.ts", import.meta.url)
+      .href;
+    const { stdout, stderr } = await runWithoutRuntimeDir(`
+import { getGpuInfo } from "${device}";
+import { detectGpuMemoryGb } from "${memory}";
+const info = await getGpuInfo();
+const gb = await detectGpuMemoryGb({ refresh: true });
+console.log(JSON.stringify({
+  adapter: info.adapterName,
+  gb,
+  after: Deno.env.get("XDG_RUNTIME_DIR") ?? null,
+}));`);
+    assert.doesNotMatch(stderr, /XDG_RUNTIME_DIR/);
+    const out = JSON.parse(stdout);
+    assert.ok(out.adapter.length > 0 && out.gb > 0, stdout);
+    // The variable is only set for the request, then unset again.
+    assert.strictEqual(out.after, null);
+
+    // The plain request shows what is hidden (where libwayland is installed).
+    const plain = await runWithoutRuntimeDir(
+      "await navigator.gpu.requestAdapter();",
+    );
+    if (!/XDG_RUNTIME_DIR/.test(plain.stderr)) {
+      console.warn("  (a plain requestAdapter prints no XDG_RUNTIME_DIR here)");
+    }
+  },
+});

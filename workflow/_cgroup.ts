@@ -2,6 +2,7 @@
 // when it exceeds the limit, however much free memory the host reports, so the
 // cgroup's remaining allowance caps the system figure.
 
+import { readFileSync } from "node:fs";
 import { canRead } from "./_permissions.ts";
 
 /** A memory limit found in a cgroup control file. */
@@ -56,7 +57,7 @@ export function readCgroupMemoryLimit(
     const usageFile = `${dir}/${
       version === 2 ? "memory.current" : "memory.usage_in_bytes"
     }`;
-    if (!canRead(limitFile)) {
+    if (!mayRead(limitFile)) {
       if (!deniedNoted) {
         notes.push(
           `cgroup memory limit not checked: read permission for ${base} not granted (--allow-read=${base})`,
@@ -77,7 +78,7 @@ export function readCgroupMemoryLimit(
       continue;
     }
     if (version === 1 && limitBytes >= V1_UNLIMITED_BYTES) continue;
-    const usageText = canRead(usageFile) ? readOptional(usageFile) : undefined;
+    const usageText = mayRead(usageFile) ? readOptional(usageFile) : undefined;
     const usageParsed = usageText === undefined ? 0 : Number(usageText.trim());
     const usageBytes = Number.isFinite(usageParsed) && usageParsed > 0
       ? usageParsed
@@ -98,7 +99,7 @@ export function readCgroupMemoryLimit(
 
 /** The v2 path ("0::/a/b") and the v1 memory-controller path ("4:memory:/a"). */
 function readSelfCgroup(file: string): { v1?: string; v2?: string } {
-  if (!canRead(file)) return {};
+  if (!mayRead(file)) return {};
   const text = readOptional(file);
   if (text === undefined) return {};
   const out: { v1?: string; v2?: string } = {};
@@ -114,11 +115,26 @@ function readSelfCgroup(file: string): { v1?: string; v2?: string } {
   return out;
 }
 
-function readOptional(file: string): string | undefined {
+/**
+ * True when `file` may be read without prompting: under Deno when the read
+ * permission is granted; under Node and Bun (no Deno permissions) always,
+ * and the read itself reports what the operating system refuses.
+ */
+export function mayRead(file: string): boolean {
+  return !isDeno() || canRead(file);
+}
+
+/** The text of `file`, or undefined when it is missing or unreadable. */
+export function readOptional(file: string): string | undefined {
   try {
-    return Deno.readTextFileSync(file);
+    return isDeno() ? Deno.readTextFileSync(file) : readFileSync(file, "utf8");
   } catch {
     // Missing files are the normal case (no cgroup, other version, no limit).
     return undefined;
   }
+}
+
+/** True under Deno; false under Node and Bun, which have no `Deno` global. */
+export function isDeno(): boolean {
+  return "Deno" in globalThis;
 }

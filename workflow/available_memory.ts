@@ -5,13 +5,24 @@
  *
  * Detection never prompts for permissions: each source is used only when
  * `Deno.permissions.querySync` reports it granted, and the result says which
- * source won and why others were skipped.
+ * source won and why others were skipped. Under Node and Bun, which have no
+ * `Deno` global, the same figures come from `node:os` (`freemem()`, the
+ * operating system's available memory), `process.env` and the cgroup files
+ * read with `node:fs`.
  *
  * @module
  */
 
-import { readCgroupMemoryLimit } from "./_cgroup.ts";
-import { canRead, canReadEnv, canReadSystemMemory } from "./_permissions.ts";
+import { freemem } from "node:os";
+import { requestAdapterQuietly } from "../gpu/device.ts";
+import process from "node:process";
+import {
+  isDeno,
+  mayRead,
+  readCgroupMemoryLimit,
+  readOptional,
+} from "./_cgroup.ts";
+import { canReadEnv, canReadSystemMemory } from "./_permissions.ts";
 import { assertBoolean, assertPositiveFinite } from "./_validate.ts";
 
 const BYTES_PER_GB = 2 ** 30;
@@ -70,7 +81,8 @@ export const GPU_MEMORY_ENV = "NLSQ_GPU_MEMORY_GB";
  * - `memoryLimitGb`: the caller's option; `NLSQ_MEMORY_LIMIT_GB`: the
  *   environment override.
  * - `systemMemoryInfo` / `/proc/meminfo`: the operating system's available
- *   memory; `cgroup-v2` / `cgroup-v1`: a container limit that was tighter.
+ *   memory under Deno; `os.freemem`: the same under Node and Bun;
+ *   `cgroup-v2` / `cgroup-v1`: a container limit that was tighter.
  * - `default`: nothing could be measured ({@linkcode DEFAULT_AVAILABLE_MEMORY_GB}).
  * - `NLSQ_GPU_MEMORY_GB`, `gpu-adapter` (WebGPU `maxBufferSize`, a lower bound
  *   of device memory), `gpu-default` ({@linkcode DEFAULT_GPU_MEMORY_GB}).
@@ -87,6 +99,7 @@ export type MemorySource =
   | "NLSQ_MEMORY_LIMIT_GB"
   | "systemMemoryInfo"
   | "/proc/meminfo"
+  | "os.freemem"
   | "cgroup-v2"
   | "cgroup-v1"
   | "default"
@@ -157,8 +170,8 @@ let gpuProbe: GpuProbe | undefined;
  *
  * Order: the `memoryLimitGb` option; else the `NLSQ_MEMORY_LIMIT_GB`
  * environment variable; else `Deno.systemMemoryInfo().available` (or
- * `MemAvailable` of `/proc/meminfo`, or {@linkcode DEFAULT_AVAILABLE_MEMORY_GB})
- * capped by the remaining allowance of a cgroup v2 or v1 memory limit. With
+ * `MemAvailable` of `/proc/meminfo`, or {@linkcode DEFAULT_AVAILABLE_MEMORY_GB};
+ * under Node and Bun `os.freemem()`) capped by the remaining allowance of a cgroup v2 or v1 memory limit. With
  * `useGpu`, the result is the minimum of that and the GPU figure
  * (`NLSQ_GPU_MEMORY_GB`, else the cached {@linkcode detectGpuMemoryGb} probe,
  * else {@linkcode DEFAULT_GPU_MEMORY_GB}). Overrides apply to the total.
@@ -281,7 +294,7 @@ async function probeAdapter(): Promise<GpuProbe> {
   }
   let adapter: GPUAdapter | null = null;
   try {
-    adapter = await gpu.requestAdapter();
+    adapter = await requestAdapterQuietly(gpu);
   } catch (error) {
     return { kind: "none", note: `WebGPU adapter request failed: ${error}` };
   }
@@ -322,11 +335,7 @@ function override(
 }
 
 function readEnvGb(variable: string, notes: string[]): number | undefined {
-  if (!canReadEnv(variable)) {
-    notes.push(`${variable} not read: --allow-env=${variable} not granted`);
-    return undefined;
-  }
-  const text = Deno.env.get(variable);
+  const text = readEnv(variable, notes);
   if (text === undefined || text.trim() === "") return undefined;
   const value = Number(text);
   if (!Number.isFinite(value) || value <= 0) {
@@ -337,6 +346,15 @@ function readEnvGb(variable: string, notes: string[]): number | undefined {
   return value;
 }
 
+function readEnv(variable: string, notes: string[]): string | undefined {
+  if (!isDeno()) return process.env[variable];
+  if (!canReadEnv(variable)) {
+    notes.push(`${variable} not read: --allow-env=${variable} not granted`);
+    return undefined;
+  }
+  return Deno.env.get(variable);
+}
+
 function detectCpu(
   options: AvailableMemoryOptions,
   notes: string[],
@@ -345,9 +363,12 @@ function detectCpu(
   let source: MemorySource;
   const meminfoFile = options.meminfoFile ?? "/proc/meminfo";
   const fromMeminfo = () =>
-    canRead(meminfoFile) ? readMeminfoAvailable(meminfoFile) : undefined;
+    mayRead(meminfoFile) ? readMeminfoAvailable(meminfoFile) : undefined;
   let meminfo: number | undefined;
-  if (canReadSystemMemory()) {
+  if (!isDeno()) {
+    gb = freemem() / BYTES_PER_GB;
+    source = "os.freemem";
+  } else if (canReadSystemMemory()) {
     gb = Deno.systemMemoryInfo().available / BYTES_PER_GB;
     source = "systemMemoryInfo";
   } else if ((meminfo = fromMeminfo()) !== undefined) {
@@ -391,12 +412,8 @@ function detectCpu(
 }
 
 function readMeminfoAvailable(file: string): number | undefined {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(file);
-  } catch {
-    return undefined;
-  }
+  const text = readOptional(file);
+  if (text === undefined) return undefined;
   const match = /^MemAvailable:\s+(\d+)\s*kB/m.exec(text);
   return match === null ? undefined : Number(match[1]) * 1024 / BYTES_PER_GB;
 }
