@@ -411,7 +411,8 @@ export class ClusterDetector {
       return null;
     }
     try {
-      const adapter = await gpu.requestAdapter({
+      const { requestAdapterQuietly } = await import("../gpu/device.ts");
+      const adapter = await requestAdapterQuietly(gpu, {
         powerPreference: "high-performance",
       });
       if (!adapter) {

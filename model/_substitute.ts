@@ -7,6 +7,7 @@
  */
 
 import type { Node } from "./ast.ts";
+import { mapBottomUp } from "./_walk.ts";
 
 /**
  * Returns a copy of `ast` in which every parameter node `k` is replaced by
@@ -25,40 +26,30 @@ export function substituteParams(
   ast: Node,
   replace: (index: number) => Node | null,
 ): Node {
-  const memo = new Map<Node, Node>();
-  const walk = (n: Node): Node => {
-    const hit = memo.get(n);
-    if (hit) return hit;
-    let out: Node;
+  // Bottom-up without recursion: a 5000-term sum is a 5000-deep chain.
+  const out = mapBottomUp<Node>([ast], (n, get) => {
     switch (n.kind) {
       case "num":
       case "var":
-        out = n;
-        break;
+        return n;
       case "param":
-        out = replace(n.index) ?? n;
-        break;
+        return replace(n.index) ?? n;
       case "neg":
-        out = { kind: "neg", arg: walk(n.arg) };
-        break;
+        return { kind: "neg", arg: get(n.arg) };
       case "bin":
-        out = {
+        return {
           kind: "bin",
           op: n.op,
-          left: walk(n.left),
-          right: walk(n.right),
+          left: get(n.left),
+          right: get(n.right),
         };
-        break;
       case "call":
-        out = { kind: "call", fn: n.fn, args: n.args.map(walk) };
-        break;
+        return { kind: "call", fn: n.fn, args: n.args.map(get) };
       default: {
         const never: never = n;
         throw new TypeError(`substituteParams: unknown node ${never}`);
       }
     }
-    memo.set(n, out);
-    return out;
-  };
-  return walk(ast);
+  });
+  return out.get(ast)!;
 }

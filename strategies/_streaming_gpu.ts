@@ -32,7 +32,7 @@ export async function openGpuBatchRunner(
   loss: LossName,
   fScale: number,
 ): Promise<GpuBatchRunner | null> {
-  if (model.kind !== "expression" || !("gpu" in navigator)) return null;
+  if (model.kind !== "expression" || !globalThis.navigator?.gpu) return null;
   let mod: typeof import("../gpu/evaluator.ts");
   try {
     mod = await import("../gpu/evaluator.ts");

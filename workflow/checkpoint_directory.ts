@@ -54,6 +54,11 @@ export async function createCheckpointDirectory(
   baseDir?: string,
   options: CheckpointDirectoryOptions = {},
 ): Promise<string> {
+  if (!("Deno" in globalThis)) {
+    throw new TypeError(
+      "checkpoints need Deno; under Node or Bun choose a workflow without checkpoints",
+    );
+  }
   if (baseDir !== undefined && typeof baseDir !== "string") {
     throw new TypeError(`baseDir must be a string, got ${typeof baseDir}`);
   }
