@@ -47,7 +47,7 @@ export function residualScale(
           e = Math.max(e, Math.log2(Math.abs(y[i])) + Math.log2(w[i]));
         }
       }
-      return 2 ** -Math.round(e);
+      return clampedPowerOfTwo(-Math.round(e));
     }
   } else {
     for (let i = 0; i < y.length; i++) {
@@ -56,10 +56,15 @@ export function residualScale(
     }
   }
   if (big === 0 || (big >= LOW && big <= HIGH)) return 1;
-  const k = -Math.round(Math.log2(big));
-  // 2^k itself must be finite and normal for k in [-1022, 1023]; a product
-  // of two factors reaches the rest (subnormal data, e.g. 1e-310).
-  return k > 1023 ? 2 ** 1023 : k < -1022 ? 2 ** -1022 : 2 ** k;
+  return clampedPowerOfTwo(-Math.round(Math.log2(big)));
+}
+
+/**
+ * 2^k, with k clamped to [-1074, 1023]: every power of two there is exact
+ * (the smallest are subnormal), and so is scaling a normal number by one.
+ */
+function clampedPowerOfTwo(k: number): number {
+  return 2 ** Math.max(-1074, Math.min(1023, k));
 }
 
 /**

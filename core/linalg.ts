@@ -42,20 +42,44 @@ export function householderMergeRows(
       const v = B[bj + i];
       nb += v * v;
     }
-    if (nb === 0) continue;
     const x0 = R[j * c + j];
-    let norm = Math.sqrt(x0 * x0 + nb);
-    if (!Number.isFinite(norm)) norm = hypotColumn(x0, B, bj, nRows);
+    let norm: number;
+    if (nb > 1e-290 && nb < 1e290) {
+      norm = Math.sqrt(x0 * x0 + nb);
+      if (!Number.isFinite(norm)) norm = hypotColumn(x0, B, bj, nRows);
+    } else {
+      // The sum of squares under- or overflowed: measure the column scaled.
+      norm = hypotColumn(x0, B, bj, nRows);
+      if (norm === Math.abs(x0)) continue; // nothing below the diagonal
+    }
     const alpha = x0 >= 0 ? -norm : norm;
     const v0 = x0 - alpha;
-    const tau = 1 / (norm * Math.abs(v0)); // 2 / (v^T v), since v^T v = 2 norm |v0|
-    for (let k = j + 1; k < c; k++) {
-      const bk = k * ld;
-      let s = v0 * R[j * c + k];
-      for (let i = 0; i < nRows; i++) s += B[bj + i] * B[bk + i];
-      s *= tau;
-      R[j * c + k] -= s * v0;
-      for (let i = 0; i < nRows; i++) B[bk + i] -= s * B[bj + i];
+    const prod = norm * Math.abs(v0); // v^T v / 2
+    if (prod > 1e-290 && prod < 1e290) {
+      const tau = 1 / prod; // 2 / (v^T v)
+      for (let k = j + 1; k < c; k++) {
+        const bk = k * ld;
+        let s = v0 * R[j * c + k];
+        for (let i = 0; i < nRows; i++) s += B[bj + i] * B[bk + i];
+        s *= tau;
+        R[j * c + k] -= s * v0;
+        for (let i = 0; i < nRows; i++) B[bk + i] -= s * B[bj + i];
+      }
+    } else {
+      // A column near 1e±150 and beyond: 1 / (norm |v0|) would under- or
+      // overflow, so reflect with u = v / v0 (u0 = 1) and beta = |v0| / norm,
+      // which lies in [1, 2] (LAPACK's normalization).
+      const beta = Math.abs(v0) / norm;
+      const inv = 1 / v0;
+      for (let i = 0; i < nRows; i++) B[bj + i] *= inv;
+      for (let k = j + 1; k < c; k++) {
+        const bk = k * ld;
+        let s = R[j * c + k];
+        for (let i = 0; i < nRows; i++) s += B[bj + i] * B[bk + i];
+        s *= beta;
+        R[j * c + k] -= s;
+        for (let i = 0; i < nRows; i++) B[bk + i] -= s * B[bj + i];
+      }
     }
     R[j * c + j] = alpha;
   }
@@ -198,10 +222,18 @@ export interface Svd {
  */
 export function svd(A: ArrayLike<number>, m: number, n: number): Svd {
   if (m < n) throw new RangeError(`svd needs m >= n, got ${m} x ${n}`);
+  // Entries beyond 2^±200 are scaled by a power of two (exact) so that the
+  // sums of squares below neither overflow nor lose digits to underflow.
+  let big = 0;
+  for (let i = 0; i < m * n; i++) big = Math.max(big, Math.abs(A[i]));
+  const scale =
+    big > 0 && Number.isFinite(big) && (big > 2 ** 200 || big < 2 ** -200)
+      ? 2 ** -Math.round(Math.log2(big))
+      : 1;
   // Work on columns: W is column-major m x n.
   const W = new Float64Array(m * n);
   for (let i = 0; i < m; i++) {
-    for (let j = 0; j < n; j++) W[j * m + i] = A[i * n + j];
+    for (let j = 0; j < n; j++) W[j * m + i] = A[i * n + j] * scale;
   }
   const V = new Float64Array(n * n); // column-major
   for (let j = 0; j < n; j++) V[j * n + j] = 1;
@@ -218,7 +250,10 @@ export function svd(A: ArrayLike<number>, m: number, n: number): Svd {
           beta += b * b;
           gamma += a * b;
         }
-        if (gamma === 0 || Math.abs(gamma) <= eps * Math.sqrt(alpha * beta)) {
+        if (
+          gamma === 0 ||
+          Math.abs(gamma) <= eps * Math.sqrt(alpha) * Math.sqrt(beta)
+        ) {
           continue;
         }
         rotated = true;
@@ -255,7 +290,7 @@ export function svd(A: ArrayLike<number>, m: number, n: number): Svd {
   const v = new Float64Array(n * n);
   const s = new Float64Array(n);
   order.forEach((j, k) => {
-    s[k] = sv[j];
+    s[k] = sv[j] / scale;
     const inv = sv[j] > 0 ? 1 / sv[j] : 0;
     for (let i = 0; i < m; i++) u[i * n + k] = W[j * m + i] * inv;
     for (let i = 0; i < n; i++) v[i * n + k] = V[j * n + i];
