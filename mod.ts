@@ -36,7 +36,7 @@ export type {
   ResidualFunction,
 } from "./core/dense_evaluator.ts";
 export type { IterationInfo, SolverState } from "./core/solver_types.ts";
-export type { XInput as FitXInput } from "./workflow/_fit_input.ts";
+export type { XInput as FitXInput } from "./workflow/fit/_input.ts";
 export { LOSS_NAMES } from "./core/loss.ts";
 export type { LossName } from "./core/loss.ts";
 export type {

@@ -68,27 +68,6 @@ function clampedPowerOfTwo(k: number): number {
 }
 
 /**
- * The weights `c * w` (or `c` for every point when `w` is null); `w` itself
- * when `c` is 1.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * assert.deepStrictEqual(Array.from(scaleWeights(null, 4, 2)!), [4, 4]);
- * assert.strictEqual(scaleWeights(null, 1, 2), null);
- * ```
- */
-export function scaleWeights(
-  w: Float64Array | null,
-  c: number,
-  n: number,
-): Float64Array | null {
-  if (c === 1) return w;
-  if (!w) return new Float64Array(n).fill(c);
-  return w.map((v) => v * c);
-}
-
-/**
  * Whether every value is 0 or within the normal range of f32 (about
  * 1.2e-38 to 3.4e38), so f32 kernels can hold the data without overflow or
  * a silent flush to zero.

@@ -188,6 +188,17 @@ class CsvSource implements DataSource {
     })`;
   }
 
+  /** The header's names of the x columns (absent without a header). */
+  get xNames(): string[] | undefined {
+    if (!this.header) return undefined;
+    const names = this.#columns.slice(0, this.nFeatures).map((c) =>
+      String(c.label)
+    );
+    return names.every((n) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(n))
+      ? names
+      : undefined;
+  }
+
   /** The open pass: header, selection, validation, row count, index. */
   async scan(sel: { x: ColumnRef[]; y: ColumnRef; sigma?: ColumnRef }) {
     const refs = [...sel.x, sel.y];

@@ -119,6 +119,8 @@ export interface DataSource {
   readonly hasSigma: boolean;
   /** Human-readable summary, e.g. `"data.npy (npy f64, 1000000 rows)"`. */
   readonly description: string;
+  /** Names of the x columns where the file gives them (a CSV header). */
+  readonly xNames?: readonly string[];
   /**
    * Stable identity of the data, for checkpoints: format, absolute path, size,
    * modification time, selected columns and a hash of the first and last KiB

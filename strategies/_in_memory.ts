@@ -7,11 +7,7 @@
 
 import { createBackend, requireMemory } from "./_backend.ts";
 import type { Strategy, StrategyContext } from "./strategy.ts";
-import {
-  inMemoryWarmStart,
-  type PrimedEvaluator,
-  primedEvaluator,
-} from "./_warm_start.ts";
+import { inMemoryWarmStart, primedEvaluator } from "./_warm_start.ts";
 
 /**
  * Builds an in-memory strategy; `chunkRows` gives the rows per chunk (none:
@@ -22,7 +18,7 @@ import {
  * import assert from "node:assert";
  * const s = inMemoryStrategy("mine", "all rows at once", () => undefined);
  * assert.deepStrictEqual(s.accepts, ["memory"]);
- * assert.strictEqual(typeof s.warmStart, "function");
+ * assert.strictEqual(typeof s.createEvaluator, "function");
  * ```
  */
 export function inMemoryStrategy(
@@ -30,7 +26,6 @@ export function inMemoryStrategy(
   description: string,
   chunkRows: (ctx: StrategyContext) => number | undefined,
 ): Strategy {
-  const evaluators = new WeakMap<StrategyContext, PrimedEvaluator>();
   return {
     name,
     description,
@@ -39,11 +34,8 @@ export function inMemoryStrategy(
       const ev = primedEvaluator(
         await createBackend(ctx, requireMemory(ctx, name), chunkRows(ctx)),
       );
-      evaluators.set(ctx, ev);
+      ev.warmStart = (p0, solveOn) => inMemoryWarmStart(ctx, p0, solveOn, ev);
       return ev;
-    },
-    warmStart(ctx, p0, solveOn) {
-      return inMemoryWarmStart(ctx, p0, solveOn, evaluators.get(ctx));
     },
   };
 }

@@ -63,6 +63,11 @@ export interface BatchSourceLike {
   readonly hasSigma: boolean;
   /** Human-readable description of the source. */
   readonly description: string;
+  /**
+   * Names of the x columns where the file gives them (a CSV header): an
+   * expression model that uses them takes them as its variables.
+   */
+  readonly xNames?: readonly string[];
   /** Identifies the source's content (for checkpoints). */
   readonly fingerprint: string;
   /** Yields batches of up to `batchSize` points, optionally from `start` to `end`. */
@@ -207,6 +212,15 @@ export interface StrategyEvaluator extends Evaluator {
    * the requested ones.
    */
   readonly firstPhase?: { readonly tol: number; readonly maxNfev: number };
+  /**
+   * Optional warm start: a better starting point than `p0` (e.g. a cheap
+   * fit on a subsample, checked on all the data) before the full passes;
+   * `solveOn` runs the fit's solver on another evaluator.
+   */
+  warmStart?: (
+    p0: Float64Array,
+    solveOn: (ev: Evaluator, x0: Float64Array) => Promise<Float64Array>,
+  ) => Promise<Float64Array>;
   /** Releases threads, GPU buffers and files. */
   close(): void | Promise<void>;
 }
@@ -283,15 +297,6 @@ export interface Strategy {
   readonly accepts: readonly ("memory" | "source")[];
   /** Builds the evaluator for the data. */
   createEvaluator(ctx: StrategyContext): Promise<StrategyEvaluator>;
-  /**
-   * Optional warm start: returns a better starting point (e.g. a cheap fit on
-   * a subsample) before the full passes.
-   */
-  warmStart?(
-    ctx: StrategyContext,
-    p0: Float64Array,
-    solveOn: (ev: Evaluator, x0: Float64Array) => Promise<Float64Array>,
-  ): Promise<Float64Array>;
 }
 
 const registry = new Map<string, Strategy>();

@@ -11,7 +11,11 @@
  */
 
 import type { Model } from "../model/types.ts";
-import type { Evaluation, Linearization } from "../core/linearization.ts";
+import type {
+  Evaluation,
+  Evaluator,
+  Linearization,
+} from "../core/linearization.ts";
 import { type CpuData, qrFromAugmented } from "../core/cpu_evaluator.ts";
 import type { LossName } from "../core/loss.ts";
 import { readBatches } from "../data/_batching.ts";
@@ -325,9 +329,6 @@ export async function createStreamingEvaluator(
   };
 }
 
-/** Per-context evaluators, so the warm start can share their cache. */
-const evaluators = new WeakMap<StrategyContext, StreamingEvaluator>();
-
 /** The in-memory subsample the warm start fits on. */
 async function warmStartSample(
   ctx: StrategyContext,
@@ -378,42 +379,41 @@ export const streamingStrategy: Strategy = {
       signal: ctx.signal,
       onPass: ctx.onPass,
     });
-    evaluators.set(ctx, ev);
+    ev.warmStart = (p0, solveOn) => streamingWarmStart(ctx, ev, p0, solveOn);
     return ev;
   },
-  async warmStart(ctx, p0, solveOn) {
-    const cfg = ctx.config ?? {};
-    if (cfg.warmStart === false) return p0;
-    const batchSize = batchSizeOf(cfg);
-    const rows = typeof cfg.warmStartRows === "number"
-      ? cfg.warmStartRows
-      : Math.min(3 * batchSize, WARM_START_MAX_ROWS);
-    if (!Number.isSafeInteger(rows) || rows < 1) {
-      throw new RangeError(
-        `warmStartRows must be an integer >= 1, got ${rows}`,
-      );
-    }
-    const n = ctx.data.kind === "memory" ? ctx.data.y.length : ctx.data.length;
-    // No saving when the sample is not much smaller than the data.
-    if (n !== undefined && rows * 2 > n) return p0;
-    const sample = await warmStartSample(ctx, rows, batchSize);
-    const f = await fitSample(ctx, p0, solveOn, sample);
-    if (f === null) return p0;
-    const ev = evaluators.get(ctx);
-    if (!ev) return f.x;
-    // Guard pass: keep the warm start only if it is no worse on all the
-    // data. The warm start gets its linearization, so the solver's first
-    // request is served from the evaluator's cache.
-    const g = await guardWarmStart(
-      ev,
-      p0,
-      f.x,
-      f.costP0,
-      f.rows,
-      ev.nResiduals,
-    );
-    return g.start;
-  },
 };
+
+/**
+ * The streaming warm start: a fit on a sample of rows spread over the
+ * source, kept only if a guard pass finds it no worse on all the data (its
+ * linearization then serves the solver's first request from the cache).
+ */
+async function streamingWarmStart(
+  ctx: StrategyContext,
+  ev: StreamingEvaluator,
+  p0: Float64Array,
+  solveOn: (ev: Evaluator, x0: Float64Array) => Promise<Float64Array>,
+): Promise<Float64Array> {
+  const cfg = ctx.config ?? {};
+  if (cfg.warmStart === false) return p0;
+  const batchSize = batchSizeOf(cfg);
+  const rows = typeof cfg.warmStartRows === "number"
+    ? cfg.warmStartRows
+    : Math.min(3 * batchSize, WARM_START_MAX_ROWS);
+  if (!Number.isSafeInteger(rows) || rows < 1) {
+    throw new RangeError(
+      `warmStartRows must be an integer >= 1, got ${rows}`,
+    );
+  }
+  const n = ctx.data.kind === "memory" ? ctx.data.y.length : ctx.data.length;
+  // No saving when the sample is not much smaller than the data.
+  if (n !== undefined && rows * 2 > n) return p0;
+  const sample = await warmStartSample(ctx, rows, batchSize);
+  const f = await fitSample(ctx, p0, solveOn, sample);
+  if (f === null) return p0;
+  const g = await guardWarmStart(ev, p0, f.x, f.costP0, f.rows, ev.nResiduals);
+  return g.start;
+}
 
 registerStrategy(streamingStrategy);

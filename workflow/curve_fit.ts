@@ -5,7 +5,7 @@
  */
 
 import type { NumVec } from "../core/_validate.ts";
-import type { XInput } from "./_fit_input.ts";
+import type { XInput } from "./fit/_input.ts";
 import { fit, type FitOptions, type ModelInput } from "./fit.ts";
 import { OptimizeError } from "./optimize_error.ts";
 

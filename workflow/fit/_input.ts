@@ -3,8 +3,12 @@
  * Every error names the argument and the offending index.
  */
 
-import { cholesky } from "../core/linalg.ts";
-import { assertNotBigIntArray, showValue } from "../core/_validate.ts";
+import { cholesky } from "../../core/linalg.ts";
+import { weightsFromSigma } from "../../core/weights.ts";
+import { readBatches } from "../../data/_batching.ts";
+import type { InMemoryData, StrategyData } from "../../strategies/strategy.ts";
+import type { FitCall } from "./_call.ts";
+import { assertNotBigIntArray, showValue } from "../../core/_validate.ts";
 
 /**
  * The x argument: one column, or one column per feature.
@@ -232,4 +236,101 @@ export function normalizeFitInput(
     }
   }
   return { x, y, sigma, sigmaChol, dropped: nBad };
+}
+
+/** The data of one fit, as the strategies and the final statistics see it. */
+export interface FitData {
+  /** What the strategy fits: arrays with weights, or a source. */
+  readonly data: StrategyData;
+  /** The arrays as given (unweighted), or null while data is a source. */
+  readonly arrays: {
+    readonly x: Float64Array[];
+    readonly y: Float64Array;
+    readonly sigma: Float64Array | null;
+  } | null;
+  /** Lower Cholesky factor of a 2-D sigma, or null. */
+  readonly sigmaChol: Float64Array | null;
+  /** Points (NaN when a source does not know its length). */
+  readonly nPoints: number;
+}
+
+/**
+ * Phase 2 of `fit()`: the data. Arrays are checked (lengths, NaN/Inf under
+ * `nanPolicy`, sigma) and given weights; a source is checked against the
+ * model and kept for the strategy to read.
+ */
+export function prepareFitData(call: FitCall, notes: string[]): FitData {
+  const m = call.model;
+  const p = m.params.length;
+  let fd: FitData;
+  if (call.source) {
+    const src = call.source;
+    if (src.nFeatures !== m.variables.length) {
+      throw new RangeError(
+        `the source has ${src.nFeatures} x column(s) but the model has ${m.variables.length} variable(s)`,
+      );
+    }
+    if (call.options.sigma !== undefined) {
+      throw new TypeError(
+        "sigma: give sigma as a column of the source, not as an option",
+      );
+    }
+    fd = {
+      data: src,
+      arrays: null,
+      sigmaChol: null,
+      nPoints: src.length ?? NaN,
+    };
+  } else {
+    const inp = normalizeFitInput(
+      call.x,
+      call.y,
+      call.options.sigma,
+      m.variables.length,
+      call.nanPolicy,
+    );
+    if (inp.dropped > 0) {
+      notes.push(`dropped ${inp.dropped} points with NaN/Inf`);
+    }
+    fd = {
+      data: inMemory(inp.x, inp.y, inp.sigma),
+      arrays: { x: inp.x, y: inp.y, sigma: inp.sigma },
+      sigmaChol: inp.sigmaChol,
+      nPoints: inp.y.length,
+    };
+  }
+  if (Number.isFinite(fd.nPoints) && fd.nPoints < p) {
+    throw new RangeError(
+      `the model has ${p} parameters but there are only ${fd.nPoints} data points`,
+    );
+  }
+  return fd;
+}
+
+/**
+ * Reads a source into memory for an in-memory strategy; arrays stay as
+ * they are.
+ */
+export async function loadFitData(
+  fd: FitData,
+  signal?: AbortSignal,
+): Promise<FitData> {
+  if (fd.data.kind === "memory") return fd;
+  const src = fd.data;
+  const b = await readBatches(src, 1 << 16, { signal });
+  const sigma = src.hasSigma ? b.sigma! : null;
+  return {
+    data: inMemory(b.x, b.y, sigma),
+    arrays: { x: b.x, y: b.y, sigma },
+    sigmaChol: null,
+    nPoints: b.y.length,
+  };
+}
+
+function inMemory(
+  x: Float64Array[],
+  y: Float64Array,
+  sigma: Float64Array | null,
+): InMemoryData {
+  return { kind: "memory", x, y, w: weightsFromSigma(sigma) };
 }

@@ -8,8 +8,8 @@ import {
   checkSolverOptionValues,
   showValue,
   toVector,
-} from "../core/_validate.ts";
-import type { FitOptions } from "./fit.ts";
+} from "../../core/_validate.ts";
+import type { FitOptions } from "../fit.ts";
 import {
   assertBoolean,
   assertInteger,
@@ -17,7 +17,7 @@ import {
   assertOneOf,
   assertPositiveFinite,
   assertThreads,
-} from "./_validate.ts";
+} from "../_validate.ts";
 
 /** The options `fit` uses in normalized form. */
 export interface CheckedFitOptions {

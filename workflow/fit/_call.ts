@@ -1,0 +1,110 @@
+/**
+ * Phase 1 of `fit()`: the call itself. Resolves the model, tells arrays
+ * from a data source, and checks every option name and value before any
+ * data is read.
+ *
+ * @module
+ */
+
+import { model as compileModel } from "../../model/model.ts";
+import type { Model } from "../../model/types.ts";
+import type { NumVec } from "../../core/_validate.ts";
+import type { BatchSourceLike } from "../../strategies/strategy.ts";
+import {
+  FIT_OPTION_KEYS,
+  type FitOptions,
+  type ModelInput,
+} from "../fit_options.ts";
+import { normalizeGoal, type OptimizationGoal } from "../goal.ts";
+import { checkFitOptions } from "./_options.ts";
+import type { XInput } from "./_input.ts";
+
+/** A checked call of `fit`. */
+export interface FitCall {
+  /** The compiled model. */
+  readonly model: Model;
+  /** The data source, or null for arrays. */
+  readonly source: BatchSourceLike | null;
+  /** x and y as given (arrays only). */
+  readonly x: XInput | null;
+  readonly y: NumVec | null;
+  /** The options as given. */
+  readonly options: FitOptions;
+  /** Normalized option values. */
+  readonly verbose: 0 | 1 | 2;
+  readonly backend: "auto" | "cpu" | "webgpu";
+  readonly nanPolicy: "raise" | "omit";
+  readonly goal: OptimizationGoal | undefined;
+}
+
+/** Whether `v` is a data source rather than arrays. */
+export function isSource(v: unknown): v is BatchSourceLike {
+  return v !== null && typeof v === "object" &&
+    typeof (v as BatchSourceLike).batches === "function" &&
+    typeof (v as BatchSourceLike).fingerprint === "string";
+}
+
+/**
+ * Resolves `fit(model, x, y, options)` or `fit(model, source, options)`.
+ * A model given as an expression with a source whose x columns have names
+ * takes those names as its variables where the expression uses them (so
+ * `a*exp(-b*t)+c` over a column `t` fits `t`, not a parameter `t`).
+ */
+export function resolveFitCall(
+  modelIn: ModelInput,
+  xOrSource: XInput | BatchSourceLike,
+  yOrOptions?: NumVec | FitOptions,
+  maybeOptions?: FitOptions,
+): FitCall {
+  const source = isSource(xOrSource) ? xOrSource : null;
+  const m = resolveModel(modelIn, source);
+  const options: FitOptions =
+    (source ? yOrOptions as FitOptions : maybeOptions) ?? {};
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("options must be an object");
+  }
+  if (source && maybeOptions !== undefined) {
+    throw new TypeError(
+      "fit(model, source, options): with a data source, options are the third argument",
+    );
+  }
+  for (const key of Object.keys(options)) {
+    if (!FIT_OPTION_KEYS.has(key)) {
+      throw new TypeError(
+        `fit: unknown option "${key}" (known: ${
+          [...FIT_OPTION_KEYS].join(", ")
+        })`,
+      );
+    }
+  }
+  const checked = checkFitOptions(options, m.params.length);
+  return {
+    model: m,
+    source,
+    x: source ? null : xOrSource as XInput,
+    y: source ? null : yOrOptions as NumVec,
+    options,
+    ...checked,
+    goal: options.goal === undefined ? undefined : normalizeGoal(options.goal),
+  };
+}
+
+function resolveModel(
+  modelIn: ModelInput,
+  source: BatchSourceLike | null,
+): Model {
+  if (typeof modelIn === "object" && modelIn !== null && "kernel" in modelIn) {
+    return modelIn;
+  }
+  const names = source?.xNames;
+  if (typeof modelIn === "string" && names && names.length > 0) {
+    // The source's column names are the variables the expression may use.
+    const used = names.filter((n) =>
+      new RegExp(`(^|[^A-Za-z0-9_])${n}([^A-Za-z0-9_(]|$)`).test(modelIn)
+    );
+    if (used.length === names.length) {
+      return compileModel(modelIn, { variables: names });
+    }
+  }
+  return compileModel(modelIn as string);
+}

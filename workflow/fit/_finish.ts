@@ -1,0 +1,119 @@
+/**
+ * Phase 6 of `fit()`: the result. The statistics pass at the solution, the
+ * covariance (back in the caller's variables and units), and the
+ * {@linkcode FitResult}.
+ *
+ * @module
+ */
+
+import { covarianceFromFactor } from "../../core/covariance.ts";
+import { FitResult } from "../fit_result.ts";
+import type { FitCall } from "./_call.ts";
+import type { FitPlan } from "./_plan.ts";
+import type { FitSolution } from "./_solve.ts";
+import { finalPass } from "./_statistics.ts";
+
+/** Builds the result of a fit from its solution. */
+export async function finishFit(
+  call: FitCall,
+  plan: FitPlan,
+  solution: FitSolution,
+  notes: string[],
+  t0: number,
+): Promise<FitResult> {
+  const m = call.model;
+  const { scale, solver: so } = plan;
+  const { best, outcomes } = solution;
+  const popt = scale.toTheta(best.x);
+  const sigmaChol = plan.data.sigmaChol;
+  const fin = await finalPass(
+    m,
+    popt,
+    plan.data.arrays,
+    plan.data.data,
+    so.loss === "linear" && !sigmaChol ? scale.unscaleCost(best.cost) : null,
+  );
+  const pcov = covariance(call, plan, solution, fin.n, notes);
+  const elapsedMs = performance.now() - t0;
+  const result = new FitResult({
+    popt,
+    paramNames: m.params,
+    pcov,
+    cost: scale.unscaleCost(best.cost),
+    residuals: fin.residuals,
+    nPoints: fin.n,
+    ssRes: fin.ssRes,
+    ssTot: fin.ssTot,
+    chiSquare: sigmaChol ? 2 * scale.unscaleCost(best.cost) : fin.chiSquare,
+    nfev: (outcomes.reduce((s, o) => s + o.nfev, 0) || best.nfev) +
+      (solution.polishNfev ?? 0),
+    njev: best.njev,
+    nit: best.nit,
+    status: best.status,
+    message: best.message,
+    method: so.method,
+    strategy: plan.strategyName,
+    backend: solution.backend,
+    preset: plan.workflow.name,
+    tolerances: { ftol: so.ftol, xtol: so.xtol, gtol: so.gtol },
+    starts: outcomes,
+    optimality: best.optimality,
+    activeMask: best.activeMask,
+    elapsedMs,
+    notes,
+  });
+  if (call.verbose > 0) {
+    console.error(
+      `nlsq: ${
+        result.success ? "converged" : "did not converge"
+      } (${result.message}) cost ${
+        result.cost.toExponential(6)
+      }, nfev ${result.nfev}, ${
+        elapsedMs.toFixed(1)
+      } ms, backend ${result.backend}`,
+    );
+  }
+  return result;
+}
+
+/**
+ * pcov with scipy's conventions, in the caller's variables: the solver
+ * works on (c J S) where c scales residuals and S parameters, so
+ * (c J S)^T (c J S) = c^2 S J^T J S and both scales are undone here.
+ */
+function covariance(
+  call: FitCall,
+  plan: FitPlan,
+  solution: FitSolution,
+  nResiduals: number,
+  notes: string[],
+): number[][] {
+  const { scale } = plan;
+  const p = call.model.params.length;
+  const absoluteSigma = call.options.absoluteSigma ?? false;
+  const { pcov, rank } = covarianceFromFactor(solution.best.factor, {
+    nResiduals,
+    cost: solution.best.cost,
+    absoluteSigma,
+    method: plan.solver.method,
+  });
+  const c2 = absoluteSigma ? scale.residual * scale.residual : 1;
+  const s = scale.params;
+  if (c2 !== 1 || s) {
+    pcov.forEach((row, i) =>
+      row.forEach((v, j) => {
+        row[j] = v * c2 * (s ? s[i] * s[j] : 1);
+      })
+    );
+  }
+  if (pcov.some((row) => row.some((v) => !Number.isFinite(v)))) {
+    notes.push(
+      `covariance of the parameters could not be estimated (${
+        rank < p
+          ? `the Jacobian has rank ${rank} of ${p} at the solution`
+          : `${nResiduals} points leave no degrees of freedom for ${p} parameters`
+      })`,
+    );
+  }
+  return pcov;
+}
