@@ -5,6 +5,7 @@
 
 import type { Linearization } from "./linearization.ts";
 import { matTVec, svd } from "./linalg.ts";
+import { EPS } from "./_constants.ts";
 
 /** The solver's view of a linearization. */
 export interface Factor {
@@ -43,7 +44,7 @@ export function toFactor(lin: Linearization, p: number): Factor {
     const { s, v } = svd(a, p, p);
     f = new Float64Array(p * p);
     qtf = new Float64Array(p);
-    const cut = 2.220446049250313e-16 * p * s[0];
+    const cut = EPS * p * s[0];
     for (let k = 0; k < p; k++) {
       const sq = Math.sqrt(s[k]);
       let proj = 0;

@@ -31,6 +31,7 @@ import {
 } from "./linalg.ts";
 import { autoAccumulation } from "./_accumulation.ts";
 import { applyLossToBlock, type LossName, lossRho } from "./loss.ts";
+import { EPS } from "./_constants.ts";
 
 export {
   GRAM_MAX_CONDITION,
@@ -76,7 +77,8 @@ export interface ParallelEvaluatorOptions {
 }
 
 const WORKER_SOURCE = [
-  "const EPS = 2.220446049250313e-16;",
+  // applyLossToBlock reads EPS from its module scope.
+  `const EPS = ${EPS};`,
   hypotColumn.toString(),
   householderMergeRows.toString(),
   "const gramCache = [];",
