@@ -1,12 +1,16 @@
 /**
- * How the CPU evaluators accumulate a linearization: Gram sums (one
- * multiply-add per entry, the fast normal form) where the column-scaled
- * Jacobian is well conditioned, Householder QR otherwise.
+ * How a linearization is accumulated, decided in one place for every
+ * backend: Gram sums (one multiply-add per entry, the fast normal form, and
+ * the only form the GPU kernels produce) where the column-scaled Jacobian is
+ * well conditioned, Householder QR otherwise. The CPU evaluators, the
+ * distributed strategy and the WebGPU polish all measure the condition
+ * with {@linkcode scaledCondition}.
  *
  * @module
  */
 
 import type { Evaluation, Linearization } from "./linearization.ts";
+import { type Factor, scaledFactor, toFactor } from "./_factor.ts";
 import { svd } from "./linalg.ts";
 
 /**
@@ -35,39 +39,32 @@ export const GRAM_MIN_POINTS = 5000;
 export const GRAM_MAX_CONDITION = 1e3;
 
 /**
- * Condition number of the column-scaled Jacobian behind a linearization.
+ * Condition number of the column-scaled Jacobian `J D^-1` (D the column
+ * norms of J), from a linearization or from the solver's factor form (a
+ * normal linearization goes through its factor, {@linkcode toFactor}).
+ * Infinity when J is singular or not finite.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * const lin = { form: "qr" as const, cost: 0, r: new Float64Array([2, 0, 0, 1]), qtf: new Float64Array(2), nResiduals: 2 };
  * assert.ok(Math.abs(scaledCondition(lin, 2) - 1) < 1e-12);
+ * const factor = { f: new Float64Array([2, 0, 0, 1e-3]), colNorms: new Float64Array([2, 1e-3]) };
+ * assert.ok(Math.abs(scaledCondition(factor, 2) - 1) < 1e-12);
  * ```
  */
-export function scaledCondition(lin: Linearization, p: number): number {
-  const a = new Float64Array(p * p);
-  if (lin.form === "qr") {
-    const norms = new Float64Array(p);
-    for (let j = 0; j < p; j++) {
-      let s = 0;
-      for (let i = 0; i < p; i++) s += lin.r[i * p + j] ** 2;
-      norms[j] = Math.sqrt(s) || 1;
-    }
-    for (let i = 0; i < p; i++) {
-      for (let j = 0; j < p; j++) a[i * p + j] = lin.r[i * p + j] / norms[j];
-    }
-    const { s } = svd(a, p, p);
-    return s[0] / s[p - 1];
+export function scaledCondition(
+  of: Linearization | Pick<Factor, "f" | "colNorms">,
+  p: number,
+): number {
+  const { f, colNorms } = "form" in of ? toFactor(of, p) : of;
+  const { s } = svd(scaledFactor(f, colNorms, p), p, p);
+  let lo = Infinity, hi = 0;
+  for (const v of s) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
   }
-  const d = new Float64Array(p);
-  for (let j = 0; j < p; j++) d[j] = Math.sqrt(lin.jtj[j * p + j]) || 1;
-  for (let i = 0; i < p; i++) {
-    for (let j = 0; j < p; j++) {
-      a[i * p + j] = lin.jtj[i * p + j] / (d[i] * d[j]);
-    }
-  }
-  const { s } = svd(a, p, p);
-  return Math.sqrt(s[0] / s[p - 1]);
+  return lo > 0 ? hi / lo : Infinity;
 }
 
 /** One pass over the data in a given accumulation (true: Gram sums). */

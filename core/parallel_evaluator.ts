@@ -18,10 +18,11 @@ import {
   type CpuData,
   linearizeRange,
   mergePartials,
-  normalFromGram,
-  type PartialLinearization,
-  qrFromAugmented,
 } from "./cpu_evaluator.ts";
+import {
+  evaluationFromPartial,
+  type PartialLinearization,
+} from "./_linearization_forms.ts";
 import {
   accumulateGram,
   gramAccumulator,
@@ -32,12 +33,6 @@ import {
 import { autoAccumulation } from "./_accumulation.ts";
 import { applyLossToBlock, type LossName, lossRho } from "./loss.ts";
 import { EPS } from "./_constants.ts";
-
-export {
-  GRAM_MAX_CONDITION,
-  GRAM_MIN_POINTS,
-  scaledCondition,
-} from "./_accumulation.ts";
 
 /** An evaluator that owns threads: call `close()` when done. */
 export interface ClosableEvaluator extends Evaluator {
@@ -382,16 +377,7 @@ export function createParallelEvaluator(
           : [merged];
       });
     }
-    return thetas.map((_, i) => {
-      const m = parts[i][0];
-      if (!m.aug) return { cost: m.cost };
-      return {
-        cost: m.cost,
-        lin: m.gram
-          ? normalFromGram(m.aug, p, m.cost, n)
-          : qrFromAugmented(m.aug, p, m.cost, n),
-      };
-    });
+    return thetas.map((_, i) => evaluationFromPartial(parts[i][0], p, n));
   };
   const evaluate = autoAccumulation(
     n,

@@ -18,18 +18,21 @@
  * @module
  */
 
-import {
-  linearizeRange,
-  type PartialLinearization,
-} from "../core/cpu_evaluator.ts";
+import { linearizeRange } from "../core/cpu_evaluator.ts";
 import type { Evaluation } from "../core/linearization.ts";
-import { normalFromGram, qrFromAugmented } from "../core/cpu_evaluator.ts";
 import {
-  type ClosableEvaluator,
-  createParallelEvaluator,
+  evaluationFromPartial,
+  partialFromLinearization,
+  type PartialLinearization,
+} from "../core/_linearization_forms.ts";
+import {
   GRAM_MAX_CONDITION,
   GRAM_MIN_POINTS,
   scaledCondition,
+} from "../core/_accumulation.ts";
+import {
+  type ClosableEvaluator,
+  createParallelEvaluator,
 } from "../core/parallel_evaluator.ts";
 import { createGpuEvaluator } from "../gpu/evaluator.ts";
 import {
@@ -40,9 +43,7 @@ import { ClusterDetector } from "../cluster/cluster_detector.ts";
 import type { Mpi } from "../cluster/mpi.ts";
 import { createCpuBackend, THREADS_MIN_POINTS } from "./_backend.ts";
 import {
-  augFromQr,
   gatherLength,
-  gramFromNormal,
   mergeGathered,
   packPartials,
 } from "./_distributed_gather.ts";
@@ -277,6 +278,17 @@ type LocalPass = (
   gram: boolean,
 ) => Promise<PartialLinearization[]>;
 
+/** The partial of one point of a local evaluator's answer. */
+function partialOf(
+  e: Evaluation,
+  withJac: boolean,
+  p: number,
+): PartialLinearization {
+  return withJac && Number.isFinite(e.cost) && e.lin
+    ? partialFromLinearization(e.lin, p)
+    : { cost: e.cost, aug: null };
+}
+
 function sliceData(data: InMemoryData, start: number, end: number) {
   return {
     x: data.x.map((a) => a.subarray(start, end)),
@@ -313,19 +325,9 @@ function memoryPass(
   return {
     ev,
     pass: async (thetas, withJac, gram) =>
-      (await ev.evaluateForm(thetas, withJac, gram)).map((e: Evaluation, i) => {
-        if (!withJac[i] || !Number.isFinite(e.cost)) {
-          return { cost: e.cost, aug: null };
-        }
-        const lin = e.lin!;
-        return lin.form === "qr"
-          ? { cost: e.cost, aug: augFromQr(lin.r, lin.qtf, p) }
-          : {
-            cost: e.cost,
-            aug: gramFromNormal(lin.jtj, lin.jtf, p),
-            gram: true,
-          };
-      }),
+      (await ev.evaluateForm(thetas, withJac, gram)).map((e, i) =>
+        partialOf(e, withJac[i], p)
+      ),
   };
 }
 
@@ -361,19 +363,9 @@ async function gpuPass(
     label: `webgpu f64 (${d.adapterName}${d.software ? ", software" : ""})`,
     close: () => gev.destroy(),
     pass: async (thetas, withJac) =>
-      (await gev.evaluate(thetas, withJac)).map((e: Evaluation, i) => {
-        if (!withJac[i] || !Number.isFinite(e.cost) || !e.lin) {
-          return { cost: e.cost, aug: null };
-        }
-        const lin = e.lin;
-        return lin.form === "normal"
-          ? {
-            cost: e.cost,
-            aug: gramFromNormal(lin.jtj, lin.jtf, p),
-            gram: true,
-          }
-          : { cost: e.cost, aug: augFromQr(lin.r, lin.qtf, p) };
-      }),
+      (await gev.evaluate(thetas, withJac)).map((e, i) =>
+        partialOf(e, withJac[i], p)
+      ),
   };
 }
 
@@ -674,16 +666,7 @@ async function buildEvaluator(
     counters.mergeMs += counters.lastAt - t2;
     counters.evaluations++;
     counters.points += thetas.length;
-    const out: Evaluation[] = merged.map((m) =>
-      m.aug && Number.isFinite(m.cost)
-        ? {
-          cost: m.cost,
-          lin: gram
-            ? normalFromGram(m.aug, p, m.cost, n)
-            : qrFromAugmented(m.aug, p, m.cost, n),
-        }
-        : { cost: Number.isFinite(m.cost) ? m.cost : NaN }
-    );
+    const out = merged.map((m) => evaluationFromPartial(m, p, n));
     // Every rank holds the same merged sums, so every rank takes the same
     // decision: an ill-conditioned problem goes back to QR for good.
     if (

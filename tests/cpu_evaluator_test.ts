@@ -7,9 +7,8 @@ import { resolveSolverOptions } from "../core/_validate.ts";
 import {
   createBatchRunner,
   createParallelEvaluator,
-  GRAM_MAX_CONDITION,
-  scaledCondition,
 } from "../core/parallel_evaluator.ts";
+import { GRAM_MAX_CONDITION, scaledCondition } from "../core/_accumulation.ts";
 import { linearizeRange } from "../core/cpu_evaluator.ts";
 
 function data(n: number, f: (x: number) => number, a = 0, b = 5) {
