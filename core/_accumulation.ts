@@ -3,8 +3,10 @@
  * backend: Gram sums (one multiply-add per entry, the fast normal form, and
  * the only form the GPU kernels produce) where the column-scaled Jacobian is
  * well conditioned, Householder QR otherwise. The CPU evaluators, the
- * distributed strategy and the WebGPU polish all measure the condition
- * with {@linkcode scaledCondition}.
+ * distributed strategy (CPU or WebGPU ranks) and the WebGPU polish all use
+ * {@linkcode scaledCondition}, and the CPU evaluators and the distributed
+ * strategy the one switching policy {@linkcode autoAccumulation}, so their
+ * numerical decisions cannot drift apart.
  *
  * @module
  */
@@ -75,13 +77,25 @@ export type PassOnce = (
 ) => Promise<Evaluation[]>;
 
 /**
- * The "auto" accumulation policy around `passOnce`: problems of at least
- * {@linkcode GRAM_MIN_POINTS} rows start with Gram sums and check the
- * column-scaled condition of what they got; past
- * {@linkcode GRAM_MAX_CONDITION} the pass is redone with QR and QR is kept
- * until a pass is comfortably conditioned again (one extra pass for an
- * ill-conditioned problem). Smaller problems, or `allowGram` false, always
- * use QR.
+ * The accumulation policy around `passOnce`, for every backend: problems
+ * of at least `minRows` rows (default {@linkcode GRAM_MIN_POINTS}) start
+ * with Gram sums and check the column-scaled condition of what they got;
+ * past {@linkcode GRAM_MAX_CONDITION} the pass is redone with QR, and QR
+ * is kept until a pass is comfortably (2x) inside the bound again. Smaller
+ * problems, or `allowGram` false, always use QR.
+ *
+ * Why a way back to Gram sums (hysteresis) rather than QR for good: the
+ * condition is a property of the point, not of the problem. Fits often
+ * start far out, where J is nearly rank deficient, and converge where it
+ * is not; staying on QR would give up the 3x faster passes for the rest of
+ * the fit (and make a fit on N MPI ranks take other passes than the same
+ * fit in one process). The 2x band keeps a condition that hovers at the
+ * bound from costing a redone pass every time; near a solution the steps
+ * are small and the condition barely moves.
+ *
+ * The decision reads only the `Evaluation`s that `passOnce` returns. The
+ * distributed strategy returns the merged (reduced) ones, which are the
+ * same bits on every rank, so the ranks cannot decide differently.
  *
  * @example
  * ```ts
@@ -100,11 +114,12 @@ export function autoAccumulation(
   p: number,
   allowGram: boolean,
   passOnce: PassOnce,
+  minRows: number = GRAM_MIN_POINTS,
 ): (
   thetas: readonly Float64Array[],
   withJacobian: readonly boolean[],
 ) => Promise<Evaluation[]> {
-  const gramAllowed = allowGram && nRows >= GRAM_MIN_POINTS;
+  const gramAllowed = allowGram && nRows >= minRows;
   let useGram = gramAllowed;
   return async (thetas, withJacobian) => {
     let out = await passOnce(thetas, withJacobian, useGram);

@@ -70,8 +70,9 @@ export function packPartials(
 
 /**
  * Reads every rank's slots of a summed buffer and merges them in rank order:
- * costs summed, factors merged by TSQR. Deterministic, so identical inputs
- * give bit-identical outputs on every rank.
+ * costs summed, factors merged by TSQR (Gram sums, with `gram`, added).
+ * Deterministic, so identical inputs give bit-identical outputs on every
+ * rank.
  */
 export function mergeGathered(
   buf: Float64Array,
