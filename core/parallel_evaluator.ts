@@ -21,6 +21,7 @@ import {
 } from "./cpu_evaluator.ts";
 import {
   evaluationFromPartial,
+  mergeAugmented,
   type PartialLinearization,
 } from "./_linearization_forms.ts";
 import {
@@ -28,7 +29,6 @@ import {
   gramAccumulator,
   householderMergeRows,
   hypotColumn,
-  mergeTriangularFactors,
 } from "./linalg.ts";
 import { autoAccumulation } from "./_accumulation.ts";
 import { applyLossToBlock, type LossName, lossRho } from "./loss.ts";
@@ -532,7 +532,7 @@ export function createBatchRunner(
           const a = augs[i];
           if (a && Number.isFinite(total)) {
             a.set(
-              mergeTriangularFactors([a, ...theirs.map((o) => o[i].aug!)], c),
+              mergeAugmented([a, ...theirs.map((o) => o[i].aug!)], p, false),
             );
           }
           return total;
