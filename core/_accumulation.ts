@@ -1,12 +1,18 @@
 /**
- * How the CPU evaluators accumulate a linearization: Gram sums (one
- * multiply-add per entry, the fast normal form) where the column-scaled
- * Jacobian is well conditioned, Householder QR otherwise.
+ * How a linearization is accumulated, decided in one place for every
+ * backend: Gram sums (one multiply-add per entry, the fast normal form, and
+ * the only form the GPU kernels produce) where the column-scaled Jacobian is
+ * well conditioned, Householder QR otherwise. The CPU evaluators, the
+ * distributed strategy (CPU or WebGPU ranks) and the WebGPU polish all use
+ * {@linkcode scaledCondition}, and the CPU evaluators and the distributed
+ * strategy the one switching policy {@linkcode autoAccumulation}, so their
+ * numerical decisions cannot drift apart.
  *
  * @module
  */
 
 import type { Evaluation, Linearization } from "./linearization.ts";
+import { type Factor, scaledFactor, toFactor } from "./_factor.ts";
 import { svd } from "./linalg.ts";
 
 /**
@@ -35,39 +41,32 @@ export const GRAM_MIN_POINTS = 5000;
 export const GRAM_MAX_CONDITION = 1e3;
 
 /**
- * Condition number of the column-scaled Jacobian behind a linearization.
+ * Condition number of the column-scaled Jacobian `J D^-1` (D the column
+ * norms of J), from a linearization or from the solver's factor form (a
+ * normal linearization goes through its factor, {@linkcode toFactor}).
+ * Infinity when J is singular or not finite.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * const lin = { form: "qr" as const, cost: 0, r: new Float64Array([2, 0, 0, 1]), qtf: new Float64Array(2), nResiduals: 2 };
  * assert.ok(Math.abs(scaledCondition(lin, 2) - 1) < 1e-12);
+ * const factor = { f: new Float64Array([2, 0, 0, 1e-3]), colNorms: new Float64Array([2, 1e-3]) };
+ * assert.ok(Math.abs(scaledCondition(factor, 2) - 1) < 1e-12);
  * ```
  */
-export function scaledCondition(lin: Linearization, p: number): number {
-  const a = new Float64Array(p * p);
-  if (lin.form === "qr") {
-    const norms = new Float64Array(p);
-    for (let j = 0; j < p; j++) {
-      let s = 0;
-      for (let i = 0; i < p; i++) s += lin.r[i * p + j] ** 2;
-      norms[j] = Math.sqrt(s) || 1;
-    }
-    for (let i = 0; i < p; i++) {
-      for (let j = 0; j < p; j++) a[i * p + j] = lin.r[i * p + j] / norms[j];
-    }
-    const { s } = svd(a, p, p);
-    return s[0] / s[p - 1];
+export function scaledCondition(
+  of: Linearization | Pick<Factor, "f" | "colNorms">,
+  p: number,
+): number {
+  const { f, colNorms } = "form" in of ? toFactor(of, p) : of;
+  const { s } = svd(scaledFactor(f, colNorms, p), p, p);
+  let lo = Infinity, hi = 0;
+  for (const v of s) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
   }
-  const d = new Float64Array(p);
-  for (let j = 0; j < p; j++) d[j] = Math.sqrt(lin.jtj[j * p + j]) || 1;
-  for (let i = 0; i < p; i++) {
-    for (let j = 0; j < p; j++) {
-      a[i * p + j] = lin.jtj[i * p + j] / (d[i] * d[j]);
-    }
-  }
-  const { s } = svd(a, p, p);
-  return Math.sqrt(s[0] / s[p - 1]);
+  return lo > 0 ? hi / lo : Infinity;
 }
 
 /** One pass over the data in a given accumulation (true: Gram sums). */
@@ -78,13 +77,25 @@ export type PassOnce = (
 ) => Promise<Evaluation[]>;
 
 /**
- * The "auto" accumulation policy around `passOnce`: problems of at least
- * {@linkcode GRAM_MIN_POINTS} rows start with Gram sums and check the
- * column-scaled condition of what they got; past
- * {@linkcode GRAM_MAX_CONDITION} the pass is redone with QR and QR is kept
- * until a pass is comfortably conditioned again (one extra pass for an
- * ill-conditioned problem). Smaller problems, or `allowGram` false, always
- * use QR.
+ * The accumulation policy around `passOnce`, for every backend: problems
+ * of at least `minRows` rows (default {@linkcode GRAM_MIN_POINTS}) start
+ * with Gram sums and check the column-scaled condition of what they got;
+ * past {@linkcode GRAM_MAX_CONDITION} the pass is redone with QR, and QR
+ * is kept until a pass is comfortably (2x) inside the bound again. Smaller
+ * problems, or `allowGram` false, always use QR.
+ *
+ * Why a way back to Gram sums (hysteresis) rather than QR for good: the
+ * condition is a property of the point, not of the problem. Fits often
+ * start far out, where J is nearly rank deficient, and converge where it
+ * is not; staying on QR would give up the 3x faster passes for the rest of
+ * the fit (and make a fit on N MPI ranks take other passes than the same
+ * fit in one process). The 2x band keeps a condition that hovers at the
+ * bound from costing a redone pass every time; near a solution the steps
+ * are small and the condition barely moves.
+ *
+ * The decision reads only the `Evaluation`s that `passOnce` returns. The
+ * distributed strategy returns the merged (reduced) ones, which are the
+ * same bits on every rank, so the ranks cannot decide differently.
  *
  * @example
  * ```ts
@@ -103,11 +114,12 @@ export function autoAccumulation(
   p: number,
   allowGram: boolean,
   passOnce: PassOnce,
+  minRows: number = GRAM_MIN_POINTS,
 ): (
   thetas: readonly Float64Array[],
   withJacobian: readonly boolean[],
 ) => Promise<Evaluation[]> {
-  const gramAllowed = allowGram && nRows >= GRAM_MIN_POINTS;
+  const gramAllowed = allowGram && nRows >= minRows;
   let useGram = gramAllowed;
   return async (thetas, withJacobian) => {
     let out = await passOnce(thetas, withJacobian, useGram);

@@ -5,6 +5,7 @@
 
 import type { Linearization } from "./linearization.ts";
 import { matTVec, svd } from "./linalg.ts";
+import { EPS } from "./_constants.ts";
 
 /** The solver's view of a linearization. */
 export interface Factor {
@@ -20,7 +21,37 @@ export interface Factor {
   readonly cost: number;
 }
 
-/** Builds the factor form; the normal form goes through a scaled eigen-split. */
+/**
+ * The factor of the column-scaled Jacobian, `F D^-1` (D the column norms of
+ * J, a zero norm taken as 1): the matrix whose singular values give the
+ * scaled condition and the near-null directions.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const a = scaledFactor(new Float64Array([2, 0, 0, 1e-3]), new Float64Array([2, 1e-3]), 2);
+ * assert.deepStrictEqual(Array.from(a), [1, 0, 0, 1]);
+ * ```
+ */
+export function scaledFactor(
+  f: Float64Array,
+  colNorms: Float64Array,
+  p: number,
+): Float64Array {
+  const a = new Float64Array(p * p);
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j < p; j++) {
+      a[i * p + j] = f[i * p + j] / (colNorms[j] > 0 ? colNorms[j] : 1);
+    }
+  }
+  return a;
+}
+
+/**
+ * Builds the factor form; the normal form goes through a scaled eigen-split
+ * (the one normal-to-factor conversion: the solver, the covariance and the
+ * scaled condition all see the normal form through it).
+ */
 export function toFactor(lin: Linearization, p: number): Factor {
   let f: Float64Array, qtf: Float64Array;
   if (lin.form === "qr") {
@@ -43,7 +74,7 @@ export function toFactor(lin: Linearization, p: number): Factor {
     const { s, v } = svd(a, p, p);
     f = new Float64Array(p * p);
     qtf = new Float64Array(p);
-    const cut = 2.220446049250313e-16 * p * s[0];
+    const cut = EPS * p * s[0];
     for (let k = 0; k < p; k++) {
       const sq = Math.sqrt(s[k]);
       let proj = 0;

@@ -4,7 +4,7 @@
  * inside the bounds). Used only where no exact derivative exists.
  */
 
-const EPS = 2.220446049250313e-16;
+import { EPS } from "./_constants.ts";
 
 /** Jacobian (m x n, row-major) of `fun` at x, given f0 = fun(x). */
 export function finiteDifferenceJacobian(

@@ -12,7 +12,7 @@
  */
 
 import type { Evaluator } from "./linearization.ts";
-import { type Factor, toFactor } from "./_factor.ts";
+import { type Factor, scaledFactor, toFactor } from "./_factor.ts";
 import { svd } from "./linalg.ts";
 
 /** What {@linkcode probeNullSpace} found. */
@@ -76,11 +76,7 @@ export async function probeNullSpace(
   // Work in variables scaled by the column norms of J (z = D x): there a
   // unit step moves every parameter by a comparable amount.
   const d = factor.colNorms.map((c) => (c > 0 ? c : 1));
-  const a = new Float64Array(n * n);
-  for (let i = 0; i < n; i++) {
-    for (let j = 0; j < n; j++) a[i * n + j] = factor.f[i * n + j] / d[j];
-  }
-  const { s, v } = svd(a, n, n);
+  const { s, v } = svd(scaledFactor(factor.f, factor.colNorms, n), n, n);
   // Near-null directions count too: rounding breaks an exact symmetry by a
   // few ulps, which leaves J "full rank" but the saddle in place.
   let rank = 0;

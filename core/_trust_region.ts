@@ -4,8 +4,7 @@
  */
 
 import { dot, norm2 } from "./linalg.ts";
-
-export const EPS = 2.220446049250313e-16;
+import { EPS } from "./_constants.ts";
 
 /**
  * Numerical rank of a matrix from its singular values (decreasing): the

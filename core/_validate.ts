@@ -5,7 +5,7 @@
 
 import { validateLoss } from "./loss.ts";
 import type { LossName } from "./loss.ts";
-import { EPS } from "./_trust_region.ts";
+import { EPS } from "./_constants.ts";
 
 /**
  * A numeric vector as users pass it.

@@ -6,8 +6,7 @@
 
 import type { Factor } from "./_factor.ts";
 import { svd } from "./linalg.ts";
-
-const EPS = 2.220446049250313e-16;
+import { EPS } from "./_constants.ts";
 
 /** Options of {@linkcode covarianceFromFactor}. */
 export interface CovarianceOptions {

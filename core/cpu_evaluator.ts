@@ -8,18 +8,15 @@
  */
 
 import type { BlockKernel, Model } from "../model/types.ts";
-import type {
-  Evaluator,
-  NormalLinearization,
-  QrLinearization,
-} from "./linearization.ts";
-import {
-  accumulateGram,
-  householderMergeRows,
-  mergeTriangularFactors,
-} from "./linalg.ts";
+import type { Evaluator } from "./linearization.ts";
+import { accumulateGram, householderMergeRows } from "./linalg.ts";
 import { applyLossToBlock, type LossName } from "./loss.ts";
 import { autoAccumulation, type PassOnce } from "./_accumulation.ts";
+import {
+  evaluationFromPartial,
+  mergeAugmented,
+  type PartialLinearization,
+} from "./_linearization_forms.ts";
 
 /** Data for the CPU evaluator: feature columns, targets, weights 1/sigma. */
 export interface CpuData {
@@ -49,19 +46,6 @@ export interface CpuEvaluatorOptions {
    * about 3x faster per point.
    */
   readonly accumulation?: "qr" | "auto";
-}
-
-/** The partial sums of one range of rows, before the final merge. */
-export interface PartialLinearization {
-  /** Robust cost of the range. */
-  cost: number;
-  /**
-   * (p+1) x (p+1) triangular factor of [J f] for the range (when asked), or
-   * with `gram` the upper triangle of [J f]^T [J f].
-   */
-  aug: Float64Array | null;
-  /** Whether `aug` holds Gram sums instead of a triangular factor. */
-  gram?: boolean;
 }
 
 /**
@@ -120,43 +104,6 @@ export function linearizeRange(
   return { cost, aug, gram: options.gram === true };
 }
 
-/** Turns Gram sums of [J f] into the normal-form linearization. */
-export function normalFromGram(
-  G: Float64Array,
-  p: number,
-  cost: number,
-  nResiduals: number,
-): NormalLinearization {
-  const c = p + 1;
-  const jtj = new Float64Array(p * p);
-  const jtf = new Float64Array(p);
-  for (let i = 0; i < p; i++) {
-    for (let j = i; j < p; j++) {
-      jtj[i * p + j] = G[i * c + j];
-      jtj[j * p + i] = G[i * c + j];
-    }
-    jtf[i] = G[i * c + p];
-  }
-  return { form: "normal", cost, jtj, jtf, nResiduals };
-}
-
-/** Splits an augmented (p+1) x (p+1) factor into the QR linearization. */
-export function qrFromAugmented(
-  aug: Float64Array,
-  p: number,
-  cost: number,
-  nResiduals: number,
-): QrLinearization {
-  const c = p + 1;
-  const r = new Float64Array(p * p);
-  const qtf = new Float64Array(p);
-  for (let i = 0; i < p; i++) {
-    for (let j = i; j < p; j++) r[i * p + j] = aug[i * c + j];
-    qtf[i] = aug[i * c + p];
-  }
-  return { form: "qr", cost, r, qtf, nResiduals };
-}
-
 /**
  * Merges partial linearizations of disjoint row ranges (TSQR): the result
  * equals the linearization of all rows at once.
@@ -175,18 +122,9 @@ export function mergePartials(
   if (augs.length !== parts.length || augs.length === 0) {
     return { cost, aug: null };
   }
-  if (parts[0].gram) {
-    // Gram sums add.
-    const G = Float64Array.from(augs[0]);
-    for (let k = 1; k < augs.length; k++) {
-      for (let i = 0; i < G.length; i++) G[i] += augs[k][i];
-    }
-    return { cost, aug: G, gram: true };
-  }
-  return {
-    cost,
-    aug: augs.length === 1 ? augs[0] : mergeTriangularFactors(augs, p + 1),
-  };
+  const gram = parts[0].gram === true;
+  const aug = mergeAugmented(augs, p, gram);
+  return gram ? { cost, aug, gram } : { cost, aug };
 }
 
 /**
@@ -235,13 +173,7 @@ export function createCpuEvaluator(
         withJacobian[i],
         { ...opts, gram },
       );
-      if (!part.aug) return { cost: part.cost };
-      return {
-        cost: part.cost,
-        lin: gram
-          ? normalFromGram(part.aug, p, part.cost, n)
-          : qrFromAugmented(part.aug, p, part.cost, n),
-      };
+      return evaluationFromPartial(part, p, n);
     }));
   return {
     nParams: p,

@@ -9,7 +9,7 @@
 import type { Evaluation, Evaluator } from "./linearization.ts";
 import { householderMergeRows } from "./linalg.ts";
 import { applyLossToBlock, type LossName } from "./loss.ts";
-import { qrFromAugmented } from "./cpu_evaluator.ts";
+import { qrFromAugmented } from "./_linearization_forms.ts";
 import { finiteDifferenceJacobian } from "./_finite_diff.ts";
 
 /**

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { EPS } from "./_constants.ts";
+
 /**
  * Merges a block of rows into an upper-triangular factor by Householder
  * reflections: on return `R` is the triangular factor of `[R; B]`.
@@ -237,7 +239,6 @@ export function svd(A: ArrayLike<number>, m: number, n: number): Svd {
   }
   const V = new Float64Array(n * n); // column-major
   for (let j = 0; j < n; j++) V[j * n + j] = 1;
-  const eps = 2.220446049250313e-16;
   for (let sweep = 0; sweep < 80; sweep++) {
     let rotated = false;
     for (let p = 0; p < n - 1; p++) {
@@ -252,7 +253,7 @@ export function svd(A: ArrayLike<number>, m: number, n: number): Svd {
         }
         if (
           gamma === 0 ||
-          Math.abs(gamma) <= eps * Math.sqrt(alpha) * Math.sqrt(beta)
+          Math.abs(gamma) <= EPS * Math.sqrt(alpha) * Math.sqrt(beta)
         ) {
           continue;
         }

@@ -11,7 +11,8 @@
 import type { Evaluator } from "./linearization.ts";
 import { type Factor, toFactor } from "./_factor.ts";
 import { columnNorms, dot, matVec, norm2, svd } from "./linalg.ts";
-import { EPS, solveLsqTrustRegion } from "./_trust_region.ts";
+import { solveLsqTrustRegion } from "./_trust_region.ts";
+import { EPS } from "./_constants.ts";
 import {
   type SolverOptions,
   type SolverResult,

@@ -9,6 +9,8 @@
  * @module
  */
 
+import { EPS } from "./_constants.ts";
+
 /**
  * The loss names accepted by `fit`, `curveFit` and `leastSquares`.
  *
@@ -117,8 +119,6 @@ export function lossRho(loss: LossName, z: number, out: Float64Array): void {
     }
   }
 }
-
-const EPS = 2.220446049250313e-16;
 
 /**
  * Applies a robust loss to a block in place (layout of `BlockKernel`: columns

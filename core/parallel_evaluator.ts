@@ -19,25 +19,21 @@ import {
   type CpuData,
   linearizeRange,
   mergePartials,
-  normalFromGram,
-  type PartialLinearization,
-  qrFromAugmented,
 } from "./cpu_evaluator.ts";
+import {
+  evaluationFromPartial,
+  mergeAugmented,
+  type PartialLinearization,
+} from "./_linearization_forms.ts";
 import {
   accumulateGram,
   gramAccumulator,
   householderMergeRows,
   hypotColumn,
-  mergeTriangularFactors,
 } from "./linalg.ts";
 import { autoAccumulation } from "./_accumulation.ts";
 import { applyLossToBlock, type LossName, lossRho } from "./loss.ts";
-
-export {
-  GRAM_MAX_CONDITION,
-  GRAM_MIN_POINTS,
-  scaledCondition,
-} from "./_accumulation.ts";
+import { EPS } from "./_constants.ts";
 
 /** An evaluator that owns threads: call `close()` when done. */
 export interface ClosableEvaluator extends Evaluator {
@@ -77,7 +73,8 @@ export interface ParallelEvaluatorOptions {
 }
 
 const WORKER_SOURCE = [
-  "const EPS = 2.220446049250313e-16;",
+  // applyLossToBlock reads EPS from its module scope.
+  `const EPS = ${EPS};`,
   hypotColumn.toString(),
   householderMergeRows.toString(),
   "const gramCache = [];",
@@ -384,16 +381,7 @@ export function createParallelEvaluator(
           : [merged];
       });
     }
-    return thetas.map((_, i) => {
-      const m = parts[i][0];
-      if (!m.aug) return { cost: m.cost };
-      return {
-        cost: m.cost,
-        lin: m.gram
-          ? normalFromGram(m.aug, p, m.cost, n)
-          : qrFromAugmented(m.aug, p, m.cost, n),
-      };
-    });
+    return thetas.map((_, i) => evaluationFromPartial(parts[i][0], p, n));
   };
   const evaluate = autoAccumulation(
     n,
@@ -551,7 +539,7 @@ export function createBatchRunner(
           const a = augs[i];
           if (a && Number.isFinite(total)) {
             a.set(
-              mergeTriangularFactors([a, ...theirs.map((o) => o[i].aug!)], c),
+              mergeAugmented([a, ...theirs.map((o) => o[i].aug!)], p, false),
             );
           }
           return total;

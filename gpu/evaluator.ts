@@ -7,11 +7,8 @@
  */
 
 import type { Model } from "../model/types.ts";
-import type {
-  Evaluation,
-  Evaluator,
-  NormalLinearization,
-} from "../core/linearization.ts";
+import type { Evaluation, Evaluator } from "../core/linearization.ts";
+import { normalFromSums } from "../core/_linearization_forms.ts";
 import { type LossName, validateLoss } from "../core/loss.ts";
 import {
   acquireDevice,
@@ -674,25 +671,12 @@ export async function createGpuEvaluator(
         out[ti] = { cost };
         return;
       }
-      const jtf = new Float64Array(P);
-      const jtj = new Float64Array(P * P);
-      for (let a = 0; a < P; a++) jtf[a] = value(off, 1 + a);
-      let c = 1 + P;
-      for (let a = 0; a < P; a++) {
-        for (let b = a; b < P; b++) {
-          const v = value(off, c++);
-          jtj[a * P + b] = v;
-          jtj[b * P + a] = v;
-        }
-      }
-      const lin: NormalLinearization = {
-        form: "normal",
-        cost,
-        jtj,
-        jtf,
-        nResiduals: n,
-      };
-      out[ti] = { cost, lin };
+      // The record after the cost: J^T f, then the upper triangle of J^T J.
+      const sums = Float64Array.from(
+        { length: nf - 1 },
+        (_, c) => value(off, 1 + c),
+      );
+      out[ti] = { cost, lin: normalFromSums(sums, P, cost, n) };
     });
     costIdx.forEach((ti, k) => {
       const off = fullBytes / eb + k * vpc;

@@ -13,6 +13,7 @@ import type { Model } from "../model/types.ts";
 import { type Ssa, type SsaOperand, toSsa } from "../model/ssa.ts";
 import { liveInstructions, variableDependence } from "../model/ssa_analysis.ts";
 import type { LossName } from "../core/loss.ts";
+import { EPS } from "../core/_constants.ts";
 import {
   type Precision,
   wgslCall,
@@ -103,9 +104,6 @@ export const THETA_HEADER = 4;
 
 /** Points a thread sums plainly in f32 before a compensated flush. */
 const F32_BLOCK = 8;
-
-/** Machine epsilon of f64, scipy's floor for the robust-loss Jacobian scale. */
-const EPS = 2.220446049250313e-16;
 
 function isPowerOfTwo(n: number): boolean {
   return Number.isInteger(n) && n >= 1 && (n & (n - 1)) === 0;

@@ -60,7 +60,7 @@ export interface ModelOptions {
   jacobian?: "2-point" | "3-point";
 }
 
-const EPS = 2 ** -52;
+import { EPS } from "../core/_constants.ts";
 
 function isModel(value: unknown): value is Model {
   if (value === null || typeof value !== "object") return false;

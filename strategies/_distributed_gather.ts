@@ -15,13 +15,17 @@
  * @module
  */
 
-import type { PartialLinearization } from "../core/cpu_evaluator.ts";
-import { mergeTriangularFactors } from "../core/linalg.ts";
+import {
+  mergeAugmented,
+  packUpper,
+  type PartialLinearization,
+  unpackUpper,
+  upperLength,
+} from "../core/_linearization_forms.ts";
 
 /** Doubles one rank contributes for one evaluation point. */
 export function slotLength(p: number, withJac: boolean): number {
-  const c = p + 1;
-  return 1 + (withJac ? (c * (c + 1)) / 2 : 0);
+  return 1 + (withJac ? upperLength(p + 1) : 0);
 }
 
 /**
@@ -55,15 +59,10 @@ export function packPartials(
   let off = 0;
   parts.forEach((part, i) => {
     const len = slotLength(p, withJac[i]);
-    let o = off + rank * len;
+    const o = off + rank * len;
     const bad = !Number.isFinite(part.cost) || (withJac[i] && !part.aug);
-    buf[o++] = bad ? NaN : part.cost;
-    if (withJac[i] && !bad) {
-      const aug = part.aug!;
-      for (let r = 0; r < c; r++) {
-        for (let k = r; k < c; k++) buf[o++] = aug[r * c + k];
-      }
-    }
+    buf[o] = bad ? NaN : part.cost;
+    if (withJac[i] && !bad) packUpper(part.aug!, c, buf, o + 1);
     off += size * len;
   });
   return buf;
@@ -71,8 +70,9 @@ export function packPartials(
 
 /**
  * Reads every rank's slots of a summed buffer and merges them in rank order:
- * costs summed, factors merged by TSQR. Deterministic, so identical inputs
- * give bit-identical outputs on every rank.
+ * costs summed, factors merged by TSQR (Gram sums, with `gram`, added).
+ * Deterministic, so identical inputs give bit-identical outputs on every
+ * rank.
  */
 export function mergeGathered(
   buf: Float64Array,
@@ -91,70 +91,15 @@ export function mergeGathered(
     if (!Number.isFinite(cost)) out.push({ cost: NaN, aug: null });
     else if (!jac) out.push({ cost, aug: null });
     else {
-      const factors: Float64Array[] = [];
+      const augs: Float64Array[] = [];
       for (let r = 0; r < size; r++) {
-        const f = new Float64Array(c * c);
-        let o = off + r * len + 1;
-        for (let i = 0; i < c; i++) {
-          for (let k = i; k < c; k++) f[i * c + k] = buf[o++];
-        }
-        factors.push(f);
+        augs.push(unpackUpper(buf, off + r * len + 1, c));
       }
-      if (gram) {
-        // Gram sums add (in rank order, so every rank gets the same bits).
-        const g = factors[0];
-        for (let r = 1; r < size; r++) {
-          for (let k = 0; k < g.length; k++) g[k] += factors[r][k];
-        }
-        out.push({ cost, aug: g, gram: true });
-      } else {
-        out.push({
-          cost,
-          // As mergePartials: one factor is already the answer.
-          aug: size === 1 ? factors[0] : mergeTriangularFactors(factors, c),
-        });
-      }
+      // In rank order, as mergePartials: every rank gets the same bits.
+      const aug = mergeAugmented(augs, p, gram);
+      out.push(gram ? { cost, aug, gram } : { cost, aug });
     }
     off += size * len;
   }
   return out;
-}
-
-/**
- * Rebuilds the upper triangle of the Gram matrix of `[J f]` from a normal
- * linearization (the f^T f entry is left 0: the cost travels separately).
- */
-export function gramFromNormal(
-  jtj: Float64Array,
-  jtf: Float64Array,
-  p: number,
-): Float64Array {
-  const c = p + 1;
-  const g = new Float64Array(c * c);
-  for (let i = 0; i < p; i++) {
-    for (let j = i; j < p; j++) g[i * c + j] = jtj[i * p + j];
-    g[i * c + p] = jtf[i];
-  }
-  return g;
-}
-
-/**
- * Rebuilds a partial factor of `[J f]` from a QR linearization (R, Q^T f).
- * The bottom-right entry (the norm of the part of f outside range(J)) is
- * left 0: it never influences the R and Q^T f of a merge (Householder
- * reflections for columns 0..p-1 leave rows that are zero there untouched),
- * and the cost travels separately.
- */
-export function augFromQr(
-  r: Float64Array,
-  qtf: Float64Array,
-  p: number,
-): Float64Array {
-  const c = p + 1;
-  const aug = new Float64Array(c * c);
-  for (let i = 0; i < p; i++) {
-    for (let j = i; j < p; j++) aug[i * c + j] = r[i * p + j];
-    aug[i * c + p] = qtf[i];
-  }
-  return aug;
 }

@@ -10,7 +10,7 @@
  */
 
 import type { Evaluation } from "../core/linearization.ts";
-import { svd } from "../core/linalg.ts";
+import { scaledCondition } from "../core/_accumulation.ts";
 import type {
   InMemoryData,
   PolishInput,
@@ -113,37 +113,6 @@ export function gpuBackendLabel(
   software: boolean,
 ): string {
   return `webgpu ${precision} (${adapterName}${software ? ", software" : ""})`;
-}
-
-/**
- * Condition number of the column-scaled factor F D^-1 (F^T F = J^T J, D the
- * column norms of J): the scaled condition of J.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * const f = new Float64Array([2, 0, 0, 1e-3]);
- * assert.ok(Math.abs(scaledCondition(f, new Float64Array([2, 1e-3]), 2) - 1) < 1e-12);
- * ```
- */
-export function scaledCondition(
-  f: Float64Array,
-  colNorms: Float64Array,
-  p: number,
-): number {
-  const a = new Float64Array(p * p);
-  for (let i = 0; i < p; i++) {
-    for (let j = 0; j < p; j++) {
-      a[i * p + j] = f[i * p + j] / (colNorms[j] > 0 ? colNorms[j] : 1);
-    }
-  }
-  const { s } = svd(a, p, p);
-  let lo = Infinity, hi = 0;
-  for (const v of s) {
-    lo = Math.min(lo, v);
-    hi = Math.max(hi, v);
-  }
-  return lo > 0 ? hi / lo : Infinity;
 }
 
 /**
@@ -255,8 +224,8 @@ export async function createGpuBackend(
   const polish = async (r: PolishInput): Promise<PolishPlan | null> => {
     if (!cpuPolish) return null;
     let reason: string, x0 = r.x;
+    const c = scaledCondition(r.factor, p);
     if (f32) {
-      const c = scaledCondition(r.factor.f, r.factor.colNorms, p);
       if (r.status > 0 && c <= F32_MAX_CONDITION) reason = "f32 kernels";
       else if (r.status > 0) {
         x0 = r.start;
@@ -270,7 +239,6 @@ export async function createGpuBackend(
         } evaluations; restarted from the start point`;
       }
     } else {
-      const c = scaledCondition(r.factor.f, r.factor.colNorms, p);
       if (!(c > POLISH_CONDITION)) return null;
       reason = `scaled condition of J ${c.toExponential(1)} > ${
         POLISH_CONDITION.toExponential(0)

@@ -6,14 +6,14 @@
 import type { Model } from "../model/types.ts";
 import type { NormalLinearization } from "../core/linearization.ts";
 import type { LossName } from "../core/loss.ts";
+import {
+  addNormalToGram,
+  type PartialLinearization,
+} from "../core/_linearization_forms.ts";
 import type { RowBlock } from "./_streaming_pass.ts";
 
-/** Per-theta running sums of the normal form. */
-export interface NormalAccumulator {
-  cost: number;
-  jtj: Float64Array | null;
-  jtf: Float64Array | null;
-}
+/** Per-theta running sums: the cost and Gram sums of [J f] (`gram: true`). */
+export type NormalAccumulator = PartialLinearization;
 
 /** The per-batch GPU arithmetic, or null when no f64 WebGPU device exists. */
 export interface GpuBatchRunner {
@@ -73,12 +73,11 @@ export async function openGpuBatchRunner(
           a.cost += e.cost;
           if (!withJac[i]) return;
           const lin = e.lin as NormalLinearization | undefined;
-          if (!lin || !a.jtj || !a.jtf) {
-            a.jtj = a.jtf = null;
+          if (!lin || !a.aug) {
+            a.aug = null;
             return;
           }
-          for (let k = 0; k < p * p; k++) a.jtj[k] += lin.jtj[k];
-          for (let k = 0; k < p; k++) a.jtf[k] += lin.jtf[k];
+          addNormalToGram(a.aug, lin, p);
         });
       } finally {
         ev.destroy();

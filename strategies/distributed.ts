@@ -18,18 +18,21 @@
  * @module
  */
 
-import {
-  linearizeRange,
-  type PartialLinearization,
-} from "../core/cpu_evaluator.ts";
+import { linearizeRange } from "../core/cpu_evaluator.ts";
 import type { Evaluation } from "../core/linearization.ts";
-import { normalFromGram, qrFromAugmented } from "../core/cpu_evaluator.ts";
+import {
+  evaluationFromPartial,
+  partialFromLinearization,
+  type PartialLinearization,
+} from "../core/_linearization_forms.ts";
+import {
+  autoAccumulation,
+  GRAM_MIN_POINTS,
+  type PassOnce,
+} from "../core/_accumulation.ts";
 import {
   type ClosableEvaluator,
   createParallelEvaluator,
-  GRAM_MAX_CONDITION,
-  GRAM_MIN_POINTS,
-  scaledCondition,
 } from "../core/parallel_evaluator.ts";
 import { createGpuEvaluator } from "../gpu/evaluator.ts";
 import {
@@ -40,9 +43,7 @@ import { ClusterDetector } from "../cluster/cluster_detector.ts";
 import type { Mpi } from "../cluster/mpi.ts";
 import { createCpuBackend, THREADS_MIN_POINTS } from "./_backend.ts";
 import {
-  augFromQr,
   gatherLength,
-  gramFromNormal,
   mergeGathered,
   packPartials,
 } from "./_distributed_gather.ts";
@@ -277,6 +278,17 @@ type LocalPass = (
   gram: boolean,
 ) => Promise<PartialLinearization[]>;
 
+/** The partial of one point of a local evaluator's answer. */
+function partialOf(
+  e: Evaluation,
+  withJac: boolean,
+  p: number,
+): PartialLinearization {
+  return withJac && Number.isFinite(e.cost) && e.lin
+    ? partialFromLinearization(e.lin, p)
+    : { cost: e.cost, aug: null };
+}
+
 function sliceData(data: InMemoryData, start: number, end: number) {
   return {
     x: data.x.map((a) => a.subarray(start, end)),
@@ -313,31 +325,24 @@ function memoryPass(
   return {
     ev,
     pass: async (thetas, withJac, gram) =>
-      (await ev.evaluateForm(thetas, withJac, gram)).map((e: Evaluation, i) => {
-        if (!withJac[i] || !Number.isFinite(e.cost)) {
-          return { cost: e.cost, aug: null };
-        }
-        const lin = e.lin!;
-        return lin.form === "qr"
-          ? { cost: e.cost, aug: augFromQr(lin.r, lin.qtf, p) }
-          : {
-            cost: e.cost,
-            aug: gramFromNormal(lin.jtj, lin.jtf, p),
-            gram: true,
-          };
-      }),
+      (await ev.evaluateForm(thetas, withJac, gram)).map((e, i) =>
+        partialOf(e, withJac[i], p)
+      ),
   };
 }
 
 /**
  * A local pass on WebGPU (f64 only: every rank must return double-precision
- * Gram sums, since QR factors cannot be formed on the GPU). Returns null,
- * with the reason, when no f64 device is available, so the rank computes on
- * the CPU in the same (Gram) form instead.
+ * Gram sums). The GPU forms no QR factors: when the accumulation policy asks
+ * for QR (an ill-conditioned point), the rank computes it on the CPU, with
+ * an evaluator made on first use. Returns the reason instead when no f64
+ * device is available, so the rank computes on the CPU throughout.
  */
 async function gpuPass(
   ctx: StrategyContext,
   data: { x: Float64Array[]; y: Float64Array; w: Float64Array | null },
+  threads: number,
+  notes: string[],
 ): Promise<
   { pass: LocalPass; close: () => void; label: string } | { reason: string }
 > {
@@ -357,23 +362,27 @@ async function gpuPass(
   }
   const d = ev.describe();
   const gev = ev;
+  let qr: ReturnType<typeof memoryPass> | null = null;
   return {
     label: `webgpu f64 (${d.adapterName}${d.software ? ", software" : ""})`,
-    close: () => gev.destroy(),
-    pass: async (thetas, withJac) =>
-      (await gev.evaluate(thetas, withJac)).map((e: Evaluation, i) => {
-        if (!withJac[i] || !Number.isFinite(e.cost) || !e.lin) {
-          return { cost: e.cost, aug: null };
+    close: () => {
+      gev.destroy();
+      qr?.ev?.close();
+    },
+    pass: async (thetas, withJac, gram) => {
+      if (!gram) {
+        if (!qr) {
+          notes.push(
+            "webgpu: ill-conditioned Jacobian, QR passes on the CPU (the GPU forms Gram sums only)",
+          );
+          qr = memoryPass(ctx, data, threads);
         }
-        const lin = e.lin;
-        return lin.form === "normal"
-          ? {
-            cost: e.cost,
-            aug: gramFromNormal(lin.jtj, lin.jtf, p),
-            gram: true,
-          }
-          : { cost: e.cost, aug: augFromQr(lin.r, lin.qtf, p) };
-      }),
+        return qr.pass(thetas, withJac, false);
+      }
+      return (await gev.evaluate(thetas, withJac)).map((e, i) =>
+        partialOf(e, withJac[i], p)
+      );
+    },
   };
 }
 
@@ -568,7 +577,7 @@ async function buildEvaluator(
   }
 
   let gpuLabel: string | null = null;
-  const gpuNotes: string[] = [];
+  const notes = [...plan.notes];
   if (isMemory) {
     threads = threadsFor(ctx, shard.size, size);
     const shardData = sliceData(
@@ -577,14 +586,14 @@ async function buildEvaluator(
       shard.end,
     );
     const g = ctx.backend === "webgpu" && shard.size > 0
-      ? await gpuPass(ctx, shardData)
+      ? await gpuPass(ctx, shardData, threads, notes)
       : null;
     if (g && "pass" in g) {
       pass = g.pass;
       closeLocal = g.close;
       gpuLabel = g.label;
     } else {
-      if (g) gpuNotes.push(`rank ${rank}: ${g.reason}; computing on the CPU`);
+      if (g) notes.push(`rank ${rank}: ${g.reason}; computing on the CPU`);
       const local = memoryPass(ctx, shardData, threads);
       pass = local.pass;
       if (local.ev) threads = local.ev.threads;
@@ -643,17 +652,7 @@ async function buildEvaluator(
   }
   const stats = makeStats();
   lastStats = stats;
-  // Large problems start with Gram sums, as the standard strategy does. With
-  // backend "webgpu" every rank uses Gram sums whatever the size (the GPU
-  // forms no QR factors), so the QR fallback below is off.
-  const onGpu = ctx.backend === "webgpu";
-  let useGram = onGpu || n >= GRAM_MIN_POINTS;
-
-  const evaluateAll = async (
-    thetas: readonly Float64Array[],
-    withJac: readonly boolean[],
-  ): Promise<Evaluation[]> => {
-    const gram = useGram;
+  const passOnce: PassOnce = async (thetas, withJac, gram) => {
     const t0 = performance.now();
     const local = await pass(thetas, withJac, gram);
     const t1 = performance.now();
@@ -674,29 +673,19 @@ async function buildEvaluator(
     counters.mergeMs += counters.lastAt - t2;
     counters.evaluations++;
     counters.points += thetas.length;
-    const out: Evaluation[] = merged.map((m) =>
-      m.aug && Number.isFinite(m.cost)
-        ? {
-          cost: m.cost,
-          lin: gram
-            ? normalFromGram(m.aug, p, m.cost, n)
-            : qrFromAugmented(m.aug, p, m.cost, n),
-        }
-        : { cost: Number.isFinite(m.cost) ? m.cost : NaN }
-    );
-    // Every rank holds the same merged sums, so every rank takes the same
-    // decision: an ill-conditioned problem goes back to QR for good.
-    if (
-      gram &&
-      out.some((e) =>
-        e.lin !== undefined && !(scaledCondition(e.lin, p) < GRAM_MAX_CONDITION)
-      )
-    ) {
-      useGram = false;
-      return evaluateAll(thetas, withJac);
-    }
-    return out;
+    return merged.map((m) => evaluationFromPartial(m, p, n));
   };
+  // The accumulation policy of the standard strategy, decided on the merged
+  // linearizations, which are the same bits on every rank: the ranks cannot
+  // disagree about the form of the next pass. With backend "webgpu" Gram
+  // sums (the GPU's form) are tried whatever the size.
+  const evaluateAll = autoAccumulation(
+    n,
+    p,
+    true,
+    passOnce,
+    ctx.backend === "webgpu" ? 0 : GRAM_MIN_POINTS,
+  );
 
   return {
     nParams: p,
@@ -705,7 +694,7 @@ async function buildEvaluator(
     rank,
     size,
     isCheckpointWriter: rank === 0,
-    notes: [...plan.notes, ...gpuNotes],
+    notes,
     checkpointEvery: plan.checkpointEvery,
     get stats() {
       return stats();

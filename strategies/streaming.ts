@@ -11,12 +11,9 @@
  */
 
 import type { Model } from "../model/types.ts";
-import type {
-  Evaluation,
-  Evaluator,
-  Linearization,
-} from "../core/linearization.ts";
-import { type CpuData, qrFromAugmented } from "../core/cpu_evaluator.ts";
+import type { Evaluation, Evaluator } from "../core/linearization.ts";
+import type { CpuData } from "../core/cpu_evaluator.ts";
+import { evaluationFromPartial } from "../core/_linearization_forms.ts";
 import type { LossName } from "../core/loss.ts";
 import { readBatches } from "../data/_batching.ts";
 import { rowBlocks } from "./_streaming_pass.ts";
@@ -220,8 +217,8 @@ export async function createStreamingEvaluator(
     const augs = withJac.map((j) => (j ? new Float64Array(c * c) : null));
     const normal: NormalAccumulator[] = withJac.map((j) => ({
       cost: 0,
-      jtj: j ? new Float64Array(p * p) : null,
-      jtf: j ? new Float64Array(p) : null,
+      aug: j ? new Float64Array(c * c) : null,
+      gram: true,
     }));
     const live = new Array<boolean>(k).fill(true);
     const passNo = ++passes;
@@ -260,25 +257,13 @@ export async function createStreamingEvaluator(
       });
     }
     nResiduals = points;
-    return thetas.map((_, i): Evaluation => {
-      if (gpu) {
-        const a = normal[i];
-        if (!Number.isFinite(a.cost)) return { cost: NaN };
-        if (!a.jtj || !a.jtf) return { cost: a.cost };
-        const lin: Linearization = {
-          form: "normal",
-          cost: a.cost,
-          jtj: a.jtj,
-          jtf: a.jtf,
-          nResiduals: points,
-        };
-        return { cost: a.cost, lin };
-      }
-      const cost = costs[i];
-      const aug = augs[i];
-      if (!Number.isFinite(cost) || !aug) return { cost };
-      return { cost, lin: qrFromAugmented(aug, p, cost, points) };
-    });
+    return thetas.map((_, i): Evaluation =>
+      evaluationFromPartial(
+        gpu ? normal[i] : { cost: costs[i], aug: augs[i] },
+        p,
+        points,
+      )
+    );
   }
 
   return {

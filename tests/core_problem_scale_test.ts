@@ -12,8 +12,9 @@ import type { InMemoryData } from "../strategies/strategy.ts";
 import {
   parameterScale,
   scaleModelParameters,
-} from "../workflow/_problem_scale.ts";
-import { residualScale, scaleWeights } from "../core/_residual_scale.ts";
+} from "../workflow/fit/_scale.ts";
+import { residualScale } from "../core/_residual_scale.ts";
+import { scaleWeights } from "../core/weights.ts";
 
 const X = Float64Array.from({ length: 50 }, (_, i) => i / 10);
 

@@ -6,11 +6,8 @@
  */
 
 import assert from "node:assert";
-import {
-  representableInF32,
-  residualScale,
-  scaleWeights,
-} from "../core/_residual_scale.ts";
+import { representableInF32, residualScale } from "../core/_residual_scale.ts";
+import { scaleWeights } from "../core/weights.ts";
 import { nextAfter } from "../core/_trust_region.ts";
 
 const isPowerOfTwo = (c: number) =>

@@ -7,9 +7,8 @@ import { resolveSolverOptions } from "../core/_validate.ts";
 import {
   createBatchRunner,
   createParallelEvaluator,
-  GRAM_MAX_CONDITION,
-  scaledCondition,
 } from "../core/parallel_evaluator.ts";
+import { GRAM_MAX_CONDITION, scaledCondition } from "../core/_accumulation.ts";
 import { linearizeRange } from "../core/cpu_evaluator.ts";
 
 function data(n: number, f: (x: number) => number, a = 0, b = 5) {
@@ -88,6 +87,40 @@ Deno.test("ill conditioned: the evaluator falls back to QR and keeps it", async 
       assert.strictEqual(e.lin!.form, "qr");
       assert.ok(scaledCondition(e.lin!, 4) > GRAM_MAX_CONDITION);
     }
+  } finally {
+    ev.close();
+  }
+});
+
+Deno.test("a point well conditioned again brings Gram sums back", async () => {
+  // The condition belongs to the point: near b = 0 the columns of exp(-b x)
+  // and the constant are almost parallel; at b = 1.3 they are not.
+  const m = model("a * exp(-b * x) + c");
+  const { x, y } = data(20_000, (t) => 2.5 * Math.exp(-1.3 * t) + 0.5);
+  const ev = createParallelEvaluator(m, { x: [x], y, w: null }, { threads: 1 });
+  try {
+    const at = async (theta: number[]) => {
+      const [e] = await ev.evaluate([new Float64Array(theta)], [true]);
+      return [e.lin!.form, scaledCondition(e.lin!, 3)] as const;
+    };
+    const [f0, c0] = await at([2, 1e-6, 0]);
+    assert.strictEqual(f0, "qr"); // redone in QR after the Gram pass
+    assert.ok(c0 > 1e9, String(c0));
+    const [f1, c1] = await at([2.5, 1.3, 0.5]);
+    assert.strictEqual(f1, "qr"); // still QR: decided by the last point
+    assert.ok(c1 < GRAM_MAX_CONDITION / 2, String(c1));
+    assert.strictEqual((await at([2.5, 1.3, 0.5]))[0], "normal");
+    // Between half the bound and the bound, the form in use stays: no
+    // switching back and forth for a condition that hovers there.
+    const [f2, c2] = await at([2, 0.06, 0]);
+    assert.ok(
+      c2 > GRAM_MAX_CONDITION / 2 && c2 < GRAM_MAX_CONDITION,
+      String(c2),
+    );
+    assert.strictEqual(f2, "normal");
+    assert.strictEqual((await at([2, 1e-6, 0]))[0], "qr");
+    assert.strictEqual((await at([2, 0.06, 0]))[0], "qr");
+    assert.strictEqual((await at([2, 0.06, 0]))[0], "qr");
   } finally {
     ev.close();
   }

@@ -3,14 +3,13 @@
 // MPI_SUM does. The merged factor must equal the factor of all rows at once.
 import assert from "node:assert";
 import { model } from "../mod.ts";
-import {
-  linearizeRange,
-  mergePartials,
-  type PartialLinearization,
-} from "../core/cpu_evaluator.ts";
-import { shardRange } from "../cluster/distributed_config.ts";
+import { linearizeRange, mergePartials } from "../core/cpu_evaluator.ts";
 import {
   augFromQr,
+  type PartialLinearization,
+} from "../core/_linearization_forms.ts";
+import { shardRange } from "../cluster/distributed_config.ts";
+import {
   gatherLength,
   mergeGathered,
   packPartials,

@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { fit, model, runMpi } from "../../mod.ts";
 import { arraySource } from "../../data/array_source.ts";
 import { getDistributedStats } from "../../strategies/distributed.ts";
-import { makeData } from "./_data.ts";
+import { ILL_MODEL, makeData, makeIllData } from "./_data.ts";
 
 const args = parseArgs({
   args: Deno.args,
@@ -21,10 +21,12 @@ const args = parseArgs({
     "throw-after-rank": { type: "string", default: "" },
     "run-mpi": { type: "boolean", default: false },
     backend: { type: "string", default: "auto" },
+    ill: { type: "boolean", default: false },
   },
 });
 const n = Number(args.values.n);
-const { x, y, sigma } = makeData(n);
+const ill = args.values.ill;
+const { x, y, sigma } = ill ? makeIllData(n) : makeData(n);
 const rankEnv = Deno.env.get("PMI_RANK") ??
   Deno.env.get("OMPI_COMM_WORLD_RANK");
 const throwRank = args.values["throw-rank"];
@@ -37,10 +39,10 @@ const m = throwRank !== ""
     }
     return a * Math.exp(-b * t) + c;
   })
-  : model("a * exp(-b * x) + c");
+  : model(ill ? ILL_MODEL.expression : "a * exp(-b * x) + c");
 
 const options = {
-  p0: [1, 1, 0],
+  p0: ill ? ILL_MODEL.p0 : [1, 1, 0],
   workflow: args.values.workflow,
   loss: args.values.loss as "linear",
   backend: args.values.backend as "auto",
@@ -93,6 +95,7 @@ console.log(JSON.stringify({
   success: r.success,
   strategy: r.strategy,
   backend: r.backend,
+  notes: r.notes,
   shard: s ? [s.shardStart, s.shardEnd] : null,
   evaluations: s?.evaluations ?? 0,
   allreduceMs: s?.allreduceMs ?? 0,

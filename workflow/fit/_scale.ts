@@ -20,7 +20,7 @@
 import type { Model } from "../../model/types.ts";
 import type { InMemoryData, StrategyData } from "../../strategies/strategy.ts";
 import type { ResolvedSolverOptions } from "../../core/_validate.ts";
-import { EPS } from "../../core/_trust_region.ts";
+import { EPS } from "../../core/_constants.ts";
 import {
   representableInF32,
   residualScale,
