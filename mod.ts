@@ -24,79 +24,97 @@
  * @module
  */
 
-export * from "./model/mod.ts";
-export { leastSquares } from "./core/least_squares.ts";
-export type {
-  LeastSquaresOptions,
-  LeastSquaresResult,
-} from "./core/least_squares.ts";
-export type { BoundsInput, NumVec } from "./core/_validate.ts";
-export type {
-  JacobianFunction,
-  ResidualFunction,
-} from "./core/dense_evaluator.ts";
-export type { IterationInfo, SolverState } from "./core/solver_types.ts";
-export type { XInput as FitXInput } from "./workflow/fit/_input.ts";
-export { LOSS_NAMES } from "./core/loss.ts";
-export type { LossName } from "./core/loss.ts";
-export type {
-  Evaluation,
-  Evaluator,
-  Linearization,
-  NormalLinearization,
-  QrLinearization,
-} from "./core/linearization.ts";
+// The root module holds what a user fits with; everything else lives behind
+// the subpath exports (@nlsq/nlsq/model, /data, /workflow, /strategies,
+// /cluster, /gpu).
+
+// Models.
+export { model, type ModelFunction, type ModelOptions } from "./model/model.ts";
+export type { Model } from "./model/types.ts";
+export { ModelSyntaxError } from "./model/syntax_error.ts";
+
+// Fitting.
 export { fit } from "./workflow/fit.ts";
-export type { FitOptions, FitProgress, ModelInput } from "./workflow/fit.ts";
+export type {
+  FitOptions,
+  FitProgress,
+  ModelInput,
+} from "./workflow/fit_options.ts";
+export type { XInput as FitXInput } from "./workflow/fit/_input.ts";
+export { FitResult } from "./workflow/fit_result.ts";
+export type {
+  ConfidenceInterval,
+  StartOutcome,
+} from "./workflow/fit_result.ts";
 export {
   COVARIANCE_WARNING,
   curveFit,
   type CurveFitOptions,
 } from "./workflow/curve_fit.ts";
 export { OptimizeError } from "./workflow/optimize_error.ts";
-export { FitResult } from "./workflow/fit_result.ts";
+export { leastSquares } from "./core/least_squares.ts";
 export type {
-  ConfidenceInterval,
-  StartOutcome,
-} from "./workflow/fit_result.ts";
-export * from "./workflow/mod.ts";
+  LeastSquaresOptions,
+  LeastSquaresResult,
+} from "./core/least_squares.ts";
+export type {
+  JacobianFunction,
+  ResidualFunction,
+} from "./core/dense_evaluator.ts";
+export type { IterationInfo, SolverState } from "./core/solver_types.ts";
+export type { BoundsInput, NumVec } from "./core/_validate.ts";
+export { LOSS_NAMES, type LossName } from "./core/loss.ts";
+
+// Data.
+export { openSource } from "./data/open_source.ts";
+export { arraySource } from "./data/array_source.ts";
+export type { DataSource, OpenSourceOptions } from "./data/source.ts";
+export { DataSourceError } from "./data/data_source_error.ts";
+
+// The workflow system (NLSQ's nlsq.workflow names).
 export {
-  getStrategy,
-  listStrategies,
-  registerStrategy,
-} from "./strategies/strategy.ts";
+  MemoryBudget,
+  type MemoryBudgetOptions,
+} from "./memory/memory_budget.ts";
+export { MemoryBudgetSelector } from "./memory/selector.ts";
+export { getAvailableMemoryGb } from "./memory/available_memory.ts";
+export { normalizeGoal, OptimizationGoal } from "./workflow/goal.ts";
+export {
+  type AdaptiveTolerances,
+  calculateAdaptiveTolerances,
+} from "./workflow/tolerances.ts";
+export {
+  WORKFLOW_PRESETS,
+  type WorkflowConfig,
+  type WorkflowInput,
+} from "./workflow/presets.ts";
+export { createCheckpointDirectory } from "./checkpoint/checkpoint_directory.ts";
+export {
+  CheckpointError,
+  CheckpointMismatchError,
+} from "./checkpoint/checkpoint.ts";
+export { registerStrategy } from "./strategies/strategy.ts";
 export type {
-  BatchSourceLike,
-  InMemoryData,
-  PassProgress,
-  PolishInput,
-  PolishPlan,
   Strategy,
   StrategyContext,
-  StrategyData,
   StrategyEvaluator,
 } from "./strategies/strategy.ts";
-export { standardStrategy } from "./strategies/standard.ts";
-export { chunkedStrategy } from "./strategies/chunked.ts";
-export * from "./cluster/mod.ts";
-export * from "./data/mod.ts";
+
+// Clusters and GPUs.
 export {
-  batchSizeOf,
-  createStreamingEvaluator,
-  DEFAULT_BATCH_SIZE,
-  streamingStrategy,
-} from "./strategies/streaming.ts";
-export type {
-  StreamingEvaluator,
-  StreamingEvaluatorOptions,
-} from "./strategies/streaming.ts";
+  ClusterDetector,
+  ClusterInfo,
+  createDistributedConfig,
+  getMultiGpuConfig,
+  MultiGPUConfig,
+} from "./cluster/mod.ts";
 export {
-  DEFAULT_SHARD_BATCH_SIZE,
-  distributedStrategy,
-  getDistributedStats,
-} from "./strategies/distributed.ts";
-export type {
-  DistributedEvaluator,
-  DistributedStats,
-} from "./strategies/distributed.ts";
-export * from "./workflow/checkpoint.ts";
+  GpuDeviceLostError,
+  GpuKernelError,
+  GpuUnavailableError,
+} from "./gpu/errors.ts";
+
+// Registers the streaming and distributed strategies (and, under an MPI
+// launcher, the handlers that end the whole job when one rank fails).
+import "./strategies/streaming.ts";
+import "./strategies/distributed.ts";

@@ -11,7 +11,7 @@
 import { UsageError } from "./args.ts";
 import { ModelSyntaxError } from "../model/syntax_error.ts";
 import { DataSourceError } from "../data/data_source_error.ts";
-import { CheckpointError } from "../workflow/checkpoint.ts";
+import { CheckpointError } from "../checkpoint/checkpoint.ts";
 import { GpuUnavailableError } from "../gpu/errors.ts";
 import { HostlistSyntaxError } from "../cluster/hostlist.ts";
 import {

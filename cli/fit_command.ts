@@ -17,7 +17,7 @@ import type {
 } from "../data/source.ts";
 import { fit, type FitOptions } from "../workflow/fit.ts";
 import type { FitResult } from "../workflow/fit_result.ts";
-import { listCheckpoints } from "../workflow/checkpoint.ts";
+import { listCheckpoints } from "../checkpoint/checkpoint.ts";
 import { LOSS_NAMES, type LossName } from "../core/loss.ts";
 import {
   formatHelp,

@@ -8,8 +8,8 @@
  */
 
 import denoJson from "../deno.json" with { type: "json" };
-import { getAvailableMemoryInfo } from "../workflow/available_memory.ts";
-import { readCgroupMemoryLimit } from "../workflow/_cgroup.ts";
+import { getAvailableMemoryInfo } from "../memory/available_memory.ts";
+import { readCgroupMemoryLimit } from "../memory/_cgroup.ts";
 import { ClusterDetector } from "../cluster/cluster_detector.ts";
 import { isMpiLaunch, Mpi } from "../cluster/mpi.ts";
 import {

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { MemoryBudgetSelector, type Selection } from "../workflow/selector.ts";
+import { MemoryBudgetSelector, type Selection } from "../memory/selector.ts";
 import {
   formatHelp,
   type OptionSpec,
@@ -79,7 +79,7 @@ export const SELECT_HELP: string = formatHelp(
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { MemoryBudgetSelector } from "../workflow/selector.ts";
+ * import { MemoryBudgetSelector } from "../memory/selector.ts";
  * const s = new MemoryBudgetSelector().select({
  *   nPoints: 10_000_000, nParams: 5, memoryLimitGb: 0.5,
  * });

@@ -11,7 +11,7 @@
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { EnvSource } from "@nlsq/nlsq";
+ * import type { EnvSource } from "@nlsq/nlsq/cluster";
  * const env: EnvSource = { SLURM_JOB_ID: "42" };
  * const get: EnvSource = (name) => name === "HOME" ? "/root" : undefined;
  * assert.strictEqual(typeof get, "function");

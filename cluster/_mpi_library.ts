@@ -14,7 +14,7 @@ import { MpiPermissionError, MpiUnavailableError } from "./mpi_errors.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { MpiFlavor } from "@nlsq/nlsq";
+ * import type { MpiFlavor } from "@nlsq/nlsq/cluster";
  * const f: MpiFlavor = "openmpi";
  * assert.ok(["mpich", "openmpi"].includes(f));
  * ```

@@ -77,16 +77,3 @@ export function parseTasksPerNode(text: string | undefined): number[] | null {
 export function countNvidiaSmiGpus(text: string): number {
   return text.split(/\r?\n/).filter((l) => /^GPU \d+:/.test(l.trim())).length;
 }
-
-/** Whether a WebGPU adapter is a CPU rasterizer rather than a GPU. */
-export function isSoftwareAdapter(
-  info: { description?: string; vendor?: string; device?: string },
-  isFallback: boolean,
-): boolean {
-  if (isFallback) return true;
-  const text = `${info.description ?? ""} ${info.vendor ?? ""} ${
-    info.device ?? ""
-  }`;
-  return /llvmpipe|lavapipe|softpipe|swiftshader|software|microsoft basic render/i
-    .test(text);
-}

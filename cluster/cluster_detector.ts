@@ -16,7 +16,6 @@ import {
 } from "./_env.ts";
 import {
   countNvidiaSmiGpus,
-  isSoftwareAdapter,
   parseCount,
   parseGpuSpec,
   parseNodefile,
@@ -34,7 +33,7 @@ export type { EnvSource } from "./_env.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { ClusterDetectorOptions } from "@nlsq/nlsq";
+ * import type { ClusterDetectorOptions } from "@nlsq/nlsq/cluster";
  * const o: ClusterDetectorOptions = { env: { PBS_NODEFILE: undefined }, defaultGpusPerNode: 4 };
  * assert.strictEqual(o.defaultGpusPerNode, 4);
  * ```
@@ -56,13 +55,6 @@ export interface ClusterDetectorOptions {
   webgpu?: boolean;
   /** Where InfiniBand devices are listed. Default `/sys/class/infiniband`. */
   infinibandPath?: string;
-}
-
-interface AdapterInfoLike {
-  description?: string;
-  vendor?: string;
-  device?: string;
-  isFallbackAdapter?: boolean;
 }
 
 /**
@@ -405,28 +397,21 @@ export class ClusterDetector {
   }
 
   async #webgpuGpus(): Promise<number | null> {
-    const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
-    if (!gpu) {
+    if (!(globalThis.navigator as { gpu?: GPU } | undefined)?.gpu) {
       this.#diag.note("WebGPU: navigator.gpu is not available");
       return null;
     }
     try {
-      const { requestAdapterQuietly } = await import("../gpu/device.ts");
-      const adapter = await requestAdapterQuietly(gpu, {
+      const { describeAdapter, probeAdapter } = await import(
+        "../gpu/device.ts"
+      );
+      const adapter = await probeAdapter({
         powerPreference: "high-performance",
       });
-      if (!adapter) {
-        this.#diag.note("WebGPU: no adapter");
-        return null;
-      }
-      const info = (adapter.info ?? {}) as AdapterInfoLike;
-      const fallback = info.isFallbackAdapter ??
-        (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ??
-        false;
-      if (isSoftwareAdapter(info, fallback)) {
+      const { name, software } = describeAdapter(adapter);
+      if (software) {
         this.#diag.note(
-          `WebGPU: "${info.description || "adapter"}" is a software adapter, ` +
-            "not counted as a GPU",
+          `WebGPU: "${name}" is a software adapter, not counted as a GPU`,
         );
         return null;
       }

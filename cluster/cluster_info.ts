@@ -11,7 +11,7 @@
  * ```ts
  * import assert from "node:assert";
  * import { ClusterInfo } from "@nlsq/nlsq";
- * import type { Scheduler } from "@nlsq/nlsq";
+ * import type { Scheduler } from "@nlsq/nlsq/cluster";
  * const s: Scheduler = new ClusterInfo({ nodeCount: 1, gpusPerNode: 0 }).scheduler;
  * assert.ok(["pbs", "slurm", "local", "unknown"].includes(s));
  * ```
@@ -25,7 +25,7 @@ export type Scheduler = "pbs" | "slurm" | "local" | "unknown";
  * ```ts
  * import assert from "node:assert";
  * import { ClusterInfo } from "@nlsq/nlsq";
- * import type { Interconnect } from "@nlsq/nlsq";
+ * import type { Interconnect } from "@nlsq/nlsq/cluster";
  * const ic: Interconnect = new ClusterInfo({ nodeCount: 1, gpusPerNode: 0 }).interconnect;
  * assert.ok(["infiniband", "ethernet", "unknown"].includes(ic));
  * ```
@@ -39,7 +39,7 @@ export type Interconnect = "infiniband" | "ethernet" | "unknown";
  * ```ts
  * import assert from "node:assert";
  * import { ClusterInfo } from "@nlsq/nlsq";
- * import type { ClusterInfoInit } from "@nlsq/nlsq";
+ * import type { ClusterInfoInit } from "@nlsq/nlsq/cluster";
  * const init: ClusterInfoInit = { nodeCount: 2, gpusPerNode: 4 };
  * assert.strictEqual(new ClusterInfo(init).totalGpus, 8);
  * ```

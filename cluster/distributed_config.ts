@@ -14,7 +14,7 @@ import type { ClusterInfo, Scheduler } from "./cluster_info.ts";
  * ```ts
  * import assert from "node:assert";
  * import { ClusterInfo, createDistributedConfig } from "@nlsq/nlsq";
- * import type { DistributedConfigOptions } from "@nlsq/nlsq";
+ * import type { DistributedConfigOptions } from "@nlsq/nlsq/cluster";
  * const o: DistributedConfigOptions = { nPoints: 100, checkpointInterval: 10 };
  * const cfg = createDistributedConfig(new ClusterInfo({ nodeCount: 2, gpusPerNode: 2 }), o);
  * assert.strictEqual(cfg.worldSize, 4);
@@ -51,7 +51,7 @@ export interface DistributedConfigOptions {
  * ```ts
  * import assert from "node:assert";
  * import { ClusterInfo, createDistributedConfig } from "@nlsq/nlsq";
- * import type { Shard } from "@nlsq/nlsq";
+ * import type { Shard } from "@nlsq/nlsq/cluster";
  * const info = new ClusterInfo({ nodeCount: 1, gpusPerNode: 2 });
  * const shards: Shard[] = createDistributedConfig(info, { nPoints: 10 }).shards!;
  * assert.deepStrictEqual(shards.map((s) => s.size), [5, 5]);
@@ -75,7 +75,7 @@ export interface Shard {
  * ```ts
  * import assert from "node:assert";
  * import { ClusterInfo, createDistributedConfig } from "@nlsq/nlsq";
- * import type { DistributedConfig } from "@nlsq/nlsq";
+ * import type { DistributedConfig } from "@nlsq/nlsq/cluster";
  * const info = new ClusterInfo({ nodeCount: 2, gpusPerNode: 4 });
  * const cfg: DistributedConfig = createDistributedConfig(info);
  * assert.strictEqual(cfg.worldSize, 8);

@@ -33,7 +33,7 @@ export type { MpiFlavor } from "./_mpi_library.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { MpiLoadOptions } from "@nlsq/nlsq";
+ * import type { MpiLoadOptions } from "@nlsq/nlsq/cluster";
  * const o: MpiLoadOptions = { library: "libmpi.so.40", env: {} };
  * assert.strictEqual(o.library, "libmpi.so.40");
  * ```
@@ -576,7 +576,7 @@ export class Mpi {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { RunMpiOptions } from "@nlsq/nlsq";
+ * import type { RunMpiOptions } from "@nlsq/nlsq/cluster";
  * const o: RunMpiOptions = { library: "libmpi.so.12", finalize: false };
  * assert.strictEqual(o.finalize, false);
  * ```

@@ -45,7 +45,7 @@ let installed = false;
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { isMpiLaunch } from "@nlsq/nlsq";
+ * import { isMpiLaunch } from "@nlsq/nlsq/cluster";
  * assert.strictEqual(guardMpiJob(), isMpiLaunch());
  * ```
  */

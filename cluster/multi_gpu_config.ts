@@ -14,7 +14,7 @@ import type { ClusterInfo } from "./cluster_info.ts";
  * ```ts
  * import assert from "node:assert";
  * import { MultiGPUConfig } from "@nlsq/nlsq";
- * import type { MultiGPUConfigInit } from "@nlsq/nlsq";
+ * import type { MultiGPUConfigInit } from "@nlsq/nlsq/cluster";
  * const init: MultiGPUConfigInit = { nDevices: 2, perDeviceBatchSize: 1000 };
  * assert.strictEqual(new MultiGPUConfig(init).nDevices, 2);
  * ```

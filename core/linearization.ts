@@ -17,7 +17,7 @@
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { QrLinearization } from "@nlsq/nlsq";
+ * import type { QrLinearization } from "@nlsq/nlsq/strategies";
  * const lin: QrLinearization = {
  *   form: "qr", cost: 0.5, r: new Float64Array([1]), qtf: new Float64Array([1]),
  *   nResiduals: 1,
@@ -46,7 +46,7 @@ export interface QrLinearization {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { NormalLinearization } from "@nlsq/nlsq";
+ * import type { NormalLinearization } from "@nlsq/nlsq/strategies";
  * const lin: NormalLinearization = {
  *   form: "normal", cost: 0.5, jtj: new Float64Array([1]), jtf: new Float64Array([1]),
  *   nResiduals: 1,
@@ -74,7 +74,7 @@ export interface NormalLinearization {
  * ```ts
  * import assert from "node:assert";
  * import { createDenseEvaluator } from "./dense_evaluator.ts";
- * import type { Linearization } from "@nlsq/nlsq";
+ * import type { Linearization } from "@nlsq/nlsq/strategies";
  * const ev = createDenseEvaluator((p) => [p[0] - 1, p[0] + 1], 2, 1);
  * const [e] = await ev.evaluate([new Float64Array([0])], [true]);
  * const lin: Linearization = e.lin!;
@@ -92,7 +92,7 @@ export type Linearization = QrLinearization | NormalLinearization;
  * ```ts
  * import assert from "node:assert";
  * import { createDenseEvaluator } from "./dense_evaluator.ts";
- * import type { Evaluation } from "@nlsq/nlsq";
+ * import type { Evaluation } from "@nlsq/nlsq/strategies";
  * const ev = createDenseEvaluator((p) => [p[0] - 1, p[0] + 1], 2, 1);
  * const [e]: Evaluation[] = await ev.evaluate([new Float64Array([0])], [false]);
  * assert.strictEqual(e.cost, 1);
@@ -115,7 +115,7 @@ export interface Evaluation {
  * ```ts
  * import assert from "node:assert";
  * import { createDenseEvaluator } from "./dense_evaluator.ts";
- * import type { Evaluator } from "@nlsq/nlsq";
+ * import type { Evaluator } from "@nlsq/nlsq/strategies";
  * const ev: Evaluator = createDenseEvaluator((p) => [p[0] - 1, p[0] + 1], 2, 1);
  * assert.strictEqual(ev.nParams, 1);
  * assert.strictEqual(ev.nResiduals, 2);

@@ -9,7 +9,7 @@ import { assertNotBigIntArray } from "../core/_validate.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { NumericArray } from "@nlsq/nlsq";
+ * import type { NumericArray } from "@nlsq/nlsq/data";
  * const cols: NumericArray[] = [[1, 2], new Float32Array([1, 2]), new Float64Array([1, 2])];
  * assert.ok(cols.every((c) => c.length === 2));
  * ```
@@ -23,7 +23,7 @@ export type NumericArray = Float64Array | Float32Array | ArrayLike<number>;
  * ```ts
  * import assert from "node:assert";
  * import { arraySource } from "@nlsq/nlsq";
- * import type { XInput } from "@nlsq/nlsq";
+ * import type { XInput } from "@nlsq/nlsq/data";
  * const one: XInput = [1, 2, 3];
  * const two: XInput = [[1, 2, 3], new Float64Array([4, 5, 6])];
  * assert.strictEqual(arraySource(two, [0, 0, 0]).nFeatures, 2);

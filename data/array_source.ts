@@ -27,7 +27,7 @@ import { flag } from "./_options.ts";
  * ```ts
  * import assert from "node:assert";
  * import { arraySource } from "@nlsq/nlsq";
- * import type { ArraySourceOptions } from "@nlsq/nlsq";
+ * import type { ArraySourceOptions } from "@nlsq/nlsq/data";
  * const o: ArraySourceOptions = { dropInvalid: true };
  * const src = arraySource([1, 2, 3], [1, NaN, 3], undefined, o);
  * let rows = 0;

@@ -45,7 +45,7 @@ import { flag } from "./_options.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { CsvOptions } from "@nlsq/nlsq";
+ * import type { CsvOptions } from "@nlsq/nlsq/data";
  * const o: CsvOptions = { x: "t", y: "signal", delimiter: ";" };
  * assert.strictEqual(o.delimiter, ";");
  * ```

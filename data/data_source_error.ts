@@ -30,7 +30,7 @@ import { quoted } from "./_quote.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { DataSourceErrorCode } from "@nlsq/nlsq";
+ * import type { DataSourceErrorCode } from "@nlsq/nlsq/data";
  * const code: DataSourceErrorCode = "not-finite";
  * assert.strictEqual(code, "not-finite");
  * ```
@@ -55,7 +55,7 @@ export type DataSourceErrorCode =
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { DataSourceErrorLocation } from "@nlsq/nlsq";
+ * import type { DataSourceErrorLocation } from "@nlsq/nlsq/data";
  * const where: DataSourceErrorLocation = { path: "data.csv", line: 3, column: "y" };
  * assert.strictEqual(where.line, 3);
  * ```

@@ -43,7 +43,7 @@ import { flag } from "./_options.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { Hdf5Options } from "@nlsq/nlsq";
+ * import type { Hdf5Options } from "@nlsq/nlsq/data";
  * const o: Hdf5Options = { x: "/data/t", y: "/data/y", sigma: "/data/err" };
  * assert.strictEqual(o.y, "/data/y");
  * ```

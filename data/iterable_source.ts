@@ -28,8 +28,8 @@ import { flag } from "./_options.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { iterableSource } from "@nlsq/nlsq";
- * import type { BatchLike } from "@nlsq/nlsq";
+ * import { iterableSource } from "@nlsq/nlsq/data";
+ * import type { BatchLike } from "@nlsq/nlsq/data";
  * const b: BatchLike = { x: [0, 1], y: [1, 3] };
  * const src = iterableSource([b], { nFeatures: 1 });
  * assert.strictEqual(src.nFeatures, 1);
@@ -50,8 +50,8 @@ export interface BatchLike {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { iterableSource } from "@nlsq/nlsq";
- * import type { BatchProducer } from "@nlsq/nlsq";
+ * import { iterableSource } from "@nlsq/nlsq/data";
+ * import type { BatchProducer } from "@nlsq/nlsq/data";
  * const producer: BatchProducer = function* () {
  *   yield { x: [0, 1], y: [1, 3] };
  * };
@@ -69,8 +69,8 @@ export type BatchProducer =
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { iterableSource } from "@nlsq/nlsq";
- * import type { IterableSourceOptions } from "@nlsq/nlsq";
+ * import { iterableSource } from "@nlsq/nlsq/data";
+ * import type { IterableSourceOptions } from "@nlsq/nlsq/data";
  * const o: IterableSourceOptions = { nFeatures: 1, length: 2, description: "demo" };
  * const src = iterableSource([{ x: [0, 1], y: [1, 3] }], o);
  * assert.strictEqual(src.length, 2);

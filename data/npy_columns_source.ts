@@ -22,7 +22,7 @@ import { flag } from "./_options.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { NpyColumnFiles } from "@nlsq/nlsq";
+ * import type { NpyColumnFiles } from "@nlsq/nlsq/data";
  * const files: NpyColumnFiles = { x: ["x0.npy", "x1.npy"], y: "y.npy" };
  * assert.strictEqual(files.x.length, 2);
  * ```

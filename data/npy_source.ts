@@ -26,7 +26,7 @@ import { flag } from "./_options.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { NpyOptions } from "@nlsq/nlsq";
+ * import type { NpyOptions } from "@nlsq/nlsq/data";
  * const o: NpyOptions = { x: [0, 1], y: 2 };
  * assert.strictEqual(o.y, 2);
  * ```

@@ -19,7 +19,7 @@ import { flag } from "./_options.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { RawOptions } from "@nlsq/nlsq";
+ * import type { RawOptions } from "@nlsq/nlsq/data";
  * const o: RawOptions = { dtype: "f32", columns: 3, layout: "rows" };
  * assert.strictEqual(o.columns, 3);
  * ```

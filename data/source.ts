@@ -57,7 +57,7 @@
  * ```ts
  * import assert from "node:assert";
  * import { arraySource } from "@nlsq/nlsq";
- * import type { Batch } from "@nlsq/nlsq";
+ * import type { Batch } from "@nlsq/nlsq/data";
  * const batches: Batch[] = [];
  * for await (const b of arraySource([1, 2, 3], [2, 4, 6]).batches(2)) batches.push(b);
  * assert.deepStrictEqual(batches.map((b) => b.start), [0, 2]);
@@ -81,7 +81,7 @@ export interface Batch {
  * ```ts
  * import assert from "node:assert";
  * import { arraySource } from "@nlsq/nlsq";
- * import type { BatchOptions } from "@nlsq/nlsq";
+ * import type { BatchOptions } from "@nlsq/nlsq/data";
  * const o: BatchOptions = { start: 1, end: 3 };
  * let n = 0;
  * for await (const b of arraySource([1, 2, 3], [2, 4, 6]).batches(10, o)) n += b.y.length;
@@ -144,7 +144,7 @@ export interface DataSource {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { ColumnRef } from "@nlsq/nlsq";
+ * import type { ColumnRef } from "@nlsq/nlsq/data";
  * const refs: ColumnRef[] = ["time", 2];
  * assert.strictEqual(typeof refs[1], "number");
  * ```
@@ -157,7 +157,7 @@ export type ColumnRef = string | number;
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { SourceFormat } from "@nlsq/nlsq";
+ * import type { SourceFormat } from "@nlsq/nlsq/data";
  * const f: SourceFormat = "tsv";
  * assert.ok(["npy", "csv", "tsv", "hdf5", "raw"].includes(f));
  * ```
@@ -170,7 +170,7 @@ export type SourceFormat = "npy" | "csv" | "tsv" | "hdf5" | "raw";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { SourceDtype } from "@nlsq/nlsq";
+ * import type { SourceDtype } from "@nlsq/nlsq/data";
  * const d: SourceDtype = "f64";
  * assert.strictEqual(d, "f64");
  * ```
@@ -184,7 +184,7 @@ export type SourceDtype = "f64" | "f32";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { OpenSourceOptions } from "@nlsq/nlsq";
+ * import type { OpenSourceOptions } from "@nlsq/nlsq/data";
  * const o: OpenSourceOptions = { format: "csv", x: ["t"], y: "y" };
  * assert.strictEqual(o.format, "csv");
  * ```

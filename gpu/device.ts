@@ -71,7 +71,10 @@ const LIMIT_NAMES = [
   "maxStorageBuffersPerShaderStage",
 ] as const;
 
-const SOFTWARE_NAMES = /llvmpipe|lavapipe|swiftshader|warp|software/i;
+// Adapters that compute on the CPU: Mesa's (lavapipe, llvmpipe, softpipe),
+// SwiftShader (Chromium), Microsoft's WARP / Basic Render Driver.
+const SOFTWARE_NAMES =
+  /llvmpipe|lavapipe|softpipe|swiftshader|warp|software|microsoft basic render/i;
 
 let current: Promise<GpuContext> | null = null;
 let currentKey = "";
@@ -130,8 +133,54 @@ function restoreRuntimeDir(): void {
   else Deno.env.set(RUNTIME_DIR, savedRuntimeDir);
 }
 
-async function requestAdapter(
-  options: AcquireDeviceOptions,
+/**
+ * The adapter's name, and whether it computes in software (a fallback
+ * adapter, or one of the software rasterizers by name): the one test of
+ * "software adapter" that the device, memory detection and the cluster
+ * detector share.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const fake = { info: { description: "llvmpipe (LLVM 15.0.6, 256 bits)" } };
+ * assert.deepStrictEqual(describeAdapter(fake as unknown as GPUAdapter), {
+ *   name: "llvmpipe (LLVM 15.0.6, 256 bits)",
+ *   software: true,
+ * });
+ * ```
+ */
+export function describeAdapter(
+  adapter: GPUAdapter,
+): { name: string; software: boolean } {
+  const ai = (adapter.info ?? {}) as Partial<GPUAdapterInfo> & {
+    isFallbackAdapter?: boolean;
+  };
+  const name = ai.description ||
+    [ai.vendor, ai.architecture, ai.device].filter(Boolean).join(" ") ||
+    "unknown adapter";
+  const fallback = ai.isFallbackAdapter ??
+    (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false;
+  return {
+    name,
+    software: fallback ||
+      SOFTWARE_NAMES.test(`${name} ${ai.vendor ?? ""} ${ai.device ?? ""}`),
+  };
+}
+
+/**
+ * Requests this runtime's WebGPU adapter, quietly (see
+ * {@linkcode requestAdapterQuietly}), or throws `GpuUnavailableError`
+ * saying why there is none.
+ *
+ * @example
+ * ```ts
+ * import { probeAdapter } from "./device.ts";
+ * // await probeAdapter(); // an adapter, or GpuUnavailableError
+ * void probeAdapter;
+ * ```
+ */
+export async function probeAdapter(
+  options: { powerPreference?: GPUPowerPreference } = {},
 ): Promise<GPUAdapter> {
   const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
   if (!gpu) {
@@ -165,7 +214,7 @@ async function requestAdapter(
 async function createContext(
   options: AcquireDeviceOptions,
 ): Promise<GpuContext> {
-  const adapter = await requestAdapter(options);
+  const adapter = await probeAdapter(options);
   const requiredLimits: Record<string, number> = {};
   for (const name of LIMIT_NAMES) {
     const v = adapter.limits[name];
@@ -198,14 +247,9 @@ async function createContext(
     (device.features.has("shader-f64") ||
       // wgpu's native name, which Deno reports for the granted feature
       device.features.has("wgpu-shader-f64" as GPUFeatureName));
-  const ai = adapter.info;
-  const adapterName = ai.description ||
-    [ai.vendor, ai.architecture, ai.device].filter(Boolean).join(" ") ||
-    "unknown adapter";
+  const { name: adapterName, software } = describeAdapter(adapter);
   const limits = {} as Record<(typeof LIMIT_NAMES)[number], number>;
   for (const name of LIMIT_NAMES) limits[name] = device.limits[name];
-  const software = (ai as GPUAdapterInfo & { isFallbackAdapter?: boolean })
-        .isFallbackAdapter === true || SOFTWARE_NAMES.test(adapterName);
   const info: GpuInfo = { adapterName, software, f64, limits };
   let lost = false;
   const whenLost = device.lost.then((l) => {

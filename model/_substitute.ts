@@ -16,7 +16,7 @@ import { mapBottomUp } from "./_walk.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { parseExpression } from "@nlsq/nlsq";
+ * import { parseExpression } from "@nlsq/nlsq/model";
  * const { ast } = parseExpression("a * x + b");
  * const out = substituteParams(ast, (k) => k === 1 ? { kind: "num", value: 2 } : null);
  * assert.deepStrictEqual((out as { right: unknown }).right, { kind: "num", value: 2 });

@@ -46,7 +46,7 @@ export const FUNCTION_ARITY = {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { FunctionName } from "@nlsq/nlsq";
+ * import type { FunctionName } from "@nlsq/nlsq/model";
  * const fn: FunctionName = "exp";
  * assert.strictEqual(fn, "exp");
  * ```
@@ -60,7 +60,7 @@ export type FunctionName = keyof typeof FUNCTION_ARITY;
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { InternalFunctionName } from "@nlsq/nlsq";
+ * import type { InternalFunctionName } from "@nlsq/nlsq/model";
  * const fn: InternalFunctionName = "sign";
  * assert.ok(["sign", "ifLess"].includes(fn));
  * ```
@@ -73,7 +73,7 @@ export type InternalFunctionName = "sign" | "ifLess";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { NumNode } from "@nlsq/nlsq";
+ * import type { NumNode } from "@nlsq/nlsq/model";
  * const n: NumNode = { kind: "num", value: 2 };
  * assert.strictEqual(n.value, 2);
  * ```
@@ -91,7 +91,7 @@ export interface NumNode {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { ParamNode } from "@nlsq/nlsq";
+ * import type { ParamNode } from "@nlsq/nlsq/model";
  * const p: ParamNode = { kind: "param", index: 0 };
  * assert.strictEqual(p.kind, "param");
  * ```
@@ -109,7 +109,7 @@ export interface ParamNode {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { VarNode } from "@nlsq/nlsq";
+ * import type { VarNode } from "@nlsq/nlsq/model";
  * const v: VarNode = { kind: "var", index: 0 };
  * assert.strictEqual(v.kind, "var");
  * ```
@@ -127,7 +127,7 @@ export interface VarNode {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { NegNode } from "@nlsq/nlsq";
+ * import type { NegNode } from "@nlsq/nlsq/model";
  * const n: NegNode = { kind: "neg", arg: { kind: "var", index: 0 } };
  * assert.strictEqual(n.arg.kind, "var");
  * ```
@@ -145,8 +145,8 @@ export interface NegNode {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { parseExpression } from "@nlsq/nlsq";
- * import type { BinNode } from "@nlsq/nlsq";
+ * import { parseExpression } from "@nlsq/nlsq/model";
+ * import type { BinNode } from "@nlsq/nlsq/model";
  * const b = parseExpression("a + x").ast as BinNode;
  * assert.strictEqual(b.op, "+");
  * assert.deepStrictEqual(b.left, { kind: "param", index: 0 });
@@ -169,8 +169,8 @@ export interface BinNode {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { parseExpression } from "@nlsq/nlsq";
- * import type { CallNode } from "@nlsq/nlsq";
+ * import { parseExpression } from "@nlsq/nlsq/model";
+ * import type { CallNode } from "@nlsq/nlsq/model";
  * const c = parseExpression("sin(x)").ast as CallNode;
  * assert.strictEqual(c.fn, "sin");
  * assert.strictEqual(c.args.length, 1);
@@ -191,8 +191,8 @@ export interface CallNode {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { parseExpression } from "@nlsq/nlsq";
- * import type { Node } from "@nlsq/nlsq";
+ * import { parseExpression } from "@nlsq/nlsq/model";
+ * import type { Node } from "@nlsq/nlsq/model";
  * const ast: Node = parseExpression("a * x").ast;
  * assert.strictEqual(ast.kind, "bin");
  * ```

@@ -24,8 +24,8 @@ import { liveInstructions, variableDependence } from "./ssa_analysis.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { parseExpression, compileJs, gradient } from "@nlsq/nlsq";
- * import type { EvaluateKernel } from "@nlsq/nlsq";
+ * import { parseExpression, compileJs, gradient } from "@nlsq/nlsq/model";
+ * import type { EvaluateKernel } from "@nlsq/nlsq/model";
  * const { ast } = parseExpression("a * x");
  * const evaluate: EvaluateKernel = compileJs(ast, gradient(ast, 1), 1).evaluate;
  * const out = new Float64Array(2);
@@ -47,8 +47,8 @@ export type EvaluateKernel = (
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { parseExpression, compileJs, gradient } from "@nlsq/nlsq";
- * import type { CompiledJs } from "@nlsq/nlsq";
+ * import { parseExpression, compileJs, gradient } from "@nlsq/nlsq/model";
+ * import type { CompiledJs } from "@nlsq/nlsq/model";
  * const { ast } = parseExpression("a * x");
  * const js: CompiledJs = compileJs(ast, gradient(ast, 1), 1);
  * assert.strictEqual(typeof js.kernel, "function");

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { EPS } from "../core/_constants.ts";
 import type { Node } from "./ast.ts";
 import type { BlockKernel, Model } from "./types.ts";
 import { parseExpression } from "./parser.ts";
@@ -59,8 +60,6 @@ export interface ModelOptions {
    */
   jacobian?: "2-point" | "3-point";
 }
-
-import { EPS } from "../core/_constants.ts";
 
 function isModel(value: unknown): value is Model {
   if (value === null || typeof value !== "object") return false;
@@ -168,7 +167,7 @@ function expressionModel(expr: string, options: ModelOptions): Model {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { parseExpression } from "@nlsq/nlsq";
+ * import { parseExpression } from "@nlsq/nlsq/model";
  * const { ast, params, variables } = parseExpression("a * x");
  * const m = modelFromAst(ast, params, variables, "a * x");
  * assert.deepStrictEqual(Array.from(m.evaluate([new Float64Array([2])], [3])), [6]);

@@ -40,8 +40,8 @@ import {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { parseExpression } from "@nlsq/nlsq";
- * import type { ParseOptions } from "@nlsq/nlsq";
+ * import { parseExpression } from "@nlsq/nlsq/model";
+ * import type { ParseOptions } from "@nlsq/nlsq/model";
  * const o: ParseOptions = { params: ["k"], variables: ["t"] };
  * assert.deepStrictEqual(parseExpression("k * t", o).variables, ["t"]);
  * ```
@@ -67,8 +67,8 @@ export interface ParseOptions {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { parseExpression } from "@nlsq/nlsq";
- * import type { ParseResult } from "@nlsq/nlsq";
+ * import { parseExpression } from "@nlsq/nlsq/model";
+ * import type { ParseResult } from "@nlsq/nlsq/model";
  * const r: ParseResult = parseExpression("a * exp(-b * x)");
  * assert.deepStrictEqual(r.params, ["a", "b"]);
  * assert.deepStrictEqual(r.variables, ["x"]);

@@ -17,7 +17,7 @@ import { postOrder } from "./_walk.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { SsaOperand } from "@nlsq/nlsq";
+ * import type { SsaOperand } from "@nlsq/nlsq/model";
  * const op: SsaOperand = { kind: "tmp", index: 0 };
  * assert.strictEqual(op.kind, "tmp");
  * ```
@@ -34,8 +34,8 @@ export type SsaOperand =
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { parseExpression, toSsa } from "@nlsq/nlsq";
- * import type { SsaInstr } from "@nlsq/nlsq";
+ * import { parseExpression, toSsa } from "@nlsq/nlsq/model";
+ * import type { SsaInstr } from "@nlsq/nlsq/model";
  * const instrs: readonly SsaInstr[] = toSsa([parseExpression("a * x").ast]).instructions;
  * assert.strictEqual(instrs[0].kind, "bin");
  * ```
@@ -61,8 +61,8 @@ export type SsaInstr =
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { parseExpression, toSsa } from "@nlsq/nlsq";
- * import type { Ssa } from "@nlsq/nlsq";
+ * import { parseExpression, toSsa } from "@nlsq/nlsq/model";
+ * import type { Ssa } from "@nlsq/nlsq/model";
  * const ssa: Ssa = toSsa([parseExpression("a * x + a * x").ast]);
  * assert.strictEqual(ssa.outputs.length, 1);
  * assert.ok(ssa.instructions.length <= 2);
@@ -81,8 +81,8 @@ export interface Ssa {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { parseExpression, toSsa } from "@nlsq/nlsq";
- * import type { SsaOptions } from "@nlsq/nlsq";
+ * import { parseExpression, toSsa } from "@nlsq/nlsq/model";
+ * import type { SsaOptions } from "@nlsq/nlsq/model";
  * const o: SsaOptions = { strengthReduce: false };
  * const ssa = toSsa([parseExpression("x ^ 2").ast], o);
  * assert.strictEqual(ssa.instructions[0].kind, "bin");

@@ -22,7 +22,7 @@ import type { Node } from "./ast.ts";
  * ```ts
  * import assert from "node:assert";
  * import { model } from "@nlsq/nlsq";
- * import type { BlockKernel } from "@nlsq/nlsq";
+ * import type { BlockKernel } from "@nlsq/nlsq/model";
  * const kernel: BlockKernel = model("a * x").kernel;
  * const B = new Float64Array(2 * 2);
  * kernel([new Float64Array([1, 2])], new Float64Array([3, 6]), null, new Float64Array([3]), 0, 2, B, 2, true);

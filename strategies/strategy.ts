@@ -20,7 +20,7 @@ import type { LossName } from "../core/loss.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { InMemoryData } from "@nlsq/nlsq";
+ * import type { InMemoryData } from "@nlsq/nlsq/strategies";
  * const d: InMemoryData = {
  *   kind: "memory", x: [new Float64Array([0, 1])], y: new Float64Array([1, 2]), w: null,
  * };
@@ -46,7 +46,7 @@ export interface InMemoryData {
  * ```ts
  * import assert from "node:assert";
  * import { arraySource } from "@nlsq/nlsq";
- * import type { BatchSourceLike } from "@nlsq/nlsq";
+ * import type { BatchSourceLike } from "@nlsq/nlsq/strategies";
  * const src: BatchSourceLike = arraySource([1, 2, 3], [2, 4, 6]);
  * assert.strictEqual(src.kind, undefined);
  * assert.strictEqual(src.length, 3);
@@ -88,7 +88,7 @@ export interface BatchSourceLike {
  * ```ts
  * import assert from "node:assert";
  * import { arraySource } from "@nlsq/nlsq";
- * import type { StrategyData } from "@nlsq/nlsq";
+ * import type { StrategyData } from "@nlsq/nlsq/strategies";
  * const data: StrategyData[] = [
  *   { kind: "memory", x: [new Float64Array([0])], y: new Float64Array([1]), w: null },
  *   arraySource([0], [1]),
@@ -104,7 +104,7 @@ export type StrategyData = InMemoryData | BatchSourceLike;
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { PassProgress } from "@nlsq/nlsq";
+ * import type { PassProgress } from "@nlsq/nlsq/strategies";
  * const p: PassProgress = { pass: 1, batch: 3, pointsProcessed: 3000, totalPoints: 10000 };
  * assert.ok(p.pointsProcessed <= p.totalPoints!);
  * ```
@@ -231,7 +231,7 @@ export interface StrategyEvaluator extends Evaluator {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { PolishInput } from "@nlsq/nlsq";
+ * import type { PolishInput } from "@nlsq/nlsq/strategies";
  * const input: Pick<PolishInput, "x" | "status" | "start"> = {
  *   x: new Float64Array([1]), status: 1, start: new Float64Array([0]),
  * };
@@ -259,7 +259,8 @@ export interface PolishInput {
  * ```ts
  * import assert from "node:assert";
  * import { createDenseEvaluator } from "../core/dense_evaluator.ts";
- * import type { PolishPlan, StrategyEvaluator } from "@nlsq/nlsq";
+ * import type { StrategyEvaluator } from "@nlsq/nlsq";
+ * import type { PolishPlan } from "@nlsq/nlsq/strategies";
  * const ev = createDenseEvaluator((p) => [p[0] - 1], 1, 1);
  * const evaluator: StrategyEvaluator = { ...ev, evaluate: ev.evaluate.bind(ev), backend: "cpu", close: () => {} } as unknown as StrategyEvaluator;
  * const plan: PolishPlan = { evaluator, x0: new Float64Array([1]), reason: "f32 solve" };
@@ -281,7 +282,7 @@ export interface PolishPlan {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { standardStrategy } from "@nlsq/nlsq";
+ * import { standardStrategy } from "@nlsq/nlsq/strategies";
  * import type { Strategy } from "@nlsq/nlsq";
  * const s: Strategy = standardStrategy;
  * assert.strictEqual(s.name, "standard");
@@ -326,7 +327,8 @@ function checkStrategy(s: Strategy): void {
  * @example A user-defined strategy, selected by name in `fit`
  * ```ts
  * import assert from "node:assert";
- * import { fit, model, registerStrategy, getStrategy } from "@nlsq/nlsq";
+ * import { fit, model, registerStrategy } from "@nlsq/nlsq";
+ * import { getStrategy } from "@nlsq/nlsq/strategies";
  * let used = 0;
  * registerStrategy({
  *   name: "my_standard",
@@ -357,7 +359,7 @@ export function registerStrategy(strategy: Strategy): void {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { getStrategy } from "@nlsq/nlsq";
+ * import { getStrategy } from "@nlsq/nlsq/strategies";
  * assert.strictEqual(getStrategy("chunked")?.name, "chunked");
  * assert.strictEqual(getStrategy("nope"), undefined);
  * ```
@@ -372,7 +374,7 @@ export function getStrategy(name: string): Strategy | undefined {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { listStrategies } from "@nlsq/nlsq";
+ * import { listStrategies } from "@nlsq/nlsq/strategies";
  * assert.ok(listStrategies().includes("standard"));
  * ```
  */

@@ -11,7 +11,7 @@ import { openSource } from "../data/mod.ts";
 import {
   listCheckpoints,
   loadLatestCheckpoint,
-} from "../workflow/checkpoint.ts";
+} from "../checkpoint/checkpoint.ts";
 import { decayData, writeRawF64 } from "./streaming/data_files.ts";
 import {
   CHILD_MODEL,

@@ -11,7 +11,7 @@ import {
   CheckpointMismatchError,
   listCheckpoints,
   modelFingerprint,
-} from "../workflow/checkpoint.ts";
+} from "../checkpoint/checkpoint.ts";
 import { decayData, writeRawF64 } from "./streaming/data_files.ts";
 
 const P0 = [1, 1, 0];

@@ -13,7 +13,7 @@ import {
   listCheckpoints,
   loadLatestCheckpoint,
   readCheckpoint,
-} from "../workflow/checkpoint.ts";
+} from "../checkpoint/checkpoint.ts";
 import { decayData, writeRawF64 } from "./streaming/data_files.ts";
 
 const DECAY = model("a * exp(-b * x) + c");

@@ -12,7 +12,7 @@ import {
   CheckpointMismatchError,
   listCheckpoints,
   readCheckpoint,
-} from "../workflow/checkpoint.ts";
+} from "../checkpoint/checkpoint.ts";
 import { writeRawF64 } from "./streaming/data_files.ts";
 import {
   CHILD_MODEL,

@@ -12,7 +12,7 @@ import {
   newCheckpointRun,
   readCheckpoint,
   writeCheckpoint,
-} from "../workflow/checkpoint.ts";
+} from "../checkpoint/checkpoint.ts";
 import { decayData } from "./streaming/data_files.ts";
 
 const DECAY = model("a * exp(-b * x) + c");

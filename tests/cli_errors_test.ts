@@ -13,7 +13,7 @@ import { DataSourceError } from "../data/data_source_error.ts";
 import {
   CheckpointError,
   CheckpointMismatchError,
-} from "../workflow/checkpoint.ts";
+} from "../checkpoint/checkpoint.ts";
 import { HostlistSyntaxError } from "../cluster/hostlist.ts";
 import { GpuKernelError, GpuUnavailableError } from "../gpu/errors.ts";
 import {

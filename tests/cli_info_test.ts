@@ -2,7 +2,7 @@
 
 import assert from "node:assert";
 import { runCli } from "./_cli.ts";
-import { getAvailableMemoryInfo } from "../workflow/available_memory.ts";
+import { getAvailableMemoryInfo } from "../memory/available_memory.ts";
 
 Deno.test("info -A reports Deno, memory, WebGPU, cluster and MPI", async () => {
   const run = await runCli(["info", "--gpu-timeout", "30"]);

@@ -7,7 +7,7 @@
 
 import assert from "node:assert";
 import { join } from "node:path";
-import { listCheckpoints } from "../workflow/checkpoint.ts";
+import { listCheckpoints } from "../checkpoint/checkpoint.ts";
 import { hasScript, ROOT, runCliJson } from "./_cli.ts";
 import { havePython, pythonCommand } from "./_tools.ts";
 

@@ -2,7 +2,7 @@
 
 import assert from "node:assert";
 import { runCli } from "./_cli.ts";
-import { MemoryBudgetSelector } from "../workflow/selector.ts";
+import { MemoryBudgetSelector } from "../memory/selector.ts";
 
 Deno.test("select follows the decision tree (standard, chunked, streaming)", async () => {
   for (

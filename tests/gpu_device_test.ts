@@ -117,7 +117,7 @@ Deno.test({
   ignore: !HAS_GPU,
   fn: async () => {
     const device = new URL("../gpu/device.ts", import.meta.url).href;
-    const memory = new URL("../workflow/available_memory.ts", import.meta.url)
+    const memory = new URL("../memory/available_memory.ts", import.meta.url)
       .href;
     const { stdout, stderr } = await runWithoutRuntimeDir(`
 import { getGpuInfo } from "${device}";

@@ -9,7 +9,7 @@ import {
   sample,
   SAMPLER_NAMES,
   type SamplerName,
-} from "./samplers.ts";
+} from "../sampling/samplers.ts";
 import { assertInteger, assertPositiveFinite } from "./_validate.ts";
 
 /**

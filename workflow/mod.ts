@@ -10,7 +10,7 @@
  *   MemoryBudgetSelector,
  *   resolveWorkflow,
  *   workflowTolerances,
- * } from "./mod.ts";
+ * } from "@nlsq/nlsq/workflow";
  * const selection = new MemoryBudgetSelector().select({
  *   nPoints: 10_000_000,
  *   nParams: 5,
@@ -24,16 +24,10 @@
  * @module
  */
 
-export * from "./available_memory.ts";
-export * from "./memory_budget.ts";
-export * from "./selector.ts";
+export * from "../memory/mod.ts";
 export * from "./goal.ts";
 export * from "./tolerances.ts";
 export * from "./presets.ts";
-export * from "./prng.ts";
-export * from "./latin_hypercube.ts";
-export * from "./sobol.ts";
-export * from "./halton.ts";
-export * from "./samplers.ts";
+export * from "../sampling/mod.ts";
 export * from "./generate_starts.ts";
-export * from "./checkpoint_directory.ts";
+export * from "../checkpoint/mod.ts";

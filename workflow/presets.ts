@@ -10,7 +10,11 @@ import {
   calculateAdaptiveTolerances,
 } from "./tolerances.ts";
 import type { OptimizationGoal } from "./goal.ts";
-import { isSamplerName, SAMPLER_NAMES, type SamplerName } from "./samplers.ts";
+import {
+  isSamplerName,
+  SAMPLER_NAMES,
+  type SamplerName,
+} from "../sampling/samplers.ts";
 import { assertBoolean, assertInteger, assertObject } from "./_validate.ts";
 
 /**

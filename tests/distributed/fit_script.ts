@@ -3,7 +3,8 @@
 // the single-process fallback). Every rank prints one JSON line with its
 // rank, popt (as exact hex bit patterns too) and the evaluator's stats.
 import { parseArgs } from "node:util";
-import { fit, model, runMpi } from "../../mod.ts";
+import { fit, model } from "../../mod.ts";
+import { runMpi } from "../../cluster/mod.ts";
 import { arraySource } from "../../data/array_source.ts";
 import { getDistributedStats } from "../../strategies/distributed.ts";
 import { ILL_MODEL, makeData, makeIllData } from "./_data.ts";

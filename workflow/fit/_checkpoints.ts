@@ -13,9 +13,9 @@ import {
   type CheckpointContent,
   loadLatestCheckpoint,
   modelFingerprint,
-} from "../checkpoint.ts";
-import { CheckpointSession } from "../_checkpoint_session.ts";
-import { createCheckpointDirectory } from "../checkpoint_directory.ts";
+} from "../../checkpoint/checkpoint.ts";
+import { CheckpointSession } from "../../checkpoint/session.ts";
+import { createCheckpointDirectory } from "../../checkpoint/checkpoint_directory.ts";
 import type { FitCall } from "./_call.ts";
 import type { FitData } from "./_input.ts";
 import type { FitPlan } from "./_plan.ts";

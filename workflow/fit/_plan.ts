@@ -19,7 +19,7 @@ import "../../strategies/chunked.ts";
 import "../../strategies/streaming.ts";
 import { generateStarts } from "../generate_starts.ts";
 import { resolveWorkflow, type WorkflowConfig } from "../presets.ts";
-import { MemoryBudgetSelector } from "../selector.ts";
+import { MemoryBudgetSelector } from "../../memory/selector.ts";
 import { calculateAdaptiveTolerances } from "../tolerances.ts";
 import type { FitCall } from "./_call.ts";
 import { type FitData, loadFitData } from "./_input.ts";

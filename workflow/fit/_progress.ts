@@ -9,7 +9,7 @@
 
 import type { IterationInfo } from "../../core/solver_types.ts";
 import type { PassProgress } from "../../strategies/strategy.ts";
-import type { CheckpointProgress } from "../checkpoint.ts";
+import type { CheckpointProgress } from "../../checkpoint/checkpoint.ts";
 import type { FitProgress } from "../fit_options.ts";
 import { ProgressReporter } from "./_progress_reporter.ts";
 

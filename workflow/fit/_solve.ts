@@ -14,7 +14,7 @@ import type { SolverResult } from "../../core/solver_types.ts";
 import type { ResolvedSolverOptions } from "../../core/_validate.ts";
 import type { StrategyEvaluator } from "../../strategies/strategy.ts";
 import { firstPhaseOptions, polishIfNeeded } from "../../strategies/_polish.ts";
-import type { CheckpointSession } from "../_checkpoint_session.ts";
+import type { CheckpointSession } from "../../checkpoint/session.ts";
 import type { StartOutcome } from "../fit_result.ts";
 import { BatchingEvaluator } from "./_batching_evaluator.ts";
 import type { FitCall } from "./_call.ts";

@@ -3,7 +3,7 @@
 // cgroup's remaining allowance caps the system figure.
 
 import { readFileSync } from "node:fs";
-import { canRead } from "./_permissions.ts";
+import { canRead } from "../runtime/permissions.ts";
 
 /** A memory limit found in a cgroup control file. */
 export interface CgroupLimit {

@@ -1,13 +1,8 @@
 /** The workflow system through fit(): presets, selector, strategies, multi-start. */
 
 import assert from "node:assert";
-import {
-  fit,
-  getStrategy,
-  model,
-  registerStrategy,
-  WORKFLOW_PRESETS,
-} from "../mod.ts";
+import { fit, model, registerStrategy, WORKFLOW_PRESETS } from "../mod.ts";
+import { getStrategy } from "../strategies/mod.ts";
 import { loadNist, lre, NIST_NAMES } from "./_nist.ts";
 
 function synthetic(n: number) {

@@ -14,7 +14,10 @@
  */
 
 import { freemem } from "node:os";
-import { requestAdapterQuietly } from "../gpu/device.ts";
+import {
+  describeAdapter,
+  probeAdapter as probeGpuAdapter,
+} from "../gpu/device.ts";
 import process from "node:process";
 import {
   isDeno,
@@ -22,8 +25,8 @@ import {
   readCgroupMemoryLimit,
   readOptional,
 } from "./_cgroup.ts";
-import { canReadEnv, canReadSystemMemory } from "./_permissions.ts";
-import { assertBoolean, assertPositiveFinite } from "./_validate.ts";
+import { canReadEnv, canReadSystemMemory } from "../runtime/permissions.ts";
+import { assertBoolean, assertPositiveFinite } from "../workflow/_validate.ts";
 
 const BYTES_PER_GB = 2 ** 30;
 
@@ -288,21 +291,14 @@ export async function detectGpuMemoryGb(
 }
 
 async function probeAdapter(): Promise<GpuProbe> {
-  const gpu = (globalThis.navigator as { gpu?: GPU } | undefined)?.gpu;
-  if (gpu === undefined) {
-    return { kind: "none", note: "WebGPU is not available (no navigator.gpu)" };
-  }
-  let adapter: GPUAdapter | null = null;
+  let adapter: GPUAdapter;
   try {
-    adapter = await requestAdapterQuietly(gpu);
+    adapter = await probeGpuAdapter();
   } catch (error) {
-    return { kind: "none", note: `WebGPU adapter request failed: ${error}` };
+    return { kind: "none", note: (error as Error).message };
   }
-  if (adapter === null) {
-    return { kind: "none", note: "no WebGPU adapter found" };
-  }
-  const name = adapter.info.description || adapter.info.vendor || "adapter";
-  if (adapter.info.isFallbackAdapter) {
+  const { name, software } = describeAdapter(adapter);
+  if (software) {
     return {
       kind: "shared",
       note: `software WebGPU adapter (${name}) computes in system memory`,

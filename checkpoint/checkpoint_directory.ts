@@ -5,7 +5,7 @@
  */
 
 import { resolve } from "node:path";
-import { canRead, canWrite } from "./_permissions.ts";
+import { canRead, canWrite } from "../runtime/permissions.ts";
 
 /**
  * Options of {@linkcode createCheckpointDirectory}.

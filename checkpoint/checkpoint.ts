@@ -19,11 +19,7 @@
 import { basename } from "node:path";
 import type { Model } from "../model/types.ts";
 import type { SolverState } from "../core/solver_types.ts";
-import {
-  decodeCheckpoint,
-  encodeCheckpoint,
-  sha256Hex,
-} from "./_checkpoint_codec.ts";
+import { decodeCheckpoint, encodeCheckpoint, sha256Hex } from "./_codec.ts";
 import {
   type CheckpointFileName,
   checkpointName,
@@ -31,8 +27,8 @@ import {
   newRunId,
   parseCheckpointName,
   writeFileAtomic,
-} from "./_checkpoint_files.ts";
-import { canonicalModelText } from "./_checkpoint_model.ts";
+} from "./_files.ts";
+import { canonicalModelText } from "./_model_fingerprint.ts";
 
 /**
  * Version of the file format this module writes and reads. Version 2 added

@@ -6,7 +6,7 @@
 
 import { Xoshiro128 } from "./prng.ts";
 import type { SequenceOptions } from "./sobol.ts";
-import { assertInteger } from "./_validate.ts";
+import { assertInteger } from "../workflow/_validate.ts";
 
 /**
  * The first `d` prime numbers: the bases of the Halton sequence.

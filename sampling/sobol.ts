@@ -6,7 +6,7 @@
 
 import { JOE_KUO_DIRECTIONS } from "./_sobol_directions.ts";
 import { Xoshiro128 } from "./prng.ts";
-import { assertInteger } from "./_validate.ts";
+import { assertInteger } from "../workflow/_validate.ts";
 
 /**
  * The largest dimension {@linkcode sobolSequence} supports (64).

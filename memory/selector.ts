@@ -9,12 +9,12 @@ import {
   MemoryBudget,
   SOLVER_OVERHEAD_GB,
 } from "./memory_budget.ts";
-import { normalizeGoal, type OptimizationGoal } from "./goal.ts";
+import { normalizeGoal, type OptimizationGoal } from "../workflow/goal.ts";
 import {
   assertBoolean,
   assertInteger,
   assertPositiveFinite,
-} from "./_validate.ts";
+} from "../workflow/_validate.ts";
 
 const BYTES_PER_GB = 2 ** 30;
 
@@ -133,7 +133,7 @@ export interface SelectOptions {
  * ```ts
  * import assert from "node:assert";
  * import { MemoryBudgetSelector } from "@nlsq/nlsq";
- * import type { SelectionBase } from "@nlsq/nlsq";
+ * import type { SelectionBase } from "@nlsq/nlsq/workflow";
  * const s: SelectionBase = new MemoryBudgetSelector().select({ nPoints: 1000, nParams: 2, memoryLimitGb: 8 });
  * assert.match(s.reason, /fits/);
  * assert.strictEqual(s.goal, undefined);

@@ -14,7 +14,7 @@ import {
   assertBoolean,
   assertInteger,
   assertPositiveFinite,
-} from "./_validate.ts";
+} from "../workflow/_validate.ts";
 
 const BYTES_PER_GB = 2 ** 30;
 

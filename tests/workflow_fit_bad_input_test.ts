@@ -5,11 +5,11 @@ import {
   curveFit,
   fit,
   type FitOptions,
-  iterableSource,
   leastSquares,
   model,
   ModelSyntaxError,
 } from "../mod.ts";
+import { iterableSource } from "../data/mod.ts";
 
 const m = model("a * exp(-b * x) + c");
 const x = [0, 1, 2, 3, 4, 5];

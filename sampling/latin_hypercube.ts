@@ -5,7 +5,7 @@
  */
 
 import { Xoshiro128 } from "./prng.ts";
-import { assertInteger } from "./_validate.ts";
+import { assertInteger } from "../workflow/_validate.ts";
 
 /**
  * `n` points of a random Latin hypercube in [0, 1)^d: in every dimension,
