@@ -5,7 +5,7 @@
 // files through `node:fs`); the parameters must match the same fit in Deno.
 
 import assert from "node:assert";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { fit, model } from "../mod.ts";
 import { ROOT } from "./_cli.ts";
 
@@ -89,8 +89,18 @@ interface NodeRun {
 }
 
 async function bundle(outFile: string): Promise<void> {
+  // The root module, and the memory detection the script reads (a subpath
+  // export), as one entry point.
+  const entry = join(dirname(outFile), "entry.ts");
+  await Deno.writeTextFile(
+    entry,
+    `export * from ${JSON.stringify(join(ROOT, "mod.ts"))};\n` +
+      `export { getAvailableMemoryInfo } from ${
+        JSON.stringify(join(ROOT, "memory/available_memory.ts"))
+      };\n`,
+  );
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["bundle", "--platform", "deno", "-o", outFile, "mod.ts"],
+    args: ["bundle", "--platform", "deno", "-o", outFile, entry],
     cwd: ROOT,
     env: { NO_COLOR: "1" },
     stdout: "piped",
