@@ -134,7 +134,7 @@ export async function runPassBench(
             ),
           );
         } finally {
-          ev.destroy();
+          ev.close();
         }
       }
     }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { WeightedData } from "./weights.ts";
 import type { BlockKernel, Model } from "../model/types.ts";
 import type { Evaluator } from "./linearization.ts";
 import { accumulateGram, householderMergeRows } from "./linalg.ts";
@@ -17,16 +18,6 @@ import {
   mergeAugmented,
   type PartialLinearization,
 } from "./_linearization_forms.ts";
-
-/** Data for the CPU evaluator: feature columns, targets, weights 1/sigma. */
-export interface CpuData {
-  /** One column per feature. */
-  readonly x: readonly Float64Array[];
-  /** Observations. */
-  readonly y: Float64Array;
-  /** Per-point weights (1/sigma), or null for all ones. */
-  readonly w: Float64Array | null;
-}
 
 /** Options of the CPU evaluator. */
 export interface CpuEvaluatorOptions {
@@ -67,7 +58,7 @@ export interface CpuEvaluatorOptions {
 export function linearizeRange(
   kernel: BlockKernel,
   p: number,
-  data: CpuData,
+  data: WeightedData,
   theta: Float64Array,
   start: number,
   end: number,
@@ -146,7 +137,7 @@ export function mergePartials(
  */
 export function createCpuEvaluator(
   model: Model,
-  data: CpuData,
+  data: WeightedData,
   options: CpuEvaluatorOptions = {},
 ): Evaluator {
   const p = model.params.length;

@@ -11,15 +11,12 @@
  * @module
  */
 
+import type { WeightedData } from "./weights.ts";
 import { availableParallelism } from "node:os";
 import { Worker as NodeWorker } from "node:worker_threads";
 import type { Model } from "../model/types.ts";
 import type { Evaluation, Evaluator } from "./linearization.ts";
-import {
-  type CpuData,
-  linearizeRange,
-  mergePartials,
-} from "./cpu_evaluator.ts";
+import { linearizeRange, mergePartials } from "./cpu_evaluator.ts";
 import {
   evaluationFromPartial,
   mergeAugmented,
@@ -268,7 +265,7 @@ export function toShared(a: Float64Array): Float64Array {
  */
 export function createParallelEvaluator(
   model: Model,
-  data: CpuData,
+  data: WeightedData,
   options: ParallelEvaluatorOptions = {},
 ): ClosableEvaluator {
   const p = model.params.length;
@@ -421,7 +418,7 @@ export interface BatchRunner {
    * given, the rows' triangular factor is merged into it (TSQR).
    */
   run(
-    data: CpuData,
+    data: WeightedData,
     start: number,
     end: number,
     thetas: readonly Float64Array[],
@@ -476,7 +473,7 @@ export function createBatchRunner(
     : 1;
   const block = new Float64Array(blockRows * c);
   const main = (
-    data: CpuData,
+    data: WeightedData,
     start: number,
     end: number,
     thetas: readonly Float64Array[],

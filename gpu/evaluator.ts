@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { WeightedData } from "../core/weights.ts";
 import type { Model } from "../model/types.ts";
 import type { Evaluation, Evaluator } from "../core/linearization.ts";
 import { normalFromSums } from "../core/_linearization_forms.ts";
@@ -31,16 +32,6 @@ import { releaseBuffer, takeBuffer, uploadColumn } from "./_buffer_pool.ts";
 
 // Usage of the data buffers (a function: the globals exist only with WebGPU).
 const dataUsage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
-
-/** The data of a problem, as the CPU evaluator takes it. */
-export interface GpuData {
-  /** One column per model variable. */
-  readonly x: readonly Float64Array[];
-  /** Observations. */
-  readonly y: Float64Array;
-  /** Per-point weights (1/sigma), or null for all ones. */
-  readonly w: Float64Array | null;
-}
 
 /** Options of {@linkcode createGpuEvaluator}. */
 export interface GpuEvaluatorOptions {
@@ -122,7 +113,7 @@ export interface GpuEvaluator extends Evaluator {
   /** What it runs on. */
   describe(): GpuEvaluatorDescription;
   /** Frees the GPU buffers; the evaluator cannot be used afterwards. */
-  destroy(): void;
+  close(): void;
 }
 
 interface Chunk {
@@ -217,7 +208,7 @@ function chunkBytes(c: Chunk, stride: number, p: Precision): number {
   return Math.ceil(c.n / 4) * 4 * stride * (p === "f64" ? 8 : 4);
 }
 
-function checkData(m: KernelModel, data: GpuData): number {
+function checkData(m: KernelModel, data: WeightedData): number {
   const n = data.y.length;
   if (data.x.length !== m.variables.length) {
     throw new RangeError(
@@ -274,13 +265,13 @@ function checkData(m: KernelModel, data: GpuData): number {
  *   );
  *   assert.strictEqual(exact.cost, 0);
  *   assert.ok(Math.abs(off.cost - 2) < 1e-6); // 0.5 * 4 residuals of -1
- *   ev.destroy();
+ *   ev.close();
  * }
  * ```
  */
 export async function createGpuEvaluator(
   m: Model | KernelModel,
-  data: GpuData,
+  data: WeightedData,
   options: GpuEvaluatorOptions = {},
 ): Promise<GpuEvaluator> {
   const loss = validateLoss(options.loss);
@@ -303,7 +294,7 @@ export async function createGpuEvaluator(
   const weighted = data.w !== null;
   let precision: Precision | null = null;
   let state: State | null = null;
-  let destroyed = false;
+  let closed = false;
   let chunks: Chunk[] = [];
   let nRec = 0;
   let info: GpuContext["info"] | null = null;
@@ -544,7 +535,7 @@ export async function createGpuEvaluator(
     thetas: readonly Float64Array[],
     withJacobian: readonly boolean[],
   ): Promise<Evaluation[]> {
-    if (destroyed) throw new TypeError("GpuEvaluator: used after destroy()");
+    if (closed) throw new TypeError("GpuEvaluator: used after close()");
     if (thetas.length !== withJacobian.length) {
       throw new RangeError(
         `thetas (${thetas.length}) and withJacobian (${withJacobian.length}) differ in length`,
@@ -722,8 +713,8 @@ export async function createGpuEvaluator(
         limits: i.limits,
       };
     },
-    destroy(): void {
-      destroyed = true;
+    close(): void {
+      closed = true;
       const s = state;
       state = null;
       if (!s) return;

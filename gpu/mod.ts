@@ -15,7 +15,7 @@
  *   const [e] = await ev.evaluate([new Float64Array([2, Math.LN2])], [true]);
  *   assert.ok(e.cost < 1e-12);
  *   assert.strictEqual(ev.describe().needsCpuPolish, !info.f64);
- *   ev.destroy();
+ *   ev.close();
  * } else {
  *   console.log("no WebGPU adapter: example skipped");
  * }
@@ -51,7 +51,6 @@ export {
 export { WGSL_FUNCTIONS, wgslLiteral } from "./_wgsl_math.ts";
 export {
   createGpuEvaluator,
-  type GpuData,
   type GpuEvaluator,
   type GpuEvaluatorDescription,
   type GpuEvaluatorOptions,
@@ -61,3 +60,4 @@ export {
   pooledBytes,
   releasePooledBuffers,
 } from "./_buffer_pool.ts";
+export type { WeightedData } from "../core/weights.ts";

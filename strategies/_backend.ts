@@ -5,6 +5,7 @@
  * @module
  */
 
+import { backendLabel } from "./backend_description.ts";
 import { availableParallelism } from "node:os";
 import { createParallelEvaluator } from "../core/parallel_evaluator.ts";
 import { createGpuBackend, type GpuPrecisionRequest } from "./_gpu_backend.ts";
@@ -39,11 +40,17 @@ export function createCpuBackend(
     threads,
     chunkRows,
   });
+  const backendInfo = {
+    device: "cpu",
+    precision: "f64",
+    threads: ev.threads,
+  } as const;
   return {
     nParams: ev.nParams,
     nResiduals: ev.nResiduals,
     evaluate: (t, w) => ev.evaluate(t, w),
-    backend: `cpu (${ev.threads} thread${ev.threads > 1 ? "s" : ""}, f64)`,
+    backend: backendLabel(backendInfo),
+    backendInfo,
     close: () => ev.close(),
   };
 }

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { backendLabel } from "./backend_description.ts";
 import type { Evaluation } from "../core/linearization.ts";
 import { scaledCondition } from "../core/_accumulation.ts";
 import type {
@@ -92,27 +93,6 @@ let thetasEvaluated = 0;
  */
 export function gpuBackendStats(): GpuBackendStats {
   return { readbacks, thetas: thetasEvaluated };
-}
-
-/**
- * The backend string of a fit result: precision and adapter, e.g.
- * `webgpu f64 (llvmpipe (LLVM 15.0.6, 256 bits), software)`.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * assert.strictEqual(
- *   gpuBackendLabel("f64", "llvmpipe", true),
- *   "webgpu f64 (llvmpipe, software)",
- * );
- * ```
- */
-export function gpuBackendLabel(
-  precision: string,
-  adapterName: string,
-  software: boolean,
-): string {
-  return `webgpu ${precision} (${adapterName}${software ? ", software" : ""})`;
 }
 
 /**
@@ -203,6 +183,12 @@ export async function createGpuBackend(
   // loss of it fails this fit rather than silently moving to a new device.
   const dev = await gpu.acquireDevice();
   const d = ev.describe();
+  const backendInfo = {
+    device: "webgpu",
+    precision: d.precision,
+    adapter: d.adapterName,
+    software: d.software,
+  } as const;
   const notes = [...(options.notes ?? [])];
   let calls = 0;
   let closed = false;
@@ -250,7 +236,8 @@ export async function createGpuBackend(
     nParams: ev.nParams,
     nResiduals: ev.nResiduals,
     evaluate,
-    backend: gpuBackendLabel(d.precision, d.adapterName, d.software),
+    backend: backendLabel(backendInfo),
+    backendInfo,
     notes,
     polish: cpuPolish ? polish : undefined,
     firstPhase: f32
@@ -263,7 +250,7 @@ export async function createGpuBackend(
         `webgpu: ${calls} readback(s) of ${d.chunks} binding(s), ` +
           `${d.recordsPerTheta} workgroup records per parameter vector`,
       );
-      ev.destroy();
+      ev.close();
     },
   };
 }

@@ -3,6 +3,7 @@
 // up exactly across batches. Used only when the device computes in f64: f32
 // partial sums would need a CPU polish pass, which streaming cannot afford.
 
+import type { BackendDescription } from "./backend_description.ts";
 import type { Model } from "../model/types.ts";
 import type { NormalLinearization } from "../core/linearization.ts";
 import type { LossName } from "../core/loss.ts";
@@ -17,7 +18,7 @@ export type NormalAccumulator = PartialLinearization;
 
 /** The per-batch GPU arithmetic, or null when no f64 WebGPU device exists. */
 export interface GpuBatchRunner {
-  readonly description: string;
+  readonly backend: BackendDescription;
   run(
     block: RowBlock,
     thetas: readonly Float64Array[],
@@ -41,7 +42,7 @@ export async function openGpuBatchRunner(
   }
   const p = model.params.length;
   // A probe on two points finds out whether the device has f64 at all.
-  let description: string;
+  let backend: BackendDescription;
   try {
     const probe = await mod.createGpuEvaluator(model, {
       x: model.variables.map(() => new Float64Array([0.5, 1.5])),
@@ -49,14 +50,20 @@ export async function openGpuBatchRunner(
       w: null,
     }, { loss, fScale, precision: "auto" });
     const d = probe.describe();
-    probe.destroy();
+    probe.close();
     if (d.needsCpuPolish) return null;
-    description = `webgpu ${d.precision} (${d.adapterName}), per batch`;
+    backend = {
+      device: "webgpu",
+      precision: d.precision,
+      adapter: d.adapterName,
+      software: d.software,
+      detail: "per batch",
+    };
   } catch {
     return null;
   }
   return {
-    description,
+    backend,
     async run(block, thetas, withJac, acc) {
       const { data, start, end } = block;
       const sub = (a: Float64Array) =>
@@ -80,7 +87,7 @@ export async function openGpuBatchRunner(
           addNormalToGram(a.aug, lin, p);
         });
       } finally {
-        ev.destroy();
+        ev.close();
       }
     },
   };

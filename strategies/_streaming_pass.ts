@@ -3,12 +3,13 @@
 // the next batch's read started before the current one is computed so file
 // I/O overlaps the arithmetic.
 
-import type { CpuData } from "../core/cpu_evaluator.ts";
+import type { WeightedData } from "../core/weights.ts";
+import { weightsInto } from "../core/weights.ts";
 import type { BatchSourceLike, StrategyData } from "./strategy.ts";
 
 /** Rows [start, end) of `data`, ready for `linearizeRange`. */
 export interface RowBlock {
-  readonly data: CpuData;
+  readonly data: WeightedData;
   readonly start: number;
   readonly end: number;
 }
@@ -54,7 +55,7 @@ async function* sourceBlocks(
       if (b.sigma) {
         if (!w || w.length < n) w = new Float64Array(Math.max(n, batchSize));
         wb = w.subarray(0, n);
-        for (let i = 0; i < n; i++) wb[i] = 1 / b.sigma[i];
+        weightsInto(b.sigma, wb);
       }
       yield { data: { x: b.x, y: b.y, w: wb }, start: 0, end: n };
     }

@@ -8,8 +8,10 @@
  * @module
  */
 
+import { EvaluationCache } from "../core/_evaluation_cache.ts";
+import type { WeightedData } from "../core/weights.ts";
 import type { Evaluation, Evaluator } from "../core/linearization.ts";
-import { type CpuData, createCpuEvaluator } from "../core/cpu_evaluator.ts";
+import { createCpuEvaluator } from "../core/cpu_evaluator.ts";
 import type {
   InMemoryData,
   StrategyContext,
@@ -52,7 +54,7 @@ export const WARM_START_ROWS = { min: 20_000, max: 50_000 } as const;
  * assert.deepStrictEqual([...s.y], [0, 2]);
  * ```
  */
-export function sampleRows(data: InMemoryData, rows: number): CpuData {
+export function sampleRows(data: InMemoryData, rows: number): WeightedData {
   const n = data.y.length;
   const stride = n / rows;
   const pick = (a: Float64Array) => {
@@ -103,7 +105,8 @@ export interface PrimedEvaluator extends StrategyEvaluator {
  * ```
  */
 export function primedEvaluator(inner: StrategyEvaluator): PrimedEvaluator {
-  let primed: { theta: Float64Array; e: Evaluation } | null = null;
+  // One entry: the warm start's point, until the solver has asked for it.
+  const cache = new EvaluationCache(1);
   const extra: string[] = [];
   return {
     get nParams() {
@@ -114,6 +117,9 @@ export function primedEvaluator(inner: StrategyEvaluator): PrimedEvaluator {
     },
     get backend() {
       return inner.backend;
+    },
+    get backendInfo() {
+      return inner.backendInfo;
     },
     get notes() {
       return [...(inner.notes ?? []), ...extra];
@@ -131,21 +137,17 @@ export function primedEvaluator(inner: StrategyEvaluator): PrimedEvaluator {
       return inner.firstPhase;
     },
     prime(theta, e) {
-      primed = { theta: Float64Array.from(theta), e };
+      cache.store(theta, e);
     },
     addNote(note) {
       extra.push(note);
     },
-    evaluate(thetas, withJacobian) {
-      const p = primed;
-      primed = null;
-      if (
-        p && thetas.length === 1 && (p.e.lin || !withJacobian[0]) &&
-        thetas[0].every((v, i) => Object.is(v, p.theta[i]))
-      ) {
-        return Promise.resolve([p.e]);
-      }
-      return inner.evaluate(thetas, withJacobian);
+    async evaluate(thetas, withJacobian) {
+      const hit = thetas.length === 1
+        ? cache.lookup(thetas[0], withJacobian[0])
+        : undefined;
+      cache.clear();
+      return hit ? [hit] : await inner.evaluate(thetas, withJacobian);
     },
     close() {
       return inner.close();
@@ -227,7 +229,7 @@ export async function fitSample(
   ctx: Pick<StrategyContext, "model" | "loss" | "fScale" | "signal">,
   p0: Float64Array,
   solveOn: (ev: Evaluator, x0: Float64Array) => Promise<Float64Array>,
-  sample: CpuData,
+  sample: WeightedData,
 ): Promise<SampleFit | null> {
   if (sample.y.length < Math.max(2 * ctx.model.params.length, 1)) return null;
   const inner = createCpuEvaluator(ctx.model, sample, {
@@ -355,7 +357,7 @@ export async function subsampleWarmStart(
   p0: Float64Array,
   solveOn: (ev: Evaluator, x0: Float64Array) => Promise<Float64Array>,
   ev: PrimedEvaluator,
-  sample: CpuData,
+  sample: WeightedData,
 ): Promise<Float64Array> {
   const t0 = performance.now();
   const f = await fitSample(ctx, p0, solveOn, sample);

@@ -18,6 +18,11 @@
  * @module
  */
 
+import {
+  type BackendDescription,
+  backendLabel,
+} from "./backend_description.ts";
+import { weightsFromSigma, weightsInto } from "../core/weights.ts";
 import { linearizeRange } from "../core/cpu_evaluator.ts";
 import type { Evaluation } from "../core/linearization.ts";
 import {
@@ -344,7 +349,8 @@ async function gpuPass(
   threads: number,
   notes: string[],
 ): Promise<
-  { pass: LocalPass; close: () => void; label: string } | { reason: string }
+  | { pass: LocalPass; close: () => void; backend: BackendDescription }
+  | { reason: string }
 > {
   const p = ctx.model.params.length;
   if (ctx.model.kind !== "expression") {
@@ -364,9 +370,14 @@ async function gpuPass(
   const gev = ev;
   let qr: ReturnType<typeof memoryPass> | null = null;
   return {
-    label: `webgpu f64 (${d.adapterName}${d.software ? ", software" : ""})`,
+    backend: {
+      device: "webgpu",
+      precision: "f64",
+      adapter: d.adapterName,
+      software: d.software,
+    },
     close: () => {
-      gev.destroy();
+      gev.close();
       qr?.ev?.close();
     },
     pass: async (thetas, withJac, gram) => {
@@ -415,7 +426,7 @@ function streamPass(
       const data = {
         x: b.x,
         y: b.y,
-        w: b.sigma ? b.sigma.map((s) => 1 / s) : null,
+        w: weightsFromSigma(b.sigma),
       };
       thetas.forEach((theta, i) => {
         if (!Number.isFinite(parts[i].cost)) return;
@@ -463,7 +474,7 @@ async function loadShard(
       y.set(b.y, at);
       if (w) {
         if (!b.sigma) throw new TypeError("the source lost its sigma column");
-        for (let i = 0; i < k; i++) w[at + i] = 1 / b.sigma[i];
+        weightsInto(b.sigma, w, at);
       }
       at += k;
     }
@@ -547,7 +558,7 @@ async function buildEvaluator(
   if (size === 1 && isMemory) {
     // One rank: exactly the standard strategy's evaluator.
     const std = createCpuBackend(ctx, ctx.data as InMemoryData);
-    threads = Number(/\((\d+) thread/.exec(std.backend)?.[1] ?? 1);
+    threads = std.backendInfo?.threads ?? 1;
     const stats = makeStats();
     lastStats = stats;
     return {
@@ -576,7 +587,7 @@ async function buildEvaluator(
     };
   }
 
-  let gpuLabel: string | null = null;
+  let gpuBackend: BackendDescription | null = null;
   const notes = [...plan.notes];
   if (isMemory) {
     threads = threadsFor(ctx, shard.size, size);
@@ -591,7 +602,7 @@ async function buildEvaluator(
     if (g && "pass" in g) {
       pass = g.pass;
       closeLocal = g.close;
-      gpuLabel = g.label;
+      gpuBackend = g.backend;
     } else {
       if (g) notes.push(`rank ${rank}: ${g.reason}; computing on the CPU`);
       const local = memoryPass(ctx, shardData, threads);
@@ -622,11 +633,11 @@ async function buildEvaluator(
     closeLocal = () => local.ev?.close();
   }
 
-  const cpu = gpuLabel ??
-    `cpu (${threads} thread${threads > 1 ? "s" : ""}, f64)`;
-  const backend = comm
-    ? `mpi ${comm.flavor} (${size} rank${size > 1 ? "s" : ""}) x ${cpu}`
-    : cpu;
+  const backendInfo: BackendDescription = {
+    ...(gpuBackend ?? { device: "cpu", precision: "f64", threads }),
+    ...(comm ? { mpi: { flavor: comm.flavor, size } } : {}),
+  };
+  const backend = backendLabel(backendInfo);
   if (ctx.verbose > 0 && rank === 0) {
     console.error(
       `nlsq: distributed over ${size} rank(s), ${shard.size} rows on rank 0, ${threads} thread(s) per rank; TSQR factors gathered with MPI_Allreduce`,
@@ -691,6 +702,7 @@ async function buildEvaluator(
     nParams: p,
     nResiduals: n,
     backend,
+    backendInfo,
     rank,
     size,
     isCheckpointWriter: rank === 0,

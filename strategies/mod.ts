@@ -53,3 +53,7 @@ export {
   getDistributedStats,
 } from "./distributed.ts";
 export type { DistributedEvaluator, DistributedStats } from "./distributed.ts";
+export {
+  type BackendDescription,
+  backendLabel,
+} from "./backend_description.ts";

@@ -10,6 +10,8 @@
  * @module
  */
 
+import type { BackendDescription } from "./backend_description.ts";
+import type { WeightedData } from "../core/weights.ts";
 import type { Model } from "../model/types.ts";
 import type { Evaluator } from "../core/linearization.ts";
 import type { LossName } from "../core/loss.ts";
@@ -27,15 +29,9 @@ import type { LossName } from "../core/loss.ts";
  * assert.strictEqual(d.x[0].length, d.y.length);
  * ```
  */
-export interface InMemoryData {
+export interface InMemoryData extends WeightedData {
   /** Discriminant: data held in memory. */
   readonly kind: "memory";
-  /** One column per feature. */
-  readonly x: readonly Float64Array[];
-  /** Observations. */
-  readonly y: Float64Array;
-  /** Weights 1/sigma, or null. */
-  readonly w: Float64Array | null;
 }
 
 /**
@@ -181,6 +177,8 @@ export interface StrategyContext {
 export interface StrategyEvaluator extends Evaluator {
   /** What runs the arithmetic, e.g. "cpu (2 threads)" or "webgpu f64 (llvmpipe)". */
   readonly backend: string;
+  /** The same as a structure (the label is derived from it). */
+  readonly backendInfo?: BackendDescription;
   /**
    * Whether this process writes the fit's checkpoints (default true). Under
    * MPI every rank runs the same solver; only one of them (rank 0) should

@@ -10,9 +10,15 @@
  * @module
  */
 
+import {
+  type BackendDescription,
+  backendLabel,
+} from "./backend_description.ts";
+import { EvaluationCache } from "../core/_evaluation_cache.ts";
+import type { WeightedData } from "../core/weights.ts";
+import { weightsFromSigma } from "../core/weights.ts";
 import type { Model } from "../model/types.ts";
 import type { Evaluation, Evaluator } from "../core/linearization.ts";
-import type { CpuData } from "../core/cpu_evaluator.ts";
 import { evaluationFromPartial } from "../core/_linearization_forms.ts";
 import type { LossName } from "../core/loss.ts";
 import { readBatches } from "../data/_batching.ts";
@@ -139,14 +145,6 @@ export interface StreamingEvaluator extends StrategyEvaluator {
   readonly passes: number;
 }
 
-interface CacheEntry {
-  key: string;
-  evaluation: Evaluation;
-}
-
-const keyOf = (t: Float64Array) =>
-  Array.from(new Uint32Array(t.buffer, t.byteOffset, t.length * 2)).join(",");
-
 /** Counts rows with one pass (for producers of unknown length). */
 async function countRows(
   data: StrategyData,
@@ -206,7 +204,13 @@ export async function createStreamingEvaluator(
     ? await openGpuBatchRunner(model, loss, fScale)
     : null;
   let passes = 0;
-  let cache: CacheEntry[] = [];
+  const cache = new EvaluationCache(CACHE_SIZE);
+  const cpuBackend: BackendDescription = {
+    device: "cpu",
+    precision: "f64",
+    threads: runner.threads,
+    detail: `streaming, batches of ${batchSize}`,
+  };
 
   async function pass(
     thetas: readonly Float64Array[],
@@ -275,41 +279,16 @@ export async function createStreamingEvaluator(
     get passes() {
       return passes;
     },
-    backend: gpu
-      ? gpu.description
-      : `cpu (streaming, batches of ${batchSize}, ${runner.threads} thread${
-        runner.threads > 1 ? "s" : ""
-      }, f64)${options.backend === "webgpu" ? "; no f64 WebGPU device" : ""}`,
-    async evaluate(thetas, withJacobian) {
+    backend: gpu ? backendLabel(gpu.backend) : backendLabel(cpuBackend) +
+      (options.backend === "webgpu" ? "; no f64 WebGPU device" : ""),
+    backendInfo: gpu ? gpu.backend : cpuBackend,
+    evaluate(thetas, withJacobian) {
       // The solver may ask again for a point it just had (after a warm
       // start, or in multi-start); reuse it rather than read the data again.
-      const out = new Array<Evaluation | undefined>(thetas.length);
-      const todo: number[] = [];
-      thetas.forEach((t, i) => {
-        const key = keyOf(t);
-        const hit = cache.find((e) => e.key === key);
-        if (hit && (hit.evaluation.lin || !withJacobian[i])) {
-          out[i] = hit.evaluation;
-        } else todo.push(i);
-      });
-      if (todo.length > 0) {
-        const res = await pass(
-          todo.map((i) => thetas[i]),
-          todo.map((i) => withJacobian[i]),
-        );
-        todo.forEach((i, j) => {
-          out[i] = res[j];
-          const key = keyOf(thetas[i]);
-          cache = [
-            { key, evaluation: res[j] },
-            ...cache.filter((e) => e.key !== key),
-          ].slice(0, CACHE_SIZE);
-        });
-      }
-      return out as Evaluation[];
+      return cache.through(thetas, withJacobian, pass);
     },
     close() {
-      cache = [];
+      cache.clear();
     },
   };
 }
@@ -319,7 +298,7 @@ async function warmStartSample(
   ctx: StrategyContext,
   rows: number,
   batchSize: number,
-): Promise<CpuData> {
+): Promise<WeightedData> {
   const data = ctx.data;
   // Arrays allow an evenly spread sample, which represents the whole range.
   if (data.kind === "memory") return sampleRows(data, rows);
@@ -328,7 +307,7 @@ async function warmStartSample(
     maxRows: rows,
     signal: ctx.signal,
   });
-  return { x: b.x, y: b.y, w: b.sigma ? b.sigma.map((s) => 1 / s) : null };
+  return { x: b.x, y: b.y, w: weightsFromSigma(b.sigma) };
 }
 
 /**

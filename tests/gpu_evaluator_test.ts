@@ -2,6 +2,7 @@
 // reference built from model.kernel, on the 27 NIST StRD models, with every
 // robust loss, several parameter vectors per submission, data split across
 // bindings, compensated f32 sums, and device loss.
+import type { WeightedData } from "../core/weights.ts";
 import assert from "node:assert";
 import { fileURLToPath } from "node:url";
 import { NIST_DIR } from "./_nist.ts";
@@ -12,7 +13,6 @@ import { applyLossToBlock, type LossName } from "../core/loss.ts";
 import {
   acquireDevice,
   createGpuEvaluator,
-  type GpuData,
   GpuDeviceLostError,
   isWebGpuAvailable,
 } from "../gpu/mod.ts";
@@ -36,7 +36,7 @@ interface Reference {
 /** CPU double-precision reference from the model's fused kernel. */
 function cpuReference(
   m: Model,
-  data: GpuData,
+  data: WeightedData,
   theta: Float64Array,
   loss: LossName = "linear",
   fScale = 1,
@@ -86,7 +86,7 @@ function linError(lin: NormalLinearization, ref: Reference): number {
 interface Nist {
   name: string;
   model: Model;
-  data: GpuData;
+  data: WeightedData;
   starts: Float64Array[];
 }
 
@@ -157,7 +157,7 @@ Deno.test({
           }
         });
       } finally {
-        ev.destroy();
+        ev.close();
       }
     }
     assert.deepStrictEqual(failures, []);
@@ -182,7 +182,7 @@ Deno.test({
     for (const file of NIST_F32) {
       const p = loadNist(file);
       // the reference sees the same f32-rounded data the kernel sees
-      const d32: GpuData = {
+      const d32: WeightedData = {
         x: p.data.x.map((c) => Float64Array.from(new Float32Array(c))),
         y: Float64Array.from(new Float32Array(p.data.y)),
         w: null,
@@ -201,7 +201,7 @@ Deno.test({
           if (!(err <= 2e-5)) failures.push(`${p.name} start ${k + 1}: ${err}`);
         });
       } finally {
-        ev.destroy();
+        ev.close();
       }
     }
     assert.deepStrictEqual(failures, []);
@@ -211,7 +211,7 @@ Deno.test({
   },
 });
 
-function syntheticData(n: number, weighted: boolean, seed = 1): GpuData {
+function syntheticData(n: number, weighted: boolean, seed = 1): WeightedData {
   const x = new Float64Array(n), y = new Float64Array(n);
   const w = weighted ? new Float64Array(n) : null;
   let s = seed;
@@ -245,7 +245,7 @@ Deno.test({
           fScale,
         });
         const [e, c] = await ev.evaluate([theta, theta], [true, false]);
-        ev.destroy();
+        ev.close();
         const ref = cpuReference(m, data, theta, loss, fScale);
         const err = linError(e.lin as NormalLinearization, ref);
         assert.ok(err <= 1e-12, `${loss} fScale ${fScale}: error ${err}`);
@@ -265,7 +265,7 @@ Deno.test({
   fn: async () => {
     const m = EXP3!;
     const data = syntheticData(3000, true);
-    const d32: GpuData = {
+    const d32: WeightedData = {
       x: [Float64Array.from(new Float32Array(data.x[0]))],
       y: Float64Array.from(new Float32Array(data.y)),
       w: Float64Array.from(new Float32Array(data.w!)),
@@ -278,7 +278,7 @@ Deno.test({
         fScale: 0.5,
       });
       const [e] = await ev.evaluate([theta], [true]);
-      ev.destroy();
+      ev.close();
       const err = linError(
         e.lin as NormalLinearization,
         cpuReference(m, d32, theta, loss, 0.5),
@@ -331,7 +331,7 @@ Deno.test({
       const ref = cpuReference(m, data, many[k]);
       assert.ok(Math.abs(e.cost - ref.cost) <= tol * ref.cost, `many ${k}`);
     });
-    ev.destroy();
+    ev.close();
   },
 });
 
@@ -348,7 +348,7 @@ Deno.test({
         0.5 * Math.exp(-(((x[i] - 1.2) / 0.9) ** 2));
     }
     const w = Float64Array.from(x, (v) => 1 + 0.1 * v * v);
-    const data: GpuData = { x: [x], y, w };
+    const data: WeightedData = { x: [x], y, w };
     const theta = Float64Array.from([1.1, -0.9, 0.6, 0.4, 1.3, 1]);
     const whole = await createGpuEvaluator(m, data);
     // 4096 bytes: 170 points of 3 f64 per binding -> 30 chunks
@@ -371,8 +371,8 @@ Deno.test({
       );
       assert.ok(Math.abs(r.jtj[k] - q.jtj[k]) <= tol * scale, `jtj[${k}]`);
     }
-    whole.destroy();
-    split.destroy();
+    whole.close();
+    split.close();
   },
 });
 
@@ -389,7 +389,7 @@ Deno.test({
       for (const data of [{ x: [x], y, w: null }, { x: [x], y, w }]) {
         const ev = await createGpuEvaluator(m, data, { precision: "f64" });
         const [e] = await ev.evaluate([theta], [true]);
-        ev.destroy();
+        ev.close();
         const ref = cpuReference(m, data, theta);
         const err = linError(e.lin as NormalLinearization, ref);
         assert.ok(err <= 1e-13, `n=${n} w=${!!data.w}: ${err}`);
@@ -413,7 +413,7 @@ Deno.test({
     for (let i = 0; i < n; i++) {
       x[i] = Math.fround(1 + ((i * 7919) % 1000) * 1e-4 + 1e-6);
     }
-    const data: GpuData = { x: [x], y: new Float64Array(n), w: null };
+    const data: WeightedData = { x: [x], y: new Float64Array(n), w: null };
     const ev = await createGpuEvaluator(m, data, {
       precision: "f32",
       workgroupSize: wg,
@@ -421,7 +421,7 @@ Deno.test({
     });
     assert.strictEqual(ev.describe().recordsPerTheta, 1);
     const [e] = await ev.evaluate([new Float64Array([1])], [true]);
-    ev.destroy();
+    ev.close();
     let exact = 0;
     for (let i = 0; i < n; i++) exact += Math.fround(x[i] * x[i]);
     const jtj = (e.lin as NormalLinearization).jtj[0];
@@ -445,7 +445,7 @@ Deno.test({
     );
     assert.strictEqual(ev2.describe().recordsPerTheta, 2);
     const [e2] = await ev2.evaluate([new Float64Array([1])], [true]);
-    ev2.destroy();
+    ev2.close();
     assert.strictEqual((e2.lin as NormalLinearization).jtj[0], n + 1);
   },
 });
@@ -457,13 +457,13 @@ Deno.test({
   fn: async () => {
     const m = model("a * log(x - b)");
     const x = Float64Array.from({ length: 100 }, (_, i) => 1 + i);
-    const data: GpuData = { x: [x], y: x.map(Math.log), w: null };
+    const data: WeightedData = { x: [x], y: x.map(Math.log), w: null };
     const ev = await createGpuEvaluator(m, data);
     const [good, bad] = await ev.evaluate(
       [new Float64Array([1, 0]), new Float64Array([1, 50])],
       [true, true],
     );
-    ev.destroy();
+    ev.close();
     assert.ok(good.cost < 1e-10);
     assert.ok(good.lin);
     assert.ok(!Number.isFinite(bad.cost));
@@ -502,7 +502,7 @@ Deno.test({
       ev.evaluate([new Float64Array(2)], [true]),
       RangeError,
     );
-    ev.destroy();
+    ev.close();
     await assert.rejects(ev.evaluate([new Float64Array(3)], [true]), TypeError);
   },
 });
@@ -548,7 +548,7 @@ Deno.test({
     await second.whenLost;
     const [again] = await ev.evaluate([theta], [true]);
     assert.strictEqual(again.cost, before.cost);
-    ev.destroy();
+    ev.close();
   },
 });
 
@@ -565,7 +565,7 @@ Deno.test({
     const first = syntheticData(n, false, 1);
     const ev1 = await createGpuEvaluator(m, first, { precision: "f64" });
     await ev1.evaluate([theta], [false]);
-    ev1.destroy();
+    ev1.close();
     const pooled = pooledBytes(device);
     assert.ok(pooled >= 2 * n * 8, `pool holds ${pooled} bytes`);
     // Same size, other values (and a larger pad value in the old buffer):
@@ -575,7 +575,7 @@ Deno.test({
     const ev2 = await createGpuEvaluator(m, second, { precision: "f64" });
     assert.ok(pooledBytes(device) < pooled, "the pooled buffer was reused");
     const [e] = await ev2.evaluate([theta], [true]);
-    ev2.destroy();
+    ev2.close();
     const err = linError(
       e.lin as NormalLinearization,
       cpuReference(m, second, theta),
@@ -588,7 +588,7 @@ Deno.test({
     const ev3 = await createGpuEvaluator(m, smaller, { precision: "f64" });
     assert.ok(pooledBytes(device) < before, "the larger buffer was reused");
     const [e3] = await ev3.evaluate([theta], [true]);
-    ev3.destroy();
+    ev3.close();
     const err3 = linError(
       e3.lin as NormalLinearization,
       cpuReference(m, smaller, theta),
@@ -631,7 +631,7 @@ for (const precision of ["f64", "f32"] as const) {
       const f32 = (a: Float64Array) => Float64Array.from(new Float32Array(a));
       for (const n of [1, 5, 4099, 70_001]) {
         const d = syntheticData(n, n % 2 === 1);
-        const data: GpuData = precision === "f64"
+        const data: WeightedData = precision === "f64"
           ? d
           : { x: [f32(d.x[0])], y: f32(d.y), w: d.w ? f32(d.w) : null };
         const ref = cpuReference(m, data, theta);
@@ -643,7 +643,7 @@ for (const precision of ["f64", "f32"] as const) {
             maxBindingBytes: 256 * 1024, // 70k points: several bindings
           });
           const [e] = await ev.evaluate([theta], [true]);
-          ev.destroy();
+          ev.close();
           const err = linError(e.lin as NormalLinearization, ref);
           assert.ok(err <= tol, `n ${n} laneBlock ${laneBlock}: ${err}`);
         }

@@ -7,6 +7,10 @@
  * @module
  */
 
+import {
+  type BackendDescription,
+  backendLabel,
+} from "../../strategies/backend_description.ts";
 import type { Model } from "../../model/types.ts";
 import type { Evaluator } from "../../core/linearization.ts";
 import type { LossName } from "../../core/loss.ts";
@@ -19,6 +23,12 @@ import type {
 import type { FitCall } from "./_call.ts";
 import type { FitPlan } from "./_plan.ts";
 import type { FitProgressTracker } from "./_progress.ts";
+
+const DENSE_BACKEND: BackendDescription = {
+  device: "cpu",
+  precision: "f64",
+  detail: "dense, 2-D sigma",
+};
 
 /** The context a strategy builds its evaluator from. */
 export function strategyContext(
@@ -61,7 +71,8 @@ export async function createFitEvaluator(
       ctx.loss,
       ctx.fScale,
     ),
-    backend: "cpu (dense, 2-D sigma, f64)",
+    backend: backendLabel(DENSE_BACKEND),
+    backendInfo: DENSE_BACKEND,
     close() {},
   };
 }
