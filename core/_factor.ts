@@ -3,7 +3,7 @@
  * F (p x p) with F^T F = J^T J and qtf with F^T qtf = J^T f.
  */
 
-import type { Linearization } from "./linearization.ts";
+import type { Evaluator, Linearization } from "./linearization.ts";
 import { matTVec, svd } from "./linalg.ts";
 import { EPS } from "./_constants.ts";
 
@@ -93,4 +93,31 @@ export function toFactor(lin: Linearization, p: number): Factor {
     colNorms[j] = Math.sqrt(s);
   }
   return { f, qtf, g, colNorms, cost: lin.cost };
+}
+
+/**
+ * Evaluates at x, requiring a finite cost and a linearization (the start of
+ * a solver run, or a point the solver accepted without one), in factor form.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { createDenseEvaluator } from "./dense_evaluator.ts";
+ * import { linearizeAt } from "./_factor.ts";
+ * const ev = createDenseEvaluator((p) => [p[0] - 1, p[0] + 1], 2, 1);
+ * const f = await linearizeAt(ev, new Float64Array([0]));
+ * assert.strictEqual(f.cost, 1);
+ * ```
+ */
+export async function linearizeAt(
+  ev: Evaluator,
+  x: Float64Array,
+): Promise<Factor> {
+  const [e] = await ev.evaluate([x], [true]);
+  if (!Number.isFinite(e.cost) || !e.lin) {
+    throw new RangeError(
+      "Residuals are not finite at the initial point: check p0 and the data",
+    );
+  }
+  return toFactor(e.lin, ev.nParams);
 }

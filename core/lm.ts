@@ -9,7 +9,7 @@
  */
 
 import type { Evaluator } from "./linearization.ts";
-import { type Factor, toFactor } from "./_factor.ts";
+import { type Factor, linearizeAt, toFactor } from "./_factor.ts";
 import { columnNorms, dot, matVec, norm2, svd } from "./linalg.ts";
 import { solveLsqTrustRegion } from "./_trust_region.ts";
 import { EPS } from "./_constants.ts";
@@ -40,208 +40,287 @@ export async function lm(
   x0: Float64Array,
   opts: SolverOptions,
 ): Promise<SolverResult> {
-  const n = ev.nParams;
-  const m = ev.nResiduals;
-  const factor = 100;
-  const userDiag = opts.xScale === "jac" ? null : opts.xScale.map((s) => 1 / s);
-
-  const linearize = async (x: Float64Array): Promise<Factor> => {
-    const [e] = await ev.evaluate([x], [true]);
-    if (!Number.isFinite(e.cost) || !e.lin) {
-      throw new RangeError(
-        "Residuals are not finite at the initial point: check p0 and the data",
-      );
-    }
-    return toFactor(e.lin, n);
-  };
-
-  let x: Float64Array;
-  let nfev: number, njev: number, nit: number;
-  let delta: number, par: number;
-  let diag: Float64Array;
-  let fac: Factor;
-  if (opts.resume) {
-    const st = opts.resume;
-    x = Float64Array.from(st.x);
-    fac = await linearize(x);
-    ({ nfev, njev, nit } = st);
-    delta = st.delta;
-    par = st.alpha;
-    diag = st.scale
-      ? Float64Array.from(st.scale)
-      : (userDiag ?? fac.colNorms.map((c) => c === 0 ? 1 : c));
-  } else {
-    x = Float64Array.from(x0);
-    fac = await linearize(x);
-    nfev = 1;
-    njev = 1;
-    nit = 0;
-    par = 0;
-    diag = userDiag ?? fac.colNorms.map((c) => (c === 0 ? 1 : c));
-    const xnorm0 = norm2(x.map((xi, i) => xi * diag[i]));
-    delta = factor * xnorm0;
-    if (delta === 0) delta = factor;
-  }
-  let cost = fac.cost;
-  let info = 0;
-  let gnorm = 0;
-  let stepNorm = 0;
-  let firstStep = !opts.resume;
-
-  const state = (): SolverState => ({
-    method: "lm",
-    x: Array.from(x),
-    delta,
-    alpha: par,
-    nfev,
-    njev,
-    nit,
-    scale: Array.from(diag),
-  });
-
-  outer: while (true) {
-    const fnorm = Math.sqrt(2 * cost);
-    // Scaled gradient norm: max_j |(J^T f)_j| / (||J_j|| ||f||).
-    gnorm = 0;
-    if (fnorm !== 0) {
-      for (let j = 0; j < n; j++) {
-        if (fac.colNorms[j] !== 0) {
-          gnorm = Math.max(
-            gnorm,
-            Math.abs(fac.g[j] / fnorm / fac.colNorms[j]),
-          );
-        }
-      }
-    }
-    if (gnorm <= opts.gtol) info = 4;
-    if (info !== 0) break;
-    if (nfev >= opts.maxNfev) {
-      info = 5;
+  const st = await initialState(ev, x0, opts);
+  while (true) {
+    st.gnorm = scaledGradientNorm(st.fac);
+    if (st.gnorm <= opts.gtol) st.info = 4;
+    if (st.info !== 0) break;
+    if (st.nfev >= opts.maxNfev) {
+      st.info = 5;
       break;
     }
     opts.signal?.throwIfAborted();
-    if (!userDiag) {
-      for (let j = 0; j < n; j++) diag[j] = Math.max(diag[j], fac.colNorms[j]);
-    }
-    // SVD of J D^{-1} through the factor.
-    const A = new Float64Array(n * n);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) A[i * n + j] = fac.f[i * n + j] / diag[j];
-    }
-    const { u, s, v } = svd(A, n, n);
-    const aNorms = columnNorms(A, n, n);
-    const suf = new Float64Array(n);
-    for (let k = 0; k < n; k++) {
-      let t = 0;
-      for (let i = 0; i < n; i++) t += u[i * n + k] * fac.qtf[i];
-      suf[k] = s[k] * t;
-    }
-    const xnorm = norm2(x.map((xi, i) => xi * diag[i]));
-
-    while (true) {
-      const tr = solveLsqTrustRegion(
-        n,
-        m,
-        suf,
-        s,
-        v,
-        delta,
-        par,
-        0.1,
-        undefined,
-        aNorms,
-      );
-      par = tr.alpha;
-      const step = tr.p.map((t, j) => t / diag[j]);
-      const pnorm = norm2(tr.p);
-      if (firstStep) delta = Math.min(delta, pnorm);
-      const xNew = x.map((xi, j) => xi + step[j]);
-      const [e] = await ev.evaluate([xNew], [true]);
-      nfev++;
-      const fnorm1 = Number.isFinite(e.cost) ? Math.sqrt(2 * e.cost) : Infinity;
-      let actred = -1;
-      if (0.1 * fnorm1 < fnorm) actred = 1 - (fnorm1 / fnorm) ** 2;
-      // Predicted reduction, relative to ||f||^2, from the linear model.
-      const js = matVec(fac.f, n, step);
-      const gp = dot(fac.g, step);
-      const prered = fnorm === 0
-        ? 0
-        : -(2 * gp + dot(js, js)) / (fnorm * fnorm);
-      const dirder = fnorm === 0 ? 0 : gp / (fnorm * fnorm);
-      // A step the linear model does not predict to lower the cost (only
-      // rounding makes prered <= 0) is a failed step, never an accepted one.
-      const ratio = prered > 0 ? actred / prered : 0;
-      if (ratio <= 0.25) {
-        let temp = actred >= 0 ? 0.5 : 0.5 * dirder / (dirder + 0.5 * actred);
-        if (0.1 * fnorm1 >= fnorm || temp < 0.1 || !Number.isFinite(temp)) {
-          temp = 0.1;
-        }
-        delta = temp * Math.min(delta, pnorm / 0.1);
-        par /= temp;
-      } else if (par === 0 || ratio >= 0.75) {
-        delta = pnorm / 0.5;
-        par *= 0.5;
-      }
-      let accepted = false;
-      let xnormNow = xnorm;
-      if (ratio >= 1e-4 && actred > 0 && Number.isFinite(e.cost)) {
-        accepted = true;
-        firstStep = false;
-        x = xNew;
-        cost = e.cost;
-        fac = e.lin ? toFactor(e.lin, n) : await linearize(x);
-        njev++;
-        nit++;
-        stepNorm = norm2(step);
-        xnormNow = norm2(x.map((xi, i) => xi * diag[i]));
-      }
-      if (
-        Math.abs(actred) <= opts.ftol && prered <= opts.ftol && 0.5 * ratio <= 1
-      ) {
-        info = 1;
-      }
-      if (delta <= opts.xtol * xnormNow) info = info === 1 ? 3 : 2;
-      if (info === 0) {
-        if (nfev >= opts.maxNfev) info = 5;
-        // MINPACK's 6, 7, 8: tolerances too small for further progress.
-        else if (Math.abs(actred) <= EPS && prered <= EPS && 0.5 * ratio <= 1) {
-          info = 6;
-        } else if (delta <= EPS * xnormNow) info = 7;
-        else if (gnorm <= EPS) info = 8;
-      }
-      if (accepted && opts.onIteration) {
-        await opts.onIteration({
-          nit,
-          nfev,
-          cost,
-          optimality: gnorm,
-          stepNorm,
-          state: state(),
-        });
-      }
-      if (info !== 0) break outer;
-      if (accepted) break;
-    }
+    await iterate(ev, st, subproblem(st, ev.nResiduals), opts);
+    if (st.info !== 0) break;
   }
   // MINPACK info -> scipy status; 6/7/8 map to the test they tighten.
   const status = ({ 1: 2, 2: 3, 3: 4, 4: 1, 5: 0, 6: 2, 7: 3, 8: 1 } as Record<
     number,
     number
-  >)[info];
+  >)[st.info];
   return {
-    x,
-    cost,
-    factor: fac,
+    x: st.x,
+    cost: st.fac.cost,
+    factor: st.fac,
     status,
     message: TERMINATION_MESSAGES[status] +
-      (info >= 6
+      (st.info >= 6
         ? " (no further progress is possible at machine precision)"
         : ""),
-    nfev,
-    njev,
-    nit,
-    activeMask: new Int8Array(n),
-    optimality: Math.max(...Array.from(fac.g, Math.abs)),
-    state: state(),
+    nfev: st.nfev,
+    njev: st.njev,
+    nit: st.nit,
+    activeMask: new Int8Array(st.x.length),
+    optimality: Math.max(...Array.from(st.fac.g, Math.abs)),
+    state: solverState(st),
   };
+}
+
+/** MINPACK's initial step bound factor. */
+const FACTOR = 100;
+
+/** The state of an LM run between iterations. */
+interface LmState {
+  x: Float64Array;
+  fac: Factor;
+  nfev: number;
+  njev: number;
+  nit: number;
+  /** Step bound in the scaled variables. */
+  delta: number;
+  /** Levenberg-Marquardt parameter. */
+  par: number;
+  /** Variable scaling (Moré's running column norms, or 1/xScale). */
+  diag: Float64Array;
+  /** Whether diag is the caller's (fixed) or Moré's (running). */
+  readonly fixedDiag: boolean;
+  /** The first step also sets the step bound (MINPACK). */
+  firstStep: boolean;
+  /** MINPACK's termination code, 0 while running. */
+  info: number;
+  gnorm: number;
+  stepNorm: number;
+}
+
+async function initialState(
+  ev: Evaluator,
+  x0: Float64Array,
+  opts: SolverOptions,
+): Promise<LmState> {
+  const userDiag = opts.xScale === "jac" ? null : opts.xScale.map((s) => 1 / s);
+  const common = {
+    fixedDiag: userDiag !== null,
+    info: 0,
+    gnorm: 0,
+    stepNorm: 0,
+  };
+  const colNormDiag = (fac: Factor) =>
+    fac.colNorms.map((c) => (c === 0 ? 1 : c));
+  const r = opts.resume;
+  if (r) {
+    const x = Float64Array.from(r.x);
+    const fac = await linearizeAt(ev, x);
+    return {
+      ...common,
+      x,
+      fac,
+      nfev: r.nfev,
+      njev: r.njev,
+      nit: r.nit,
+      delta: r.delta,
+      par: r.alpha,
+      diag: r.scale
+        ? Float64Array.from(r.scale)
+        : (userDiag ?? colNormDiag(fac)),
+      firstStep: false,
+    };
+  }
+  const x = Float64Array.from(x0);
+  const fac = await linearizeAt(ev, x);
+  const diag = userDiag ?? colNormDiag(fac);
+  const delta = FACTOR * norm2(x.map((xi, i) => xi * diag[i]));
+  return {
+    ...common,
+    x,
+    fac,
+    nfev: 1,
+    njev: 1,
+    nit: 0,
+    delta: delta === 0 ? FACTOR : delta,
+    par: 0,
+    diag,
+    firstStep: true,
+  };
+}
+
+/** What a checkpoint stores of an LM run. */
+function solverState(st: LmState): SolverState {
+  return {
+    method: "lm",
+    x: Array.from(st.x),
+    delta: st.delta,
+    alpha: st.par,
+    nfev: st.nfev,
+    njev: st.njev,
+    nit: st.nit,
+    scale: Array.from(st.diag),
+  };
+}
+
+/** MINPACK's scaled gradient norm: max_j |(J^T f)_j| / (||J_j|| ||f||). */
+function scaledGradientNorm(fac: Factor): number {
+  const fnorm = Math.sqrt(2 * fac.cost);
+  let gnorm = 0;
+  if (fnorm === 0) return 0;
+  for (let j = 0; j < fac.g.length; j++) {
+    if (fac.colNorms[j] !== 0) {
+      gnorm = Math.max(gnorm, Math.abs(fac.g[j] / fnorm / fac.colNorms[j]));
+    }
+  }
+  return gnorm;
+}
+
+/** The damped subproblem of one iteration: SVD of J D^{-1}. */
+interface Subproblem {
+  readonly s: Float64Array;
+  readonly v: Float64Array;
+  readonly suf: Float64Array;
+  readonly aNorms: Float64Array;
+  /** ||D x|| at the start of the iteration. */
+  readonly xnorm: number;
+  readonly m: number;
+}
+
+function subproblem(st: LmState, m: number): Subproblem {
+  const { fac, diag } = st;
+  const n = diag.length;
+  if (!st.fixedDiag) {
+    for (let j = 0; j < n; j++) diag[j] = Math.max(diag[j], fac.colNorms[j]);
+  }
+  // SVD of J D^{-1} through the factor.
+  const A = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) A[i * n + j] = fac.f[i * n + j] / diag[j];
+  }
+  const { u, s, v } = svd(A, n, n);
+  const suf = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    let t = 0;
+    for (let i = 0; i < n; i++) t += u[i * n + k] * fac.qtf[i];
+    suf[k] = s[k] * t;
+  }
+  return {
+    s,
+    v,
+    suf,
+    aNorms: columnNorms(A, n, n),
+    xnorm: norm2(st.x.map((xi, i) => xi * diag[i])),
+    m,
+  };
+}
+
+/**
+ * One LM iteration: trial steps, each updating the step bound and the
+ * parameter by Moré's rules, until one is accepted (it lowers the cost and
+ * the model predicted it) or a termination test holds (`st.info`).
+ */
+async function iterate(
+  ev: Evaluator,
+  st: LmState,
+  sub: Subproblem,
+  opts: SolverOptions,
+): Promise<void> {
+  const n = st.x.length;
+  const fnorm = Math.sqrt(2 * st.fac.cost);
+  while (true) {
+    const tr = solveLsqTrustRegion(
+      n,
+      sub.m,
+      sub.suf,
+      sub.s,
+      sub.v,
+      st.delta,
+      st.par,
+      0.1,
+      undefined,
+      sub.aNorms,
+    );
+    st.par = tr.alpha;
+    const step = tr.p.map((t, j) => t / st.diag[j]);
+    const pnorm = norm2(tr.p);
+    if (st.firstStep) st.delta = Math.min(st.delta, pnorm);
+    const xNew = st.x.map((xi, j) => xi + step[j]);
+    const [e] = await ev.evaluate([xNew], [true]);
+    st.nfev++;
+    const fnorm1 = Number.isFinite(e.cost) ? Math.sqrt(2 * e.cost) : Infinity;
+    let actred = -1;
+    if (0.1 * fnorm1 < fnorm) actred = 1 - (fnorm1 / fnorm) ** 2;
+    // Predicted reduction, relative to ||f||^2, from the linear model.
+    const js = matVec(st.fac.f, n, step);
+    const gp = dot(st.fac.g, step);
+    const prered = fnorm === 0 ? 0 : -(2 * gp + dot(js, js)) / (fnorm * fnorm);
+    const dirder = fnorm === 0 ? 0 : gp / (fnorm * fnorm);
+    // A step the linear model does not predict to lower the cost (only
+    // rounding makes prered <= 0) is a failed step, never an accepted one.
+    const ratio = prered > 0 ? actred / prered : 0;
+    if (ratio <= 0.25) {
+      let temp = actred >= 0 ? 0.5 : 0.5 * dirder / (dirder + 0.5 * actred);
+      if (0.1 * fnorm1 >= fnorm || temp < 0.1 || !Number.isFinite(temp)) {
+        temp = 0.1;
+      }
+      st.delta = temp * Math.min(st.delta, pnorm / 0.1);
+      st.par /= temp;
+    } else if (st.par === 0 || ratio >= 0.75) {
+      st.delta = pnorm / 0.5;
+      st.par *= 0.5;
+    }
+    const accepted = ratio >= 1e-4 && actred > 0 && Number.isFinite(e.cost);
+    let xnorm = sub.xnorm;
+    if (accepted) {
+      st.firstStep = false;
+      st.x = xNew;
+      st.fac = e.lin ? toFactor(e.lin, n) : await linearizeAt(ev, xNew);
+      st.njev++;
+      st.nit++;
+      st.stepNorm = norm2(step);
+      xnorm = norm2(st.x.map((xi, i) => xi * st.diag[i]));
+    }
+    st.info = terminationCode(st, actred, prered, ratio, xnorm, opts);
+    if (accepted) {
+      await opts.onIteration?.({
+        nit: st.nit,
+        nfev: st.nfev,
+        cost: st.fac.cost,
+        optimality: st.gnorm,
+        stepNorm: st.stepNorm,
+        state: solverState(st),
+      });
+    }
+    if (st.info !== 0 || accepted) return;
+  }
+}
+
+/** MINPACK's tests after a trial step: 1-3 ftol/xtol, 5 budget, 6-8 eps. */
+function terminationCode(
+  st: LmState,
+  actred: number,
+  prered: number,
+  ratio: number,
+  xnorm: number,
+  opts: SolverOptions,
+): number {
+  let info = 0;
+  if (
+    Math.abs(actred) <= opts.ftol && prered <= opts.ftol && 0.5 * ratio <= 1
+  ) {
+    info = 1;
+  }
+  if (st.delta <= opts.xtol * xnorm) info = info === 1 ? 3 : 2;
+  if (info !== 0) return info;
+  if (st.nfev >= opts.maxNfev) return 5;
+  // MINPACK's 6, 7, 8: tolerances too small for further progress.
+  if (Math.abs(actred) <= EPS && prered <= EPS && 0.5 * ratio <= 1) return 6;
+  if (st.delta <= EPS * xnorm) return 7;
+  if (st.gnorm <= EPS) return 8;
+  return 0;
 }

@@ -6,7 +6,7 @@
  */
 
 import type { Evaluator } from "./linearization.ts";
-import { type Factor, toFactor } from "./_factor.ts";
+import { type Factor, linearizeAt, toFactor } from "./_factor.ts";
 import { columnNorms, dot, matVec, norm2, normInf, svd } from "./linalg.ts";
 import {
   checkTermination,
@@ -26,20 +26,6 @@ import {
   type SolverState,
   TERMINATION_MESSAGES,
 } from "./solver_types.ts";
-
-/** Evaluates at x and requires a finite cost and a linearization. */
-async function linearizeAt(
-  ev: Evaluator,
-  x: Float64Array,
-): Promise<Factor> {
-  const [e] = await ev.evaluate([x], [true]);
-  if (!Number.isFinite(e.cost) || !e.lin) {
-    throw new RangeError(
-      "Residuals are not finite at the initial point: check p0 and the data",
-    );
-  }
-  return toFactor(e.lin, ev.nParams);
-}
 
 function jacScale(
   colNorms: Float64Array,
@@ -76,240 +62,351 @@ export async function trf(
   x0: Float64Array,
   opts: SolverOptions,
 ): Promise<SolverResult> {
+  const st = await initialState(ev, x0, opts);
+  while (true) {
+    const g = scaledGradient(st, opts);
+    if (g.norm < opts.gtol) st.status = 1;
+    if (st.status !== null || st.nfev >= opts.maxNfev) break;
+    opts.signal?.throwIfAborted();
+    const sub = subproblem(st, ev.nResiduals, g);
+    const trial = await tryStep(ev, st, sub, opts);
+    if (trial) {
+      st.x = trial.x;
+      st.cost = trial.cost;
+      st.fac = trial.fac ?? await linearizeAt(ev, st.x);
+      st.njev++;
+      if (st.jacScaling) st.scaleInv = jacScale(st.fac.colNorms, st.scaleInv);
+    } else {
+      st.stepNorm = 0;
+    }
+    st.nit++;
+    await opts.onIteration?.({
+      nit: st.nit,
+      nfev: st.nfev,
+      cost: st.cost,
+      optimality: st.gNorm,
+      stepNorm: st.stepNorm,
+      state: solverState(st),
+    });
+  }
+  const status = st.status ?? 0;
+  return {
+    x: st.x,
+    cost: st.cost,
+    factor: st.fac,
+    status,
+    message: TERMINATION_MESSAGES[status],
+    nfev: st.nfev,
+    njev: st.njev,
+    nit: st.nit,
+    activeMask: st.bounded
+      ? findActiveConstraints(st.x, opts.lower, opts.upper, opts.xtol)
+      : new Int8Array(st.x.length),
+    optimality: st.gNorm,
+    state: solverState(st),
+  };
+}
+
+/** The state of a TRF run between iterations. */
+interface TrfState {
+  x: Float64Array;
+  fac: Factor;
+  cost: number;
+  nfev: number;
+  njev: number;
+  nit: number;
+  /** Trust-region radius in the scaled variables. */
+  Delta: number;
+  /** Levenberg-Marquardt parameter of the last subproblem. */
+  alpha: number;
+  /** Inverse variable scale (column norms with `xScale: "jac"`). */
+  scaleInv: Float64Array;
+  readonly jacScaling: boolean;
+  readonly bounded: boolean;
+  status: number | null;
+  stepNorm: number;
+  gNorm: number;
+}
+
+/** The start (or the resumed state) and the initial trust radius. */
+async function initialState(
+  ev: Evaluator,
+  x0: Float64Array,
+  opts: SolverOptions,
+): Promise<TrfState> {
   const n = ev.nParams;
-  const m = ev.nResiduals;
   const lb = opts.lower, ub = opts.upper;
   let bounded = false;
   for (let i = 0; i < n; i++) {
     if (Number.isFinite(lb[i]) || Number.isFinite(ub[i])) bounded = true;
   }
   const jacScaling = opts.xScale === "jac";
-  const xScale = opts.xScale === "jac" ? null : opts.xScale;
-
-  let x: Float64Array;
-  let nfev: number, njev: number, nit: number;
-  let Delta: number, alpha: number;
-  let scaleInv: Float64Array;
-  let fac: Factor;
-  if (opts.resume) {
-    const st = opts.resume;
-    x = Float64Array.from(st.x);
-    fac = await linearizeAt(ev, x);
-    nfev = st.nfev;
-    njev = st.njev;
-    nit = st.nit;
-    Delta = st.delta;
-    alpha = st.alpha;
-    scaleInv = jacScaling
-      ? (st.scale ? Float64Array.from(st.scale) : jacScale(fac.colNorms, null))
-      : xScale!.map((s) => 1 / s);
-  } else {
-    x = bounded ? makeStrictlyFeasible(x0, lb, ub, 0) : Float64Array.from(x0);
-    fac = await linearizeAt(ev, x);
-    nfev = 1;
-    njev = 1;
-    nit = 0;
-    alpha = 0;
-    scaleInv = jacScaling
-      ? jacScale(fac.colNorms, null)
-      : xScale!.map((s) => 1 / s);
-    if (bounded) {
-      const { v, dv } = clScalingVector(x, fac.g, lb, ub);
-      const t = new Float64Array(n);
-      for (let i = 0; i < n; i++) {
-        const vi = dv[i] !== 0 ? v[i] * scaleInv[i] : v[i];
-        t[i] = x[i] * scaleInv[i] / Math.sqrt(vi);
-      }
-      Delta = norm2(t);
-    } else {
-      Delta = norm2(x.map((xi, i) => xi * scaleInv[i]));
-    }
-    if (Delta === 0 || !Number.isFinite(Delta)) Delta = 1;
-  }
-  let cost = fac.cost;
-  let status: number | null = null;
-  let stepNorm = 0;
-  let gNorm = 0;
-
-  const state = (): SolverState => ({
-    method: "trf",
-    x: Array.from(x),
-    delta: Delta,
-    alpha,
-    nfev,
-    njev,
-    nit,
-    scale: jacScaling ? Array.from(scaleInv) : null,
-  });
-
-  while (true) {
-    const g = fac.g;
-    let v: Float64Array, dv: Float64Array;
-    if (bounded) {
-      ({ v, dv } = clScalingVector(x, g, lb, ub));
-      gNorm = normInf(g.map((gi, i) => gi * v[i]));
-    } else {
-      v = new Float64Array(n).fill(1);
-      dv = new Float64Array(n);
-      gNorm = normInf(g);
-    }
-    if (gNorm < opts.gtol) status = 1;
-    if (status !== null || nfev >= opts.maxNfev) break;
-    opts.signal?.throwIfAborted();
-
-    // Scaled ("hat") variables: x_scale first, then Coleman-Li.
-    const scale = scaleInv.map((s) => 1 / s);
-    const d = new Float64Array(n);
-    const diagH = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      if (bounded && dv[i] !== 0) v[i] *= scaleInv[i];
-      d[i] = (bounded ? Math.sqrt(v[i]) : 1) * scale[i];
-      diagH[i] = bounded ? g[i] * dv[i] * scale[i] : 0;
-    }
-    const gH = g.map((gi, i) => gi * d[i]);
-    // SVD of J_h = J d (augmented by sqrt(diag_h) with bounds), via the factor.
-    const rows = bounded ? 2 * n : n;
-    const A = new Float64Array(rows * n);
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < n; j++) A[i * n + j] = fac.f[i * n + j] * d[j];
-    }
-    if (bounded) {
-      for (let i = 0; i < n; i++) A[(n + i) * n + i] = Math.sqrt(diagH[i]);
-    }
-    const { u, s, v: V } = svd(A, rows, n);
-    const aNorms = columnNorms(A, rows, n);
-    // suf = s * U^T f_aug with f_aug = [qtf; 0].
-    const suf = new Float64Array(n);
-    for (let k = 0; k < n; k++) {
-      let t = 0;
-      for (let i = 0; i < n; i++) t += u[i * n + k] * fac.qtf[i];
-      suf[k] = s[k] * t;
-    }
-    const jh = (sh: Float64Array) =>
-      matVec(fac.f, n, sh.map((t, i) => t * d[i]));
-    const quad = (sh: Float64Array) => {
-      const js = jh(sh);
-      let q = dot(js, js);
-      if (bounded) {
-        for (let i = 0; i < n; i++) q += sh[i] * diagH[i] * sh[i];
-      }
-      return 0.5 * q + dot(sh, gH);
+  const userScaleInv = () => (opts.xScale as Float64Array).map((s) => 1 / s);
+  const common = { jacScaling, bounded, status: null, stepNorm: 0, gNorm: 0 };
+  const r = opts.resume;
+  if (r) {
+    const x = Float64Array.from(r.x);
+    const fac = await linearizeAt(ev, x);
+    return {
+      ...common,
+      x,
+      fac,
+      cost: fac.cost,
+      nfev: r.nfev,
+      njev: r.njev,
+      nit: r.nit,
+      Delta: r.delta,
+      alpha: r.alpha,
+      scaleInv: jacScaling
+        ? (r.scale ? Float64Array.from(r.scale) : jacScale(fac.colNorms, null))
+        : userScaleInv(),
     };
-
-    const theta = Math.max(0.995, 1 - gNorm);
-    let actualReduction = -1;
-    let xNew = x, facNew: Factor | null = null, costNew = cost;
-    while (actualReduction <= 0 && nfev < opts.maxNfev) {
-      const tr = solveLsqTrustRegion(
-        n,
-        m,
-        suf,
-        s,
-        V,
-        Delta,
-        alpha,
-        undefined,
-        undefined,
-        aNorms,
-      );
-      alpha = tr.alpha;
-      const pH = tr.p;
-      let step: Float64Array, stepH: Float64Array, predicted: number;
-      if (bounded) {
-        ({ step, stepH, predicted } = selectStep(
-          x,
-          jh,
-          diagH,
-          gH,
-          pH.map((t, i) => t * d[i]),
-          pH,
-          d,
-          Delta,
-          lb,
-          ub,
-          theta,
-          quad,
-        ));
-        xNew = makeStrictlyFeasible(x.map((xi, i) => xi + step[i]), lb, ub, 0);
-      } else {
-        stepH = pH;
-        predicted = -quad(stepH);
-        step = stepH.map((t, i) => t * d[i]);
-        xNew = x.map((xi, i) => xi + step[i]);
-      }
-      const [e] = await ev.evaluate([xNew], [true]);
-      nfev++;
-      const stepHNorm = norm2(stepH);
-      if (!Number.isFinite(e.cost)) {
-        Delta = 0.25 * stepHNorm;
-        continue;
-      }
-      costNew = e.cost;
-      facNew = e.lin ? toFactor(e.lin, n) : null;
-      actualReduction = cost - costNew;
-      const upd = updateTrRadius(
-        Delta,
-        actualReduction,
-        predicted,
-        stepHNorm,
-        stepHNorm > 0.95 * Delta,
-      );
-      stepNorm = norm2(step);
-      const dn = fac.colNorms;
-      status = checkTermination(
-        actualReduction,
-        cost,
-        stepNorm,
-        norm2(x),
-        upd.ratio,
-        opts.ftol,
-        opts.xtol,
-        {
-          dxNorm: norm2(step.map((t, i) => t * dn[i])),
-          xNorm: norm2(x.map((t, i) => t * dn[i])),
-        },
-      );
-      if (status !== null) break;
-      alpha *= Delta / upd.Delta;
-      Delta = upd.Delta;
-    }
-    if (actualReduction > 0) {
-      x = xNew;
-      cost = costNew;
-      fac = facNew ?? await linearizeAt(ev, x);
-      njev++;
-      if (jacScaling) scaleInv = jacScale(fac.colNorms, scaleInv);
-    } else {
-      stepNorm = 0;
-    }
-    nit++;
-    if (opts.onIteration) {
-      await opts.onIteration({
-        nit,
-        nfev,
-        cost,
-        optimality: gNorm,
-        stepNorm,
-        state: state(),
-      });
-    }
   }
-  const finalStatus = status ?? 0;
+  const x = bounded
+    ? makeStrictlyFeasible(x0, lb, ub, 0)
+    : Float64Array.from(x0);
+  const fac = await linearizeAt(ev, x);
+  const scaleInv = jacScaling ? jacScale(fac.colNorms, null) : userScaleInv();
+  let Delta: number;
+  if (bounded) {
+    const { v, dv } = clScalingVector(x, fac.g, lb, ub);
+    const t = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const vi = dv[i] !== 0 ? v[i] * scaleInv[i] : v[i];
+      t[i] = x[i] * scaleInv[i] / Math.sqrt(vi);
+    }
+    Delta = norm2(t);
+  } else {
+    Delta = norm2(x.map((xi, i) => xi * scaleInv[i]));
+  }
+  if (Delta === 0 || !Number.isFinite(Delta)) Delta = 1;
   return {
+    ...common,
     x,
-    cost,
-    factor: fac,
-    status: finalStatus,
-    message: TERMINATION_MESSAGES[finalStatus],
-    nfev,
-    njev,
-    nit,
-    activeMask: bounded
-      ? findActiveConstraints(x, lb, ub, opts.xtol)
-      : new Int8Array(n),
-    optimality: gNorm,
-    state: state(),
+    fac,
+    cost: fac.cost,
+    nfev: 1,
+    njev: 1,
+    nit: 0,
+    Delta,
+    alpha: 0,
+    scaleInv,
   };
+}
+
+/** What a checkpoint stores of a TRF run. */
+function solverState(st: TrfState): SolverState {
+  return {
+    method: "trf",
+    x: Array.from(st.x),
+    delta: st.Delta,
+    alpha: st.alpha,
+    nfev: st.nfev,
+    njev: st.njev,
+    nit: st.nit,
+    scale: st.jacScaling ? Array.from(st.scaleInv) : null,
+  };
+}
+
+/** Coleman-Li's scaling (v, dv) and the norm of the scaled gradient. */
+function scaledGradient(
+  st: TrfState,
+  opts: SolverOptions,
+): { v: Float64Array; dv: Float64Array; norm: number } {
+  const g = st.fac.g;
+  const n = g.length;
+  let v: Float64Array, dv: Float64Array;
+  if (st.bounded) {
+    ({ v, dv } = clScalingVector(st.x, g, opts.lower, opts.upper));
+    st.gNorm = normInf(g.map((gi, i) => gi * v[i]));
+  } else {
+    v = new Float64Array(n).fill(1);
+    dv = new Float64Array(n);
+    st.gNorm = normInf(g);
+  }
+  return { v, dv, norm: st.gNorm };
+}
+
+/** The trust-region subproblem of one iteration, in scaled variables. */
+interface Subproblem {
+  /** Scaled ("hat") variables: x = d * x_hat. */
+  readonly d: Float64Array;
+  /** Coleman-Li's diagonal term (0 without bounds). */
+  readonly diagH: Float64Array;
+  /** The scaled gradient d * g. */
+  readonly gH: Float64Array;
+  /** SVD of J_h (augmented by sqrt(diag_h) with bounds), its column norms. */
+  readonly s: Float64Array;
+  readonly V: Float64Array;
+  readonly aNorms: Float64Array;
+  /** s * U^T f_aug. */
+  readonly suf: Float64Array;
+  /** J_h times a scaled step. */
+  readonly jh: (sh: Float64Array) => Float64Array;
+  /** The quadratic model of the cost change for a scaled step. */
+  readonly quad: (sh: Float64Array) => number;
+  /** Coleman-Li's step-back factor. */
+  readonly theta: number;
+  /** Residuals (for the rank decision). */
+  readonly m: number;
+}
+
+function subproblem(
+  st: TrfState,
+  m: number,
+  g0: { v: Float64Array; dv: Float64Array; norm: number },
+): Subproblem {
+  const { fac, scaleInv, bounded } = st;
+  const g = fac.g;
+  const n = g.length;
+  const { v, dv } = g0;
+  // Scaled ("hat") variables: x_scale first, then Coleman-Li.
+  const d = new Float64Array(n);
+  const diagH = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const scale = 1 / scaleInv[i];
+    if (bounded && dv[i] !== 0) v[i] *= scaleInv[i];
+    d[i] = (bounded ? Math.sqrt(v[i]) : 1) * scale;
+    diagH[i] = bounded ? g[i] * dv[i] * scale : 0;
+  }
+  const gH = g.map((gi, i) => gi * d[i]);
+  // SVD of J_h = J d (augmented by sqrt(diag_h) with bounds), via the factor.
+  const rows = bounded ? 2 * n : n;
+  const A = new Float64Array(rows * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) A[i * n + j] = fac.f[i * n + j] * d[j];
+  }
+  if (bounded) {
+    for (let i = 0; i < n; i++) A[(n + i) * n + i] = Math.sqrt(diagH[i]);
+  }
+  const { u, s, v: V } = svd(A, rows, n);
+  // suf = s * U^T f_aug with f_aug = [qtf; 0].
+  const suf = new Float64Array(n);
+  for (let k = 0; k < n; k++) {
+    let t = 0;
+    for (let i = 0; i < n; i++) t += u[i * n + k] * fac.qtf[i];
+    suf[k] = s[k] * t;
+  }
+  const jh = (sh: Float64Array) => matVec(fac.f, n, sh.map((t, i) => t * d[i]));
+  const quad = (sh: Float64Array) => {
+    const js = jh(sh);
+    let q = dot(js, js);
+    if (bounded) {
+      for (let i = 0; i < n; i++) q += sh[i] * diagH[i] * sh[i];
+    }
+    return 0.5 * q + dot(sh, gH);
+  };
+  return {
+    d,
+    diagH,
+    gH,
+    s,
+    V,
+    aNorms: columnNorms(A, rows, n),
+    suf,
+    jh,
+    quad,
+    theta: Math.max(0.995, 1 - g0.norm),
+    m,
+  };
+}
+
+/**
+ * Trial steps until one lowers the cost (returned, with its linearization
+ * when the evaluator gave it) or a termination test holds (null, with
+ * `st.status` set) or the evaluations run out (null).
+ */
+async function tryStep(
+  ev: Evaluator,
+  st: TrfState,
+  sub: Subproblem,
+  opts: SolverOptions,
+): Promise<{ x: Float64Array; cost: number; fac: Factor | null } | null> {
+  const n = st.x.length;
+  const { d } = sub;
+  while (st.nfev < opts.maxNfev) {
+    const tr = solveLsqTrustRegion(
+      n,
+      sub.m,
+      sub.suf,
+      sub.s,
+      sub.V,
+      st.Delta,
+      st.alpha,
+      undefined,
+      undefined,
+      sub.aNorms,
+    );
+    st.alpha = tr.alpha;
+    const pH = tr.p;
+    let step: Float64Array, stepH: Float64Array, predicted: number;
+    let xNew: Float64Array;
+    if (st.bounded) {
+      ({ step, stepH, predicted } = selectStep(
+        st.x,
+        sub.jh,
+        sub.diagH,
+        sub.gH,
+        pH.map((t, i) => t * d[i]),
+        pH,
+        d,
+        st.Delta,
+        opts.lower,
+        opts.upper,
+        sub.theta,
+        sub.quad,
+      ));
+      xNew = makeStrictlyFeasible(
+        st.x.map((xi, i) => xi + step[i]),
+        opts.lower,
+        opts.upper,
+        0,
+      );
+    } else {
+      stepH = pH;
+      predicted = -sub.quad(stepH);
+      step = stepH.map((t, i) => t * d[i]);
+      xNew = st.x.map((xi, i) => xi + step[i]);
+    }
+    const [e] = await ev.evaluate([xNew], [true]);
+    st.nfev++;
+    const stepHNorm = norm2(stepH);
+    if (!Number.isFinite(e.cost)) {
+      st.Delta = 0.25 * stepHNorm;
+      continue;
+    }
+    const actualReduction = st.cost - e.cost;
+    const upd = updateTrRadius(
+      st.Delta,
+      actualReduction,
+      predicted,
+      stepHNorm,
+      stepHNorm > 0.95 * st.Delta,
+    );
+    st.stepNorm = norm2(step);
+    const dn = st.fac.colNorms;
+    st.status = checkTermination(
+      actualReduction,
+      st.cost,
+      st.stepNorm,
+      norm2(st.x),
+      upd.ratio,
+      opts.ftol,
+      opts.xtol,
+      {
+        dxNorm: norm2(step.map((t, i) => t * dn[i])),
+        xNorm: norm2(st.x.map((t, i) => t * dn[i])),
+      },
+    );
+    const accepted = actualReduction > 0
+      ? { x: xNew, cost: e.cost, fac: e.lin ? toFactor(e.lin, n) : null }
+      : null;
+    if (st.status !== null) return accepted;
+    st.alpha *= st.Delta / upd.Delta;
+    st.Delta = upd.Delta;
+    if (accepted) return accepted;
+  }
+  return null;
 }
 
 /** scipy's `select_step`: the best of the TR step, its reflection, and the
