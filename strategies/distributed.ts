@@ -529,161 +529,41 @@ async function buildEvaluator(
   const p = ctx.model.params.length;
   const rank = comm ? comm.rank : 0;
   const size = comm ? comm.size : 1;
-  const isMemory = ctx.data.kind === "memory";
-  const n = isMemory
-    ? (ctx.data as InMemoryData).y.length
-    : (ctx.data as BatchSourceLike).length;
-  if (n === undefined || !Number.isInteger(n)) {
-    throw new RangeError(
-      "the distributed strategy needs a source of known length to split it into shards",
-    );
-  }
+  const n = knownLength(ctx);
   const shard = shardRange(n, size, rank);
   const plan = cfg.detectCluster ? await clusterPlan(n, size) : { notes: [] };
-  const counters = {
-    evaluations: 0,
-    points: 0,
-    localMs: 0,
-    allreduceMs: 0,
-    mergeMs: 0,
-    allreduceDoubles: 0,
-    firstAt: NaN,
-    lastAt: NaN,
-  };
-  const samples: number[] = [];
-  let threads = 1;
-  let pass: LocalPass;
-  let closeLocal: () => void = () => {};
-
-  if (size === 1 && isMemory) {
-    // One rank: exactly the standard strategy's evaluator.
-    const std = createCpuBackend(ctx, ctx.data as InMemoryData);
-    threads = std.backendInfo?.threads ?? 1;
-    const stats = makeStats();
-    lastStats = stats;
-    return {
-      nParams: std.nParams,
-      nResiduals: std.nResiduals,
-      backend: std.backend,
-      rank,
-      size,
-      isCheckpointWriter: true,
-      notes: plan.notes,
-      checkpointEvery: plan.checkpointEvery,
-      get stats() {
-        return stats();
-      },
-      async evaluate(thetas, withJac) {
-        const t0 = performance.now();
-        const out = await std.evaluate(thetas, withJac);
-        counters.lastAt = performance.now();
-        if (Number.isNaN(counters.firstAt)) counters.firstAt = t0;
-        counters.localMs += counters.lastAt - t0;
-        counters.evaluations++;
-        counters.points += thetas.length;
-        return out;
-      },
-      close: () => std.close(),
-    };
+  const counters = new PassCounters(rank, size, shard);
+  lastStats = () => counters.stats();
+  if (size === 1 && ctx.data.kind === "memory") {
+    return singleRankEvaluator(ctx, plan, counters);
   }
-
-  let gpuBackend: BackendDescription | null = null;
   const notes = [...plan.notes];
-  if (isMemory) {
-    threads = threadsFor(ctx, shard.size, size);
-    const shardData = sliceData(
-      ctx.data as InMemoryData,
-      shard.start,
-      shard.end,
-    );
-    const g = ctx.backend === "webgpu" && shard.size > 0
-      ? await gpuPass(ctx, shardData, threads, notes)
-      : null;
-    if (g && "pass" in g) {
-      pass = g.pass;
-      closeLocal = g.close;
-      gpuBackend = g.backend;
-    } else {
-      if (g) notes.push(`rank ${rank}: ${g.reason}; computing on the CPU`);
-      const local = memoryPass(ctx, shardData, threads);
-      pass = local.pass;
-      if (local.ev) threads = local.ev.threads;
-      closeLocal = () => local.ev?.close();
-    }
-  } else if (cfg.streamShard) {
-    pass = streamPass(
-      ctx,
-      ctx.data as BatchSourceLike,
-      shard.start,
-      shard.end,
-      cfg.batchSize,
-    );
-  } else {
-    const shardData = await loadShard(
-      ctx.data as BatchSourceLike,
-      shard.start,
-      shard.end,
-      cfg.batchSize,
-      ctx.signal,
-    );
-    threads = threadsFor(ctx, shard.size, size);
-    const local = memoryPass(ctx, shardData, threads);
-    pass = local.pass;
-    if (local.ev) threads = local.ev.threads;
-    closeLocal = () => local.ev?.close();
-  }
-
+  const local = await localPass(ctx, cfg, shard, size, rank, notes);
+  counters.threads = local.threads;
   const backendInfo: BackendDescription = {
-    ...(gpuBackend ?? { device: "cpu", precision: "f64", threads }),
+    ...(local.gpu ??
+      { device: "cpu", precision: "f64", threads: local.threads }),
     ...(comm ? { mpi: { flavor: comm.flavor, size } } : {}),
   };
-  const backend = backendLabel(backendInfo);
   if (ctx.verbose > 0 && rank === 0) {
     console.error(
-      `nlsq: distributed over ${size} rank(s), ${shard.size} rows on rank 0, ${threads} thread(s) per rank; TSQR factors gathered with MPI_Allreduce`,
+      `nlsq: distributed over ${size} rank(s), ${shard.size} rows on rank 0, ${local.threads} thread(s) per rank; TSQR factors gathered with MPI_Allreduce`,
     );
   }
-
-  function makeStats(): () => DistributedStats {
-    return () => ({
-      rank,
-      size,
-      shardStart: shard.start,
-      shardEnd: shard.end,
-      threads,
-      evaluations: counters.evaluations,
-      points: counters.points,
-      localMs: counters.localMs,
-      allreduceMs: counters.allreduceMs,
-      mergeMs: counters.mergeMs,
-      allreduceDoubles: counters.allreduceDoubles,
-      allreduceSamplesMs: samples.slice(),
-      wallMs: counters.evaluations ? counters.lastAt - counters.firstAt : 0,
-    });
-  }
-  const stats = makeStats();
-  lastStats = stats;
   const passOnce: PassOnce = async (thetas, withJac, gram) => {
     const t0 = performance.now();
-    const local = await pass(thetas, withJac, gram);
+    const parts = await local.pass(thetas, withJac, gram);
     const t1 = performance.now();
-    let merged = local;
+    let merged = parts;
     let t2 = t1;
     if (comm && size > 1) {
-      const buf = packPartials(local, withJac, p, rank, size);
+      const buf = packPartials(parts, withJac, p, rank, size);
       comm.allreduceSum(buf);
       t2 = performance.now();
       merged = mergeGathered(buf, withJac, p, size, gram);
-      counters.allreduceMs += t2 - t1;
-      samples.push(t2 - t1);
-      counters.allreduceDoubles = gatherLength(p, size, withJac);
+      counters.allreduce(t2 - t1, gatherLength(p, size, withJac));
     }
-    counters.localMs += t1 - t0;
-    counters.lastAt = performance.now();
-    if (Number.isNaN(counters.firstAt)) counters.firstAt = t0;
-    counters.mergeMs += counters.lastAt - t2;
-    counters.evaluations++;
-    counters.points += thetas.length;
+    counters.pass(t0, t1, t2, thetas.length);
     return merged.map((m) => evaluationFromPartial(m, p, n));
   };
   // The accumulation policy of the standard strategy, decided on the merged
@@ -697,11 +577,10 @@ async function buildEvaluator(
     passOnce,
     ctx.backend === "webgpu" ? 0 : GRAM_MIN_POINTS,
   );
-
   return {
     nParams: p,
     nResiduals: n,
-    backend,
+    backend: backendLabel(backendInfo),
     backendInfo,
     rank,
     size,
@@ -709,13 +588,13 @@ async function buildEvaluator(
     notes,
     checkpointEvery: plan.checkpointEvery,
     get stats() {
-      return stats();
+      return counters.stats();
     },
     evaluate: (thetas, withJac) => evaluateAll(thetas, withJac),
     close() {
-      closeLocal();
+      local.close();
       if (ctx.verbose > 0 && rank === 0 && comm && size > 1) {
-        const s = stats();
+        const s = counters.stats();
         console.error(
           `nlsq: distributed: ${s.evaluations} Allreduce(s), ${
             (s.allreduceMs / Math.max(1, s.evaluations)).toFixed(3)
@@ -723,6 +602,160 @@ async function buildEvaluator(
         );
       }
     },
+  };
+}
+
+/** Rows of the data: known for arrays, required of a source. */
+function knownLength(ctx: StrategyContext): number {
+  const n = ctx.data.kind === "memory" ? ctx.data.y.length : ctx.data.length;
+  if (n === undefined || !Number.isInteger(n)) {
+    throw new RangeError(
+      "the distributed strategy needs a source of known length to split it into shards",
+    );
+  }
+  return n;
+}
+
+/** Timing and volume of the passes, for `getDistributedStats`. */
+class PassCounters {
+  evaluations = 0;
+  points = 0;
+  localMs = 0;
+  allreduceMs = 0;
+  mergeMs = 0;
+  allreduceDoubles = 0;
+  firstAt = NaN;
+  lastAt = NaN;
+  threads = 1;
+  readonly samples: number[] = [];
+
+  constructor(
+    readonly rank: number,
+    readonly size: number,
+    readonly shard: { start: number; end: number },
+  ) {}
+
+  /** One pass: started at t0, local work done at t1, gathered at t2. */
+  pass(t0: number, t1: number, t2: number, points: number): void {
+    this.localMs += t1 - t0;
+    this.lastAt = performance.now();
+    if (Number.isNaN(this.firstAt)) this.firstAt = t0;
+    this.mergeMs += this.lastAt - t2;
+    this.evaluations++;
+    this.points += points;
+  }
+
+  /** One Allreduce of `doubles` values that took `ms`. */
+  allreduce(ms: number, doubles: number): void {
+    this.allreduceMs += ms;
+    this.samples.push(ms);
+    this.allreduceDoubles = doubles;
+  }
+
+  stats(): DistributedStats {
+    return {
+      rank: this.rank,
+      size: this.size,
+      shardStart: this.shard.start,
+      shardEnd: this.shard.end,
+      threads: this.threads,
+      evaluations: this.evaluations,
+      points: this.points,
+      localMs: this.localMs,
+      allreduceMs: this.allreduceMs,
+      mergeMs: this.mergeMs,
+      allreduceDoubles: this.allreduceDoubles,
+      allreduceSamplesMs: this.samples.slice(),
+      wallMs: this.evaluations ? this.lastAt - this.firstAt : 0,
+    };
+  }
+}
+
+/** One rank with the data in memory: exactly the standard strategy's evaluator. */
+function singleRankEvaluator(
+  ctx: StrategyContext,
+  plan: { notes: string[]; checkpointEvery?: number },
+  counters: PassCounters,
+): DistributedEvaluator {
+  const std = createCpuBackend(ctx, ctx.data as InMemoryData);
+  counters.threads = std.backendInfo?.threads ?? 1;
+  return {
+    nParams: std.nParams,
+    nResiduals: std.nResiduals,
+    backend: std.backend,
+    backendInfo: std.backendInfo,
+    rank: 0,
+    size: 1,
+    isCheckpointWriter: true,
+    notes: plan.notes,
+    checkpointEvery: plan.checkpointEvery,
+    get stats() {
+      return counters.stats();
+    },
+    async evaluate(thetas, withJac) {
+      const t0 = performance.now();
+      const out = await std.evaluate(thetas, withJac);
+      const t1 = performance.now();
+      counters.pass(t0, t1, t1, thetas.length);
+      return out;
+    },
+    close: () => std.close(),
+  };
+}
+
+/**
+ * This rank's pass over its shard: on WebGPU (where asked and possible),
+ * else the CPU over the shard in memory, or read from the source on every
+ * pass (`streamShard`).
+ */
+async function localPass(
+  ctx: StrategyContext,
+  cfg: Config,
+  shard: { start: number; end: number; size: number },
+  size: number,
+  rank: number,
+  notes: string[],
+): Promise<{
+  pass: LocalPass;
+  close: () => void;
+  threads: number;
+  gpu: BackendDescription | null;
+}> {
+  if (ctx.data.kind !== "memory" && cfg.streamShard) {
+    const pass = streamPass(
+      ctx,
+      ctx.data as BatchSourceLike,
+      shard.start,
+      shard.end,
+      cfg.batchSize,
+    );
+    return { pass, close: () => {}, threads: 1, gpu: null };
+  }
+  const shardData = ctx.data.kind === "memory"
+    ? sliceData(ctx.data, shard.start, shard.end)
+    : await loadShard(
+      ctx.data as BatchSourceLike,
+      shard.start,
+      shard.end,
+      cfg.batchSize,
+      ctx.signal,
+    );
+  const threads = threadsFor(ctx, shard.size, size);
+  if (ctx.data.kind === "memory") {
+    const g = ctx.backend === "webgpu" && shard.size > 0
+      ? await gpuPass(ctx, shardData, threads, notes)
+      : null;
+    if (g && "pass" in g) {
+      return { pass: g.pass, close: g.close, threads, gpu: g.backend };
+    }
+    if (g) notes.push(`rank ${rank}: ${g.reason}; computing on the CPU`);
+  }
+  const local = memoryPass(ctx, shardData, threads);
+  return {
+    pass: local.pass,
+    close: () => local.ev?.close(),
+    threads: local.ev ? local.ev.threads : threads,
+    gpu: null,
   };
 }
 
