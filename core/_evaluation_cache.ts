@@ -38,6 +38,7 @@ export class EvaluationCache {
 
   /** The evaluation at `theta` (with its linearization when asked), if held. */
   lookup(theta: Float64Array, withJacobian: boolean): Evaluation | undefined {
+    if (this.#entries.length === 0) return undefined;
     const key = keyOf(theta);
     const hit = this.#entries.find((e) => e.key === key);
     return hit && (hit.evaluation.lin || !withJacobian)
@@ -56,7 +57,7 @@ export class EvaluationCache {
 
   /** Forgets everything. */
   clear(): void {
-    this.#entries = [];
+    if (this.#entries.length > 0) this.#entries = [];
   }
 
   /**

@@ -242,9 +242,10 @@ export function svd(A: ArrayLike<number>, m: number, n: number): Svd {
   for (let sweep = 0; sweep < 80; sweep++) {
     let rotated = false;
     for (let p = 0; p < n - 1; p++) {
+      const op = p * m;
       for (let q = p + 1; q < n; q++) {
         let alpha = 0, beta = 0, gamma = 0;
-        const op = p * m, oq = q * m;
+        const oq = q * m;
         for (let i = 0; i < m; i++) {
           const a = W[op + i], b = W[oq + i];
           alpha += a * a;
@@ -259,7 +260,7 @@ export function svd(A: ArrayLike<number>, m: number, n: number): Svd {
         }
         rotated = true;
         const zeta = (beta - alpha) / (2 * gamma);
-        const t = Math.sign(zeta || 1) /
+        const t = (zeta >= 0 ? 1 : -1) /
           (Math.abs(zeta) + Math.sqrt(1 + zeta * zeta));
         const c = 1 / Math.sqrt(1 + t * t);
         const s = c * t;
@@ -284,18 +285,26 @@ export function svd(A: ArrayLike<number>, m: number, n: number): Svd {
     for (let i = 0; i < m; i++) s += W[j * m + i] * W[j * m + i];
     sv[j] = Math.sqrt(s);
   }
-  const order = Array.from({ length: n }, (_, j) => j).sort((a, b) =>
-    sv[b] - sv[a]
-  );
+  // Decreasing order (insertion sort: n is small).
+  const order = new Int32Array(n);
+  for (let j = 0; j < n; j++) {
+    let k = j;
+    while (k > 0 && sv[order[k - 1]] < sv[j]) {
+      order[k] = order[k - 1];
+      k--;
+    }
+    order[k] = j;
+  }
   const u = new Float64Array(m * n);
   const v = new Float64Array(n * n);
   const s = new Float64Array(n);
-  order.forEach((j, k) => {
+  for (let k = 0; k < n; k++) {
+    const j = order[k];
     s[k] = sv[j] / scale;
     const inv = sv[j] > 0 ? 1 / sv[j] : 0;
     for (let i = 0; i < m; i++) u[i * n + k] = W[j * m + i] * inv;
     for (let i = 0; i < n; i++) v[i * n + k] = V[j * n + i];
-  });
+  }
   return { u, s, v };
 }
 

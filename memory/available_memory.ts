@@ -131,7 +131,30 @@ export interface AvailableMemoryOptions {
   selfCgroupFile?: string;
   /** Fallback when `--allow-sys` is missing. Default `/proc/meminfo`. */
   meminfoFile?: string;
+  /**
+   * Detect again instead of using a figure detected in the last
+   * {@linkcode MEMORY_CACHE_MS} ms (the default reuses it: the memory does
+   * not change between two fits a microsecond apart, and detection costs
+   * more than a small fit).
+   */
+  refresh?: boolean;
 }
+
+/**
+ * How long a detected CPU memory figure is reused, in ms.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { MEMORY_CACHE_MS } from "@nlsq/nlsq/workflow";
+ * assert.strictEqual(MEMORY_CACHE_MS, 2000);
+ * ```
+ */
+export const MEMORY_CACHE_MS = 2000;
+
+let cpuCache:
+  | { at: number; gb: number; source: MemorySource; notes: string[] }
+  | null = null;
 
 /**
  * The available memory and an account of how it was found.
@@ -215,7 +238,7 @@ export function getAvailableMemoryInfo(
     return override(envLimit, MEMORY_LIMIT_ENV, notes);
   }
 
-  const cpu = detectCpu(options, notes);
+  const cpu = cachedCpu(options, notes);
   let availableGb = cpu.gb;
   let source = cpu.source;
   let gpuGb: number | null = null;
@@ -349,6 +372,31 @@ function readEnv(variable: string, notes: string[]): string | undefined {
     return undefined;
   }
   return Deno.env.get(variable);
+}
+
+/**
+ * The CPU figure, detected at most every {@linkcode MEMORY_CACHE_MS} ms for
+ * the default locations (injected paths always detect).
+ */
+function cachedCpu(
+  options: AvailableMemoryOptions,
+  notes: string[],
+): { gb: number; source: MemorySource } {
+  const injected = options.cgroupRoot !== undefined ||
+    options.selfCgroupFile !== undefined || options.meminfoFile !== undefined;
+  const now = performance.now();
+  if (
+    !injected && options.refresh !== true && cpuCache &&
+    now - cpuCache.at < MEMORY_CACHE_MS
+  ) {
+    notes.push(...cpuCache.notes);
+    return cpuCache;
+  }
+  const own: string[] = [];
+  const cpu = detectCpu(options, own);
+  notes.push(...own);
+  if (!injected) cpuCache = { at: now, ...cpu, notes: own };
+  return cpu;
 }
 
 function detectCpu(

@@ -65,10 +65,18 @@ export function parameterScale(
   const n = data.y.length, p = p0.length;
   const ns = Math.min(n, SAMPLE_ROWS);
   if (ns === 0) return null;
-  const rows = Array.from({ length: ns }, (_, i) => Math.floor(i * n / ns));
-  const X = data.x.map((c) => Float64Array.from(rows, (r) => c[r]));
-  const y = Float64Array.from(rows, (r) => data.y[r]);
-  const w = data.w ? Float64Array.from(rows, (r) => data.w![r]) : null;
+  let X = data.x, y = data.y, w = data.w;
+  if (ns < n) {
+    // Evenly spread rows (small problems use all of theirs, uncopied).
+    const pick = (a: Float64Array) => {
+      const out = new Float64Array(ns);
+      for (let i = 0; i < ns; i++) out[i] = a[Math.floor(i * n / ns)];
+      return out;
+    };
+    X = data.x.map(pick);
+    y = pick(data.y);
+    w = data.w ? pick(data.w) : null;
+  }
   const B = new Float64Array(ns * (p + 1));
   m.kernel(X, y, w, p0, 0, ns, B, ns, true);
   let s: Float64Array | null = null;
