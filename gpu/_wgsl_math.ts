@@ -16,6 +16,8 @@
  * @module
  */
 
+import { WGSL_FADDEEVA } from "./_wgsl_faddeeva.ts";
+
 /** Floating-point type of a generated kernel. */
 export type Precision = "f64" | "f32";
 
@@ -555,6 +557,7 @@ const LIB: Record<string, LibFn> = {
         L(0)
       }), ${L(1)}, a > ${L(0)}); }`,
   },
+  ...WGSL_FADDEEVA,
 };
 
 /** Model-language function name -> library function (or builtin). */
@@ -573,6 +576,8 @@ const CALLS: Record<string, string> = {
   cosh: "nl_cosh",
   tanh: "nl_tanh",
   erf: "nl_erf",
+  wofz_re: "nl_wofz_re",
+  wofz_im: "nl_wofz_im",
   pow: "nl_pow",
   min: "nl_min",
   max: "nl_max",

@@ -7,6 +7,7 @@
 
 import type { FunctionName, InternalFunctionName, Node } from "./ast.ts";
 import { erf } from "./_erf.ts";
+import { wofzIm, wofzRe } from "./_faddeeva.ts";
 import { mapBottomUp } from "./_walk.ts";
 
 /** The numeric implementation of every public and internal function. */
@@ -32,6 +33,8 @@ export const MATH_FUNCTIONS: Readonly<
   min: Math.min,
   max: Math.max,
   erf,
+  wofz_re: wofzRe,
+  wofz_im: wofzIm,
   sign: Math.sign,
   ifLess: (a, b, c, d) => a < b ? c : d,
 };

@@ -38,6 +38,8 @@ export const FUNCTION_ARITY = {
   min: 2,
   max: 2,
   erf: 1,
+  wofz_re: 2,
+  wofz_im: 2,
 } as const;
 
 /**

@@ -14,6 +14,7 @@ import type { Node } from "./ast.ts";
 import type { BlockKernel } from "./types.ts";
 import { erf } from "./_erf.ts";
 import { fastExpSource } from "./_fast_exp.ts";
+import { faddeevaSource } from "./_faddeeva.ts";
 import { simplify } from "./simplify.ts";
 import { type Ssa, type SsaInstr, type SsaOperand, toSsa } from "./ssa.ts";
 import { liveInstructions, variableDependence } from "./ssa_analysis.ts";
@@ -93,6 +94,8 @@ const JS_FUNCTIONS: Readonly<Record<string, string>> = {
   min: "Math.min",
   max: "Math.max",
   erf: "erf",
+  wofz_re: "wofzRe",
+  wofz_im: "wofzIm",
   sign: "Math.sign",
 };
 
@@ -165,7 +168,10 @@ function uses(ssa: Ssa, fn: string): boolean {
 /** Wraps a function source so helpers are in scope and the whole is one expression. */
 function wrap(ssa: Ssa, fnSource: string): string {
   const helpers = (uses(ssa, "erf") ? `const erf = ${erf.toString()};\n` : "") +
-    (uses(ssa, "exp") ? `${fastExpSource()}\n` : "");
+    (uses(ssa, "exp") ? `${fastExpSource()}\n` : "") +
+    (uses(ssa, "wofz_re") || uses(ssa, "wofz_im")
+      ? `${faddeevaSource()}\n`
+      : "");
   return `(() => {\n"use strict";\n${helpers}return ${fnSource};\n})()`;
 }
 

@@ -8,6 +8,7 @@ import type { BinNode, CallNode, Node } from "./ast.ts";
 import { simplify } from "./simplify.ts";
 import { build } from "./_build.ts";
 import { ParamDependence, type SumTerm } from "./_dependence.ts";
+import { wofzRule } from "./_faddeeva_rule.ts";
 
 const { num, neg, add, sub, mul, div, pow, call } = build;
 
@@ -196,6 +197,9 @@ function callRule(n: CallNode, ctx: Context): Node {
         mul(num(TWO_OVER_SQRT_PI), call("exp", [neg(pow(u, num(2)))])),
         d(u),
       );
+    case "wofz_re":
+    case "wofz_im":
+      return wofzRule(n, d(u), d(v));
     case "sign":
       return num(0);
     case "ifLess":

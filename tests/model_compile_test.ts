@@ -34,6 +34,7 @@ const EXPRESSIONS = [
   "atan2(a, x + b) + sinh(a*x) - cosh(b) * tanh(x) + log10(a + x)",
   "(a - b*x) ^ 3 + (a*x + 2) ^ -2 + sqrt(a + x) + (b + x) ^ 0.5 + x ^ a",
   "a + 0 * b + 3",
+  "a * wofz_re((x - b) / c, c) + wofz_im(a * x, b)",
 ];
 
 /** Runs the kernel on rows start..end of random data, checks every column. */

@@ -58,6 +58,8 @@ const CASES = [
   "max(a*x, b)",
   "min(a, b) * x",
   "erf(a*x - b)",
+  "wofz_re(a*x - b, b*x)",
+  "wofz_im(a*x - b, b*x)",
   "a / (b + x)",
   "(a*x) / (b*x + 1)",
   "-(a*x)^2",
