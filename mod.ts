@@ -32,6 +32,21 @@
 export { model, type ModelFunction, type ModelOptions } from "./model/model.ts";
 export type { Model } from "./model/types.ts";
 export { ModelSyntaxError } from "./model/syntax_error.ts";
+export {
+  type BuiltinModel,
+  type DerivedValue,
+  type ExpressionOptions,
+  type GuessOptions,
+  type ModelComponent,
+  type ModelFactoryOptions,
+  models,
+  type ParamHint,
+  type ParamValues,
+  type PolynomialOptions,
+  STEP_FORMS,
+  type StepForm,
+  type StepOptions,
+} from "./models/mod.ts";
 
 // Fitting.
 export { fit } from "./workflow/fit.ts";

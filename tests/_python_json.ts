@@ -50,11 +50,13 @@ function decode(text: string): unknown {
  * Runs `script` with `input` as JSON on stdin and returns what it printed,
  * parsed. The script gets `json`, `sys` and `np` imported and the input as
  * `data`; it must print one JSON value (use `emit(value)`, which converts
- * numpy arrays and scalars).
+ * numpy arrays and scalars). `python` is the interpreter (default
+ * {@linkcode pythonCommand}).
  */
 export async function pythonJson<T>(
   script: string,
   input: unknown,
+  python: string = pythonCommand(),
 ): Promise<T> {
   const prelude = `
 import json, sys
@@ -73,7 +75,7 @@ def _plain(v):
 def emit(v):
     print(json.dumps(_plain(v)))
 `;
-  const proc = new Deno.Command(pythonCommand(), {
+  const proc = new Deno.Command(python, {
     args: ["-c", prelude + script],
     stdin: "piped",
     stdout: "piped",

@@ -1,0 +1,42 @@
+/**
+ * What a built-in model knows about itself beyond its public members
+ * (private helper): its role in a composite's guess, and how a peak measured
+ * in the data becomes its parameter values.
+ *
+ * @module
+ */
+
+import type { DerivedDef } from "./_derived.ts";
+
+/** A peak measured in data (see `models/_peaks.ts`). */
+export interface PeakMeasurement {
+  /** Signed height above the baseline. */
+  readonly height: number;
+  /** x at the extremum. */
+  readonly xMax: number;
+  /** Half-maximum crossings on either side of the extremum. */
+  readonly left: number;
+  readonly right: number;
+}
+
+/**
+ * How a composite's guess treats a component: a peak (found in the data
+ * and assigned in order of position), a polynomial baseline (fitted to what
+ * is left, by linear least squares), or anything else (guessed on what is
+ * left by its own guess).
+ */
+export type Role = "peak" | "baseline" | "other";
+
+/** The private part of a built-in model. */
+export interface Internals {
+  readonly role: Role;
+  /** Degree of a baseline polynomial. */
+  readonly degree?: number;
+  /** Parameter values by full name for a measured peak (peaks only). */
+  readonly fromPeak?: (m: PeakMeasurement) => Record<string, number>;
+  /** Derived quantities over the model's own parameters. */
+  readonly derived?: readonly DerivedDef[];
+}
+
+/** The key under which a built-in model keeps its {@linkcode Internals}. */
+export const INTERNALS: unique symbol = Symbol("nlsq.models.internals");
