@@ -10,7 +10,8 @@ import type { BuiltinModel, GuessOptions } from "./builtin_model.ts";
 import { internalsOf } from "./builtin_model.ts";
 import type { GuessData } from "./_data.ts";
 import { lstsq } from "./_linear_lsq.ts";
-import { findPeaks, robustBaseline } from "./_peaks.ts";
+import { findPeaks, remeasure, robustBaseline } from "./_peaks.ts";
+import type { PeakMeasurement } from "./_internal.ts";
 
 /** Columns of the composite's x that component `m` reads. */
 function columnsOf(
@@ -35,11 +36,17 @@ function valuesOf(
   return f.map((v) => (Number.isFinite(v) ? v : 0));
 }
 
+/** v (in the caller's order) in the order of ascending x. */
+function sorted(d: GuessData, v: Float64Array): Float64Array {
+  return Float64Array.from(d.order, (i) => v[i]);
+}
+
 /**
  * Guesses of the operands of a sum, by full parameter name: peaks (in
- * order of position) on the data less a robust polynomial baseline, then
- * the other operands and a least-squares baseline on what is left (twice
- * when both kinds are present, each seeing the other's latest guess).
+ * order of position) on the data less a robust polynomial baseline, each
+ * measured again with the others and a least-squares baseline removed;
+ * then the other operands and the baseline on what is left (twice when
+ * both kinds are present, each seeing the other's latest guess).
  *
  * @example
  * ```ts
@@ -70,31 +77,14 @@ export function guessSum(
   const out: Record<string, number> = {};
   const peakSum = new Float64Array(n);
   if (peaks.length > 0) {
-    const degree = bases.length > 0
-      ? Math.max(...bases.map((m) => internalsOf(m).degree ?? 0))
-      : others.length > 0
-      ? 2
-      : -1;
-    const b0 = robustBaseline(d.xs, d.ys, degree);
-    const r = d.ys.map((v, i) => v - b0[i]);
-    const sign = options.negative === undefined
-      ? undefined
-      : options.negative
-      ? -1
-      : 1;
-    const found = findPeaks(d.xs, r, peaks.length, sign)
-      .sort((a, b) => a.xMax - b.xMax);
-    peaks.forEach((m, j) => {
-      Object.assign(out, internalsOf(m).fromPeak!(found[j]));
+    guessPeaks(peaks, bases, others.length > 0, d, variables, options, out);
+    for (const m of peaks) {
       valuesOf(m, d, variables, out).forEach((v, i) => (peakSum[i] += v));
-    });
+    }
   }
   let baseline: Float64Array = new Float64Array(n);
-  for (
-    let round = 0;
-    round < (others.length > 0 && bases.length > 0 ? 2 : 1);
-    round++
-  ) {
+  const rounds = others.length > 0 && bases.length > 0 ? 2 : 1;
+  for (let round = 0; round < rounds; round++) {
     const otherSum = new Float64Array(n);
     for (const m of others) {
       const target = d.y.map((v, i) =>
@@ -109,6 +99,70 @@ export function guessSum(
     }
   }
   return out;
+}
+
+/**
+ * The peaks' guesses: found greedily on the data less a robust baseline
+ * (of the baselines' degree; quadratic under other components), assigned in
+ * order of position, then each measured twice more on the data less the
+ * other peaks and a least-squares baseline.
+ */
+function guessPeaks(
+  peaks: readonly BuiltinModel[],
+  bases: readonly BuiltinModel[],
+  hasOthers: boolean,
+  d: GuessData,
+  variables: readonly string[],
+  options: GuessOptions,
+  out: Record<string, number>,
+): void {
+  const n = d.y.length;
+  const degree = bases.length > 0
+    ? Math.max(...bases.map((m) => internalsOf(m).degree ?? 0))
+    : hasOthers
+    ? 2
+    : -1;
+  let base: Float64Array = robustBaseline(d.xs, d.ys, degree);
+  const fromPeak = (m: BuiltinModel, p: PeakMeasurement) =>
+    internalsOf(m).fromPeak!(p);
+  // Subtract peaks of the components' shape when they all have one.
+  const same = peaks.every((m) => m.name === peaks[0].name);
+  const shape = same
+    ? (p: PeakMeasurement) =>
+      sorted(d, valuesOf(peaks[0], d, variables, fromPeak(peaks[0], p)))
+    : undefined;
+  const sign = options.negative === undefined
+    ? undefined
+    : options.negative
+    ? -1
+    : 1;
+  const found = findPeaks(
+    d.xs,
+    d.ys.map((v, i) => v - base[i]),
+    peaks.length,
+    sign,
+    shape,
+  ).sort((a, b) => a.xMax - b.xMax);
+  const s: 1 | -1 = found[0].height < 0 ? -1 : 1;
+  const values = peaks.map((m, j) => fromPeak(m, found[j]));
+  for (let round = 0; round < 2; round++) {
+    // Each peak and their sum, in the caller's order.
+    const each = peaks.map((m, j) => valuesOf(m, d, variables, values[j]));
+    const sum = new Float64Array(n);
+    for (const f of each) f.forEach((v, i) => (sum[i] += v));
+    if (bases.length > 0) {
+      const target = d.y.map((v, i) => v - sum[i]);
+      base = sorted(d, fitBaselines(bases, d, variables, target, {}));
+    }
+    const total = sorted(d, sum);
+    peaks.forEach((m, j) => {
+      const mine = sorted(d, each[j]);
+      const r = d.ys.map((v, i) => v - base[i] - total[i] + mine[i]);
+      found[j] = remeasure(d.xs, r, found[j], s);
+      values[j] = fromPeak(m, found[j]);
+    });
+  }
+  for (const v of values) Object.assign(out, v);
 }
 
 /**

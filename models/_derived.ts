@@ -51,7 +51,8 @@ export function expressionDerived(
 
 /**
  * sqrt(g^T C g) over the parameters at `indices` of the covariance `cov`;
- * NaN without a covariance, Infinity where the covariance is infinite.
+ * NaN without a covariance, Infinity where an entry it needs is infinite
+ * (as scipy reports a rank-deficient fit).
  *
  * @example
  * ```ts
@@ -68,13 +69,18 @@ export function deltaStderr(
   cov: ArrayLike<ArrayLike<number>> | undefined,
 ): number {
   if (cov === undefined) return NaN;
-  let v = 0;
+  let v = 0, infinite = false;
   for (let a = 0; a < indices.length; a++) {
     if (g[a] === 0) continue;
     for (let b = 0; b < indices.length; b++) {
       if (g[b] === 0) continue;
-      v += g[a] * cov[indices[a]][indices[b]] * g[b];
+      const c = cov[indices[a]][indices[b]];
+      if (Number.isNaN(c)) return NaN;
+      if (!Number.isFinite(c)) infinite = true;
+      else v += g[a] * c * g[b];
     }
   }
-  return v >= 0 ? Math.sqrt(v) : v === -Infinity ? Infinity : NaN;
+  // scipy fills the covariance of a rank-deficient fit with Infinity.
+  if (infinite) return Infinity;
+  return v >= 0 ? Math.sqrt(v) : NaN;
 }

@@ -137,10 +137,11 @@ function largest(
 }
 
 /**
- * `k` peaks of `y` (ascending `xs`, baseline removed), largest first: each
- * is measured, then a Gaussian of its height and width is subtracted and its
- * core (between the half-maximum crossings) is not searched again. With a
- * `sign`, only peaks of that sign.
+ * `k` peaks of `y` (ascending `xs`, baseline removed), largest first, all of
+ * the sign of the largest (or of `sign`): each is measured, then `shape`
+ * (its values at xs for a measured peak; default a Gaussian of its height
+ * and width) is subtracted, and its core (between the half-maximum
+ * crossings, widened by half that width each way) is not searched again.
  *
  * @example
  * ```ts
@@ -157,6 +158,8 @@ export function findPeaks(
   y: ArrayLike<number>,
   k: number,
   sign?: 1 | -1,
+  shape: (m: PeakMeasurement) => ArrayLike<number> = (m) =>
+    gaussianShape(xs, m),
 ): PeakMeasurement[] {
   const r = Float64Array.from(y);
   const found: PeakMeasurement[] = [];
@@ -165,15 +168,61 @@ export function findPeaks(
     const s = smooth3(r);
     let i = largest(xs, s, cores, sign);
     if (i < 0) i = largest(xs, s, [], sign);
-    const m = measureAt(xs, r, s, i, sign ?? (s[i] < 0 ? -1 : 1));
+    const sg = sign ?? (s[i] < 0 ? -1 : 1);
+    sign = sg;
+    const m = measureAt(xs, r, s, i, sg);
     found.push(m);
-    cores.push([m.left, m.right]);
-    const sd = (m.right - m.left) / 2.3548200450309493;
-    for (let j = 0; j < r.length; j++) {
-      r[j] -= m.height * Math.exp(-(((xs[j] - m.xMax) / sd) ** 2) / 2);
-    }
+    // Its core and half a width beyond, where what the subtraction leaves
+    // of its wings could pass for a small peak.
+    const w = (m.right - m.left) / 2;
+    cores.push([m.left - w, m.right + w]);
+    const f = shape(m);
+    for (let j = 0; j < r.length; j++) r[j] -= f[j];
   }
   return found;
+}
+
+/**
+ * A measured peak again, on data from which everything else has been
+ * subtracted: the extremum of sign `sign` nearest its position within a
+ * width of its half-maximum crossings.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { remeasure } from "./_peaks.ts";
+ * const xs = Array.from({ length: 101 }, (_, i) => i / 10);
+ * const y = xs.map((x) => 2 * Math.exp(-((x - 5) ** 2) / 2));
+ * const m = remeasure(xs, y, { height: 1, xMax: 4.5, left: 4, right: 5 }, 1);
+ * assert.strictEqual(m.xMax, 5);
+ * ```
+ */
+export function remeasure(
+  xs: ArrayLike<number>,
+  y: ArrayLike<number>,
+  m: PeakMeasurement,
+  sign: 1 | -1,
+): PeakMeasurement {
+  const s = smooth3(y);
+  const w = m.right - m.left;
+  let best = -1;
+  for (let i = 0; i < xs.length; i++) {
+    if (xs[i] < m.left - w || xs[i] > m.right + w) continue;
+    if (best < 0 || sign * s[i] > sign * s[best]) best = i;
+  }
+  return best < 0 ? m : measureAt(xs, y, s, best, sign);
+}
+
+/** A Gaussian of the peak's height and half-maximum width at xs. */
+export function gaussianShape(
+  xs: ArrayLike<number>,
+  m: PeakMeasurement,
+): Float64Array {
+  const sd = (m.right - m.left) / 2.3548200450309493;
+  return Float64Array.from(
+    xs,
+    (x) => m.height * Math.exp(-(((x - m.xMax) / sd) ** 2) / 2),
+  );
 }
 
 function median(v: Float64Array): number {

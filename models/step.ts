@@ -11,6 +11,7 @@ import {
   type ModelFactoryOptions,
 } from "./_leaf.ts";
 import { stepGuess } from "./_sigmoid_guess.ts";
+import { bestRamp } from "./_ramp.ts";
 
 /**
  * The forms of {@linkcode step} (lmfit's, `arctan` being `atan`).
@@ -109,6 +110,9 @@ export function step(options?: StepOptions): BuiltinModel {
     params: ["amplitude", "center", "sigma"],
     expression: `amplitude * ${rise}`,
     hints: { sigma: { min: 0 } },
-    guess: (d) => stepGuess(d, spread),
+    guess: (d) => {
+      const g = stepGuess(d, spread);
+      return form === "linear" ? bestRamp(d.xs, d.ys, g) ?? g : g;
+    },
   }, prefix);
 }
