@@ -7,7 +7,7 @@
  */
 
 import type { BuiltinModel, GuessOptions } from "./builtin_model.ts";
-import { internalsOf } from "./builtin_model.ts";
+import { internalsOf } from "./_internal.ts";
 import type { GuessData } from "./_data.ts";
 import { lstsq } from "./_linear_lsq.ts";
 import { findPeaks, remeasure, robustBaseline } from "./_peaks.ts";

@@ -7,6 +7,7 @@
  */
 
 import type { DerivedDef } from "./_derived.ts";
+import type { BuiltinModel } from "./builtin_model.ts";
 
 /** A peak measured in data (see `models/_peaks.ts`). */
 export interface PeakMeasurement {
@@ -40,3 +41,33 @@ export interface Internals {
 
 /** The key under which a built-in model keeps its {@linkcode Internals}. */
 export const INTERNALS: unique symbol = Symbol("nlsq.models.internals");
+
+/**
+ * The private part of a built-in model.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { models } from "../mod.ts";
+ * import { internalsOf } from "./_internal.ts";
+ * assert.strictEqual(internalsOf(models.gaussian()).role, "peak");
+ * ```
+ */
+export function internalsOf(m: BuiltinModel): Internals {
+  return (m as unknown as { [INTERNALS]: Internals })[INTERNALS];
+}
+
+/**
+ * Whether `v` is a model of `models`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model, models } from "../mod.ts";
+ * import { isBuiltinModel } from "./_internal.ts";
+ * assert.ok(isBuiltinModel(models.linear()) && !isBuiltinModel(model("a * x")));
+ * ```
+ */
+export function isBuiltinModel(v: unknown): v is BuiltinModel {
+  return v !== null && typeof v === "object" && INTERNALS in v;
+}

@@ -7,12 +7,8 @@
  */
 
 import { model } from "../model/model.ts";
-import {
-  assembleModel,
-  type BuiltinModel,
-  type GuessOptions,
-  type ParamHint,
-} from "./builtin_model.ts";
+import type { BuiltinModel, GuessOptions, ParamHint } from "./builtin_model.ts";
+import { assembleModel } from "./_assemble.ts";
 import type { GuessData } from "./_data.ts";
 import { type DerivedDef, expressionDerived } from "./_derived.ts";
 import type { PeakMeasurement, Role } from "./_internal.ts";
@@ -71,6 +67,14 @@ const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * Checks a factory's options object: only `allowed` keys, a valid prefix.
  * Returns the prefix.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { checkFactoryOptions } from "./_leaf.ts";
+ * assert.strictEqual(checkFactoryOptions({ prefix: "g1_" }, ["prefix"], "models.gaussian"), "g1_");
+ * assert.throws(() => checkFactoryOptions({ size: 1 }, ["prefix"], "models.gaussian"), /unknown option 'size'/);
+ * ```
  */
 export function checkFactoryOptions(
   options: unknown,

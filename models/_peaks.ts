@@ -9,7 +9,16 @@
 import type { PeakMeasurement } from "./_internal.ts";
 import { polyfit } from "./_linear_lsq.ts";
 
-/** A 3-point moving average (2 points at the ends), against noise. */
+/**
+ * A 3-point moving average (2 points at the ends), against noise.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { smooth3 } from "./_peaks.ts";
+ * assert.deepStrictEqual(Array.from(smooth3([0, 3, 0, 3])), [1.5, 1, 2, 1.5]);
+ * ```
+ */
 export function smooth3(y: ArrayLike<number>): Float64Array {
   const n = y.length, out = new Float64Array(n);
   if (n < 3) return Float64Array.from(y);
@@ -213,7 +222,18 @@ export function remeasure(
   return best < 0 ? m : measureAt(xs, y, s, best, sign);
 }
 
-/** A Gaussian of the peak's height and half-maximum width at xs. */
+/**
+ * A Gaussian of the peak's height and half-maximum width at xs.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { gaussianShape } from "./_peaks.ts";
+ * const f = gaussianShape([0, 1], { height: 2, xMax: 0, left: -1, right: 1 });
+ * assert.strictEqual(f[0], 2);
+ * assert.ok(Math.abs(f[1] - 1) < 1e-15);
+ * ```
+ */
 export function gaussianShape(
   xs: ArrayLike<number>,
   m: PeakMeasurement,

@@ -9,7 +9,7 @@ import {
   type BuiltinModel,
   type DerivedValue,
   fit,
-  FitResult,
+  type FitResult,
   models,
 } from "../mod.ts";
 import { pythonJson } from "./_python_json.ts";
@@ -18,6 +18,9 @@ import { lmfitPython } from "./_lmfit.ts";
 const PYTHON = lmfitPython("models_lmfit_test");
 const RUNNER = await Deno.readTextFile(
   new URL("./lmfit/models_runner.py", import.meta.url),
+);
+const VALUES = await Deno.readTextFile(
+  new URL("./lmfit/models_values.py", import.meta.url),
 );
 
 /** Deterministic standard normal numbers (mulberry32 + Box-Muller). */
@@ -346,5 +349,74 @@ Deno.test({
       `largest relative differences from lmfit:\n${lines.join("\n")}`,
     );
     assert.deepStrictEqual(failures, []);
+  },
+});
+
+Deno.test({
+  name: "models: parameter names, hints and values are lmfit's",
+  ignore: PYTHON === null,
+  fn: async () => {
+    const cases = CASES.filter((c) =>
+      !c.lmfit.startsWith("ExpressionModel") &&
+      !c.id.includes("gamma = sigma") &&
+      !c.id.includes("Gaussians")
+    );
+    const input = cases.map((c, k) => {
+      const z = normal(77 + k);
+      // Parameters near the truth, each moved by up to 30%.
+      const params = [0, 1, 2].map(() =>
+        Object.fromEntries(
+          c.model.params.map((n, i) => [n, c.truth[i] * (1 + 0.1 * z())]),
+        )
+      );
+      return { lmfit: c.lmfit, x: c.x, params };
+    });
+    const lm = await pythonJson<
+      {
+        names: string[];
+        hints: Record<
+          string,
+          { min?: number; max?: number; expr?: string; value?: number }
+        >;
+        values: number[][];
+      }[]
+    >(VALUES, input, PYTHON!);
+    let worst = 0;
+    cases.forEach((c, k) => {
+      assert.deepStrictEqual([...c.model.params], lm[k].names, c.id);
+      for (const [name, h] of Object.entries(lm[k].hints)) {
+        if (!c.model.params.includes(name)) continue; // lmfit's fwhm, height
+        const ours = c.model.paramHints[name] ?? {};
+        for (const key of ["min", "max", "expr", "value"] as const) {
+          if (h[key] !== undefined && h[key] !== null) {
+            assert.strictEqual(ours[key], h[key], `${c.id} ${name}.${key}`);
+          }
+        }
+      }
+      const cols = (Array.isArray(c.x[0]) ? c.x : [c.x]) as number[][];
+      input[k].params.forEach((p, j) => {
+        const f = c.model.evaluate(
+          cols.map((v) => Float64Array.from(v)),
+          c.model.params.map((n) => p[n]),
+        );
+        let big = 0;
+        for (const v of lm[k].values[j]) big = Math.max(big, Math.abs(v));
+        f.forEach((v, i) => {
+          const d = Math.abs(v - lm[k].values[j][i]) / big;
+          worst = Math.max(worst, d);
+          assert.ok(
+            d <= 1e-13,
+            `${c.id} at ${JSON.stringify(p)}, x[${i}]: ${v} vs ${
+              lm[k].values[j][i]
+            }`,
+          );
+        });
+      });
+    });
+    console.log(
+      `largest difference from lmfit's values: ${
+        worst.toExponential(1)
+      } of the largest |f|`,
+    );
   },
 });
