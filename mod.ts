@@ -41,6 +41,7 @@ export type {
   ModelInput,
 } from "./workflow/fit_options.ts";
 export type { XInput as FitXInput } from "./workflow/fit/_input.ts";
+export type { ParamsInput, ParamSpec } from "./workflow/fit/_params.ts";
 export { FitResult } from "./workflow/fit_result.ts";
 export type {
   ConfidenceInterval,

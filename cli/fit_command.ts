@@ -16,12 +16,14 @@ import type {
   SourceFormat,
 } from "../data/source.ts";
 import { fit, type FitOptions } from "../workflow/fit.ts";
+import type { ParamsInput, ParamSpec } from "../workflow/fit/_params.ts";
 import type { FitResult } from "../workflow/fit_result.ts";
 import { listCheckpoints } from "../checkpoint/checkpoint.ts";
 import { LOSS_NAMES, type LossName } from "../core/loss.ts";
 import {
   formatHelp,
   type OptionSpec,
+  parseAssignments,
   parseBounds,
   parseChoice,
   parseColumns,
@@ -85,6 +87,17 @@ const OPTIONS: Record<string, OptionSpec> = {
     type: "string",
     arg: "b=0:10",
     help: "bounds name=lo:hi, comma-separated; an empty side is infinite",
+  },
+  fix: {
+    type: "string",
+    arg: "c=0.5",
+    help: "hold parameters at values (name=value, comma-separated)",
+  },
+  tie: {
+    type: "string",
+    arg: "s2=s1",
+    help:
+      "tie parameters to expressions of others (name=expr, comma-separated)",
   },
   method: { type: "string", arg: "M", help: "trf (default), lm or auto" },
   loss: {
@@ -492,6 +505,8 @@ async function plan(args: readonly string[]): Promise<FitPlan | null> {
   const fitOptions = planFitOptions(o);
   if (p0) fitOptions.p0 = p0;
   if (bounds) fitOptions.bounds = bounds;
+  const params = fixedAndTied(o.fix, o.tie, m.params);
+  if (params) fitOptions.params = params;
   if (fitOptions.checkpointDir !== undefined) {
     await assertCheckpointDir(fitOptions.checkpointDir);
   }
@@ -782,4 +797,30 @@ async function report(
   }
   if (plotFailure) io.err(plotFailure.text);
   return exitCode;
+}
+
+/** `--fix a=1,b=2` and `--tie s2=s1` as the library's `params`. */
+function fixedAndTied(
+  fix: unknown,
+  tie: unknown,
+  names: readonly string[],
+): ParamsInput | undefined {
+  const params: Record<string, ParamSpec> = {};
+  if (typeof fix === "string") {
+    for (const [name, value] of parseAssignments("--fix", fix, names)) {
+      params[name] = {
+        value: parseNumber(`--fix ${name}`, value),
+        vary: false,
+      };
+    }
+  }
+  if (typeof tie === "string") {
+    for (const [name, expr] of parseAssignments("--tie", tie, names)) {
+      if (params[name]) {
+        throw new UsageError(`--tie ${name}: already fixed by --fix`);
+      }
+      params[name] = { expr };
+    }
+  }
+  return Object.keys(params).length > 0 ? params : undefined;
 }

@@ -10,6 +10,7 @@ import type { LossName } from "../core/loss.ts";
 import type { BoundsInput, NumVec } from "../core/_validate.ts";
 import type { OptimizationGoal } from "./goal.ts";
 import type { WorkflowInput } from "./presets.ts";
+import type { ParamsInput } from "./fit/_params.ts";
 
 /**
  * Progress reported to `onProgress`.
@@ -63,8 +64,18 @@ export interface FitProgress {
  * ```
  */
 export interface FitOptions {
-  /** Initial parameters (default: ones, moved inside finite bounds). */
-  p0?: NumVec;
+  /**
+   * Initial parameters, in model order or by name (default: ones, moved
+   * inside finite bounds).
+   */
+  p0?: NumVec | Readonly<Record<string, number>>;
+  /**
+   * Parameters by name (lmfit's `Parameters`): a start, or
+   * `{ value, min, max, vary, expr }`; `vary: false` holds a parameter at
+   * `value`, `expr` ties it to others (e.g. `{ expr: "s1" }`). Fixed and tied
+   * parameters are substituted into the model before differentiation.
+   */
+  params?: ParamsInput;
   /** 1-D standard deviations, or a 2-D covariance matrix of y. */
   sigma?: NumVec | readonly NumVec[];
   /** Use sigma in an absolute sense (pcov not scaled by reduced chi-square). */
@@ -133,6 +144,7 @@ export interface FitOptions {
 
 const KEYS = [
   "p0",
+  "params",
   "sigma",
   "absoluteSigma",
   "bounds",

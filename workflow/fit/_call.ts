@@ -18,11 +18,16 @@ import {
 import { normalizeGoal, type OptimizationGoal } from "../goal.ts";
 import { checkFitOptions } from "./_options.ts";
 import type { XInput } from "./_input.ts";
+import { type ParamPlan, resolveParams } from "./_params.ts";
 
 /** A checked call of `fit`. */
 export interface FitCall {
-  /** The compiled model. */
+  /** The model the solver fits: over the free parameters only. */
   readonly model: Model;
+  /** The caller's model, over every parameter. */
+  readonly fullModel: Model;
+  /** How the free parameters map to every model parameter. */
+  readonly params: ParamPlan;
   /** The data source, or null for arrays. */
   readonly source: BatchSourceLike | null;
   /** x and y as given (arrays only). */
@@ -78,12 +83,16 @@ export function resolveFitCall(
     }
   }
   const checked = checkFitOptions(options, m.params.length);
+  const params = resolveParams(m, options);
   return {
-    model: m,
+    model: params.model,
+    fullModel: m,
+    params,
     source,
     x: source ? null : xOrSource as XInput,
     y: source ? null : yOrOptions as NumVec,
-    options,
+    // The solver's view: starts and bounds of the free parameters.
+    options: { ...options, p0: params.p0, bounds: params.bounds },
     ...checked,
     goal: options.goal === undefined ? undefined : normalizeGoal(options.goal),
   };

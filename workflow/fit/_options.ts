@@ -6,6 +6,7 @@
 
 import {
   checkSolverOptionValues,
+  type NumVec,
   showValue,
   toVector,
 } from "../../core/_validate.ts";
@@ -32,7 +33,10 @@ export function checkFitOptions(
   nParams: number,
 ): CheckedFitOptions {
   checkSolverOptionValues(options);
-  if (options.p0 !== undefined) toVector(options.p0, "p0", nParams);
+  if (
+    options.p0 !== undefined &&
+    (Array.isArray(options.p0) || ArrayBuffer.isView(options.p0))
+  ) toVector(options.p0 as NumVec, "p0", nParams);
   const checked: CheckedFitOptions = {
     verbose: assertOneOf("verbose", options.verbose ?? 0, [0, 1, 2] as const),
     backend: assertOneOf(
