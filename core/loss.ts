@@ -117,6 +117,11 @@ export function lossRho(loss: LossName, z: number, out: Float64Array): void {
       out[2] = -2 * z / (t * t);
       return;
     }
+    default: {
+      // A loss added to LOSS_NAMES without a case here is a compile error.
+      const never: never = loss;
+      throw new TypeError(`loss: unknown loss ${JSON.stringify(never)}`);
+    }
   }
 }
 

@@ -228,6 +228,12 @@ export function generateKernel(
         return `v${o.index}`;
       case "tmp":
         return `t${o.index}`;
+      default: {
+        const never: never = o;
+        throw new TypeError(
+          `generateKernel: unknown operand ${JSON.stringify(never)}`,
+        );
+      }
     }
   }
 
@@ -256,6 +262,12 @@ export function generateKernel(
       case "call":
         e = wgslCall(ins.fn, ins.args.map(operand), used);
         break;
+      default: {
+        const never: never = ins;
+        throw new TypeError(
+          `generateKernel: unknown instruction ${JSON.stringify(never)}`,
+        );
+      }
     }
     return `let t${i}: ${T} = ${e};`;
   }
@@ -314,6 +326,10 @@ export function generateKernel(
           `let rho2 = ${L(-2)} * z / (tt * tt);`,
         );
         break;
+      default: {
+        const never: never = loss;
+        throw new TypeError(`generateKernel: unknown loss ${never}`);
+      }
     }
     // scipy: J_scale = sqrt(max(rho1 + 2 rho2' f^2, EPS)), rho2' = rho2 / fScale^2
     out.push(

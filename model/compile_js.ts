@@ -151,6 +151,10 @@ function operand(o: SsaOperand): string {
       return `x${index(o.index)}`;
     case "tmp":
       return `t${index(o.index)}`;
+    default: {
+      const never: never = o;
+      throw new TypeError(`Invalid operand in model: ${JSON.stringify(never)}`);
+    }
   }
 }
 
@@ -168,6 +172,10 @@ function expression(ins: SsaInstr): string {
           return `${a} ${ins.op} ${b}`;
         case "^":
           return `Math.pow(${a}, ${b})`;
+        default: {
+          const never: never = ins.op;
+          throw new TypeError(`Invalid operator in model: ${never}`);
+        }
       }
       break;
     }
