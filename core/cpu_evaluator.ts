@@ -9,8 +9,13 @@
 
 import type { BlockKernel, Model } from "../model/types.ts";
 import type { Evaluator } from "./linearization.ts";
-import { accumulateGram, householderMergeRows } from "./linalg.ts";
-import { applyLossToBlock, type LossName } from "./loss.ts";
+import {
+  accumulateGram,
+  householderMergeRows,
+  LINALG_WORKER_PART,
+} from "./linalg.ts";
+import { applyLossToBlock, LOSS_WORKER_PART, type LossName } from "./loss.ts";
+import type { WorkerPart } from "./_worker_source.ts";
 import { autoAccumulation, type PassOnce } from "./_accumulation.ts";
 import {
   evaluationFromPartial,
@@ -103,6 +108,15 @@ export function linearizeRange(
   }
   return { cost, aug, gram: options.gram === true };
 }
+
+/**
+ * What worker threads run of this module: {@linkcode linearizeRange}, with
+ * the parts of the modules it calls.
+ */
+export const CPU_EVALUATOR_WORKER_PART: WorkerPart = {
+  needs: [LINALG_WORKER_PART, LOSS_WORKER_PART],
+  functions: [linearizeRange],
+};
 
 /**
  * Merges partial linearizations of disjoint row ranges (TSQR): the result

@@ -8,6 +8,7 @@
  */
 
 import { EPS } from "./_constants.ts";
+import type { WorkerPart } from "./_worker_source.ts";
 
 /**
  * Merges a block of rows into an upper-triangular factor by Householder
@@ -441,3 +442,17 @@ export function matTVec(
   }
   return y;
 }
+
+/**
+ * What worker threads need of this module: the block merges of a pass and
+ * the module-level names they read.
+ */
+export const LINALG_WORKER_PART: WorkerPart = {
+  declarations: ["const gramCache = [];"],
+  functions: [
+    hypotColumn,
+    householderMergeRows,
+    gramAccumulator,
+    accumulateGram,
+  ],
+};

@@ -10,6 +10,7 @@
  */
 
 import { EPS } from "./_constants.ts";
+import type { WorkerPart } from "./_worker_source.ts";
 
 /**
  * The loss names accepted by `fit`, `curveFit` and `leastSquares`.
@@ -160,3 +161,14 @@ export function applyLossToBlock(
   }
   return 0.5 * fs2 * cost;
 }
+
+/**
+ * What worker threads need of this module: the functions they call and
+ * every module-level name those read. A helper that `lossRho` or
+ * `applyLossToBlock` starts to use belongs here too (the worker-source test
+ * runs every loss through this list in an empty scope).
+ */
+export const LOSS_WORKER_PART: WorkerPart = {
+  constants: { EPS },
+  functions: [lossRho, applyLossToBlock],
+};
