@@ -8,7 +8,7 @@
 
 import { model as compileModel } from "../../model/model.ts";
 import type { Model } from "../../model/types.ts";
-import type { NumVec } from "../../core/_validate.ts";
+import { assertKnownOptions, type NumVec } from "../../core/_validate.ts";
 import type { BatchSourceLike } from "../../strategies/strategy.ts";
 import {
   FIT_OPTION_KEYS,
@@ -68,15 +68,7 @@ export function resolveFitCall(
       "fit(model, source, options): with a data source, options are the third argument",
     );
   }
-  for (const key of Object.keys(options)) {
-    if (!FIT_OPTION_KEYS.has(key)) {
-      throw new TypeError(
-        `fit: unknown option "${key}" (known: ${
-          [...FIT_OPTION_KEYS].join(", ")
-        })`,
-      );
-    }
-  }
+  assertKnownOptions("fit", options, FIT_OPTION_KEYS);
   const checked = checkFitOptions(options, m.params.length);
   return {
     model: m,
