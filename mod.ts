@@ -100,6 +100,7 @@ export {
   CheckpointMismatchError,
 } from "./checkpoint/checkpoint.ts";
 export { registerStrategy } from "./strategies/strategy.ts";
+export { BACKEND_NAMES, type BackendName } from "./strategies/backend_name.ts";
 export type {
   Strategy,
   StrategyContext,

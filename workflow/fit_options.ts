@@ -13,6 +13,7 @@ import {
 } from "../core/solver_options.ts";
 import type { OptimizationGoal } from "./goal.ts";
 import type { WorkflowInput } from "./presets.ts";
+import type { BackendName } from "../strategies/backend_name.ts";
 
 /**
  * Progress reported to `onProgress`.
@@ -81,7 +82,7 @@ export interface FitOptions extends SolverOptions {
   /** Memory limit overriding detection, in GiB. */
   memoryLimitGb?: number;
   /** Arithmetic backend. */
-  backend?: "auto" | "cpu" | "webgpu";
+  backend?: BackendName;
   /** CPU threads, an integer in [1, 256] ("auto": all cores for large problems). */
   threads?: number | "auto";
   /** Drop points with NaN/Inf ("omit") or throw ("raise", default). */

@@ -18,6 +18,7 @@ import {
 import { normalizeGoal, type OptimizationGoal } from "../goal.ts";
 import { checkFitOptions } from "./_options.ts";
 import type { XInput } from "./_input.ts";
+import type { BackendName } from "../../strategies/backend_name.ts";
 
 /** A checked call of `fit`. */
 export interface FitCall {
@@ -32,7 +33,7 @@ export interface FitCall {
   readonly options: FitOptions;
   /** Normalized option values. */
   readonly verbose: 0 | 1 | 2;
-  readonly backend: "auto" | "cpu" | "webgpu";
+  readonly backend: BackendName;
   readonly nanPolicy: "raise" | "omit";
   readonly goal: OptimizationGoal | undefined;
 }
