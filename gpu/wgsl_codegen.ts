@@ -10,7 +10,8 @@
 
 import type { Node } from "../model/ast.ts";
 import type { Model } from "../model/types.ts";
-import { type Ssa, type SsaOperand, toSsa } from "../model/ssa.ts";
+import type { Ssa, SsaOperand } from "../model/ssa.ts";
+import { modelSsa } from "../model/model_ssa.ts";
 import { liveInstructions, variableDependence } from "../model/ssa_analysis.ts";
 import type { LossName } from "../core/loss.ts";
 import { EPS } from "../core/_constants.ts";
@@ -182,7 +183,8 @@ export function generateKernel(
   const vpc: 1 | 2 = T === "f64" ? 1 : 2;
   const nFull = 1 + P + (P * (P + 1)) / 2;
   const L = (v: number) => wgslLiteral(v, T);
-  const ssa = toSsa([m.ast, ...m.derivatives]);
+  // The program the JavaScript kernel runs (model/model_ssa.ts).
+  const ssa = modelSsa(m);
   const used = new Set<string>();
 
   const elemBytes = T === "f64" ? 8 : 4;

@@ -1,5 +1,6 @@
 /**
- * JavaScript code generation: AST -> SSA -> one fused kernel per model.
+ * JavaScript code generation: AST -> SSA ({@linkcode modelSsa}, the
+ * program the WGSL kernels run too) -> one fused kernel per model.
  *
  * The source is assembled only from the SSA program: parameter, variable
  * and temporary names are generated from integer indices, numbers are
@@ -14,8 +15,8 @@ import type { FunctionName, InternalFunctionName, Node } from "./ast.ts";
 import type { BlockKernel } from "./types.ts";
 import { erf } from "./_erf.ts";
 import { fastExpSource } from "./_fast_exp.ts";
-import { simplify } from "./simplify.ts";
-import { type Ssa, type SsaInstr, type SsaOperand, toSsa } from "./ssa.ts";
+import type { Ssa, SsaInstr, SsaOperand } from "./ssa.ts";
+import { modelSsa } from "./model_ssa.ts";
 import { liveInstructions, variableDependence } from "./ssa_analysis.ts";
 
 /**
@@ -396,9 +397,8 @@ export function compileJs(
   nVariables: number,
 ): CompiledJs {
   const nParams = derivatives.length;
-  // Derivatives are built from the simplified f: simplify f too, so the
-  // value and the derivatives share their temporaries.
-  const ssa = toSsa([simplify(f), ...derivatives]);
+  // The program the WGSL kernels run too.
+  const ssa = modelSsa({ ast: f, derivatives });
   const used = varsUsed(ssa, ssa.instructions.map((_, i) => i), ssa.outputs);
   if (used.length > 0 && used[used.length - 1] >= nVariables) {
     throw new RangeError(
