@@ -12,7 +12,20 @@
  * @module
  */
 
-/** A module's functions that run in worker threads, and what they read. */
+/**
+ * A module's functions that run in worker threads, and what they read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const HALF = 0.5;
+ * function half(x: number) {
+ *   return HALF * x;
+ * }
+ * const part: WorkerPart = { constants: { HALF }, functions: [half] };
+ * assert.match(workerSource([part]), /^const HALF = 0\.5;\nfunction half\(/);
+ * ```
+ */
 export interface WorkerPart {
   /** Parts of the modules these functions call (copied in first, once). */
   readonly needs?: readonly WorkerPart[];

@@ -112,6 +112,22 @@ export function linearizeRange(
 /**
  * What worker threads run of this module: {@linkcode linearizeRange}, with
  * the parts of the modules it calls.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "@nlsq/nlsq";
+ * import { workerSource } from "./_worker_source.ts";
+ * const { linearizeRange } = new Function(
+ *   `${workerSource([CPU_EVALUATOR_WORKER_PART])}\nreturn { linearizeRange };`,
+ * )();
+ * const m = model("a * x");
+ * const data = { x: [new Float64Array([1, 2])], y: new Float64Array([1, 1]), w: null };
+ * const r = linearizeRange(m.kernel, 1, data, new Float64Array([1]), 0, 2, false, {
+ *   loss: "soft_l1",
+ * });
+ * assert.ok(Math.abs(r.cost - (Math.SQRT2 - 1)) < 1e-15); // rho(1) / 2
+ * ```
  */
 export const CPU_EVALUATOR_WORKER_PART: WorkerPart = {
   needs: [LINALG_WORKER_PART, LOSS_WORKER_PART],

@@ -167,6 +167,18 @@ export function applyLossToBlock(
  * every module-level name those read. A helper that `lossRho` or
  * `applyLossToBlock` starts to use belongs here too (the worker-source test
  * runs every loss through this list in an empty scope).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { workerSource } from "./_worker_source.ts";
+ * const { lossRho } = new Function(
+ *   `${workerSource([LOSS_WORKER_PART])}\nreturn { lossRho };`,
+ * )();
+ * const out = new Float64Array(3);
+ * lossRho("huber", 4, out);
+ * assert.deepStrictEqual(Array.from(out), [3, 0.5, -0.0625]);
+ * ```
  */
 export const LOSS_WORKER_PART: WorkerPart = {
   constants: { EPS },
