@@ -64,6 +64,12 @@ export type {
 } from "./core/dense_evaluator.ts";
 export type { IterationInfo, SolverState } from "./core/solver_types.ts";
 export type { BoundsInput, NumVec } from "./core/_validate.ts";
+export {
+  METHOD_NAMES,
+  type MethodName,
+  type SolverName,
+  type SolverOptions,
+} from "./core/solver_options.ts";
 export { LOSS_NAMES, type LossName } from "./core/loss.ts";
 
 // Data.
@@ -95,6 +101,7 @@ export {
   CheckpointMismatchError,
 } from "./checkpoint/checkpoint.ts";
 export { registerStrategy } from "./strategies/strategy.ts";
+export { BACKEND_NAMES, type BackendName } from "./strategies/backend_name.ts";
 export type {
   Strategy,
   StrategyContext,

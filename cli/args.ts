@@ -495,6 +495,24 @@ function defaultStart(lo: number, hi: number): number {
 }
 
 /**
+ * A list as help text reads it: `a, b or c`, with `(default)` after the
+ * default choice.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(orList(["trf", "lm", "auto"], "trf"), "trf (default), lm or auto");
+ * assert.strictEqual(orList(["f64", "f32"]), "f64 or f32");
+ * ```
+ */
+export function orList(items: readonly string[], dflt?: string): string {
+  const shown = items.map((s) => s === dflt ? `${s} (default)` : s);
+  return shown.length < 2
+    ? shown.join("")
+    : `${shown.slice(0, -1).join(", ")} or ${shown.at(-1)}`;
+}
+
+/**
  * Checks a value against a list of choices.
  *
  * @example

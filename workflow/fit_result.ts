@@ -6,6 +6,7 @@
  */
 
 import { studentTQuantile } from "../core/_stats.ts";
+import type { SolverName } from "../core/solver_options.ts";
 
 /**
  * One start of a multi-start run.
@@ -78,7 +79,7 @@ export interface FitResultFields {
   nit: number;
   status: number;
   message: string;
-  method: "trf" | "lm";
+  method: SolverName;
   strategy: string;
   backend: string;
   preset: string;
@@ -152,7 +153,7 @@ export class FitResult {
   /** status > 0. */
   readonly success: boolean;
   /** "trf" or "lm". */
-  readonly method: "trf" | "lm";
+  readonly method: SolverName;
   /** Strategy that ran. */
   readonly strategy: string;
   /** Backend that ran, with precision and adapter. */

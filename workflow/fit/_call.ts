@@ -8,7 +8,7 @@
 
 import { model as compileModel } from "../../model/model.ts";
 import type { Model } from "../../model/types.ts";
-import type { NumVec } from "../../core/_validate.ts";
+import { assertKnownOptions, type NumVec } from "../../core/_validate.ts";
 import type { BatchSourceLike } from "../../strategies/strategy.ts";
 import {
   FIT_OPTION_KEYS,
@@ -19,6 +19,7 @@ import { normalizeGoal, type OptimizationGoal } from "../goal.ts";
 import { checkFitOptions } from "./_options.ts";
 import type { XInput } from "./_input.ts";
 import { type ParamPlan, resolveParams } from "./_params.ts";
+import type { BackendName } from "../../strategies/backend_name.ts";
 
 /** A checked call of `fit`. */
 export interface FitCall {
@@ -37,7 +38,7 @@ export interface FitCall {
   readonly options: FitOptions;
   /** Normalized option values. */
   readonly verbose: 0 | 1 | 2;
-  readonly backend: "auto" | "cpu" | "webgpu";
+  readonly backend: BackendName;
   readonly nanPolicy: "raise" | "omit";
   readonly goal: OptimizationGoal | undefined;
 }
@@ -73,15 +74,7 @@ export function resolveFitCall(
       "fit(model, source, options): with a data source, options are the third argument",
     );
   }
-  for (const key of Object.keys(options)) {
-    if (!FIT_OPTION_KEYS.has(key)) {
-      throw new TypeError(
-        `fit: unknown option "${key}" (known: ${
-          [...FIT_OPTION_KEYS].join(", ")
-        })`,
-      );
-    }
-  }
+  assertKnownOptions("fit", options, FIT_OPTION_KEYS);
   const checked = checkFitOptions(options, m.params.length);
   const params = resolveParams(m, options);
   return {

@@ -19,11 +19,15 @@ import {
   assertPositiveFinite,
   assertThreads,
 } from "../_validate.ts";
+import {
+  BACKEND_NAMES,
+  type BackendName,
+} from "../../strategies/backend_name.ts";
 
 /** The options `fit` uses in normalized form. */
 export interface CheckedFitOptions {
   verbose: 0 | 1 | 2;
-  backend: "auto" | "cpu" | "webgpu";
+  backend: BackendName;
   nanPolicy: "raise" | "omit";
 }
 
@@ -39,11 +43,7 @@ export function checkFitOptions(
   ) toVector(options.p0 as NumVec, "p0", nParams);
   const checked: CheckedFitOptions = {
     verbose: assertOneOf("verbose", options.verbose ?? 0, [0, 1, 2] as const),
-    backend: assertOneOf(
-      "backend",
-      options.backend ?? "auto",
-      ["auto", "cpu", "webgpu"] as const,
-    ),
+    backend: assertOneOf("backend", options.backend ?? "auto", BACKEND_NAMES),
     nanPolicy: assertOneOf(
       "nanPolicy",
       options.nanPolicy ?? "raise",

@@ -13,6 +13,7 @@ import {
   resolveSolverOptions,
   toVector,
 } from "../../core/_validate.ts";
+import { solverOptionsOf } from "../../core/solver_options.ts";
 import { getStrategy, type Strategy } from "../../strategies/strategy.ts";
 import "../../strategies/standard.ts";
 import "../../strategies/chunked.ts";
@@ -156,15 +157,11 @@ function solverOptions(
     : { ftol: wf.tolerance, xtol: wf.tolerance, gtol: wf.tolerance };
   return resolveSolverOptions(
     {
+      ...solverOptionsOf(o),
       method: o.method ?? "trf",
-      bounds: o.bounds,
-      loss: o.loss,
-      fScale: o.fScale,
-      xScale: o.xScale,
       ftol: o.ftol ?? tol.ftol,
       xtol: o.xtol ?? tol.xtol,
       gtol: o.gtol ?? tol.gtol,
-      maxNfev: o.maxNfev,
     },
     call.model.params.length,
     known ? nPoints : Number.MAX_SAFE_INTEGER,
