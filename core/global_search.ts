@@ -96,6 +96,8 @@ export async function globalSearch(
       sigma = sigma0 * 10 ** (-2 * rng.nextFloat());
     }
     const mean = Float64Array.from({ length: n }, () => rng.nextFloat());
+    // A run needs at least one generation of its population.
+    if (used + lambda > budget) break;
     const before = used;
     const best = await cmaEs(n, mean, sigma, lambda, rng, cost, budget - used);
     if (large) largeUsed += used - before;

@@ -37,10 +37,13 @@ export function checkFitOptions(
   nParams: number,
 ): CheckedFitOptions {
   checkSolverOptionValues(options);
+  const p0 = options.p0;
+  // A vector, or an object of starts by name (checked with the model's names).
   if (
-    options.p0 !== undefined &&
-    (Array.isArray(options.p0) || ArrayBuffer.isView(options.p0))
-  ) toVector(options.p0 as NumVec, "p0", nParams);
+    p0 !== undefined &&
+    (typeof p0 !== "object" || p0 === null || Array.isArray(p0) ||
+      ArrayBuffer.isView(p0))
+  ) toVector(p0 as NumVec, "p0", nParams);
   const checked: CheckedFitOptions = {
     verbose: assertOneOf("verbose", options.verbose ?? 0, [0, 1, 2] as const),
     backend: assertOneOf("backend", options.backend ?? "auto", BACKEND_NAMES),
