@@ -56,6 +56,7 @@ export type {
   ModelInput,
 } from "./workflow/fit_options.ts";
 export type { XInput as FitXInput } from "./workflow/fit/_input.ts";
+export type { ParamsInput, ParamSpec } from "./workflow/fit/_params.ts";
 export { FitResult } from "./workflow/fit_result.ts";
 export type {
   ConfidenceInterval,
@@ -78,6 +79,12 @@ export type {
 } from "./core/dense_evaluator.ts";
 export type { IterationInfo, SolverState } from "./core/solver_types.ts";
 export type { BoundsInput, NumVec } from "./core/_validate.ts";
+export {
+  METHOD_NAMES,
+  type MethodName,
+  type SolverName,
+  type SolverOptions,
+} from "./core/solver_options.ts";
 export { LOSS_NAMES, type LossName } from "./core/loss.ts";
 
 // Data.
@@ -109,6 +116,7 @@ export {
   CheckpointMismatchError,
 } from "./checkpoint/checkpoint.ts";
 export { registerStrategy } from "./strategies/strategy.ts";
+export { BACKEND_NAMES, type BackendName } from "./strategies/backend_name.ts";
 export type {
   Strategy,
   StrategyContext,

@@ -19,6 +19,7 @@
 import { basename } from "node:path";
 import type { Model } from "../model/types.ts";
 import type { SolverState } from "../core/solver_types.ts";
+import type { SolverName } from "../core/solver_options.ts";
 import { decodeCheckpoint, encodeCheckpoint, sha256Hex } from "./_codec.ts";
 import {
   type CheckpointFileName,
@@ -174,7 +175,7 @@ function short(s: string): string {
  */
 export interface CheckpointConfig {
   /** "trf" or "lm" (must match on resume). */
-  readonly method: "trf" | "lm";
+  readonly method: SolverName;
   /** Robust loss (must match). */
   readonly loss: string;
   /** Soft margin of the loss (must match). */

@@ -335,13 +335,40 @@ export function parseColumns(
  * assert.throws(() => parseAssignments("--p0", "z=1", ["a"]), /unknown parameter "z"/);
  * ```
  */
+/**
+ * Splits `text` at the commas outside parentheses (so `s=max(a,b)` stays
+ * one item).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { splitTopLevel } from "./args.ts";
+ * assert.deepStrictEqual(splitTopLevel("a=1,b=max(c,d)"), ["a=1", "b=max(c,d)"]);
+ * ```
+ */
+export function splitTopLevel(text: string): string[] {
+  const out: string[] = [];
+  let depth = 0, start = 0;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === "(" || ch === "[") depth++;
+    else if ((ch === ")" || ch === "]") && depth > 0) depth--;
+    else if (ch === "," && depth === 0) {
+      out.push(text.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(text.slice(start));
+  return out;
+}
+
 export function parseAssignments(
   option: string,
   text: string,
   names: readonly string[],
 ): Map<string, string> {
   const out = new Map<string, string>();
-  for (const raw of text.split(",")) {
+  for (const raw of splitTopLevel(text)) {
     const item = raw.trim();
     if (item === "") continue;
     const eq = item.indexOf("=");
@@ -465,6 +492,24 @@ function defaultStart(lo: number, hi: number): number {
   if (Number.isFinite(lo)) return Math.max(1, lo + 1);
   if (Number.isFinite(hi)) return Math.min(1, hi - 1);
   return 1;
+}
+
+/**
+ * A list as help text reads it: `a, b or c`, with `(default)` after the
+ * default choice.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(orList(["trf", "lm", "auto"], "trf"), "trf (default), lm or auto");
+ * assert.strictEqual(orList(["f64", "f32"]), "f64 or f32");
+ * ```
+ */
+export function orList(items: readonly string[], dflt?: string): string {
+  const shown = items.map((s) => s === dflt ? `${s} (default)` : s);
+  return shown.length < 2
+    ? shown.join("")
+    : `${shown.slice(0, -1).join(", ")} or ${shown.at(-1)}`;
 }
 
 /**

@@ -6,22 +6,33 @@
  * @module
  */
 
-import { basename, extname } from "node:path";
+import { basename } from "node:path";
 import type { Model } from "../model/types.ts";
-import { openSource } from "../data/open_source.ts";
-import type {
-  DataSource,
-  OpenSourceOptions,
-  SourceDtype,
-  SourceFormat,
+import {
+  formatOfPath,
+  openSource,
+  SOURCE_EXTENSIONS,
+} from "../data/open_source.ts";
+import {
+  type DataSource,
+  type OpenSourceOptions,
+  SOURCE_DTYPES,
+  SOURCE_FORMATS,
 } from "../data/source.ts";
 import { fit, type FitOptions } from "../workflow/fit.ts";
+import type { ParamsInput, ParamSpec } from "../workflow/fit/_params.ts";
 import type { FitResult } from "../workflow/fit_result.ts";
 import { listCheckpoints } from "../checkpoint/checkpoint.ts";
-import { LOSS_NAMES, type LossName } from "../core/loss.ts";
+import { LOSS_NAMES } from "../core/loss.ts";
+import { METHOD_NAMES } from "../core/solver_options.ts";
+import { BACKEND_NAMES } from "../strategies/backend_name.ts";
+import { OptimizationGoal } from "../workflow/goal.ts";
+import { WORKFLOW_PRESETS } from "../workflow/presets.ts";
 import {
   formatHelp,
   type OptionSpec,
+  orList,
+  parseAssignments,
   parseBounds,
   parseChoice,
   parseColumns,
@@ -51,7 +62,7 @@ const OPTIONS: Record<string, OptionSpec> = {
     type: "string",
     short: "d",
     arg: "FILE",
-    help: "data file: .csv .tsv .npy .h5/.hdf5 .f64/.f32/.bin (required)",
+    help: `data file: ${extensionsHelp()} (required)`,
   },
   x: {
     type: "string",
@@ -86,11 +97,22 @@ const OPTIONS: Record<string, OptionSpec> = {
     arg: "b=0:10",
     help: "bounds name=lo:hi, comma-separated; an empty side is infinite",
   },
-  method: { type: "string", arg: "M", help: "trf (default), lm or auto" },
+  fix: {
+    type: "string",
+    arg: "c=0.5",
+    help: "hold parameters at values (name=value, comma-separated)",
+  },
+  tie: {
+    type: "string",
+    arg: "s2=s1",
+    help:
+      "tie parameters to expressions of others (name=expr, comma-separated)",
+  },
+  method: { type: "string", arg: "M", help: orList(METHOD_NAMES, "trf") },
   loss: {
     type: "string",
     arg: "L",
-    help: `robust loss: ${LOSS_NAMES.join(", ")} (default linear)`,
+    help: `robust loss: ${orList(LOSS_NAMES, "linear")}`,
   },
   "f-scale": { type: "string", arg: "S", help: "soft margin of the loss" },
   "x-scale": {
@@ -109,15 +131,16 @@ const OPTIONS: Record<string, OptionSpec> = {
   workflow: {
     type: "string",
     arg: "W",
-    help:
-      "preset (auto standard quality fast large_robust streaming hpc_distributed) or strategy name (default auto)",
+    help: `preset (${
+      Object.keys(WORKFLOW_PRESETS).join(" ")
+    }) or strategy name (default auto)`,
   },
   goal: {
     type: "string",
     arg: "G",
-    help: "fast, robust, global, memory_efficient or quality",
+    help: orList(Object.values(OptimizationGoal)),
   },
-  backend: { type: "string", arg: "B", help: "auto (default), cpu or webgpu" },
+  backend: { type: "string", arg: "B", help: orList(BACKEND_NAMES, "auto") },
   "memory-limit-gb": {
     type: "string",
     arg: "N",
@@ -141,9 +164,15 @@ const OPTIONS: Record<string, OptionSpec> = {
   format: {
     type: "string",
     arg: "F",
-    help: "file format when the extension does not tell: csv tsv npy hdf5 raw",
+    help: `file format when the extension does not tell: ${
+      SOURCE_FORMATS.join(" ")
+    }`,
   },
-  dtype: { type: "string", arg: "T", help: "raw files: f64 or f32" },
+  dtype: {
+    type: "string",
+    arg: "T",
+    help: `raw files: ${orList(SOURCE_DTYPES)}`,
+  },
   columns: { type: "string", arg: "N", help: "raw files: columns per row" },
   dataset: {
     type: "string",
@@ -185,6 +214,14 @@ const OPTIONS: Record<string, OptionSpec> = {
       "library log on stderr: -v start and end lines, -vv every iteration (or --verbose=N)",
   },
 };
+
+/** The extensions of every format: `.npy .csv .tsv/.tab ...`. */
+function extensionsHelp(): string {
+  return SOURCE_FORMATS.map((f) =>
+    Object.keys(SOURCE_EXTENSIONS).filter((e) => SOURCE_EXTENSIONS[e] === f)
+      .join("/")
+  ).filter((s) => s !== "").join(" ");
+}
 
 /** The help text of `nlsq fit`. */
 export const FIT_HELP: string = formatHelp(
@@ -235,12 +272,6 @@ interface FitPlan {
   warnings: string[];
 }
 
-const TEXT_FORMATS: Record<string, "csv" | "tsv"> = {
-  ".csv": "csv",
-  ".tsv": "tsv",
-  ".tab": "tsv",
-};
-
 /**
  * The column names of a CSV/TSV data file with a header line; undefined for
  * other formats (their columns have indices, or dataset paths).
@@ -249,7 +280,7 @@ async function columnNames(
   path: string,
   o: OpenSourceOptions,
 ): Promise<string[] | undefined> {
-  const format = o.format ?? TEXT_FORMATS[extname(path).toLowerCase()];
+  const format = o.format ?? formatOfPath(path);
   if ((format !== "csv" && format !== "tsv") || o.header === false) {
     return undefined;
   }
@@ -301,17 +332,14 @@ async function assertCheckpointDir(dir: string): Promise<void> {
 function planSource(o: ParsedOptions): OpenSourceOptions {
   const sourceOptions: OpenSourceOptions = {};
   if (o.format !== undefined) {
-    sourceOptions.format = parseChoice<SourceFormat>(
+    sourceOptions.format = parseChoice(
       "--format",
       str(o.format)!,
-      ["csv", "tsv", "npy", "hdf5", "raw"],
+      SOURCE_FORMATS,
     );
   }
   if (o.dtype !== undefined) {
-    sourceOptions.dtype = parseChoice<SourceDtype>("--dtype", str(o.dtype)!, [
-      "f64",
-      "f32",
-    ]);
+    sourceOptions.dtype = parseChoice("--dtype", str(o.dtype)!, SOURCE_DTYPES);
   }
   if (o.columns !== undefined) {
     sourceOptions.columns = parseNumber("--columns", str(o.columns)!, {
@@ -335,22 +363,10 @@ function planSource(o: ParsedOptions): OpenSourceOptions {
 function planFitOptions(o: ParsedOptions): FitOptions {
   const fitOptions: FitOptions = {};
   if (o.method !== undefined) {
-    fitOptions.method = parseChoice<"trf" | "lm" | "auto">(
-      "--method",
-      str(o.method)!,
-      [
-        "trf",
-        "lm",
-        "auto",
-      ],
-    );
+    fitOptions.method = parseChoice("--method", str(o.method)!, METHOD_NAMES);
   }
   if (o.loss !== undefined) {
-    fitOptions.loss = parseChoice(
-      "--loss",
-      str(o.loss)!,
-      LOSS_NAMES as readonly LossName[],
-    );
+    fitOptions.loss = parseChoice("--loss", str(o.loss)!, LOSS_NAMES);
   }
   if (o["f-scale"] !== undefined) {
     fitOptions.fScale = parseNumber("--f-scale", str(o["f-scale"])!, {
@@ -379,14 +395,10 @@ function planFitOptions(o: ParsedOptions): FitOptions {
   if (o.workflow !== undefined) fitOptions.workflow = str(o.workflow);
   if (o.goal !== undefined) fitOptions.goal = str(o.goal);
   if (o.backend !== undefined) {
-    fitOptions.backend = parseChoice<"auto" | "cpu" | "webgpu">(
+    fitOptions.backend = parseChoice(
       "--backend",
       str(o.backend)!,
-      [
-        "auto",
-        "cpu",
-        "webgpu",
-      ],
+      BACKEND_NAMES,
     );
   }
   if (o["memory-limit-gb"] !== undefined) {
@@ -492,6 +504,8 @@ async function plan(args: readonly string[]): Promise<FitPlan | null> {
   const fitOptions = planFitOptions(o);
   if (p0) fitOptions.p0 = p0;
   if (bounds) fitOptions.bounds = bounds;
+  const params = fixedAndTied(o.fix, o.tie, m.params);
+  if (params) fitOptions.params = params;
   if (fitOptions.checkpointDir !== undefined) {
     await assertCheckpointDir(fitOptions.checkpointDir);
   }
@@ -782,4 +796,30 @@ async function report(
   }
   if (plotFailure) io.err(plotFailure.text);
   return exitCode;
+}
+
+/** `--fix a=1,b=2` and `--tie s2=s1` as the library's `params`. */
+function fixedAndTied(
+  fix: unknown,
+  tie: unknown,
+  names: readonly string[],
+): ParamsInput | undefined {
+  const params: Record<string, ParamSpec> = {};
+  if (typeof fix === "string") {
+    for (const [name, value] of parseAssignments("--fix", fix, names)) {
+      params[name] = {
+        value: parseNumber(`--fix ${name}`, value),
+        vary: false,
+      };
+    }
+  }
+  if (typeof tie === "string") {
+    for (const [name, expr] of parseAssignments("--tie", tie, names)) {
+      if (params[name]) {
+        throw new UsageError(`--tie ${name}: already fixed by --fix`);
+      }
+      params[name] = { expr };
+    }
+  }
+  return Object.keys(params).length > 0 ? params : undefined;
 }

@@ -6,9 +6,11 @@
  */
 
 import { MemoryBudgetSelector, type Selection } from "../memory/selector.ts";
+import { OptimizationGoal } from "../workflow/goal.ts";
 import {
   formatHelp,
   type OptionSpec,
+  orList,
   parseChoice,
   parseCommandArgs,
   parseNumber,
@@ -52,7 +54,7 @@ const OPTIONS: Record<string, OptionSpec> = {
   goal: {
     type: "string",
     arg: "G",
-    help: "fast, robust, global, memory_efficient or quality",
+    help: orList(Object.values(OptimizationGoal)),
   },
   gpu: {
     type: "boolean",

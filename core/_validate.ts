@@ -6,6 +6,12 @@
 import { validateLoss } from "./loss.ts";
 import type { LossName } from "./loss.ts";
 import { EPS } from "./_constants.ts";
+import {
+  METHOD_NAMES,
+  type MethodName,
+  type SolverName,
+  type SolverOptions,
+} from "./solver_options.ts";
 
 /**
  * A numeric vector as users pass it.
@@ -38,7 +44,7 @@ export type BoundsInput = readonly [NumVec | number, NumVec | number];
 
 /** The solver-level options after validation. */
 export interface ResolvedSolverOptions {
-  method: "trf" | "lm";
+  method: SolverName;
   lower: Float64Array;
   upper: Float64Array;
   bounded: boolean;
@@ -49,21 +55,6 @@ export interface ResolvedSolverOptions {
   xtol: number;
   gtol: number;
   maxNfev: number;
-}
-
-/** Raw solver options as users pass them. */
-export interface SolverOptionsInput {
-  /** Only checked: an AbortSignal. */
-  signal?: AbortSignal;
-  method?: "trf" | "lm" | "auto";
-  bounds?: BoundsInput;
-  loss?: LossName;
-  fScale?: number;
-  xScale?: NumVec | number | "jac";
-  ftol?: number;
-  xtol?: number;
-  gtol?: number;
-  maxNfev?: number;
 }
 
 /**
@@ -81,6 +72,51 @@ export function showValue(v: unknown): string {
     return `an object (${v.constructor?.name ?? "Object"})`;
   }
   return String(v);
+}
+
+/**
+ * The allowed values of an option as its error message lists them:
+ * `"trf", "lm" or "auto"`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(listChoices(["trf", "lm", "auto"]), '"trf", "lm" or "auto"');
+ * assert.strictEqual(listChoices([0, 1]), "0 or 1");
+ * ```
+ */
+export function listChoices(values: readonly (string | number)[]): string {
+  const shown = values.map((v) => JSON.stringify(v));
+  return shown.length < 2
+    ? shown.join("")
+    : `${shown.slice(0, -1).join(", ")} or ${shown.at(-1)}`;
+}
+
+/**
+ * Throws a TypeError naming the first option of `options` that `known` does
+ * not list (a misspelt option would otherwise be silently ignored).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.throws(
+ *   () => assertKnownOptions("fit", { tol: 1 }, new Set(["ftol"])),
+ *   /fit: unknown option "tol" \(known: ftol\)/,
+ * );
+ * ```
+ */
+export function assertKnownOptions(
+  what: string,
+  options: object,
+  known: ReadonlySet<string>,
+): void {
+  for (const key of Object.keys(options)) {
+    if (!known.has(key)) {
+      throw new TypeError(
+        `${what}: unknown option "${key}" (known: ${[...known].join(", ")})`,
+      );
+    }
+  }
 }
 
 /**
@@ -159,23 +195,21 @@ function tolerance(v: number | undefined, name: string, dflt: number): number {
   );
 }
 
-const METHODS = ["trf", "lm", "auto"];
-
 /**
  * Checks every solver option that does not depend on the problem's size, so
  * that `fit` can refuse a bad value before it reads any data; the errors name
  * the option.
  */
-export function checkSolverOptionValues(o: SolverOptionsInput): void {
+export function checkSolverOptionValues(o: SolverOptions): void {
   if (typeof o !== "object" || o === null) {
     throw new TypeError("options must be an object");
   }
   validateLoss(o.loss);
-  if (o.method !== undefined && !METHODS.includes(o.method)) {
+  if (o.method !== undefined && !METHOD_NAMES.includes(o.method)) {
     throw new TypeError(
-      `method: unknown method ${
-        showValue(o.method)
-      }; expected "trf", "lm" or "auto"`,
+      `method: unknown method ${showValue(o.method)}; expected ${
+        listChoices(METHOD_NAMES)
+      }`,
     );
   }
   if (o.fScale !== undefined) {
@@ -288,7 +322,7 @@ export function resolveBounds(
  * "trf" (scipy's `curve_fit` rule, extended to robust losses).
  */
 export function resolveSolverOptions(
-  o: SolverOptionsInput,
+  o: SolverOptions,
   n: number,
   m: number,
   names?: readonly string[],
@@ -297,8 +331,8 @@ export function resolveSolverOptions(
   const loss = validateLoss(o.loss);
   const fScale = o.fScale ?? 1;
   const { lower, upper, bounded } = resolveBounds(o.bounds, n, names);
-  const method0 = o.method ?? "auto";
-  const method = method0 === "auto"
+  const method0: MethodName = o.method ?? "auto";
+  const method: SolverName = method0 === "auto"
     ? (bounded || loss !== "linear" ? "trf" : "lm")
     : method0;
   if (method === "lm") {

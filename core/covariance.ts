@@ -5,6 +5,7 @@
  */
 
 import type { Factor } from "./_factor.ts";
+import type { SolverName } from "./solver_options.ts";
 import { svd } from "./linalg.ts";
 import { EPS } from "./_constants.ts";
 
@@ -17,7 +18,7 @@ export interface CovarianceOptions {
   /** Use sigma in an absolute sense (no scaling by the reduced chi-square). */
   readonly absoluteSigma: boolean;
   /** "lm" reports Infinity for a rank-deficient Jacobian (leastsq's cov_x), "trf" the pseudo-inverse. */
-  readonly method: "trf" | "lm";
+  readonly method: SolverName;
 }
 
 /**

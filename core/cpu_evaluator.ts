@@ -10,8 +10,13 @@
 import type { WeightedData } from "./weights.ts";
 import type { BlockKernel, Model } from "../model/types.ts";
 import type { Evaluator } from "./linearization.ts";
-import { accumulateGram, householderMergeRows } from "./linalg.ts";
-import { applyLossToBlock, type LossName } from "./loss.ts";
+import {
+  accumulateGram,
+  householderMergeRows,
+  LINALG_WORKER_PART,
+} from "./linalg.ts";
+import { applyLossToBlock, LOSS_WORKER_PART, type LossName } from "./loss.ts";
+import type { WorkerPart } from "./_worker_source.ts";
 import { autoAccumulation, type PassOnce } from "./_accumulation.ts";
 import {
   evaluationFromPartial,
@@ -94,6 +99,31 @@ export function linearizeRange(
   }
   return { cost, aug, gram: options.gram === true };
 }
+
+/**
+ * What worker threads run of this module: {@linkcode linearizeRange}, with
+ * the parts of the modules it calls.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "@nlsq/nlsq";
+ * import { workerSource } from "./_worker_source.ts";
+ * const { linearizeRange } = new Function(
+ *   `${workerSource([CPU_EVALUATOR_WORKER_PART])}\nreturn { linearizeRange };`,
+ * )();
+ * const m = model("a * x");
+ * const data = { x: [new Float64Array([1, 2])], y: new Float64Array([1, 1]), w: null };
+ * const r = linearizeRange(m.kernel, 1, data, new Float64Array([1]), 0, 2, false, {
+ *   loss: "soft_l1",
+ * });
+ * assert.ok(Math.abs(r.cost - (Math.SQRT2 - 1)) < 1e-15); // rho(1) / 2
+ * ```
+ */
+export const CPU_EVALUATOR_WORKER_PART: WorkerPart = {
+  needs: [LINALG_WORKER_PART, LOSS_WORKER_PART],
+  functions: [linearizeRange],
+};
 
 /**
  * Merges partial linearizations of disjoint row ranges (TSQR): the result

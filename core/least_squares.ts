@@ -10,15 +10,19 @@ import {
   type ResidualFunction,
 } from "./dense_evaluator.ts";
 import {
-  type BoundsInput,
+  assertKnownOptions,
   checkFeasible,
   type NumVec,
   resolveSolverOptions,
   toVector,
 } from "./_validate.ts";
-import type { LossName } from "./loss.ts";
 import { solve } from "./solve.ts";
 import type { IterationInfo } from "./solver_types.ts";
+import {
+  SOLVER_OPTION_KEYS,
+  type SolverOptions,
+  solverOptionsOf,
+} from "./solver_options.ts";
 
 /**
  * Options of {@linkcode leastSquares}.
@@ -33,32 +37,31 @@ import type { IterationInfo } from "./solver_types.ts";
  * assert.ok(Math.abs(r.x[0] - 3) < 1e-8);
  * ```
  */
-export interface LeastSquaresOptions {
+export interface LeastSquaresOptions extends SolverOptions {
   /** Jacobian: a function returning m x n, or a finite-difference scheme. */
   jac?: JacobianFunction | "2-point" | "3-point";
-  /** `[lower, upper]`, arrays or scalars; `Infinity` for none. */
-  bounds?: BoundsInput;
-  /** "trf" (default), "lm", or "auto" (lm without bounds and robust loss, else trf). */
-  method?: "trf" | "lm" | "auto";
-  /** Robust loss (default "linear"). */
-  loss?: LossName;
-  /** Soft margin of the robust loss (default 1). */
-  fScale?: number;
-  /** Variable scale: array, scalar or "jac". */
-  xScale?: NumVec | number | "jac";
-  /** Relative cost tolerance (default 1e-8). */
-  ftol?: number;
-  /** Relative step tolerance (default 1e-8). */
-  xtol?: number;
-  /** Gradient tolerance (default 1e-8). */
-  gtol?: number;
-  /** Evaluation budget (default 100 * n). */
-  maxNfev?: number;
-  /** Stops the solver between iterations. */
-  signal?: AbortSignal;
   /** Called after every iteration. */
   onIteration?: (info: IterationInfo) => void | Promise<void>;
 }
+
+const KEYS = ["jac", "onIteration"] as const satisfies readonly (
+  keyof LeastSquaresOptions
+)[];
+// A compile error here names an option missing from KEYS.
+const _everyOptionListed: Exclude<
+  keyof LeastSquaresOptions,
+  keyof SolverOptions | typeof KEYS[number]
+> extends never ? true
+  : Exclude<
+    keyof LeastSquaresOptions,
+    keyof SolverOptions | typeof KEYS[number]
+  > = true;
+
+/** Every option name of {@linkcode LeastSquaresOptions}. */
+const LEAST_SQUARES_OPTION_KEYS: ReadonlySet<string> = new Set([
+  ...KEYS,
+  ...SOLVER_OPTION_KEYS,
+]);
 
 /**
  * The result of {@linkcode leastSquares}, named as scipy's `OptimizeResult`.
@@ -126,6 +129,10 @@ export async function leastSquares(
   if (typeof fun !== "function") {
     throw new TypeError("fun must be a function returning residuals");
   }
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("leastSquares: options must be an object");
+  }
+  assertKnownOptions("leastSquares", options, LEAST_SQUARES_OPTION_KEYS);
   const x = toVector(x0, "x0");
   const n = x.length;
   if (n === 0) throw new RangeError("x0 must not be empty");
@@ -138,7 +145,7 @@ export async function leastSquares(
     }
   }
   const o = resolveSolverOptions(
-    { ...options, method: options.method ?? "trf" },
+    { ...solverOptionsOf(options), method: options.method ?? "trf" },
     n,
     m,
   );

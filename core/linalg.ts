@@ -8,6 +8,7 @@
  */
 
 import { EPS } from "./_constants.ts";
+import type { WorkerPart } from "./_worker_source.ts";
 
 /**
  * Merges a block of rows into an upper-triangular factor by Householder
@@ -450,3 +451,29 @@ export function matTVec(
   }
   return y;
 }
+
+/**
+ * What worker threads need of this module: the block merges of a pass and
+ * the module-level names they read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { workerSource } from "./_worker_source.ts";
+ * const { accumulateGram } = new Function(
+ *   `${workerSource([LINALG_WORKER_PART])}\nreturn { accumulateGram };`,
+ * )();
+ * const G = new Float64Array(4);
+ * accumulateGram(G, new Float64Array([3, 4, 1, 1]), 2, 2, 2);
+ * assert.deepStrictEqual(Array.from(G), [25, 7, 0, 2]);
+ * ```
+ */
+export const LINALG_WORKER_PART: WorkerPart = {
+  declarations: ["const gramCache = [];"],
+  functions: [
+    hypotColumn,
+    householderMergeRows,
+    gramAccumulator,
+    accumulateGram,
+  ],
+};

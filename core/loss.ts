@@ -10,6 +10,7 @@
  */
 
 import { EPS } from "./_constants.ts";
+import type { WorkerPart } from "./_worker_source.ts";
 
 /**
  * The loss names accepted by `fit`, `curveFit` and `leastSquares`.
@@ -117,6 +118,11 @@ export function lossRho(loss: LossName, z: number, out: Float64Array): void {
       out[2] = -2 * z / (t * t);
       return;
     }
+    default: {
+      // A loss added to LOSS_NAMES without a case here is a compile error.
+      const never: never = loss;
+      throw new TypeError(`loss: unknown loss ${JSON.stringify(never)}`);
+    }
   }
 }
 
@@ -155,3 +161,26 @@ export function applyLossToBlock(
   }
   return 0.5 * fs2 * cost;
 }
+
+/**
+ * What worker threads need of this module: the functions they call and
+ * every module-level name those read. A helper that `lossRho` or
+ * `applyLossToBlock` starts to use belongs here too (the worker-source test
+ * runs every loss through this list in an empty scope).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { workerSource } from "./_worker_source.ts";
+ * const { lossRho } = new Function(
+ *   `${workerSource([LOSS_WORKER_PART])}\nreturn { lossRho };`,
+ * )();
+ * const out = new Float64Array(3);
+ * lossRho("huber", 4, out);
+ * assert.deepStrictEqual(Array.from(out), [3, 0.5, -0.0625]);
+ * ```
+ */
+export const LOSS_WORKER_PART: WorkerPart = {
+  constants: { EPS },
+  functions: [lossRho, applyLossToBlock],
+};

@@ -16,21 +16,19 @@ import { availableParallelism } from "node:os";
 import { Worker as NodeWorker } from "node:worker_threads";
 import type { Model } from "../model/types.ts";
 import type { Evaluation, Evaluator } from "./linearization.ts";
-import { linearizeRange, mergePartials } from "./cpu_evaluator.ts";
+import {
+  CPU_EVALUATOR_WORKER_PART,
+  linearizeRange,
+  mergePartials,
+} from "./cpu_evaluator.ts";
 import {
   evaluationFromPartial,
   mergeAugmented,
   type PartialLinearization,
 } from "./_linearization_forms.ts";
-import {
-  accumulateGram,
-  gramAccumulator,
-  householderMergeRows,
-  hypotColumn,
-} from "./linalg.ts";
 import { autoAccumulation } from "./_accumulation.ts";
-import { applyLossToBlock, type LossName, lossRho } from "./loss.ts";
-import { EPS } from "./_constants.ts";
+import type { LossName } from "./loss.ts";
+import { workerSource } from "./_worker_source.ts";
 
 /** An evaluator that owns threads: call `close()` when done. */
 export interface ClosableEvaluator extends Evaluator {
@@ -69,17 +67,10 @@ export interface ParallelEvaluatorOptions {
   readonly chunkRows?: number;
 }
 
+// The functions a worker runs come from the modules' own lists (see
+// core/_worker_source.ts); only the message loop is written here.
 const WORKER_SOURCE = [
-  // applyLossToBlock reads EPS from its module scope.
-  `const EPS = ${EPS};`,
-  hypotColumn.toString(),
-  householderMergeRows.toString(),
-  "const gramCache = [];",
-  gramAccumulator.toString(),
-  accumulateGram.toString(),
-  lossRho.toString(),
-  applyLossToBlock.toString(),
-  linearizeRange.toString(),
+  workerSource([CPU_EVALUATOR_WORKER_PART]),
   `
 const { parentPort } = require("node:worker_threads");
 const contexts = new Map();

@@ -68,7 +68,17 @@ export async function solve(
       onIteration: controls.onIteration,
       resume,
     };
-    return o.method === "lm" ? lm(ev, x, opts) : trf(ev, x, opts);
+    switch (o.method) {
+      case "trf":
+        return trf(ev, x, opts);
+      case "lm":
+        return lm(ev, x, opts);
+      default: {
+        // A method added to METHOD_NAMES without a solver here.
+        const never: never = o.method;
+        throw new TypeError(`solve: unknown method ${never}`);
+      }
+    }
   };
   let r = await run(x0, o.maxNfev, controls.resume);
   // A converged point with a rank-deficient Jacobian may be a saddle that a

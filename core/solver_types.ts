@@ -5,6 +5,7 @@
  */
 
 import type { Factor } from "./_factor.ts";
+import type { SolverName } from "./solver_options.ts";
 
 /** scipy's termination messages by status code. */
 export const TERMINATION_MESSAGES: Readonly<Record<number, string>> = {
@@ -62,7 +63,7 @@ export interface IterationInfo {
  */
 export interface SolverState {
   /** "trf" or "lm". */
-  readonly method: "trf" | "lm";
+  readonly method: SolverName;
   /** Current parameters. */
   readonly x: number[];
   /** Trust-region radius (scaled). */

@@ -2,7 +2,7 @@
 // the wrong kind is an error naming the option, never silently ignored (a
 // `dropInvalid: "no"` would otherwise drop rows, being truthy).
 
-import { showValue as show } from "../core/_validate.ts";
+import { assertKnownOptions, showValue as show } from "../core/_validate.ts";
 import type { ColumnRef } from "./source.ts";
 
 /** A boolean option: `dflt` when absent, a TypeError when not a boolean. */
@@ -38,15 +38,9 @@ export function checkOptionNames(
   formats: Record<string, readonly string[]>,
   format: string | undefined,
 ): void {
+  assertKnownOptions(what, options, new Set(Object.keys(formats)));
   for (const [key, value] of Object.entries(options)) {
     const only = formats[key];
-    if (only === undefined) {
-      throw new TypeError(
-        `${what}: unknown option "${key}" (known: ${
-          Object.keys(formats).join(", ")
-        })`,
-      );
-    }
     if (
       value !== undefined && format !== undefined && only.length > 0 &&
       !only.includes(format)

@@ -16,14 +16,16 @@
  * @module
  */
 
-export type {
-  Batch,
-  BatchOptions,
-  ColumnRef,
-  DataSource,
-  OpenSourceOptions,
-  SourceDtype,
-  SourceFormat,
+export {
+  type Batch,
+  type BatchOptions,
+  type ColumnRef,
+  type DataSource,
+  type OpenSourceOptions,
+  SOURCE_DTYPES,
+  SOURCE_FORMATS,
+  type SourceDtype,
+  type SourceFormat,
 } from "./source.ts";
 export {
   DataSourceError,

@@ -11,14 +11,24 @@ import { openHdf5 } from "./hdf5_source.ts";
 import { openNpy } from "./npy_source.ts";
 import { openRaw } from "./raw_source.ts";
 import { checkOptionNames } from "./_options.ts";
-import type {
-  ColumnRef,
-  DataSource,
-  OpenSourceOptions,
-  SourceFormat,
+import {
+  type ColumnRef,
+  type DataSource,
+  type OpenSourceOptions,
+  SOURCE_FORMATS,
+  type SourceFormat,
 } from "./source.ts";
 
-const BY_EXTENSION: Record<string, SourceFormat> = {
+/**
+ * The format of each file extension {@linkcode openSource} knows.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(SOURCE_EXTENSIONS[".tab"], "tsv");
+ * ```
+ */
+export const SOURCE_EXTENSIONS: Readonly<Record<string, SourceFormat>> = {
   ".npy": "npy",
   ".csv": "csv",
   ".tsv": "tsv",
@@ -32,8 +42,33 @@ const BY_EXTENSION: Record<string, SourceFormat> = {
   ".raw": "raw",
 };
 
-// Each option and the formats it applies to (empty: all).
-const OPTION_FORMATS: Record<string, readonly string[]> = {
+/**
+ * The format of a file by its extension (case-insensitive), or undefined
+ * when the extension does not tell.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(formatOfPath("runs/decay.TSV"), "tsv");
+ * assert.strictEqual(formatOfPath("data.h5"), "hdf5");
+ * assert.strictEqual(formatOfPath("data.txt"), undefined);
+ * ```
+ */
+export function formatOfPath(path: string): SourceFormat | undefined {
+  const ext = extname(path).toLowerCase();
+  return Object.hasOwn(SOURCE_EXTENSIONS, ext)
+    ? SOURCE_EXTENSIONS[ext]
+    : undefined;
+}
+
+/**
+ * Each option and the formats it applies to (empty: all). Typed by the
+ * option names: an option added to `OpenSourceOptions` without an entry
+ * here is a compile error.
+ */
+const OPTION_FORMATS: {
+  readonly [K in keyof OpenSourceOptions]-?: readonly SourceFormat[];
+} = {
   x: [],
   y: [],
   sigma: [],
@@ -46,6 +81,59 @@ const OPTION_FORMATS: Record<string, readonly string[]> = {
   dataset: ["hdf5"],
   delimiter: ["csv", "tsv"],
   header: ["csv", "tsv"],
+};
+
+/** Opens one format, `options` checked against {@linkcode OPTION_FORMATS}. */
+type Opener = (
+  path: string,
+  options: OpenSourceOptions,
+  format: SourceFormat,
+) => Promise<DataSource>;
+
+/** Refuses a column name for a format whose columns have only indices. */
+function onlyIndices(
+  format: SourceFormat,
+  role: string,
+  ref: ColumnRef | undefined,
+): number | undefined {
+  if (typeof ref === "string") {
+    throw new TypeError(
+      `${role}: ${format} files have no column names; select by 0-based index, got ${
+        JSON.stringify(ref)
+      }`,
+    );
+  }
+  return ref;
+}
+
+/**
+ * The opener of every format. Typed by {@linkcode SourceFormat}: a format
+ * added to `SOURCE_FORMATS` without an opener here is a compile error.
+ */
+const OPENERS: { readonly [F in SourceFormat]: Opener } = {
+  npy: (path, options, format) =>
+    openNpy(path, {
+      x: options.x,
+      y: onlyIndices(format, "y", options.y),
+      sigma: options.sigma,
+      dropInvalid: options.dropInvalid,
+    }),
+  csv: (path, options) => openCsv(path, { ...options, format: "csv" }),
+  tsv: (path, options) => openCsv(path, { ...options, format: "tsv" }),
+  hdf5: (path, options) => openHdf5(path, options),
+  raw: (path, options, format) => {
+    const xs = options.x === undefined
+      ? undefined
+      : (Array.isArray(options.x) ? options.x : [options.x]).map((r) =>
+        onlyIndices(format, "x", r)!
+      );
+    return openRaw(path, {
+      ...options,
+      x: xs,
+      y: onlyIndices(format, "y", options.y),
+      sigma: onlyIndices(format, "sigma", options.sigma),
+    });
+  },
 };
 
 /**
@@ -85,59 +173,28 @@ export async function openSource(
   if (typeof options !== "object" || options === null) {
     throw new TypeError("openSource options must be an object");
   }
-  const format = options.format ??
-    BY_EXTENSION[extname(path).toLowerCase()];
+  const format = options.format ?? formatOfPath(path);
   // An option meant for another format would be silently ignored.
-  const known = Object.values(BY_EXTENSION).includes(format!);
+  const known = format !== undefined && Object.hasOwn(OPENERS, format);
   checkOptionNames(
     "openSource",
     options,
     OPTION_FORMATS,
     known ? format : undefined,
   );
-  const onlyIndices = (role: string, ref: ColumnRef | undefined) => {
-    if (typeof ref === "string") {
-      throw new TypeError(
-        `${role}: ${format} files have no column names; select by 0-based index, got ${
-          JSON.stringify(ref)
-        }`,
-      );
-    }
-    return ref;
-  };
-  switch (format) {
-    case "npy":
-      return await openNpy(path, {
-        x: options.x,
-        y: onlyIndices("y", options.y),
-        sigma: options.sigma,
-        dropInvalid: options.dropInvalid,
-      });
-    case "csv":
-    case "tsv":
-      return await openCsv(path, { ...options, format });
-    case "hdf5":
-      return await openHdf5(path, options);
-    case "raw": {
-      const xs = options.x === undefined
-        ? undefined
-        : (Array.isArray(options.x) ? options.x : [options.x]).map((r) =>
-          onlyIndices("x", r)!
-        );
-      return await openRaw(path, {
-        ...options,
-        x: xs,
-        y: onlyIndices("y", options.y),
-        sigma: onlyIndices("sigma", options.sigma),
-      });
-    }
-    case undefined:
-      throw new TypeError(
-        `cannot tell the format of ${path} from its extension; give format (${
-          [...new Set(Object.values(BY_EXTENSION))].join(", ")
-        })`,
-      );
-    default:
-      throw new TypeError(`unknown format ${JSON.stringify(format)}`);
+  if (format === undefined) {
+    throw new TypeError(
+      `cannot tell the format of ${path} from its extension; give format (${
+        SOURCE_FORMATS.join(", ")
+      })`,
+    );
   }
+  if (!known) {
+    throw new TypeError(
+      `unknown format ${JSON.stringify(format)}; expected one of ${
+        SOURCE_FORMATS.join(", ")
+      }`,
+    );
+  }
+  return await OPENERS[format](path, options, format);
 }

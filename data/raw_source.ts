@@ -10,7 +10,8 @@ import { BinarySource, type ColumnPick } from "./_binary_source.ts";
 import { fileFingerprint, snapshot } from "./_file_guard.ts";
 import { columnIndex, defaultSelection, selectionText } from "./_select.ts";
 import { DataSourceError } from "./data_source_error.ts";
-import type { DataSource, SourceDtype } from "./source.ts";
+import { type DataSource, SOURCE_DTYPES, type SourceDtype } from "./source.ts";
+import { listChoices } from "../core/_validate.ts";
 import { flag } from "./_options.ts";
 
 /**
@@ -75,11 +76,10 @@ export async function openRaw(
     : ext === ".f32"
     ? "f32"
     : undefined;
-  if (
-    options.dtype !== undefined && options.dtype !== "f64" &&
-    options.dtype !== "f32"
-  ) {
-    throw new TypeError(`dtype must be "f64" or "f32", got ${options.dtype}`);
+  if (options.dtype !== undefined && !SOURCE_DTYPES.includes(options.dtype)) {
+    throw new TypeError(
+      `dtype must be ${listChoices(SOURCE_DTYPES)}, got ${options.dtype}`,
+    );
   }
   if (implied && options.dtype && implied !== options.dtype) {
     throw new TypeError(
@@ -89,7 +89,7 @@ export async function openRaw(
   const dtype = options.dtype ?? implied;
   if (dtype === undefined) {
     throw new TypeError(
-      `raw file ${path}: give dtype ("f64" or "f32") for a ${
+      `raw file ${path}: give dtype (${listChoices(SOURCE_DTYPES)}) for a ${
         ext || "file without extension"
       }`,
     );

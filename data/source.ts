@@ -152,20 +152,46 @@ export interface DataSource {
 export type ColumnRef = string | number;
 
 /**
- * File formats understood by {@linkcode openSource}.
+ * File formats understood by {@linkcode openSource}. A format added here is
+ * a compile error in `data/open_source.ts` until it has an opener.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { SourceFormat } from "@nlsq/nlsq/data";
- * const f: SourceFormat = "tsv";
- * assert.ok(["npy", "csv", "tsv", "hdf5", "raw"].includes(f));
+ * import { SOURCE_FORMATS } from "@nlsq/nlsq/data";
+ * assert.deepStrictEqual([...SOURCE_FORMATS], ["npy", "csv", "tsv", "hdf5", "raw"]);
  * ```
  */
-export type SourceFormat = "npy" | "csv" | "tsv" | "hdf5" | "raw";
+export const SOURCE_FORMATS = ["npy", "csv", "tsv", "hdf5", "raw"] as const;
+
+/**
+ * A file format understood by {@linkcode openSource}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { SOURCE_FORMATS } from "@nlsq/nlsq/data";
+ * import type { SourceFormat } from "@nlsq/nlsq/data";
+ * const f: SourceFormat = "tsv";
+ * assert.ok(SOURCE_FORMATS.includes(f));
+ * ```
+ */
+export type SourceFormat = typeof SOURCE_FORMATS[number];
 
 /**
  * Element types of binary files.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { SOURCE_DTYPES } from "@nlsq/nlsq/data";
+ * assert.deepStrictEqual([...SOURCE_DTYPES], ["f64", "f32"]);
+ * ```
+ */
+export const SOURCE_DTYPES = ["f64", "f32"] as const;
+
+/**
+ * An element type of binary files.
  *
  * @example
  * ```ts
@@ -175,7 +201,7 @@ export type SourceFormat = "npy" | "csv" | "tsv" | "hdf5" | "raw";
  * assert.strictEqual(d, "f64");
  * ```
  */
-export type SourceDtype = "f64" | "f32";
+export type SourceDtype = typeof SOURCE_DTYPES[number];
 
 /**
  * Options of {@linkcode openSource}. Which ones apply depends on the format;

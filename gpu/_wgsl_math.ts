@@ -16,6 +16,7 @@
  * @module
  */
 
+import type { FunctionName, InternalFunctionName } from "../model/ast.ts";
 import { WGSL_FADDEEVA } from "./_wgsl_faddeeva.ts";
 
 /** Floating-point type of a generated kernel. */
@@ -245,7 +246,7 @@ function horner(
 }
 
 // Functions named nl_*; in f32 some are thin wrappers of builtins.
-const LIB: Record<string, LibFn> = {
+const LIB = {
   _nl_pow2i: {
     deps: [],
     // 2^e for e in [-126, 127] from f32 bits. WGSL's ldexp and frexp become
@@ -558,31 +559,48 @@ const LIB: Record<string, LibFn> = {
       }), ${L(1)}, a > ${L(0)}); }`,
   },
   ...WGSL_FADDEEVA,
-};
+} satisfies Record<string, LibFn>;
 
-/** Model-language function name -> library function (or builtin). */
-const CALLS: Record<string, string> = {
-  exp: "nl_exp",
-  log: "nl_log",
-  log10: "nl_log10",
-  sin: "nl_sin",
-  cos: "nl_cos",
-  tan: "nl_tan",
-  asin: "nl_asin",
-  acos: "nl_acos",
-  atan: "nl_atan",
-  atan2: "nl_atan2",
-  sinh: "nl_sinh",
-  cosh: "nl_cosh",
-  tanh: "nl_tanh",
-  erf: "nl_erf",
-  wofz_re: "nl_wofz_re",
-  wofz_im: "nl_wofz_im",
-  pow: "nl_pow",
-  min: "nl_min",
-  max: "nl_max",
-  sign: "nl_sign",
-  log1p: "nl_log1p",
+/** The name of a WGSL library function. */
+type LibName = keyof typeof LIB;
+
+/** How WGSL calls a function: a library function, or a builtin expression. */
+type WgslFunction =
+  | { readonly lib: LibName }
+  | { readonly emit: (args: readonly string[]) => string };
+
+/**
+ * The WGSL of every function an SSA program may call, and of `log1p` (for
+ * losses). Typed by the function-name union: a function added to
+ * `FUNCTION_ARITY` without an entry here is a compile error naming it.
+ */
+const WGSL_CALLS: {
+  readonly [F in FunctionName | InternalFunctionName | "log1p"]: WgslFunction;
+} = {
+  exp: { lib: "nl_exp" },
+  log: { lib: "nl_log" },
+  log10: { lib: "nl_log10" },
+  sqrt: { emit: (a) => `sqrt(${a[0]})` },
+  abs: { emit: (a) => `abs(${a[0]})` },
+  sin: { lib: "nl_sin" },
+  cos: { lib: "nl_cos" },
+  tan: { lib: "nl_tan" },
+  asin: { lib: "nl_asin" },
+  acos: { lib: "nl_acos" },
+  atan: { lib: "nl_atan" },
+  atan2: { lib: "nl_atan2" },
+  sinh: { lib: "nl_sinh" },
+  cosh: { lib: "nl_cosh" },
+  tanh: { lib: "nl_tanh" },
+  pow: { lib: "nl_pow" },
+  min: { lib: "nl_min" },
+  max: { lib: "nl_max" },
+  erf: { lib: "nl_erf" },
+  wofz_re: { lib: "nl_wofz_re" },
+  wofz_im: { lib: "nl_wofz_im" },
+  sign: { lib: "nl_sign" },
+  ifLess: { emit: (a) => `select(${a[3]}, ${a[2]}, ${a[0]} < ${a[1]})` },
+  log1p: { lib: "nl_log1p" },
 };
 
 /**
@@ -597,12 +615,7 @@ const CALLS: Record<string, string> = {
  * }
  * ```
  */
-export const WGSL_FUNCTIONS: readonly string[] = [
-  ...Object.keys(CALLS),
-  "sqrt",
-  "abs",
-  "ifLess",
-];
+export const WGSL_FUNCTIONS: readonly string[] = Object.keys(WGSL_CALLS);
 
 /**
  * The WGSL expression calling model function `fn` on argument expressions,
@@ -622,17 +635,13 @@ export function wgslCall(
   args: readonly string[],
   used: Set<string>,
 ): string {
-  switch (fn) {
-    case "sqrt":
-    case "abs":
-      return `${fn}(${args[0]})`;
-    case "ifLess":
-      return `select(${args[3]}, ${args[2]}, ${args[0]} < ${args[1]})`;
+  if (!Object.hasOwn(WGSL_CALLS, fn)) {
+    throw new TypeError(`wgslCall: unknown function ${fn}`);
   }
-  const lib = CALLS[fn];
-  if (!lib) throw new TypeError(`wgslCall: unknown function ${fn}`);
-  used.add(lib);
-  return `${lib}(${args.join(", ")})`;
+  const f = WGSL_CALLS[fn as keyof typeof WGSL_CALLS];
+  if ("emit" in f) return f.emit(args);
+  used.add(f.lib);
+  return `${f.lib}(${args.join(", ")})`;
 }
 
 /**
@@ -654,7 +663,7 @@ export function wgslMathLibrary(
   const visit = (name: string) => {
     if (seen.has(name)) return;
     seen.add(name);
-    const fn = LIB[name];
+    const fn = Object.hasOwn(LIB, name) ? LIB[name as LibName] : undefined;
     if (!fn) throw new TypeError(`wgslMathLibrary: unknown function ${name}`);
     for (const d of fn.deps) visit(d);
     order.push(name);
@@ -663,6 +672,6 @@ export function wgslMathLibrary(
   const L = (v: number) => wgslLiteral(v, precision);
   return order
     .filter((n) => !(precision === "f32" && n === "_nl_sincos"))
-    .map((n) => LIB[n].src(precision, L))
+    .map((n) => LIB[n as LibName].src(precision, L))
     .join("\n\n");
 }

@@ -10,7 +10,8 @@
 
 import type { Node } from "../model/ast.ts";
 import type { Model } from "../model/types.ts";
-import { type Ssa, type SsaOperand, toSsa } from "../model/ssa.ts";
+import type { Ssa, SsaOperand } from "../model/ssa.ts";
+import { modelSsa } from "../model/model_ssa.ts";
 import { liveInstructions, variableDependence } from "../model/ssa_analysis.ts";
 import type { LossName } from "../core/loss.ts";
 import { EPS } from "../core/_constants.ts";
@@ -182,7 +183,8 @@ export function generateKernel(
   const vpc: 1 | 2 = T === "f64" ? 1 : 2;
   const nFull = 1 + P + (P * (P + 1)) / 2;
   const L = (v: number) => wgslLiteral(v, T);
-  const ssa = toSsa([m.ast, ...m.derivatives]);
+  // The program the JavaScript kernel runs (model/model_ssa.ts).
+  const ssa = modelSsa(m);
   const used = new Set<string>();
 
   const elemBytes = T === "f64" ? 8 : 4;
@@ -228,6 +230,12 @@ export function generateKernel(
         return `v${o.index}`;
       case "tmp":
         return `t${o.index}`;
+      default: {
+        const never: never = o;
+        throw new TypeError(
+          `generateKernel: unknown operand ${JSON.stringify(never)}`,
+        );
+      }
     }
   }
 
@@ -256,6 +264,12 @@ export function generateKernel(
       case "call":
         e = wgslCall(ins.fn, ins.args.map(operand), used);
         break;
+      default: {
+        const never: never = ins;
+        throw new TypeError(
+          `generateKernel: unknown instruction ${JSON.stringify(never)}`,
+        );
+      }
     }
     return `let t${i}: ${T} = ${e};`;
   }
@@ -314,6 +328,10 @@ export function generateKernel(
           `let rho2 = ${L(-2)} * z / (tt * tt);`,
         );
         break;
+      default: {
+        const never: never = loss;
+        throw new TypeError(`generateKernel: unknown loss ${never}`);
+      }
     }
     // scipy: J_scale = sqrt(max(rho1 + 2 rho2' f^2, EPS)), rho2' = rho2 / fScale^2
     out.push(

@@ -163,6 +163,10 @@ export const build: {
         return div(a, b);
       case "^":
         return pow(a, b);
+      default: {
+        const never: never = op;
+        throw new TypeError(`unknown operator ${never}`);
+      }
     }
   },
 };

@@ -56,6 +56,10 @@ export function applyOperator(
       return a / b;
     case "^":
       return Math.pow(a, b);
+    default: {
+      const never: never = op;
+      throw new TypeError(`unknown operator ${JSON.stringify(never)}`);
+    }
   }
 }
 
@@ -82,6 +86,10 @@ export function evalNode(
         return applyOperator(n.op, get(n.left), get(n.right));
       case "call":
         return MATH_FUNCTIONS[n.fn](...n.args.map(get));
+      default: {
+        const never: never = n;
+        throw new TypeError(`evalNode: unknown node ${JSON.stringify(never)}`);
+      }
     }
   });
   return values.get(node)!;

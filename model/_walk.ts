@@ -21,8 +21,14 @@ export function childrenOf(n: Node): readonly Node[] {
       return [n.left, n.right];
     case "call":
       return n.args;
-    default:
+    case "num":
+    case "param":
+    case "var":
       return NO_CHILDREN;
+    default: {
+      const never: never = n;
+      throw new TypeError(`unknown node ${JSON.stringify(never)}`);
+    }
   }
 }
 

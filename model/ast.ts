@@ -11,6 +11,12 @@
 /**
  * Functions of the public model language, with their arity.
  *
+ * Every table of function implementations is keyed by
+ * {@linkcode FunctionName}: a name added here is a compile error until it
+ * has a numeric value (`model/_functions.ts`), a derivative rule
+ * (`model/derivative.ts`), a JavaScript spelling (`model/compile_js.ts`)
+ * and a WGSL one (`gpu/_wgsl_math.ts`); see CONTRIBUTING.md.
+ *
  * @example
  * ```ts
  * import assert from "node:assert";

@@ -1,5 +1,6 @@
 /**
- * JavaScript code generation: AST -> SSA -> one fused kernel per model.
+ * JavaScript code generation: AST -> SSA ({@linkcode modelSsa}, the
+ * program the WGSL kernels run too) -> one fused kernel per model.
  *
  * The source is assembled only from the SSA program: parameter, variable
  * and temporary names are generated from integer indices, numbers are
@@ -10,13 +11,13 @@
  * @module
  */
 
-import type { Node } from "./ast.ts";
+import type { FunctionName, InternalFunctionName, Node } from "./ast.ts";
 import type { BlockKernel } from "./types.ts";
 import { erf } from "./_erf.ts";
 import { fastExpSource } from "./_fast_exp.ts";
 import { faddeevaSource } from "./_faddeeva.ts";
-import { simplify } from "./simplify.ts";
-import { type Ssa, type SsaInstr, type SsaOperand, toSsa } from "./ssa.ts";
+import type { Ssa, SsaInstr, SsaOperand } from "./ssa.ts";
+import { modelSsa } from "./model_ssa.ts";
 import { liveInstructions, variableDependence } from "./ssa_analysis.ts";
 
 /**
@@ -73,30 +74,62 @@ export interface CompiledJs {
   ssa: Ssa;
 }
 
-/** JavaScript spelling of every function the SSA may call. */
-const JS_FUNCTIONS: Readonly<Record<string, string>> = {
-  exp: "fastExp",
-  log: "Math.log",
-  log10: "Math.log10",
-  sqrt: "Math.sqrt",
-  abs: "Math.abs",
-  sin: "Math.sin",
-  cos: "Math.cos",
-  tan: "Math.tan",
-  asin: "Math.asin",
-  acos: "Math.acos",
-  atan: "Math.atan",
-  atan2: "Math.atan2",
-  sinh: "Math.sinh",
-  cosh: "Math.cosh",
-  tanh: "Math.tanh",
-  pow: "Math.pow",
-  min: "Math.min",
-  max: "Math.max",
-  erf: "erf",
-  wofz_re: "wofzRe",
-  wofz_im: "wofzIm",
-  sign: "Math.sign",
+/** How generated JavaScript calls one function of the model language. */
+interface JsFunction {
+  /** The call for argument expressions, or null for a wrong argument count. */
+  readonly call: (args: readonly string[]) => string | null;
+  /** Source of a helper the call needs in scope, inlined once when used. */
+  readonly helper?: () => string;
+}
+
+function mathCall(name: string): JsFunction {
+  return { call: (args) => `Math.${name}(${args.join(", ")})` };
+}
+
+/**
+ * The JavaScript of every function an SSA program may call. Typed by the
+ * function-name union: a function added to `FUNCTION_ARITY` without an
+ * entry here is a compile error naming it.
+ */
+const JS_FUNCTIONS: {
+  readonly [F in FunctionName | InternalFunctionName]: JsFunction;
+} = {
+  exp: { call: (a) => `fastExp(${a.join(", ")})`, helper: fastExpSource },
+  log: mathCall("log"),
+  log10: mathCall("log10"),
+  sqrt: mathCall("sqrt"),
+  abs: mathCall("abs"),
+  sin: mathCall("sin"),
+  cos: mathCall("cos"),
+  tan: mathCall("tan"),
+  asin: mathCall("asin"),
+  acos: mathCall("acos"),
+  atan: mathCall("atan"),
+  atan2: mathCall("atan2"),
+  sinh: mathCall("sinh"),
+  cosh: mathCall("cosh"),
+  tanh: mathCall("tanh"),
+  pow: mathCall("pow"),
+  min: mathCall("min"),
+  max: mathCall("max"),
+  erf: {
+    call: (a) => `erf(${a.join(", ")})`,
+    helper: () => `const erf = ${erf.toString()};`,
+  },
+  // Both parts share one helper (and its cache of the last point).
+  wofz_re: {
+    call: (a) => `wofzRe(${a.join(", ")})`,
+    helper: faddeevaSource,
+  },
+  wofz_im: {
+    call: (a) => `wofzIm(${a.join(", ")})`,
+    helper: faddeevaSource,
+  },
+  sign: mathCall("sign"),
+  ifLess: {
+    call: (a) =>
+      a.length === 4 ? `(${a[0]} < ${a[1]} ? ${a[2]} : ${a[3]})` : null,
+  },
 };
 
 /** A JavaScript literal for `value`, safe in any operand position. */
@@ -129,6 +162,10 @@ function operand(o: SsaOperand): string {
       return `x${index(o.index)}`;
     case "tmp":
       return `t${index(o.index)}`;
+    default: {
+      const never: never = o;
+      throw new TypeError(`Invalid operand in model: ${JSON.stringify(never)}`);
+    }
   }
 }
 
@@ -146,33 +183,40 @@ function expression(ins: SsaInstr): string {
           return `${a} ${ins.op} ${b}`;
         case "^":
           return `Math.pow(${a}, ${b})`;
+        default: {
+          const never: never = ins.op;
+          throw new TypeError(`Invalid operator in model: ${never}`);
+        }
       }
       break;
     }
     case "call": {
-      const args = ins.args.map(operand);
-      if (ins.fn === "ifLess" && args.length === 4) {
-        return `(${args[0]} < ${args[1]} ? ${args[2]} : ${args[3]})`;
-      }
       if (!Object.hasOwn(JS_FUNCTIONS, ins.fn)) break;
-      return `${JS_FUNCTIONS[ins.fn]}(${args.join(", ")})`;
+      const call = JS_FUNCTIONS[ins.fn].call(ins.args.map(operand));
+      if (call === null) break;
+      return call;
+    }
+    default: {
+      const never: never = ins;
+      throw new TypeError(
+        `Invalid instruction in model: ${JSON.stringify(never)}`,
+      );
     }
   }
   throw new TypeError(`Invalid instruction in model: ${JSON.stringify(ins)}`);
 }
 
-function uses(ssa: Ssa, fn: string): boolean {
-  return ssa.instructions.some((i) => i.kind === "call" && i.fn === fn);
-}
-
 /** Wraps a function source so helpers are in scope and the whole is one expression. */
 function wrap(ssa: Ssa, fnSource: string): string {
-  const helpers = (uses(ssa, "erf") ? `const erf = ${erf.toString()};\n` : "") +
-    (uses(ssa, "exp") ? `${fastExpSource()}\n` : "") +
-    (uses(ssa, "wofz_re") || uses(ssa, "wofz_im")
-      ? `${faddeevaSource()}\n`
-      : "");
-  return `(() => {\n"use strict";\n${helpers}return ${fnSource};\n})()`;
+  const called = new Set<string>();
+  for (const i of ssa.instructions) if (i.kind === "call") called.add(i.fn);
+  // A helper shared by several functions is inlined once.
+  const helpers = new Set<() => string>();
+  for (const [name, fn] of Object.entries(JS_FUNCTIONS)) {
+    if (fn.helper && called.has(name)) helpers.add(fn.helper);
+  }
+  const source = [...helpers].map((h) => `${h()}\n`).join("");
+  return `(() => {\n"use strict";\n${source}return ${fnSource};\n})()`;
 }
 
 interface Plan {
@@ -365,9 +409,8 @@ export function compileJs(
   nVariables: number,
 ): CompiledJs {
   const nParams = derivatives.length;
-  // Derivatives are built from the simplified f: simplify f too, so the
-  // value and the derivatives share their temporaries.
-  const ssa = toSsa([simplify(f), ...derivatives]);
+  // The program the WGSL kernels run too.
+  const ssa = modelSsa({ ast: f, derivatives });
   const used = varsUsed(ssa, ssa.instructions.map((_, i) => i), ssa.outputs);
   if (used.length > 0 && used[used.length - 1] >= nVariables) {
     throw new RangeError(

@@ -4,7 +4,13 @@
  * @module
  */
 
-import type { BinNode, CallNode, Node } from "./ast.ts";
+import type {
+  BinNode,
+  CallNode,
+  FunctionName,
+  InternalFunctionName,
+  Node,
+} from "./ast.ts";
 import { simplify } from "./simplify.ts";
 import { build } from "./_build.ts";
 import { ParamDependence, type SumTerm } from "./_dependence.ts";
@@ -112,6 +118,10 @@ function rule(n: Node, ctx: Context): Node {
       return binRule(n, ctx);
     case "call":
       return callRule(n, ctx);
+    default: {
+      const never: never = n;
+      throw new TypeError(`derivative: unknown node ${JSON.stringify(never)}`);
+    }
   }
 }
 
@@ -131,6 +141,10 @@ function binRule(n: BinNode, ctx: Context): Node {
       return div(sub(d(u), mul(n, d(v))), v);
     case "^":
       return powerRule(n, u, v, ctx);
+    default: {
+      const never: never = n.op;
+      throw new TypeError(`derivative: unknown operator ${never}`);
+    }
   }
 }
 
@@ -147,64 +161,60 @@ function powerRule(n: Node, u: Node, v: Node, { dep, d }: Context): Node {
   );
 }
 
+/**
+ * The derivative of one function call: `n` is the call (its value), `u` and
+ * `v` its first two arguments.
+ */
+type CallRule = (n: CallNode, ctx: Context, u: Node, v: Node) => Node;
+
+/**
+ * The rule of every function. Typed by the function-name union: a function
+ * added to `FUNCTION_ARITY` without a rule here is a compile error naming it.
+ */
+const CALL_RULES: {
+  readonly [F in FunctionName | InternalFunctionName]: CallRule;
+} = {
+  exp: (n, { d }, u) => mul(n, d(u)),
+  log: (_n, { d }, u) => div(d(u), u),
+  log10: (_n, { d }, u) => div(d(u), mul(num(Math.LN10), u)),
+  sqrt: (n, { d }, u) => div(mul(num(0.5), d(u)), n),
+  abs: (_n, { d }, u) => mul(call("sign", [u]), d(u)),
+  sin: (_n, { d }, u) => mul(call("cos", [u]), d(u)),
+  cos: (_n, { d }, u) => neg(mul(call("sin", [u]), d(u))),
+  tan: (n, { d }, u) => mul(add(num(1), pow(n, num(2))), d(u)),
+  asin: (_n, { d }, u) =>
+    div(d(u), call("sqrt", [sub(num(1), pow(u, num(2)))])),
+  acos: (_n, { d }, u) =>
+    neg(div(d(u), call("sqrt", [sub(num(1), pow(u, num(2)))]))),
+  atan: (_n, { d }, u) => div(d(u), add(num(1), pow(u, num(2)))),
+  // d atan2(u, v) = (v u' - u v') / (u^2 + v^2)
+  atan2: (_n, { d }, u, v) =>
+    div(
+      sub(mul(v, d(u)), mul(u, d(v))),
+      add(pow(u, num(2)), pow(v, num(2))),
+    ),
+  sinh: (_n, { d }, u) => mul(call("cosh", [u]), d(u)),
+  cosh: (_n, { d }, u) => mul(call("sinh", [u]), d(u)),
+  tanh: (n, { d }, u) => mul(sub(num(1), pow(n, num(2))), d(u)),
+  // The parser turns pow(u, v) into u ^ v; kept for hand-built ASTs.
+  pow: (n, ctx, u, v) => powerRule(n, u, v, ctx),
+  min: (_n, { d }, u, v) => call("ifLess", [u, v, d(u), d(v)]),
+  max: (_n, { d }, u, v) => call("ifLess", [u, v, d(v), d(u)]),
+  erf: (_n, { d }, u) =>
+    mul(
+      mul(num(TWO_OVER_SQRT_PI), call("exp", [neg(pow(u, num(2)))])),
+      d(u),
+    ),
+  wofz_re: (n, { d }, u, v) => wofzRule(n, d(u), d(v)),
+  wofz_im: (n, { d }, u, v) => wofzRule(n, d(u), d(v)),
+  sign: () => num(0),
+  ifLess: (n, { d }, u, v) =>
+    call("ifLess", [u, v, d(n.args[2]), d(n.args[3])]),
+};
+
 function callRule(n: CallNode, ctx: Context): Node {
-  const { d } = ctx;
   const [u, v] = n.args;
-  switch (n.fn) {
-    case "exp":
-      return mul(n, d(u));
-    case "log":
-      return div(d(u), u);
-    case "log10":
-      return div(d(u), mul(num(Math.LN10), u));
-    case "sqrt":
-      return div(mul(num(0.5), d(u)), n);
-    case "abs":
-      return mul(call("sign", [u]), d(u));
-    case "sin":
-      return mul(call("cos", [u]), d(u));
-    case "cos":
-      return neg(mul(call("sin", [u]), d(u)));
-    case "tan":
-      return mul(add(num(1), pow(n, num(2))), d(u));
-    case "asin":
-      return div(d(u), call("sqrt", [sub(num(1), pow(u, num(2)))]));
-    case "acos":
-      return neg(div(d(u), call("sqrt", [sub(num(1), pow(u, num(2)))])));
-    case "atan":
-      return div(d(u), add(num(1), pow(u, num(2))));
-    case "atan2":
-      // d atan2(u, v) = (v u' - u v') / (u^2 + v^2)
-      return div(
-        sub(mul(v, d(u)), mul(u, d(v))),
-        add(pow(u, num(2)), pow(v, num(2))),
-      );
-    case "sinh":
-      return mul(call("cosh", [u]), d(u));
-    case "cosh":
-      return mul(call("sinh", [u]), d(u));
-    case "tanh":
-      return mul(sub(num(1), pow(n, num(2))), d(u));
-    case "pow":
-      // The parser turns pow(u, v) into u ^ v; kept for hand-built ASTs.
-      return powerRule(n, u, v, ctx);
-    case "min":
-      return call("ifLess", [u, v, d(u), d(v)]);
-    case "max":
-      return call("ifLess", [u, v, d(v), d(u)]);
-    case "erf":
-      return mul(
-        mul(num(TWO_OVER_SQRT_PI), call("exp", [neg(pow(u, num(2)))])),
-        d(u),
-      );
-    case "wofz_re":
-    case "wofz_im":
-      return wofzRule(n, d(u), d(v));
-    case "sign":
-      return num(0);
-    case "ifLess":
-      return call("ifLess", [u, v, d(n.args[2]), d(n.args[3])]);
-  }
+  return CALL_RULES[n.fn](n, ctx, u, v);
 }
 
 /**

@@ -25,7 +25,7 @@ export {
   toSsa,
 } from "./ssa.ts";
 export { liveInstructions, variableDependence } from "./ssa_analysis.ts";
-export { modelSsa } from "./model_ssa.ts";
+export { modelSsa, type SsaSource } from "./model_ssa.ts";
 export {
   type CompiledJs,
   compileJs,

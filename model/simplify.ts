@@ -51,6 +51,10 @@ export function simplify(node: Node): Node {
         return build.bin(n.op, get(n.left), get(n.right));
       case "call":
         return build.call(n.fn, n.args.map(get));
+      default: {
+        const never: never = n;
+        throw new TypeError(`simplify: unknown node ${JSON.stringify(never)}`);
+      }
     }
   });
   return memo.get(node)!;

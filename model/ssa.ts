@@ -110,6 +110,10 @@ function operandKey(o: SsaOperand): string {
       return `v${o.index}`;
     case "tmp":
       return `t${o.index}`;
+    default: {
+      const never: never = o;
+      throw new TypeError(`toSsa: unknown operand ${JSON.stringify(never)}`);
+    }
   }
 }
 
@@ -125,6 +129,12 @@ function instrKey(ins: SsaInstr): string {
     }
     case "call":
       return `${ins.fn} ${ins.args.map(operandKey).join(" ")}`;
+    default: {
+      const never: never = ins;
+      throw new TypeError(
+        `toSsa: unknown instruction ${JSON.stringify(never)}`,
+      );
+    }
   }
 }
 
@@ -249,6 +259,10 @@ export function toSsa(roots: readonly Node[], options: SsaOptions = {}): Ssa {
         return n.fn === "pow"
           ? power(args[0], args[1])
           : emit({ kind: "call", fn: n.fn, args });
+      }
+      default: {
+        const never: never = n;
+        throw new TypeError(`toSsa: unknown node ${JSON.stringify(never)}`);
       }
     }
   };

@@ -17,6 +17,10 @@ function operandsOf(ins: SsaInstr): readonly SsaOperand[] {
       return [ins.left, ins.right];
     case "call":
       return ins.args;
+    default: {
+      const never: never = ins;
+      throw new TypeError(`unknown SSA instruction ${JSON.stringify(never)}`);
+    }
   }
 }
 

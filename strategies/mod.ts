@@ -35,6 +35,7 @@ export type {
   NormalLinearization,
   QrLinearization,
 } from "../core/linearization.ts";
+export { BACKEND_NAMES, type BackendName } from "./backend_name.ts";
 export { standardStrategy } from "./standard.ts";
 export { chunkedStrategy } from "./chunked.ts";
 export {

@@ -15,6 +15,7 @@ import type { WeightedData } from "../core/weights.ts";
 import type { Model } from "../model/types.ts";
 import type { Evaluator } from "../core/linearization.ts";
 import type { LossName } from "../core/loss.ts";
+import type { BackendName } from "./backend_name.ts";
 
 /**
  * In-memory data as the strategies receive it (already validated).
@@ -139,7 +140,7 @@ export interface StrategyContext {
   /** Soft margin of the robust loss. */
   readonly fScale: number;
   /** Requested backend. */
-  readonly backend: "auto" | "cpu" | "webgpu";
+  readonly backend: BackendName;
   /** Strategy configuration from the selector or the user (chunk size...). */
   readonly config: Readonly<Record<string, unknown>> | null;
   /** Number of data points (after validation). */

@@ -38,6 +38,7 @@ import {
   type StrategyData,
   type StrategyEvaluator,
 } from "./strategy.ts";
+import type { BackendName } from "./backend_name.ts";
 
 /**
  * Default rows per batch when the configuration gives none.
@@ -112,7 +113,7 @@ export interface StreamingEvaluatorOptions {
   /** Rows per kernel block inside a batch (default 256). */
   readonly blockRows?: number;
   /** "webgpu" runs each batch on the GPU when it computes in f64. */
-  readonly backend?: "auto" | "cpu" | "webgpu";
+  readonly backend?: BackendName;
   /** Stops a pass between batches (rejects with the signal's reason). */
   readonly signal?: AbortSignal;
   /** Called after every batch of every pass. */

@@ -477,3 +477,43 @@ Deno.test("fit -v counts: -v start and end lines, -vv or -v -v every iteration",
   assert.strictEqual(bad.code, 2);
   assert.match(bad.stderr, /--verbose' does not take an argument/);
 });
+
+Deno.test("fit --fix and --tie hold and tie parameters like the library's params", async () => {
+  const args = [
+    "fit",
+    "-m",
+    "a*exp(-b*t)+c*exp(-d*t)",
+    "-d",
+    join(DATA, "decay.csv"),
+    "--x",
+    "t",
+    "--y",
+    "signal",
+    "--p0",
+    "a=4,b=1,c=1",
+    "--fix",
+    "c=1",
+    "--tie",
+    "d=2*b",
+  ];
+  const { run, json } = await runCliJson(args);
+  assert.strictEqual(run.code, 0, run.stderr);
+  const ref = await libraryFit(
+    "a*exp(-b*t)+c*exp(-d*t)",
+    ["t"],
+    join(DATA, "decay.csv"),
+    { x: "t", y: "signal" },
+    {
+      p0: { a: 4, b: 1, c: 1, d: 1 },
+      params: { c: { value: 1, vary: false }, d: { expr: "2*b" } },
+    },
+  );
+  assertClose(json.popt as number[], ref.popt, 1e-10, "popt");
+  const popt = json.popt as number[];
+  assert.strictEqual(popt[2], 1);
+  assert.ok(Math.abs(popt[3] - 2 * popt[1]) < 1e-14);
+  assert.strictEqual((json.perr as number[])[2], 0);
+  const bad = await runCli([...args.slice(0, -4), "--fix", "z=1"]);
+  assert.strictEqual(bad.code, 2);
+  assert.match(bad.stderr, /--fix: unknown parameter "z"/);
+});

@@ -7,7 +7,8 @@ import { liveInstructions, variableDependence } from "../model/ssa_analysis.ts";
 import { model } from "../model/model.ts";
 import { modelSsa } from "../model/model_ssa.ts";
 import { evalNode } from "../model/_functions.ts";
-import type { Node } from "../model/ast.ts";
+import { FUNCTION_ARITY, type Node } from "../model/ast.ts";
+import { FUNCTION_ALIASES } from "../model/_names.ts";
 
 function rng(seed: number): () => number {
   return () => {
@@ -34,8 +35,20 @@ const EXPRESSIONS = [
   "atan2(a, x + b) + sinh(a*x) - cosh(b) * tanh(x) + log10(a + x)",
   "(a - b*x) ^ 3 + (a*x + 2) ^ -2 + sqrt(a + x) + (b + x) ^ 0.5 + x ^ a",
   "a + 0 * b + 3",
+  "sin(a*x) + cos(b*x) * tan(a*x/3) + asin(x/2) - acos(b*x/3) + atan(a/x)",
+  "log(b + x) * pow(a + x, b) - pow(x, 2) + ln(a*x)",
   "a * wofz_re((x - b) / c, c) + wofz_im(a * x, b)",
 ];
+
+Deno.test("codegen: the expressions call every function of the language", () => {
+  // A function added to FUNCTION_ARITY needs an expression here too.
+  const called = new Set<string>(
+    EXPRESSIONS.flatMap((e) => [...e.matchAll(/([a-z][a-z0-9_]*)[([]/g)])
+      .map((m) => FUNCTION_ALIASES[m[1]] ?? m[1]),
+  );
+  const missing = Object.keys(FUNCTION_ARITY).filter((f) => !called.has(f));
+  assert.deepStrictEqual(missing, []);
+});
 
 /** Runs the kernel on rows start..end of random data, checks every column. */
 function checkKernel(expr: string, weighted: boolean, withJac: boolean) {

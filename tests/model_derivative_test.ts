@@ -1,5 +1,6 @@
 import assert from "node:assert";
-import type { Node } from "../model/ast.ts";
+import { FUNCTION_ARITY, type Node } from "../model/ast.ts";
+import { FUNCTION_ALIASES } from "../model/_names.ts";
 import { parseExpression } from "../model/parser.ts";
 import { derivative, gradient } from "../model/derivative.ts";
 import { simplify } from "../model/simplify.ts";
@@ -68,6 +69,16 @@ const CASES = [
   "b1 - b2",
   "exp(-a*x) * sin(b*x) / (1 + a^2)",
 ];
+
+Deno.test("derivative: the cases call every function of the language", () => {
+  // A function added to FUNCTION_ARITY needs a case here too.
+  const called = new Set<string>(
+    CASES.flatMap((c) => [...c.matchAll(/([a-z][a-z0-9_]*)[([]/g)])
+      .map((m) => FUNCTION_ALIASES[m[1]] ?? m[1]),
+  );
+  const missing = Object.keys(FUNCTION_ARITY).filter((f) => !called.has(f));
+  assert.deepStrictEqual(missing, []);
+});
 
 Deno.test("derivative: every rule matches central differences", () => {
   const rand = rng(42);

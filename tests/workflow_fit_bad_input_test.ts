@@ -9,6 +9,7 @@ import {
   model,
   ModelSyntaxError,
 } from "../mod.ts";
+import { SOLVER_OPTION_KEYS } from "../core/solver_options.ts";
 import { iterableSource } from "../data/mod.ts";
 
 const m = model("a * exp(-b * x) + c");
@@ -216,6 +217,45 @@ Deno.test("NaN/Inf in a trial step is rejected, not fatal", async () => {
   assert.ok(nanTrials > 0);
 });
 
+Deno.test("leastSquares rejects unknown option names like fit", async () => {
+  const fun = (p: Float64Array) => [p[0] - 1];
+  await rejects(
+    leastSquares(fun, [0], { tol: 1 } as never),
+    TypeError,
+    /leastSquares: unknown option "tol" \(known: jac, onIteration, bounds, method, loss, fScale, xScale, ftol, xtol, gtol, maxNfev, signal\)/,
+  );
+  // fit's own options are not leastSquares' options
+  await rejects(
+    leastSquares(fun, [0], { p0: [1] } as never),
+    TypeError,
+    /leastSquares: unknown option "p0"/,
+  );
+  await rejects(
+    leastSquares(fun, [0], 5 as never),
+    TypeError,
+    /leastSquares: options must be an object/,
+  );
+  // and accepts every option it declares
+  let iterations = 0;
+  const r = await leastSquares(fun, [0], {
+    jac: "3-point",
+    onIteration: () => {
+      iterations++;
+    },
+    bounds: [-10, 10],
+    method: "trf",
+    loss: "linear",
+    fScale: 1,
+    xScale: 1,
+    ftol: 1e-10,
+    xtol: 1e-10,
+    gtol: 1e-10,
+    maxNfev: 50,
+    signal: new AbortController().signal,
+  });
+  assert.ok(r.success && Math.abs(r.x[0] - 1) < 1e-8 && iterations > 0);
+});
+
 Deno.test("leastSquares and curveFit validate too", async () => {
   await rejects(
     leastSquares((p) => [p[0]], [NaN]),
@@ -373,18 +413,7 @@ Deno.test("fit: every bad option value is a typed error naming the option", asyn
 });
 
 Deno.test("curveFit and leastSquares check the options they share with fit", async () => {
-  const shared = new Set([
-    "method",
-    "loss",
-    "fScale",
-    "xScale",
-    "ftol",
-    "xtol",
-    "gtol",
-    "maxNfev",
-    "bounds",
-    "signal",
-  ]);
+  const shared = new Set<string>(SOLVER_OPTION_KEYS);
   let checked = 0;
   for (const [key, value, type, re] of BAD_OPTIONS) {
     const label = `${key}: ${JSON.stringify(value)}`;

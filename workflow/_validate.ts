@@ -1,7 +1,7 @@
 // Shared argument checks. Each names the offending option so that callers see
 // which of their inputs was wrong, not where inside the library it failed.
 
-import { showValue } from "../core/_validate.ts";
+import { listChoices, showValue } from "../core/_validate.ts";
 
 /**
  * Throws unless `value` is a safe integer >= `min` (a RangeError for bad
@@ -61,11 +61,8 @@ export function assertOneOf<T extends string | number>(
   allowed: readonly T[],
 ): T {
   if (!allowed.includes(value as T)) {
-    const shown = allowed.map((a) => JSON.stringify(a));
     throw new TypeError(
-      `${name} must be ${shown.slice(0, -1).join(", ")} or ${
-        shown.at(-1)
-      }, got ${showValue(value)}`,
+      `${name} must be ${listChoices(allowed)}, got ${showValue(value)}`,
     );
   }
   return value as T;

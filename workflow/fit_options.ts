@@ -6,10 +6,15 @@
  */
 
 import type { Model } from "../model/types.ts";
-import type { LossName } from "../core/loss.ts";
-import type { BoundsInput, NumVec } from "../core/_validate.ts";
+import type { NumVec } from "../core/_validate.ts";
+import {
+  SOLVER_OPTION_KEYS,
+  type SolverOptions,
+} from "../core/solver_options.ts";
 import type { OptimizationGoal } from "./goal.ts";
 import type { WorkflowInput } from "./presets.ts";
+import type { ParamsInput } from "./fit/_params.ts";
+import type { BackendName } from "../strategies/backend_name.ts";
 
 /**
  * Progress reported to `onProgress`.
@@ -50,7 +55,9 @@ export interface FitProgress {
 }
 
 /**
- * Options of {@linkcode fit} (docs/architecture.md §3).
+ * Options of {@linkcode fit} (docs/architecture.md §3): the solver's
+ * (`SolverOptions`: bounds, method, loss, fScale, xScale, tolerances,
+ * maxNfev, signal) and those below.
  *
  * @example
  * ```ts
@@ -62,34 +69,23 @@ export interface FitProgress {
  * assert.ok(Math.abs(r.params.a - 2) < 1e-6);
  * ```
  */
-export interface FitOptions {
-  /** Initial parameters (default: ones, moved inside finite bounds). */
-  p0?: NumVec;
+export interface FitOptions extends SolverOptions {
+  /**
+   * Initial parameters, in model order or by name (default: ones, moved
+   * inside finite bounds).
+   */
+  p0?: NumVec | Readonly<Record<string, number>>;
+  /**
+   * Parameters by name (lmfit's `Parameters`): a start, or
+   * `{ value, min, max, vary, expr }`; `vary: false` holds a parameter at
+   * `value`, `expr` ties it to others (e.g. `{ expr: "s1" }`). Fixed and tied
+   * parameters are substituted into the model before differentiation.
+   */
+  params?: ParamsInput;
   /** 1-D standard deviations, or a 2-D covariance matrix of y. */
   sigma?: NumVec | readonly NumVec[];
   /** Use sigma in an absolute sense (pcov not scaled by reduced chi-square). */
   absoluteSigma?: boolean;
-  /** `[lower, upper]` bounds (arrays or scalars). */
-  bounds?: BoundsInput;
-  /**
-   * "trf" (default, like scipy's `least_squares` and NLSQ), "lm", or "auto"
-   * (scipy's `curve_fit` rule: lm without bounds and robust loss, else trf).
-   */
-  method?: "trf" | "lm" | "auto";
-  /** Robust loss. */
-  loss?: LossName;
-  /** Soft margin of the robust loss. */
-  fScale?: number;
-  /** Variable scale: array, scalar or "jac". */
-  xScale?: NumVec | number | "jac";
-  /** Relative cost tolerance (scipy's `ftol`). */
-  ftol?: number;
-  /** Relative step tolerance (scipy's `xtol`). */
-  xtol?: number;
-  /** Gradient tolerance (scipy's `gtol`). */
-  gtol?: number;
-  /** Maximum number of function evaluations. */
-  maxNfev?: number;
   /** Preset name, registered strategy name, or a workflow config. */
   workflow?: string | WorkflowInput;
   /** Optimization goal (FAST, ROBUST, GLOBAL, MEMORY_EFFICIENT, QUALITY). */
@@ -97,7 +93,7 @@ export interface FitOptions {
   /** Memory limit overriding detection, in GiB. */
   memoryLimitGb?: number;
   /** Arithmetic backend. */
-  backend?: "auto" | "cpu" | "webgpu";
+  backend?: BackendName;
   /** CPU threads, an integer in [1, 256] ("auto": all cores for large problems). */
   threads?: number | "auto";
   /** Drop points with NaN/Inf ("omit") or throw ("raise", default). */
@@ -125,25 +121,15 @@ export interface FitOptions {
    * rejection ends the fit with that error.
    */
   onProgress?: (p: FitProgress) => void;
-  /** Stops the fit between iterations (or batches). */
-  signal?: AbortSignal;
   /** 0 quiet, 1 start and end lines, 2 one line per iteration (stderr). */
   verbose?: 0 | 1 | 2;
 }
 
 const KEYS = [
   "p0",
+  "params",
   "sigma",
   "absoluteSigma",
-  "bounds",
-  "method",
-  "loss",
-  "fScale",
-  "xScale",
-  "ftol",
-  "xtol",
-  "gtol",
-  "maxNfev",
   "workflow",
   "goal",
   "memoryLimitGb",
@@ -156,12 +142,15 @@ const KEYS = [
   "checkpointKeep",
   "resume",
   "onProgress",
-  "signal",
   "verbose",
 ] as const satisfies readonly (keyof FitOptions)[];
-// A compile error here names an option missing from KEYS.
-const _everyOptionListed: Exclude<keyof FitOptions, typeof KEYS[number]> extends
-  never ? true : Exclude<keyof FitOptions, typeof KEYS[number]> = true;
+// A compile error here names an option missing from KEYS (the solver's own
+// are listed in core/solver_options.ts).
+const _everyOptionListed: Exclude<
+  keyof FitOptions,
+  keyof SolverOptions | typeof KEYS[number]
+> extends never ? true
+  : Exclude<keyof FitOptions, keyof SolverOptions | typeof KEYS[number]> = true;
 
 /**
  * Every option name of {@linkcode FitOptions} (an unknown name is an error).
@@ -173,7 +162,10 @@ const _everyOptionListed: Exclude<keyof FitOptions, typeof KEYS[number]> extends
  * assert.ok(FIT_OPTION_KEYS.has("p0") && !FIT_OPTION_KEYS.has("x0"));
  * ```
  */
-export const FIT_OPTION_KEYS: ReadonlySet<string> = new Set(KEYS);
+export const FIT_OPTION_KEYS: ReadonlySet<string> = new Set([
+  ...KEYS,
+  ...SOLVER_OPTION_KEYS,
+]);
 
 /**
  * A model argument: a compiled model, an expression, or a plain function.

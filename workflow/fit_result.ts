@@ -6,6 +6,7 @@
  */
 
 import { studentTQuantile } from "../core/_stats.ts";
+import type { SolverName } from "../core/solver_options.ts";
 
 /**
  * One start of a multi-start run.
@@ -63,6 +64,8 @@ export interface ConfidenceInterval {
 export interface FitResultFields {
   popt: Float64Array;
   paramNames: readonly string[];
+  /** Parameters the solver varied (default: all; fewer when some are fixed or tied). */
+  nFree?: number;
   pcov: number[][];
   cost: number;
   /** The residual vector, or a function computing it on first access. */
@@ -76,7 +79,7 @@ export interface FitResultFields {
   nit: number;
   status: number;
   message: string;
-  method: "trf" | "lm";
+  method: SolverName;
   strategy: string;
   backend: string;
   preset: string;
@@ -116,6 +119,10 @@ export class FitResult {
   readonly pcov: number[][];
   /** Standard errors: sqrt(diag(pcov)). */
   readonly perr: Float64Array;
+  /** Standard errors by name (0 for a fixed parameter). */
+  readonly stderr: Readonly<Record<string, number>>;
+  /** Parameters the solver varied (fixed and tied ones excluded). */
+  readonly nFree: number;
   /** Robust cost 0.5 * sum(rho(r_i^2)). */
   readonly cost: number;
   #residuals: Float64Array | null | (() => Float64Array);
@@ -146,7 +153,7 @@ export class FitResult {
   /** status > 0. */
   readonly success: boolean;
   /** "trf" or "lm". */
-  readonly method: "trf" | "lm";
+  readonly method: SolverName;
   /** Strategy that ran. */
   readonly strategy: string;
   /** Backend that ran, with precision and adapter. */
@@ -174,17 +181,22 @@ export class FitResult {
 
   /** Builds the result from its fields, deriving params, perr and the fit statistics. */
   constructor(f: FitResultFields) {
-    const p = f.popt.length;
+    // Statistics count the parameters that varied.
+    const p = f.nFree ?? f.popt.length;
     this.popt = f.popt;
+    this.nFree = p;
     this.paramNames = f.paramNames;
     const params: Record<string, number> = {};
     f.paramNames.forEach((nm, i) => (params[nm] = f.popt[i]));
     this.params = Object.freeze(params);
     this.pcov = f.pcov;
     this.perr = Float64Array.from(
-      { length: p },
+      { length: f.popt.length },
       (_, i) => Math.sqrt(f.pcov[i][i]),
     );
+    const stderr: Record<string, number> = {};
+    f.paramNames.forEach((nm, i) => (stderr[nm] = this.perr[i]));
+    this.stderr = Object.freeze(stderr);
     this.cost = f.cost;
     this.#residuals = f.residuals;
     this.nPoints = f.nPoints;
@@ -238,7 +250,7 @@ export class FitResult {
     if (!(alpha > 0 && alpha < 1)) {
       throw new RangeError(`alpha must be in (0, 1), got ${alpha}`);
     }
-    const dof = this.nPoints - this.popt.length;
+    const dof = this.nPoints - this.nFree;
     const t = dof > 0 ? studentTQuantile(1 - alpha / 2, dof) : Infinity;
     return this.paramNames.map((name, i) => ({
       name,

@@ -93,6 +93,11 @@ export interface WorkflowConfig {
   /** Write checkpoints (to `createCheckpointDirectory()` unless `checkpointDir`). */
   readonly checkpoints: boolean;
   /**
+   * Search the bounds globally first (BIPOP-CMA-ES, `core/global_search.ts`),
+   * then fit from the best points found (needs finite bounds). Default false.
+   */
+  readonly globalSearch?: boolean;
+  /**
    * Strategy configuration passed to the strategy (e.g. `{ chunkSize }` for
    * "chunked", `{ batchSize }` for "streaming"); absent: sized from the
    * memory budget.
@@ -130,7 +135,8 @@ export type PresetName =
   | "fast"
   | "large_robust"
   | "streaming"
-  | "hpc_distributed";
+  | "hpc_distributed"
+  | "global";
 
 function preset(config: WorkflowConfig): WorkflowConfig {
   if (config.multiStart !== null) Object.freeze(config.multiStart);
@@ -231,6 +237,17 @@ export const WORKFLOW_PRESETS: Readonly<Record<PresetName, WorkflowConfig>> =
       // Cluster detection feeds the distributed configuration.
       config: Object.freeze({ detectCluster: true }),
     }),
+    global: preset({
+      name: "global",
+      description:
+        "CMA-ES with BIPOP restarts inside the bounds, then a fit from its best points",
+      strategy: "auto",
+      tolerance: "adaptive",
+      multiStart: null,
+      validate: false,
+      checkpoints: false,
+      globalSearch: true,
+    }),
   });
 
 const PRESET_NAMES = Object.keys(WORKFLOW_PRESETS) as PresetName[];
@@ -273,6 +290,7 @@ const CONFIG_KEYS = new Set([
   "multiStart",
   "validate",
   "checkpoints",
+  "globalSearch",
   "config",
 ]);
 
@@ -392,6 +410,10 @@ export function resolveWorkflow(
     validate: assertBoolean(
       "workflow.validate",
       input.validate ?? base.validate,
+    ),
+    globalSearch: assertBoolean(
+      "workflow.globalSearch",
+      input.globalSearch ?? base.globalSearch ?? false,
     ),
     checkpoints: assertBoolean(
       "workflow.checkpoints",

@@ -8,7 +8,7 @@
 
 import { model as compileModel } from "../../model/model.ts";
 import type { Model } from "../../model/types.ts";
-import type { NumVec } from "../../core/_validate.ts";
+import { assertKnownOptions, type NumVec } from "../../core/_validate.ts";
 import type { BatchSourceLike } from "../../strategies/strategy.ts";
 import {
   FIT_OPTION_KEYS,
@@ -18,11 +18,17 @@ import {
 import { normalizeGoal, type OptimizationGoal } from "../goal.ts";
 import { checkFitOptions } from "./_options.ts";
 import type { XInput } from "./_input.ts";
+import { type ParamPlan, resolveParams } from "./_params.ts";
+import type { BackendName } from "../../strategies/backend_name.ts";
 
 /** A checked call of `fit`. */
 export interface FitCall {
-  /** The compiled model. */
+  /** The model the solver fits: over the free parameters only. */
   readonly model: Model;
+  /** The caller's model, over every parameter. */
+  readonly fullModel: Model;
+  /** How the free parameters map to every model parameter. */
+  readonly params: ParamPlan;
   /** The data source, or null for arrays. */
   readonly source: BatchSourceLike | null;
   /** x and y as given (arrays only). */
@@ -32,7 +38,7 @@ export interface FitCall {
   readonly options: FitOptions;
   /** Normalized option values. */
   readonly verbose: 0 | 1 | 2;
-  readonly backend: "auto" | "cpu" | "webgpu";
+  readonly backend: BackendName;
   readonly nanPolicy: "raise" | "omit";
   readonly goal: OptimizationGoal | undefined;
 }
@@ -68,22 +74,18 @@ export function resolveFitCall(
       "fit(model, source, options): with a data source, options are the third argument",
     );
   }
-  for (const key of Object.keys(options)) {
-    if (!FIT_OPTION_KEYS.has(key)) {
-      throw new TypeError(
-        `fit: unknown option "${key}" (known: ${
-          [...FIT_OPTION_KEYS].join(", ")
-        })`,
-      );
-    }
-  }
+  assertKnownOptions("fit", options, FIT_OPTION_KEYS);
   const checked = checkFitOptions(options, m.params.length);
+  const params = resolveParams(m, options);
   return {
-    model: m,
+    model: params.model,
+    fullModel: m,
+    params,
     source,
     x: source ? null : xOrSource as XInput,
     y: source ? null : yOrOptions as NumVec,
-    options,
+    // The solver's view: starts and bounds of the free parameters.
+    options: { ...options, p0: params.p0, bounds: params.bounds },
     ...checked,
     goal: options.goal === undefined ? undefined : normalizeGoal(options.goal),
   };

@@ -24,20 +24,24 @@ export async function finishFit(
   const m = call.model;
   const { scale, solver: so } = plan;
   const { best, outcomes } = solution;
-  const popt = scale.toTheta(best.x);
+  const free = scale.toTheta(best.x);
   const sigmaChol = plan.data.sigmaChol;
   const fin = await finalPass(
     m,
-    popt,
+    free,
     plan.data.arrays,
     plan.data.data,
     so.loss === "linear" && !sigmaChol ? scale.unscaleCost(best.cost) : null,
   );
-  const pcov = covariance(call, plan, solution, fin.n, notes);
+  const pcov = call.params.expandCovariance(
+    covariance(call, plan, solution, fin.n, notes),
+    free,
+  );
   const elapsedMs = performance.now() - t0;
   const result = new FitResult({
-    popt,
-    paramNames: m.params,
+    popt: call.params.expand(free),
+    paramNames: call.fullModel.params,
+    nFree: call.params.free.length,
     pcov,
     cost: scale.unscaleCost(best.cost),
     residuals: fin.residuals,

@@ -6,6 +6,7 @@
 
 import {
   checkSolverOptionValues,
+  type NumVec,
   showValue,
   toVector,
 } from "../../core/_validate.ts";
@@ -18,11 +19,15 @@ import {
   assertPositiveFinite,
   assertThreads,
 } from "../_validate.ts";
+import {
+  BACKEND_NAMES,
+  type BackendName,
+} from "../../strategies/backend_name.ts";
 
 /** The options `fit` uses in normalized form. */
 export interface CheckedFitOptions {
   verbose: 0 | 1 | 2;
-  backend: "auto" | "cpu" | "webgpu";
+  backend: BackendName;
   nanPolicy: "raise" | "omit";
 }
 
@@ -32,14 +37,16 @@ export function checkFitOptions(
   nParams: number,
 ): CheckedFitOptions {
   checkSolverOptionValues(options);
-  if (options.p0 !== undefined) toVector(options.p0, "p0", nParams);
+  const p0 = options.p0;
+  // A vector, or an object of starts by name (checked with the model's names).
+  if (
+    p0 !== undefined &&
+    (typeof p0 !== "object" || p0 === null || Array.isArray(p0) ||
+      ArrayBuffer.isView(p0))
+  ) toVector(p0 as NumVec, "p0", nParams);
   const checked: CheckedFitOptions = {
     verbose: assertOneOf("verbose", options.verbose ?? 0, [0, 1, 2] as const),
-    backend: assertOneOf(
-      "backend",
-      options.backend ?? "auto",
-      ["auto", "cpu", "webgpu"] as const,
-    ),
+    backend: assertOneOf("backend", options.backend ?? "auto", BACKEND_NAMES),
     nanPolicy: assertOneOf(
       "nanPolicy",
       options.nanPolicy ?? "raise",

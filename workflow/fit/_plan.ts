@@ -9,10 +9,12 @@
 
 import {
   checkFeasible,
+  type NumVec,
   type ResolvedSolverOptions,
   resolveSolverOptions,
   toVector,
 } from "../../core/_validate.ts";
+import { solverOptionsOf } from "../../core/solver_options.ts";
 import { getStrategy, type Strategy } from "../../strategies/strategy.ts";
 import "../../strategies/standard.ts";
 import "../../strategies/chunked.ts";
@@ -24,6 +26,7 @@ import { calculateAdaptiveTolerances } from "../tolerances.ts";
 import type { FitCall } from "./_call.ts";
 import { type FitData, loadFitData } from "./_input.ts";
 import { type ProblemScale, scaleProblem } from "./_scale.ts";
+import { GLOBAL_STARTS } from "./_global.ts";
 
 /** Everything decided before the evaluator is built. */
 export interface FitPlan {
@@ -37,8 +40,13 @@ export interface FitPlan {
   readonly data: FitData;
   /** Solver options in the caller's variables. */
   readonly solver: ResolvedSolverOptions;
-  /** The start points in the caller's variables (p0 first). */
+  /**
+   * The start points in the caller's variables (p0 first); with a global
+   * search, placeholders that the search replaces.
+   */
   readonly starts: Float64Array[];
+  /** Whether the fit starts with a global search inside the bounds. */
+  readonly global: boolean;
   /** Scaling of residuals and parameters (identity for ordinary data). */
   readonly scale: ProblemScale;
 }
@@ -76,10 +84,11 @@ export async function planFit(
     );
   }
   const solver = solverOptions(call, wf, data.nPoints);
-  const starts = startPoints(call, wf, solver);
+  const { starts, global } = startPoints(call, wf, solver);
   const scale = scaleProblem(call, data, solver, starts[0], notes);
   return {
     workflow: wf,
+    global,
     strategyName,
     strategy,
     config,
@@ -156,15 +165,11 @@ function solverOptions(
     : { ftol: wf.tolerance, xtol: wf.tolerance, gtol: wf.tolerance };
   return resolveSolverOptions(
     {
+      ...solverOptionsOf(o),
       method: o.method ?? "trf",
-      bounds: o.bounds,
-      loss: o.loss,
-      fScale: o.fScale,
-      xScale: o.xScale,
       ftol: o.ftol ?? tol.ftol,
       xtol: o.xtol ?? tol.xtol,
       gtol: o.gtol ?? tol.gtol,
-      maxNfev: o.maxNfev,
     },
     call.model.params.length,
     known ? nPoints : Number.MAX_SAFE_INTEGER,
@@ -172,24 +177,48 @@ function solverOptions(
   );
 }
 
-/** p0 (default: ones, moved inside finite bounds), then any multi-start. */
+/**
+ * p0, then any multi-start; without a start, a global search inside finite
+ * bounds (never a silent default).
+ */
 function startPoints(
   call: FitCall,
   wf: WorkflowConfig,
   so: ResolvedSolverOptions,
-): Float64Array[] {
+): { starts: Float64Array[]; global: boolean } {
   const m = call.model;
-  const p0 = call.options.p0 === undefined
-    ? defaultP0(so.lower, so.upper)
-    : toVector(call.options.p0, "p0", m.params.length);
+  const bounded = Array.from(so.lower).every(Number.isFinite) &&
+    Array.from(so.upper).every(Number.isFinite);
+  const given = call.options.p0 !== undefined;
+  if (!given && !bounded) {
+    throw new TypeError(
+      `fit: no start for ${
+        m.params.join(", ")
+      }: give p0 (or params with values), ` +
+        "or finite bounds for every parameter (then a global search finds the start), " +
+        "or use a built-in model, which guesses its own start",
+    );
+  }
+  const global = wf.globalSearch === true || !given;
+  if (global && !bounded) {
+    throw new TypeError(
+      'workflow "global" needs finite bounds for every parameter (the search stays inside them)',
+    );
+  }
+  const p0 = given
+    ? toVector(call.options.p0 as NumVec, "p0", m.params.length)
+    : defaultP0(so.lower, so.upper);
   checkFeasible(p0, so.lower, so.upper, "p0", m.params);
+  if (global) {
+    return { starts: new Array(GLOBAL_STARTS).fill(p0), global: true };
+  }
   // Multi-start: the workflow's, or implied by a ROBUST/QUALITY goal.
   let multi = wf.multiStart;
   if (!multi && (call.goal === "robust" || call.goal === "quality")) {
     multi = { nStarts: call.goal === "quality" ? 20 : 10, sampler: "lhs" };
   }
-  if (!multi || multi.nStarts <= 1) return [p0];
-  return generateStarts({
+  if (!multi || multi.nStarts <= 1) return { starts: [p0], global: false };
+  const starts = generateStarts({
     p0,
     lower: so.lower,
     upper: so.upper,
@@ -197,6 +226,7 @@ function startPoints(
     sampler: multi.sampler,
     seed: call.options.seed ?? 0,
   }).map((s) => Float64Array.from(s));
+  return { starts, global: false };
 }
 
 /** Default p0 like scipy: ones, moved inside finite bounds. */

@@ -17,6 +17,7 @@ import { firstPhaseOptions, polishIfNeeded } from "../../strategies/_polish.ts";
 import type { CheckpointSession } from "../../checkpoint/session.ts";
 import type { StartOutcome } from "../fit_result.ts";
 import { BatchingEvaluator } from "./_batching_evaluator.ts";
+import { globalStarts } from "./_global.ts";
 import type { FitCall } from "./_call.ts";
 import type { FitCheckpoints } from "./_checkpoints.ts";
 import type { FitPlan } from "./_plan.ts";
@@ -77,9 +78,14 @@ async function solveStarts(
   session: CheckpointSession | null,
   notes: string[],
 ): Promise<FitSolution> {
-  const { scale, starts } = plan;
+  const { scale } = plan;
   const so = scale.solver;
   const signal = call.options.signal;
+  // The global search's best points replace the placeholder starts (not on
+  // resume: the checkpoint holds where each start was).
+  const starts = plan.global && checkpoints.resumeStates.size === 0
+    ? (await globalStarts(call, plan, sev, notes)).map(scale.toTheta)
+    : plan.starts;
   const costFloor = scale.costFloor;
   const solveOn = (ev: Evaluator, x0: Float64Array, o: ResolvedSolverOptions) =>
     solve(ev, x0, o, { signal, costFloor });
@@ -118,7 +124,7 @@ async function solveStarts(
       batcher?.done();
     }
   }));
-  const { bestK, outcomes } = pickBest(plan, results);
+  const { bestK, outcomes } = pickBest(plan, starts, results);
   let best = results[bestK] as SolverResult;
   if (plan.workflow.validate) {
     best = await validate(sev, best, so, solveOn, notes);
@@ -146,9 +152,10 @@ async function solveStarts(
  */
 function pickBest(
   plan: FitPlan,
+  starts: readonly Float64Array[],
   results: (SolverResult | Error)[],
 ): { bestK: number; outcomes: StartOutcome[] } {
-  const { scale, starts } = plan;
+  const { scale } = plan;
   let bestK = -1;
   const outcomes = results.map((r, k): StartOutcome => {
     if (r instanceof Error) {
