@@ -188,7 +188,12 @@ export interface BuiltinModel extends Model {
     x: XInput,
     params: ParamValues,
   ): Record<string, Float64Array>;
-  /** The hints of every parameter, with `values` as their values. */
+  /**
+   * The hints of every parameter with `values` as their values: `fit`'s
+   * `params` (`fit(m, x, y, { params: m.makeParams(m.guess(x, y)) })` fits
+   * with the bounds and ties of the hints, lmfit's Voigt with gamma =
+   * sigma for instance).
+   */
   makeParams(
     values?: Readonly<Record<string, number>>,
   ): Record<string, ParamHint>;

@@ -5,7 +5,7 @@
 # from lmfit.models and lmfit.lineshapes are in scope); "x" (one column, or
 # [x, y] for 2-D models); "y"; "start", our guess by name; "own", whether to
 # start from lmfit's own guess too; "free", parameters whose expr hint is
-# cleared so they vary. Answers: lmfit's fit from its own guess (when
+# cleared so they vary; "exprs", parameters tied by an expression. Answers: lmfit's fit from its own guess (when
 # asked) and from ours, each with values, standard errors, chi-square and
 # the constrained (derived) parameters.
 import lmfit
@@ -31,6 +31,8 @@ def independent(case, model):
 def run(model, params, case):
     for name in case.get("free", []):
         params[name].set(expr="", vary=True)
+    for name, expr in case.get("exprs", {}).items():
+        params[name].set(expr=expr)
     y = np.array(case["y"])
     r = model.fit(y, params, max_nfev=20000, fit_kws=KWS, **independent(case, model))
     out = {"values": {}, "stderr": {}, "derived": {}, "chisqr": r.chisqr,
