@@ -497,8 +497,13 @@ async function plan(args: readonly string[]): Promise<FitPlan | null> {
   const bounds = o.bounds === undefined
     ? undefined
     : parseBounds(str(o.bounds)!, m.params);
+  const bounded = bounds !== undefined &&
+    bounds[0].every(Number.isFinite) && bounds[1].every(Number.isFinite);
+  // Without --p0: a global search inside finite bounds (the library's
+  // rule), else every parameter at 1 moved inside its bounds (the default
+  // --p0's help states).
   const p0 = o.p0 === undefined
-    ? undefined
+    ? (bounded ? undefined : parseP0("", m.params, bounds))
     : parseP0(str(o.p0)!, m.params, bounds);
 
   const fitOptions = planFitOptions(o);

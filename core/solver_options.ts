@@ -45,7 +45,7 @@ export type MethodName = typeof METHOD_NAMES[number];
  * import assert from "node:assert";
  * import { fit } from "@nlsq/nlsq";
  * import type { SolverName } from "@nlsq/nlsq";
- * const r = await fit("a * x", [1, 2, 3], [2, 4, 6], { method: "auto" });
+ * const r = await fit("a * x", [1, 2, 3], [2, 4, 6], { p0: [1], method: "auto" });
  * const used: SolverName = r.method;
  * assert.strictEqual(used, "lm");
  * ```

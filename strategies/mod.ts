@@ -9,7 +9,7 @@
  * import { fit } from "@nlsq/nlsq";
  * import { registerStrategy, standardStrategy } from "@nlsq/nlsq/strategies";
  * registerStrategy({ ...standardStrategy, name: "mine", description: "standard, renamed" });
- * const r = await fit("a * x", [1, 2, 3], [2, 4, 6], { workflow: "mine" });
+ * const r = await fit("a * x", [1, 2, 3], [2, 4, 6], { p0: [1], workflow: "mine" });
  * assert.strictEqual(r.strategy, "mine");
  * ```
  *

@@ -178,6 +178,7 @@ Deno.test("progress of a real streaming fit: counters advance, the ETA spans the
     model("a*exp(-b*t)+c", { variables: ["t"] }),
     arraySource(t, y),
     {
+      p0: [1, 1, 1],
       workflow: "streaming",
       onProgress: (p) => {
         raw.push(p);

@@ -206,3 +206,33 @@ Deno.test("params: bad input is a typed error naming the problem", async () => {
     });
   }
 });
+
+Deno.test("notes: a parameter at a bound, a fit worse than the mean, a start that is the answer", async () => {
+  const xs = Array.from({ length: 20 }, (_, i) => i / 4);
+  const ys = xs.map((t) => 2 * Math.exp(-1.3 * t) + 0.5);
+  const atBound = await fit("a*exp(-b*x)+c", xs, ys, {
+    p0: [1, 1, 0.8],
+    bounds: [[0, 0, 0.6], [10, 10, 1]],
+  });
+  assert.ok(
+    atBound.notes.some((n) => /warning: c is at its lower bound 0\.6/.test(n)),
+    atBound.notes.join("\n"),
+  );
+  // A model that cannot follow the data: a constant offset on a line, with
+  // the offset held far from the data.
+  const worse = await fit("a + 0*x", xs, xs, {
+    p0: [100],
+    bounds: [[50], [200]],
+  });
+  assert.ok(worse.rSquared < 0);
+  assert.ok(
+    worse.notes.some((n) => /R\^2 = .* is below the mean model's/.test(n)),
+  );
+  const exact = await fit("a*x", [1, 2, 3], [2, 4, 6], { p0: [2] });
+  assert.ok(exact.notes.some((n) => /ended where it started/.test(n)));
+  const normal = await fit("a*exp(-b*x)+c", xs, ys, { p0: [1, 1, 0] });
+  assert.ok(
+    !normal.notes.some((n) => n.startsWith("warning:")),
+    normal.notes.join("\n"),
+  );
+});

@@ -6,7 +6,7 @@ import {
   workflowTolerances,
 } from "../workflow/mod.ts";
 
-Deno.test("WORKFLOW_PRESETS: the seven presets and their settings", () => {
+Deno.test("WORKFLOW_PRESETS: the eight presets and their settings", () => {
   const summary = Object.fromEntries(
     Object.entries(WORKFLOW_PRESETS).map(([key, p]) => [key, [
       p.name,
@@ -32,7 +32,9 @@ Deno.test("WORKFLOW_PRESETS: the seven presets and their settings", () => {
       false,
       true,
     ],
+    global: ["global", "auto", "adaptive", null, false, false],
   });
+  assert.strictEqual(WORKFLOW_PRESETS.global.globalSearch, true);
   for (const p of Object.values(WORKFLOW_PRESETS)) {
     assert.strictEqual(typeof p.description, "string");
     assert.ok(p.description.length > 10);
@@ -95,7 +97,7 @@ Deno.test("resolveWorkflow: an unknown name is a TypeError listing the valid nam
       e instanceof TypeError &&
       e.message.includes("workflow must be one of") &&
       e.message.includes(
-        "auto, standard, quality, fast, large_robust, streaming, hpc_distributed",
+        "auto, standard, quality, fast, large_robust, streaming, hpc_distributed, global",
       ) && e.message.includes('"qualty"'),
   );
   assert.throws(() => resolveWorkflow("AUTO"), TypeError);
@@ -115,6 +117,7 @@ Deno.test("resolveWorkflow: config objects extend a preset", () => {
     tolerance: 1e-9,
     multiStart: null,
     validate: false,
+    globalSearch: false,
     checkpoints: false,
     config: null,
   });

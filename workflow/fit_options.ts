@@ -25,7 +25,7 @@ import type { BackendName } from "../strategies/backend_name.ts";
  * import { fit } from "@nlsq/nlsq";
  * import type { FitProgress } from "@nlsq/nlsq";
  * const seen: FitProgress[] = [];
- * await fit("a * x", [1, 2, 3], [2, 4, 6], { onProgress: (p) => { seen.push(p); } });
+ * await fit("a * x", [1, 2, 3], [2, 4, 6], { p0: [1], onProgress: (p) => { seen.push(p); } });
  * assert.ok(seen.length > 0 && seen[0].phase === "iteration");
  * ```
  */
@@ -176,7 +176,7 @@ export const FIT_OPTION_KEYS: ReadonlySet<string> = new Set([
  * import { fit } from "@nlsq/nlsq";
  * import type { ModelInput } from "@nlsq/nlsq";
  * const m: ModelInput = (x: number, a: number) => a * x;
- * const r = await fit(m, [1, 2, 3], [2, 4, 6]);
+ * const r = await fit(m, [1, 2, 3], [2, 4, 6], { p0: [1] });
  * assert.ok(Math.abs(r.params.a - 2) < 1e-6);
  * ```
  */

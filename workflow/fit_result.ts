@@ -16,7 +16,7 @@ import type { SolverName } from "../core/solver_options.ts";
  * import assert from "node:assert";
  * import { fit } from "@nlsq/nlsq";
  * import type { StartOutcome } from "@nlsq/nlsq";
- * const r = await fit("a * x", [1, 2, 3], [2, 4, 6]);
+ * const r = await fit("a * x", [1, 2, 3], [2, 4, 6], { p0: [1] });
  * const s: readonly StartOutcome[] = r.starts;
  * assert.ok(s.length >= 1 && s[0].success);
  * ```
@@ -44,7 +44,7 @@ export interface StartOutcome {
  * import assert from "node:assert";
  * import { fit } from "@nlsq/nlsq";
  * import type { ConfidenceInterval } from "@nlsq/nlsq";
- * const r = await fit("a * x + b", [0, 1, 2, 3], [1.1, 2.9, 5.2, 6.8]);
+ * const r = await fit("a * x + b", [0, 1, 2, 3], [1.1, 2.9, 5.2, 6.8], { p0: [1, 0] });
  * const [ci]: ConfidenceInterval[] = r.confidenceIntervals(0.05);
  * assert.ok(ci.name === "a" && ci.lower < ci.value && ci.value < ci.upper);
  * ```

@@ -155,12 +155,14 @@ function preset(config: WorkflowConfig): WorkflowConfig {
  * | large_robust    | chunked     | 1e-8      | 10 (lhs)    | no       | no          |
  * | streaming       | streaming   | 1e-7      | -           | no       | no          |
  * | hpc_distributed | distributed | 1e-6      | -           | no       | yes         |
+ * | global          | auto        | adaptive  | CMA-ES, 5   | no       | no          |
  *
  * @example Usage
  * ```ts
  * import assert from "node:assert";
  * assert.deepStrictEqual(Object.keys(WORKFLOW_PRESETS), [
  *   "auto", "standard", "quality", "fast", "large_robust", "streaming", "hpc_distributed",
+ *   "global",
  * ]);
  * assert.strictEqual(WORKFLOW_PRESETS.hpc_distributed.checkpoints, true);
  * assert.ok(Object.isFrozen(WORKFLOW_PRESETS.quality));

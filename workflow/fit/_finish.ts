@@ -12,6 +12,7 @@ import type { FitCall } from "./_call.ts";
 import type { FitPlan } from "./_plan.ts";
 import type { FitSolution } from "./_solve.ts";
 import { finalPass } from "./_statistics.ts";
+import { reviewerWarnings } from "./_warnings.ts";
 
 /** Builds the result of a fit from its solution. */
 export async function finishFit(
@@ -38,6 +39,22 @@ export async function finishFit(
     free,
   );
   const elapsedMs = performance.now() - t0;
+  const rSquared = fin.ssTot > 0 ? 1 - fin.ssRes / fin.ssTot : NaN;
+  // One start: was the answer its own start? (Several: not a question.)
+  const start = solution.outcomes.length === 1
+    ? Float64Array.from(solution.outcomes[0].p0)
+    : free;
+  notes.push(...reviewerWarnings({
+    names: m.params,
+    popt: free,
+    p0: start,
+    activeMask: best.activeMask,
+    lower: so.lower,
+    upper: so.upper,
+    rSquared,
+    nit: best.nit,
+    success: best.status > 0,
+  }));
   const result = new FitResult({
     popt: call.params.expand(free),
     paramNames: call.fullModel.params,

@@ -19,7 +19,7 @@ import { assertNotBigIntArray, showValue } from "../../core/_validate.ts";
  * import { fit } from "@nlsq/nlsq";
  * import type { FitXInput } from "@nlsq/nlsq";
  * const x: FitXInput = [[0, 1, 2, 3], new Float64Array([1, 1, 1, 1])];
- * const r = await fit("a * x0 + b * x1", x, [1, 3, 5, 7]);
+ * const r = await fit("a * x0 + b * x1", x, [1, 3, 5, 7], { p0: [1, 1] });
  * assert.ok(Math.abs(r.params.a - 2) < 1e-8);
  * ```
  */
