@@ -60,6 +60,7 @@ export type { ParamsInput, ParamSpec } from "./workflow/fit/_params.ts";
 export { FitResult } from "./workflow/fit_result.ts";
 export type {
   ConfidenceInterval,
+  DerivedQuantity,
   StartOutcome,
 } from "./workflow/fit_result.ts";
 export {

@@ -101,7 +101,10 @@ Deno.test("generateStarts: reflected at a single finite bound", () => {
     nStarts: 50,
     seed: 7,
   });
-  assert.ok(upperOnly.every((x) => x[0] <= 0 && x[0] >= -1.5));
+  // No spread given: a decade either way of p0, on a log scale.
+  assert.ok(upperOnly.every((x) => x[0] <= -0.1 && x[0] >= -10));
+  const mags = upperOnly.slice(1).map((x) => Math.log10(-x[0]));
+  assert.ok(Math.min(...mags) < -0.8 && Math.max(...mags) > 0.8);
 });
 
 Deno.test("generateStarts: deterministic by seed; nStarts 1 is p0 alone", () => {

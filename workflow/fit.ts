@@ -47,7 +47,12 @@ export async function fit(
 ): Promise<FitResult> {
   const t0 = performance.now();
   const notes: string[] = [];
-  const call = resolveFitCall(modelIn, xOrSource, yOrOptions, maybeOptions);
+  const call = await resolveFitCall(
+    modelIn,
+    xOrSource,
+    yOrOptions,
+    maybeOptions,
+  );
   const input = prepareFitData(call, notes);
   const plan = await planFit(call, input, notes);
   const checkpoints = await prepareCheckpoints(call, input, plan, notes);

@@ -60,12 +60,30 @@ export interface ConfidenceInterval {
   readonly upper: number;
 }
 
+/**
+ * A quantity derived from the parameters, with its standard error.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { DerivedQuantity } from "@nlsq/nlsq";
+ * const q: DerivedQuantity = { value: 2.35, stderr: 0.01 };
+ * assert.ok(q.stderr < q.value);
+ * ```
+ */
+export interface DerivedQuantity {
+  readonly value: number;
+  readonly stderr: number;
+}
+
 /** Fields of a {@linkcode FitResult}. */
 export interface FitResultFields {
   popt: Float64Array;
   paramNames: readonly string[];
   /** Parameters the solver varied (default: all; fewer when some are fixed or tied). */
   nFree?: number;
+  /** Derived quantities with standard errors (built-in peak models). */
+  derived?: Readonly<Record<string, DerivedQuantity>>;
   pcov: number[][];
   cost: number;
   /** The residual vector, or a function computing it on first access. */
@@ -123,6 +141,12 @@ export class FitResult {
   readonly stderr: Readonly<Record<string, number>>;
   /** Parameters the solver varied (fixed and tied ones excluded). */
   readonly nFree: number;
+  /**
+   * Quantities derived from the parameters, with their standard errors by
+   * the delta method (built-in peak models: `fwhm`, `height`, ...); empty
+   * for other models.
+   */
+  readonly derived: Readonly<Record<string, DerivedQuantity>>;
   /** Robust cost 0.5 * sum(rho(r_i^2)). */
   readonly cost: number;
   #residuals: Float64Array | null | (() => Float64Array);
@@ -185,6 +209,7 @@ export class FitResult {
     const p = f.nFree ?? f.popt.length;
     this.popt = f.popt;
     this.nFree = p;
+    this.derived = Object.freeze({ ...(f.derived ?? {}) });
     this.paramNames = f.paramNames;
     const params: Record<string, number> = {};
     f.paramNames.forEach((nm, i) => (params[nm] = f.popt[i]));

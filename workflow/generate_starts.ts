@@ -49,8 +49,11 @@ export interface GenerateStartsOptions {
   /** Seed of the sampler. Default 0 (fits are reproducible by default). */
   seed?: number;
   /**
-   * Where a bound is infinite, starts are drawn from
-   * `p0 ± spread * max(|p0|, 1)` (reflected at a finite bound). Default 0.5.
+   * Where a bound is infinite, starts are drawn on a logarithmic scale,
+   * `p0 * 10^[-1, 1]` (a decade either way, so that starts can change
+   * basins), or linearly from `p0 ± spread * max(|p0|, 1)` when `spread` is
+   * given; a start of 0 is spread linearly (`spread` 0.5). Reflected at a
+   * finite bound.
    */
   spread?: number;
 }
@@ -59,8 +62,9 @@ export interface GenerateStartsOptions {
  * Maps `nStarts - 1` sampler points onto the search region, after `p0` itself:
  * per parameter, a finite `[lower, upper]` box is sampled uniformly (or
  * log-uniformly when `lower > 0` and `upper / lower >=`
- * {@linkcode LOG_SCALE_RATIO}); where a bound is infinite, the interval
- * `p0 ± spread * max(|p0|, 1)` is sampled, reflected back at a finite bound.
+ * {@linkcode LOG_SCALE_RATIO}); where a bound is infinite, `p0 * 10^[-1, 1]`
+ * (or `p0 ± spread * max(|p0|, 1)` when `spread` is given), reflected back
+ * at a finite bound.
  *
  * @example Three starts in a box, p0 first
  * ```ts
@@ -127,6 +131,9 @@ export function generateStarts(options: GenerateStartsOptions): number[][] {
       `sampler must be one of ${SAMPLER_NAMES.join(", ")}, got "${sampler}"`,
     );
   }
+  // Without bounds: a linear spread when one is given (the old rule), else
+  // a logarithmic one, p0 times 10^[-1, 1], wide enough to change basins.
+  const linear = options.spread !== undefined;
   const spread = assertPositiveFinite("spread", options.spread ?? 0.5);
   const seed = options.seed ?? 0;
   if (!Number.isSafeInteger(seed)) {
@@ -135,7 +142,9 @@ export function generateStarts(options: GenerateStartsOptions): number[][] {
 
   const starts: number[][] = [p0];
   for (const u of sample(sampler, nStarts - 1, d, { seed })) {
-    starts.push(u.map((uj, j) => place(uj, p0[j], lower[j], upper[j], spread)));
+    starts.push(
+      u.map((uj, j) => place(uj, p0[j], lower[j], upper[j], spread, linear)),
+    );
   }
   return starts;
 }
@@ -146,6 +155,7 @@ function place(
   lower: number,
   upper: number,
   spread: number,
+  linear: boolean,
 ): number {
   if (Number.isFinite(lower) && Number.isFinite(upper)) {
     if (lower > 0 && upper / lower >= LOG_SCALE_RATIO) {
@@ -154,7 +164,9 @@ function place(
     }
     return Math.min(upper, lower + u * (upper - lower));
   }
-  const x = p0 + (2 * u - 1) * spread * Math.max(Math.abs(p0), 1);
+  const x = linear || p0 === 0
+    ? p0 + (2 * u - 1) * spread * Math.max(Math.abs(p0), 1)
+    : p0 * 10 ** (2 * u - 1);
   // Only one bound can be finite here; reflecting keeps the draw's density
   // instead of piling starts onto the bound.
   if (x < lower) return lower + (lower - x);

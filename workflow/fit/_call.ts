@@ -19,6 +19,7 @@ import { normalizeGoal, type OptimizationGoal } from "../goal.ts";
 import { checkFitOptions } from "./_options.ts";
 import type { XInput } from "./_input.ts";
 import { type ParamPlan, resolveParams } from "./_params.ts";
+import { withModelStart } from "./_model_start.ts";
 import type { BackendName } from "../../strategies/backend_name.ts";
 
 /** A checked call of `fit`. */
@@ -29,6 +30,8 @@ export interface FitCall {
   readonly fullModel: Model;
   /** How the free parameters map to every model parameter. */
   readonly params: ParamPlan;
+  /** Whether the start is the built-in model's guess. */
+  readonly guessed: boolean;
   /** The data source, or null for arrays. */
   readonly source: BatchSourceLike | null;
   /** x and y as given (arrays only). */
@@ -56,12 +59,12 @@ export function isSource(v: unknown): v is BatchSourceLike {
  * takes those names as its variables where the expression uses them (so
  * `a*exp(-b*t)+c` over a column `t` fits `t`, not a parameter `t`).
  */
-export function resolveFitCall(
+export async function resolveFitCall(
   modelIn: ModelInput,
   xOrSource: XInput | BatchSourceLike,
   yOrOptions?: NumVec | FitOptions,
   maybeOptions?: FitOptions,
-): FitCall {
+): Promise<FitCall> {
   const source = isSource(xOrSource) ? xOrSource : null;
   const m = resolveModel(modelIn, source);
   const options: FitOptions =
@@ -76,7 +79,15 @@ export function resolveFitCall(
   }
   assertKnownOptions("fit", options, FIT_OPTION_KEYS);
   const checked = checkFitOptions(options, m.params.length);
-  const params = resolveParams(m, options);
+  // A built-in model's hints and, without a start, its guess.
+  const started = await withModelStart(
+    m,
+    options,
+    source ? null : xOrSource as XInput,
+    source ? null : yOrOptions as NumVec,
+    source,
+  );
+  const params = resolveParams(m, started.options);
   return {
     model: params.model,
     fullModel: m,
@@ -86,6 +97,7 @@ export function resolveFitCall(
     y: source ? null : yOrOptions as NumVec,
     // The solver's view: starts and bounds of the free parameters.
     options: { ...options, p0: params.p0, bounds: params.bounds },
+    guessed: started.guessed,
     ...checked,
     goal: options.goal === undefined ? undefined : normalizeGoal(options.goal),
   };

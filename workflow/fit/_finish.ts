@@ -7,7 +7,8 @@
  */
 
 import { covarianceFromFactor } from "../../core/covariance.ts";
-import { FitResult } from "../fit_result.ts";
+import { type DerivedQuantity, FitResult } from "../fit_result.ts";
+import type { Model } from "../../model/types.ts";
 import type { FitCall } from "./_call.ts";
 import type { FitPlan } from "./_plan.ts";
 import type { FitSolution } from "./_solve.ts";
@@ -38,6 +39,8 @@ export async function finishFit(
     covariance(call, plan, solution, fin.n, notes),
     free,
   );
+  const popt = call.params.expand(free);
+  if (call.guessed) notes.push("start: the model's guess from the data");
   const elapsedMs = performance.now() - t0;
   const rSquared = fin.ssTot > 0 ? 1 - fin.ssRes / fin.ssTot : NaN;
   // One start: was the answer its own start? (Several: not a question.)
@@ -56,9 +59,10 @@ export async function finishFit(
     success: best.status > 0,
   }));
   const result = new FitResult({
-    popt: call.params.expand(free),
+    popt,
     paramNames: call.fullModel.params,
     nFree: call.params.free.length,
+    derived: derivedQuantities(call.fullModel, popt, pcov),
     pcov,
     cost: scale.unscaleCost(best.cost),
     residuals: fin.residuals,
@@ -137,4 +141,21 @@ function covariance(
     );
   }
   return pcov;
+}
+
+/** A built-in model's derived quantities (fwhm, height, ...), if it has any. */
+function derivedQuantities(
+  m: Model,
+  popt: Float64Array,
+  pcov: number[][],
+): Record<string, DerivedQuantity> | undefined {
+  const d = (m as Model & {
+    derived?: (
+      p: ArrayLike<number>,
+      c: ArrayLike<ArrayLike<number>>,
+    ) => Record<string, DerivedQuantity>;
+  }).derived;
+  if (typeof d !== "function") return undefined;
+  // A covariance that could not be estimated gives NaN errors, not a throw.
+  return d.call(m, popt, pcov);
 }
