@@ -61,6 +61,7 @@ export { FitResult } from "./workflow/fit_result.ts";
 export type {
   ConfidenceInterval,
   DerivedQuantity,
+  FitOrigin,
   StartOutcome,
 } from "./workflow/fit_result.ts";
 export {

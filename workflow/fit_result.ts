@@ -5,6 +5,9 @@
  * @module
  */
 
+import type { Model } from "../model/types.ts";
+import type { BatchSourceLike } from "../strategies/strategy.ts";
+import type { FitOptions } from "./fit_options.ts";
 import { studentTQuantile } from "../core/_stats.ts";
 import type { SolverName } from "../core/solver_options.ts";
 
@@ -107,6 +110,38 @@ export interface FitResultFields {
   activeMask: Int8Array;
   elapsedMs: number;
   notes: string[];
+  /** What was fitted, for methods that evaluate or refit it (optional). */
+  origin?: FitOrigin;
+}
+
+/**
+ * What a fit was made of: the model (every parameter), the data (arrays in
+ * memory, or the source), and the options as the caller gave them, so that
+ * a result can evaluate its model at new x and refit (profile intervals,
+ * the bootstrap).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { fit } from "@nlsq/nlsq";
+ * const r = await fit("a * x", [1, 2, 3], [2, 4, 6], { p0: [1] });
+ * assert.deepStrictEqual(Array.from(r.origin!.data!.y), [2, 4, 6]);
+ * assert.strictEqual(r.origin!.model.params[0], "a");
+ * ```
+ */
+export interface FitOrigin {
+  /** The model over every parameter (a built-in model keeps its members). */
+  readonly model: Model;
+  /** The data in memory (unweighted), or null for a source. */
+  readonly data: {
+    readonly x: readonly Float64Array[];
+    readonly y: Float64Array;
+    readonly sigma: Float64Array | null;
+  } | null;
+  /** The data source, or null for arrays. */
+  readonly source: BatchSourceLike | null;
+  /** The options as given (callbacks and signal included). */
+  readonly options: FitOptions;
 }
 
 /**
@@ -202,6 +237,8 @@ export class FitResult {
   readonly elapsedMs: number;
   /** Notes on decisions taken (fallbacks, selector reasons). */
   readonly notes: readonly string[];
+  /** What was fitted (model, data, options); absent on a restored result. */
+  readonly origin?: FitOrigin;
 
   /** Builds the result from its fields, deriving params, perr and the fit statistics. */
   constructor(f: FitResultFields) {
@@ -253,6 +290,7 @@ export class FitResult {
     this.activeMask = f.activeMask;
     this.elapsedMs = f.elapsedMs;
     this.notes = f.notes;
+    this.origin = f.origin;
   }
 
   /**

@@ -32,6 +32,8 @@ export interface FitCall {
   readonly params: ParamPlan;
   /** Whether the start is the built-in model's guess. */
   readonly guessed: boolean;
+  /** The options as the caller gave them. */
+  readonly userOptions: FitOptions;
   /** The data source, or null for arrays. */
   readonly source: BatchSourceLike | null;
   /** x and y as given (arrays only). */
@@ -98,6 +100,7 @@ export async function resolveFitCall(
     // The solver's view: starts and bounds of the free parameters.
     options: { ...options, p0: params.p0, bounds: params.bounds },
     guessed: started.guessed,
+    userOptions: options,
     ...checked,
     goal: options.goal === undefined ? undefined : normalizeGoal(options.goal),
   };

@@ -86,6 +86,12 @@ export async function finishFit(
     activeMask: best.activeMask,
     elapsedMs,
     notes,
+    origin: {
+      model: call.fullModel,
+      data: call.source ? null : plan.data.arrays,
+      source: call.source,
+      options: call.userOptions,
+    },
   });
   if (call.verbose > 0) {
     console.error(
