@@ -54,6 +54,14 @@ export {
   type CurveFitOptions,
 } from "./workflow/curve_fit.ts";
 export { OptimizeError } from "./workflow/optimize_error.ts";
+export { fitBatch } from "./batch/fit_batch.ts";
+export { BatchResult, type BatchResultInit } from "./batch/batch_result.ts";
+export type {
+  BatchBounds,
+  BatchOptions,
+  BatchProgress,
+} from "./batch/batch_options.ts";
+export type { BatchXInput, BatchYInput } from "./batch/_input.ts";
 export { FitResult } from "./workflow/fit_result.ts";
 export type {
   ConfidenceInterval,

@@ -380,3 +380,33 @@ export function compileJs(
   )() as EvaluateKernel;
   return { kernel, kernelSource, evaluate, evaluateSource, ssa };
 }
+
+/**
+ * Hooks for other JavaScript code generators (the batch engine in `batch/`):
+ * the spelling of an operand and of an instruction's value, and the helper
+ * declarations (`erf`, `fastExp`) a program needs in scope. Same guarantees
+ * as {@linkcode compileJs}: text is built from indices, numbers and fixed
+ * tables only.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parseExpression } from "./parser.ts";
+ * import { toSsa } from "./ssa.ts";
+ * const ssa = toSsa([parseExpression("a * exp(x)").ast]);
+ * assert.strictEqual(jsCodegen.operand({ kind: "param", index: 0 }), "p0");
+ * assert.strictEqual(jsCodegen.expression(ssa.instructions[0]), "fastExp(x0)");
+ * assert.ok(jsCodegen.helpers(ssa).includes("function fastExp"));
+ * ```
+ */
+export const jsCodegen: {
+  readonly operand: (o: SsaOperand) => string;
+  readonly expression: (ins: SsaInstr) => string;
+  readonly helpers: (ssa: Ssa) => string;
+} = Object.freeze({
+  operand,
+  expression,
+  helpers: (ssa: Ssa) =>
+    (uses(ssa, "erf") ? `const erf = ${erf.toString()};\n` : "") +
+    (uses(ssa, "exp") ? `${fastExpSource()}\n` : ""),
+});

@@ -1,0 +1,112 @@
+/**
+ * The source of one batch engine: the model's generated kernel and the
+ * chunk solver in one self-contained function expression, so the main
+ * thread and every worker compile the same text (each compilation gets its
+ * own type feedback, so the solver's calls into the kernel stay
+ * monomorphic per model).
+ *
+ * @module
+ */
+
+import { EPS } from "../core/_constants.ts";
+import { lossRho } from "../core/loss.ts";
+import { batchKernelSources, type KernelSpec } from "./_kernel_source.ts";
+import {
+  MAX_UNROLLED,
+  quadFormSource,
+  solveStepSource,
+} from "./_step_source.ts";
+import {
+  computeStep,
+  createEngineState,
+  type EngineConfig,
+  type EngineState,
+  evalFit,
+  finishFit,
+  goodPoint,
+  initFit,
+  iterateFit,
+  makeLoopQuadForm,
+  makeLoopSolver,
+  prepareData,
+  projectedGradientNorm,
+  runChunk,
+  standardErrors,
+  sumSquaresAboutMean,
+} from "./_lm_chunk.ts";
+
+/** What evaluating an engine's source returns. */
+export interface CompiledEngine {
+  /** The state of a batch for chunks of up to `capacity` fits. */
+  create(config: EngineConfig, capacity: number): EngineState;
+  /** Fits one chunk (see `runChunk` in `_lm_chunk.ts`). */
+  runChunk: typeof runChunk;
+}
+
+const SOLVER_FUNCTIONS = [
+  evalFit,
+  goodPoint,
+  prepareData,
+  sumSquaresAboutMean,
+  projectedGradientNorm,
+  initFit,
+  makeLoopSolver,
+  makeLoopQuadForm,
+  computeStep,
+  iterateFit,
+  standardErrors,
+  finishFit,
+  runChunk,
+  createEngineState,
+];
+
+/**
+ * The engine's source: an expression evaluating to a
+ * {@linkcode CompiledEngine}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model, modelSsa } from "@nlsq/nlsq";
+ * import { compileEngine, engineSource } from "./_engine_source.ts";
+ * const src = engineSource({
+ *   ssa: modelSsa(model("a * x")), nParams: 1, free: [0],
+ *   estimator: "lse", loss: "linear", fScale: 1,
+ * });
+ * assert.strictEqual(typeof compileEngine(src).runChunk, "function");
+ * ```
+ */
+export function engineSource(spec: KernelSpec): string {
+  const k = batchKernelSources(spec);
+  const parts = [k.helpers];
+  if (spec.loss !== "linear" && spec.estimator === "lse") {
+    parts.push(
+      `const EPS = ${EPS};`,
+      lossRho.toString(),
+      "const RHO = new Float64Array(3);",
+    );
+  }
+  parts.push(`const kernel = ${k.kernel};`, `const ssr = ${k.ssr};`);
+  for (const f of SOLVER_FUNCTIONS) parts.push(f.toString());
+  const q = spec.free.length;
+  if (q <= MAX_UNROLLED) {
+    parts.push(
+      `const solveStep = ${solveStepSource(q)};`,
+      `const quadForm = ${quadFormSource(q)};`,
+    );
+  } else {
+    parts.push(
+      `const solveStep = makeLoopSolver(${q});`,
+      `const quadForm = makeLoopQuadForm(${q});`,
+    );
+  }
+  parts.push(
+    "return { create: (config, capacity) => createEngineState(kernel, ssr, solveStep, quadForm, config, capacity), runChunk };",
+  );
+  return `(() => {\n"use strict";\n${parts.join("\n")}\n})()`;
+}
+
+/** Compiles an engine's source (built from the model's SSA only). */
+export function compileEngine(source: string): CompiledEngine {
+  return new Function(`return ${source};`)() as CompiledEngine;
+}

@@ -1,0 +1,120 @@
+/**
+ * Code generation of the damped Levenberg-Marquardt solve, unrolled for the
+ * number q of free parameters: every entry of the scaled normal matrix, its
+ * Cholesky factor and the solution in local variables, no loops and no
+ * index arithmetic. Built from the integer q alone.
+ *
+ * `solveStep(H, ho, G, go, D, dO, mu, blk, s)`: with `H[ho ..]` the packed
+ * upper triangle of the normal matrix, `G[go ..]` the gradient, `D[dO ..]`
+ * the column scales and `blk[a] !== 0` for a held parameter, solves
+ * `(D^-1 H D^-1 + mu I) z = -D^-1 g` over the parameters not held and
+ * writes the step `s = D^-1 z` (0 where held). Returns false when a pivot of
+ * the factorization is not clearly positive (mu must grow).
+ *
+ * `quadForm(H, ho, s)` returns `s^T H s`.
+ *
+ * @module
+ */
+
+import { packedIndex } from "./_kernel_source.ts";
+
+/** Largest q the solve is unrolled for; larger problems use loops. */
+export const MAX_UNROLLED = 24;
+
+function checkOrder(q: number): void {
+  if (!Number.isInteger(q) || q < 1 || q > MAX_UNROLLED) {
+    throw new RangeError(`unrolled solve: bad order ${q}`);
+  }
+}
+
+/**
+ * Source of `solveStep` for order q (a function expression).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { solveStepSource } from "./_step_source.ts";
+ * const solve = new Function(`return ${solveStepSource(2)};`)();
+ * // H = [[4, 2], [2, 2]], g = [-2, -1], D = 1, mu = 0: s = H^-1 (-g) = [0.5, 0].
+ * const s = new Float64Array(2);
+ * const ok = solve(new Float64Array([4, 2, 2]), 0, new Float64Array([-2, -1]), 0,
+ *   new Float64Array([1, 1]), 0, 0, new Uint8Array(2), s);
+ * assert.ok(ok && Math.abs(s[0] - 0.5) < 1e-15 && Math.abs(s[1]) < 1e-15);
+ * ```
+ */
+export function solveStepSource(q: number): string {
+  checkOrder(q);
+  const L: string[] = [];
+  for (let a = 0; a < q; a++) {
+    L.push(`const h${a} = blk[${a}] !== 0;`);
+    L.push(`const i${a} = h${a} ? 0 : 1 / D[dO + ${a}];`);
+  }
+  // Scaled matrix (lower triangle) and right-hand side.
+  for (let r = 0; r < q; r++) {
+    for (let c = 0; c <= r; c++) {
+      const h = `H[ho + ${packedIndex(c, r, q)}]`;
+      L.push(
+        r === c
+          ? `let a${r}_${c} = h${r} ? 1 : ${h} * i${r} * i${r} + mu;`
+          : `let a${r}_${c} = ${h} * i${r} * i${c};`,
+      );
+    }
+    L.push(`let b${r} = -G[go + ${r}] * i${r};`);
+  }
+  // Cholesky in place (a_r_c becomes l_r_c), rc_j = 1 / l_j_j.
+  for (let j = 0; j < q; j++) {
+    let d = `a${j}_${j}`;
+    for (let l = 0; l < j; l++) d += ` - a${j}_${l} * a${j}_${l}`;
+    L.push(`const d${j} = ${d};`);
+    L.push(`if (!(d${j} > 1e-14)) return false;`);
+    L.push(`const rc${j} = 1 / Math.sqrt(d${j});`);
+    for (let i = j + 1; i < q; i++) {
+      let s = `a${i}_${j}`;
+      for (let l = 0; l < j; l++) s += ` - a${i}_${l} * a${j}_${l}`;
+      L.push(`a${i}_${j} = (${s}) * rc${j};`);
+    }
+  }
+  for (let i = 0; i < q; i++) {
+    let s = `b${i}`;
+    for (let l = 0; l < i; l++) s += ` - a${i}_${l} * b${l}`;
+    L.push(`b${i} = (${s}) * rc${i};`);
+  }
+  for (let i = q - 1; i >= 0; i--) {
+    let s = `b${i}`;
+    for (let l = i + 1; l < q; l++) s += ` - a${l}_${i} * b${l}`;
+    L.push(`b${i} = (${s}) * rc${i};`);
+  }
+  for (let a = 0; a < q; a++) L.push(`s[${a}] = b${a} * i${a};`);
+  L.push("return true;");
+  return `function solveStep(H, ho, G, go, D, dO, mu, blk, s) {\n  ${
+    L.join("\n  ")
+  }\n}`;
+}
+
+/**
+ * Source of `quadForm` for order q (a function expression).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { quadFormSource } from "./_step_source.ts";
+ * const quad = new Function(`return ${quadFormSource(2)};`)();
+ * assert.strictEqual(quad(new Float64Array([4, 2, 2]), 0, new Float64Array([1, 1])), 10);
+ * ```
+ */
+export function quadFormSource(q: number): string {
+  checkOrder(q);
+  const L: string[] = [];
+  for (let a = 0; a < q; a++) L.push(`const s${a} = s[${a}];`);
+  const terms: string[] = [];
+  for (let a = 0; a < q; a++) {
+    let off = "";
+    for (let b = a + 1; b < q; b++) {
+      off += `${off ? " + " : ""}H[ho + ${packedIndex(a, b, q)}] * s${b}`;
+    }
+    const diag = `H[ho + ${packedIndex(a, a, q)}] * s${a}`;
+    terms.push(off ? `s${a} * (${diag} + 2 * (${off}))` : `s${a} * ${diag}`);
+  }
+  L.push(`return ${terms.join(" + ")};`);
+  return `function quadForm(H, ho, s) {\n  ${L.join("\n  ")}\n}`;
+}
