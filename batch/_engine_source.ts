@@ -23,6 +23,7 @@ import {
   type EngineState,
   evalFit,
   finishFit,
+  finiteLinearization,
   goodPoint,
   initFit,
   iterateFit,
@@ -45,6 +46,7 @@ export interface CompiledEngine {
 
 const SOLVER_FUNCTIONS = [
   evalFit,
+  finiteLinearization,
   goodPoint,
   prepareData,
   sumSquaresAboutMean,
@@ -86,7 +88,12 @@ export function engineSource(spec: KernelSpec): string {
       "const RHO = new Float64Array(3);",
     );
   }
-  parts.push(`const kernel = ${k.kernel};`, `const ssr = ${k.ssr};`);
+  parts.push(
+    `const kernel = ${k.kernel};`,
+    `const covKernel = ${k.covKernel ?? "null"};`,
+    `const startKernel = ${spec.secondOrder ? "covKernel" : "null"};`,
+    `const ssr = ${k.ssr};`,
+  );
   for (const f of SOLVER_FUNCTIONS) parts.push(f.toString());
   const q = spec.free.length;
   if (q <= MAX_UNROLLED) {
@@ -101,7 +108,7 @@ export function engineSource(spec: KernelSpec): string {
     );
   }
   parts.push(
-    "return { create: (config, capacity) => createEngineState(kernel, ssr, solveStep, quadForm, config, capacity), runChunk };",
+    "return { create: (config, capacity) => createEngineState(kernel, covKernel, startKernel, ssr, solveStep, quadForm, config, capacity), runChunk };",
   );
   return `(() => {\n"use strict";\n${parts.join("\n")}\n})()`;
 }

@@ -14,9 +14,13 @@
  * is not finite (Poisson: also when the model is not > 0 at a point).
  *
  * - least squares: cost `0.5 * sum(rho(r^2))` with r = w (f - y), H = J^T J,
- *   G = J^T r (robust losses: scipy's scaling, as `core/loss.ts`);
+ *   G = J^T r; a robust loss weights G by rho' (as `core/loss.ts`) and H by
+ *   max(rho' + 2 z rho'', rho' / 10);
  * - Poisson: cost `sum(f - y - y log(f / y))` (half the deviance; y log y = 0
- *   at y = 0), G = sum((1 - y/f) J), H = sum(J J^T / f) (the Fisher matrix).
+ *   at y = 0), G = sum((1 - y/f) J), H its Hessian
+ *   `sum(y/f^2 J J^T + (1 - y/f) d2f)` with `secondOrder` (Fisher scoring,
+ *   `sum(J J^T / f)`, converges only linearly where the data are far from
+ *   the model), else the Fisher matrix (for the covariance).
  *
  * `ssr(X, xo, y, yo, n, P, po)` returns the unweighted `sum((y - f)^2)`.
  *
@@ -42,11 +46,22 @@ export interface KernelSpec {
   readonly loss: LossName;
   /** Soft margin of the robust loss. */
   readonly fScale: number;
+  /**
+   * Poisson: the outputs after the first derivatives are the second
+   * derivatives d2 f / d p_a d p_b of the free pairs a <= b (packed order),
+   * and the kernel's H is the Hessian of the half deviance (Newton).
+   */
+  readonly secondOrder?: boolean;
 }
 
 /** Sources of the two generated functions (function expressions). */
 export interface KernelSources {
   readonly kernel: string;
+  /**
+   * The kernel of the covariance where it differs from the solver's: scipy's
+   * curvature of a robust loss, the Fisher matrix of Poisson; else null.
+   */
+  readonly covKernel: string | null;
   readonly ssr: string;
   /** Helper declarations they need in scope (fastExp, erf). */
   readonly helpers: string;
@@ -223,6 +238,7 @@ function lseBody(
   q: number,
   spec: KernelSpec,
   weighted: boolean,
+  scipyCurvature: boolean,
 ): string[] {
   const lines: string[] = [];
   const dw = weighted
@@ -247,27 +263,50 @@ function lseBody(
     `lossRho(${JSON.stringify(spec.loss)}, z, RHO);`,
     "c += RHO[0];",
     "const gw = RHO[1] * r;",
+  );
+  // The curvature weight is scipy's rho' + 2 z rho'', but at least a tenth
+  // of rho' (iteratively reweighted least squares) where scipy clips it to
+  // EPS: an outlier then still bounds the step (EPS made J^T J tiny and the
+  // step huge). Only g = 0 decides the minimum, so it is the same one.
+  lines.push(
     "let hw = RHO[1] + 2 * (RHO[2] * ifs2) * r * r;",
-    "if (hw < EPS) hw = EPS;",
+    scipyCurvature
+      ? "if (hw < EPS) hw = EPS;"
+      : "if (hw < 0.1 * RHO[1]) hw = 0.1 * RHO[1];",
   );
   return [...lines, ...accumulate(dw, q, "hw")];
 }
 
-function poissonBody(f: string, d: readonly string[], q: number): string[] {
-  return [
+function poissonBody(
+  f: string,
+  d: readonly string[],
+  q: number,
+  second: readonly string[] | null,
+): string[] {
+  const lines = [
     `const f = ${f};`,
     "if (!(f > 0)) return NaN;",
     "const yi = y[yo + i];",
     "const iv = 1 / f;",
     "c += yi > 0 ? (f - yi) - yi * Math.log(f / yi) : f;",
     "const gw = 1 - yi * iv;",
-    ...accumulate(d, q, "iv"),
   ];
+  if (second === null) return [...lines, ...accumulate(d, q, "iv")];
+  lines.push("const hw = yi * iv * iv;", ...accumulate(d, q, "hw"));
+  second.forEach((s2, k) => {
+    if (s2 !== "0") lines.push(`s${k} += gw * ${s2};`);
+  });
+  return lines;
 }
 
-function kernelSource(spec: KernelSpec): string {
+function kernelSource(spec: KernelSpec, covariance = false): string {
   const { ssa, free } = spec;
   const q = free.length;
+  const nH = (q * (q + 1)) / 2;
+  const p = spec.nParams;
+  const secondOps = spec.secondOrder && !covariance
+    ? ssa.outputs.slice(1 + p, 1 + p + nH)
+    : [];
   const dep = variableDependence(ssa);
   const liveF = liveInstructions(ssa, [0]);
   const cols = free.map((k) =>
@@ -276,6 +315,7 @@ function kernelSource(spec: KernelSpec): string {
   const roots = [
     ssa.outputs[0],
     ...cols.flatMap((c) => [...c.leaves, ...c.reads]),
+    ...secondOps,
   ];
   const em = new Emitter(ssa, roots);
   const f = jsCodegen.operand(ssa.outputs[0]);
@@ -306,12 +346,16 @@ function kernelSource(spec: KernelSpec): string {
     ...indent([...rowHead, ...body], 2),
     "}",
   ];
-  const nH = (q * (q + 1)) / 2;
   const sums = [
     "let c = 0;",
     ...Array.from({ length: q }, (_, a) => `let g${a} = 0;`),
     ...Array.from({ length: nH }, (_, k) => `let h${k} = 0;`),
+    ...secondOps.map((_, k) => `let s${k} = 0;`),
   ];
+  const plusSecond = (k: number) =>
+    k < secondOps.length && jsCodegen.operand(secondOps[k]) !== "0"
+      ? ` + s${k}`
+      : "";
   const times = (...ks: (string | null)[]) => {
     const f = ks.filter((k) => k !== null);
     return f.length ? `${f.join(" * ")} * ` : "";
@@ -320,7 +364,9 @@ function kernelSource(spec: KernelSpec): string {
   for (let a = 0; a < q; a++) {
     for (let b = a; b < q; b++) {
       const k = packedIndex(a, b, q);
-      store.push(`H[ho + ${k}] = ${times(scale[a], scale[b])}h${k};`);
+      store.push(
+        `H[ho + ${k}] = ${times(scale[a], scale[b])}h${k}${plusSecond(k)};`,
+      );
     }
   }
   for (let a = 0; a < q; a++) {
@@ -329,14 +375,23 @@ function kernelSource(spec: KernelSpec): string {
   let body: string[];
   let result: string;
   if (spec.estimator === "poisson") {
-    body = loop(poissonBody(f, d, q));
+    body = loop(
+      poissonBody(
+        f,
+        d,
+        q,
+        spec.secondOrder && !covariance
+          ? secondOps.map((o) => jsCodegen.operand(o))
+          : null,
+      ),
+    );
     result = "c";
   } else {
     body = [
       "if (w === null) {",
-      ...indent(loop(lseBody(f, d, q, spec, false)), 2),
+      ...indent(loop(lseBody(f, d, q, spec, false, covariance)), 2),
       "} else {",
-      ...indent(loop(lseBody(f, d, q, spec, true)), 2),
+      ...indent(loop(lseBody(f, d, q, spec, true, covariance)), 2),
       "}",
     ];
     result = "0.5 * c";
@@ -415,6 +470,10 @@ function ssrSource(spec: KernelSpec): string {
 export function batchKernelSources(spec: KernelSpec): KernelSources {
   return {
     kernel: kernelSource(spec),
+    covKernel: spec.secondOrder ||
+        (spec.estimator === "lse" && spec.loss !== "linear")
+      ? kernelSource(spec, true)
+      : null,
     ssr: ssrSource(spec),
     helpers: jsCodegen.helpers(spec.ssa),
   };

@@ -96,6 +96,8 @@ export interface EngineState {
   cst: Float64Array;
   mu: Float64Array;
   nu: Float64Array;
+  /** 1 once fit k evaluates with `kernel` (always without startKernel). */
+  mode: Uint8Array;
   sst: Float64Array;
   nfv: Int32Array;
   nits: Int32Array;
@@ -106,6 +108,15 @@ export interface EngineState {
   xS: Float64Array[];
   yS: Float64Array;
   wS: Float64Array;
+  /** The kernel of the covariance where it differs from `kernel`, or null. */
+  covKernel: EngineState["kernel"] | null;
+  /**
+   * Poisson: the kernel of the first steps (Fisher scoring, robust far from
+   * the minimum) until the relative reduction of the cost falls below
+   * `switchBelow`; `kernel` (Newton) then. Null otherwise.
+   */
+  startKernel: EngineState["kernel"] | null;
+  switchBelow: number;
   // The damped solve and the quadratic form, unrolled for q or with loops.
   solveStep: (
     H: Float64Array,
@@ -129,9 +140,10 @@ export interface EngineState {
   z: Float64Array;
 }
 
-/** Evaluates fit k's kernel at `P[po ..]` into H, G; returns the cost. */
+/** Evaluates `kernel` on fit k's points at `P[po ..]` into H, G; returns the cost. */
 export function evalFit(
   E: EngineState,
+  kernel: EngineState["kernel"],
   k: number,
   P: Float64Array,
   po: number,
@@ -142,7 +154,7 @@ export function evalFit(
 ): number {
   const n = E.n;
   if (E.cmp[k] === 1) {
-    return E.kernel(
+    return kernel(
       E.xS,
       k * n,
       E.yS,
@@ -159,7 +171,7 @@ export function evalFit(
     );
   }
   const Xc = E.Xc;
-  return E.kernel(
+  return kernel(
     Xc === null ? E.X : Xc,
     Xc === null ? 0 : (E.base + k) * n,
     E.Yc,
@@ -174,6 +186,21 @@ export function evalFit(
     G,
     go,
   );
+}
+
+/** Whether a linearization is finite (a cost can be finite while J is not). */
+export function finiteLinearization(
+  H: Float64Array,
+  ho: number,
+  G: Float64Array,
+  go: number,
+  q: number,
+): boolean {
+  let s = 0;
+  const nH = (q * (q + 1)) / 2;
+  for (let i = 0; i < nH; i++) s += H[ho + i];
+  for (let a = 0; a < q; a++) s += G[go + a];
+  return s - s === 0;
 }
 
 /** Whether point i of fit k (in the chunk) is usable. */
@@ -284,9 +311,22 @@ export function initFit(E: EngineState, k: number, fit: number): boolean {
       !(t >= E.lower[bo + j] && t <= E.upper[bo + j])
     ) return finishFit(E, k, fit, -4);
   }
-  const c = evalFit(E, k, E.th, k * p, E.Hc, k * P2, E.Gc, k * q);
+  E.mode[k] = E.startKernel === null ? 1 : 0;
+  const c = evalFit(
+    E,
+    E.startKernel ?? E.kernel,
+    k,
+    E.th,
+    k * p,
+    E.Hc,
+    k * P2,
+    E.Gc,
+    k * q,
+  );
   E.nfv[k] = 1;
-  if (!(c - c === 0)) return finishFit(E, k, fit, -4);
+  if (!(c - c === 0) || !finiteLinearization(E.Hc, k * P2, E.Gc, k * q, q)) {
+    return finishFit(E, k, fit, -4);
+  }
   E.cst[k] = c;
   for (let a = 0; a < q; a++) {
     const h = E.Hc[k * P2 + a * q - (a * (a - 1)) / 2];
@@ -420,10 +460,13 @@ export function iterateFit(E: EngineState, k: number, fit: number): boolean {
     E.flags[fit] |= 2;
     return finishFit(E, k, fit, 1);
   }
-  const ct = evalFit(E, k, E.tt, 0, E.Ht, 0, E.Gt, 0);
+  const kernel = E.mode[k] === 0 ? E.startKernel! : E.kernel;
+  const ct = evalFit(E, kernel, k, E.tt, 0, E.Ht, 0, E.Gt, 0);
   E.nfv[k]++;
   const c0 = E.cst[k];
-  const actred = ct - ct === 0 ? c0 - ct : -Infinity;
+  const actred = ct - ct === 0 && finiteLinearization(E.Ht, 0, E.Gt, 0, q)
+    ? c0 - ct
+    : -Infinity;
   const ratio = actred / pred;
   // scipy's check_termination, with xtol also in Jacobian-scaled variables.
   let dx = 0, xn = 0, dxs = 0, xs = 0;
@@ -455,6 +498,7 @@ export function iterateFit(E: EngineState, k: number, fit: number): boolean {
     const f = 1 - t * t * t;
     E.mu[k] *= f > 1 / 3 ? f : 1 / 3;
     E.nu[k] = 2;
+    if (E.mode[k] === 0 && actred < E.switchBelow * c0) E.mode[k] = 1;
   } else {
     E.mu[k] *= E.nu[k];
     E.nu[k] *= 2;
@@ -476,20 +520,21 @@ export function iterateFit(E: EngineState, k: number, fit: number): boolean {
  */
 export function standardErrors(
   E: EngineState,
-  k: number,
   fit: number,
   s2: number,
+  H: Float64Array,
+  ho: number,
 ): boolean {
-  const p = E.p, q = E.q, P2 = (q * (q + 1)) / 2, ho = k * P2;
+  const p = E.p, q = E.q;
   const A = E.A;
   for (let a = 0; a < q; a++) {
-    const ha = E.Hc[ho + a * q - (a * (a - 1)) / 2];
+    const ha = H[ho + a * q - (a * (a - 1)) / 2];
     if (!(ha > 0)) return false;
     E.z[a] = Math.sqrt(ha);
   }
   for (let a = 0; a < q; a++) {
     for (let b = 0; b <= a; b++) {
-      A[a * q + b] = E.Hc[ho + b * q - (b * (b - 1)) / 2 + (a - b)] /
+      A[a * q + b] = H[ho + b * q - (b * (b - 1)) / 2 + (a - b)] /
         (E.z[a] * E.z[b]);
     }
   }
@@ -550,7 +595,14 @@ export function finishFit(
   }
   E.cost[fit] = c;
   const s2 = E.poisson ? 1 : m > q ? (2 * c) / (m - q) : Infinity;
-  if (!standardErrors(E, k, fit, s2)) {
+  // A robust loss: the covariance of scipy's loss-scaled Jacobian, as fit().
+  let H = E.Hc, ho = k * ((q * (q + 1)) / 2);
+  if (E.covKernel !== null) {
+    evalFit(E, E.covKernel, k, E.th, k * p, E.Ht, 0, E.Gt, 0);
+    H = E.Ht;
+    ho = 0;
+  }
+  if (!standardErrors(E, fit, s2, H, ho)) {
     for (let a = 0; a < q; a++) E.perr[o + E.free[a]] = NaN;
     E.flags[fit] |= 1;
   }
@@ -642,6 +694,8 @@ export type EngineConfig = Pick<
 /** An engine's state for chunks of up to `capacity` fits. */
 export function createEngineState(
   kernel: EngineState["kernel"],
+  covKernel: EngineState["covKernel"],
+  startKernel: EngineState["startKernel"],
   ssr: EngineState["ssr"],
   solveStep: EngineState["solveStep"],
   quadForm: EngineState["quadForm"],
@@ -656,6 +710,9 @@ export function createEngineState(
   for (let v = 0; v < c.nVars; v++) xS.push(new Float64Array(dataScratch));
   return {
     kernel,
+    covKernel,
+    startKernel,
+    switchBelow: 1e-4,
     ssr,
     solveStep,
     quadForm,
@@ -699,6 +756,7 @@ export function createEngineState(
     cst: new Float64Array(C),
     mu: new Float64Array(C),
     nu: new Float64Array(C),
+    mode: new Uint8Array(C),
     sst: new Float64Array(C),
     nfv: new Int32Array(C),
     nits: new Int32Array(C),

@@ -249,6 +249,6 @@ function statusDetail(
     }
   }
   return pr.estimator === "poisson"
-    ? "the model is not finite and > 0 at every point at p0"
-    : "the model is not finite at every point at p0";
+    ? "the model (> 0) or its derivatives are not finite at every point at p0"
+    : "the model or its derivatives are not finite at every point at p0";
 }

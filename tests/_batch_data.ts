@@ -114,9 +114,24 @@ function gaussian2d(side: number): Shape {
   };
 }
 
+/** Peaks for counting data: means from 0.5 to about 1000. */
+function countPeak(nPoints: number): Shape {
+  const g = gaussian1d(nPoints);
+  return {
+    ...g,
+    draw: (r) => [
+      50 * 20 ** r.nextFloat(),
+      0.35 + 0.3 * r.nextFloat(),
+      0.08 + 0.08 * r.nextFloat(),
+      0.5 + 4.5 * r.nextFloat(),
+    ],
+  };
+}
+
 /** The shapes by name. */
 export const BATCH_SHAPES = {
   gaussian: gaussian1d,
+  countPeak,
   exp3,
   /** `nPoints` must be a square (side x side pixels). */
   gaussian2d: (nPoints: number) => gaussian2d(Math.round(Math.sqrt(nPoints))),
