@@ -128,6 +128,7 @@ export function problemEngineSource(pr: BatchProblem): string {
   return engineSource({
     ssa: poisson ? secondOrderSsa(pr) : modelSsa(pr.model),
     secondOrder: poisson,
+    bounded: pr.lower !== null,
     nParams: pr.model.params.length,
     free: pr.free,
     estimator: pr.estimator,

@@ -11,6 +11,7 @@
 import { EPS } from "../core/_constants.ts";
 import { lossRho } from "../core/loss.ts";
 import { batchKernelSources, type KernelSpec } from "./_kernel_source.ts";
+import { iterateSources } from "./_iterate_source.ts";
 import {
   MAX_UNROLLED,
   quadFormSource,
@@ -44,6 +45,9 @@ export interface CompiledEngine {
   runChunk: typeof runChunk;
 }
 
+/** Replaced by generated versions for the unrolled orders. */
+const GENERIC_ITERATION = [computeStep, iterateFit];
+
 const SOLVER_FUNCTIONS = [
   evalFit,
   finiteLinearization,
@@ -54,8 +58,6 @@ const SOLVER_FUNCTIONS = [
   initFit,
   makeLoopSolver,
   makeLoopQuadForm,
-  computeStep,
-  iterateFit,
   standardErrors,
   finishFit,
   runChunk,
@@ -73,12 +75,14 @@ const SOLVER_FUNCTIONS = [
  * import { compileEngine, engineSource } from "./_engine_source.ts";
  * const src = engineSource({
  *   ssa: modelSsa(model("a * x")), nParams: 1, free: [0],
- *   estimator: "lse", loss: "linear", fScale: 1,
+ *   estimator: "lse", loss: "linear", fScale: 1, bounded: false,
  * });
  * assert.strictEqual(typeof compileEngine(src).runChunk, "function");
  * ```
  */
-export function engineSource(spec: KernelSpec): string {
+export function engineSource(
+  spec: KernelSpec & { readonly bounded: boolean },
+): string {
   const k = batchKernelSources(spec);
   const parts = [k.helpers];
   if (spec.loss !== "linear" && spec.estimator === "lse") {
@@ -98,10 +102,16 @@ export function engineSource(spec: KernelSpec): string {
   const q = spec.free.length;
   if (q <= MAX_UNROLLED) {
     parts.push(
+      iterateSources({
+        nParams: spec.nParams,
+        free: spec.free,
+        bounded: spec.bounded,
+      }),
       `const solveStep = ${solveStepSource(q)};`,
       `const quadForm = ${quadFormSource(q)};`,
     );
   } else {
+    for (const f of GENERIC_ITERATION) parts.push(f.toString());
     parts.push(
       `const solveStep = makeLoopSolver(${q});`,
       `const quadForm = makeLoopQuadForm(${q});`,

@@ -197,7 +197,7 @@ export function finiteLinearization(
   q: number,
 ): boolean {
   let s = 0;
-  const nH = (q * (q + 1)) / 2;
+  const nH = (q * (q + 1)) >> 1;
   for (let i = 0; i < nH; i++) s += H[ho + i];
   for (let a = 0; a < q; a++) s += G[go + a];
   return s - s === 0;
@@ -293,7 +293,7 @@ export function projectedGradientNorm(
 
 /** Sets up fit k (global index `fit`); true when it is already finished. */
 export function initFit(E: EngineState, k: number, fit: number): boolean {
-  const p = E.p, q = E.q, P2 = (q * (q + 1)) / 2;
+  const p = E.p, q = E.q, P2 = (q * (q + 1)) >> 1;
   E.nfv[k] = 0;
   E.nits[k] = 0;
   const m = prepareData(E, k);
@@ -329,7 +329,7 @@ export function initFit(E: EngineState, k: number, fit: number): boolean {
   }
   E.cst[k] = c;
   for (let a = 0; a < q; a++) {
-    const h = E.Hc[k * P2 + a * q - (a * (a - 1)) / 2];
+    const h = E.Hc[k * P2 + a * q - ((a * (a - 1)) >> 1)];
     E.Dg[k * q + a] = h > 0 ? Math.sqrt(h) : 1;
   }
   // Nielsen's start: tau times the largest diagonal of the scaled matrix (1).
@@ -352,12 +352,12 @@ export function makeLoopSolver(q: number): EngineState["solveStep"] {
     for (let a = 0; a < q; a++) inv[a] = blk[a] !== 0 ? 0 : 1 / D[dO + a];
     for (let r = 0; r < q; r++) {
       for (let c = 0; c < r; c++) {
-        A[r * q + c] = H[ho + c * q - (c * (c - 1)) / 2 + (r - c)] * inv[r] *
+        A[r * q + c] = H[ho + c * q - ((c * (c - 1)) >> 1) + (r - c)] * inv[r] *
           inv[c];
       }
       A[r * q + r] = blk[r] !== 0
         ? 1
-        : H[ho + r * q - (r * (r - 1)) / 2] * inv[r] * inv[r] + mu;
+        : H[ho + r * q - ((r * (r - 1)) >> 1)] * inv[r] * inv[r] + mu;
       s[r] = -G[go + r] * inv[r];
     }
     for (let j = 0; j < q; j++) {
@@ -394,7 +394,7 @@ export function makeLoopQuadForm(q: number): EngineState["quadForm"] {
   return function quadForm(H, ho, s) {
     let t = 0;
     for (let a = 0; a < q; a++) {
-      const row = ho + a * q - (a * (a - 1)) / 2 - a;
+      const row = ho + a * q - ((a * (a - 1)) >> 1) - a;
       let off = 0;
       for (let b = a + 1; b < q; b++) off += H[row + b] * s[b];
       t += s[a] * (H[row + a] * s[a] + 2 * off);
@@ -409,7 +409,7 @@ export function makeLoopQuadForm(q: number): EngineState["quadForm"] {
  * predicts a reduction (the gradient is at rounding level).
  */
 export function computeStep(E: EngineState, k: number, fit: number): number {
-  const p = E.p, q = E.q, P2 = (q * (q + 1)) / 2;
+  const p = E.p, q = E.q, P2 = (q * (q + 1)) >> 1;
   const ho = k * P2, go = k * q, to = k * p;
   const bo = E.boundsPerFit ? fit * p : 0;
   const lower = E.lower, upper = E.upper;
@@ -454,7 +454,7 @@ export function computeStep(E: EngineState, k: number, fit: number): number {
 
 /** One Levenberg-Marquardt step of fit k; true when the fit is finished. */
 export function iterateFit(E: EngineState, k: number, fit: number): boolean {
-  const p = E.p, q = E.q, P2 = (q * (q + 1)) / 2;
+  const p = E.p, q = E.q, P2 = (q * (q + 1)) >> 1;
   const pred = computeStep(E, k, fit);
   if (pred < 0) {
     E.flags[fit] |= 2;
@@ -472,7 +472,7 @@ export function iterateFit(E: EngineState, k: number, fit: number): boolean {
   let dx = 0, xn = 0, dxs = 0, xs = 0;
   for (let a = 0; a < q; a++) {
     const s = E.st[a], t = E.th[k * p + E.free[a]];
-    const d = Math.sqrt(E.Hc[k * P2 + a * q - (a * (a - 1)) / 2]);
+    const d = Math.sqrt(E.Hc[k * P2 + a * q - ((a * (a - 1)) >> 1)]);
     dx += s * s;
     xn += t * t;
     dxs += s * s * d * d;
@@ -488,7 +488,7 @@ export function iterateFit(E: EngineState, k: number, fit: number): boolean {
     for (let i = 0; i < P2; i++) E.Hc[k * P2 + i] = E.Ht[i];
     for (let a = 0; a < q; a++) {
       E.Gc[k * q + a] = E.Gt[a];
-      const h = E.Ht[a * q - (a * (a - 1)) / 2];
+      const h = E.Ht[a * q - ((a * (a - 1)) >> 1)];
       const d = h > 0 ? Math.sqrt(h) : 0;
       if (d > E.Dg[k * q + a]) E.Dg[k * q + a] = d;
     }
@@ -528,13 +528,13 @@ export function standardErrors(
   const p = E.p, q = E.q;
   const A = E.A;
   for (let a = 0; a < q; a++) {
-    const ha = H[ho + a * q - (a * (a - 1)) / 2];
+    const ha = H[ho + a * q - ((a * (a - 1)) >> 1)];
     if (!(ha > 0)) return false;
     E.z[a] = Math.sqrt(ha);
   }
   for (let a = 0; a < q; a++) {
     for (let b = 0; b <= a; b++) {
-      A[a * q + b] = H[ho + b * q - (b * (b - 1)) / 2 + (a - b)] /
+      A[a * q + b] = H[ho + b * q - ((b * (b - 1)) >> 1) + (a - b)] /
         (E.z[a] * E.z[b]);
     }
   }
@@ -596,7 +596,7 @@ export function finishFit(
   E.cost[fit] = c;
   const s2 = E.poisson ? 1 : m > q ? (2 * c) / (m - q) : Infinity;
   // A robust loss: the covariance of scipy's loss-scaled Jacobian, as fit().
-  let H = E.Hc, ho = k * ((q * (q + 1)) / 2);
+  let H = E.Hc, ho = k * ((q * (q + 1)) >> 1);
   if (E.covKernel !== null) {
     evalFit(E, E.covKernel, k, E.th, k * p, E.Ht, 0, E.Gt, 0);
     H = E.Ht;
@@ -703,7 +703,7 @@ export function createEngineState(
   capacity: number,
 ): EngineState {
   const C = capacity, p = c.p, q = c.q, n = c.n;
-  const P2 = (q * (q + 1)) / 2;
+  const P2 = (q * (q + 1)) >> 1;
   const xS: Float64Array[] = [];
   // Scratch data only where it can be needed (compaction, per-fit weights).
   const dataScratch = c.omit ? C * n : 0;

@@ -1,7 +1,7 @@
 /**
  * Code generation of the damped Levenberg-Marquardt solve, unrolled for the
  * number q of free parameters: every entry of the scaled normal matrix, its
- * Cholesky factor and the solution in local variables, no loops and no
+ * L D L^T factors and the solution in local variables, no loops and no
  * index arithmetic. Built from the integer q alone.
  *
  * `solveStep(H, ho, G, go, D, dO, mu, blk, s)`: with `H[ho ..]` the packed
@@ -61,28 +61,30 @@ export function solveStepSource(q: number): string {
     }
     L.push(`let b${r} = -G[go + ${r}] * i${r};`);
   }
-  // Cholesky in place (a_r_c becomes l_r_c), rc_j = 1 / l_j_j.
+  // L D L^T in place (a_r_c becomes l_r_c, unit diagonal; e_r_c = l_r_c
+  // d_c on the way), id_j = 1 / d_j: no square roots on the critical path.
   for (let j = 0; j < q; j++) {
     let d = `a${j}_${j}`;
-    for (let l = 0; l < j; l++) d += ` - a${j}_${l} * a${j}_${l}`;
+    for (let l = 0; l < j; l++) d += ` - e${j}_${l} * a${j}_${l}`;
     L.push(`const d${j} = ${d};`);
     L.push(`if (!(d${j} > 1e-14)) return false;`);
-    L.push(`const rc${j} = 1 / Math.sqrt(d${j});`);
+    L.push(`const id${j} = 1 / d${j};`);
     for (let i = j + 1; i < q; i++) {
-      let s = `a${i}_${j}`;
-      for (let l = 0; l < j; l++) s += ` - a${i}_${l} * a${j}_${l}`;
-      L.push(`a${i}_${j} = (${s}) * rc${j};`);
+      let e = `a${i}_${j}`;
+      for (let l = 0; l < j; l++) e += ` - e${i}_${l} * a${j}_${l}`;
+      L.push(`const e${i}_${j} = ${e};`);
+      L.push(`a${i}_${j} = e${i}_${j} * id${j};`);
     }
   }
   for (let i = 0; i < q; i++) {
-    let s = `b${i}`;
-    for (let l = 0; l < i; l++) s += ` - a${i}_${l} * b${l}`;
-    L.push(`b${i} = (${s}) * rc${i};`);
+    let t = `b${i}`;
+    for (let l = 0; l < i; l++) t += ` - a${i}_${l} * b${l}`;
+    L.push(`b${i} = ${t};`);
   }
   for (let i = q - 1; i >= 0; i--) {
-    let s = `b${i}`;
-    for (let l = i + 1; l < q; l++) s += ` - a${l}_${i} * b${l}`;
-    L.push(`b${i} = (${s}) * rc${i};`);
+    let t = `b${i} * id${i}`;
+    for (let l = i + 1; l < q; l++) t += ` - a${l}_${i} * b${l}`;
+    L.push(`b${i} = ${t};`);
   }
   for (let a = 0; a < q; a++) L.push(`s[${a}] = b${a} * i${a};`);
   L.push("return true;");

@@ -247,3 +247,44 @@ Deno.test("fitBatch: a model of two variables (a 2-D Gaussian spot) agrees with 
     assertSameFit(b, i, r);
   }
 });
+
+Deno.test("fitBatch: 16 parameters (unrolled) and 26 (the loop solver) agree with fit()", async () => {
+  for (const nb of [16, 26]) {
+    // A sum of separated Gaussian bumps with fixed centres, their widths
+    // times a common scale s: nb - 1 amplitudes and s.
+    const terms = Array.from(
+      { length: nb - 1 },
+      (_, k) =>
+        `c${k} * exp(-(x - ${(k / (nb - 2)).toFixed(4)})^2 / (0.0005 * s))`,
+    );
+    const m = model(terms.join(" + "));
+    assert.strictEqual(m.params.length, nb);
+    const n = 400, nFits = 12;
+    const x = Float64Array.from({ length: n }, (_, i) => i / (n - 1));
+    const rng = new Xoshiro128(nb);
+    const truth = Array.from(
+      { length: nFits },
+      () =>
+        Array.from(
+          { length: nb },
+          (_, k) => k === nb - 1 ? 1 : 0.5 + rng.nextFloat(),
+        ),
+    );
+    const order = m.params;
+    const Y = truth.map((t) => {
+      const theta = order.map((name) =>
+        name === "s" ? t[nb - 1] : t[Number(name.slice(1))]
+      );
+      return Array.from(m.evaluate([x], theta), (v) => v + 0.01 * normal(rng));
+    });
+    const p0 = truth.map((t) =>
+      order.map((name) =>
+        (name === "s" ? t[nb - 1] : t[Number(name.slice(1))]) * 1.1
+      )
+    );
+    const b = await fitBatch(m, x, Y, { p0 });
+    for (let i = 0; i < nFits; i += 3) {
+      assertSameFit(b, i, await fit(m, x, Y[i], { p0: p0[i] }));
+    }
+  }
+});
