@@ -46,7 +46,7 @@ export interface CompiledEngine {
 }
 
 /** Replaced by generated versions for the unrolled orders. */
-const GENERIC_ITERATION = [computeStep, iterateFit];
+const GENERIC_ITERATION = [computeStep, iterateFit, standardErrors];
 
 const SOLVER_FUNCTIONS = [
   evalFit,
@@ -58,7 +58,6 @@ const SOLVER_FUNCTIONS = [
   initFit,
   makeLoopSolver,
   makeLoopQuadForm,
-  standardErrors,
   finishFit,
   runChunk,
   createEngineState,

@@ -200,9 +200,60 @@ function iterateFitSource(s: IterateSpec): string {
   return `function iterateFit(E, k, fit) {\n  ${L.join("\n  ")}\n}`;
 }
 
+function standardErrorsSource(s: IterateSpec): string {
+  const { free } = s;
+  const p = s.nParams, q = free.length;
+  const L: string[] = [];
+  // Scaled to a unit diagonal, then L D L^T; singular (condition beyond
+  // ~1e10) leaves it to the SVD (pseudo-inverse) path.
+  free.forEach((_, a) => {
+    L.push(
+      `const h${a} = H[ho + ${packedIndex(a, a, q)}];`,
+      `if (!(h${a} > 0)) return false;`,
+      `const z${a} = Math.sqrt(h${a}), iz${a} = 1 / z${a};`,
+    );
+  });
+  for (let r = 0; r < q; r++) {
+    for (let c = 0; c <= r; c++) {
+      L.push(
+        `let a${r}_${c} = H[ho + ${packedIndex(c, r, q)}] * iz${r} * iz${c};`,
+      );
+    }
+  }
+  for (let j = 0; j < q; j++) {
+    let d = `a${j}_${j}`;
+    for (let l = 0; l < j; l++) d += ` - e${j}_${l} * a${j}_${l}`;
+    L.push(`const d${j} = ${d};`, `if (!(d${j} > 1e-10)) return false;`);
+    L.push(`const id${j} = 1 / d${j};`);
+    for (let i = j + 1; i < q; i++) {
+      let e = `a${i}_${j}`;
+      for (let l = 0; l < j; l++) e += ` - e${i}_${l} * a${j}_${l}`;
+      L.push(`const e${i}_${j} = ${e};`, `a${i}_${j} = e${i}_${j} * id${j};`);
+    }
+  }
+  // diag(A^-1) = diag(M^T D^-1 M) with M = L^-1 (unit lower triangular).
+  for (let a = 0; a < q; a++) {
+    const terms = [`id${a}`];
+    for (let r = a + 1; r < q; r++) {
+      let m = `-a${r}_${a}`;
+      for (let l = a + 1; l < r; l++) m += ` - a${r}_${l} * m${l}_${a}`;
+      L.push(`const m${r}_${a} = ${m};`);
+      terms.push(`m${r}_${a} * m${r}_${a} * id${r}`);
+    }
+    L.push(
+      `E.perr[fit * ${p} + ${free[a]}] = Math.sqrt((${
+        terms.join(" + ")
+      }) * s2) * iz${a};`,
+    );
+  }
+  L.push("return true;");
+  return `function standardErrors(E, fit, s2, H, ho) {\n  ${L.join("\n  ")}\n}`;
+}
+
 /**
- * Sources of `computeStep` and `iterateFit` unrolled for a problem (function
- * declarations, to replace the generic ones in an engine's source).
+ * Sources of `computeStep`, `iterateFit` and `standardErrors` unrolled for a
+ * problem (function declarations, to replace the generic ones in an
+ * engine's source).
  *
  * @example
  * ```ts
@@ -215,5 +266,9 @@ function iterateFitSource(s: IterateSpec): string {
  */
 export function iterateSources(spec: IterateSpec): string {
   checkSpec(spec);
-  return `${computeStepSource(spec)}\n${iterateFitSource(spec)}`;
+  return [
+    computeStepSource(spec),
+    iterateFitSource(spec),
+    standardErrorsSource(spec),
+  ].join("\n");
 }

@@ -229,7 +229,16 @@ export function goodPoint(E: EngineState, k: number, i: number): boolean {
 export function prepareData(E: EngineState, k: number): number {
   const n = E.n, o = (E.base + k) * n, kn = k * n;
   let good = 0;
-  for (let i = 0; i < n; i++) if (goodPoint(E, k, i)) good++;
+  if (E.Xc === null && E.Sc === null) {
+    // y alone (the common case): one tight loop, no call per point.
+    const Y = E.Yc, poisson = E.poisson;
+    for (let i = 0; i < n; i++) {
+      const y = Y[o + i];
+      if (y - y === 0 && !(poisson && y < 0)) good++;
+    }
+  } else {
+    for (let i = 0; i < n; i++) if (goodPoint(E, k, i)) good++;
+  }
   E.cmp[k] = 0;
   if (good < n) {
     if (!E.omit) return -1;
