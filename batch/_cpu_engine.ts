@@ -27,8 +27,8 @@ import {
   compileEngine,
   engineSource,
 } from "./_engine_source.ts";
-import type { EngineConfig } from "./_lm_chunk.ts";
-import { BATCH_POOL } from "./_worker_source.ts";
+import type { ChunkData, EngineConfig } from "./_lm_chunk.ts";
+import { BATCH_POOL, packArrays } from "./_worker_source.ts";
 
 /** What the engine did. */
 export interface CpuBatchRun {
@@ -100,10 +100,11 @@ function engineConfig(
     xPerFit: pr.xPerFit,
     wShared,
     sigmaPerFit: pr.sigmaPerFit,
-    p0: share(pr.p0),
+    // Per fit, the chunk's (ChunkData) replace these.
+    p0: pr.p0PerFit ? new Float64Array(0) : share(pr.p0),
     p0PerFit: pr.p0PerFit,
-    lower: pr.lower ? share(pr.lower) : null,
-    upper: pr.upper ? share(pr.upper) : null,
+    lower: pr.lower && !pr.boundsPerFit ? share(pr.lower) : null,
+    upper: pr.upper && !pr.boundsPerFit ? share(pr.upper) : null,
     boundsPerFit: pr.boundsPerFit,
     ...out,
   };
@@ -196,12 +197,11 @@ async function runHere(
   const engine = compiled(source);
   const state = engine.create(engineConfig(pr, outputs, (a) => a), capacity);
   const progress = new Progress(pr);
-  const xc = pr.xPerFit ? [...pr.x] : null;
-  const sc = pr.sigmaPerFit ? pr.sigma : null;
+  const data = inPlace(pr);
   let lastYield = performance.now();
   for (let first = 0; first < pr.nFits; first += capacity) {
     const count = Math.min(capacity, pr.nFits - first);
-    engine.runChunk(state, first, count, pr.y, xc, sc, first);
+    engine.runChunk(state, first, count, data, first);
     await progress.add(count);
     // Let timers and abort events run every few tens of milliseconds
     // (setImmediate: setTimeout(0) is clamped to milliseconds when nested).
@@ -215,11 +215,50 @@ async function runHere(
 
 let nextContext = 0;
 
-/** One worker's buffers for a chunk (copy mode), reused chunk after chunk. */
-interface Slot {
-  y: Float64Array;
-  x: Float64Array[] | null;
-  s: Float64Array | null;
+/** The per-fit data of a problem, read in place. */
+function inPlace(pr: BatchProblem): ChunkData {
+  return {
+    y: pr.y,
+    x: pr.xPerFit ? [...pr.x] : null,
+    s: pr.sigmaPerFit ? pr.sigma : null,
+    p0: pr.p0PerFit ? pr.p0 : null,
+    lo: pr.boundsPerFit ? pr.lower : null,
+    up: pr.boundsPerFit ? pr.upper : null,
+  };
+}
+
+/** Buffers for a chunk of `capacity` fits (copy mode), reused chunk after chunk. */
+function slotFor(pr: BatchProblem, capacity: number): ChunkData {
+  const buf = (w: number) =>
+    new Float64Array(new SharedArrayBuffer(8 * capacity * w));
+  const n = pr.nPoints, p = pr.model.params.length;
+  return {
+    y: buf(n),
+    x: pr.xPerFit ? pr.x.map(() => buf(n)) : null,
+    s: pr.sigmaPerFit ? buf(n) : null,
+    p0: pr.p0PerFit ? buf(p) : null,
+    lo: pr.boundsPerFit ? buf(p) : null,
+    up: pr.boundsPerFit ? buf(p) : null,
+  };
+}
+
+/** Copies fits [first, first + count) of `from` into slot `to`. */
+function copyChunk(
+  from: ChunkData,
+  to: ChunkData,
+  first: number,
+  count: number,
+  n: number,
+  p: number,
+): void {
+  const rows = (a: Float64Array | null, b: Float64Array | null, w: number) =>
+    b?.set(a!.subarray(first * w, (first + count) * w));
+  rows(from.y, to.y, n);
+  to.x?.forEach((col, v) => rows(from.x![v], col, n));
+  rows(from.s, to.s, n);
+  rows(from.p0, to.p0, p);
+  rows(from.lo, to.lo, p);
+  rows(from.up, to.up, p);
 }
 
 function isShared(a: Float64Array | null): boolean {
@@ -233,36 +272,26 @@ async function runOnWorkers(
   threads: number,
   outputs: BatchOutputs,
 ): Promise<void> {
-  const n = pr.nPoints;
+  const n = pr.nPoints, p = pr.model.params.length;
   const config = engineConfig(pr, outputs, toShared);
-  const direct = isShared(pr.y) && (!pr.xPerFit || pr.x.every(isShared)) &&
-    (!pr.sigmaPerFit || isShared(pr.sigma));
+  const data = inPlace(pr);
+  const direct = [data.y, data.s, data.p0, data.lo, data.up, ...(data.x ?? [])]
+    .every(isShared);
   const workers = BATCH_POOL.get(threads);
   const ctx = nextContext++;
-  const data: Slot = {
-    y: pr.y,
-    x: pr.xPerFit ? [...pr.x] : null,
-    s: pr.sigmaPerFit ? pr.sigma : null,
-  };
-  const slotOf = (): Slot => {
-    const buf = () => new Float64Array(new SharedArrayBuffer(8 * capacity * n));
-    return {
-      y: buf(),
-      x: pr.xPerFit ? pr.x.map(buf) : null,
-      s: pr.sigmaPerFit ? buf() : null,
-    };
-  };
   // Per worker, its two slots (copy mode).
-  const slots = workers.map(() => direct ? [] : [slotOf(), slotOf()]);
+  const slots = workers.map(() =>
+    direct ? [] : [slotFor(pr, capacity), slotFor(pr, capacity)]
+  );
   await Promise.all(workers.map((w, wi) =>
     BATCH_POOL.request(w, {
       type: "init",
       ctx,
       source,
-      config,
+      config: packArrays(config),
       capacity,
-      data: direct ? data : null,
-      slots: slots[wi],
+      data: direct ? packArrays(data) : null,
+      slots: packArrays(slots[wi]),
     })
   ));
   const progress = new Progress(pr);
@@ -273,12 +302,7 @@ async function runOnWorkers(
     while (!stop && next < pr.nFits) {
       const first = next, count = Math.min(capacity, pr.nFits - next);
       next += count;
-      if (!direct) {
-        const sl = slots[wi][slot], a = first * n, b = (first + count) * n;
-        sl.y.set(pr.y.subarray(a, b));
-        sl.x?.forEach((col, v) => col.set(pr.x[v].subarray(a, b)));
-        sl.s?.set(pr.sigma!.subarray(a, b));
-      }
+      if (!direct) copyChunk(data, slots[wi][slot], first, count, n, p);
       await BATCH_POOL.request(w, {
         type: "chunk",
         ctx,

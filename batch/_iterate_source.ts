@@ -45,7 +45,7 @@ function computeStepSource(s: IterateSpec): string {
   if (bounded) {
     L.push(
       "const lower = E.lower, upper = E.upper;",
-      `const bo = E.boundsPerFit ? fit * ${p} : 0;`,
+      `const bo = E.boundsPerFit ? (E.base + k) * ${p} : 0;`,
     );
   }
   free.forEach((j, a) => {
@@ -103,7 +103,7 @@ function computeStepSource(s: IterateSpec): string {
     "}",
     "return -1;",
   );
-  return `function computeStep(E, k, fit) {\n  ${L.join("\n  ")}\n}`;
+  return `function computeStep(E, k) {\n  ${L.join("\n  ")}\n}`;
 }
 
 function iterateFitSource(s: IterateSpec): string {
@@ -111,7 +111,7 @@ function iterateFitSource(s: IterateSpec): string {
   const p = s.nParams, q = free.length, P2 = (q * (q + 1)) / 2;
   const diag = (a: number) => packedIndex(a, a, q);
   const L: string[] = [
-    "const pred = computeStep(E, k, fit);",
+    "const pred = computeStep(E, k);",
     "if (pred < 0) {",
     "  E.flags[fit] |= 2;",
     "  return finishFit(E, k, fit, 1);",
@@ -176,7 +176,7 @@ function iterateFitSource(s: IterateSpec): string {
   if (bounded) {
     L.push(
       "  const lower = E.lower, upper = E.upper;",
-      `  const bo = E.boundsPerFit ? fit * ${p} : 0;`,
+      `  const bo = E.boundsPerFit ? (E.base + k) * ${p} : 0;`,
     );
   }
   free.forEach((j, a) => {

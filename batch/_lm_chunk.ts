@@ -64,7 +64,8 @@ export interface EngineState {
   xtol: number;
   gtol: number;
   maxNfev: number;
-  // Shared inputs (one value set for every fit, or per fit).
+  // Inputs shared by every fit; p0 and the bounds are the chunk's when per
+  // fit (set by runChunk).
   X: Float64Array[];
   xPerFit: boolean;
   wShared: Float64Array | null;
@@ -278,13 +279,9 @@ export function sumSquaresAboutMean(E: EngineState, k: number): number {
 }
 
 /** Infinity norm of fit k's gradient, projected on the box. */
-export function projectedGradientNorm(
-  E: EngineState,
-  k: number,
-  fit: number,
-): number {
+export function projectedGradientNorm(E: EngineState, k: number): number {
   const p = E.p, q = E.q;
-  const bo = E.boundsPerFit ? fit * p : 0;
+  const bo = E.boundsPerFit ? (E.base + k) * p : 0;
   let g = 0;
   for (let a = 0; a < q; a++) {
     const ga = E.Gc[k * q + a];
@@ -309,8 +306,8 @@ export function initFit(E: EngineState, k: number, fit: number): boolean {
   if (m < 0) return finishFit(E, k, fit, -5);
   if (m < q) return finishFit(E, k, fit, -3);
   E.sst[k] = sumSquaresAboutMean(E, k);
-  const po = E.p0PerFit ? fit * p : 0;
-  const bo = E.boundsPerFit ? fit * p : 0;
+  const po = E.p0PerFit ? (E.base + k) * p : 0;
+  const bo = E.boundsPerFit ? (E.base + k) * p : 0;
   for (let j = 0; j < p; j++) {
     const t = E.p0[po + j];
     E.th[k * p + j] = t;
@@ -344,7 +341,7 @@ export function initFit(E: EngineState, k: number, fit: number): boolean {
   // Nielsen's start: tau times the largest diagonal of the scaled matrix (1).
   E.mu[k] = 1e-3;
   E.nu[k] = 2;
-  if (projectedGradientNorm(E, k, fit) < E.gtol) {
+  if (projectedGradientNorm(E, k) < E.gtol) {
     return finishFit(E, k, fit, 1);
   }
   if (E.maxNfev <= 1) return finishFit(E, k, fit, 0);
@@ -417,10 +414,10 @@ export function makeLoopQuadForm(q: number): EngineState["quadForm"] {
  * parameters in E.st); returns the predicted reduction, or -1 when no step
  * predicts a reduction (the gradient is at rounding level).
  */
-export function computeStep(E: EngineState, k: number, fit: number): number {
+export function computeStep(E: EngineState, k: number): number {
   const p = E.p, q = E.q, P2 = (q * (q + 1)) >> 1;
   const ho = k * P2, go = k * q, to = k * p;
-  const bo = E.boundsPerFit ? fit * p : 0;
+  const bo = E.boundsPerFit ? (E.base + k) * p : 0;
   const lower = E.lower, upper = E.upper;
   const G = E.Gc, st = E.st, blk = E.blk;
   // The active set: parameters at a bound that the gradient pushes out.
@@ -464,7 +461,7 @@ export function computeStep(E: EngineState, k: number, fit: number): number {
 /** One Levenberg-Marquardt step of fit k; true when the fit is finished. */
 export function iterateFit(E: EngineState, k: number, fit: number): boolean {
   const p = E.p, q = E.q, P2 = (q * (q + 1)) >> 1;
-  const pred = computeStep(E, k, fit);
+  const pred = computeStep(E, k);
   if (pred < 0) {
     E.flags[fit] |= 2;
     return finishFit(E, k, fit, 1);
@@ -515,7 +512,7 @@ export function iterateFit(E: EngineState, k: number, fit: number): boolean {
   if (ftolOk || xtolOk) {
     return finishFit(E, k, fit, ftolOk && xtolOk ? 4 : ftolOk ? 2 : 3);
   }
-  if (accepted && projectedGradientNorm(E, k, fit) < E.gtol) {
+  if (accepted && projectedGradientNorm(E, k) < E.gtol) {
     return finishFit(E, k, fit, 1);
   }
   if (E.nfv[k] >= E.maxNfev) return finishFit(E, k, fit, 0);
@@ -636,21 +633,35 @@ export function finishFit(
 }
 
 /**
- * Fits `count` fits from global index `first`, whose data are in `Yc` (and
- * `Xc`, `Sc` when per fit) at `(base + k) * n` for fit `first + k`.
+ * A chunk's data: fit `first + k` of `runChunk` at `(base + k) * n` in `y`
+ * (and in `x`, `s` when per fit), its start and bounds at `(base + k) * p`
+ * in `p0`, `lo`, `up` when per fit (else null: the engine's shared ones).
  */
+export interface ChunkData {
+  y: Float64Array;
+  x: Float64Array[] | null;
+  s: Float64Array | null;
+  p0: Float64Array | null;
+  lo: Float64Array | null;
+  up: Float64Array | null;
+}
+
+/** Fits `count` fits from global index `first`, whose data `D` holds from `base`. */
 export function runChunk(
   E: EngineState,
   first: number,
   count: number,
-  Yc: Float64Array,
-  Xc: Float64Array[] | null,
-  Sc: Float64Array | null,
+  D: ChunkData,
   base: number,
 ): void {
-  E.Yc = Yc;
-  E.Xc = Xc;
-  E.Sc = Sc;
+  E.Yc = D.y;
+  E.Xc = D.x;
+  E.Sc = D.s;
+  if (D.p0 !== null) E.p0 = D.p0;
+  if (D.lo !== null && D.up !== null) {
+    E.lower = D.lo;
+    E.upper = D.up;
+  }
   E.base = base;
   let nAct = 0;
   for (let k = 0; k < count; k++) {

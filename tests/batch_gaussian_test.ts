@@ -66,9 +66,15 @@ Deno.test("fitBatch: 1 and 2 threads give the same bits", async () => {
   ) {
     assert.deepStrictEqual(one[key], two[key], key);
   }
-  // Data already in a SharedArrayBuffer are read in place: same answers.
-  const shared = new Float64Array(new SharedArrayBuffer(d.y.byteLength));
-  shared.set(d.y);
-  const inPlace = await fitBatch(m, d.x[0], shared, { p0: d.p0, threads: 2 });
+  // Data already in SharedArrayBuffers are read in place: same answers.
+  const share = (a: Float64Array) => {
+    const s = new Float64Array(new SharedArrayBuffer(a.byteLength));
+    s.set(a);
+    return s;
+  };
+  const inPlace = await fitBatch(m, d.x[0], share(d.y), {
+    p0: share(d.p0),
+    threads: 2,
+  });
   assert.deepStrictEqual(inPlace.popt, one.popt);
 });

@@ -169,6 +169,13 @@ Deno.test("fitBatch: an active bound (shared and per fit) agrees with fit()", as
     p0[i * p + 3] = Math.min(p0[i * p + 3], upper[i * p + 3] - 0.01);
   }
   const b = await fitBatch(m, d.x[0], d.y, { p0, bounds: [lower, upper] });
+  // The worker threads get p0 and the bounds chunk by chunk: same bits.
+  const b2 = await fitBatch(m, d.x[0], d.y, {
+    p0,
+    bounds: [lower, upper],
+    threads: 2,
+  });
+  assert.deepStrictEqual(b2.popt, b.popt);
   let active = 0;
   for (let i = 0; i < d.nFits; i += 2) {
     const bounds: FitOptions["bounds"] = [row(lower, i, p), row(upper, i, p)];
