@@ -106,7 +106,7 @@ export function engineSource(
         free: spec.free,
         bounded: spec.bounded,
       }),
-      `const solveStep = ${solveStepSource(q)};`,
+      `const solveStep = ${solveStepSource(q, spec.bounded)};`,
       `const quadForm = ${quadFormSource(q)};`,
     );
   } else {

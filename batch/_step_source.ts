@@ -7,9 +7,10 @@
  * `solveStep(H, ho, G, go, D, dO, mu, blk, s)`: with `H[ho ..]` the packed
  * upper triangle of the normal matrix, `G[go ..]` the gradient, `D[dO ..]`
  * the column scales and `blk[a] !== 0` for a held parameter, solves
- * `(D^-1 H D^-1 + mu I) z = -D^-1 g` over the parameters not held and
- * writes the step `s = D^-1 z` (0 where held). Returns false when a pivot of
- * the factorization is not clearly positive (mu must grow).
+ * `(H + mu D^2) s = -g` over the parameters not held (0 where held; the
+ * damped system of the column-scaled problem, `D^-1 H D^-1 + mu I`, without
+ * forming it). Returns false when a pivot is not clearly positive relative
+ * to `D^2` (mu must grow). `bounded: false` leaves out the held parameters.
  *
  * `quadForm(H, ho, s)` returns `s^T H s`.
  *
@@ -42,24 +43,29 @@ function checkOrder(q: number): void {
  * assert.ok(ok && Math.abs(s[0] - 0.5) < 1e-15 && Math.abs(s[1]) < 1e-15);
  * ```
  */
-export function solveStepSource(q: number): string {
+export function solveStepSource(q: number, bounded = true): string {
   checkOrder(q);
   const L: string[] = [];
+  // (H + mu D^2) s = -g: the same pivots as D^-1 H D^-1 + mu I, times D^2
+  // (so the test on a pivot is relative to D^2), without the scaling.
   for (let a = 0; a < q; a++) {
-    L.push(`const h${a} = blk[${a}] !== 0;`);
-    L.push(`const i${a} = h${a} ? 0 : 1 / D[dO + ${a}];`);
+    L.push(`const q${a} = D[dO + ${a}] * D[dO + ${a}];`);
+    if (bounded) L.push(`const h${a} = blk[${a}] !== 0;`);
   }
-  // Scaled matrix (lower triangle) and right-hand side.
   for (let r = 0; r < q; r++) {
     for (let c = 0; c <= r; c++) {
       const h = `H[ho + ${packedIndex(c, r, q)}]`;
-      L.push(
-        r === c
-          ? `let a${r}_${c} = h${r} ? 1 : ${h} * i${r} * i${r} + mu;`
-          : `let a${r}_${c} = ${h} * i${r} * i${c};`,
-      );
+      if (r === c) {
+        const v = `${h} + mu * q${r}`;
+        L.push(`let a${r}_${c} = ${bounded ? `h${r} ? q${r} : ${v}` : v};`);
+      } else {
+        L.push(
+          `let a${r}_${c} = ${bounded ? `h${r} || h${c} ? 0 : ${h}` : h};`,
+        );
+      }
     }
-    L.push(`let b${r} = -G[go + ${r}] * i${r};`);
+    const g = `-G[go + ${r}]`;
+    L.push(`let b${r} = ${bounded ? `h${r} ? 0 : ${g}` : g};`);
   }
   // L D L^T in place (a_r_c becomes l_r_c, unit diagonal; e_r_c = l_r_c
   // d_c on the way), id_j = 1 / d_j: no square roots on the critical path.
@@ -67,7 +73,7 @@ export function solveStepSource(q: number): string {
     let d = `a${j}_${j}`;
     for (let l = 0; l < j; l++) d += ` - e${j}_${l} * a${j}_${l}`;
     L.push(`const d${j} = ${d};`);
-    L.push(`if (!(d${j} > 1e-14)) return false;`);
+    L.push(`if (!(d${j} > 1e-14 * q${j})) return false;`);
     L.push(`const id${j} = 1 / d${j};`);
     for (let i = j + 1; i < q; i++) {
       let e = `a${i}_${j}`;
@@ -86,7 +92,7 @@ export function solveStepSource(q: number): string {
     for (let l = i + 1; l < q; l++) t += ` - a${l}_${i} * b${l}`;
     L.push(`b${i} = ${t};`);
   }
-  for (let a = 0; a < q; a++) L.push(`s[${a}] = b${a} * i${a};`);
+  for (let a = 0; a < q; a++) L.push(`s[${a}] = b${a};`);
   L.push("return true;");
   return `function solveStep(H, ho, G, go, D, dO, mu, blk, s) {\n  ${
     L.join("\n  ")
