@@ -226,7 +226,22 @@ function accumulate(
     out.push(`g${a} += ${d[a]} * gw;`);
     for (let b = a; b < q; b++) {
       if (d[b] === "0") continue;
+      // 1 * 1 sums to the number of points (set after the loop).
+      if (e[a] === "1" && d[b] === "1") continue;
       out.push(`h${packedIndex(a, b, q)} += ${e[a]} * ${d[b]};`);
+    }
+  }
+  return out;
+}
+
+/** `h = n` for the sums of 1 * 1 that `accumulate` leaves out. */
+function constantPairs(d: readonly string[], q: number): string[] {
+  const out: string[] = [];
+  for (let a = 0; a < q; a++) {
+    for (let b = a; b < q; b++) {
+      if (d[a] === "1" && d[b] === "1") {
+        out.push(`  h${packedIndex(a, b, q)} = n;`);
+      }
     }
   }
   return out;
@@ -390,6 +405,7 @@ function kernelSource(spec: KernelSpec, covariance = false): string {
     body = [
       "if (w === null) {",
       ...indent(loop(lseBody(f, d, q, spec, false, covariance)), 2),
+      ...(spec.loss === "linear" ? constantPairs(d, q) : []),
       "} else {",
       ...indent(loop(lseBody(f, d, q, spec, true, covariance)), 2),
       "}",

@@ -85,3 +85,26 @@ Deno.test("BatchResult: columns, messages and counts", async () => {
   assert.ok(b.elapsedMs > 0);
   assert.deepStrictEqual(b.notes, ["backend auto: the CPU batch engine"]);
 });
+
+Deno.test("fitBatch: a rank-deficient model (a + c redundant) converges; its covariance is fit()'s pseudo-inverse", async () => {
+  const m = model("a + b * x + c");
+  const x = [0, 1, 2, 3, 4, 5];
+  const Y = [[1, 3, 5.1, 6.9, 9, 11], [0, 0.5, 1, 1.6, 2, 2.4]];
+  const b = await fitBatch(m, x, Y, { p0: [1, 1, 1] });
+  for (let i = 0; i < 2; i++) {
+    const r = await fit(m, x, Y[i], { p0: [1, 1, 1] });
+    assert.strictEqual(b.success[i], 1, b.message(i));
+    assert.ok(Math.abs(b.cost[i] - r.cost) < 1e-12 * (1 + r.cost));
+    // a + c and b are determined; J^T J is singular, so the standard errors
+    // come from the SVD path, as fit()'s.
+    const sum = b.popt[i * 3] + b.popt[i * 3 + 2];
+    assert.ok(Math.abs(sum - (r.popt[0] + r.popt[2])) < 1e-9);
+    assert.ok(Math.abs(b.popt[i * 3 + 1] - r.popt[1]) < 1e-9);
+    for (let j = 0; j < 3; j++) {
+      assert.ok(
+        Math.abs(b.perr[i * 3 + j] - r.perr[j]) < 1e-8 * (1 + r.perr[j]),
+        `perr ${j}: ${b.perr[i * 3 + j]} vs ${r.perr[j]}`,
+      );
+    }
+  }
+});
