@@ -57,11 +57,12 @@ export { OptimizeError } from "./workflow/optimize_error.ts";
 export { fitBatch } from "./batch/fit_batch.ts";
 export { BatchResult, type BatchResultInit } from "./batch/batch_result.ts";
 export type {
-  BatchBounds,
-  BatchOptions,
-  BatchProgress,
-} from "./batch/batch_options.ts";
-export type { BatchXInput, BatchYInput } from "./batch/_input.ts";
+  FitBatchBounds,
+  FitBatchOptions,
+  FitBatchProgress,
+  FitBatchXInput,
+  FitBatchYInput,
+} from "./batch/fit_batch_options.ts";
 export { FitResult } from "./workflow/fit_result.ts";
 export type {
   ConfidenceInterval,

@@ -27,19 +27,15 @@ import {
 import { calculateAdaptiveTolerances } from "../workflow/tolerances.ts";
 import type { ModelInput } from "../workflow/fit_options.ts";
 import {
-  BATCH_OPTION_KEYS,
-  type BatchBounds,
-  type BatchOptions,
-  type BatchProgress,
-} from "./batch_options.ts";
+  FIT_BATCH_OPTION_KEYS,
+  type FitBatchBounds,
+  type FitBatchOptions,
+  type FitBatchProgress,
+  type FitBatchXInput,
+  type FitBatchYInput,
+} from "./fit_batch_options.ts";
 
-/** x of a batch: columns (one per variable), shared, per fit, or rows. */
-export type BatchXInput = NumVec | readonly (NumVec | readonly NumVec[])[];
-
-/** y of a batch: nFits * nPoints values row-major, or nFits rows. */
-export type BatchYInput = NumVec | readonly NumVec[];
-
-/** A checked, normalized batch. */
+/** A checked, normalized batch (fit i's points at `i * nPoints`). */
 export interface BatchProblem {
   readonly model: Model;
   readonly nFits: number;
@@ -75,7 +71,7 @@ export interface BatchProblem {
   readonly backend: "auto" | "cpu" | "webgpu";
   readonly threads: number | "auto";
   readonly signal?: AbortSignal;
-  readonly onProgress?: (p: BatchProgress) => void | Promise<void>;
+  readonly onProgress?: (p: FitBatchProgress) => void | Promise<void>;
 }
 
 function isRows(v: unknown): v is readonly unknown[] {
@@ -188,15 +184,15 @@ function resolveModel(m: ModelInput): Model {
   return compiled;
 }
 
-function checkOptions(options: BatchOptions): void {
+function checkOptions(options: FitBatchOptions): void {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("fitBatch: options must be an object");
   }
   for (const key of Object.keys(options)) {
-    if (!BATCH_OPTION_KEYS.has(key)) {
+    if (!FIT_BATCH_OPTION_KEYS.has(key)) {
       throw new TypeError(
         `fitBatch: unknown option "${key}" (known: ${
-          [...BATCH_OPTION_KEYS].join(", ")
+          [...FIT_BATCH_OPTION_KEYS].join(", ")
         })`,
       );
     }
@@ -315,7 +311,7 @@ function resolveX(
 }
 
 function resolveBounds(
-  bounds: BatchBounds | undefined,
+  bounds: FitBatchBounds | undefined,
   p: number,
   nFits: number,
   names: readonly string[],
@@ -388,7 +384,7 @@ function resolveFixed(fixed: unknown, p: number): Uint8Array {
 }
 
 function resolveMethod(
-  method: BatchOptions["method"],
+  method: FitBatchOptions["method"],
   bounded: boolean,
   loss: LossName,
 ): "trf" | "lm" {
@@ -406,7 +402,7 @@ function resolveMethod(
   return m;
 }
 
-function resolveTolerances(o: BatchOptions, nPoints: number) {
+function resolveTolerances(o: FitBatchOptions, nPoints: number) {
   const tol = calculateAdaptiveTolerances(nPoints);
   const ftol = o.ftol ?? tol.ftol, xtol = o.xtol ?? tol.xtol;
   const gtol = o.gtol ?? tol.gtol;
@@ -432,9 +428,9 @@ function resolveTolerances(o: BatchOptions, nPoints: number) {
  */
 export function resolveBatch(
   modelIn: ModelInput,
-  x: BatchXInput,
-  Y: BatchYInput,
-  options: BatchOptions,
+  x: FitBatchXInput,
+  Y: FitBatchYInput,
+  options: FitBatchOptions,
 ): BatchProblem {
   checkOptions(options);
   const m = resolveModel(modelIn);

@@ -7,29 +7,65 @@
 
 import type { FitResult } from "../workflow/fit_result.ts";
 
-/** What a {@linkcode BatchResult} is built from (by `fitBatch` or an engine). */
+/**
+ * What a {@linkcode BatchResult} is built from (by `fitBatch`; a test or an
+ * engine may build one too). The arrays have one row per fit.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { BatchResult } from "@nlsq/nlsq";
+ * import type { BatchResultInit, FitResult } from "@nlsq/nlsq";
+ * const init: BatchResultInit = {
+ *   params: ["a"], nPoints: 3, popt: new Float64Array([2]),
+ *   perr: new Float64Array([0.1]), cost: new Float64Array([0.5]),
+ *   rSquared: new Float64Array([0.9]), nfev: new Int32Array([4]),
+ *   nit: new Int32Array([3]), status: new Int8Array([2]),
+ *   estimator: "lse", method: "trf", backend: "test", threads: 1,
+ *   elapsedMs: 1, tolerances: { ftol: 1e-12, xtol: 1e-12, gtol: 1e-12 },
+ *   notes: [], message: () => "done",
+ *   result: () => { throw new Error("not here"); },
+ * };
+ * const b = new BatchResult(init);
+ * assert.deepStrictEqual([b.nFits, b.nSuccess, b.message(0)], [1, 1, "done"]);
+ * ```
+ */
 export interface BatchResultInit {
   /** Parameter names, in the order of each row of `popt`. */
   readonly params: readonly string[];
   /** Points per fit. */
   readonly nPoints: number;
+  /** nFits * p parameters, row-major. */
   readonly popt: Float64Array;
+  /** nFits * p standard errors. */
   readonly perr: Float64Array;
+  /** Final cost per fit. */
   readonly cost: Float64Array;
+  /** R^2 per fit. */
   readonly rSquared: Float64Array;
+  /** Function evaluations per fit. */
   readonly nfev: Int32Array;
+  /** Accepted steps per fit. */
   readonly nit: Int32Array;
+  /** Status code per fit (its length is the number of fits). */
   readonly status: Int8Array;
+  /** "lse" or "poisson". */
   readonly estimator: "lse" | "poisson";
+  /** The method's conventions. */
   readonly method: "trf" | "lm";
+  /** The engine that ran. */
   readonly backend: string;
+  /** Threads that fitted. */
   readonly threads: number;
+  /** Wall time of the batch. */
   readonly elapsedMs: number;
+  /** Tolerances used. */
   readonly tolerances: {
     readonly ftol: number;
     readonly xtol: number;
     readonly gtol: number;
   };
+  /** Notes on decisions taken. */
   readonly notes: readonly string[];
   /** Fit i's status message. */
   readonly message: (i: number) => string;

@@ -9,14 +9,13 @@
  */
 
 import type { ModelInput } from "../workflow/fit_options.ts";
-import type { BatchOptions } from "./batch_options.ts";
+import type {
+  FitBatchOptions,
+  FitBatchXInput,
+  FitBatchYInput,
+} from "./fit_batch_options.ts";
 import { BatchResult } from "./batch_result.ts";
-import {
-  type BatchProblem,
-  type BatchXInput,
-  type BatchYInput,
-  resolveBatch,
-} from "./_input.ts";
+import { type BatchProblem, resolveBatch } from "./_input.ts";
 import {
   type BatchOutputs,
   FLAG_COVARIANCE,
@@ -73,7 +72,7 @@ function fillCovariances(pr: BatchProblem, out: BatchOutputs): void {
  *   NPY file with one fit per row is such an array: read it whole (e.g.
  *   `openSource(path)` of a shape (nFits, nPoints) file read into one
  *   Float64Array) and pass it with `nPoints`.
- * - `options`: see {@linkcode BatchOptions}; `p0` is required.
+ * - `options`: see {@linkcode FitBatchOptions}; `p0` is required.
  *
  * The CPU engine compiles the model once into a kernel that computes a
  * fit's cost, `J^T J` and `J^T r` in one loop over its points, and runs
@@ -105,9 +104,9 @@ function fillCovariances(pr: BatchProblem, out: BatchOutputs): void {
  */
 export async function fitBatch(
   modelIn: ModelInput,
-  x: BatchXInput,
-  Y: BatchYInput,
-  options: BatchOptions = {},
+  x: FitBatchXInput,
+  Y: FitBatchYInput,
+  options: FitBatchOptions = {},
 ): Promise<BatchResult> {
   const t0 = performance.now();
   const pr = resolveBatch(modelIn, x, Y, options);

@@ -9,14 +9,49 @@ import type { LossName } from "../core/loss.ts";
 import type { NumVec } from "../core/_validate.ts";
 
 /**
+ * The abscissa of a batch: for a model of one variable, a column of
+ * `nPoints` values shared by every fit, `nFits * nPoints` values (per fit,
+ * row-major; then give `nPoints` unless Y is given as rows), or `nFits` rows;
+ * for several variables, one such entry per variable (all shared or all per
+ * fit).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { FitBatchXInput } from "@nlsq/nlsq";
+ * const shared: FitBatchXInput = [0, 1, 2];
+ * const perFit: FitBatchXInput = [[0, 1, 2], [0, 2, 4]];
+ * const twoVariables: FitBatchXInput = [[0, 1, 0, 1], [0, 0, 1, 1]];
+ * assert.strictEqual(perFit.length + twoVariables.length, shared.length + 1);
+ * ```
+ */
+export type FitBatchXInput = NumVec | readonly (NumVec | readonly NumVec[])[];
+
+/**
+ * The data of a batch: `nFits * nPoints` values row-major (fit i is
+ * `Y[i * nPoints .. (i + 1) * nPoints)`; a Float64Array is used in place), or
+ * an array of `nFits` rows of equal length.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { FitBatchYInput } from "@nlsq/nlsq";
+ * const flat: FitBatchYInput = new Float64Array([1, 2, 3, 4, 5, 6]); // 2 fits of 3
+ * const rows: FitBatchYInput = [[1, 2, 3], [4, 5, 6]];
+ * assert.strictEqual(flat.length, rows.length * 3);
+ * ```
+ */
+export type FitBatchYInput = NumVec | readonly NumVec[];
+
+/**
  * Progress reported to `onProgress` as chunks of fits finish.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { fitBatch } from "@nlsq/nlsq";
- * import type { BatchProgress } from "@nlsq/nlsq";
- * const seen: BatchProgress[] = [];
+ * import type { FitBatchProgress } from "@nlsq/nlsq";
+ * const seen: FitBatchProgress[] = [];
  * await fitBatch("a * x", [1, 2, 3], [[2, 4, 6], [3, 6, 9]], {
  *   p0: [1],
  *   onProgress: (p) => { seen.push(p); },
@@ -25,7 +60,7 @@ import type { NumVec } from "../core/_validate.ts";
  * assert.strictEqual(seen.at(-1)!.total, 2);
  * ```
  */
-export interface BatchProgress {
+export interface FitBatchProgress {
   /** Fits finished. */
   readonly done: number;
   /** Fits in the batch. */
@@ -42,12 +77,12 @@ export interface BatchProgress {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { BatchBounds } from "@nlsq/nlsq";
- * const b: BatchBounds = [0, [10, Infinity]];
+ * import type { FitBatchBounds } from "@nlsq/nlsq";
+ * const b: FitBatchBounds = [0, [10, Infinity]];
  * assert.strictEqual(b.length, 2);
  * ```
  */
-export type BatchBounds = readonly [NumVec | number, NumVec | number];
+export type FitBatchBounds = readonly [NumVec | number, NumVec | number];
 
 /**
  * Options of {@linkcode fitBatch}. "Shared or per fit" means: one value set
@@ -57,12 +92,12 @@ export type BatchBounds = readonly [NumVec | number, NumVec | number];
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { BatchOptions } from "@nlsq/nlsq";
- * const o: BatchOptions = { p0: [1, 1], fixed: [false, true], threads: 1 };
+ * import type { FitBatchOptions } from "@nlsq/nlsq";
+ * const o: FitBatchOptions = { p0: [1, 1], fixed: [false, true], threads: 1 };
  * assert.deepStrictEqual(o.fixed, [false, true]);
  * ```
  */
-export interface BatchOptions {
+export interface FitBatchOptions {
   /**
    * Starting parameters (required): `p` values for every fit, or per fit.
    * Fixed parameters keep their start value.
@@ -70,8 +105,8 @@ export interface BatchOptions {
   p0?: NumVec | readonly NumVec[];
   /** Points per fit, when neither Y (as rows) nor a shared x tells it. */
   nPoints?: number;
-  /** Bounds, shared or per fit (see {@linkcode BatchBounds}). */
-  bounds?: BatchBounds;
+  /** Bounds, shared or per fit (see {@linkcode FitBatchBounds}). */
+  bounds?: FitBatchBounds;
   /** Standard deviations of y: `nPoints` values shared, or per fit. */
   sigma?: NumVec | readonly NumVec[];
   /** Parameters held at their start value: `p` booleans shared by all fits. */
@@ -126,7 +161,7 @@ export interface BatchOptions {
    * Called as chunks of fits finish (a promise it returns is awaited); a
    * throw or rejection ends the batch with that error.
    */
-  onProgress?: (p: BatchProgress) => void | Promise<void>;
+  onProgress?: (p: FitBatchProgress) => void | Promise<void>;
 }
 
 const KEYS = [
@@ -148,21 +183,21 @@ const KEYS = [
   "threads",
   "signal",
   "onProgress",
-] as const satisfies readonly (keyof BatchOptions)[];
+] as const satisfies readonly (keyof FitBatchOptions)[];
 // A compile error here names an option missing from KEYS.
 const _everyOptionListed:
-  Exclude<keyof BatchOptions, typeof KEYS[number]> extends never ? true
-    : Exclude<keyof BatchOptions, typeof KEYS[number]> = true;
+  Exclude<keyof FitBatchOptions, typeof KEYS[number]> extends never ? true
+    : Exclude<keyof FitBatchOptions, typeof KEYS[number]> = true;
 
 /**
- * Every option name of {@linkcode BatchOptions} (an unknown name is an
+ * Every option name of {@linkcode FitBatchOptions} (an unknown name is an
  * error).
  *
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { BATCH_OPTION_KEYS } from "./batch_options.ts";
- * assert.ok(BATCH_OPTION_KEYS.has("p0") && !BATCH_OPTION_KEYS.has("x0"));
+ * import { FIT_BATCH_OPTION_KEYS } from "./fit_batch_options.ts";
+ * assert.ok(FIT_BATCH_OPTION_KEYS.has("p0") && !FIT_BATCH_OPTION_KEYS.has("x0"));
  * ```
  */
-export const BATCH_OPTION_KEYS: ReadonlySet<string> = new Set(KEYS);
+export const FIT_BATCH_OPTION_KEYS: ReadonlySet<string> = new Set(KEYS);
