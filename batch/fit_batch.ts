@@ -68,10 +68,10 @@ function fillCovariances(pr: BatchProblem, out: BatchOutputs): void {
  * - `Y`: `nFits * nPoints` values row-major (fit i is
  *   `Y[i * nPoints .. (i + 1) * nPoints)`), or an array of `nFits` rows of
  *   equal length. A Float64Array is used in place (no copy); one in a
- *   SharedArrayBuffer is also read in place by the worker threads. A 2-D
- *   NPY file with one fit per row is such an array: read it whole (e.g.
- *   `openSource(path)` of a shape (nFits, nPoints) file read into one
- *   Float64Array) and pass it with `nPoints`.
+ *   SharedArrayBuffer is also read in place by the worker threads. The body
+ *   of a 2-D NPY file of shape (nFits, nPoints) in C order is exactly this
+ *   layout (`openSource` reads tables by columns, so such a file is not a
+ *   data source yet; the command line's `nlsq batch` is to read it).
  * - `options`: see {@linkcode FitBatchOptions}; `p0` is required.
  *
  * The CPU engine compiles the model once into a kernel that computes a
