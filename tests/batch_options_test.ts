@@ -295,3 +295,19 @@ Deno.test("fitBatch: 16 parameters (unrolled) and 26 (the loop solver) agree wit
     }
   }
 });
+
+Deno.test("fitBatch: a few thousand points per fit agree with fit() (its tolerances at that size)", async () => {
+  const d = makeBatch("exp3", 24, 3000, { seed: 27, noise: 0.02 });
+  const m = model(d.expr);
+  const b = await fitBatch(m, d.x[0], d.y, { p0: d.p0, threads: 2 });
+  assert.deepStrictEqual(b.tolerances, {
+    ftol: 1e-10,
+    xtol: 1e-10,
+    gtol: 1e-10,
+  });
+  const n = d.nPoints, p = 3;
+  for (let i = 0; i < d.nFits; i += 5) {
+    const r = await fit(m, d.x[0], row(d.y, i, n), { p0: row(d.p0, i, p) });
+    assertSameFit(b, i, r, 1e-7);
+  }
+});
