@@ -14,20 +14,15 @@
 
 import { availableParallelism } from "node:os";
 import { setImmediate } from "node:timers";
-import { modelSsa } from "../model/model_ssa.ts";
-import type { Node } from "../model/ast.ts";
-import { derivative } from "../model/derivative.ts";
-import { simplify } from "../model/simplify.ts";
-import { type Ssa, toSsa } from "../model/ssa.ts";
 import { toShared } from "../core/parallel_evaluator.ts";
 import type { BatchProblem } from "./_input.ts";
 import { allocateOutputs, type BatchOutputs } from "./_outputs.ts";
 import {
   type CompiledEngine,
   compileEngine,
-  engineSource,
+  problemEngineSource,
 } from "./_engine_source.ts";
-import type { ChunkData, EngineConfig } from "./_lm_chunk.ts";
+import type { ChunkData, EngineConfig } from "./_engine_state.ts";
 import { BATCH_POOL, packArrays } from "./_worker_source.ts";
 
 /** What the engine did. */
@@ -108,34 +103,6 @@ function engineConfig(
     boundsPerFit: pr.boundsPerFit,
     ...out,
   };
-}
-
-/**
- * The SSA of a Poisson problem: f, its first derivatives, and the second
- * derivatives of the free pairs (for Newton steps on the deviance).
- */
-function secondOrderSsa(pr: BatchProblem): Ssa {
-  const m = pr.model, d = m.derivatives!;
-  const second: Node[] = [];
-  pr.free.forEach((j, a) =>
-    pr.free.slice(a).forEach((l) => second.push(simplify(derivative(d[j], l))))
-  );
-  return toSsa([simplify(m.ast!), ...d, ...second]);
-}
-
-/** The source of the engine of a problem. */
-export function problemEngineSource(pr: BatchProblem): string {
-  const poisson = pr.estimator === "poisson";
-  return engineSource({
-    ssa: poisson ? secondOrderSsa(pr) : modelSsa(pr.model),
-    secondOrder: poisson,
-    bounded: pr.lower !== null,
-    nParams: pr.model.params.length,
-    free: pr.free,
-    estimator: pr.estimator,
-    loss: pr.loss,
-    fScale: pr.fScale,
-  });
 }
 
 /** Calls onProgress and checks the signal between chunks. */

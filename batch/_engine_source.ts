@@ -9,6 +9,12 @@
  */
 
 import { EPS } from "../core/_constants.ts";
+import type { Node } from "../model/ast.ts";
+import { derivative } from "../model/derivative.ts";
+import { modelSsa } from "../model/model_ssa.ts";
+import { simplify } from "../model/simplify.ts";
+import { type Ssa, toSsa } from "../model/ssa.ts";
+import type { BatchProblem } from "./_input.ts";
 import { lossRho } from "../core/loss.ts";
 import { batchKernelSources, type KernelSpec } from "./_kernel_source.ts";
 import { iterateSources } from "./_iterate_source.ts";
@@ -18,10 +24,12 @@ import {
   solveStepSource,
 } from "./_step_source.ts";
 import {
-  computeStep,
   createEngineState,
   type EngineConfig,
   type EngineState,
+} from "./_engine_state.ts";
+import {
+  computeStep,
   evalFit,
   finishFit,
   finiteLinearization,
@@ -125,4 +133,32 @@ export function engineSource(
 /** Compiles an engine's source (built from the model's SSA only). */
 export function compileEngine(source: string): CompiledEngine {
   return new Function(`return ${source};`)() as CompiledEngine;
+}
+
+/**
+ * The SSA of a Poisson problem: f, its first derivatives, and the second
+ * derivatives of the free pairs (for Newton steps on the deviance).
+ */
+function secondOrderSsa(pr: BatchProblem): Ssa {
+  const m = pr.model, d = m.derivatives!;
+  const second: Node[] = [];
+  pr.free.forEach((j, a) =>
+    pr.free.slice(a).forEach((l) => second.push(simplify(derivative(d[j], l))))
+  );
+  return toSsa([simplify(m.ast!), ...d, ...second]);
+}
+
+/** The source of the engine of a problem. */
+export function problemEngineSource(pr: BatchProblem): string {
+  const poisson = pr.estimator === "poisson";
+  return engineSource({
+    ssa: poisson ? secondOrderSsa(pr) : modelSsa(pr.model),
+    secondOrder: poisson,
+    bounded: pr.lower !== null,
+    nParams: pr.model.params.length,
+    free: pr.free,
+    estimator: pr.estimator,
+    loss: pr.loss,
+    fScale: pr.fScale,
+  });
 }

@@ -7,10 +7,12 @@
  * (the way a Python user fits many datasets; timed on a subset and
  * extrapolated per fit, since its cost per fit does not depend on the
  * batch size). Each row: fits per second (best of several runs, and the
- * spread), mean evaluations, the fraction converged, the peak RSS during
- * the call (kernel VmHWM after `clear_refs`) beside the size of the data,
+ * spread), mean evaluations, the fraction converged, the growth of the peak
+ * RSS during the call (kernel VmHWM after `clear_refs`) beside the size of
+ * the data,
  * and the largest relative difference from `fit()` on a sample of the fits.
- * A last row measures 1e6 fits of 32 points in a fresh process.
+ * A last row measures 1e6 fits of 32 points in a fresh process, its note the
+ * whole peak RSS (runtime, inputs, fitBatch).
  *
  * `deno task bench --only=batch [--quick]`, or `deno run -A bench/batch.ts`.
  *
@@ -37,8 +39,11 @@ export interface BatchRow {
   converged: number;
   /** Y: fits x points x 8 bytes. */
   dataMb: number;
-  /** Peak RSS of the process during the call (data included). */
-  peakRssMb: number | null;
+  /**
+   * Peak RSS during the call above the RSS just before it (the data already
+   * in memory; kernel VmHWM after clear_refs), largest over the runs.
+   */
+  peakGrowthMb: number | null;
   /** Max relative parameter difference from fit() on a sample. */
   maxRelDiffVsFit: number;
   scipyFitsPerS: number | null;
@@ -204,15 +209,18 @@ async function runCase(
     const p0 = d.p0.subarray(0, fits * p);
     const runs = fits >= 1e6 ? 2 : fits >= 1e5 ? 3 : 5;
     const rates: number[] = [];
-    let peak: number | null = null;
+    let growth: number | null = null;
     let last;
     for (let r = 0; r < runs; r++) {
+      const before = vm();
       const canPeak = resetPeak();
       const t0 = performance.now();
       last = await fitBatch(m, d.x, y, { p0 });
       rates.push(fits / ((performance.now() - t0) / 1000));
       const v = vm();
-      if (canPeak && v) peak = Math.max(peak ?? 0, v.hwm);
+      if (canPeak && v && before) {
+        growth = Math.max(growth ?? 0, v.hwm - before.rss);
+      }
     }
     const b = last!;
     let nfev = 0;
@@ -230,7 +238,7 @@ async function runCase(
       meanNfev: nfev / fits,
       converged: b.nSuccess / fits,
       dataMb: fits * d.nPoints * 8 / MB,
-      peakRssMb: peak === null ? null : peak / MB,
+      peakGrowthMb: growth === null ? null : growth / MB,
       maxRelDiffVsFit: await diffVsFit(m, d, b.popt, fits, 40),
       scipyFitsPerS: scipy ? Math.round(scipy.fitsPerS) : null,
       vsScipy: scipy ? best / scipy.fitsPerS : null,
@@ -305,7 +313,7 @@ async function memoryChild(): Promise<void> {
     meanNfev: b.nfev.reduce((s, v) => s + v, 0) / fits,
     converged: b.nSuccess / fits,
     dataMb,
-    peakRssMb: peak / MB,
+    peakGrowthMb: (peak - before) / MB,
     maxRelDiffVsFit: NaN,
     scipyFitsPerS: null,
     vsScipy: null,
