@@ -143,7 +143,11 @@ function iterateFitSource(s: IterateSpec): string {
     `const dxs = ${sum((a) => `s${a} * s${a} * d${a}`)};`,
     `const xs = ${sum((a) => `t${a} * t${a} * d${a}`)};`,
     "const xtol = E.xtol;",
-    "const ftolOk = actred < E.ftol * c0 && ratio > 0.25;",
+    // scipy's ftol test, or MINPACK's (|actual| and predicted reductions
+    // both below ftol): at the minimum the actual reduction is rounding of
+    // either sign, and scipy's test then waits for xtol, mu growing.
+    "const ft = E.ftol * c0;",
+    "const ftolOk = (actred < ft && ratio > 0.25) || (actred <= ft && -actred <= ft && pred <= ft && ratio <= 2);",
     "const xtolOk = Math.sqrt(dx) < xtol * (xtol + Math.sqrt(xn)) && Math.sqrt(dxs) < xtol * (xtol + Math.sqrt(xs));",
     "const accepted = actred > 0;",
     "if (accepted) {",

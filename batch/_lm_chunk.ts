@@ -14,7 +14,10 @@
  * point is projected onto the box; the predicted reduction is that of the
  * projected step. A step is accepted only when it lowers the cost; mu
  * follows Nielsen's rule. Termination as scipy's `least_squares`: gtol on
- * the (projected) gradient, ftol and xtol on every trial step, maxNfev.
+ * the (projected) gradient, ftol and xtol on every trial step, maxNfev;
+ * ftol also as MINPACK's `lmder` tests it (|actual| and predicted
+ * reductions both below ftol), which ends a fit at a minimum where the
+ * actual reduction is rounding of either sign.
  *
  * These functions run in worker threads too: they are sent as source
  * (`fn.toString()`), so they use nothing but their arguments, each other,
@@ -371,7 +374,12 @@ export function iterateFit(E: EngineState, k: number, fit: number): boolean {
     xs += t * t * d * d;
   }
   const xtol = E.xtol;
-  const ftolOk = actred < E.ftol * c0 && ratio > 0.25;
+  // scipy's ftol test, or MINPACK's (|actual| and predicted reductions both
+  // below ftol): at the minimum the actual reduction is rounding of either
+  // sign, and scipy's test then waits for xtol, mu growing.
+  const ft = E.ftol * c0;
+  const ftolOk = (actred < ft && ratio > 0.25) ||
+    (actred <= ft && -actred <= ft && pred <= ft && ratio <= 2);
   const xtolOk = Math.sqrt(dx) < xtol * (xtol + Math.sqrt(xn)) &&
     Math.sqrt(dxs) < xtol * (xtol + Math.sqrt(xs));
   const accepted = actred > 0;

@@ -95,11 +95,15 @@ Deno.test("fitBatch: a rank-deficient model (a + c redundant) converges; its cov
     const r = await fit(m, x, Y[i], { p0: [1, 1, 1] });
     assert.strictEqual(b.success[i], 1, b.message(i));
     assert.ok(Math.abs(b.cost[i] - r.cost) < 1e-12 * (1 + r.cost));
-    // a + c and b are determined; J^T J is singular, so the standard errors
-    // come from the SVD path, as fit()'s.
-    const sum = b.popt[i * 3] + b.popt[i * 3 + 2];
-    assert.ok(Math.abs(sum - (r.popt[0] + r.popt[2])) < 1e-9);
-    assert.ok(Math.abs(b.popt[i * 3 + 1] - r.popt[1]) < 1e-9);
+    // a + c and b are determined (to where the cost stops changing in
+    // double precision: ftol 1e-12 ends both solvers there); J^T J is
+    // singular, so the standard errors come from the SVD path, as fit()'s.
+    const sum = b.popt[i * 3] + b.popt[i * 3 + 2], want = r.popt[0] + r.popt[2];
+    assert.ok(
+      Math.abs(sum - want) < 1e-7 * Math.abs(want),
+      `${sum} vs ${want}`,
+    );
+    assert.ok(Math.abs(b.popt[i * 3 + 1] - r.popt[1]) < 1e-8 * r.popt[1]);
     for (let j = 0; j < 3; j++) {
       assert.ok(
         Math.abs(b.perr[i * 3 + j] - r.perr[j]) < 1e-8 * (1 + r.perr[j]),
