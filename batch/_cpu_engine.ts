@@ -142,8 +142,10 @@ class Progress {
 export async function runCpuBatch(pr: BatchProblem): Promise<CpuBatchRun> {
   pr.signal?.throwIfAborted();
   const source = problemEngineSource(pr);
-  const threads = threadCount(pr);
-  const capacity = chunkCapacity(pr, threads);
+  const wanted = threadCount(pr);
+  const capacity = chunkCapacity(pr, wanted);
+  // No more threads than chunks.
+  const threads = Math.min(wanted, Math.max(1, Math.ceil(pr.nFits / capacity)));
   const p = pr.model.params.length;
   if (threads <= 1) {
     const outputs = allocateOutputs(pr.nFits, p, false);
