@@ -2,8 +2,8 @@
  * `deno task bench`: runs every benchmark section, prints Markdown tables and
  * writes `bench/results/<date>.json` and `.md`. Sections: engine (ours vs
  * scipy vs ml-levenberg-marquardt), workflow (standard vs chunked memory),
- * and the WebGPU, per-pass (against a C loop), streaming and distributed
- * sections where present.
+ * and the WebGPU, per-pass (against a C loop), streaming, distributed and
+ * batch (fitBatch against a curve_fit loop) sections where present.
  *
  * Options: `--quick` (sizes up to 1e5 only), `--only=engine,workflow`.
  */
@@ -66,6 +66,7 @@ for (
     ["pass", "./pass.ts", "runPassBench"],
     ["streaming", "./streaming.ts", "runStreamingBench"],
     ["distributed", "./distributed.ts", "runDistributedBench"],
+    ["batch", "./batch.ts", "runBatchBench"],
   ] as const
 ) {
   if (!want(name)) continue;

@@ -13,8 +13,8 @@
 
 import type { WeightedData } from "./weights.ts";
 import { availableParallelism } from "node:os";
-import { Worker as NodeWorker } from "node:worker_threads";
 import type { Model } from "../model/types.ts";
+import { WorkerPool } from "./_worker_pool.ts";
 import type { Evaluation, Evaluator } from "./linearization.ts";
 import {
   CPU_EVALUATOR_WORKER_PART,
@@ -133,69 +133,7 @@ parentPort.on("message", (m) => {
 });`,
 ].join("\n");
 
-/**
- * A process-wide pool of worker threads, started on first use and kept for
- * later fits (starting a thread costs tens of milliseconds). Idle workers are
- * unref'd so they never keep the process alive.
- */
-class WorkerPool {
-  #workers: NodeWorker[] = [];
-  #pending = new Map<
-    number,
-    { resolve: (v: unknown) => void; reject: (e: Error) => void; w: NodeWorker }
-  >();
-  #inflight = new Map<NodeWorker, number>();
-  #nextId = 0;
-
-  get(n: number): NodeWorker[] {
-    while (this.#workers.length < n) {
-      const w = new NodeWorker(WORKER_SOURCE, { eval: true });
-      w.unref();
-      w.on("message", (m: { id: number; out?: unknown; error?: string }) => {
-        const p = this.#pending.get(m.id);
-        if (!p) return;
-        this.#pending.delete(m.id);
-        const left = (this.#inflight.get(w) ?? 1) - 1;
-        this.#inflight.set(w, left);
-        if (left === 0) w.unref();
-        if (m.error !== undefined) {
-          p.reject(new Error(`worker thread failed: ${m.error}`));
-        } else p.resolve(m.out);
-      });
-      w.on("error", (e: Error) => {
-        for (const [id, p] of this.#pending) {
-          if (p.w === w) {
-            this.#pending.delete(id);
-            p.reject(new Error(`worker thread failed: ${e.message}`));
-          }
-        }
-        this.#workers = this.#workers.filter((x) => x !== w);
-      });
-      this.#workers.push(w);
-    }
-    return this.#workers.slice(0, n);
-  }
-
-  send(w: NodeWorker, msg: Record<string, unknown>): void {
-    w.postMessage(msg);
-  }
-
-  request<T>(w: NodeWorker, msg: Record<string, unknown>): Promise<T> {
-    const id = this.#nextId++;
-    this.#inflight.set(w, (this.#inflight.get(w) ?? 0) + 1);
-    w.ref();
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, {
-        resolve: resolve as (v: unknown) => void,
-        reject,
-        w,
-      });
-      w.postMessage({ ...msg, id });
-    });
-  }
-}
-
-const POOL = new WorkerPool();
+const POOL = new WorkerPool(WORKER_SOURCE);
 let nextContext = 0;
 
 // Shared buffers of closed evaluators, kept for the next fit of the same
