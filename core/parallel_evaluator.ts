@@ -114,13 +114,16 @@ parentPort.on("message", (m) => {
       kernel = new Function("return " + m.kernelSource)();
       kernels.set(m.kernelSource, kernel);
     }
+    // Columns are [buffer, first element] pairs: the batch's own shared
+    // buffers (no copy) or copies of this worker's rows.
+    const view = (c) => new Float64Array(c[0], c[1] * 8, m.rows);
     const data = {
-      x: m.x.map((b) => new Float64Array(b, 0, m.rows)),
-      y: new Float64Array(m.y, 0, m.rows),
-      w: m.w ? new Float64Array(m.w, 0, m.rows) : null,
+      x: m.x.map(view),
+      y: view(m.y),
+      w: m.w ? view(m.w) : null,
     };
     const opts = { loss: m.loss, fScale: m.fScale, blockRows: m.blockRows,
-      block: new Float64Array(m.blockRows * (m.p + 1)) };
+      block: new Float64Array(m.blockRows * (m.p + 1)), gram: m.gram === true };
     try {
       const out = m.thetas.map((theta, i) => linearizeRange(kernel, m.p, data,
         theta, 0, m.rows, m.withJac[i], opts));
@@ -415,7 +418,8 @@ export interface BatchRunner {
   /**
    * Evaluates rows [start, end) of `data` at each theta. The cost of each is
    * returned (NaN when a residual is not finite) and, where `augs[i]` is
-   * given, the rows' triangular factor is merged into it (TSQR).
+   * given, the rows' triangular factor is merged into it (TSQR), or with
+   * `gram` their Gram sums are added to it.
    */
   run(
     data: WeightedData,
@@ -423,14 +427,24 @@ export interface BatchRunner {
     end: number,
     thetas: readonly Float64Array[],
     augs: readonly (Float64Array | null)[],
+    gram?: boolean,
   ): Promise<number[]>;
+}
+
+/** Whether every column of `data` lives in shared memory. */
+function allShared(data: WeightedData): boolean {
+  const shared = (a: Float64Array) => a.buffer instanceof SharedArrayBuffer;
+  return data.x.every(shared) && shared(data.y) &&
+    (data.w === null || shared(data.w));
 }
 
 /**
  * A {@linkcode BatchRunner} for a model: each batch's rows are split between
- * the main thread and `threads - 1` pooled workers (each worker's share is
- * copied into a reused shared buffer), and the triangular factors are
- * merged. Used by the streaming strategy, whose batches come and go.
+ * the main thread and `threads - 1` pooled workers, and the partial factors
+ * (or Gram sums) are merged. Workers read a batch held in shared memory in
+ * place (the streaming strategy reads its batches into shared buffers);
+ * other arrays are copied, the worker's share only, into reused shared
+ * buffers. Used by the streaming strategy, whose batches come and go.
  *
  * @example
  * ```ts
@@ -478,6 +492,7 @@ export function createBatchRunner(
     end: number,
     thetas: readonly Float64Array[],
     augs: readonly (Float64Array | null)[],
+    gram: boolean,
   ) =>
     thetas.map((t, i) =>
       linearizeRange(model.kernel, p, data, t, start, end, augs[i] !== null, {
@@ -486,16 +501,17 @@ export function createBatchRunner(
         blockRows,
         block,
         aug: augs[i] ?? undefined,
+        gram,
       }).cost
     );
   return {
     threads,
-    async run(data, start, end, thetas, augs) {
+    async run(data, start, end, thetas, augs, gram = false) {
       const rows = end - start;
       // Each share at least a few blocks: a message round trip costs more
       // than a small share.
       const parts = Math.min(threads, Math.floor(rows / (4 * blockRows)));
-      if (parts <= 1) return main(data, start, end, thetas, augs);
+      if (parts <= 1) return main(data, start, end, thetas, augs, gram);
       const workers = POOL.get(parts - 1);
       const bounds = [start];
       for (let t = 0; t < parts; t++) {
@@ -503,32 +519,37 @@ export function createBatchRunner(
           bounds[t] + Math.floor(rows / parts) + (t < rows % parts ? 1 : 0),
         );
       }
+      const shared = allShared(data);
       const held: SharedArrayBuffer[] = [];
       try {
         const pending = workers.map((w, wi) => {
           const s0 = bounds[wi + 1], s1 = bounds[wi + 2], n = s1 - s0;
-          const copy = (a: Float64Array) => {
+          const column = (a: Float64Array): [SharedArrayBuffer, number] => {
+            if (shared) {
+              return [a.buffer as SharedArrayBuffer, a.byteOffset / 8 + s0];
+            }
             const b = takeShared(n * 8);
             held.push(b);
             new Float64Array(b).set(a.subarray(s0, s1));
-            return b;
+            return [b, 0];
           };
           return POOL.request<PartialLinearization[]>(w, {
             type: "once",
             kernelSource: model.kernelSource,
             p,
             rows: n,
-            x: data.x.map(copy),
-            y: copy(data.y),
-            w: data.w ? copy(data.w) : null,
+            x: data.x.map(column),
+            y: column(data.y),
+            w: data.w ? column(data.w) : null,
             loss,
             fScale,
             blockRows,
+            gram,
             thetas,
             withJac: augs.map((a) => a !== null),
           });
         });
-        const costs = main(data, start, bounds[1], thetas, augs);
+        const costs = main(data, start, bounds[1], thetas, augs, gram);
         const theirs = await Promise.all(pending);
         return costs.map((cost, i) => {
           let total = cost;
@@ -536,7 +557,7 @@ export function createBatchRunner(
           const a = augs[i];
           if (a && Number.isFinite(total)) {
             a.set(
-              mergeAugmented([a, ...theirs.map((o) => o[i].aug!)], p, false),
+              mergeAugmented([a, ...theirs.map((o) => o[i].aug!)], p, gram),
             );
           }
           return total;

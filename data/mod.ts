@@ -19,9 +19,12 @@
 export type {
   Batch,
   BatchOptions,
+  ColumnBuffers,
   ColumnRef,
   DataSource,
   OpenSourceOptions,
+  RowReader,
+  RowsRead,
   SourceDtype,
   SourceFormat,
 } from "./source.ts";

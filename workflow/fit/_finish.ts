@@ -12,6 +12,7 @@ import type { FitCall } from "./_call.ts";
 import type { FitPlan } from "./_plan.ts";
 import type { FitSolution } from "./_solve.ts";
 import { finalPass } from "./_statistics.ts";
+import type { MomentsSummary } from "../../core/_moments.ts";
 
 /** Builds the result of a fit from its solution. */
 export async function finishFit(
@@ -20,6 +21,7 @@ export async function finishFit(
   solution: FitSolution,
   notes: string[],
   t0: number,
+  ySummary?: MomentsSummary | null,
 ): Promise<FitResult> {
   const m = call.model;
   const { scale, solver: so } = plan;
@@ -32,6 +34,7 @@ export async function finishFit(
     plan.data.arrays,
     plan.data.data,
     so.loss === "linear" && !sigmaChol ? scale.unscaleCost(best.cost) : null,
+    ySummary,
   );
   const pcov = covariance(call, plan, solution, fin.n, notes);
   const elapsedMs = performance.now() - t0;
