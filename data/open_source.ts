@@ -46,6 +46,7 @@ const OPTION_FORMATS: Record<string, readonly string[]> = {
   dataset: ["hdf5"],
   delimiter: ["csv", "tsv"],
   header: ["csv", "tsv"],
+  binaryCopy: ["csv", "tsv"],
 };
 
 /**

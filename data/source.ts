@@ -289,6 +289,11 @@ export interface OpenSourceOptions {
   delimiter?: string;
   /** CSV/TSV: whether the first line holds column names (default true). */
   header?: boolean;
+  /**
+   * CSV/TSV: where the binary copy of the selected columns made at open
+   * goes (`"auto"`, `"memory"`, `"file"`, `"none"`; see `openCsv`).
+   */
+  binaryCopy?: "auto" | "memory" | "file" | "none";
   /** Leave out rows with missing or invalid values instead of throwing. */
   dropInvalid?: boolean;
 }
