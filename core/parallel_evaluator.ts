@@ -2,7 +2,9 @@
  * A multi-threaded in-memory CPU evaluator: the rows are split into
  * contiguous ranges, the main thread and `threads - 1` workers each build the
  * partial TSQR linearization of their range, and the partial factors are
- * merged. Data lives in SharedArrayBuffers, so it is not copied per pass.
+ * merged. Workers read data held in SharedArrayBuffers in place (sources
+ * read into memory are); other arrays are copied once per evaluator, each
+ * worker's rows only, never per pass.
  *
  * Workers (node:worker_threads, evaluated from self-contained source, so no
  * file-read permission is needed) are pooled for the life of the process and
@@ -91,12 +93,15 @@ parentPort.on("message", (m) => {
       kernel = new Function("return " + m.kernelSource)();
       kernels.set(m.kernelSource, kernel);
     }
+    // Columns are [buffer, first element, length]: the caller's shared
+    // arrays (read in place), or copies of this worker's rows.
+    const col = (c) => new Float64Array(c[0], c[1] * 8, c[2]);
     contexts.set(m.ctx, {
       kernel, p: m.p,
       data: {
-        x: m.x.map((b) => new Float64Array(b)),
-        y: new Float64Array(m.y),
-        w: m.w ? new Float64Array(m.w) : null,
+        x: m.x.map(col),
+        y: col(m.y),
+        w: m.w ? col(m.w) : null,
       },
       opts: { loss: m.loss, fScale: m.fScale, blockRows: m.blockRows,
         block: new Float64Array(m.blockRows * (m.p + 1)) },
@@ -212,8 +217,9 @@ let nextContext = 0;
 
 // Shared buffers of closed evaluators, kept for the next fit of the same
 // size: a fresh buffer costs a page fault per 4 KiB on first write (about
-// 1.5 ms per 4 MB, more than the copy itself) and adds GC pressure.
-const SPARE_SHARED: SharedArrayBuffer[] = [];
+// 1.5 ms per 4 MB, more than the copy itself) and adds GC pressure. Each is
+// counted by the bytes written to it (a worker writes its rows only).
+const SPARE_SHARED: { buffer: SharedArrayBuffer; used: number }[] = [];
 let spareBytes = 0;
 /**
  * Most bytes of spare shared buffers kept between fits (enough for the
@@ -222,19 +228,27 @@ let spareBytes = 0;
 const SPARE_MAX_BYTES = 128 * 2 ** 20;
 
 function takeShared(bytes: number): SharedArrayBuffer {
-  const i = SPARE_SHARED.findIndex((b) => b.byteLength === bytes);
+  const i = SPARE_SHARED.findIndex((b) => b.buffer.byteLength === bytes);
   if (i < 0) return new SharedArrayBuffer(bytes);
-  spareBytes -= bytes;
-  return SPARE_SHARED.splice(i, 1)[0];
+  const [spare] = SPARE_SHARED.splice(i, 1);
+  spareBytes -= spare.used;
+  return spare.buffer;
 }
 
-function releaseShared(b: SharedArrayBuffer): void {
-  if (b.byteLength > SPARE_MAX_BYTES) return;
-  SPARE_SHARED.push(b);
-  spareBytes += b.byteLength;
+function releaseShared(buffer: SharedArrayBuffer, used: number): void {
+  if (used > SPARE_MAX_BYTES) return;
+  SPARE_SHARED.push({ buffer, used });
+  spareBytes += used;
   while (spareBytes > SPARE_MAX_BYTES) {
-    spareBytes -= SPARE_SHARED.shift()!.byteLength;
+    spareBytes -= SPARE_SHARED.shift()!.used;
   }
+}
+
+/** Whether every column of `data` lives in shared memory. */
+function allShared(data: WeightedData): boolean {
+  const shared = (a: Float64Array) => a.buffer instanceof SharedArrayBuffer;
+  return data.x.every(shared) && shared(data.y) &&
+    (data.w === null || shared(data.w));
 }
 
 /** Copies an array into a SharedArrayBuffer unless it already is in one. */
@@ -301,38 +315,38 @@ export function createParallelEvaluator(
     }
     chunks.push(b);
   }
-  // Each worker gets a shared copy of its own rows only (the main thread
-  // reads the caller's arrays), so threads cost (threads-1)/threads of the
-  // data in memory, not a whole second copy.
+  // Workers read columns in shared memory in place. Other columns cannot be
+  // read by another thread: each worker gets a shared copy of its own rows
+  // only, at their own positions in a buffer as long as the column (pages
+  // never written cost no memory), so threads cost (threads-1)/threads of
+  // a copied column, not a whole second copy, and every worker indexes all
+  // its columns alike.
   const ctxId = nextContext++;
   const workers = threads > 1 ? POOL.get(threads - 1) : [];
-  const local: number[][] = workers.map(() => []);
-  const owned: SharedArrayBuffer[] = [];
+  const owned: [SharedArrayBuffer, number][] = [];
   workers.forEach((w, wi) => {
     const t = wi + 1;
-    let rows = 0;
-    for (const b of chunks) {
-      local[wi].push(rows);
-      rows += b[t + 1] - b[t];
-    }
-    const copy = (a: Float64Array) => {
-      const out = new Float64Array(takeShared(rows * 8));
-      owned.push(out.buffer as SharedArrayBuffer);
-      let o = 0;
-      for (const b of chunks) {
-        out.set(a.subarray(b[t], b[t + 1]), o);
-        o += b[t + 1] - b[t];
+    const column = (a: Float64Array): [SharedArrayBuffer, number, number] => {
+      if (a.buffer instanceof SharedArrayBuffer) {
+        return [a.buffer, a.byteOffset / 8, a.length];
       }
-      return out;
+      const out = new Float64Array(takeShared(a.length * 8));
+      let rows = 0;
+      for (const b of chunks) {
+        out.set(a.subarray(b[t], b[t + 1]), b[t]);
+        rows += b[t + 1] - b[t];
+      }
+      owned.push([out.buffer as SharedArrayBuffer, rows * 8]);
+      return [out.buffer as SharedArrayBuffer, 0, a.length];
     };
     POOL.send(w, {
       type: "init",
       ctx: ctxId,
       kernelSource: model.kernelSource,
       p,
-      x: data.x.map((a) => copy(a).buffer),
-      y: copy(data.y).buffer,
-      w: data.w ? copy(data.w).buffer : null,
+      x: data.x.map(column),
+      y: column(data.y),
+      w: data.w ? column(data.w) : null,
       loss: options.loss ?? "linear",
       fScale: options.fScale ?? 1,
       blockRows,
@@ -348,16 +362,16 @@ export function createParallelEvaluator(
     // and a later one must not switch this one's accumulation mid-way.
     const passOpts = { ...opts, gram };
     const parts: PartialLinearization[][] = thetas.map(() => []);
-    for (const [ci, bounds] of chunks.entries()) {
+    for (const bounds of chunks) {
       const pending = workers.map((w, wi) => {
-        const t = wi + 1, off = local[wi][ci];
+        const t = wi + 1;
         return POOL.request<PartialLinearization[]>(w, {
           type: "eval",
           ctx: ctxId,
           thetas,
           withJac: withJacobian,
-          start: off,
-          end: off + bounds[t + 1] - bounds[t],
+          start: bounds[t],
+          end: bounds[t + 1],
           gram,
         });
       });
@@ -406,7 +420,7 @@ export function createParallelEvaluator(
       closed = true;
       for (const w of workers) POOL.send(w, { type: "dispose", ctx: ctxId });
       // Messages are ordered: the workers drop these before any later init.
-      for (const b of owned) releaseShared(b);
+      for (const [b, used] of owned) releaseShared(b, used);
     },
   };
 }
@@ -429,13 +443,6 @@ export interface BatchRunner {
     augs: readonly (Float64Array | null)[],
     gram?: boolean,
   ): Promise<number[]>;
-}
-
-/** Whether every column of `data` lives in shared memory. */
-function allShared(data: WeightedData): boolean {
-  const shared = (a: Float64Array) => a.buffer instanceof SharedArrayBuffer;
-  return data.x.every(shared) && shared(data.y) &&
-    (data.w === null || shared(data.w));
 }
 
 /**
@@ -563,7 +570,7 @@ export function createBatchRunner(
           return total;
         });
       } finally {
-        for (const b of held) releaseShared(b);
+        for (const b of held) releaseShared(b, b.byteLength);
       }
     },
   };

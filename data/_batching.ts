@@ -112,8 +112,9 @@ function badColumn(
 
 /**
  * Reads `source` batch by batch and concatenates the batches into one, up to
- * the batch that reaches `maxRows` (default: all rows). A single batch is
- * returned as it came.
+ * the batch that reaches `maxRows` (default: all rows), in shared memory:
+ * worker threads then read the rows in place (no copy per fit). A single
+ * batch already in shared memory is returned as it came.
  *
  * @example
  * ```ts
@@ -137,9 +138,13 @@ export async function readBatches(
     rows += b.y.length;
     if (rows >= maxRows) break;
   }
-  if (parts.length === 1) return parts[0];
+  const shared = (a: Float64Array) => a.buffer instanceof SharedArrayBuffer;
+  if (
+    parts.length === 1 && parts[0].x.every(shared) && shared(parts[0].y) &&
+    (parts[0].sigma === undefined || shared(parts[0].sigma))
+  ) return parts[0];
   const concat = (get: (b: Batch) => Float64Array): Float64Array => {
-    const out = new Float64Array(rows);
+    const out = new Float64Array(new SharedArrayBuffer(rows * 8));
     let at = 0;
     for (const b of parts) {
       const a = get(b);

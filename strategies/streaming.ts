@@ -35,6 +35,7 @@ import {
   type GpuBatchRunner,
   type NormalAccumulator,
   openGpuBatchRunner,
+  type PendingBatch,
 } from "./_streaming_gpu.ts";
 import {
   type BatchSourceLike,
@@ -251,41 +252,53 @@ async function openStreamingEvaluator(
     // y's moments for R², once: the statistics pass then reads nothing.
     const moments = ySummary ? null : new Moments();
     let batch = 0, points = 0;
-    for await (const blk of stream.blocks(signal)) {
-      // The next batch may already have been read ahead: stop before using it.
-      signal?.throwIfAborted();
-      moments?.add(blk.data.y, blk.start, blk.end);
-      if (gpu) {
-        await gpu.run(blk, thetas, withJac, normal);
-      } else {
-        // Merging into the running factor is exact TSQR (or a sum of Gram
-        // sums): the result equals that of all rows at once, to rounding.
-        // Each batch is split between the main thread and a worker.
-        const idx = thetas.map((_, i) => i).filter((i) => live[i]);
-        const cs = idx.length === 0 ? [] : await runner.run(
-          blk.data,
-          blk.start,
-          blk.end,
-          idx.map((i) => thetas[i]),
-          idx.map((i) => augs[i]),
-          gram,
-        );
-        idx.forEach((i, j) => {
-          if (!Number.isFinite(cs[j])) {
-            live[i] = false; // a non-finite residual: the point is rejected
-            costs[i] = NaN;
-          } else costs[i] += cs[j];
+    let inFlight: PendingBatch | null = null;
+    try {
+      for await (const blk of stream.blocks(signal)) {
+        // The next batch may already have been read ahead: stop before using it.
+        signal?.throwIfAborted();
+        moments?.add(blk.data.y, blk.start, blk.end);
+        if (gpu) {
+          // Upload this batch while the GPU computes the one before.
+          const next = await gpu.start(blk, thetas, withJac);
+          const done = inFlight;
+          inFlight = next;
+          await done?.finish(normal);
+        } else {
+          // Merging into the running factor is exact TSQR (or a sum of Gram
+          // sums): the result equals that of all rows at once, to rounding.
+          // Each batch is split between the main thread and a worker.
+          const idx = thetas.map((_, i) => i).filter((i) => live[i]);
+          const cs = idx.length === 0 ? [] : await runner.run(
+            blk.data,
+            blk.start,
+            blk.end,
+            idx.map((i) => thetas[i]),
+            idx.map((i) => augs[i]),
+            gram,
+          );
+          idx.forEach((i, j) => {
+            if (!Number.isFinite(cs[j])) {
+              live[i] = false; // a non-finite residual: the point is rejected
+              costs[i] = NaN;
+            } else costs[i] += cs[j];
+          });
+        }
+        batch++;
+        points += blk.end - blk.start;
+        options.onPass?.({
+          pass: passNo,
+          batch,
+          pointsProcessed: points,
+          totalPoints: total,
         });
       }
-      batch++;
-      points += blk.end - blk.start;
-      options.onPass?.({
-        pass: passNo,
-        batch,
-        pointsProcessed: points,
-        totalPoints: total,
-      });
+    } catch (e) {
+      // Release the batch still on the GPU; the error is what counts.
+      await inFlight?.finish(normal.map((a) => ({ ...a }))).catch(() => {});
+      throw e;
     }
+    await inFlight?.finish(normal);
     nResiduals = points;
     ySummary ??= moments;
     return thetas.map((_, i): Evaluation =>
