@@ -211,8 +211,11 @@ function describe(
   return ["not-a-number", `${quoted(field)} is not a number`];
 }
 
-/** Whether temporary files may be made without a permission prompt. */
-function tempFilesAllowed(): boolean {
+/**
+ * The temporary directory, and whether files may be made there without a
+ * permission prompt (reading and writing it already granted).
+ */
+function tempDirectory(): { dir: string; allowed: boolean } {
   let dir = Deno.build.os === "windows" ? "" : "/tmp";
   for (const name of ["TMPDIR", "TMP", "TEMP"]) {
     if (!canReadEnv(name)) continue;
@@ -222,7 +225,7 @@ function tempFilesAllowed(): boolean {
       break;
     }
   }
-  return dir !== "" && canRead(dir) && canWrite(dir);
+  return { dir, allowed: dir !== "" && canRead(dir) && canWrite(dir) };
 }
 
 /**
@@ -334,11 +337,19 @@ class CsvSource implements DataSource {
     let rows = 0;
     const values = new Float64Array(refs.length);
     const invalid = new Float64Array(refs.length).fill(NaN);
+    const temp = copy === "none" || copy === "memory" ? null : tempDirectory();
+    if (copy === "file" && !temp!.allowed) {
+      throw new TypeError(
+        `binaryCopy "file" needs read and write permission for the temporary directory${
+          temp!.dir ? ` (${temp!.dir})` : ""
+        }`,
+      );
+    }
     const builder = copy === "none" ? null : new ColumnStoreBuilder(
       refs.length,
       copy,
       COPY_BUDGET_FRACTION * getAvailableMemoryInfo().availableGb * 2 ** 30,
-      tempFilesAllowed(),
+      temp?.allowed ?? false,
     );
     if (!this.header) this.#columns = refs.map((r) => this.#resolve(r));
     const addRow = (start: number, base: number, ok: boolean) => {
