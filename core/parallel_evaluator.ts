@@ -33,6 +33,11 @@ import {
 import { autoAccumulation } from "./_accumulation.ts";
 import { applyLossToBlock, type LossName, lossRho } from "./loss.ts";
 import { EPS } from "./_constants.ts";
+import {
+  linearizeTable,
+  splitTableRows,
+  TABLE_SPLIT_ROWS,
+} from "./_table_rows.ts";
 
 /** An evaluator that owns threads: call `close()` when done. */
 export interface ClosableEvaluator extends Evaluator {
@@ -82,8 +87,12 @@ const WORKER_SOURCE = [
   lossRho.toString(),
   applyLossToBlock.toString(),
   linearizeRange.toString(),
+  `const TABLE_SPLIT_ROWS = ${TABLE_SPLIT_ROWS};`,
+  splitTableRows.toString(),
+  linearizeTable.toString(),
   `
 const { parentPort } = require("node:worker_threads");
+const tableScratch = new Map();
 const contexts = new Map();
 const kernels = new Map();
 parentPort.on("message", (m) => {
@@ -110,6 +119,37 @@ parentPort.on("message", (m) => {
   }
   if (m.type === "dispose") {
     contexts.delete(m.ctx);
+    return;
+  }
+  if (m.type === "table") {
+    // This worker's rows of a table batch: split and computed in pieces.
+    let kernel = kernels.get(m.kernelSource);
+    if (!kernel) {
+      kernel = new Function("return " + m.kernelSource)();
+      kernels.set(m.kernelSource, kernel);
+    }
+    const key = m.nx + "," + (m.sigmaCol >= 0);
+    let scratch = tableScratch.get(key);
+    if (!scratch) {
+      const col = () => new Float64Array(TABLE_SPLIT_ROWS);
+      scratch = { X: Array.from({ length: m.nx }, col), Y: col(),
+        W: m.sigmaCol >= 0 ? col() : null };
+      tableScratch.set(key, scratch);
+    }
+    const table = new Float64Array(m.table[0], m.table[1] * 8, m.table[2]);
+    const c = m.p + 1;
+    const augs = m.withJac.map((j) => (j ? new Float64Array(c * c) : null));
+    const opts = { loss: m.loss, fScale: m.fScale, blockRows: m.blockRows,
+      block: new Float64Array(m.blockRows * c), gram: m.gram === true };
+    try {
+      const costs = linearizeTable(linearizeRange, splitTableRows, kernel, m.p,
+        table, m.stride, m.cols, m.sigmaCol, m.s0, m.s1, m.thetas, augs, opts,
+        scratch);
+      parentPort.postMessage(costs === null ? { id: m.id, out: null }
+        : { id: m.id, out: costs.map((cost, i) => ({ cost, aug: augs[i] })) });
+    } catch (e) {
+      parentPort.postMessage({ id: m.id, error: String(e && e.message || e) });
+    }
     return;
   }
   if (m.type === "once") {
@@ -443,6 +483,48 @@ export interface BatchRunner {
     augs: readonly (Float64Array | null)[],
     gram?: boolean,
   ): Promise<number[]>;
+  /**
+   * As `run`, for the rows of an interleaved table in shared memory: every
+   * thread splits its share into columns as it computes (see
+   * `core/_table_rows.ts`). Resolves to null, with `augs` unchanged, when
+   * a value is not finite or a sigma not positive.
+   */
+  runTable(
+    rows: TableBatch,
+    thetas: readonly Float64Array[],
+    augs: readonly (Float64Array | null)[],
+    gram?: boolean,
+  ): Promise<number[] | null>;
+}
+
+/** Rows of an interleaved f64 table, as `BatchRunner.runTable` takes them. */
+export interface TableBatch {
+  /** `rows * stride` values, in shared memory. */
+  readonly table: Float64Array;
+  readonly stride: number;
+  /** Column of each x, then of y. */
+  readonly columns: readonly number[];
+  /** Column of sigma, or -1. */
+  readonly sigmaColumn: number;
+  readonly rows: number;
+}
+
+/**
+ * Merges the batch's factors (or Gram sums) `parts[k][i]` into the running
+ * `augs[i]` where the cost is finite; returns the costs.
+ */
+function mergeInto(
+  augs: readonly (Float64Array | null)[],
+  parts: readonly (readonly (Float64Array | null)[])[],
+  costs: number[],
+  gram: boolean,
+): number[] {
+  augs.forEach((a, i) => {
+    if (!a || !Number.isFinite(costs[i])) return;
+    const p = Math.round(Math.sqrt(a.length)) - 1;
+    a.set(mergeAugmented([a, ...parts.map((q) => q[i]!)], p, gram));
+  });
+  return costs;
 }
 
 /**
@@ -511,21 +593,112 @@ export function createBatchRunner(
         gram,
       }).cost
     );
+  const nx = model.variables.length;
+  const col = () => new Float64Array(TABLE_SPLIT_ROWS);
+  const scratch = {
+    X: Array.from({ length: nx }, col),
+    Y: col(),
+    W: null as Float64Array | null,
+  };
+  // Rows [start, start + rows) in contiguous shares, the first ones a row
+  // longer; each share at least a few blocks (a message round trip costs
+  // more than a small share).
+  const shares = (start: number, rows: number) => {
+    const parts = Math.max(
+      1,
+      Math.min(threads, Math.floor(rows / (4 * blockRows))),
+    );
+    const bounds = [start];
+    for (let t = 0; t < parts; t++) {
+      bounds.push(
+        bounds[t] + Math.floor(rows / parts) + (t < rows % parts ? 1 : 0),
+      );
+    }
+    return { parts, bounds };
+  };
   return {
     threads,
+    async runTable(b, thetas, augs, gram = false) {
+      const { parts, bounds } = shares(0, b.rows);
+      const mine = augs.map((a) => (a ? new Float64Array(c * c) : null));
+      scratch.W = b.sigmaColumn >= 0 ? (scratch.W ?? col()) : null;
+      const opts = { loss, fScale, blockRows, block, gram };
+      const cols = b.columns;
+      if (parts <= 1) {
+        const costs = linearizeTable(
+          linearizeRange as never,
+          splitTableRows,
+          model.kernel,
+          p,
+          b.table,
+          b.stride,
+          cols,
+          b.sigmaColumn,
+          0,
+          b.rows,
+          thetas,
+          mine,
+          opts,
+          scratch,
+        );
+        return costs && mergeInto(augs, [mine], costs, gram);
+      }
+      const workers = POOL.get(parts - 1);
+      const ref: [SharedArrayBuffer, number, number] = [
+        b.table.buffer as SharedArrayBuffer,
+        b.table.byteOffset / 8,
+        b.table.length,
+      ];
+      const pending = workers.map((w, wi) =>
+        POOL.request<PartialLinearization[] | null>(w, {
+          type: "table",
+          kernelSource: model.kernelSource,
+          p,
+          nx,
+          table: ref,
+          stride: b.stride,
+          cols,
+          sigmaCol: b.sigmaColumn,
+          s0: bounds[wi + 1],
+          s1: bounds[wi + 2],
+          loss,
+          fScale,
+          blockRows,
+          gram,
+          thetas,
+          withJac: augs.map((a) => a !== null),
+        })
+      );
+      const costs = linearizeTable(
+        linearizeRange as never,
+        splitTableRows,
+        model.kernel,
+        p,
+        b.table,
+        b.stride,
+        cols,
+        b.sigmaColumn,
+        0,
+        bounds[1],
+        thetas,
+        mine,
+        opts,
+        scratch,
+      );
+      const theirs = await Promise.all(pending);
+      if (costs === null || theirs.some((o) => o === null)) return null;
+      const all = [mine, ...theirs.map((o) => o!.map((e) => e.aug))];
+      return mergeInto(
+        augs,
+        all,
+        costs.map((cost, i) => theirs.reduce((t, o) => t + o![i].cost, cost)),
+        gram,
+      );
+    },
     async run(data, start, end, thetas, augs, gram = false) {
-      const rows = end - start;
-      // Each share at least a few blocks: a message round trip costs more
-      // than a small share.
-      const parts = Math.min(threads, Math.floor(rows / (4 * blockRows)));
+      const { parts, bounds } = shares(start, end - start);
       if (parts <= 1) return main(data, start, end, thetas, augs, gram);
       const workers = POOL.get(parts - 1);
-      const bounds = [start];
-      for (let t = 0; t < parts; t++) {
-        bounds.push(
-          bounds[t] + Math.floor(rows / parts) + (t < rows % parts ? 1 : 0),
-        );
-      }
       const shared = allShared(data);
       const held: SharedArrayBuffer[] = [];
       try {

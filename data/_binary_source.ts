@@ -63,6 +63,37 @@ export interface BinarySourceInit {
 
 const HOST_BIG_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 0;
 
+/** Rows of a table as the file holds them (see {@linkcode TableReader}). */
+export interface TableRows {
+  /** `rows * stride` values: the rows, columns interleaved. */
+  readonly table: Float64Array;
+  readonly stride: number;
+  /** Column of each x, then of y. */
+  readonly columns: readonly number[];
+  /** Column of sigma, or -1. */
+  readonly sigmaColumn: number;
+  readonly rows: number;
+}
+
+/**
+ * A reader of one interleaved table of native f64 rows (an (n, k) NPY
+ * array, a raw file of rows) that can also hand out the rows unchecked and
+ * unsplit, for consumers that split and check them where they compute
+ * (`core/_table_rows.ts`); where a check fails they read the range again
+ * with `read`, which names the bad value or drops its row.
+ */
+export interface TableReader extends RowReader {
+  /** Values per row of the table. */
+  readonly stride: number;
+  /** Rows `[start, end)` as the file holds them, into `into` (from 0). */
+  readTable(start: number, end: number, into: Float64Array): Promise<TableRows>;
+}
+
+/** Whether `reader` is a {@linkcode TableReader}. */
+export function isTableReader(reader: RowReader): reader is TableReader {
+  return typeof (reader as Partial<TableReader>).readTable === "function";
+}
+
 /** A data source over binary tables. */
 export class BinarySource implements DataSource {
   readonly length: number;
@@ -129,7 +160,13 @@ export class BinarySource implements DataSource {
       for (const f of files) f.close();
       throw e;
     }
-    return new BinaryReader(this, this.#init, this.#labels, files);
+    const part = this.#init.parts[0];
+    const table = this.#init.parts.length === 1 && part.layout === "rows" &&
+      part.columns > 1 && itemSize(part) === 8 &&
+      part.bigEndian === HOST_BIG_ENDIAN;
+    return table
+      ? new BinaryTableReader(this, this.#init, this.#labels, files)
+      : new BinaryReader(this, this.#init, this.#labels, files);
   }
 
   readAll(): Promise<Batch> {
@@ -259,11 +296,58 @@ class BinaryReader implements RowReader {
     for (const f of this.files) f.close();
   }
 
+  /** Throws the typed "closed" error after `close()`. */
+  assertOpen(): void {
+    assertOpen(this.#closed, this.init.parts[0].snap.path);
+  }
+
   // A buffer at offset 0 of its own ArrayBuffer, so that its views are
   // aligned; grown, never shrunk, over the reader's life.
   #rawBytes(length: number): Uint8Array {
     if (this.#raw.length < length) this.#raw = new Uint8Array(length);
     return this.#raw.subarray(0, length);
+  }
+}
+
+class BinaryTableReader extends BinaryReader implements TableReader {
+  get stride(): number {
+    return this.init.parts[0].columns;
+  }
+
+  async readTable(
+    start: number,
+    end: number,
+    into: Float64Array,
+  ): Promise<TableRows> {
+    const part = this.init.parts[0];
+    const k = part.columns, n = end - start;
+    if (
+      !Number.isSafeInteger(start) || !Number.isSafeInteger(end) ||
+      start < 0 || end < start || end > this.source.length
+    ) {
+      throw new RangeError(
+        `rows [${start}, ${end}) are not a range of the ${this.source.length} rows`,
+      );
+    }
+    if (into.length < n * k) {
+      throw new RangeError(`the buffer must hold ${n} rows of ${k} values`);
+    }
+    this.assertOpen();
+    await assertUnchanged(part.snap);
+    await readExactly(
+      this.files[0],
+      part.dataOffset + start * k * 8,
+      new Uint8Array(into.buffer, into.byteOffset, n * k * 8),
+      part.snap.path,
+    );
+    const { x, y, sigma } = this.init;
+    return {
+      table: into.subarray(0, n * k),
+      stride: k,
+      columns: [...x.map((c) => c.column), y.column],
+      sigmaColumn: sigma ? sigma.column : -1,
+      rows: n,
+    };
   }
 }
 

@@ -7,10 +7,7 @@
 
 import type { BackendDescription } from "./backend_description.ts";
 import type { Model } from "../model/types.ts";
-import type {
-  Evaluation,
-  NormalLinearization,
-} from "../core/linearization.ts";
+import type { Evaluation, NormalLinearization } from "../core/linearization.ts";
 import type { LossName } from "../core/loss.ts";
 import {
   addNormalToGram,

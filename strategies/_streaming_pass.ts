@@ -2,14 +2,22 @@
 // ranges of in-memory arrays (views, no copy), or batches read from a
 // source. A source with random access (`openReader`) is read into two sets
 // of shared buffers that live as long as the evaluator: the next batch is
-// read (and split into columns) while the current one is computed, the
-// worker threads read the batch in place, and no arrays are allocated per
-// batch. Other sources are iterated with `batches()`, one batch read ahead.
+// read while the current one is computed, the worker threads read the batch
+// in place, and no arrays are allocated per batch. A table of interleaved
+// rows (an (n, k) NPY array, a raw file) is read as it is, and every thread
+// splits its own share into columns as it computes; other sources are read
+// as columns. Sources without random access are iterated with `batches()`,
+// one batch read ahead.
 
 import type { WeightedData } from "../core/weights.ts";
 import { weightsFromSigma, weightsInto } from "../core/weights.ts";
 import type { ColumnBuffers, RowReader, RowsRead } from "../data/source.ts";
 import type { BatchSourceLike, StrategyData } from "./strategy.ts";
+import {
+  isTableReader,
+  type TableReader,
+  type TableRows,
+} from "../data/_binary_source.ts";
 import { sampleRows } from "./_warm_start.ts";
 
 /** Rows [start, end) of `data`, ready for `linearizeRange`. */
@@ -17,6 +25,18 @@ export interface RowBlock {
   readonly data: WeightedData;
   readonly start: number;
   readonly end: number;
+  readonly table?: undefined;
+}
+
+/**
+ * Rows of an interleaved table as the file holds them, unchecked: the
+ * consumer splits and checks them (`BatchRunner.runTable`), and where a
+ * check fails reads them again as columns ({@linkcode StreamingData.columns}).
+ */
+export interface TableBlock {
+  readonly table: TableRows;
+  /** Index of the first row in the source. */
+  readonly first: number;
 }
 
 /** Most rows of an evenly spread sample read as one run of rows. */
@@ -31,6 +51,7 @@ export class StreamingData {
   readonly #batchSize: number;
   #reader: Promise<RowReader> | null = null;
   #sets: ColumnBuffers[] = [];
+  #tables: Float64Array[] = [];
   #w: Float64Array | null = null;
   #closed = false;
 
@@ -46,12 +67,47 @@ export class StreamingData {
       (d.openReader !== undefined && d.length !== undefined);
   }
 
-  /** One pass: the data as row blocks of at most `batchSize` rows. */
-  blocks(signal?: AbortSignal): AsyncGenerator<RowBlock> {
+  /**
+   * One pass: the data as row blocks of at most `batchSize` rows; with
+   * `tables`, a source that is one interleaved table yields its rows
+   * unsplit ({@linkcode TableBlock}).
+   */
+  blocks(signal?: AbortSignal, tables?: false): AsyncGenerator<RowBlock>;
+  blocks(
+    signal: AbortSignal | undefined,
+    tables: boolean,
+  ): AsyncGenerator<RowBlock | TableBlock>;
+  blocks(
+    signal?: AbortSignal,
+    tables = false,
+  ): AsyncGenerator<RowBlock | TableBlock> {
+    return this.#blocks(signal, tables);
+  }
+
+  async *#blocks(
+    signal: AbortSignal | undefined,
+    tables: boolean,
+  ): AsyncGenerator<RowBlock | TableBlock> {
     const d = this.#data;
-    if (d.kind === "memory") return memoryBlocks(d, this.#batchSize, signal);
-    if (this.randomAccess) return this.#readerBlocks(d, signal);
-    return sourceBlocks(d, this.#batchSize, signal);
+    if (d.kind === "memory") {
+      yield* memoryBlocks(d, this.#batchSize, signal);
+    } else if (!this.randomAccess) {
+      yield* sourceBlocks(d, this.#batchSize, signal);
+    } else {
+      const reader = await this.#openReader(d);
+      if (tables && isTableReader(reader)) {
+        yield* this.#tableBlocks(d.length!, reader, signal);
+      } else yield* this.#readerBlocks(d, signal);
+    }
+  }
+
+  /** Rows `[first, first + rows)` read and checked as columns. */
+  async columns(first: number, rows: number): Promise<RowBlock> {
+    const d = this.#data as BatchSourceLike;
+    const reader = await this.#openReader(d);
+    const into = allocate(d.nFeatures, d.hasSigma, rows, true);
+    const got = await reader.read(first, first + rows, into);
+    return { data: this.#weighted(got), start: 0, end: got.rows };
   }
 
   /**
@@ -129,6 +185,33 @@ export class StreamingData {
       // consumer finishes a block before it asks for the next.
       next = s + size < n ? read(s + size, k + 1) : null;
       yield { data: this.#weighted(got), start: 0, end: got.rows };
+    }
+  }
+
+  async *#tableBlocks(
+    n: number,
+    reader: TableReader,
+    signal?: AbortSignal,
+  ): AsyncGenerator<TableBlock> {
+    const size = this.#batchSize;
+    if (this.#tables.length === 0) {
+      const values = Math.min(size, n) * reader.stride;
+      this.#tables = [0, 1].map(() =>
+        new Float64Array(new SharedArrayBuffer(values * 8))
+      );
+    }
+    const read = (s: number, k: number) => {
+      const p = reader.readTable(s, Math.min(n, s + size), this.#tables[k % 2]);
+      p.catch(() => {}); // surfaced where it is awaited, if ever
+      return p;
+    };
+    let next = n > 0 ? read(0, 0) : null;
+    for (let s = 0, k = 0; next !== null; s += size, k++) {
+      signal?.throwIfAborted();
+      const table = await next;
+      // Read ahead into the other buffer while this batch is computed.
+      next = s + size < n ? read(s + size, k + 1) : null;
+      yield { table, first: s };
     }
   }
 

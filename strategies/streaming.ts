@@ -22,7 +22,8 @@ import type { Evaluation, Evaluator } from "../core/linearization.ts";
 import { evaluationFromPartial } from "../core/_linearization_forms.ts";
 import type { LossName } from "../core/loss.ts";
 import { readBatches } from "../data/_batching.ts";
-import { StreamingData } from "./_streaming_pass.ts";
+import { type RowBlock, StreamingData } from "./_streaming_pass.ts";
+import type { TableRows } from "../data/_binary_source.ts";
 import {
   type PrimedEvaluator,
   subsampleWarmStart,
@@ -156,6 +157,21 @@ type StreamingEvaluatorImpl = StreamingEvaluator & PrimedEvaluator & {
   readonly stream: StreamingData;
 };
 
+const Y_SCRATCH = new Float64Array(4096);
+
+/** Adds the y column of table rows to `m` (through a small scratch). */
+function addTableY(m: Moments, t: TableRows): void {
+  const { table, stride, rows } = t;
+  const c = t.columns[t.columns.length - 1];
+  for (let s = 0; s < rows; s += Y_SCRATCH.length) {
+    const n = Math.min(Y_SCRATCH.length, rows - s);
+    for (let i = 0, at = s * stride + c; i < n; i++, at += stride) {
+      Y_SCRATCH[i] = table[at];
+    }
+    m.add(Y_SCRATCH, 0, n);
+  }
+}
+
 /** Counts rows with one pass (for producers of unknown length). */
 async function countRows(
   stream: StreamingData,
@@ -253,39 +269,65 @@ async function openStreamingEvaluator(
     const moments = ySummary ? null : new Moments();
     let batch = 0, points = 0;
     let inFlight: PendingBatch | null = null;
+    // Merging into the running factor is exact TSQR (or a sum of Gram
+    // sums): the result equals that of all rows at once, to rounding. Each
+    // batch is split between the main thread and the workers.
+    const cpuColumns = async (blk: RowBlock) => {
+      moments?.add(blk.data.y, blk.start, blk.end);
+      const idx = thetas.map((_, i) => i).filter((i) => live[i]);
+      const cs = idx.length === 0 ? [] : await runner.run(
+        blk.data,
+        blk.start,
+        blk.end,
+        idx.map((i) => thetas[i]),
+        idx.map((i) => augs[i]),
+        gram,
+      );
+      add(idx, cs);
+      return blk.end - blk.start;
+    };
+    const add = (idx: number[], cs: readonly number[]) =>
+      idx.forEach((i, j) => {
+        if (!Number.isFinite(cs[j])) {
+          live[i] = false; // a non-finite residual: the point is rejected
+          costs[i] = NaN;
+        } else costs[i] += cs[j];
+      });
     try {
-      for await (const blk of stream.blocks(signal)) {
+      for await (const blk of stream.blocks(signal, gpu === null)) {
         // The next batch may already have been read ahead: stop before using it.
         signal?.throwIfAborted();
-        moments?.add(blk.data.y, blk.start, blk.end);
-        if (gpu) {
+        let rows: number;
+        if (blk.table !== undefined) {
+          // Rows as the file holds them: split and checked by the threads
+          // as they compute (also with no live point: the check counts).
+          const t = blk.table;
+          const idx = thetas.map((_, i) => i).filter((i) => live[i]);
+          const cs = await runner.runTable(
+            t,
+            idx.map((i) => thetas[i]),
+            idx.map((i) => augs[i]),
+            gram,
+          );
+          if (cs === null) {
+            // A bad value: read as columns, which names it (or drops rows).
+            rows = await cpuColumns(await stream.columns(blk.first, t.rows));
+          } else {
+            if (moments) addTableY(moments, t);
+            add(idx, cs);
+            rows = t.rows;
+          }
+        } else if (gpu) {
+          moments?.add(blk.data.y, blk.start, blk.end);
           // Upload this batch while the GPU computes the one before.
           const next = await gpu.start(blk, thetas, withJac);
           const done = inFlight;
           inFlight = next;
           await done?.finish(normal);
-        } else {
-          // Merging into the running factor is exact TSQR (or a sum of Gram
-          // sums): the result equals that of all rows at once, to rounding.
-          // Each batch is split between the main thread and a worker.
-          const idx = thetas.map((_, i) => i).filter((i) => live[i]);
-          const cs = idx.length === 0 ? [] : await runner.run(
-            blk.data,
-            blk.start,
-            blk.end,
-            idx.map((i) => thetas[i]),
-            idx.map((i) => augs[i]),
-            gram,
-          );
-          idx.forEach((i, j) => {
-            if (!Number.isFinite(cs[j])) {
-              live[i] = false; // a non-finite residual: the point is rejected
-              costs[i] = NaN;
-            } else costs[i] += cs[j];
-          });
-        }
+          rows = blk.end - blk.start;
+        } else rows = await cpuColumns(blk);
         batch++;
-        points += blk.end - blk.start;
+        points += rows;
         options.onPass?.({
           pass: passNo,
           batch,
