@@ -101,7 +101,19 @@ export function linearizeTable(
   const data = { x: scratch.X, y: scratch.Y, w: scratch.W };
   for (let s = s0; s < s1; s += size) {
     const n = Math.min(size, s1 - s);
-    if (!split(table, stride, cols, sigmaCol, s, n, scratch.X, scratch.Y, scratch.W)) {
+    if (
+      !split(
+        table,
+        stride,
+        cols,
+        sigmaCol,
+        s,
+        n,
+        scratch.X,
+        scratch.Y,
+        scratch.W,
+      )
+    ) {
       return null;
     }
     for (let i = 0; i < thetas.length; i++) {

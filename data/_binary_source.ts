@@ -181,6 +181,16 @@ export class BinarySource implements DataSource {
 class BinaryReader implements RowReader {
   #raw = new Uint8Array(0);
   #closed = false;
+  // A read is a seek and a read on shared handles: one at a time, even
+  // when a caller starts one while another is in flight (read-ahead).
+  #queue: Promise<unknown> = Promise.resolve();
+
+  /** Runs `fn` after every read started before it has finished. */
+  protected exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.#queue.then(fn, fn);
+    this.#queue = p.catch(() => {});
+    return p;
+  }
 
   constructor(
     readonly source: BinarySource,
@@ -189,7 +199,15 @@ class BinaryReader implements RowReader {
     readonly files: Deno.FsFile[],
   ) {}
 
-  async read(
+  read(
+    start: number,
+    end: number,
+    into: ColumnBuffers,
+  ): Promise<RowsRead> {
+    return this.exclusive(() => this.#read(start, end, into));
+  }
+
+  async #read(
     start: number,
     end: number,
     into: ColumnBuffers,
@@ -314,7 +332,15 @@ class BinaryTableReader extends BinaryReader implements TableReader {
     return this.init.parts[0].columns;
   }
 
-  async readTable(
+  readTable(
+    start: number,
+    end: number,
+    into: Float64Array,
+  ): Promise<TableRows> {
+    return this.exclusive(() => this.#readTable(start, end, into));
+  }
+
+  async #readTable(
     start: number,
     end: number,
     into: Float64Array,
