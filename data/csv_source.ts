@@ -377,8 +377,13 @@ class CsvSource implements DataSource {
     try {
       const scan = fast
         ? this.#scanFast(0, 0, onRecord, (line, start, v) => {
-          values.set(v);
-          addRow(start, line - 1, true);
+          // The common row: straight from the parser's values to the copy.
+          if (rows % INDEX_STRIDE === 0) {
+            this.#offsets.push(start);
+            this.#lineBases.push(line - 1);
+          }
+          builder?.append(v);
+          rows++;
           return true;
         })
         : this.#scanText(0, 0, onRecord);
