@@ -55,9 +55,17 @@ export class StreamingData {
   #w: Float64Array | null = null;
   #closed = false;
 
-  constructor(data: StrategyData, batchSize: number) {
+  readonly #shared: boolean;
+
+  /**
+   * @param shared Whether batches go to worker threads (shared memory); a
+   *   GPU upload copies shared memory once more, so it reads into plain
+   *   buffers.
+   */
+  constructor(data: StrategyData, batchSize: number, shared = true) {
     this.#data = data;
     this.#batchSize = batchSize;
+    this.#shared = shared;
   }
 
   /** Whether rows can be read at any position (arrays, seekable sources). */
@@ -105,7 +113,7 @@ export class StreamingData {
   async columns(first: number, rows: number): Promise<RowBlock> {
     const d = this.#data as BatchSourceLike;
     const reader = await this.#openReader(d);
-    const into = allocate(d.nFeatures, d.hasSigma, rows, true);
+    const into = allocate(d.nFeatures, d.hasSigma, rows, this.#shared);
     const got = await reader.read(first, first + rows, into);
     return { data: this.#weighted(got), start: 0, end: got.rows };
   }
@@ -169,7 +177,7 @@ export class StreamingData {
     const rows = Math.min(size, n);
     if (this.#sets.length === 0) {
       this.#sets = [0, 1].map(() =>
-        allocate(src.nFeatures, src.hasSigma, rows, true)
+        allocate(src.nFeatures, src.hasSigma, rows, this.#shared)
       );
     }
     const read = (s: number, k: number): Promise<RowsRead> => {
@@ -221,8 +229,9 @@ export class StreamingData {
     if (got.sigma) {
       const n = got.rows;
       if (!this.#w || this.#w.length < n) {
+        const bytes = Math.max(n, this.#batchSize) * 8;
         this.#w = new Float64Array(
-          new SharedArrayBuffer(Math.max(n, this.#batchSize) * 8),
+          this.#shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes),
         );
       }
       w = this.#w.subarray(0, n);

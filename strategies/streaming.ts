@@ -233,12 +233,12 @@ async function openStreamingEvaluator(
   const fScale = options.fScale ?? 1;
   const signal = options.signal;
   const runner = createBatchRunner(model, { loss, fScale, blockRows });
-  const stream = new StreamingData(data, batchSize);
-  const total = data.kind === "memory" ? data.y.length : data.length;
-  let nResiduals = total ?? await countRows(stream, signal);
   const gpu: GpuBatchRunner | null = options.backend === "webgpu"
     ? await openGpuBatchRunner(model, loss, fScale)
     : null;
+  const stream = new StreamingData(data, batchSize, gpu === null);
+  const total = data.kind === "memory" ? data.y.length : data.length;
+  let nResiduals = total ?? await countRows(stream, signal);
   let passes = 0;
   let ySummary: MomentsSummary | null = null;
   const cache = new EvaluationCache(CACHE_SIZE);
