@@ -1,11 +1,12 @@
 // RowReader (DataSource.openReader): any row range into the caller's
-// buffers, for every format that seeks. Values equal the batches' (which
-// the format suites check against numpy), files are read into the buffers
-// given (no new arrays), in-memory rows come as views, and bad values,
-// bad ranges, closed readers and changed files throw typed errors.
+// buffers, for every format that seeks. Binary files are read into the
+// buffers given (no new arrays), rows held in memory come as views, HDF5
+// slices as h5wasm's own columns; bad values, bad ranges, closed readers
+// and changed files throw typed errors.
 
 import assert from "node:assert";
 import { join } from "node:path";
+import h5wasm from "h5wasm/node";
 import {
   arraySource,
   type ColumnBuffers,
@@ -158,6 +159,29 @@ Deno.test("reader: every seekable format reads any range into the caller's buffe
         binaryCopy !== "auto",
       );
     }
+    // HDF5: hyperslabs (columns of h5wasm's own, not the caller's).
+    await h5wasm.ready;
+    const h5 = join(dir, "t.h5");
+    const w = new h5wasm.File(h5, "w");
+    w.create_dataset({
+      name: "table",
+      data: interleave(cols),
+      shape: [N, 3],
+      chunks: [1000, 3],
+    });
+    w.create_dataset({ name: "t", data: cols[0] });
+    w.create_dataset({ name: "v", data: cols[1] });
+    w.close();
+    await assertReaderMatches(
+      await openSource(h5, { dataset: "table", x: 0, y: 1, sigma: 2 }),
+      { x: [cols[0]], y: cols[1], sigma: cols[2] },
+      false,
+    );
+    await assertReaderMatches(
+      await openSource(h5, { x: "t", y: "v" }),
+      { x: [cols[0]], y: cols[1] },
+      false,
+    );
     // Arrays: views.
     await assertReaderMatches(
       arraySource(cols[0], cols[1], cols[2]),
