@@ -119,6 +119,8 @@ export interface StreamingEvaluatorOptions {
   readonly blockRows?: number;
   /** "webgpu" runs each batch on the GPU when it computes in f64. */
   readonly backend?: "auto" | "cpu" | "webgpu";
+  /** CPU threads including the main one (default: all cores). */
+  readonly threads?: number | "auto";
   /** Stops a pass between batches (rejects with the signal's reason). */
   readonly signal?: AbortSignal;
   /** Called after every batch of every pass. */
@@ -232,7 +234,12 @@ async function openStreamingEvaluator(
   const loss = options.loss ?? "linear";
   const fScale = options.fScale ?? 1;
   const signal = options.signal;
-  const runner = createBatchRunner(model, { loss, fScale, blockRows });
+  const runner = createBatchRunner(model, {
+    loss,
+    fScale,
+    blockRows,
+    threads: options.threads === "auto" ? undefined : options.threads,
+  });
   const gpu: GpuBatchRunner | null = options.backend === "webgpu"
     ? await openGpuBatchRunner(model, loss, fScale)
     : null;
@@ -453,6 +460,7 @@ export const streamingStrategy: Strategy = {
       fScale: ctx.fScale,
       batchSize: batchSizeOf(ctx.config),
       backend: ctx.backend,
+      threads: ctx.threads,
       signal: ctx.signal,
       onPass: ctx.onPass,
     });

@@ -179,6 +179,8 @@ Deno.test("progress of a real streaming fit: counters advance, the ETA spans the
     arraySource(t, y),
     {
       workflow: "streaming",
+      // Batches of 27962 rows from the budget: several per pass.
+      memoryLimitGb: 0.005,
       onProgress: (p) => {
         raw.push(p);
         shown.push(tracker.update(p));
