@@ -16,7 +16,7 @@ import type { FitOrigin, FitResult } from "./fit_result.ts";
 import type { ParamSpec } from "./fit/_params.ts";
 import { resolveParams } from "./fit/_params.ts";
 import { withModelStart } from "./fit/_model_start.ts";
-import { openFit, type OpenFit } from "./fit/_open.ts";
+import { type OpenFit, openFit } from "./fit/_open.ts";
 
 /**
  * The key under which a result that is not a plain fit's opens its problem
@@ -38,6 +38,8 @@ export interface RefitProblem {
   readonly solver: ResolvedSolverOptions;
   /** The fit's free parameter values (the caller's variables). */
   readonly best: Float64Array;
+  /** Names of the free parameters, in the order of `best`. */
+  readonly freeNames: readonly string[];
   /**
    * Index among the free parameters of the result's parameter `name`; -1
    * for a fixed or tied one, undefined for a name the result does not have.
@@ -116,6 +118,7 @@ function fitRefitProblem(
     evaluator,
     solver: scale.solver,
     best: Float64Array.from(free, (k) => r.popt[k]),
+    freeNames: free.map((k) => names[k]),
     indexOf: (name) =>
       position.get(name) ?? (names.includes(name) ? -1 : undefined),
     toPhi: scale.toPhi,
@@ -140,7 +143,7 @@ function fitRefitProblem(
  * In-memory data travel as the fit kept them (after any dropped rows), so
  * a 1-D sigma comes from there.
  */
-async function refitOptions(
+export async function refitOptions(
   origin: FitOrigin,
   popt: Float64Array,
 ): Promise<FitOptions> {
