@@ -1,10 +1,12 @@
 /**
  * The residual bootstrap of a fit: `n` datasets `y* = yhat + sigma e*`,
- * with `e*` drawn with replacement from the fit's standardized residuals
- * (centred, and inflated by `sqrt(N / (N - q))` for the degrees of freedom
- * the fit used up), fitted at once by the batch engine (`fitBatch`, one
- * model, many Y) from the fit's values. Percentile intervals and the
- * covariance of the refitted parameters.
+ * with `e*` drawn with replacement from the fit's standardized residuals,
+ * each divided by `sqrt(1 - h_i)` (its leverage, the diagonal of the hat
+ * matrix of the weighted Jacobian: Davison and Hinkley's modified
+ * residuals, which restore the variance the fit took out of the residuals)
+ * and centred; fitted at once by the batch engine (`fitBatch`, one model,
+ * many Y) from the fit's values. Percentile intervals and the covariance
+ * of the refitted parameters.
  *
  * @module
  */
@@ -14,6 +16,8 @@ import { fitBatch } from "../batch/fit_batch.ts";
 import type { FitResult } from "./fit_result.ts";
 import { resolveParams } from "./fit/_params.ts";
 import { refitOptions } from "./_refit.ts";
+import type { Model } from "../model/types.ts";
+import { cholesky, solveLowerInPlace } from "../core/linalg.ts";
 
 /**
  * Options of {@linkcode bootstrap}.
@@ -112,17 +116,19 @@ export async function bootstrap(
   const { x, y, sigma } = origin.data;
   const m = origin.model;
   const plan = resolveParams(m, await refitOptions(origin, r.popt));
+  const free = Float64Array.from(plan.free, (k) => r.popt[k]);
   const Y = resampled(
     y,
     m.evaluate(x, r.popt),
     sigma,
-    plan.free.length,
+    leverages(plan.model, x, y, sigma, free),
+    free.length,
     n,
     rng,
   );
   const opts = origin.options;
   const batch = await fitBatch(plan.model, x, Y, {
-    p0: Float64Array.from(plan.free, (k) => r.popt[k]),
+    p0: free,
     ...(plan.bounds ? { bounds: plan.bounds } : {}),
     ...(sigma ? { sigma } : {}),
     ...(opts.loss ? { loss: opts.loss } : {}),
@@ -163,26 +169,66 @@ export async function bootstrap(
 }
 
 /**
+ * The leverages `h_i = j_i^T (J^T J)^-1 j_i` of the weighted Jacobian at
+ * the fit (over the free parameters); null where `J^T J` is singular.
+ */
+function leverages(
+  m: Model,
+  x: readonly Float64Array[],
+  y: Float64Array,
+  sigma: Float64Array | null,
+  free: Float64Array,
+): Float64Array | null {
+  const N = y.length, q = free.length;
+  const w = sigma ? sigma.map((s) => 1 / s) : null;
+  const B = new Float64Array(N * (q + 1));
+  m.kernel(x as Float64Array[], y, w, free, 0, N, B, N, true);
+  const G = new Float64Array(q * q);
+  for (let a = 0; a < q; a++) {
+    for (let b = 0; b < q; b++) G[a * q + b] = dot(B, a * N, b * N, N);
+  }
+  const L = cholesky(G, q);
+  if (!L) return null;
+  const h = new Float64Array(N);
+  const row = new Float64Array(q);
+  for (let i = 0; i < N; i++) {
+    for (let k = 0; k < q; k++) row[k] = B[k * N + i];
+    solveLowerInPlace(L, q, row);
+    h[i] = dot(row, 0, 0, q);
+  }
+  return h;
+}
+
+function dot(a: Float64Array, i: number, j: number, n: number): number {
+  let s = 0;
+  for (let k = 0; k < n; k++) s += a[i + k] * a[j + k];
+  return s;
+}
+
+/**
  * `n` datasets, row-major: `yhat + sigma * e*`, `e*` drawn from the
- * centred standardized residuals scaled by `sqrt(N / (N - q))`.
+ * centred standardized residuals over `sqrt(1 - h)` (or, without
+ * leverages, scaled by `sqrt(N / (N - q))`).
  */
 function resampled(
   y: Float64Array,
   yhat: Float64Array,
   sigma: Float64Array | null,
+  h: Float64Array | null,
   q: number,
   n: number,
   rng: Xoshiro128,
 ): Float64Array {
   const N = y.length;
   const e = new Float64Array(N);
+  const even = N > q ? Math.sqrt(N / (N - q)) : 1;
   let mean = 0;
   for (let i = 0; i < N; i++) {
-    e[i] = (y[i] - yhat[i]) / (sigma ? sigma[i] : 1);
+    const lift = !h ? even : h[i] < 1 - 1e-12 ? 1 / Math.sqrt(1 - h[i]) : 1;
+    e[i] = lift * (y[i] - yhat[i]) / (sigma ? sigma[i] : 1);
     mean += e[i] / N;
   }
-  const inflate = N > q ? Math.sqrt(N / (N - q)) : 1;
-  for (let i = 0; i < N; i++) e[i] = (e[i] - mean) * inflate;
+  for (let i = 0; i < N; i++) e[i] -= mean;
   const Y = new Float64Array(n * N);
   for (let b = 0; b < n; b++) {
     for (let i = 0; i < N; i++) {
@@ -204,14 +250,17 @@ function quantile(sorted: Float64Array, p: number): number {
 
 function sampleCovariance(rows: Float64Array[], p: number): number[][] {
   const n = rows.length;
+  // Shifted by the first sample: a constant (fixed) parameter has exactly
+  // zero deviations.
+  const d = rows.map((row) => row.map((v, k) => v - rows[0][k]));
   const mean = new Float64Array(p);
-  for (const row of rows) for (let k = 0; k < p; k++) mean[k] += row[k] / n;
+  for (const row of d) for (let k = 0; k < p; k++) mean[k] += row[k] / n;
   return Array.from(
     { length: p },
     (_, a) =>
       Array.from({ length: p }, (_, b) => {
         let s = 0;
-        for (const row of rows) s += (row[a] - mean[a]) * (row[b] - mean[b]);
+        for (const row of d) s += (row[a] - mean[a]) * (row[b] - mean[b]);
         return n > 1 ? s / (n - 1) : NaN;
       }),
   );

@@ -112,7 +112,7 @@ export function resolveParams(
     specs[k].kind === "fixed"
       ? { kind: "num", value: specs[k].value! }
       : specs[k].kind === "tied"
-      ? tied.get(k)!
+      ? reduce(tied.get(k)!) // over the original indices until reduced
       : { kind: "param", index: index.get(k)! };
   const reduce = (ast: Node) => substituteParams(ast, substituted);
   const allVary = free.length === p;
