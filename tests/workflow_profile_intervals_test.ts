@@ -8,6 +8,7 @@ import assert from "node:assert";
 import { fit, model, openSource } from "../mod.ts";
 import type { FitOptions } from "../mod.ts";
 import { lmfitPython } from "./_lmfit.ts";
+import { npyTable } from "./_npy_table.ts";
 import { pythonJson } from "./_python_json.ts";
 
 const LMFIT = lmfitPython("workflow_profile_intervals_test");
@@ -168,7 +169,7 @@ Deno.test("profile intervals: a streamed source gives the in-memory answer", asy
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/d.npy`;
-    await Deno.writeFile(path, npy2(x, y));
+    await Deno.writeFile(path, npyTable(x, y));
     const p0 = [1, 1, 0];
     const mem = await fit("a * exp(-b * x) + c", x, y, { p0 });
     const src = await fit(
@@ -192,21 +193,3 @@ Deno.test("profile intervals: a streamed source gives the in-memory answer", asy
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-/** An NPY file (float64, C order) with columns x and y. */
-function npy2(x: Float64Array, y: Float64Array): Uint8Array {
-  const n = x.length;
-  let header = `{'descr': '<f8', 'fortran_order': False, 'shape': (${n}, 2), }`;
-  const total = 10 + header.length + 1;
-  header += " ".repeat((64 - (total % 64)) % 64) + "\n";
-  const head = new Uint8Array(10 + header.length);
-  head.set([0x93, ...new TextEncoder().encode("NUMPY"), 1, 0]);
-  new DataView(head.buffer).setUint16(8, header.length, true);
-  head.set(new TextEncoder().encode(header), 10);
-  const body = new Float64Array(2 * n);
-  for (let i = 0; i < n; i++) body[2 * i] = x[i], body[2 * i + 1] = y[i];
-  const out = new Uint8Array(head.length + body.byteLength);
-  out.set(head);
-  out.set(new Uint8Array(body.buffer), head.length);
-  return out;
-}
