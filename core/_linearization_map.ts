@@ -70,7 +70,10 @@ export function mapLinearizations(
 }
 
 /** Upper triangle of the (q+1) x (q+1) Gram sums of the mapped parts. */
-function gramSums(parts: readonly LinearizationPart[], q: number): Float64Array {
+function gramSums(
+  parts: readonly LinearizationPart[],
+  q: number,
+): Float64Array {
   const c = q + 1;
   const G = new Float64Array(c * c);
   for (const { lin, map: T, weight = 1 } of parts) {
@@ -98,7 +101,10 @@ function gramSums(parts: readonly LinearizationPart[], q: number): Float64Array 
 }
 
 /** The triangular factor of the stacked rows `[w F T | w qtf]`. */
-function mergedRows(parts: readonly LinearizationPart[], q: number): Float64Array {
+function mergedRows(
+  parts: readonly LinearizationPart[],
+  q: number,
+): Float64Array {
   const c = q + 1;
   let rows = 0;
   for (const part of parts) rows += rowsOf(part.lin);
