@@ -147,6 +147,11 @@ Deno.test("fitGlobal: profiles of the shared rate through the stacked problem, b
   const mine = await r.datasets[1].profileIntervals({ params: ["a", "k"] });
   assert.deepStrictEqual(mine.k, all.k);
   assert.deepStrictEqual(mine.a, all.a_1);
+  // The bootstrap refits one model per dataset: not the stacked problem.
+  await assert.rejects(
+    () => r.datasets[0].bootstrap({ n: 10 }),
+    (e: Error) => e instanceof TypeError && /global fit/.test(e.message),
+  );
 });
 
 Deno.test("fitGlobal: 1e6 points per dataset streamed from NPY files equal the in-memory answer", async () => {

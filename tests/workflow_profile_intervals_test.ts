@@ -161,6 +161,23 @@ Deno.test("profile intervals: an end past a bound is infinite; bad requests are 
   assert.ok(lo < fixed.params.b && fixed.params.b < hi);
 });
 
+Deno.test("profile intervals: data of extreme magnitude (scaled residuals and parameters) give the scaled intervals", async () => {
+  const x = xs(12, 0.5);
+  const e = noise(12, 0.03);
+  const y = x.map((t, i) => 2 * Math.exp(-0.7 * t) + e[i]);
+  const r = await fit("a * exp(-b * x)", x, y, { p0: [1, 1] });
+  const tiny = await fit("a * exp(-b * x)", x, y.map((v) => v * 1e-200), {
+    p0: [1e-200, 1],
+  });
+  assert.ok(tiny.notes.some((n) => /scaled/.test(n)), tiny.notes.join("; "));
+  const a = await r.profileIntervals();
+  const b = await tiny.profileIntervals();
+  for (let i = 0; i < 2; i++) {
+    assert.ok(Math.abs(b.a[i] / 1e-200 / a.a[i] - 1) < 1e-7, `a: ${b.a[i]}`);
+    assert.ok(Math.abs(b.b[i] / a.b[i] - 1) < 1e-7, `b: ${b.b[i]}`);
+  }
+});
+
 Deno.test("profile intervals: a streamed source gives the in-memory answer", async () => {
   const n = 4000;
   const x = Float64Array.from({ length: n }, (_, i) => i / 400);

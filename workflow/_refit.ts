@@ -51,8 +51,6 @@ export interface RefitProblem {
   toTheta(phi: Float64Array): Float64Array;
   /** The result's parameters by name at free values `theta`. */
   paramsAt(theta: Float64Array): Record<string, number>;
-  /** The chi-square (twice the caller's cost) of a solver cost. */
-  chiSquare(cost: number): number;
   /** The rounding level of the solver's cost. */
   costFloor(): number;
   /** Points of the fit. */
@@ -127,7 +125,6 @@ function fitRefitProblem(
       const all = call.params.expand(theta);
       return Object.fromEntries(names.map((n, k) => [n, all[k]]));
     },
-    chiSquare: (cost) => 2 * scale.unscaleCost(cost),
     costFloor: scale.costFloor,
     nPoints: plan.data.nPoints,
     nFree: free.length,

@@ -15,7 +15,7 @@ import { Xoshiro128 } from "../sampling/prng.ts";
 import { fitBatch } from "../batch/fit_batch.ts";
 import type { FitResult } from "./fit_result.ts";
 import { resolveParams } from "./fit/_params.ts";
-import { refitOptions } from "./_refit.ts";
+import { REFIT, refitOptions } from "./_refit.ts";
 import type { Model } from "../model/types.ts";
 import { cholesky, solveLowerInPlace } from "../core/linalg.ts";
 
@@ -75,7 +75,8 @@ export interface BootstrapResult {
  *
  * @throws {RangeError} `n`, `seed` or `level` out of range.
  * @throws {TypeError} a result without its data in memory (streamed from a
- *   source, or restored from JSON), a 2-D sigma, or a function model.
+ *   source, or restored from JSON), a global fit's, a 2-D sigma, or a
+ *   function model.
  *
  * @example
  * ```ts
@@ -103,6 +104,11 @@ export async function bootstrap(
   }
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 32);
   const rng = new Xoshiro128(seed);
+  if (REFIT in r) {
+    throw new TypeError(
+      "bootstrap of a global fit (or of one of its datasets) is not supported: fitBatch refits one model per dataset, not the stacked problem",
+    );
+  }
   const origin = r.origin;
   if (!origin?.data) {
     throw new TypeError(

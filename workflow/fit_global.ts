@@ -28,7 +28,8 @@ export type { FitGlobalOptions, GlobalDataset } from "./_global_problem.ts";
  * The result of {@linkcode fitGlobal}: the overall fit (every global
  * parameter: `params.tau`, `params.a_0`, ...; statistics over all points)
  * and one result per dataset (`datasets[i].params.a`, its own residuals
- * and statistics, the covariance block of its parameters).
+ * and statistics, the covariance block of its parameters). The overall
+ * `rSquared` sums each dataset's squares about its own mean.
  *
  * @example
  * ```ts
@@ -291,7 +292,6 @@ function refitProblem(gp: GlobalProblem, best: Float64Array): RefitProblem {
       const full = plan.expand(u);
       return Object.fromEntries(names.map((n, k) => [n, full[k]]));
     },
-    chiSquare: (cost) => 2 * cost,
     costFloor: gp.costFloor,
     nPoints: gp.nPoints,
     nFree: plan.free.length,

@@ -133,7 +133,9 @@ async function profiles(
   const again = await solve(prob.evaluator, start, so, { costFloor });
   const [atStart] = await prob.evaluator.evaluate([start], [false]);
   const best = again.cost <= atStart.cost ? again.x : start;
-  const chi2Best = prob.chiSquare(Math.min(again.cost, atStart.cost));
+  // In the solver's units (a data scale cancels in the F-test's ratio, and
+  // the caller's cost of data near 1e-200 underflows).
+  const chi2Best = 2 * Math.min(again.cost, atStart.cost);
   const t = studentTQuantile((1 + level) / 2, dof);
   // lmfit's F-test with one parameter fixed: F(level; 1, dof) = t^2.
   const goal = Math.sqrt(chi2Best * t * t / dof);
@@ -142,7 +144,7 @@ async function profiles(
   const side = async (j: number, name: string, dir: 1 | -1) => {
     try {
       const k = r.paramNames.indexOf(name);
-      const step = firstStep(r.perr[k], r.popt[k], t) * invScale[j];
+      const step = firstStep(r.perr[k] * invScale[j], best[j], t);
       const end = await profileEnd({
         ev: batcher,
         so,
@@ -152,7 +154,6 @@ async function profiles(
         dir,
         step,
         goal,
-        chi2: (cost) => prob.chiSquare(cost),
         chi2Best,
       });
       return Number.isFinite(end) ? end / invScale[j] : end;
@@ -169,7 +170,10 @@ async function profiles(
   );
 }
 
-/** The Wald half-width where it is usable, else lmfit's fallback step. */
+/**
+ * The Wald half-width where it is usable, else lmfit's fallback step (in
+ * the solver's variables).
+ */
 function firstStep(perr: number, value: number, t: number): number {
   if (perr > 0 && Number.isFinite(perr)) return t * perr;
   return Math.max(0.2 * Math.abs(value), 1e-3);
@@ -198,7 +202,7 @@ interface Side {
   readonly step: number;
   /** sqrt(chi2 - chi2Best) at the interval's end. */
   readonly goal: number;
-  chi2(cost: number): number;
+  /** Twice the best cost (the solver's units). */
   readonly chi2Best: number;
 }
 
@@ -282,7 +286,7 @@ function heldRefit(s: Side): (v: number) => Promise<number> {
       if (Number.isFinite(out.cost)) others = out.x;
       cost = out.cost;
     }
-    return Math.sqrt(Math.max(s.chi2(cost) - s.chi2Best, 0));
+    return Math.sqrt(Math.max(2 * cost - s.chi2Best, 0));
   };
 }
 
