@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert";
-import { fit, fitGlobal, GlobalFitResult, openSource } from "../mod.ts";
+import { fit, fitGlobal, GlobalFitResult, models, openSource } from "../mod.ts";
 import { npyTable } from "./_npy_table.ts";
 import { pythonJson, scipyAvailable } from "./_python_json.ts";
 import { Xoshiro128 } from "../sampling/prng.ts";
@@ -134,6 +134,46 @@ Deno.test("fitGlobal: ties and fixed values across datasets; one dataset is a pl
   const plain = await fit("a * exp(-k * x)", x, ya, { p0: [1, 1] });
   assert.ok(Math.abs(solo.params.k_0 - plain.params.k) <= 1e-9);
   assert.ok(Math.abs(solo.perr[1] / plain.perr[1] - 1) <= 1e-6);
+});
+
+Deno.test("fitGlobal: built-in peaks sharing a width; chunked equals standard; derived quantities per dataset", async () => {
+  const x = Array.from({ length: 200 }, (_, i) => -5 + i / 20);
+  const peak = (A: number, c: number, s: number) =>
+    x.map((t, i) =>
+      A * Math.exp(-((t - c) ** 2) / (2 * s * s)) /
+        (s * Math.sqrt(2 * Math.PI)) +
+      0.01 * Math.sin(7 * i)
+    );
+  const ds = [
+    { model: models.gaussian(), x, y: peak(3, 0.5, 1.2) },
+    { model: models.gaussian(), x, y: peak(5, -0.5, 1.2) },
+  ];
+  const params = {
+    amplitude_0: 1,
+    center_0: 0,
+    sigma: { value: 1, min: 0.1 },
+    amplitude_1: 1,
+    center_1: 0,
+  };
+  const std = await fitGlobal(ds, { shared: ["sigma"], params });
+  const chunked = await fitGlobal(ds, {
+    shared: ["sigma"],
+    params,
+    workflow: "chunked",
+  });
+  assert.strictEqual(std.strategy, "standard");
+  assert.strictEqual(chunked.strategy, "chunked");
+  std.popt.forEach((v, i) =>
+    assert.ok(Math.abs(chunked.popt[i] - v) <= 1e-9 * Math.abs(v))
+  );
+  assert.ok(Math.abs(std.params.sigma - 1.2) < 1e-4);
+  const fwhm = std.datasets[1].derived.fwhm;
+  assert.ok(
+    Math.abs(fwhm.value - 2.3548200450309493 * std.params.sigma) < 1e-12,
+  );
+  assert.ok(
+    Math.abs(fwhm.stderr - 2.3548200450309493 * std.stderr.sigma) < 1e-12,
+  );
 });
 
 Deno.test("fitGlobal: profiles of the shared rate through the stacked problem, by either name", async () => {

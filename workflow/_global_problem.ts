@@ -135,6 +135,8 @@ const OPTION_KEYS: ReadonlySet<string> = new Set(
 export interface GlobalProblem {
   /** Global parameter names. */
   readonly names: readonly string[];
+  /** The datasets' models as given (a built-in model with its hints). */
+  readonly models: readonly Model[];
   /** Per dataset: the global index of each of its model's parameters. */
   readonly globalIndex: readonly (readonly number[])[];
   /** How the global free parameters give every global parameter. */
@@ -213,9 +215,10 @@ export async function openGlobal(
   options: FitGlobalOptions,
   at?: Float64Array,
 ): Promise<GlobalProblem> {
-  const models = datasets.map((d, i) =>
-    prefixed(i, () => plainModel(resolveModel(d.model, d.source ?? null)))
+  const originals = datasets.map((d, i) =>
+    prefixed(i, () => resolveModel(d.model, d.source ?? null))
   );
+  const models = originals.map((m, i) => prefixed(i, () => plainModel(m)));
   const { names, globalIndex } = globalNames(models, options.shared ?? []);
   const plan = resolveParams(sumOfParams(names), {
     ...(options.params ? { params: options.params } : {}),
@@ -251,6 +254,7 @@ export async function openGlobal(
   const q = plan.free.length;
   return {
     names,
+    models: originals,
     globalIndex,
     plan,
     opens,

@@ -12,6 +12,7 @@ import { solve } from "../core/solve.ts";
 import type { SolverResult } from "../core/solver_types.ts";
 import { covarianceFromFactor } from "../core/covariance.ts";
 import { FitResult, type FitResultFields } from "./fit_result.ts";
+import { derivedQuantities } from "./fit/_finish.ts";
 import {
   checkGlobalCall,
   type FitGlobalOptions,
@@ -194,12 +195,15 @@ function globalResult(
   const perDataset = gp.opens.map((o, i) => {
     const gi = gp.globalIndex[i];
     const fin = fins[i];
+    const local = localValues(gp, i, best.x);
+    const localCov = gi.map((a) => gi.map((b) => pcov[a][b]));
     const r = new FitResult({
       ...common,
-      popt: localValues(gp, i, best.x),
+      popt: local,
       paramNames: o.call.model.params,
       nFree: new Set(gi.filter((g) => freeIndex.has(g))).size,
-      pcov: gi.map((a) => gi.map((b) => pcov[a][b])),
+      derived: derivedQuantities(gp.models[i], local, localCov),
+      pcov: localCov,
       cost: partCosts[i],
       residuals: fin.residuals,
       nPoints: fin.n,
@@ -216,7 +220,7 @@ function globalResult(
       ),
       notes: gp.notes[i],
       origin: {
-        model: o.call.fullModel,
+        model: gp.models[i],
         data: o.call.source ? null : o.plan.data.arrays,
         source: o.call.source,
         options: { p0: Array.from(localValues(gp, i, best.x)) },
