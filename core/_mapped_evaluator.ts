@@ -27,7 +27,9 @@ export interface MappedPart {
 }
 
 /**
- * The stacked problem of `parts` over `q` parameters.
+ * The stacked problem of `parts` over `q` parameters. `sequential`
+ * evaluates the parts one after the other (parts whose passes are MPI
+ * collectives must start them in the same order on every rank).
  *
  * @example A parameter held at 2: f = [u - 1, 2 - 3]
  * ```ts
@@ -49,6 +51,7 @@ export interface MappedPart {
 export function mappedEvaluator(
   parts: readonly MappedPart[],
   q: number,
+  { sequential = false }: { sequential?: boolean } = {},
 ): Evaluator {
   let nResiduals = 0;
   for (const part of parts) nResiduals += part.evaluator.nResiduals;

@@ -10,6 +10,8 @@ import { fit, fitGlobal, GlobalFitResult, models, openSource } from "../mod.ts";
 import { npyTable } from "./_npy_table.ts";
 import { pythonJson, scipyAvailable } from "./_python_json.ts";
 import { Xoshiro128 } from "../sampling/prng.ts";
+import { hasMpiexec, runJob } from "./_tools.ts";
+import { fileURLToPath } from "node:url";
 
 const SCIPY = scipyAvailable("workflow_fit_global_test");
 
@@ -252,6 +254,36 @@ Deno.test("fitGlobal: 1e6 points per dataset streamed from NPY files equal the i
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("fitGlobal: distributed over 2 MPI ranks equals one process; ranks agree bit for bit", async () => {
+  if (!(await hasMpiexec())) {
+    console.log("workflow_fit_global_test: mpiexec not found, MPI run SKIPPED");
+    return;
+  }
+  const script = fileURLToPath(
+    new URL("./distributed/global_script.ts", import.meta.url),
+  );
+  const run = async (launcher: string[], workflow: string) => {
+    const j = await runJob(
+      launcher[0],
+      [...launcher.slice(1), Deno.execPath(), "run", "-A", script, workflow],
+      120_000,
+    );
+    assert.strictEqual(j.code, 0, j.stderr);
+    return j.stdout.split("\n").filter((l) => l.startsWith("{"))
+      .map((l) =>
+        JSON.parse(l) as { rank: number; popt: number[]; strategy: string }
+      );
+  };
+  const ranks = await run(["mpiexec", "-n", "2"], "distributed");
+  const [one] = await run(["env"], "standard");
+  assert.strictEqual(ranks.length, 2);
+  assert.deepStrictEqual(ranks[0].popt, ranks[1].popt);
+  assert.strictEqual(ranks[0].strategy, "distributed");
+  ranks[0].popt.forEach((v, i) =>
+    assert.ok(Math.abs(v - one.popt[i]) <= 1e-10 * Math.abs(one.popt[i]))
+  );
 });
 
 Deno.test("fitGlobal: bad calls are named", async () => {

@@ -259,7 +259,10 @@ export async function openGlobal(
     plan,
     opens,
     parts,
-    evaluator: mappedEvaluator(parts, q),
+    evaluator: mappedEvaluator(parts, q, {
+      // Distributed passes are collectives: the same order on every rank.
+      sequential: opens.some((o) => o.plan.strategyName === "distributed"),
+    }),
     solver: globalSolver(options, opens, plan, names, nPoints),
     start,
     nPoints,
