@@ -178,6 +178,36 @@ Deno.test("fitGlobal: built-in peaks sharing a width; chunked equals standard; d
   );
 });
 
+Deno.test("fitGlobal: datasets of extreme magnitude (residuals and amplitudes near 1e-200) give the scaled answer", async () => {
+  const tiny = (v: number) => v * 1e-200;
+  const options = { shared: ["k"], ftol: 1e-14, xtol: 1e-14, gtol: 1e-14 };
+  const r = await fitGlobal(DATASETS, { ...options, params: PARAMS });
+  const t = await fitGlobal([
+    { ...DATASETS[0], y: y0.map(tiny) },
+    { ...DATASETS[1], y: y1.map(tiny) },
+  ], {
+    ...options,
+    params: { a_0: 1e-200, k: 1, c_0: 0, a_1: 1e-200 },
+  });
+  assert.ok(t.success, t.message);
+  // Every dataset's residuals scaled (the stacked problem on their common
+  // scale), and the amplitudes solved for scaled.
+  for (const d of t.datasets) {
+    assert.ok(d.notes.some((n) => /residuals scaled/.test(n)), d.notes.join());
+  }
+  for (const name of ["a_0", "c_0"]) {
+    assert.ok(Math.abs(t.params[name] / 1e-200 / r.params[name] - 1) < 1e-9);
+  }
+  assert.ok(Math.abs(t.params.a_1 / 1e-200 / r.params.a_1 - 1) < 1e-9);
+  assert.ok(Math.abs(t.params.k / r.params.k - 1) < 1e-9);
+  assert.ok(Math.abs(t.stderr.k / r.stderr.k - 1) < 1e-7);
+  const [lo, hi] = (await t.profileIntervals({ params: ["k"] })).k;
+  const ref = (await r.profileIntervals({ params: ["k"] })).k;
+  assert.ok(
+    Math.abs(lo / ref[0] - 1) < 1e-7 && Math.abs(hi / ref[1] - 1) < 1e-7,
+  );
+});
+
 Deno.test("fitGlobal: profiles of the shared rate through the stacked problem, by either name", async () => {
   const r = await fitGlobal(DATASETS, { shared: ["k"], params: PARAMS });
   const all = await r.profileIntervals({ params: ["k", "a_1"] });

@@ -149,8 +149,18 @@ export interface GlobalProblem {
   readonly evaluator: Evaluator;
   /** Solver options over the global free parameters. */
   readonly solver: ResolvedSolverOptions;
-  /** The start (global free parameters). */
+  /** The start (global free parameters, the caller's variables). */
   readonly start: Float64Array;
+  /**
+   * The stacked problem's residual scale C (the smallest of the datasets'
+   * scales: 1 unless every dataset is of extreme magnitude): its costs are
+   * C^2 times the caller's.
+   */
+  readonly residual: number;
+  /** Caller's free global parameters to the solver's (`theta / S`). */
+  toPhi(theta: Float64Array): Float64Array;
+  /** Solver's free global parameters to the caller's. */
+  toTheta(phi: Float64Array): Float64Array;
   /** Points of all datasets. */
   readonly nPoints: number;
   /** Rounding level of the stacked cost. */
@@ -249,9 +259,16 @@ export async function openGlobal(
     await Promise.all(opens.map((o) => o.evaluator.close()));
     throw e;
   }
-  const parts = opens.map((o, i) => datasetPart(o, globalIndex[i], plan));
+  const C = Math.min(...opens.map((o) => o.plan.scale.residual));
+  const S = globalScales(opens, globalIndex, plan, names.length);
+  const toPhi = (t: Float64Array) => t.map((v, i) => v / S[i]);
+  const toTheta = (u: Float64Array) => u.map((v, i) => v * S[i]);
+  const parts = opens.map((o, i) =>
+    datasetPart(o, globalIndex[i], plan, S, C / o.plan.scale.residual)
+  );
   const nPoints = opens.reduce((s, o) => s + o.plan.data.nPoints, 0);
   const q = plan.free.length;
+  const so = globalSolver(options, opens, plan, names, nPoints);
   return {
     names,
     models: originals,
@@ -263,13 +280,20 @@ export async function openGlobal(
       // Distributed passes are collectives: the same order on every rank.
       sequential: opens.some((o) => o.plan.strategyName === "distributed"),
     }),
-    solver: globalSolver(options, opens, plan, names, nPoints),
+    solver: {
+      ...so,
+      lower: toPhi(so.lower),
+      upper: toPhi(so.upper),
+    },
     start,
+    residual: C,
+    toPhi,
+    toTheta,
     nPoints,
     costFloor: () =>
       opens.reduce((s, o) => {
-        const c = o.plan.scale.residual;
-        return s + o.plan.scale.costFloor() / (c * c);
+        const w = C / o.plan.scale.residual;
+        return s + o.plan.scale.costFloor() * w * w;
       }, 0),
     notes,
     close: async () => {
@@ -399,33 +423,59 @@ function pick<T extends object, K extends keyof T>(
 }
 
 /**
+ * The scale of each global free parameter: that of the first dataset that
+ * scales it (a parameter of extreme magnitude), else 1.
+ */
+function globalScales(
+  opens: readonly OpenFit[],
+  globalIndex: readonly (readonly number[])[],
+  plan: ParamPlan,
+  nGlobal: number,
+): Float64Array {
+  const all = new Float64Array(nGlobal);
+  opens.forEach((o, i) => {
+    const s = o.plan.scale.params;
+    globalIndex[i].forEach((g, r) => {
+      if (all[g] === 0 && s && s[r] !== 1) all[g] = s[r];
+    });
+  });
+  return Float64Array.from(plan.free, (k) => all[k] || 1);
+}
+
+/**
  * Dataset i as a part of the stacked problem: its parameters (in its own
- * solver's variables, `phi = theta / s`) from the global free ones, and
- * its residuals unscaled (`1 / c`).
+ * solver's variables, `phi = theta / s`) from the global free ones (the
+ * global solver's, `u = theta / S`), and its residuals on the common scale
+ * (`weight = C / c`).
  */
 function datasetPart(
   open: OpenFit,
   gi: readonly number[],
   plan: ParamPlan,
+  S: Float64Array,
+  weight: number,
 ): MappedPart {
   const { scale } = open.plan;
   const p = gi.length, q = plan.free.length;
+  const theta = (u: Float64Array) => u.map((v, b) => v * S[b]);
   return {
     evaluator: open.evaluator,
     at: (u) => {
-      const full = plan.expand(u);
+      const full = plan.expand(theta(u));
       return scale.toPhi(Float64Array.from(gi, (g) => full[g]));
     },
     map: (u) => {
-      const T = plan.jacobian(u);
+      const T = plan.jacobian(theta(u));
       const out = new Float64Array(p * q);
       for (let r = 0; r < p; r++) {
         const inv = scale.params ? 1 / scale.params[r] : 1;
-        for (let b = 0; b < q; b++) out[r * q + b] = inv * T[gi[r] * q + b];
+        for (let b = 0; b < q; b++) {
+          out[r * q + b] = inv * T[gi[r] * q + b] * S[b];
+        }
       }
       return out;
     },
-    weight: 1 / scale.residual,
+    weight,
   };
 }
 

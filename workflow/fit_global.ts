@@ -123,22 +123,25 @@ export async function fitGlobal(
   let best: SolverResult;
   let partCosts: number[];
   try {
-    best = await solve(gp.evaluator, gp.start, gp.solver, {
+    best = await solve(gp.evaluator, gp.toPhi(gp.start), gp.solver, {
       signal: options.signal,
       costFloor: gp.costFloor,
     });
+    // Each dataset's cost in the caller's units.
+    const c2 = gp.residual * gp.residual;
     partCosts = await Promise.all(gp.parts.map(async (part) => {
       const [e] = await part.evaluator.evaluate([part.at(best.x)], [false]);
       const w = part.weight ?? 1;
-      return w * w * e.cost;
+      return w * w * e.cost / c2;
     }));
   } finally {
     await gp.close();
   }
+  const u = gp.toTheta(best.x);
   const fins = await Promise.all(gp.opens.map((o, i) =>
     finalPass(
       o.call.model,
-      localValues(gp, i, best.x),
+      localValues(gp, i, u),
       o.plan.data.arrays,
       o.plan.data.data,
       null,
@@ -163,14 +166,9 @@ function globalResult(
 ): GlobalFitResult {
   const { plan, solver: so } = gp;
   const q = plan.free.length;
-  const { pcov: pcovFree } = covarianceFromFactor(best.factor, {
-    nResiduals: gp.nPoints,
-    cost: best.cost,
-    absoluteSigma: options.absoluteSigma ?? false,
-    method: so.method,
-  });
-  const pcov = plan.expandCovariance(pcovFree, best.x);
-  const popt = plan.expand(best.x);
+  const u = gp.toTheta(best.x);
+  const pcov = plan.expandCovariance(covariance(gp, best, options), u);
+  const popt = plan.expand(u);
   const freeIndex = new Map(plan.free.map((k, i) => [k, i]));
   const elapsedMs = performance.now() - t0;
   const common = {
@@ -184,10 +182,11 @@ function globalResult(
     optimality: best.optimality,
     elapsedMs,
   };
+  const cost = best.cost / (gp.residual * gp.residual);
   const start = {
     p0: Array.from(gp.start),
-    popt: Array.from(best.x),
-    cost: best.cost,
+    popt: Array.from(u),
+    cost,
     status: best.status,
     nfev: best.nfev,
     success: best.status > 0,
@@ -195,7 +194,7 @@ function globalResult(
   const perDataset = gp.opens.map((o, i) => {
     const gi = gp.globalIndex[i];
     const fin = fins[i];
-    const local = localValues(gp, i, best.x);
+    const local = localValues(gp, i, u);
     const localCov = gi.map((a) => gi.map((b) => pcov[a][b]));
     const r = new FitResult({
       ...common,
@@ -223,7 +222,7 @@ function globalResult(
         model: gp.models[i],
         data: o.call.source ? null : o.plan.data.arrays,
         source: o.call.source,
-        options: { p0: Array.from(localValues(gp, i, best.x)) },
+        options: { p0: Array.from(local) },
       },
     });
     // Its profiles are the stacked problem's, by the dataset's names.
@@ -238,7 +237,7 @@ function globalResult(
     return r;
   });
   const reopen = async () =>
-    refitProblem(await openGlobal(datasets, options, popt), best.x);
+    refitProblem(await openGlobal(datasets, options, popt), u);
   const sum = (f: (s: FinalSums) => number) =>
     fins.reduce((s, fin) => s + f(fin), 0);
   const residuals = fins.every((f) => f.residuals !== null)
@@ -251,7 +250,7 @@ function globalResult(
     paramNames: gp.names,
     nFree: q,
     pcov,
-    cost: best.cost,
+    cost,
     residuals,
     nPoints: sum((f) => f.n),
     ssRes: sum((f) => f.ssRes),
@@ -271,6 +270,28 @@ function globalResult(
   });
 }
 
+/**
+ * pcov of the global free parameters in the caller's variables: the solver
+ * saw `(C J S)`, so both scales are undone (C only with absolute sigma; the
+ * reduced chi-square cancels it otherwise), as `fit` does.
+ */
+function covariance(
+  gp: GlobalProblem,
+  best: SolverResult,
+  options: FitGlobalOptions,
+): number[][] {
+  const absoluteSigma = options.absoluteSigma ?? false;
+  const { pcov } = covarianceFromFactor(best.factor, {
+    nResiduals: gp.nPoints,
+    cost: best.cost,
+    absoluteSigma,
+    method: gp.solver.method,
+  });
+  const c2 = absoluteSigma ? gp.residual * gp.residual : 1;
+  const S = gp.toTheta(new Float64Array(pcov.length).fill(1));
+  return pcov.map((row, i) => row.map((v, j) => v * c2 * S[i] * S[j]));
+}
+
 function concat(parts: readonly Float64Array[]): Float64Array {
   const out = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
   let at = 0;
@@ -282,7 +303,6 @@ function concat(parts: readonly Float64Array[]): Float64Array {
 function refitProblem(gp: GlobalProblem, best: Float64Array): RefitProblem {
   const { plan, names } = gp;
   const position = new Map(plan.free.map((k, i) => [names[k], i]));
-  const identity = (t: Float64Array) => t;
   return {
     evaluator: gp.evaluator,
     solver: gp.solver,
@@ -290,8 +310,8 @@ function refitProblem(gp: GlobalProblem, best: Float64Array): RefitProblem {
     freeNames: plan.free.map((k) => names[k]),
     indexOf: (name) =>
       position.get(name) ?? (names.includes(name) ? -1 : undefined),
-    toPhi: identity,
-    toTheta: identity,
+    toPhi: gp.toPhi,
+    toTheta: gp.toTheta,
     paramsAt(u) {
       const full = plan.expand(u);
       return Object.fromEntries(names.map((n, k) => [n, full[k]]));
