@@ -9,6 +9,7 @@ import { fit, model, openSource } from "../mod.ts";
 import type { FitOptions } from "../mod.ts";
 import { lmfitPython } from "./_lmfit.ts";
 import { npyTable } from "./_npy_table.ts";
+import { arraySource } from "../data/array_source.ts";
 import { pythonJson } from "./_python_json.ts";
 
 const LMFIT = lmfitPython("workflow_profile_intervals_test");
@@ -176,6 +177,47 @@ Deno.test("profile intervals: data of extreme magnitude (scaled residuals and pa
     assert.ok(Math.abs(b.a[i] / 1e-200 / a.a[i] - 1) < 1e-7, `a: ${b.a[i]}`);
     assert.ok(Math.abs(b.b[i] / a.b[i] - 1) < 1e-7, `b: ${b.b[i]}`);
   }
+});
+
+Deno.test("profile intervals: every side's refits share passes over a streamed source", async () => {
+  const n = 4000;
+  const x = Float64Array.from({ length: n }, (_, i) => i / 400);
+  const e = noise(n, 0.05);
+  const y = x.map((t, i) => 1.5 * Math.exp(-0.4 * t) + 0.3 + e[i]);
+  const src = arraySource(x, y);
+  // Rows read through the source's reader, in passes over the data.
+  let rows = 0;
+  const open = src.openReader!.bind(src);
+  Object.assign(src, {
+    openReader: async () => {
+      const reader = await open();
+      const read = reader.read.bind(reader);
+      return Object.assign(reader, {
+        read: (a: number, b: number, into: Parameters<typeof read>[2]) => {
+          rows += b - a;
+          return read(a, b, into);
+        },
+      });
+    },
+  });
+  const r = await fit("a * exp(-b * x) + c", src, {
+    p0: [1, 1, 0],
+    workflow: "streaming",
+  });
+  rows = 0;
+  const all = await r.profileIntervals();
+  const together = rows / n;
+  let apart = 0;
+  for (const name of ["a", "b", "c"]) {
+    rows = 0;
+    const one = await r.profileIntervals({ params: [name] });
+    apart += rows / n;
+    assert.deepStrictEqual(one[name], all[name]);
+  }
+  console.log(
+    `profile passes over the data: 3 profiles together ${together}, one at a time ${apart}`,
+  );
+  assert.ok(together < apart / 2, `${together} vs ${apart}`);
 });
 
 Deno.test("profile intervals: a streamed source gives the in-memory answer", async () => {
