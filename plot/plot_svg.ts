@@ -1,0 +1,366 @@
+/**
+ * `plotSvg(r, options)`: the figure of a fit as a self-contained SVG string:
+ * the data (with error bars), the fitted curve with its confidence or
+ * prediction band and the components of a composite model, and the
+ * residuals in a panel below; linear or logarithmic axes.
+ *
+ * @module
+ */
+
+import type { FitResult } from "../workflow/fit_result.ts";
+import type { Model } from "../model/types.ts";
+import type { BuiltinModel } from "../models/builtin_model.ts";
+import { normalizeX, type XInput } from "../workflow/fit/_input.ts";
+import {
+  assertKnownOptions,
+  listChoices,
+  type NumVec,
+  showValue,
+  toVector,
+} from "../core/_validate.ts";
+import { bandAt } from "./_band.ts";
+import { plotDataOfArrays } from "./collect_plot_data.ts";
+import { BAND_KINDS, type BandKind, type PlotData } from "./plot_data.ts";
+import { type PlotLabels, renderFitSvg } from "./render_fit_svg.ts";
+
+/**
+ * Data to plot in memory: x (one column, or one per model variable; the
+ * first is the horizontal axis), y, and optionally sigma (error bars).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { PlotArrays } from "@nlsq/nlsq";
+ * const d: PlotArrays = { x: [1, 2, 3], y: [2, 4, 6], sigma: [0.1, 0.1, 0.2] };
+ * assert.strictEqual(d.y.length, 3);
+ * ```
+ */
+export interface PlotArrays {
+  readonly x: XInput;
+  readonly y: NumVec;
+  readonly sigma?: NumVec | null;
+}
+
+/**
+ * Options of {@linkcode plotSvg}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { PlotSvgOptions } from "@nlsq/nlsq";
+ * const o: PlotSvgOptions = { band: "prediction", level: 0.9, logY: true };
+ * assert.strictEqual(o.band, "prediction");
+ * ```
+ */
+export interface PlotSvgOptions {
+  /**
+   * The data drawn (default: the fit's own, `r.origin.data`): arrays, or
+   * what `collectPlotData` read from a source (a fit of a source needs it;
+   * its `logX`, `logY` and `residuals` are those of the collection).
+   */
+  readonly data?: PlotArrays | PlotData;
+  /** Draw the confidence or the prediction band around the curve. */
+  readonly band?: BandKind;
+  /** Coverage of the band (default 0.95). */
+  readonly level?: number;
+  /**
+   * Error bars y ± sigma (default: where the data has sigma and the points
+   * are drawn one by one; true without sigma is an error).
+   */
+  readonly errorBars?: boolean;
+  /**
+   * "normalized": residuals divided by sigma where the data has it, else by
+   * their root mean square (default "raw").
+   */
+  readonly residuals?: "raw" | "normalized";
+  /** Logarithmic x axis (points with x <= 0 left out, with a note). */
+  readonly logX?: boolean;
+  /** Logarithmic y axis (points with y <= 0 left out, with a note). */
+  readonly logY?: boolean;
+  /** Draw each component of a composite built-in model (dashed). */
+  readonly components?: boolean;
+  /** Title (default: the model's expression). */
+  readonly title?: string;
+  /** Grey line under the title (default: n, R², RMSE and the parameters). */
+  readonly subtitle?: string;
+  /** x axis label (default: the model's first variable). */
+  readonly xLabel?: string;
+  /** y axis label (default "y"). */
+  readonly yLabel?: string;
+  /** Width in px (default 900). */
+  readonly width?: number;
+  /** Height in px (default 640). */
+  readonly height?: number;
+  /**
+   * Points drawn one by one up to this many; beyond, each pixel column shows
+   * the min and max of its points (default 2000).
+   */
+  readonly maxPoints?: number;
+}
+
+const KNOWN = new Set([
+  "data",
+  "band",
+  "level",
+  "errorBars",
+  "residuals",
+  "logX",
+  "logY",
+  "components",
+  "title",
+  "subtitle",
+  "xLabel",
+  "yLabel",
+  "width",
+  "height",
+  "maxPoints",
+]);
+
+const RESIDUALS = ["raw", "normalized"] as const;
+
+function checkOptions(o: PlotSvgOptions): void {
+  assertKnownOptions("plotSvg", o, KNOWN);
+  const bool = (name: keyof PlotSvgOptions) => {
+    if (o[name] !== undefined && typeof o[name] !== "boolean") {
+      throw new TypeError(
+        `plotSvg: ${name} must be true or false, got ${showValue(o[name])}`,
+      );
+    }
+  };
+  for (const k of ["errorBars", "logX", "logY", "components"] as const) bool(k);
+  const choice = (name: "band" | "residuals", values: readonly string[]) => {
+    const v = o[name];
+    if (v !== undefined && !values.includes(v as string)) {
+      throw new TypeError(
+        `plotSvg: ${name} must be ${listChoices(values)}, got ${showValue(v)}`,
+      );
+    }
+  };
+  choice("band", BAND_KINDS);
+  choice("residuals", RESIDUALS);
+  if (
+    o.level !== undefined &&
+    !(typeof o.level === "number" && o.level > 0 && o.level < 1)
+  ) {
+    throw new RangeError(
+      `plotSvg: level must be in (0, 1), got ${showValue(o.level)}`,
+    );
+  }
+  for (const k of ["width", "height", "maxPoints"] as const) {
+    const v = o[k];
+    if (v !== undefined && !(Number.isInteger(v) && v > 0)) {
+      throw new RangeError(
+        `plotSvg: ${k} must be a positive integer, got ${showValue(v)}`,
+      );
+    }
+  }
+  for (const k of ["title", "subtitle", "xLabel", "yLabel"] as const) {
+    if (o[k] !== undefined && typeof o[k] !== "string") {
+      throw new TypeError(
+        `plotSvg: ${k} must be a string, got ${showValue(o[k])}`,
+      );
+    }
+  }
+}
+
+const isPlotData = (d: PlotArrays | PlotData): d is PlotData => "nPoints" in d;
+
+/** Data collected elsewhere, checked against the options (a copy). */
+function collected(d: PlotData, o: PlotSvgOptions): PlotData {
+  const same = (name: "logX" | "logY", v: boolean | undefined) => {
+    if (v !== undefined && v !== (d[name] ?? false)) {
+      throw new TypeError(
+        `plotSvg: ${name} is ${v} but data was collected with ${name}: ${
+          d[name] ?? false
+        }`,
+      );
+    }
+  };
+  same("logX", o.logX);
+  same("logY", o.logY);
+  const normalized = (d.residualScale ?? "raw") !== "raw";
+  if (
+    o.residuals !== undefined && (o.residuals === "normalized") !== normalized
+  ) {
+    throw new TypeError(
+      `plotSvg: residuals is "${o.residuals}" but data was collected with ${
+        normalized ? "normalized" : "raw"
+      } residuals`,
+    );
+  }
+  return { ...d, notes: [...(d.notes ?? [])] };
+}
+
+/** Arrays checked and read into the plot data. */
+function fromArrays(
+  d: PlotArrays,
+  m: Model,
+  r: FitResult,
+  o: PlotSvgOptions,
+): PlotData {
+  let x: Float64Array[];
+  try {
+    x = normalizeX(d.x, m.variables.length);
+  } catch (e) {
+    const E = e instanceof RangeError ? RangeError : TypeError;
+    throw new E(`plotSvg: data: ${(e as Error).message}`);
+  }
+  const y = toVector(d.y, "plotSvg: data.y", x[0].length, true);
+  let sigma: Float64Array | null = null;
+  if (d.sigma !== undefined && d.sigma !== null) {
+    sigma = toVector(d.sigma, "plotSvg: data.sigma", y.length);
+    const bad = sigma.findIndex((s) => !(s > 0));
+    if (bad >= 0) {
+      throw new RangeError(
+        `plotSvg: data.sigma[${bad}] is ${sigma[bad]}; expected > 0`,
+      );
+    }
+  }
+  return plotDataOfArrays({ x, y, sigma }, m, r.popt, {
+    logX: o.logX,
+    logY: o.logY,
+    residuals: o.residuals,
+    maxPoints: o.maxPoints,
+  });
+}
+
+/** Keeps or drops the error bars as asked. */
+function applyErrorBars(d: PlotData, errorBars: boolean | undefined): void {
+  if (errorBars === false) {
+    if (d.points?.sigma) d.points = { ...d.points, sigma: undefined };
+    return;
+  }
+  if (errorBars !== true) return;
+  if (d.bins) {
+    d.notes!.push(
+      `error bars not drawn: ${d.nPoints} points shown as min/max per pixel column`,
+    );
+  } else if (!d.points?.sigma) {
+    throw new TypeError("plotSvg: errorBars: the data has no sigma");
+  }
+}
+
+/** The band at the curve's x; a note where the covariance gives none. */
+function applyBand(
+  d: PlotData,
+  r: FitResult,
+  kind: BandKind,
+  level: number,
+): void {
+  if (!d.curve) {
+    throw new TypeError("plotSvg: band: needs a model of one variable");
+  }
+  const { lower, upper } = bandAt(r, d.curve.x, kind, level);
+  const finite = lower.filter(Number.isFinite).length;
+  const name = `${Math.round(level * 1000) / 10}% ${kind} band`;
+  if (finite === 0) {
+    d.notes!.push(`${name} not drawn: the covariance is not finite`);
+    return;
+  }
+  if (finite < lower.length) d.notes!.push(`${name} not finite everywhere`);
+  d.band = { kind, level, lower, upper };
+}
+
+/** Each component of a composite built-in model at the curve's x. */
+function applyComponents(d: PlotData, m: Model, popt: Float64Array): void {
+  const b = m as Partial<BuiltinModel>;
+  if (!b.components || !b.evaluateComponents || b.components.length < 2) {
+    throw new TypeError(
+      "plotSvg: components: the model is not a composite of built-in models (models.gaussian().add(...))",
+    );
+  }
+  if (!d.curve) {
+    throw new TypeError("plotSvg: components: needs a model of one variable");
+  }
+  const values = b.evaluateComponents([d.curve.x], popt);
+  d.components = b.components.map((c) => ({
+    key: c.key,
+    label: c.prefix ? `${c.prefix.replace(/_+$/, "")} (${c.name})` : c.name,
+    y: values[c.key],
+  }));
+}
+
+/** n, R², RMSE and the parameters, for the line under the title. */
+function statsLine(r: FitResult): string {
+  const short = (v: number) => String(Number(v.toPrecision(5)));
+  return [
+    `n = ${r.nPoints}`,
+    `R² = ${short(r.rSquared)}`,
+    `RMSE = ${short(r.rmse)}`,
+    ...r.paramNames.map((name, i) => `${name} = ${short(r.popt[i])}`),
+  ].join(",  ");
+}
+
+/**
+ * The figure of a fit as an SVG string (what `nlsq fit --plot` writes): the
+ * data and the fitted curve above, the residuals below.
+ *
+ * - `band`: the confidence band (of the mean response) or the prediction
+ *   band (of a new observation) at `level`, from the parameters' covariance
+ *   by the delta method.
+ * - `errorBars`: y ± sigma where the data has sigma.
+ * - `components`: each component of a composite built-in model, dashed and
+ *   named in the legend.
+ * - `residuals: "normalized"`: divided by sigma, else by their RMS.
+ * - `logX`, `logY`: logarithmic axes, ticks at decades with minor ticks
+ *   between; points with x <= 0 (or y <= 0) are left out, and a note under
+ *   the axis says how many; the curve is sampled evenly in log x.
+ * - More than `maxPoints` points are drawn as the min/max of each pixel
+ *   column, so the file stays small; a fit that did not converge says so
+ *   in red.
+ *
+ * The data defaults to the fit's own (`r.origin.data`); a fit of a data
+ * source is plotted from `collectPlotData` (`@nlsq/nlsq/plot`), which reads
+ * the source in batches.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { fit, plotSvg } from "@nlsq/nlsq";
+ * const x = Array.from({ length: 30 }, (_, i) => 0.1 + i / 3);
+ * const y = x.map((t, i) => 5 * Math.exp(-0.7 * t) + 0.2 + 0.05 * Math.sin(7 * i));
+ * const sigma = x.map(() => 0.05);
+ * const r = await fit("a * exp(-b * x) + c", x, y, { p0: [1, 1, 0], sigma });
+ * const svg = plotSvg(r, { band: "confidence", logY: true });
+ * assert.ok(svg.startsWith("<svg "));
+ * assert.match(svg, /class="band"/);
+ * assert.match(svg, /class="error-bars"/);
+ * assert.match(svg, /95% confidence band/);
+ * ```
+ *
+ * @param r A result of `fit`.
+ * @param options See {@linkcode PlotSvgOptions}.
+ */
+export function plotSvg(r: FitResult, options: PlotSvgOptions = {}): string {
+  checkOptions(options);
+  const origin = r.origin;
+  if (!origin) {
+    throw new TypeError(
+      "plotSvg: the result has no origin (its model and data); plot a result of fit",
+    );
+  }
+  const m = origin.model;
+  const given = options.data ?? origin.data;
+  if (!given) {
+    throw new TypeError(
+      "plotSvg: the fit read a data source; give data: await collectPlotData(source, r.origin.model, r.popt, options) (from @nlsq/nlsq/plot)",
+    );
+  }
+  const d = isPlotData(given)
+    ? collected(given, options)
+    : fromArrays(given, m, r, options);
+  applyErrorBars(d, options.errorBars);
+  if (options.band) applyBand(d, r, options.band, options.level ?? 0.95);
+  if (options.components) applyComponents(d, m, r.popt);
+  const labels: PlotLabels = {
+    title: options.title ?? m.expression ?? "fit",
+    subtitle: options.subtitle ?? statsLine(r),
+    warning: r.success ? undefined : `NOT CONVERGED (status ${r.status})`,
+    xLabel: options.xLabel ?? m.variables[0] ?? "x",
+    yLabel: options.yLabel ?? "y",
+  };
+  return renderFitSvg(d, labels, {
+    width: options.width,
+    height: options.height,
+  });
+}
