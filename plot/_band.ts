@@ -16,67 +16,90 @@ export interface Band {
   upper: Float64Array;
 }
 
-/** `FitResult.predict` where the result has it. */
+/** `FitResult.predict`, where results have it. */
 type Predict = (
   x: Float64Array,
-  options: { interval: BandKind; level: number },
+  options: {
+    interval: BandKind;
+    level: number;
+    sigma?: ArrayLike<number> | number;
+  },
 ) => Band;
 
+/** Whether the fit was weighted by a sigma (arrays, a 2-D sigma, a source's column). */
+export function isWeighted(r: FitResult): boolean {
+  const o = r.origin;
+  if (!o) return false;
+  return (o.options.sigma !== undefined && o.options.sigma !== null) ||
+    o.data?.sigma != null || (o.source?.hasSigma ?? false);
+}
+
 /**
- * The band at `x` (one variable): `r.predict` where results have it, else
- * {@linkcode deltaMethodBand}.
+ * The band at `x` (one variable). `sigma`: the standard deviation of a new
+ * observation at each x (or one for all), in the units of the fit's sigma
+ * (prediction bands of a weighted fit only).
+ *
+ * The only place that computes a band: once `FitResult.predict` exists
+ * this whole function is `return r.predict(x, { interval: kind, level, sigma })`.
  */
 export function bandAt(
   r: FitResult,
   x: Float64Array,
   kind: BandKind,
   level: number,
+  sigma?: number | Float64Array,
 ): Band {
-  // Once FitResult.predict exists this is `return r.predict(x, { interval: kind, level });`.
   const predict = (r as unknown as { predict?: Predict }).predict;
-  if (typeof predict === "function") {
-    return predict.call(r, x, { interval: kind, level });
-  }
-  return deltaMethodBand(r, x, kind, level);
+  const options = sigma === undefined
+    ? { interval: kind, level }
+    : { interval: kind, level, sigma };
+  if (typeof predict === "function") return predict.call(r, x, options);
+  return deltaMethodBand(r, x, kind, level, sigma);
 }
 
 /**
- * `f(x) ± t * sqrt(g' C g)` with g the gradient of the model in its
+ * `f(x) ± t * sqrt(g' C g + s²)` with g the gradient of the model in its
  * parameters at x (the model's kernel: exact for expressions), C the
- * parameters' covariance `r.pcov` and t Student's quantile with n - p
- * degrees of freedom; a prediction band adds to g' C g the residual variance
- * `ssRes / (n - p)` (the mean square of the unweighted residuals per degree
- * of freedom: the scatter of a new observation). Infinite where the
- * covariance is (a rank-deficient Jacobian) or without degrees of freedom.
+ * parameters' covariance `r.pcov`, t Student's quantile with n - p degrees
+ * of freedom, and s² = 0 for a confidence band; for a prediction band s² is
+ * the variance of one observation: the reduced chi-square (times `sigma²`
+ * for a weighted fit, or `sigma²` alone with `absoluteSigma`), as
+ * `FitResult.predict` defines it. NaN where the covariance is not finite.
  */
-export function deltaMethodBand(
+function deltaMethodBand(
   r: FitResult,
   x: Float64Array,
   kind: BandKind,
   level: number,
+  sigma: number | Float64Array | undefined,
 ): Band {
-  const m = r.origin?.model;
-  if (!m) throw new TypeError("the band needs the fit's model (r.origin)");
+  const m = r.origin!.model;
   const n = x.length, p = r.popt.length;
   const B = new Float64Array((p + 1) * n);
   m.kernel([x], new Float64Array(n), null, r.popt, 0, n, B, n, true);
   const dof = r.nPoints - r.nFree;
   const t = dof > 0 ? studentTQuantile(0.5 + level / 2, dof) : Infinity;
-  const noise = kind === "prediction" ? r.rmse ** 2 * r.nPoints / dof : 0;
+  const unit = r.origin!.options.absoluteSigma === true
+    ? 1
+    : dof > 0
+    ? r.chiSquare / dof
+    : NaN;
+  const s2 = (i: number) =>
+    kind !== "prediction"
+      ? 0
+      : unit * (typeof sigma === "object" ? sigma[i] : sigma ?? 1) ** 2;
+  // The kernel writes f - y with y = 0.
   const y = B.slice(p * n, (p + 1) * n);
   const lower = new Float64Array(n), upper = new Float64Array(n);
   const C = r.pcov;
   for (let i = 0; i < n; i++) {
-    let v = noise;
+    let v = s2(i);
     for (let j = 0; j < p; j++) {
-      const gj = B[j * n + i];
-      if (gj === 0) continue;
-      for (let k = 0; k < p; k++) {
-        const gk = B[k * n + i];
-        if (gk !== 0) v += gj * C[j][k] * gk;
-      }
+      let s = 0;
+      for (let k = 0; k < p; k++) s += C[j][k] * B[k * n + i];
+      v += B[j * n + i] * s;
     }
-    const h = t * Math.sqrt(v);
+    const h = Number.isFinite(v) ? t * Math.sqrt(v) : NaN;
     lower[i] = y[i] - h;
     upper[i] = y[i] + h;
   }

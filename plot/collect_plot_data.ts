@@ -86,6 +86,8 @@ class PlotCollector {
   #droppedX = 0;
   #droppedY = 0;
   #nonFinite = 0;
+  #sigmaMin = Infinity;
+  #sigmaMax = -Infinity;
   #scale: ResidualScale | undefined;
   #kept:
     | { x: number[]; y: number[]; r: number[]; f: number[]; s: number[] }
@@ -148,6 +150,11 @@ class PlotCollector {
       const x = b.x[0][i];
       if (x < this.#xMin) this.#xMin = x;
       if (x > this.#xMax) this.#xMax = x;
+      if (b.sigma) {
+        const s = b.sigma[i];
+        if (s < this.#sigmaMin) this.#sigmaMin = s;
+        if (s > this.#sigmaMax) this.#sigmaMax = s;
+      }
       if (!f) continue;
       const r = b.y[i] - f[i];
       this.#sumSq += r * r;
@@ -221,6 +228,9 @@ class PlotCollector {
       residualScale: this.#scale ?? "raw",
       notes: this.#notes(),
     };
+    if (this.#sigmaMax >= this.#sigmaMin) {
+      data.sigmaRange = [this.#sigmaMin, this.#sigmaMax];
+    }
     const kept = this.#kept;
     if (kept) {
       const rms = Math.sqrt(this.#sumSq / this.#counted) || 1;
@@ -233,7 +243,16 @@ class PlotCollector {
         ),
         fitted: Float64Array.from(kept.f),
       };
-      if (kept.s.length > 0) data.points.sigma = Float64Array.from(kept.s);
+      if (kept.s.length > 0) {
+        data.points.sigma = Float64Array.from(kept.s);
+        // Residuals divided by sigma have bars of 1 everywhere: none drawn.
+        if (this.#scale !== "sigma") {
+          data.points.residualSigma = Float64Array.from(
+            kept.s,
+            (v) => (this.#scale === "rms" ? v / rms : v),
+          );
+        }
+      }
     } else {
       data.bins = this.#bins!;
     }

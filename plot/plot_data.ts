@@ -31,6 +31,11 @@ export interface PlotPoints {
   fitted: Float64Array;
   /** Standard deviations of y (error bars), when the data has them. */
   sigma?: Float64Array;
+  /**
+   * `sigma` in the units of `residual` (the residual panel's error bars;
+   * absent where the residuals are divided by sigma).
+   */
+  residualSigma?: Float64Array;
 }
 
 /**
@@ -166,6 +171,8 @@ export interface PlotData {
   logX?: boolean;
   /** Collected for a logarithmic y axis. */
   logY?: boolean;
+  /** Smallest and largest sigma of the rows drawn, when the data has sigma. */
+  sigmaRange?: [number, number];
   /** How `residual`, `rMin` and `rMax` are scaled (default "raw"). */
   residualScale?: ResidualScale;
   /** What a reader should know: points left out, a band not drawn. */

@@ -18,7 +18,7 @@ import {
   showValue,
   toVector,
 } from "../core/_validate.ts";
-import { bandAt } from "./_band.ts";
+import { bandAt, isWeighted } from "./_band.ts";
 import { plotDataOfArrays } from "./collect_plot_data.ts";
 import { BAND_KINDS, type BandKind, type PlotData } from "./plot_data.ts";
 import { type PlotLabels, renderFitSvg } from "./render_fit_svg.ts";
@@ -227,7 +227,9 @@ function fromArrays(
 /** Keeps or drops the error bars as asked. */
 function applyErrorBars(d: PlotData, errorBars: boolean | undefined): void {
   if (errorBars === false) {
-    if (d.points?.sigma) d.points = { ...d.points, sigma: undefined };
+    if (d.points?.sigma) {
+      d.points = { ...d.points, sigma: undefined, residualSigma: undefined };
+    }
     return;
   }
   if (errorBars !== true) return;
@@ -240,6 +242,68 @@ function applyErrorBars(d: PlotData, errorBars: boolean | undefined): void {
   }
 }
 
+/**
+ * The sigma of a new observation at each x of the curve, for a prediction
+ * band of a weighted fit: the data's sigma where it is one number, else
+ * interpolated linearly (in log x on a log x axis) between the points'
+ * sigma, with a note saying so.
+ */
+function observationSigma(
+  d: PlotData,
+  r: FitResult,
+  kind: BandKind,
+  at: Float64Array,
+): number | Float64Array | undefined {
+  if (kind !== "prediction" || !isWeighted(r)) return undefined;
+  const range = d.sigmaRange;
+  if (!range) {
+    throw new TypeError(
+      'plotSvg: band: "prediction": the fit was weighted by sigma but the data drawn has none, so the sigma of a new observation is unknown; give data with sigma, or band: "confidence"',
+    );
+  }
+  const [lo, hi] = range;
+  if (hi - lo <= 1e-12 * hi) return hi;
+  const p = d.points;
+  if (!p?.sigma) {
+    throw new TypeError(
+      `plotSvg: band: "prediction": the fit was weighted by a sigma that varies (${
+        showValue(lo)
+      } to ${
+        showValue(hi)
+      }) over more points than are drawn one by one, so the sigma of a new observation is unknown; draw band: "confidence"`,
+    );
+  }
+  d.notes!.push(
+    "prediction band: the σ of a new observation interpolated between the points' σ",
+  );
+  return interpolate(p.x, p.sigma, at, d.logX ?? false);
+}
+
+/** Linear interpolation of (xs, vs) at `at`, constant beyond the ends. */
+function interpolate(
+  xs: Float64Array,
+  vs: Float64Array,
+  at: Float64Array,
+  log: boolean,
+): Float64Array {
+  const t = log ? Math.log : (v: number) => v;
+  const order = Array.from(xs.keys()).sort((i, j) => xs[i] - xs[j]);
+  const kx = Float64Array.from(order, (i) => t(xs[i]));
+  const kv = Float64Array.from(order, (i) => vs[i]);
+  const out = new Float64Array(at.length);
+  let j = 0;
+  for (let i = 0; i < at.length; i++) {
+    const u = t(at[i]);
+    while (j < kx.length - 2 && kx[j + 1] < u) j++;
+    const span = kx[j + 1] - kx[j];
+    const w = kx.length < 2 || !(span > 0)
+      ? 0
+      : Math.min(1, Math.max(0, (u - kx[j]) / span));
+    out[i] = kv[j] + w * ((kv[j + 1] ?? kv[j]) - kv[j]);
+  }
+  return out;
+}
+
 /** The band at the curve's x; a note where the covariance gives none. */
 function applyBand(
   d: PlotData,
@@ -250,7 +314,8 @@ function applyBand(
   if (!d.curve) {
     throw new TypeError("plotSvg: band: needs a model of one variable");
   }
-  const { lower, upper } = bandAt(r, d.curve.x, kind, level);
+  const sigma = observationSigma(d, r, kind, d.curve.x);
+  const { lower, upper } = bandAt(r, d.curve.x, kind, level, sigma);
   const finite = lower.filter(Number.isFinite).length;
   const name = `${Math.round(level * 1000) / 10}% ${kind} band`;
   if (finite === 0) {
@@ -260,6 +325,10 @@ function applyBand(
   if (finite < lower.length) d.notes!.push(`${name} not finite everywhere`);
   d.band = { kind, level, lower, upper };
 }
+
+/** "g1 (gaussian)" for a model with a prefix, else its name. */
+const componentLabel = (name: string, prefix: string) =>
+  prefix ? `${prefix.replace(/_+$/, "")} (${name})` : name;
 
 /** Each component of a composite built-in model at the curve's x. */
 function applyComponents(d: PlotData, m: Model, popt: Float64Array): void {
@@ -275,19 +344,58 @@ function applyComponents(d: PlotData, m: Model, popt: Float64Array): void {
   const values = b.evaluateComponents([d.curve.x], popt);
   d.components = b.components.map((c) => ({
     key: c.key,
-    label: c.prefix ? `${c.prefix.replace(/_+$/, "")} (${c.name})` : c.name,
+    label: componentLabel(c.name, c.prefix),
     y: values[c.key],
   }));
 }
 
-/** n, R², RMSE and the parameters, for the line under the title. */
+/**
+ * The title of a model: a composite of built-in models by its components
+ * ("g1 (gaussian) + g2 (gaussian) + constant"; its expanded expression is
+ * too long to read), a built-in model by its name, else the expression.
+ */
+function modelTitle(m: Model): string {
+  const b = m as Partial<BuiltinModel>;
+  if (b.operator && b.operands) {
+    return b.operands.map((o) => {
+      const t = modelTitle(o);
+      return b.operator === "*" && o.operator === "+" ? `(${t})` : t;
+    }).join(` ${b.operator} `);
+  }
+  if (typeof b.name === "string" && b.name !== "expression" && b.components) {
+    return componentLabel(b.name, b.prefix ?? "");
+  }
+  return m.expression ?? "fit";
+}
+
+/** A value with its standard error, both to the error's 2 digits. */
+function withError(v: number, e: number): string {
+  const short = (u: number) => String(Number(u.toPrecision(5)));
+  if (!(e > 0 && Number.isFinite(e))) return short(v);
+  const decimals = 1 - Math.floor(Math.log10(e));
+  if (decimals >= 0 && decimals <= 9 && Math.abs(v) < 1e6) {
+    return `${v.toFixed(decimals)} ± ${e.toFixed(decimals)}`;
+  }
+  return `${short(v)} ± ${Number(e.toPrecision(2))}`;
+}
+
+/**
+ * The line under the title: n, the reduced chi-square (a weighted fit) or
+ * the RMSE, R², and the parameters with their standard errors.
+ */
 function statsLine(r: FitResult): string {
   const short = (v: number) => String(Number(v.toPrecision(5)));
+  const dof = r.nPoints - r.nFree;
+  const spread = isWeighted(r)
+    ? `χ²/ν = ${short(r.chiSquare / dof)}`
+    : `RMSE = ${short(r.rmse)}`;
   return [
     `n = ${r.nPoints}`,
+    spread,
     `R² = ${short(r.rSquared)}`,
-    `RMSE = ${short(r.rmse)}`,
-    ...r.paramNames.map((name, i) => `${name} = ${short(r.popt[i])}`),
+    ...r.paramNames.map((name, i) =>
+      `${name} = ${withError(r.popt[i], r.perr[i])}`
+    ),
   ].join(",  ");
 }
 
@@ -349,11 +457,12 @@ export function plotSvg(r: FitResult, options: PlotSvgOptions = {}): string {
   const d = isPlotData(given)
     ? collected(given, options)
     : fromArrays(given, m, r, options);
-  applyErrorBars(d, options.errorBars);
+  // The band first: a prediction band may need the points' sigma.
   if (options.band) applyBand(d, r, options.band, options.level ?? 0.95);
+  applyErrorBars(d, options.errorBars);
   if (options.components) applyComponents(d, m, r.popt);
   const labels: PlotLabels = {
-    title: options.title ?? m.expression ?? "fit",
+    title: options.title ?? modelTitle(m),
     subtitle: options.subtitle ?? statsLine(r),
     warning: r.success ? undefined : `NOT CONVERGED (status ${r.status})`,
     xLabel: options.xLabel ?? m.variables[0] ?? "x",

@@ -61,12 +61,13 @@ export interface PlotSize {
 
 /** Okabe-Ito colours (told apart with every colour-vision deficiency). */
 const DATA_COLOR = "#1f77b4", FIT_COLOR = "#d55e00";
+// Components: none orange like the fit, nor blue like the data.
 const COMPONENT_STYLES = [
   { color: "#009e73", dash: "8 4" },
   { color: "#cc79a7", dash: "2 3" },
-  { color: "#e69f00", dash: "10 3 2 3" },
+  { color: "#444444", dash: "10 3 2 3" },
   { color: "#56b4e9", dash: "4 3" },
-  { color: "#000000", dash: "1 3" },
+  { color: "#e69f00", dash: "1 3" },
   { color: "#7f7f7f", dash: "12 4" },
 ];
 
@@ -82,9 +83,11 @@ interface Layout {
   resH: number;
 }
 
-function layoutOf(size: PlotSize, nNotes: number): Layout {
+function layoutOf(size: PlotSize, nNotes: number, labels: PlotLabels): Layout {
   const W = size.width ?? 900, H = size.height ?? 640;
-  const left = 84, right = 24, top = 64, gap = 26;
+  const left = 84, right = 24, gap = 26;
+  const lines = subtitleLines(labels, W - left - right).length;
+  const top = 64 + 16 * Math.max(0, lines - 1);
   const bottom = 58 + 17 * nNotes;
   const plotW = W - left - right;
   const avail = H - top - bottom - gap;
@@ -158,9 +161,19 @@ function axesOf(data: PlotData, L: Layout): { x: Axis; y: Axis; r: Axis } {
     L.mainTop,
     { log: logY, pad: 0.06, tickCount: 6 },
   );
-  const [rLo, rHi] = data.points
-    ? extent(data.points.residual)
+  const p = data.points;
+  let [rLo, rHi] = p
+    ? extent(p.residual)
     : extent(data.bins?.rMin, data.bins?.rMax);
+  if (p?.residualSigma) {
+    const ends = (sign: number) =>
+      p.residual.map((v, i) => v + sign * p.residualSigma![i]);
+    [rLo, rHi] = widenLimited(
+      [rLo, rHi],
+      extent(ends(-1), ends(1)),
+      0.5,
+    );
+  }
   const rAbs = Math.max(Math.abs(rLo), Math.abs(rHi)) * 1.15 || 1;
   const r = makeAxis(-rAbs, rAbs, L.resTop + L.resH, L.resTop, {
     log: false,
@@ -258,21 +271,35 @@ function bandPath(data: PlotData, x: Axis, y: Axis, L: Layout): string {
     : `<path class="band" d="${d}" fill="${FIT_COLOR}" fill-opacity="0.2" stroke="none"/>`;
 }
 
-/** Error bars y ± sigma, one vertical segment per point, as one path. */
-function errorBars(data: PlotData, x: Axis, y: Axis, L: Layout): string {
-  const p = data.points;
-  if (!p?.sigma) return "";
-  const bottom = L.mainTop + L.mainH + 2;
+/**
+ * Error bars v ± e, one vertical segment per point (with short caps while
+ * the points are few enough to tell apart), as one path. On a log axis an
+ * end <= 0 is drawn at the panel's edge `floor` (below every value shown).
+ */
+function errorBars(
+  xs: Float64Array,
+  vs: Float64Array,
+  es: Float64Array,
+  x: Axis,
+  y: Axis,
+  floor: number,
+): string {
+  const caps = xs.length <= 80;
   const d: string[] = [];
-  for (let i = 0; i < p.x.length; i++) {
-    const px = x.toPx(p.x[i]), s = p.sigma[i];
-    if (!Number.isFinite(px) || !(s > 0) || !Number.isFinite(y.toPx(p.y[i]))) {
+  for (let i = 0; i < xs.length; i++) {
+    const px = x.toPx(xs[i]), e = es[i];
+    if (!Number.isFinite(px) || !(e > 0) || !Number.isFinite(y.toPx(vs[i]))) {
       continue;
     }
-    const lo = p.y[i] - s;
-    const a = y.toPx(p.y[i] + s);
-    const b = y.log && !(lo > 0) ? bottom : y.toPx(lo);
-    d.push(`M${r2(px)} ${r2(clampPx(a))}V${r2(clampPx(b))}`);
+    const lo = vs[i] - e;
+    const a = r2(clampPx(y.toPx(vs[i] + e)));
+    const b = r2(clampPx(y.log && !(lo > 0) ? floor : y.toPx(lo)));
+    d.push(`M${r2(px)} ${a}V${b}`);
+    // A cap only at an end that is the bar's end, not the panel's edge.
+    if (caps) {
+      d.push(`M${r2(px - 2.5)} ${a}h5`);
+      if (!y.log || lo > 0) d.push(`M${r2(px - 2.5)} ${b}h5`);
+    }
   }
   return `<path class="error-bars" d="${
     d.join("")
@@ -307,7 +334,16 @@ function mainLayer(out: string[], data: PlotData, x: Axis, y: Axis, L: Layout) {
   out.push(`<g clip-path="url(#clip-main)">`, bandPath(data, x, y, L));
   if (points) {
     out.push(
-      errorBars(data, x, y, L),
+      points.sigma
+        ? errorBars(
+          points.x,
+          points.y,
+          points.sigma,
+          x,
+          y,
+          L.mainTop + L.mainH + 2,
+        )
+        : "",
       dots(points.x, points.y, sx, sy, 2.6, "data"),
     );
     if (!curve) {
@@ -388,6 +424,10 @@ function residualLayer(
 ) {
   out.push(`<g clip-path="url(#clip-res)">`);
   if (data.points) {
+    const p = data.points;
+    if (p.residualSigma) {
+      out.push(errorBars(p.x, p.residual, p.residualSigma, x, r, 0));
+    }
     out.push(
       dots(
         data.points.x,
@@ -426,6 +466,40 @@ const clip = (text: string, px: number) => {
   return text.length > max ? text.slice(0, max - 1) + "…" : text;
 };
 
+/** Width of the warning right of the subtitle, in px (0 without one). */
+function warningWidth(labels: PlotLabels, plotW: number): number {
+  return labels.warning ? clip(labels.warning, plotW / 2).length * 6.6 + 16 : 0;
+}
+
+/**
+ * The subtitle in lines of at most the panel's width, broken between its
+ * items (separated by two spaces after a comma); at most 3 lines, the last
+ * one clipped.
+ */
+function subtitleLines(labels: PlotLabels, plotW: number): string[] {
+  if (!labels.subtitle) return [];
+  const lines: string[] = [];
+  let line = "";
+  const width =
+    () => (lines.length === 0 ? plotW - warningWidth(labels, plotW) : plotW);
+  for (const item of labels.subtitle.split(",  ")) {
+    const next = line === "" ? item : `${line},  ${item}`;
+    if (line !== "" && next.length * 6.6 > width()) {
+      lines.push(line + ",");
+      line = item;
+    } else {
+      line = next;
+    }
+  }
+  lines.push(line);
+  if (lines.length > 3) {
+    lines.splice(2, lines.length - 2, lines.slice(2).join("  ") + " ");
+  }
+  return lines.map((l, i) =>
+    clip(l, i === 0 ? plotW - warningWidth(labels, plotW) : plotW)
+  );
+}
+
 /** Title, subtitle and warning above the panels. */
 function headings(out: string[], labels: PlotLabels, L: Layout): void {
   const maxTitle = Math.floor(L.plotW / 8.5);
@@ -437,25 +511,22 @@ function headings(out: string[], labels: PlotLabels, L: Layout): void {
       escapeXml(title)
     }</text>`,
   );
-  let warningWidth = 0;
   if (labels.warning) {
-    const w = clip(labels.warning, L.plotW / 2);
-    warningWidth = w.length * 6.6 + 16;
     out.push(
       `<text x="${
         L.left + L.plotW
       }" y="46" font-size="12" font-weight="bold" text-anchor="end" fill="#c0392b">${
-        escapeXml(w)
+        escapeXml(clip(labels.warning, L.plotW / 2))
       }</text>`,
     );
   }
-  if (labels.subtitle) {
+  subtitleLines(labels, L.plotW).forEach((line, i) => {
     out.push(
-      `<text x="${L.left}" y="46" font-size="12" fill="#555">${
-        escapeXml(clip(labels.subtitle, L.plotW - warningWidth))
-      }</text>`,
+      `<text class="subtitle" x="${L.left}" y="${
+        46 + 16 * i
+      }" font-size="12" fill="#555">${escapeXml(line)}</text>`,
     );
-  }
+  });
 }
 
 /** Frames, axis titles and the notes under the x axis. */
@@ -496,14 +567,22 @@ interface LegendRow {
   text: string;
 }
 
+/** "data ± σ (n = 40)", or "(37 of 40 shown)" where a log axis drops some. */
+function dataLegendText(data: PlotData): string {
+  const { bins, points } = data;
+  if (!points) return `data (n = ${data.nPoints}, min/max per pixel)`;
+  let shown = points.x.length;
+  if (data.logY) shown -= points.y.filter((v) => !(v > 0)).length;
+  const name = points.sigma ? "data ± σ" : "data";
+  return shown === data.nPoints || bins
+    ? `${name} (n = ${data.nPoints})`
+    : `${name} (${shown} of ${data.nPoints} shown)`;
+}
+
 function legendRows(data: PlotData): LegendRow[] {
   const { bins, curve, band, points } = data;
   const rows: LegendRow[] = [{
-    text: bins
-      ? `data (n = ${data.nPoints}, min/max per pixel)`
-      : points?.sigma
-      ? `data ± σ (n = ${data.nPoints})`
-      : `data (n = ${data.nPoints})`,
+    text: dataLegendText(data),
     mark: (x, y) =>
       bins
         ? `<path d="M${r2(x + 10)} ${
@@ -653,7 +732,7 @@ export function renderFitSvg(
   size: PlotSize = {},
 ): string {
   const notes = data.notes ?? [];
-  const L = layoutOf(size, notes.length);
+  const L = layoutOf(size, notes.length, labels);
   const ax = axesOf(data, L);
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${L.W}" height="${L.H}" viewBox="0 0 ${L.W} ${L.H}" font-family="Helvetica, Arial, sans-serif">`,
