@@ -42,7 +42,7 @@ import {
   parseP0,
   UsageError,
 } from "./args.ts";
-import { correlationMatrix, formatFitReport, formatNumber } from "./report.ts";
+import { correlationMatrix, formatFitReport } from "./report.ts";
 import { FitProgressBar } from "./progress.ts";
 import { readCsvHeader } from "./csv_header.ts";
 import { chooseVariables, usesName } from "./variables.ts";
