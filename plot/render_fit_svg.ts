@@ -327,91 +327,99 @@ function dots(
   }</g>`;
 }
 
-/** Data, band, components and fit in the upper panel. */
-function mainLayer(out: string[], data: PlotData, x: Axis, y: Axis, L: Layout) {
-  const { points, bins, curve } = data;
-  const sx = x.toPx, sy = y.toPx;
-  out.push(`<g clip-path="url(#clip-main)">`, bandPath(data, x, y, L));
+/** The data: points with their error bars, or the min/max envelope. */
+function dataSeries(data: PlotData, x: Axis, y: Axis, L: Layout): string[] {
+  const { points, bins } = data;
   if (points) {
-    out.push(
-      points.sigma
-        ? errorBars(
-          points.x,
-          points.y,
-          points.sigma,
-          x,
-          y,
-          L.mainTop + L.mainH + 2,
-        )
-        : "",
-      dots(points.x, points.y, sx, sy, 2.6, "data"),
+    const bars = points.sigma
+      ? errorBars(
+        points.x,
+        points.y,
+        points.sigma,
+        x,
+        y,
+        L.mainTop + L.mainH + 2,
+      )
+      : "";
+    return [bars, dots(points.x, points.y, x.toPx, y.toPx, 2.6, "data")];
+  }
+  if (!bins) return [];
+  return [envelope(
+    bins.x,
+    bins.yMin,
+    bins.yMax,
+    x.toPx,
+    y.toPx,
+    `class="data" stroke="${DATA_COLOR}" stroke-opacity="0.8" stroke-width="1.3"`,
+  )];
+}
+
+/**
+ * The fit without a curve (a model of several variables): a cross at each
+ * point's fitted value, or the fitted values' envelope.
+ */
+function fittedMarks(data: PlotData, x: Axis, y: Axis): string {
+  const { points, bins } = data;
+  if (bins) {
+    return envelope(
+      bins.x,
+      bins.fMin,
+      bins.fMax,
+      x.toPx,
+      y.toPx,
+      `class="fit" stroke="${FIT_COLOR}" stroke-opacity="0.6" stroke-width="1.3"`,
     );
-    if (!curve) {
-      const marks: string[] = [];
-      for (let i = 0; i < points.x.length; i++) {
-        const px = sx(points.x[i]), py = sy(points.fitted[i]);
-        if (Number.isFinite(px) && Number.isFinite(py)) {
-          marks.push(`M${r2(px - 2.5)} ${r2(clampPx(py) - 2.5)}l5 5m0 -5l-5 5`);
-        }
-      }
-      out.push(
-        `<path class="fit" d="${
-          marks.join("")
-        }" stroke="${FIT_COLOR}" stroke-width="1.2" fill="none"/>`,
-      );
-    }
-  } else if (bins) {
-    out.push(
-      envelope(
-        bins.x,
-        bins.yMin,
-        bins.yMax,
-        sx,
-        sy,
-        `class="data" stroke="${DATA_COLOR}" stroke-opacity="0.8" stroke-width="1.3"`,
-      ),
-    );
-    if (!curve) {
-      out.push(
-        envelope(
-          bins.x,
-          bins.fMin,
-          bins.fMax,
-          sx,
-          sy,
-          `class="fit" stroke="${FIT_COLOR}" stroke-opacity="0.6" stroke-width="1.3"`,
-        ),
-      );
+  }
+  const marks: string[] = [];
+  for (let i = 0; i < (points?.x.length ?? 0); i++) {
+    const px = x.toPx(points!.x[i]), py = y.toPx(points!.fitted[i]);
+    if (Number.isFinite(px) && Number.isFinite(py)) {
+      marks.push(`M${r2(px - 2.5)} ${r2(clampPx(py) - 2.5)}l5 5m0 -5l-5 5`);
     }
   }
-  (data.components ?? []).forEach((c, k) => {
+  return `<path class="fit" d="${
+    marks.join("")
+  }" stroke="${FIT_COLOR}" stroke-width="1.2" fill="none"/>`;
+}
+
+/** The components (dashed) and the fitted curve over them. */
+function curves(data: PlotData, x: Axis, y: Axis): string[] {
+  const curve = data.curve!;
+  const out = (data.components ?? []).map((c, k) => {
     const st = COMPONENT_STYLES[k % COMPONENT_STYLES.length];
-    out.push(
-      `<g class="component" data-key="${escapeXml(c.key)}">`,
+    return `<g class="component" data-key="${escapeXml(c.key)}">\n${
       polylines(
-        curve!.x,
+        curve.x,
         c.y,
-        sx,
-        sy,
+        x.toPx,
+        y.toPx,
         `stroke="${st.color}" stroke-width="1.8" stroke-dasharray="${st.dash}"`,
-      ),
-      `</g>`,
-    );
+      )
+    }\n</g>`;
   });
-  if (curve) {
-    out.push(
-      `<g class="fit">`,
+  out.push(
+    `<g class="fit">\n${
       polylines(
         curve.x,
         curve.y,
-        sx,
-        sy,
+        x.toPx,
+        y.toPx,
         `stroke="${FIT_COLOR}" stroke-width="2.2"`,
-      ),
-      `</g>`,
-    );
-  }
-  out.push(`</g>`);
+      )
+    }\n</g>`,
+  );
+  return out;
+}
+
+/** Band, data, components and fit in the upper panel, in that order. */
+function mainLayer(out: string[], data: PlotData, x: Axis, y: Axis, L: Layout) {
+  out.push(
+    `<g clip-path="url(#clip-main)">`,
+    bandPath(data, x, y, L),
+    ...dataSeries(data, x, y, L),
+    ...(data.curve ? curves(data, x, y) : [fittedMarks(data, x, y)]),
+    `</g>`,
+  );
 }
 
 /** Residuals in the lower panel, with the zero line on top. */
