@@ -404,11 +404,15 @@ function statsLine(r: FitResult): string {
  * data and the fitted curve above, the residuals below.
  *
  * - `band`: the confidence band (of the mean response) or the prediction
- *   band (of a new observation) at `level`, from the parameters' covariance
- *   by the delta method.
- * - `errorBars`: y ± sigma where the data has sigma.
+ *   band (of a new observation) at `level`, as `FitResult.predict` gives
+ *   them: `t * sqrt(g' C g)`, plus the variance of one observation for a
+ *   prediction band. For a fit weighted by sigma that observation's sigma
+ *   is the data's where it is one number, else interpolated between the
+ *   points' (a note says so; an error for data drawn as min/max columns).
+ * - `errorBars`: y ± sigma where the data has sigma (in the residual panel
+ *   too, unless the residuals are divided by sigma).
  * - `components`: each component of a composite built-in model, dashed and
- *   named in the legend.
+ *   named in the legend; a composite is titled by its components.
  * - `residuals: "normalized"`: divided by sigma, else by their RMS.
  * - `logX`, `logY`: logarithmic axes, ticks at decades with minor ticks
  *   between; points with x <= 0 (or y <= 0) are left out, and a note under

@@ -324,6 +324,24 @@ Deno.test("plotSvg: one error bar per point with sigma, in both panels", async (
   // A weighted fit whose sigma varies: the prediction band interpolates it, and says so.
   const p = plotSvg(r, { band: "prediction" });
   assert.match(p, /σ of a new observation interpolated between the points/);
+  // Here sigma is linear in x, so the interpolation is exact everywhere.
+  const X = inverse(p, "x", false), YP = inverse(p, "y main", false);
+  const { upper } = bandEdges(p);
+  const xs = Float64Array.from(upper, ([px]) => X.toData(px));
+  for (const k of [0, 150, 299, 450, 599]) {
+    const want = bandAt(
+      r,
+      xs.subarray(k, k + 1),
+      "prediction",
+      0.95,
+      0.05 + 0.02 * xs[k],
+    );
+    const got = YP.toData(upper[k][1]);
+    assert.ok(
+      Math.abs(got - want.upper[0]) < 0.03 * YP.unitsPerPx,
+      `x = ${xs[k]}: ${got} vs ${want.upper[0]}`,
+    );
+  }
   // The subtitle: the reduced chi-square of a weighted fit, errors on parameters.
   const dof = 27;
   assert.match(
