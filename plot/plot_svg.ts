@@ -224,6 +224,31 @@ function fromArrays(
   });
 }
 
+/**
+ * A log axis with nothing on it would be made up: an error instead, that
+ * says why (every x, or every y and fitted value, <= 0).
+ */
+function assertSomethingOnLogAxes(d: PlotData): void {
+  const rows = `${d.nPoints} point${d.nPoints === 1 ? "" : "s"}`;
+  if (d.logX && !d.points?.x.length && !d.bins) {
+    throw new RangeError(
+      `plotSvg: logX: no x > 0 to show (${rows}); draw a linear x axis`,
+    );
+  }
+  if (!d.logY) return;
+  const positive = (a?: ArrayLike<number>) =>
+    a !== undefined && Array.prototype.some.call(a, (v: number) => v > 0);
+  const { points: p, bins: b } = d;
+  if (
+    !positive(p?.y) && !positive(p?.fitted) && !positive(b?.yMax) &&
+    !positive(b?.fMax) && !positive(d.curve?.y)
+  ) {
+    throw new RangeError(
+      `plotSvg: logY: no y > 0 to show (${rows}, and the fit is <= 0 everywhere); draw a linear y axis`,
+    );
+  }
+}
+
 /** Keeps or drops the error bars as asked. */
 function applyErrorBars(d: PlotData, errorBars: boolean | undefined): void {
   if (errorBars === false) {
@@ -461,6 +486,7 @@ export function plotSvg(r: FitResult, options: PlotSvgOptions = {}): string {
   const d = isPlotData(given)
     ? collected(given, options)
     : fromArrays(given, m, r, options);
+  assertSomethingOnLogAxes(d);
   // The band first: a prediction band may need the points' sigma.
   if (options.band) applyBand(d, r, options.band, options.level ?? 0.95);
   applyErrorBars(d, options.errorBars);

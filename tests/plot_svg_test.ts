@@ -450,6 +450,20 @@ Deno.test("plotSvg: bad options are typed errors that name the option", async ()
       return true;
     });
   }
+  // A log axis with nothing to show is an error, not an empty made-up axis.
+  const neg = await fit("a * x + b", line, lineY.map((v) => -v), {
+    p0: [1, 0],
+  });
+  assert.throws(
+    () => plotSvg(neg, { logY: true }),
+    RangeError,
+    "logY: no y > 0 to show (20 points",
+  );
+  assert.throws(
+    () => plotSvg(r, { logX: true, data: { x: [-1, 0], y: [1, 2] } }),
+    RangeError,
+    "logX: no x > 0 to show (2 points)",
+  );
   // A prediction band of a weighted fit needs the data's sigma.
   const w = await fit("a + b * x", line, lineY, {
     p0: [0, 1],
