@@ -49,8 +49,6 @@ export interface RefitProblem {
   toPhi(theta: Float64Array): Float64Array;
   /** Solver's variables to the caller's. */
   toTheta(phi: Float64Array): Float64Array;
-  /** The result's parameters by name at free values `theta`. */
-  paramsAt(theta: Float64Array): Record<string, number>;
   /** The rounding level of the solver's cost. */
   costFloor(): number;
   /** Points of the fit. */
@@ -121,10 +119,6 @@ function fitRefitProblem(
       position.get(name) ?? (names.includes(name) ? -1 : undefined),
     toPhi: scale.toPhi,
     toTheta: scale.toTheta,
-    paramsAt(theta) {
-      const all = call.params.expand(theta);
-      return Object.fromEntries(names.map((n, k) => [n, all[k]]));
-    },
     costFloor: scale.costFloor,
     nPoints: plan.data.nPoints,
     nFree: free.length,

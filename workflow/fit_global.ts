@@ -312,10 +312,6 @@ function refitProblem(gp: GlobalProblem, best: Float64Array): RefitProblem {
       position.get(name) ?? (names.includes(name) ? -1 : undefined),
     toPhi: gp.toPhi,
     toTheta: gp.toTheta,
-    paramsAt(u) {
-      const full = plan.expand(u);
-      return Object.fromEntries(names.map((n, k) => [n, full[k]]));
-    },
     costFloor: gp.costFloor,
     nPoints: gp.nPoints,
     nFree: plan.free.length,
