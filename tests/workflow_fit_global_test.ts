@@ -11,6 +11,7 @@ import { npyTable } from "./_npy_table.ts";
 import { pythonJson, scipyAvailable } from "./_python_json.ts";
 import { Xoshiro128 } from "../sampling/prng.ts";
 import { hasMpiexec, runJob } from "./_tools.ts";
+import { lmfitPython } from "./_lmfit.ts";
 import { fileURLToPath } from "node:url";
 
 const SCIPY = scipyAvailable("workflow_fit_global_test");
@@ -95,6 +96,47 @@ Deno.test("fitGlobal: two decays sharing a rate equal scipy least_squares on the
       )
     )
   );
+});
+
+/** lmfit's conf_interval on the stacked residuals of the same problem. */
+const LMFIT_STACKED_CI = `
+import lmfit
+x0, y0, x1, y1, s1 = (np.array(data[k]) for k in ("x0", "y0", "x1", "y1", "s1"))
+p = lmfit.Parameters()
+for name in ("a_0", "k", "c_0", "a_1"):
+    p.add(name, value=data["popt"][name])
+def res(p):
+    return np.concatenate([p["a_0"] * np.exp(-p["k"] * x0) + p["c_0"] - y0,
+                           (p["a_1"] * np.exp(-p["k"] * x1) - y1) / s1])
+mini = lmfit.Minimizer(res, p)
+out = mini.minimize(method="leastsq", xtol=1e-12, ftol=1e-12)
+import lmfit.confidence as lc
+root = lc.root_scalar
+lc.root_scalar = lambda *a, **k: root(*a, **{**k, "rtol": 1e-13})
+ci = lmfit.conf_interval(mini, out, sigmas=[0.95])
+emit({k: [v[0][1], v[-1][1]] for k, v in ci.items()})
+`;
+
+Deno.test("fitGlobal: profile intervals of the stacked problem equal lmfit conf_interval on the stacked residuals", async () => {
+  const lmfit = lmfitPython("workflow_fit_global_test");
+  const r = await fitGlobal(DATASETS, { shared: ["k"], params: PARAMS });
+  const ours = await r.profileIntervals();
+  if (!lmfit) return;
+  const theirs = await pythonJson<Record<string, [number, number]>>(
+    LMFIT_STACKED_CI,
+    { x0, y0, x1, y1, s1, popt: r.params },
+    lmfit,
+  );
+  for (const name of r.paramNames) {
+    const v = r.params[name];
+    ours[name].forEach((end, i) => {
+      const ref = theirs[name][i];
+      assert.ok(
+        Math.abs(end - ref) <= 1e-3 * Math.abs(ref - v),
+        `${name}[${i}]: ${end} vs lmfit ${ref}`,
+      );
+    });
+  }
 });
 
 Deno.test("fitGlobal: ties and fixed values across datasets; one dataset is a plain fit", async () => {
