@@ -150,6 +150,11 @@ Deno.test("profile intervals: an end past a bound is infinite; bad requests are 
     RangeError,
   );
   await assert.rejects(() => r.profileIntervals({ level: 1 }), RangeError);
+  await assert.rejects(
+    () => r.profileIntervals({ params: "b" as unknown as string[] }),
+    (e: Error) =>
+      e instanceof TypeError && /array of parameter names/.test(e.message),
+  );
   const fixed = await fit("a * exp(-b * x)", x, y, {
     params: { a: { value: 2, vary: false }, b: 1 },
   });

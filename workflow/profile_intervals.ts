@@ -61,8 +61,8 @@ const MAX_STEPS = 60;
  *
  * @throws {RangeError} a level outside (0, 1), an unknown parameter, or
  *   no degrees of freedom left.
- * @throws {TypeError} a fixed or tied parameter, or a result without its
- *   origin (restored from JSON).
+ * @throws {TypeError} `params` not an array of names, a fixed or tied
+ *   parameter, or a result without its origin (restored from JSON).
  *
  * @example Asymmetric ends of an exponential rate
  * ```ts
@@ -86,9 +86,16 @@ export async function profileIntervals(
   if (typeof level !== "number" || !(level > 0 && level < 1)) {
     throw new RangeError(`level must be in (0, 1), got ${level}`);
   }
+  const wanted = options.params;
+  if (
+    wanted !== undefined &&
+    (!Array.isArray(wanted) || wanted.some((n) => typeof n !== "string"))
+  ) {
+    throw new TypeError("params must be an array of parameter names");
+  }
   const prob = await openRefit(r);
   try {
-    const names = options.params ?? prob.freeNames;
+    const names = wanted ?? prob.freeNames;
     const indices = names.map((name) => freeIndex(prob, name));
     return await profiles(r, prob, level, names, indices);
   } finally {
