@@ -385,6 +385,26 @@ gpuTest(
     const wb = agreement(b.cpu, b.gpu, b.p, true);
     console.log(`    f32 + polish vs CPU (exp3, bounds): ${wb.popt} relative`);
     assert.ok(wb.popt < 1e-8, `popt differs by ${wb.popt} relative`);
+    // A device without shader-f64 gets the f32 kernel and the polish.
+    const no64 = await runWebGpuBatch(
+      resolveBatch(d.expr, d.x[0], d.y.subarray(0, 200 * 32), {
+        p0: d.p0.subarray(0, 200 * 4),
+      }),
+      { device: { disableF64: true } },
+    );
+    assert.strictEqual(no64.precision, "f32");
+    assert.match(no64.label, /f32 \+ CPU polish/);
+    for (let k = 0; k < 200 * 4; k++) {
+      const x = r.cpu.popt[k];
+      assert.ok(Math.abs(no64.outputs.popt[k] - x) < 1e-8 * Math.abs(x));
+    }
+    await assert.rejects(
+      runWebGpuBatch(resolveBatch(d.expr, d.x[0], d.y, { p0: d.p0 }), {
+        precision: "f64",
+        device: { disableF64: true },
+      }),
+      /no shader-f64/,
+    );
   },
 );
 
