@@ -58,7 +58,7 @@ const CHOICES = new Map<string, Choice>();
 
 function choiceKey(pr: BatchProblem): string {
   return JSON.stringify([
-    pr.model.expression ?? "",
+    pr.model.expression ?? JSON.stringify(pr.model.ast),
     pr.nPoints,
     pr.free,
     pr.lower !== null,
