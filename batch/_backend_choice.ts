@@ -39,6 +39,13 @@ export const AUTO_MIN_FITS = 16384;
  */
 export const AUTO_MAX_FREE = 8;
 
+/**
+ * Beyond this many points per fit, "auto" is the CPU engine: one
+ * invocation per fit is made for small fits (and lavapipe caps the loop
+ * iterations of a dispatch).
+ */
+export const AUTO_MAX_POINTS = 16384;
+
 /** What an engine run gives `fitBatch`. */
 export interface AutoRun {
   readonly outputs: BatchOutputs;
@@ -102,6 +109,11 @@ export async function runAutoBatch(pr: BatchProblem): Promise<AutoRun> {
   if (pr.free.length > AUTO_MAX_FREE) {
     return cpu(
       `backend auto: the CPU batch engine (over ${AUTO_MAX_FREE} free parameters)`,
+    );
+  }
+  if (pr.nPoints > AUTO_MAX_POINTS) {
+    return cpu(
+      `backend auto: the CPU batch engine (over ${AUTO_MAX_POINTS} points per fit)`,
     );
   }
   if (pr.threads !== "auto") {
