@@ -149,8 +149,9 @@ export interface FitBatchOptions {
    * "cpu", "webgpu" (whole fits on the device: f64 where it has
    * `shader-f64`, else f32 polished by the CPU engine; least squares with
    * the linear loss and up to 12 free parameters), or "auto" (default: the
-   * CPU engine under 16384 fits or with `threads` given, else the faster of
-   * the two as measured on a sample of the batch).
+   * CPU engine under 16384 fits, with `threads` given, or beyond 8 free
+   * parameters or 16384 points per fit; else the faster of the two as
+   * measured on samples of the batch).
    */
   backend?: "auto" | "cpu" | "webgpu";
   /**
