@@ -130,6 +130,125 @@ export function chunkConfig(
 }
 
 /**
+ * Emits WGSL for the operands and instructions of an SSA program (the one
+ * translation the WebGPU kernels share): parameter `k` reads `p{k}`,
+ * variable `v` reads `v{v}`, temporary `i` is `t{i}`, `NaN` and `Infinity`
+ * read `kNaN` and `kInf` (which the kernel must define: WGSL has no literal
+ * for them). Library functions a call needs are added to `used`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model, modelSsa } from "@nlsq/nlsq/model";
+ * import { wgslSsaEmitter } from "@nlsq/nlsq/gpu";
+ * const used = new Set<string>();
+ * const ssa = modelSsa(model("a * exp(-b * x)"));
+ * const e = wgslSsaEmitter("f64", used);
+ * assert.strictEqual(e.operand({ kind: "num", value: 2 }), "2.0lf");
+ * const code = ssa.instructions.map((_, i) => e.instruction(i, ssa));
+ * assert.match(code[0], /^let t0: f64 = /);
+ * assert.ok(used.has("nl_exp"));
+ * ```
+ */
+export function wgslSsaEmitter(
+  T: Precision,
+  used: Set<string>,
+): {
+  /** The WGSL of an operand. */
+  operand(o: SsaOperand): string;
+  /**
+   * `let t{i}: T = ...;` for instruction `i` of `s`; a division by a key of
+   * `reciprocals` becomes a product by its value.
+   */
+  instruction(
+    i: number,
+    s: Ssa,
+    reciprocals?: ReadonlyMap<string, string>,
+  ): string;
+} {
+  const L = (v: number) => wgslLiteral(v, T);
+  function operand(o: SsaOperand): string {
+    switch (o.kind) {
+      case "num":
+        if (Number.isNaN(o.value)) return "kNaN";
+        if (o.value === Infinity) return "kInf";
+        if (o.value === -Infinity) return "(-kInf)";
+        return L(o.value);
+      case "param":
+        return `p${o.index}`;
+      case "var":
+        return `v${o.index}`;
+      case "tmp":
+        return `t${o.index}`;
+      default: {
+        const never: never = o;
+        throw new TypeError(
+          `generateKernel: unknown operand ${JSON.stringify(never)}`,
+        );
+      }
+    }
+  }
+
+  // Small integer powers as products: correctly rounded (x^2) or within
+  // an ulp, where exp(b log|x|) errs by several ulps (which a fit's
+  // answer amplifies by the condition of its Jacobian).
+  function power(base: string, exponent: SsaOperand): string {
+    if (exponent.kind === "num") {
+      switch (exponent.value) {
+        case 1:
+          return base;
+        case 2:
+          return `(${base} * ${base})`;
+        case 3:
+          return `(${base} * ${base} * ${base})`;
+        case -1:
+          return `(${L(1)} / ${base})`;
+        case -2:
+          return `(${L(1)} / (${base} * ${base}))`;
+      }
+    }
+    return wgslCall("pow", [base, operand(exponent)], used);
+  }
+
+  function instruction(
+    i: number,
+    s: Ssa,
+    reciprocals?: ReadonlyMap<string, string>,
+  ): string {
+    const ins = s.instructions[i];
+    let e: string;
+    switch (ins.kind) {
+      case "neg":
+        e = `-(${operand(ins.arg)})`;
+        break;
+      case "bin": {
+        const rc = ins.op === "/"
+          ? reciprocals?.get(operand(ins.right))
+          : undefined;
+        e = ins.op === "^"
+          ? power(operand(ins.left), ins.right)
+          : rc
+          ? `${operand(ins.left)} * ${rc}`
+          : `${operand(ins.left)} ${ins.op} ${operand(ins.right)}`;
+        break;
+      }
+      case "call":
+        e = wgslCall(ins.fn, ins.args.map(operand), used);
+        break;
+      default: {
+        const never: never = ins;
+        throw new TypeError(
+          `generateKernel: unknown instruction ${JSON.stringify(never)}`,
+        );
+      }
+    }
+    return `let t${i}: ${T} = ${e};`;
+  }
+
+  return { operand, instruction };
+}
+
+/**
  * Generates the WGSL module for a model: residual `w (f - y)`, exact
  * Jacobian row `w df/dp_k` (from the model's symbolic derivatives, with
  * common subexpressions shared), scipy's robust loss scaling, and
@@ -186,6 +305,7 @@ export function generateKernel(
   // The program the JavaScript kernel runs (model/model_ssa.ts).
   const ssa = modelSsa(m);
   const used = new Set<string>();
+  const { operand, instruction } = wgslSsaEmitter(T, used);
 
   const elemBytes = T === "f64" ? 8 : 4;
   const storage = options.workgroupStorageBytes ?? 16384;
@@ -216,63 +336,6 @@ export function generateKernel(
     workgroupSize: wg,
     precision: T,
   };
-
-  function operand(o: SsaOperand): string {
-    switch (o.kind) {
-      case "num":
-        if (Number.isNaN(o.value)) return "kNaN";
-        if (o.value === Infinity) return "kInf";
-        if (o.value === -Infinity) return "(-kInf)";
-        return L(o.value);
-      case "param":
-        return `p${o.index}`;
-      case "var":
-        return `v${o.index}`;
-      case "tmp":
-        return `t${o.index}`;
-      default: {
-        const never: never = o;
-        throw new TypeError(
-          `generateKernel: unknown operand ${JSON.stringify(never)}`,
-        );
-      }
-    }
-  }
-
-  function instruction(
-    i: number,
-    s: Ssa,
-    reciprocals?: Map<string, string>,
-  ): string {
-    const ins = s.instructions[i];
-    let e: string;
-    switch (ins.kind) {
-      case "neg":
-        e = `-(${operand(ins.arg)})`;
-        break;
-      case "bin": {
-        const rc = ins.op === "/"
-          ? reciprocals?.get(operand(ins.right))
-          : undefined;
-        e = ins.op === "^"
-          ? wgslCall("pow", [operand(ins.left), operand(ins.right)], used)
-          : rc
-          ? `${operand(ins.left)} * ${rc}`
-          : `${operand(ins.left)} ${ins.op} ${operand(ins.right)}`;
-        break;
-      }
-      case "call":
-        e = wgslCall(ins.fn, ins.args.map(operand), used);
-        break;
-      default: {
-        const never: never = ins;
-        throw new TypeError(
-          `generateKernel: unknown instruction ${JSON.stringify(never)}`,
-        );
-      }
-    }
-    return `let t${i}: ${T} = ${e};`;
-  }
 
   // Adds `v` to accumulator `c`. In f32 it goes to a short block sum b_c,
   // which flush() adds to (a_c, e_c) with an error-free transform.
