@@ -367,6 +367,10 @@ interface InFlight {
   done: Promise<void>;
 }
 
+const usageIn = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
+const usageSta = () =>
+  GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
+
 /**
  * Runs every fit of a problem on the WebGPU device.
  *
@@ -399,46 +403,322 @@ export async function runWebGpuBatch(
   }
   pr.signal?.throwIfAborted();
   const ctx = await acquireDevice(options.device);
-  const want = options.precision ?? "auto";
-  const precision: Precision = want === "auto"
-    ? (ctx.info.f64 ? "f64" : "f32")
-    : want;
-  if (precision === "f64" && !ctx.info.f64) {
+  const precision = choosePrecision(ctx.info.f64, options.precision);
+  const session = await GpuBatchSession.open(pr, ctx, precision, options);
+  const gpuOut = await session.runAll();
+  const { outputs, threads, cpuFits } = precision === "f32"
+    ? await polishOnCpu(pr, gpuOut)
+    : await finishOnCpu(pr, gpuOut, session.toCpu);
+  const name = ctx.info.adapterName;
+  return {
+    outputs,
+    threads,
+    label: precision === "f64"
+      ? `webgpu (batch engine, ${name}, f64)`
+      : `webgpu (batch engine, ${name}, f32 + CPU polish)`,
+    precision,
+    adapterName: name,
+    software: ctx.info.software,
+    chunks: session.chunks,
+    dispatches: session.dispatches,
+    cpuFits,
+  };
+}
+
+function choosePrecision(
+  f64: boolean,
+  want: Precision | "auto" = "auto",
+): Precision {
+  const precision: Precision = want === "auto" ? (f64 ? "f64" : "f32") : want;
+  if (precision === "f64" && !f64) {
     throw new GpuKernelError(
       "precision f64 requested but the device has no shader-f64",
     );
   }
-  const { device } = ctx;
-  const p = pr.model.params.length, n = pr.nPoints;
-  const wg = options.workgroupSize ?? WORKGROUP_SIZE;
-  // Unrolling the point loop pays little and costs compile time, which
-  // grows fast with the free parameters (lavapipe, q = 6: 0.7 s unrolled
-  // by 1, 2 s by 4): unrolled for the small models only.
-  const unroll = options.unroll ?? (pr.free.length <= 4 ? POINT_UNROLL : 1);
-  const { code, layout: lay } = batchWgsl({
-    ssa: modelSsa(pr.model),
-    nParams: p,
-    nVars: pr.model.variables.length,
-    nPoints: n,
-    free: pr.free,
-    precision,
-    bounded: pr.lower !== null,
-    boundsPerFit: pr.boundsPerFit,
-    p0PerFit: pr.p0PerFit,
-    xPerFit: pr.xPerFit,
-    weightShared: pr.sigma !== null && !pr.sigmaPerFit,
-    sigmaPerFit: pr.sigmaPerFit,
-    omit: pr.nanPolicy === "omit",
-    workgroupSize: wg,
-    unroll,
-  });
-  const { group, pipeline: pipelineLayout } = layoutFor(device);
-  const pipeline = await pipelineFor(device, code, "main", pipelineLayout);
-  // Iterations per dispatch: every fit's on hardware; on a software
-  // adapter as many as its loop cap allows (see the kernel's module doc).
+  return precision;
+}
+
+type DeviceContext = Awaited<ReturnType<typeof acquireDevice>>;
+
+/** The compiled kernel of a problem and its chunks on one device. */
+class GpuBatchSession {
+  /** Fits the kernel handed to the CPU engine. */
+  readonly toCpu: number[] = [];
+  chunks = 0;
+  /** Most dispatches a chunk needed. */
+  dispatches = 0;
+  #done = 0;
+  readonly #t0 = performance.now();
+  readonly #out: BatchOutputs;
+  readonly #lost: Promise<never>;
+  readonly #shared: GPUBuffer;
+
+  private constructor(
+    readonly pr: BatchProblem,
+    readonly ctx: DeviceContext,
+    readonly precision: Precision,
+    readonly lay: BatchLayout,
+    readonly pipeline: GPUComputePipeline,
+    readonly group: GPUBindGroupLayout,
+    /** Iterations per dispatch, the evaluation limit and dispatches allowed. */
+    readonly iters: number,
+    readonly maxNfev: number,
+    readonly maxDispatches: number,
+    readonly wg: number,
+    readonly capacity: number,
+  ) {
+    const p = pr.model.params.length;
+    this.#out = allocateOutputs(pr.nFits, p, false);
+    this.#lost = ctx.whenLost.then((e) => {
+      throw e;
+    });
+    this.#lost.catch(() => {});
+    const shared = sharedValues(pr, lay, precision);
+    this.#shared = takeBuffer(
+      ctx.device,
+      Math.max(16, shared.length * this.#eb),
+      usageIn(),
+    );
+    this.#write(this.#shared, this.#vec(shared));
+  }
+
+  /** Compiles the kernel and sizes the dispatches and chunks. */
+  static async open(
+    pr: BatchProblem,
+    ctx: DeviceContext,
+    precision: Precision,
+    options: WebGpuBatchOptions,
+  ): Promise<GpuBatchSession> {
+    const n = pr.nPoints;
+    const wg = options.workgroupSize ?? WORKGROUP_SIZE;
+    // Unrolling the point loop pays little and costs compile time, which
+    // grows fast with the free parameters (lavapipe, q = 6: 0.7 s unrolled
+    // by 1, 2 s by 4): unrolled for the small models only.
+    const unroll = options.unroll ?? (pr.free.length <= 4 ? POINT_UNROLL : 1);
+    const { code, layout: lay } = batchWgsl({
+      ssa: modelSsa(pr.model),
+      nParams: pr.model.params.length,
+      nVars: pr.model.variables.length,
+      nPoints: n,
+      free: pr.free,
+      precision,
+      bounded: pr.lower !== null,
+      boundsPerFit: pr.boundsPerFit,
+      p0PerFit: pr.p0PerFit,
+      xPerFit: pr.xPerFit,
+      weightShared: pr.sigma !== null && !pr.sigmaPerFit,
+      sigmaPerFit: pr.sigmaPerFit,
+      omit: pr.nanPolicy === "omit",
+      workgroupSize: wg,
+      unroll,
+    });
+    const { group, pipeline: pipelineLayout } = layoutFor(ctx.device);
+    const pipeline = await pipelineFor(
+      ctx.device,
+      code,
+      "main",
+      pipelineLayout,
+    );
+    // The kernel counts evaluations in u32.
+    const maxNfev = Math.min(pr.maxNfev, 2 ** 31);
+    const iters = itersPerDispatch(n, unroll, maxNfev, ctx, options);
+    const eb = precision === "f64" ? 8 : 4;
+    return new GpuBatchSession(
+      pr,
+      ctx,
+      precision,
+      lay,
+      pipeline,
+      group,
+      iters,
+      maxNfev,
+      // Dispatches that let every fit use all of maxNfev (its kernel stops
+      // it there); issued in rounds, until no fit of the chunk is running.
+      Math.max(1, Math.ceil(maxNfev / iters)),
+      wg,
+      chunkCapacity(pr, lay, eb, ctx.info.limits, options),
+    );
+  }
+
+  get #eb(): number {
+    return this.precision === "f64" ? 8 : 4;
+  }
+
+  #vec(a: Float64Array): Vec {
+    return this.precision === "f64" ? a : Float32Array.from(a);
+  }
+
+  #write(buf: GPUBuffer, v: Vec): void {
+    this.ctx.device.queue.writeBuffer(
+      buf,
+      0,
+      v as Float64Array<ArrayBuffer>,
+    );
+  }
+
+  /** Every chunk, the next uploaded while the device works on one. */
+  async runAll(): Promise<BatchOutputs> {
+    const { pr } = this;
+    let pending: InFlight | null = null;
+    try {
+      for (let first = 0; first < pr.nFits; first += this.capacity) {
+        pr.signal?.throwIfAborted();
+        const next = this.#submit(
+          first,
+          Math.min(this.capacity, pr.nFits - first),
+        );
+        if (pending) await this.#finish(pending);
+        pending = next;
+      }
+      if (pending) await this.#finish(pending);
+      pending = null;
+    } finally {
+      if (pending) {
+        const f: InFlight = pending;
+        f.done.then(() => f.readback.destroy(), () => {});
+      }
+      if (!this.ctx.lost) {
+        releaseBuffer(this.ctx.device, this.#shared, usageIn());
+      }
+    }
+    return this.#out;
+  }
+
+  #submit(first: number, cnt: number): InFlight {
+    const { pr, lay, precision, ctx } = this;
+    const { device } = ctx;
+    const p = pr.model.params.length, n = pr.nPoints;
+    const dat = vec(precision, lay.dataColumns * n * cnt);
+    packData(pr, first, cnt, dat);
+    const par = vec(precision, Math.max(2, lay.paramBlocks * p * cnt));
+    packParams(pr, first, cnt, par);
+    const staBytes = lay.record.size * cnt * this.#eb;
+    const bufs: [GPUBuffer, number][] = [
+      [takeBuffer(device, dat.byteLength, usageIn()), usageIn()],
+      [takeBuffer(device, Math.max(16, par.byteLength), usageIn()), usageIn()],
+      [takeBuffer(device, staBytes, usageSta()), usageSta()],
+    ];
+    const [bDat, bPar, bSta] = bufs.map((b) => b[0]);
+    this.#write(bDat, dat);
+    this.#write(bPar, par);
+    const cfg = device.createBuffer({
+      size: 16,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    device.queue.writeBuffer(
+      cfg,
+      0,
+      new Uint32Array([cnt, this.iters, this.maxNfev, 0]),
+    );
+    const readback = device.createBuffer({
+      size: staBytes,
+      usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+    });
+    const bind = device.createBindGroup({
+      layout: this.group,
+      entries: [
+        { binding: 0, resource: { buffer: bDat, size: dat.byteLength } },
+        { binding: 1, resource: { buffer: bPar } },
+        { binding: 2, resource: { buffer: this.#shared } },
+        { binding: 3, resource: { buffer: bSta, size: staBytes } },
+        { binding: 4, resource: { buffer: cfg } },
+      ],
+    });
+    this.chunks++;
+    const f: InFlight = {
+      first,
+      cnt,
+      buffers: bufs,
+      bind,
+      cfg,
+      sta: bSta,
+      staBytes,
+      readback,
+      dispatched: 0,
+      done: Promise.resolve(),
+    };
+    this.#round(f, true);
+    return f;
+  }
+
+  /**
+   * One round: a few dispatches (two at first, then twice as many as
+   * before) and the readback of the records.
+   */
+  #round(f: InFlight, first: boolean): void {
+    const { device } = this.ctx;
+    const count = Math.min(
+      this.maxDispatches - f.dispatched,
+      Math.max(2, f.dispatched),
+    );
+    const enc = device.createCommandEncoder();
+    if (first) enc.clearBuffer(f.sta, 0, f.staBytes);
+    const maxWg = this.ctx.info.limits.maxComputeWorkgroupsPerDimension;
+    const wgs = Math.ceil(f.cnt / this.wg);
+    const gx = Math.min(wgs, maxWg), gy = Math.ceil(wgs / gx);
+    const pass = enc.beginComputePass();
+    pass.setPipeline(this.pipeline);
+    pass.setBindGroup(0, f.bind);
+    for (let d = 0; d < count; d++) pass.dispatchWorkgroups(gx, gy);
+    pass.end();
+    enc.copyBufferToBuffer(f.sta, 0, f.readback, 0, f.staBytes);
+    device.queue.submit([enc.finish()]);
+    f.dispatched += count;
+    this.dispatches = Math.max(this.dispatches, f.dispatched);
+    f.done = f.readback.mapAsync(GPUMapMode.READ);
+  }
+
+  /** Rounds until no fit of the chunk runs; decodes and frees the chunk. */
+  async #finish(f: InFlight): Promise<void> {
+    const { pr, lay } = this;
+    try {
+      for (;;) {
+        await Promise.race([f.done, this.#lost]);
+        const range = f.readback.getMappedRange();
+        const rec = this.precision === "f64"
+          ? new Float64Array(range)
+          : new Float32Array(range);
+        if (
+          !anyRunning(rec, lay, f.cnt) || f.dispatched >= this.maxDispatches
+        ) {
+          const p = pr.model.params.length;
+          decode(rec, lay, f.first, f.cnt, p, this.#out, this.toCpu);
+          f.readback.unmap();
+          break;
+        }
+        f.readback.unmap();
+        this.#round(f, false);
+      }
+    } finally {
+      f.readback.destroy();
+      f.cfg.destroy();
+      if (!this.ctx.lost) {
+        for (const [b, u] of f.buffers) releaseBuffer(this.ctx.device, b, u);
+      }
+    }
+    this.#done += f.cnt;
+    if (this.precision === "f64" && pr.onProgress) {
+      await pr.onProgress({
+        done: this.#done,
+        total: pr.nFits,
+        elapsedMs: performance.now() - this.#t0,
+      });
+    }
+  }
+}
+
+/**
+ * Iterations per dispatch: every fit's on hardware; on a software adapter
+ * as many as its loop cap allows (see the kernel's module doc).
+ */
+function itersPerDispatch(
+  n: number,
+  unroll: number,
+  maxNfev: number,
+  ctx: DeviceContext,
+  options: WebGpuBatchOptions,
+): number {
   const pointPasses = Math.max(1, Math.floor(n / unroll));
-  // The kernel counts evaluations in u32.
-  const maxNfev = Math.min(pr.maxNfev, 2 ** 31);
   const iters = Math.min(
     options.maxItersPerDispatch ?? Infinity,
     ctx.info.software
@@ -455,207 +735,57 @@ export async function runWebGpuBatch(
       } points per fit, got ${n}`,
     );
   }
-  // Dispatches that let every fit use all of maxNfev (its kernel stops it
-  // there); issued in rounds, until no fit of the chunk is running.
-  const maxDispatches = Math.max(1, Math.ceil(maxNfev / iters));
-  let dispatches = 0;
-  const eb = precision === "f64" ? 8 : 4;
-  const capacity = chunkCapacity(pr, lay, eb, ctx.info.limits, options);
-  const maxWg = ctx.info.limits.maxComputeWorkgroupsPerDimension;
+  return iters;
+}
 
-  const usageIn = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
-  const usageSta = GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC |
-    GPUBufferUsage.COPY_DST;
-  const usageRead = GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST;
-  const write = (buf: GPUBuffer, v: Vec) =>
-    device.queue.writeBuffer(buf, 0, v as Float64Array<ArrayBuffer>);
-  const toVec = (a: Float64Array) => {
-    if (precision === "f64") return a;
-    return Float32Array.from(a);
-  };
-  const shared = sharedValues(pr, lay, precision);
-  const shr = takeBuffer(device, Math.max(16, shared.length * eb), usageIn);
-  write(shr, toVec(shared));
+/** What the CPU engine adds to the device's answers. */
+interface CpuPart {
+  readonly outputs: BatchOutputs;
+  readonly threads: number;
+  readonly cpuFits: number;
+}
 
-  const gpuOut = allocateOutputs(pr.nFits, p, false);
-  const toCpu: number[] = [];
-  const lost = ctx.whenLost.then((e) => {
-    throw e;
+/**
+ * The f32 polish: the CPU engine from the kernel's answers (inside the f64
+ * bounds: an f32 bound can round outward).
+ */
+async function polishOnCpu(
+  pr: BatchProblem,
+  gpuOut: BatchOutputs,
+): Promise<CpuPart> {
+  const p = pr.model.params.length;
+  const p0 = new Float64Array(pr.nFits * p);
+  for (let i = 0; i < pr.nFits; i++) {
+    for (let j = 0; j < p; j++) {
+      const o = i * p + j;
+      let v = gpuOut.popt[o];
+      const start = pr.p0PerFit ? pr.p0[o] : pr.p0[j];
+      if (!Number.isFinite(v) || pr.fixed[j]) v = start;
+      if (pr.lower) {
+        const b = pr.boundsPerFit ? o : j;
+        v = Math.min(Math.max(v, pr.lower[b]), pr.upper![b]);
+      }
+      p0[o] = v;
+    }
+  }
+  const polish = await runCpuBatch({
+    ...subProblem(pr, null, p0),
+    onProgress: pr.onProgress,
   });
-  lost.catch(() => {});
-  let chunks = 0;
-  const t0 = performance.now();
-  let done = 0;
+  const outputs = polish.outputs;
+  for (let i = 0; i < pr.nFits; i++) outputs.nfev[i] += gpuOut.nfev[i];
+  return { outputs, threads: polish.threads, cpuFits: pr.nFits };
+}
 
-  const submit = (first: number, cnt: number): InFlight => {
-    const dat = vec(precision, lay.dataColumns * n * cnt);
-    packData(pr, first, cnt, dat);
-    const par = vec(precision, Math.max(2, lay.paramBlocks * p * cnt));
-    packParams(pr, first, cnt, par);
-    const staBytes = lay.record.size * cnt * eb;
-    const bufs: [GPUBuffer, number][] = [
-      [takeBuffer(device, dat.byteLength, usageIn), usageIn],
-      [takeBuffer(device, Math.max(16, par.byteLength), usageIn), usageIn],
-      [takeBuffer(device, staBytes, usageSta), usageSta],
-    ];
-    const [bDat, bPar, bSta] = bufs.map((b) => b[0]);
-    write(bDat, dat);
-    write(bPar, par);
-    const cfg = device.createBuffer({
-      size: 16,
-      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-    });
-    device.queue.writeBuffer(
-      cfg,
-      0,
-      new Uint32Array([cnt, iters, maxNfev, 0]),
-    );
-    const readback = device.createBuffer({ size: staBytes, usage: usageRead });
-    const bind = device.createBindGroup({
-      layout: group,
-      entries: [
-        { binding: 0, resource: { buffer: bDat, size: dat.byteLength } },
-        { binding: 1, resource: { buffer: bPar } },
-        { binding: 2, resource: { buffer: shr } },
-        { binding: 3, resource: { buffer: bSta, size: staBytes } },
-        { binding: 4, resource: { buffer: cfg } },
-      ],
-    });
-    chunks++;
-    const f: InFlight = {
-      first,
-      cnt,
-      buffers: bufs,
-      bind,
-      cfg,
-      sta: bSta,
-      staBytes,
-      readback,
-      dispatched: 0,
-      done: Promise.resolve(),
-    };
-    round(f, true);
-    return f;
-  };
-
-  // One round: a few dispatches (two at first, then twice as many as
-  // before) and the readback of the records.
-  const round = (f: InFlight, first: boolean) => {
-    const count = Math.min(
-      maxDispatches - f.dispatched,
-      Math.max(2, f.dispatched),
-    );
-    const enc = device.createCommandEncoder();
-    if (first) enc.clearBuffer(f.sta, 0, f.staBytes);
-    const wgs = Math.ceil(f.cnt / wg);
-    const gx = Math.min(wgs, maxWg), gy = Math.ceil(wgs / gx);
-    const pass = enc.beginComputePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, f.bind);
-    for (let d = 0; d < count; d++) pass.dispatchWorkgroups(gx, gy);
-    pass.end();
-    enc.copyBufferToBuffer(f.sta, 0, f.readback, 0, f.staBytes);
-    device.queue.submit([enc.finish()]);
-    f.dispatched += count;
-    dispatches = Math.max(dispatches, f.dispatched);
-    f.done = f.readback.mapAsync(GPUMapMode.READ);
-  };
-
-  const finish = async (f: InFlight) => {
-    try {
-      for (;;) {
-        await Promise.race([f.done, lost]);
-        const range = f.readback.getMappedRange();
-        const rec = precision === "f64"
-          ? new Float64Array(range)
-          : new Float32Array(range);
-        const running = anyRunning(rec, lay, f.cnt);
-        if (!running || f.dispatched >= maxDispatches) {
-          decode(rec, lay, f.first, f.cnt, p, gpuOut, toCpu);
-          f.readback.unmap();
-          break;
-        }
-        f.readback.unmap();
-        round(f, false);
-      }
-    } finally {
-      f.readback.destroy();
-      f.cfg.destroy();
-      if (!ctx.lost) {
-        for (const [b, u] of f.buffers) releaseBuffer(device, b, u);
-      }
-    }
-    done += f.cnt;
-    if (precision === "f64" && pr.onProgress) {
-      await pr.onProgress({
-        done,
-        total: pr.nFits,
-        elapsedMs: performance.now() - t0,
-      });
-    }
-  };
-
-  let pending: InFlight | null = null;
-  try {
-    for (let first = 0; first < pr.nFits; first += capacity) {
-      pr.signal?.throwIfAborted();
-      const next = submit(first, Math.min(capacity, pr.nFits - first));
-      if (pending) await finish(pending);
-      pending = next;
-    }
-    if (pending) await finish(pending);
-    pending = null;
-  } finally {
-    if (pending) {
-      pending.done.then(() => pending!.readback.destroy(), () => {});
-    }
-    if (!ctx.lost) releaseBuffer(device, shr, usageIn);
-  }
-
-  let outputs = gpuOut, threads = 1, cpuFits = 0;
-  if (precision === "f32") {
-    // The polish: the CPU engine from the kernel's answers (inside the
-    // f64 bounds: an f32 bound can round outward).
-    const p0 = new Float64Array(pr.nFits * p);
-    for (let i = 0; i < pr.nFits; i++) {
-      for (let j = 0; j < p; j++) {
-        const o = i * p + j;
-        let v = gpuOut.popt[o];
-        const start = pr.p0PerFit ? pr.p0[o] : pr.p0[j];
-        if (!Number.isFinite(v) || pr.fixed[j]) v = start;
-        if (pr.lower) {
-          const b = pr.boundsPerFit ? o : j;
-          v = Math.min(Math.max(v, pr.lower[b]), pr.upper![b]);
-        }
-        p0[o] = v;
-      }
-    }
-    const polish = await runCpuBatch({
-      ...subProblem(pr, null, p0),
-      onProgress: pr.onProgress,
-    });
-    outputs = polish.outputs;
-    threads = polish.threads;
-    cpuFits = pr.nFits;
-    for (let i = 0; i < pr.nFits; i++) outputs.nfev[i] += gpuOut.nfev[i];
-  } else if (toCpu.length > 0) {
-    const cpu = await runCpuBatch(subProblem(pr, toCpu, null));
-    toCpu.forEach((fit, i) => copyFit(cpu.outputs, i, gpuOut, fit, p));
-    threads = cpu.threads;
-    cpuFits = toCpu.length;
-  }
-  const name = ctx.info.adapterName;
-  return {
-    outputs,
-    threads,
-    label: precision === "f64"
-      ? `webgpu (batch engine, ${name}, f64)`
-      : `webgpu (batch engine, ${name}, f32 + CPU polish)`,
-    precision,
-    adapterName: name,
-    software: ctx.info.software,
-    chunks,
-    dispatches,
-    cpuFits,
-  };
+/** Fits the f64 kernel handed over (bad points to omit) on the CPU engine. */
+async function finishOnCpu(
+  pr: BatchProblem,
+  gpuOut: BatchOutputs,
+  toCpu: readonly number[],
+): Promise<CpuPart> {
+  if (toCpu.length === 0) return { outputs: gpuOut, threads: 1, cpuFits: 0 };
+  const p = pr.model.params.length;
+  const cpu = await runCpuBatch(subProblem(pr, toCpu, null));
+  toCpu.forEach((fit, i) => copyFit(cpu.outputs, i, gpuOut, fit, p));
+  return { outputs: gpuOut, threads: cpu.threads, cpuFits: toCpu.length };
 }
