@@ -59,11 +59,14 @@ export function mappedEvaluator(
     nParams: q,
     nResiduals,
     async evaluate(us, withJacobian) {
-      const inner = await Promise.all(
-        parts.map((part) =>
-          part.evaluator.evaluate(us.map((u) => part.at(u)), withJacobian)
-        ),
-      );
+      const run = (part: MappedPart) =>
+        part.evaluator.evaluate(us.map((u) => part.at(u)), withJacobian);
+      const inner: Evaluation[][] = [];
+      if (sequential) {
+        // One part after the other: every MPI rank then runs the parts'
+        // collectives in the same order.
+        for (const part of parts) inner.push(await run(part));
+      } else inner.push(...await Promise.all(parts.map(run)));
       return us.map((u, k): Evaluation => {
         let cost = 0;
         for (let i = 0; i < parts.length; i++) {
