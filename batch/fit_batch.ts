@@ -15,7 +15,9 @@ import type {
   FitBatchYInput,
 } from "./fit_batch_options.ts";
 import { BatchResult } from "./batch_result.ts";
-import { type BatchProblem, resolveBatch } from "./_input.ts";
+import { type BatchProblem, resolveBatch, resolveModel } from "./_input.ts";
+import { type BatchParams, batchParams, reduceProblem } from "./_params.ts";
+import { isPath, readNpyRows } from "./_npy_rows.ts";
 import {
   type BatchOutputs,
   FLAG_COVARIANCE,
@@ -44,6 +46,75 @@ function selectEngine(pr: BatchProblem): BatchEngine {
     );
   }
   return CPU_ENGINE;
+}
+
+/**
+ * x and Y given as NPY paths, read whole: a 2-D file's rows are fits, a
+ * 1-D x file is shared.
+ */
+async function loadFiles(
+  x: FitBatchXInput,
+  Y: FitBatchYInput,
+): Promise<{ x: FitBatchXInput; Y: FitBatchYInput; nPoints?: number }> {
+  let nPoints: number | undefined;
+  if (isPath(Y)) {
+    const r = await readNpyRows(Y);
+    Y = r.values;
+    nPoints = r.cols;
+  }
+  if (isPath(x)) {
+    const r = await readNpyRows(x);
+    if (r.is1d) x = r.values;
+    else {
+      x = Array.from(
+        { length: r.rows },
+        (_, i) => r.values.subarray(i * r.cols, (i + 1) * r.cols),
+      );
+    }
+  }
+  return { x, Y, nPoints };
+}
+
+/** The popt and perr of every parameter, from the reduced problem's. */
+function expandOutputs(
+  pr: BatchProblem,
+  plan: NonNullable<BatchParams["plan"]>,
+  out: BatchOutputs,
+  p: number,
+): { popt: Float64Array; perr: Float64Array } {
+  const q = pr.model.params.length, n = pr.nFits;
+  const popt = new Float64Array(n * p), perr = new Float64Array(n * p);
+  const kinds = new Int32Array(p).fill(-1); // -1 fixed or tied, else index
+  plan.free.forEach((j, a) => kinds[j] = a);
+  // A tied parameter moves with the free ones; a fixed one does not.
+  const at0 = plan.expand(new Float64Array(q).fill(0.5));
+  const at1 = plan.expand(new Float64Array(q).fill(1.5));
+  const tied = Array.from({ length: p }, (_, j) => at0[j] !== at1[j]);
+  for (let i = 0; i < n; i++) {
+    const x = out.popt.subarray(i * q, (i + 1) * q);
+    if (out.status[i] < 0) {
+      popt.fill(NaN, i * p, (i + 1) * p);
+      perr.fill(NaN, i * p, (i + 1) * p);
+      continue;
+    }
+    popt.set(plan.expand(x), i * p);
+    let cov: number[][] | null = null;
+    for (let j = 0; j < p; j++) {
+      if (kinds[j] >= 0) {
+        perr[i * p + j] = out.perr[i * q + kinds[j]];
+        continue;
+      }
+      // A fixed parameter's error is 0, a tied one's the delta method's.
+      if (tied[j]) {
+        cov ??= plan.expandCovariance(
+          fitCovariance(pr, fitData(pr, i), x).pcov,
+          x,
+        );
+        perr[i * p + j] = Math.sqrt(cov[j][j]);
+      }
+    }
+  }
+  return { popt, perr };
 }
 
 /** Standard errors the engine left to the SVD path (singular J^T J). */
@@ -109,20 +180,57 @@ export async function fitBatch(
   options: FitBatchOptions = {},
 ): Promise<BatchResult> {
   const t0 = performance.now();
-  const pr = resolveBatch(modelIn, x, Y, options);
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("fitBatch: options must be an object");
+  }
+  const full = resolveModel(modelIn);
+  const bp = batchParams(full, options);
+  const files = await loadFiles(x, Y);
+  const o = files.nPoints !== undefined && options.nPoints === undefined
+    ? { ...options, nPoints: files.nPoints }
+    : options;
+  const prFull = resolveBatch(full, files.x, files.Y, o, {
+    startsLater: bp.startsLater,
+    nFree: bp.plan?.free.length,
+  });
+  const pr = bp.plan || bp.auto || bp.startsLater
+    ? reduceProblem(prFull, bp, options)
+    : prFull;
   const engine = selectEngine(pr);
   const notes: string[] = [];
   if (pr.backend === "auto") notes.push("backend auto: the CPU batch engine");
+  if (bp.auto) notes.push("start: the model's guess from each fit's data");
   const { outputs, threads } = await engine.run(pr);
   fillCovariances(pr, outputs);
+  const expanded = bp.plan
+    ? expandOutputs(pr, bp.plan, outputs, full.params.length)
+    : { popt: outputs.popt, perr: outputs.perr };
   const elapsedMs = performance.now() - t0;
   const backend = engine.label(threads);
-  const info = { backend, elapsedMs, notes };
+  const refit = {
+    estimator: pr.estimator,
+    loss: pr.loss,
+    fScale: pr.fScale,
+    method: pr.method,
+    ftol: pr.ftol,
+    xtol: pr.xtol,
+    gtol: pr.gtol,
+    maxNfev: pr.maxNfev,
+    params: options.params,
+  };
+  const info = {
+    backend,
+    elapsedMs,
+    notes,
+    fullModel: full,
+    plan: bp.plan,
+    refit,
+  };
   return new BatchResult({
-    params: pr.model.params,
+    params: full.params,
     nPoints: pr.nPoints,
-    popt: outputs.popt,
-    perr: outputs.perr,
+    popt: expanded.popt,
+    perr: expanded.perr,
     cost: outputs.cost,
     rSquared: outputs.rsq,
     nfev: outputs.nfev,
