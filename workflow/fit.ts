@@ -21,6 +21,7 @@ import { FitProgressTracker } from "./fit/_progress.ts";
 import { createFitEvaluator, strategyContext } from "./fit/_evaluator.ts";
 import { solveFit } from "./fit/_solve.ts";
 import { finishFit } from "./fit/_finish.ts";
+import { fitPoisson, poissonOptions } from "./fit/_poisson.ts";
 
 export type { FitOptions, FitProgress, ModelInput } from "./fit_options.ts";
 
@@ -45,6 +46,8 @@ export async function fit(
   yOrOptions?: NumVec | FitOptions,
   maybeOptions?: FitOptions,
 ): Promise<FitResult> {
+  const poisson = poissonOptions(xOrSource, yOrOptions, maybeOptions);
+  if (poisson) return await fitPoisson(modelIn, xOrSource, yOrOptions, poisson);
   const t0 = performance.now();
   const notes: string[] = [];
   const call = await resolveFitCall(
