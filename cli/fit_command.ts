@@ -43,7 +43,7 @@ import {
   UsageError,
 } from "./args.ts";
 import { correlationMatrix, formatFitReport, formatNumber } from "./report.ts";
-import { FitProgressBar } from "./progress.ts";
+import { FitProgressBar, progressDelayMs } from "./progress.ts";
 import { readCsvHeader } from "./csv_header.ts";
 import { chooseVariables, usesName } from "./variables.ts";
 import { describeError, isInputError } from "./errors.ts";
@@ -562,27 +562,6 @@ async function plan(args: readonly string[]): Promise<FitPlan | null> {
   };
 }
 
-/**
- * The quiet period before the progress bar shows: 1 s, or
- * `NLSQ_PROGRESS_DELAY_MS` (read only where `--allow-env` permits; tests set
- * it to 0 to see the bar on short fits).
- */
-function progressDelayMs(): number {
-  const name = "NLSQ_PROGRESS_DELAY_MS";
-  try {
-    if (
-      Deno.permissions.querySync({ name: "env", variable: name }).state !==
-        "granted"
-    ) {
-      return 1000;
-    }
-    const v = Number(Deno.env.get(name));
-    return Deno.env.get(name) !== undefined && v >= 0 ? v : 1000;
-  } catch {
-    return 1000;
-  }
-}
-
 /** JSON has no infinities: bounds are written with null for ±infinity. */
 const finiteOrNull = (v: number) => (Number.isFinite(v) ? v : null);
 
@@ -819,8 +798,20 @@ async function report(
   return exitCode;
 }
 
-/** `--fix a=1,b=2` and `--tie s2=s1` as the library's `params`. */
-function fixedAndTied(
+/**
+ * `--fix a=1,b=2` and `--tie s2=s1` as the library's `params` (shared by
+ * `nlsq fit` and `nlsq batch`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.deepStrictEqual(fixedAndTied("c=0.5", "s2=s1", ["c", "s1", "s2"]), {
+ *   c: { value: 0.5, vary: false },
+ *   s2: { expr: "s1" },
+ * });
+ * ```
+ */
+export function fixedAndTied(
   fix: unknown,
   tie: unknown,
   names: readonly string[],
