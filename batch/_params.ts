@@ -77,8 +77,11 @@ export function batchParams(full: Model, o: FitBatchOptions): BatchParams {
       }`,
     );
   }
+  // A start of a free parameter (a fixed value is not a start).
   const userStart = Object.values(user).some((s) =>
-    typeof s === "number" || (typeof s === "object" && s?.value !== undefined)
+    typeof s === "number" ||
+    (typeof s === "object" && s?.value !== undefined && s.vary !== false &&
+      s.expr === undefined)
   );
   if (p0 === "auto" && !hasGuess(full)) {
     throw new TypeError(

@@ -139,11 +139,16 @@ function fillCovariances(pr: BatchProblem, out: BatchOutputs): void {
  * - `Y`: `nFits * nPoints` values row-major (fit i is
  *   `Y[i * nPoints .. (i + 1) * nPoints)`), or an array of `nFits` rows of
  *   equal length. A Float64Array is used in place (no copy); one in a
- *   SharedArrayBuffer is also read in place by the worker threads. The body
- *   of a 2-D NPY file of shape (nFits, nPoints) in C order is exactly this
- *   layout (`openSource` reads tables by columns, so such a file is not a
- *   data source yet; the command line's `nlsq batch` is to read it).
- * - `options`: see {@linkcode FitBatchOptions}; `p0` is required.
+ *   SharedArrayBuffer is also read in place by the worker threads. A path
+ *   (string or file URL) opens a 2-D NPY file `(nFits, nPoints)` whose rows
+ *   are fits ('<f8' or '<f4', C or Fortran order); x may be an NPY path too
+ *   (1-D shared, 2-D per fit).
+ * - `options`: see {@linkcode FitBatchOptions}: p0 (one vector, per fit, by
+ *   name, or `"auto"`: a built-in model's guess on each fit's data, its
+ *   default), `params` by name as `fit`'s (fixed and tied parameters are
+ *   substituted into the model, results list every parameter), bounds,
+ *   sigma, a `fixed` mask, `estimator: "poisson"` for counts, loss, method,
+ *   tolerances, backend, threads, signal, onProgress.
  *
  * The CPU engine compiles the model once into a kernel that computes a
  * fit's cost, `J^T J` and `J^T r` in one loop over its points, and runs
@@ -171,6 +176,21 @@ function fillCovariances(pr: BatchProblem, out: BatchOutputs): void {
  * assert.deepStrictEqual(Array.from(r.success), [1, 1]);
  * assert.ok(Math.abs(r.popt[4 + 1] - 0.6) < 1e-9); // m of fit 1
  * assert.strictEqual(r.result(0).params.a.toFixed(6), "2.000000");
+ * ```
+ *
+ * @example A built-in model, its guess per fit, a fixed background
+ * ```ts
+ * import assert from "node:assert";
+ * import { fitBatch, models } from "@nlsq/nlsq";
+ * const m = models.gaussian().add(models.constant());
+ * const x = Array.from({ length: 41 }, (_, i) => -4 + i / 5);
+ * const Y = [[3, 0.5, 1], [2, -1, 0.7]].map(([amp, c, s]) =>
+ *   x.map((t) => amp / (s * Math.sqrt(2 * Math.PI)) * Math.exp(-((t - c) ** 2) / (2 * s * s)) + 0.2)
+ * );
+ * const r = await fitBatch(m, x, Y, { params: { c: { value: 0.2, vary: false } } });
+ * assert.deepStrictEqual(r.params, ["amplitude", "center", "sigma", "c"]);
+ * assert.ok(Math.abs(r.column("center")[1] + 1) < 1e-8);
+ * assert.deepStrictEqual(Array.from(r.column("c", "perr")), [0, 0]);
  * ```
  */
 export async function fitBatch(

@@ -39,6 +39,19 @@ export type { FitOptions, FitProgress, ModelInput } from "./fit_options.ts";
  * assert.ok(Math.abs(r.params.b - 1.5) < 1e-8);
  * assert.strictEqual(r.strategy, "standard");
  * ```
+ *
+ * @example Counts: Poisson maximum likelihood
+ * ```ts
+ * import assert from "node:assert";
+ * import { fit } from "@nlsq/nlsq";
+ * const x = [0, 1, 2, 3, 4, 5, 6, 7];
+ * const y = [98, 61, 37, 21, 14, 9, 4, 2]; // photon counts
+ * const r = await fit("a * exp(-x / t)", x, y, { p0: [100, 2], estimator: "poisson" });
+ * assert.ok(r.success);
+ * // Standard errors from the Fisher information (not scaled by chi-square).
+ * assert.ok(r.perr[0] > 5 && r.perr[0] < 15);
+ * assert.ok(Math.abs(r.chiSquare - 2 * r.cost) < 1e-12); // the deviance
+ * ```
  */
 export async function fit(
   modelIn: ModelInput,
