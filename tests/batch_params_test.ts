@@ -319,3 +319,50 @@ Deno.test("fitBatch: a 2-D NPY file of rows (f8, f4, Fortran order, big-endian) 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("fitBatch params: the fixed mask and params together; per-fit bounds with params min", async () => {
+  const data = makeBatch("gaussian", 12, 32, { seed: 13 });
+  const m = model(data.expr); // a, m, s, b
+  // m held at each fit's start by the mask, b fixed by params at 0.25.
+  const b = await fitBatch(m, data.x[0], data.y, {
+    p0: data.p0,
+    fixed: [false, true, false, false],
+    params: { b: { value: 0.25, vary: false } },
+  });
+  for (let i = 0; i < 12; i++) {
+    assert.strictEqual(b.popt[i * 4 + 1], data.p0[i * 4 + 1]);
+    assert.strictEqual(b.popt[i * 4 + 3], 0.25);
+    assert.strictEqual(b.perr[i * 4 + 1], 0);
+    const r = await fit(
+      model(`a * exp(-(x - ${data.p0[i * 4 + 1]})^2 / (2 * s^2)) + 0.25`),
+      data.x[0],
+      data.y.subarray(i * 32, (i + 1) * 32),
+      { p0: [data.p0[i * 4], data.p0[i * 4 + 2]] },
+    );
+    for (const [j, k] of [[0, 0], [2, 1]]) {
+      assert.ok(
+        Math.abs(b.popt[i * 4 + j] - r.popt[k]) < 1e-8 * Math.abs(r.popt[k]),
+      );
+    }
+    assert.strictEqual(b.result(i).nFree, 2);
+  }
+  // Per-fit bounds (model order), and a params min over them for s.
+  const lower = new Float64Array(12 * 4).fill(-Infinity);
+  const upper = new Float64Array(12 * 4).fill(Infinity);
+  for (let i = 0; i < 12; i++) upper[i * 4] = 0.9 * data.truth[i * 4];
+  const p0 = data.p0.slice();
+  for (let i = 0; i < 12; i++) p0[i * 4] = 0.8 * data.truth[i * 4];
+  const bounded = await fitBatch(m, data.x[0], data.y, {
+    p0,
+    bounds: [lower, upper],
+    params: { s: { min: 0.01 } },
+  });
+  for (let i = 0; i < 12; i++) {
+    assert.strictEqual(bounded.success[i], 1, bounded.message(i));
+    // The amplitude is held at its bound, below the truth.
+    assert.ok(
+      Math.abs(bounded.popt[i * 4] - upper[i * 4]) < 1e-6 * upper[i * 4],
+    );
+    assert.ok(bounded.popt[i * 4 + 2] >= 0.01);
+  }
+});

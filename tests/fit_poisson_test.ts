@@ -330,3 +330,17 @@ Deno.test("fit estimator poisson: params by name, all-zero tail, bad input", asy
   });
   assert.strictEqual(omitted.nPoints, N - 1);
 });
+
+Deno.test("fit estimator poisson: a data source is read whole and fits as its arrays", async () => {
+  const { arraySource } = await import("../mod.ts");
+  const i = R + 3;
+  const y = data.Y.slice(i * N, (i + 1) * N);
+  const p0i = Array.from(p0.subarray(i * 3, i * 3 + 3));
+  const a = await fit(EXPR, X, y, { p0: p0i, estimator: "poisson" });
+  const s = await fit(EXPR, arraySource(X, y), {
+    p0: p0i,
+    estimator: "poisson",
+  });
+  assert.deepStrictEqual(s.popt, a.popt);
+  assert.deepStrictEqual(s.perr, a.perr);
+});
