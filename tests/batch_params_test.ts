@@ -366,3 +366,41 @@ Deno.test("fitBatch params: the fixed mask and params together; per-fit bounds w
     assert.ok(bounded.popt[i * 4 + 2] >= 0.01);
   }
 });
+
+Deno.test("fitBatch: several variables per fit (rows and flat columns) equal fit() on each fit's own x", async () => {
+  // 2-D spots on tiles at different offsets: each fit has its own pixel
+  // coordinates (x, y), in rows or as flat nFits * nPoints columns.
+  const d = makeBatch("gaussian2d", 16, 225, { seed: 31, noise: 0.1 });
+  const m = model(d.expr, { variables: ["x", "y"] });
+  const n = d.nPoints, p = 5;
+  const X0 = new Float64Array(16 * n), X1 = new Float64Array(16 * n);
+  const p0 = d.p0.slice();
+  for (let i = 0; i < 16; i++) {
+    const ox = 100 * (i % 4), oy = 37 * i;
+    for (let k = 0; k < n; k++) {
+      X0[i * n + k] = d.x[0][k] + ox;
+      X1[i * n + k] = d.x[1][k] + oy;
+    }
+    p0[i * p + 1] += ox;
+    p0[i * p + 2] += oy;
+  }
+  const rows = (a: Float64Array) =>
+    Array.from({ length: 16 }, (_, i) => a.subarray(i * n, (i + 1) * n));
+  const byRows = await fitBatch(m, [rows(X0), rows(X1)], d.y, { p0 });
+  const flat = await fitBatch(m, [X0, X1], d.y, { p0, nPoints: n });
+  assert.deepStrictEqual(flat.popt, byRows.popt);
+  for (let i = 0; i < 16; i += 3) {
+    const r = await fit(
+      m,
+      [X0.subarray(i * n, (i + 1) * n), X1.subarray(i * n, (i + 1) * n)],
+      d.y.subarray(i * n, (i + 1) * n),
+      { p0: Array.from(p0.subarray(i * p, (i + 1) * p)) },
+    );
+    assertSameFit(byRows, i, r);
+  }
+  // One variable shared and the other per fit is refused.
+  await assert.rejects(
+    () => fitBatch(m, [d.x[0], rows(X1)], d.y, { p0 }),
+    /x: the variables must be all shared or all per fit/,
+  );
+});
