@@ -18,6 +18,9 @@ import { BatchResult } from "./batch_result.ts";
 import { type BatchProblem, resolveBatch, resolveModel } from "./_input.ts";
 import { type BatchParams, batchParams, reduceProblem } from "./_params.ts";
 import { isPath, readNpyRows } from "./_npy_rows.ts";
+import { isBatchSource, readSourceWhole } from "./_source_input.ts";
+import { resolveModel as resolveFitModel } from "../workflow/fit/_call.ts";
+import type { BatchSourceLike } from "../strategies/strategy.ts";
 import {
   type BatchOutputs,
   FLAG_COVARIANCE,
@@ -73,6 +76,41 @@ async function loadFiles(
     }
   }
   return { x, Y, nPoints };
+}
+
+/** A source's rows as a batch: blocks of `options.nPoints` rows are fits. */
+async function sourceData(
+  source: BatchSourceLike,
+  options: FitBatchOptions,
+  extra: unknown,
+): Promise<{ x: FitBatchXInput; Y: FitBatchYInput; options: FitBatchOptions }> {
+  if (extra !== undefined) {
+    throw new TypeError(
+      "fitBatch(model, source, options): with a data source, options are the third argument",
+    );
+  }
+  const n = options.nPoints;
+  if (n === undefined) {
+    throw new TypeError(
+      "fitBatch(model, source, options): options.nPoints is required (fit i is the source's rows [i * nPoints, (i + 1) * nPoints))",
+    );
+  }
+  const whole = await readSourceWhole(source, options.signal);
+  if (Number.isInteger(n) && n > 0 && whole.y.length % n !== 0) {
+    throw new RangeError(
+      `${source.description}: ${whole.y.length} rows, not a multiple of nPoints = ${n}`,
+    );
+  }
+  if (whole.sigma && options.sigma !== undefined) {
+    throw new TypeError(
+      "fitBatch: the source has a sigma column and options.sigma is given; give one",
+    );
+  }
+  return {
+    x: whole.x.length === 1 ? whole.x[0] : whole.x,
+    Y: whole.y,
+    options: whole.sigma ? { ...options, sigma: whole.sigma } : options,
+  };
 }
 
 /** The popt and perr of every parameter, from the reduced problem's. */
@@ -143,6 +181,10 @@ function fillCovariances(pr: BatchProblem, out: BatchOutputs): void {
  *   (string or file URL) opens a 2-D NPY file `(nFits, nPoints)` whose rows
  *   are fits ('<f8' or '<f4', C or Fortran order); x may be an NPY path too
  *   (1-D shared, 2-D per fit).
+ * - Or `fitBatch(model, source, { nPoints, ... })`: a data source (a CSV,
+ *   HDF5, raw or NPY table opened with `openSource`...) whose rows are
+ *   points, fit i being rows `[i * nPoints, (i + 1) * nPoints)`, its x
+ *   columns and sigma per fit; read whole.
  * - `options`: see {@linkcode FitBatchOptions}: p0 (one vector, per fit, by
  *   name, or `"auto"`: a built-in model's guess on each fit's data, its
  *   default), `params` by name as `fit`'s (fixed and tied parameters are
@@ -195,15 +237,35 @@ function fillCovariances(pr: BatchProblem, out: BatchOutputs): void {
  */
 export async function fitBatch(
   modelIn: ModelInput,
+  source: BatchSourceLike,
+  options: FitBatchOptions,
+): Promise<BatchResult>;
+export async function fitBatch(
+  modelIn: ModelInput,
   x: FitBatchXInput,
   Y: FitBatchYInput,
-  options: FitBatchOptions = {},
+  options?: FitBatchOptions,
+): Promise<BatchResult>;
+export async function fitBatch(
+  modelIn: ModelInput,
+  xOrSource: FitBatchXInput | BatchSourceLike,
+  YOrOptions?: FitBatchYInput | FitBatchOptions,
+  maybeOptions?: FitBatchOptions,
 ): Promise<BatchResult> {
   const t0 = performance.now();
+  const source = isBatchSource(xOrSource) ? xOrSource : null;
+  let options = (source ? YOrOptions : maybeOptions) as FitBatchOptions ?? {};
   if (typeof options !== "object" || options === null) {
     throw new TypeError("fitBatch: options must be an object");
   }
-  const full = resolveModel(modelIn);
+  let x = xOrSource as FitBatchXInput, Y = YOrOptions as FitBatchYInput;
+  if (source) {
+    const read = await sourceData(source, options, maybeOptions);
+    ({ x, Y, options } = read);
+  }
+  const full = resolveModel(
+    source ? resolveFitModel(modelIn, source) : modelIn,
+  );
   const bp = batchParams(full, options);
   const files = await loadFiles(x, Y);
   const o = files.nPoints !== undefined && options.nPoints === undefined

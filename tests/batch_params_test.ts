@@ -404,3 +404,62 @@ Deno.test("fitBatch: several variables per fit (rows and flat columns) equal fit
     /x: the variables must be all shared or all per fit/,
   );
 });
+
+Deno.test("fitBatch(model, source, { nPoints }): blocks of a source's rows are fits (arrays and a CSV file)", async () => {
+  const { arraySource, openSource } = await import("../mod.ts");
+  const data = makeBatch("gaussian", 6, 32, { seed: 17 });
+  const n = 32;
+  const X = new Float64Array(6 * n), sig = new Float64Array(6 * n);
+  for (let i = 0; i < 6; i++) {
+    X.set(data.x[0], i * n);
+    for (let k = 0; k < n; k++) sig[i * n + k] = 0.01 * (1 + (k % 3));
+  }
+  const ref = await fitBatch(data.expr, X, data.y, {
+    p0: data.p0,
+    nPoints: n,
+    sigma: sig,
+  });
+  const src = arraySource(X, data.y, sig);
+  const got = await fitBatch(data.expr, src, { p0: data.p0, nPoints: n });
+  assert.deepStrictEqual(got.popt, ref.popt);
+  assert.deepStrictEqual(got.perr, ref.perr);
+  // A CSV file whose column t is the model's variable.
+  const path = await Deno.makeTempFile({ suffix: ".csv" });
+  try {
+    const lines = ["t,signal"];
+    for (let k = 0; k < 6 * n; k++) {
+      lines.push(`${X[k]},${data.y[k]}`);
+    }
+    await Deno.writeTextFile(path, lines.join("\n") + "\n");
+    const csv = await openSource(path, { x: "t", y: "signal" });
+    try {
+      const fromCsv = await fitBatch(
+        "a * exp(-(t - m)^2 / (2 * s^2)) + b",
+        csv,
+        { p0: data.p0, nPoints: n },
+      );
+      const plain = await fitBatch(data.expr, X, data.y, {
+        p0: data.p0,
+        nPoints: n,
+      });
+      assert.deepStrictEqual(fromCsv.params, ["a", "m", "s", "b"]);
+      assert.deepStrictEqual(fromCsv.popt, plain.popt);
+    } finally {
+      await csv.close();
+    }
+  } finally {
+    await Deno.remove(path);
+  }
+  await assert.rejects(
+    () => fitBatch(data.expr, src, { p0: data.p0 }),
+    /options\.nPoints is required/,
+  );
+  await assert.rejects(
+    () => fitBatch(data.expr, src, { p0: data.p0, nPoints: 33 }),
+    /192 rows, not a multiple of nPoints = 33/,
+  );
+  await assert.rejects(
+    () => fitBatch(data.expr, src, { p0: data.p0, nPoints: n, sigma: sig }),
+    /the source has a sigma column and options\.sigma is given/,
+  );
+});

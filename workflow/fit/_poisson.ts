@@ -16,6 +16,7 @@ import type { FitResult } from "../fit_result.ts";
 import { assertOneOf } from "../_validate.ts";
 import type { XInput } from "./_input.ts";
 import { isSource } from "./_call.ts";
+import { readSourceWhole } from "../../batch/_source_input.ts";
 
 /** Options of `fit` that have no meaning for the Poisson estimator. */
 const REFUSED = [
@@ -51,22 +52,6 @@ export function poissonOptions(
   return e === "poisson" ? o : null;
 }
 
-/** All rows of a source, as arrays. */
-async function readWhole(
-  src: BatchSourceLike,
-  signal?: AbortSignal,
-): Promise<{ x: Float64Array[]; y: Float64Array }> {
-  const xs: number[][] = Array.from({ length: src.nFeatures }, () => []);
-  const ys: number[] = [];
-  for await (const b of src.batches(1 << 16, { signal })) {
-    for (let i = 0; i < b.y.length; i++) {
-      b.x.forEach((c, j) => xs[j].push(c[i]));
-      ys.push(b.y[i]);
-    }
-  }
-  return { x: xs.map((c) => Float64Array.from(c)), y: Float64Array.from(ys) };
-}
-
 /** `fit` with `estimator: "poisson"` (see the module description). */
 export async function fitPoisson(
   modelIn: ModelInput,
@@ -97,7 +82,12 @@ export async function fitPoisson(
   }
   let x: XInput, y: NumVec;
   if (isSource(xOrSource)) {
-    const whole = await readWhole(xOrSource, options.signal);
+    const whole = await readSourceWhole(xOrSource, options.signal);
+    if (whole.sigma) {
+      throw new TypeError(
+        'estimator "poisson": the source has a sigma column (the variance of a count is its mean)',
+      );
+    }
     x = whole.x.length === 1 ? whole.x[0] : whole.x;
     y = whole.y;
   } else {
