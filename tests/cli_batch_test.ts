@@ -383,3 +383,70 @@ Deno.test({
     }
   },
 });
+
+Deno.test("nlsq batch: a TSV without a header (columns by index) with a sigma column, and NPY sigma rows", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const rng = new Xoshiro128(21);
+    const lines: string[] = [];
+    const xs = [0, 1, 2, 3, 4, 5];
+    const Y: number[][] = [], S: number[][] = [];
+    for (const [g, slope] of [["u", 2], ["v", -1], ["w", 0.5]] as const) {
+      const y = xs.map((x) => slope * x + 1 + 0.1 * normal(rng));
+      const s = xs.map((x) => 0.1 + 0.05 * x);
+      Y.push(y);
+      S.push(s);
+      xs.forEach((x, k) => lines.push(`${g}\t${x}\t${y[k]}\t${s[k]}`));
+    }
+    await Deno.writeTextFile(join(dir, "d.tsv"), lines.join("\n") + "\n");
+    const ref = await fitBatch("a*x+b", xs, Y, { p0: [1, 1], sigma: S });
+    const run = await runCli([
+      "batch",
+      "-m",
+      "a*x+b",
+      "-d",
+      join(dir, "d.tsv"),
+      "--no-header",
+      "--group",
+      "0",
+      "--x",
+      "1",
+      "--y",
+      "2",
+      "--sigma",
+      "3",
+      "-q",
+    ]);
+    assert.strictEqual(run.code, 0, run.stderr);
+    const rows = parseCsv(run.stdout);
+    assert.deepStrictEqual(rows.slice(1).map((r) => r[0]), ["u", "v", "w"]);
+    for (let i = 0; i < 3; i++) {
+      assert.strictEqual(Number(rows[i + 1][1]), ref.popt[i * 2]);
+      assert.strictEqual(Number(rows[i + 1][2]), ref.perr[i * 2]);
+    }
+    // The same data as NPY rows with an NPY of sigma rows.
+    const flat = (a: number[][]) => Float64Array.from(a.flat());
+    await writeNpy(join(dir, "y.npy"), flat(Y), [3, 6]);
+    await writeNpy(join(dir, "s.npy"), flat(S), [3, 6]);
+    const npy = await runCli([
+      "batch",
+      "-m",
+      "a*x+b",
+      "-d",
+      join(dir, "y.npy"),
+      "--sigma",
+      join(dir, "s.npy"),
+      "--p0",
+      "1,1",
+      "-q",
+    ]);
+    assert.strictEqual(npy.code, 0, npy.stderr);
+    const r2 = parseCsv(npy.stdout);
+    for (let i = 0; i < 3; i++) {
+      assert.strictEqual(Number(r2[i + 1][1]), ref.popt[i * 2]);
+      assert.strictEqual(Number(r2[i + 1][2]), ref.perr[i * 2]);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
