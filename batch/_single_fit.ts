@@ -128,6 +128,33 @@ function poissonHalfDeviance(y: Float64Array, f: Float64Array): number {
   return c;
 }
 
+/**
+ * A Poisson fit that ended with the model ~0 at a point (a count of 0
+ * there): it stopped on the boundary f = 0 of the likelihood, which the
+ * solver cannot follow (a step past it is rejected), so the optimum may lie
+ * further along it. Empty for any other fit.
+ */
+export function boundaryNote(
+  pr: BatchProblem,
+  i: number,
+  popt: Float64Array,
+): string {
+  if (pr.estimator !== "poisson") return "";
+  const d = fitData(pr, i);
+  if (d.y.length === 0) return "";
+  const f = pr.model.evaluate(d.x, popt);
+  let k = 0, top = 0;
+  for (let j = 0; j < f.length; j++) {
+    if (f[j] < f[k]) k = j;
+    top = Math.max(top, f[j]);
+  }
+  return f[k] < 1e-8 * top
+    ? ` The model is ~0 at point ${k} (count ${
+      d.y[k]
+    }): the fit stopped on the boundary f = 0 of the Poisson likelihood; the optimum may lie further along it.`
+    : "";
+}
+
 /** How the batch ran, for the results of its fits. */
 export interface BatchRunInfo {
   readonly backend: string;
@@ -238,7 +265,7 @@ export function singleFitResult(
       status,
       out.flags[i],
       statusDetail(pr, i, d, p0, status),
-    ),
+    ) + (fitted ? boundaryNote(pr, i, popt) : ""),
     method: pr.method,
     strategy: "batch",
     backend: info.backend,

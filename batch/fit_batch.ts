@@ -27,7 +27,12 @@ import {
   statusMessage,
 } from "./_outputs.ts";
 import { runCpuBatch } from "./_cpu_engine.ts";
-import { fitCovariance, fitData, singleFitResult } from "./_single_fit.ts";
+import {
+  boundaryNote,
+  fitCovariance,
+  fitData,
+  singleFitResult,
+} from "./_single_fit.ts";
 
 /** A batch engine: fills the outputs of every fit of a problem. */
 interface BatchEngine {
@@ -289,6 +294,7 @@ export async function fitBatch(
     : { popt: outputs.popt, perr: outputs.perr };
   const elapsedMs = performance.now() - t0;
   const backend = engine.label(threads);
+  const q = pr.model.params.length;
   const refit = {
     estimator: pr.estimator,
     loss: pr.loss,
@@ -328,7 +334,8 @@ export async function fitBatch(
     message: (i) =>
       outputs.status[i] < 0
         ? singleFitResult(pr, outputs, i, info).message
-        : statusMessage(outputs.status[i], outputs.flags[i]),
+        : statusMessage(outputs.status[i], outputs.flags[i]) +
+          boundaryNote(pr, i, outputs.popt.subarray(i * q, (i + 1) * q)),
     result: (i) => singleFitResult(pr, outputs, i, info),
   });
 }
