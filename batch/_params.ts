@@ -24,7 +24,8 @@ import {
 import { applicableHints } from "../workflow/fit/_model_start.ts";
 import type { FitBatchOptions } from "./fit_batch_options.ts";
 import { type BatchProblem, resolveMethod } from "./_input.ts";
-import { fitData } from "./_single_fit.ts";
+import { fitCovariance, fitData } from "./_single_fit.ts";
+import type { BatchOutputs } from "./_outputs.ts";
 
 /** The parts of a built-in model a batch uses. */
 interface Guessing {
@@ -262,4 +263,46 @@ export function reduceProblem(
     free: [...fixed.keys()].filter((a) => fixed[a] === 0),
     method: resolveMethod(o.method, lower !== null, pr.loss),
   };
+}
+
+/** The popt and perr of every parameter, from the reduced problem's. */
+export function expandOutputs(
+  pr: BatchProblem,
+  plan: ParamPlan,
+  out: BatchOutputs,
+  p: number,
+): { popt: Float64Array; perr: Float64Array } {
+  const q = pr.model.params.length, n = pr.nFits;
+  const popt = new Float64Array(n * p), perr = new Float64Array(n * p);
+  const kinds = new Int32Array(p).fill(-1); // -1 fixed or tied, else index
+  plan.free.forEach((j, a) => kinds[j] = a);
+  // A tied parameter moves with the free ones; a fixed one does not.
+  const at0 = plan.expand(new Float64Array(q).fill(0.5));
+  const at1 = plan.expand(new Float64Array(q).fill(1.5));
+  const tied = Array.from({ length: p }, (_, j) => at0[j] !== at1[j]);
+  for (let i = 0; i < n; i++) {
+    const x = out.popt.subarray(i * q, (i + 1) * q);
+    if (out.status[i] < 0) {
+      popt.fill(NaN, i * p, (i + 1) * p);
+      perr.fill(NaN, i * p, (i + 1) * p);
+      continue;
+    }
+    popt.set(plan.expand(x), i * p);
+    let cov: number[][] | null = null;
+    for (let j = 0; j < p; j++) {
+      if (kinds[j] >= 0) {
+        perr[i * p + j] = out.perr[i * q + kinds[j]];
+        continue;
+      }
+      // A fixed parameter's error is 0, a tied one's the delta method's.
+      if (tied[j]) {
+        cov ??= plan.expandCovariance(
+          fitCovariance(pr, fitData(pr, i), x).pcov,
+          x,
+        );
+        perr[i * p + j] = Math.sqrt(cov[j][j]);
+      }
+    }
+  }
+  return { popt, perr };
 }

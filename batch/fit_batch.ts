@@ -16,9 +16,8 @@ import type {
 } from "./fit_batch_options.ts";
 import { BatchResult } from "./batch_result.ts";
 import { type BatchProblem, resolveBatch, resolveModel } from "./_input.ts";
-import { type BatchParams, batchParams, reduceProblem } from "./_params.ts";
-import { isPath, readNpyRows } from "./_npy_rows.ts";
-import { isBatchSource, readSourceWhole } from "./_source_input.ts";
+import { batchParams, expandOutputs, reduceProblem } from "./_params.ts";
+import { isBatchSource, loadFiles, sourceData } from "./_source_input.ts";
 import { resolveModel as resolveFitModel } from "../workflow/fit/_call.ts";
 import type { BatchSourceLike } from "../strategies/strategy.ts";
 import {
@@ -54,110 +53,6 @@ function selectEngine(pr: BatchProblem): BatchEngine {
     );
   }
   return CPU_ENGINE;
-}
-
-/**
- * x and Y given as NPY paths, read whole: a 2-D file's rows are fits, a
- * 1-D x file is shared.
- */
-async function loadFiles(
-  x: FitBatchXInput,
-  Y: FitBatchYInput,
-): Promise<{ x: FitBatchXInput; Y: FitBatchYInput; nPoints?: number }> {
-  let nPoints: number | undefined;
-  if (isPath(Y)) {
-    const r = await readNpyRows(Y);
-    Y = r.values;
-    nPoints = r.cols;
-  }
-  if (isPath(x)) {
-    const r = await readNpyRows(x);
-    if (r.is1d) x = r.values;
-    else {
-      x = Array.from(
-        { length: r.rows },
-        (_, i) => r.values.subarray(i * r.cols, (i + 1) * r.cols),
-      );
-    }
-  }
-  return { x, Y, nPoints };
-}
-
-/** A source's rows as a batch: blocks of `options.nPoints` rows are fits. */
-async function sourceData(
-  source: BatchSourceLike,
-  options: FitBatchOptions,
-  extra: unknown,
-): Promise<{ x: FitBatchXInput; Y: FitBatchYInput; options: FitBatchOptions }> {
-  if (extra !== undefined) {
-    throw new TypeError(
-      "fitBatch(model, source, options): with a data source, options are the third argument",
-    );
-  }
-  const n = options.nPoints;
-  if (n === undefined) {
-    throw new TypeError(
-      "fitBatch(model, source, options): options.nPoints is required (fit i is the source's rows [i * nPoints, (i + 1) * nPoints))",
-    );
-  }
-  const whole = await readSourceWhole(source, options.signal);
-  if (Number.isInteger(n) && n > 0 && whole.y.length % n !== 0) {
-    throw new RangeError(
-      `${source.description}: ${whole.y.length} rows, not a multiple of nPoints = ${n}`,
-    );
-  }
-  if (whole.sigma && options.sigma !== undefined) {
-    throw new TypeError(
-      "fitBatch: the source has a sigma column and options.sigma is given; give one",
-    );
-  }
-  return {
-    x: whole.x.length === 1 ? whole.x[0] : whole.x,
-    Y: whole.y,
-    options: whole.sigma ? { ...options, sigma: whole.sigma } : options,
-  };
-}
-
-/** The popt and perr of every parameter, from the reduced problem's. */
-function expandOutputs(
-  pr: BatchProblem,
-  plan: NonNullable<BatchParams["plan"]>,
-  out: BatchOutputs,
-  p: number,
-): { popt: Float64Array; perr: Float64Array } {
-  const q = pr.model.params.length, n = pr.nFits;
-  const popt = new Float64Array(n * p), perr = new Float64Array(n * p);
-  const kinds = new Int32Array(p).fill(-1); // -1 fixed or tied, else index
-  plan.free.forEach((j, a) => kinds[j] = a);
-  // A tied parameter moves with the free ones; a fixed one does not.
-  const at0 = plan.expand(new Float64Array(q).fill(0.5));
-  const at1 = plan.expand(new Float64Array(q).fill(1.5));
-  const tied = Array.from({ length: p }, (_, j) => at0[j] !== at1[j]);
-  for (let i = 0; i < n; i++) {
-    const x = out.popt.subarray(i * q, (i + 1) * q);
-    if (out.status[i] < 0) {
-      popt.fill(NaN, i * p, (i + 1) * p);
-      perr.fill(NaN, i * p, (i + 1) * p);
-      continue;
-    }
-    popt.set(plan.expand(x), i * p);
-    let cov: number[][] | null = null;
-    for (let j = 0; j < p; j++) {
-      if (kinds[j] >= 0) {
-        perr[i * p + j] = out.perr[i * q + kinds[j]];
-        continue;
-      }
-      // A fixed parameter's error is 0, a tied one's the delta method's.
-      if (tied[j]) {
-        cov ??= plan.expandCovariance(
-          fitCovariance(pr, fitData(pr, i), x).pcov,
-          x,
-        );
-        perr[i * p + j] = Math.sqrt(cov[j][j]);
-      }
-    }
-  }
-  return { popt, perr };
 }
 
 /** Standard errors the engine left to the SVD path (singular J^T J). */
