@@ -157,6 +157,12 @@ const OPTIONS: Record<string, OptionSpec> = {
     type: "boolean",
     help: "resume from the newest checkpoint in --checkpoint-dir",
   },
+  estimator: {
+    type: "string",
+    arg: "E",
+    help:
+      "lse (least squares, default) or poisson (counts: maximum likelihood, errors from the Fisher information)",
+  },
   "absolute-sigma": {
     type: "boolean",
     help: "sigma is absolute (pcov not scaled by the reduced chi-square)",
@@ -443,6 +449,13 @@ function planFitOptions(o: ParsedOptions): FitOptions {
     fitOptions.resume = true;
   }
   if (o["absolute-sigma"]) fitOptions.absoluteSigma = true;
+  if (o.estimator !== undefined) {
+    fitOptions.estimator = parseChoice<"lse" | "poisson">(
+      "--estimator",
+      str(o.estimator)!,
+      ["lse", "poisson"],
+    );
+  }
   if (typeof o.verbose === "number" && o.verbose > 0) {
     // More v's than levels mean the most detail, as usual for -v flags.
     fitOptions.verbose = Math.min(o.verbose, 2) as 1 | 2;

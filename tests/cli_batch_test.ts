@@ -450,3 +450,55 @@ Deno.test("nlsq batch: a TSV without a header (columns by index) with a sigma co
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("nlsq fit --estimator poisson equals fit() with the Poisson estimator", async () => {
+  const { fit } = await import("../mod.ts");
+  const path = await Deno.makeTempFile({ suffix: ".csv" });
+  try {
+    const t = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+    const y = [98, 61, 37, 21, 14, 9, 4, 2, 0, 1];
+    await Deno.writeTextFile(
+      path,
+      "t,counts\n" + t.map((v, k) => `${v},${y[k]}`).join("\n") + "\n",
+    );
+    const run = await runCli([
+      "fit",
+      "-m",
+      "a*exp(-t/tau)",
+      "-d",
+      path,
+      "--y",
+      "counts",
+      "--p0",
+      "a=100,tau=2",
+      "--estimator",
+      "poisson",
+      "--json",
+    ]);
+    assert.strictEqual(run.code, 0, run.stderr);
+    const json = JSON.parse(run.stdout);
+    const ref = await fit(model("a*exp(-t/tau)", { variables: ["t"] }), t, y, {
+      p0: [100, 2],
+      estimator: "poisson",
+    });
+    assert.strictEqual(json.params.a, ref.params.a);
+    assert.strictEqual(json.params.tau, ref.params.tau);
+    assert.strictEqual(json.perr[1], ref.perr[1]);
+    const bad = await runCli([
+      "fit",
+      "-m",
+      "a*exp(-t/tau)",
+      "-d",
+      path,
+      "--y",
+      "counts",
+      "--estimator",
+      "poisson",
+      "--absolute-sigma",
+    ]);
+    assert.strictEqual(bad.code, 2);
+    assert.match(bad.stderr, /estimator "poisson" does not take absoluteSigma/);
+  } finally {
+    await Deno.remove(path);
+  }
+});
