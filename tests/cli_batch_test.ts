@@ -502,3 +502,14 @@ Deno.test("nlsq fit --estimator poisson equals fit() with the Poisson estimator"
     await Deno.remove(path);
   }
 });
+
+Deno.test("nlsq batch --help, and batch in the top-level help", async () => {
+  const help = await runCli(["batch", "--help"]);
+  assert.strictEqual(help.code, 0);
+  assert.match(help.stdout, /^Usage: nlsq batch --model/);
+  for (const opt of ["--group", "--p0", "--fix", "--estimator", "--out"]) {
+    assert.match(help.stdout, new RegExp(`${opt} `));
+  }
+  const top = await runCli(["--help"]);
+  assert.match(top.stdout, /\n {2}batch {4}many fits of one model/);
+});
