@@ -25,6 +25,7 @@ import { applicableHints } from "../workflow/fit/_model_start.ts";
 import type { FitBatchOptions } from "./fit_batch_options.ts";
 import { type BatchProblem, resolveMethod } from "./_input.ts";
 import { fitCovariance, fitData } from "./_single_fit.ts";
+import { cholesky, solveLowerInPlace } from "../core/linalg.ts";
 import type { BatchOutputs } from "./_outputs.ts";
 
 /** The parts of a built-in model a batch uses. */
@@ -297,7 +298,8 @@ export function expandOutputs(
       // A fixed parameter's error is 0, a tied one's the delta method's.
       if (tied[j]) {
         cov ??= plan.expandCovariance(
-          fitCovariance(pr, fitData(pr, i), x).pcov,
+          normalCovariance(pr, i, x, out.cost[i]) ??
+            fitCovariance(pr, fitData(pr, i), x).pcov,
           x,
         );
         perr[i * p + j] = Math.sqrt(cov[j][j]);
@@ -305,4 +307,64 @@ export function expandOutputs(
     }
   }
   return { popt, perr };
+}
+
+/**
+ * The covariance of fit i's parameters from its normal matrix at popt, as
+ * the engine's standard errors (least squares: scaled by the reduced
+ * chi-square; Poisson: the inverse Fisher information), or null where
+ * `fitCovariance`'s QR and SVD path is needed: a robust loss, no degrees of
+ * freedom, or a normal matrix that is singular or nearly so.
+ */
+function normalCovariance(
+  pr: BatchProblem,
+  i: number,
+  popt: Float64Array,
+  cost: number,
+): number[][] | null {
+  if (pr.loss !== "linear") return null;
+  const m = pr.model, q = m.params.length, free = pr.free, k = free.length;
+  const d = fitData(pr, i), n = d.y.length;
+  const poisson = pr.estimator === "poisson";
+  if (!poisson && n <= k) return null;
+  const w = poisson ? m.evaluate(d.x, popt).map((f) => 1 / Math.sqrt(f)) : d.w;
+  const B = new Float64Array(n * (q + 1));
+  m.kernel(d.x, d.y, w, popt, 0, n, B, n, true);
+  const A = new Float64Array(k * k);
+  for (let a = 0; a < k; a++) {
+    for (let b = 0; b <= a; b++) {
+      let sum = 0;
+      const ca = free[a] * n, cb = free[b] * n;
+      for (let r = 0; r < n; r++) sum += B[ca + r] * B[cb + r];
+      A[a * k + b] = A[b * k + a] = sum;
+    }
+  }
+  const L = cholesky(A, k);
+  if (!L) return null;
+  // Far from singular only (the normal matrix squares the condition).
+  let lo = Infinity, hi = 0;
+  for (let a = 0; a < k; a++) {
+    lo = Math.min(lo, L[a * k + a] / Math.sqrt(A[a * k + a]));
+    hi = Math.max(hi, L[a * k + a] / Math.sqrt(A[a * k + a]));
+  }
+  if (!(lo > 1e-4 * hi)) return null;
+  const s2 = poisson ? 1 : (2 * cost) / (n - k);
+  const cov = Array.from({ length: q }, () => new Array<number>(q).fill(0));
+  const e = new Float64Array(k);
+  const cols: Float64Array[] = [];
+  for (let a = 0; a < k; a++) {
+    e.fill(0);
+    e[a] = 1;
+    solveLowerInPlace(L, k, e);
+    cols.push(e.slice()); // column a of L^-1
+  }
+  // (L L^T)^-1 = L^-T L^-1: entry (a, b) = sum_c (L^-1)[c][a] (L^-1)[c][b].
+  for (let a = 0; a < k; a++) {
+    for (let b = 0; b < k; b++) {
+      let sum = 0;
+      for (let c = 0; c < k; c++) sum += cols[a][c] * cols[b][c];
+      cov[free[a]][free[b]] = s2 * sum;
+    }
+  }
+  return cov;
 }
