@@ -107,8 +107,8 @@ export async function resolveFitCall(
 }
 
 /**
- * The model of a call: compiled, or an expression compiled with a source's
- * column names as its variables where it uses them all.
+ * The model of a call: a compiled model as is, an expression compiled
+ * (with a source's column names as its variables where it uses them all).
  */
 export function resolveModel(
   modelIn: ModelInput,
