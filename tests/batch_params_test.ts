@@ -463,3 +463,30 @@ Deno.test("fitBatch(model, source, { nPoints }): blocks of a source's rows are f
     /the source has a sigma column and options\.sigma is given/,
   );
 });
+
+Deno.test("fitBatch: result(i) keeps its origin: profile intervals and the bootstrap equal fit()'s", async () => {
+  const m = model("a * exp(-x / t) + b");
+  const x = Array.from({ length: 20 }, (_, i) => i / 2);
+  const Y = [[3, 2, 0.5], [4, 1, 0.2]].map(([a, t, b]) =>
+    x.map((v, k) => a * Math.exp(-v / t) + b + 0.05 * Math.sin(3 * k))
+  );
+  const params = { b: { value: 0.3, vary: false } };
+  const b = await fitBatch(m, x, Y, { p0: [1, 1, 0], params });
+  const ri = b.result(1);
+  const r = await fit(m, x, Y[1], { p0: [1, 1, 0], params });
+  const pi = await ri.profileIntervals({ level: 0.95 });
+  const want = await r.profileIntervals({ level: 0.95 });
+  for (const name of ["a", "t"]) {
+    for (const side of [0, 1]) {
+      assert.ok(
+        Math.abs(pi[name][side] - want[name][side]) <
+          1e-7 * Math.abs(want[name][side]),
+        `${name}[${side}]: ${pi[name][side]} vs ${want[name][side]}`,
+      );
+    }
+  }
+  const bs = await ri.bootstrap({ n: 40, seed: 3 });
+  const bw = await r.bootstrap({ n: 40, seed: 3 });
+  assert.ok(Math.abs(bs.stderr.t - bw.stderr.t) < 1e-6 * bw.stderr.t);
+  assert.strictEqual(bs.stderr.b, 0);
+});

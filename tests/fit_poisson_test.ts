@@ -349,3 +349,19 @@ Deno.test("fit estimator poisson: a data source is read whole and fits as its ar
   assert.deepStrictEqual(s.popt, a.popt);
   assert.deepStrictEqual(s.perr, a.perr);
 });
+
+Deno.test("fit estimator poisson: profile intervals and the bootstrap refuse it (they refit by least squares)", async () => {
+  const i = 5;
+  const r = await fit(EXPR, X, data.Y.subarray(i * N, (i + 1) * N), {
+    p0: Array.from(p0.subarray(i * 3, i * 3 + 3)),
+    estimator: "poisson",
+  });
+  await assert.rejects(
+    () => r.profileIntervals({ level: 0.95 }),
+    /this fit used estimator "poisson"/,
+  );
+  await assert.rejects(
+    () => r.bootstrap({ n: 20, seed: 1 }),
+    /this fit used estimator "poisson"/,
+  );
+});
