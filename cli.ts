@@ -1,5 +1,5 @@
 /**
- * The `nlsq` command line: `fit`, `info` and `select`.
+ * The `nlsq` command line: `fit`, `batch`, `info` and `select`.
  *
  *     deno task fit --model "a * exp(-b * x) + c" --data data.csv
  *     deno run -A jsr:@nlsq/nlsq/cli info
@@ -31,6 +31,7 @@ export const MAIN_HELP: string = [
   "  fit      fit a model expression to a data file (.csv .tsv .npy .h5 ...)",
   "  info     show the Deno version, memory, WebGPU adapter, cluster and MPI",
   "  select   show the memory budget and the strategy for a problem size",
+  "  batch    many fits of one model: NPY rows or CSV/TSV groups, one row out per fit",
   "",
   'Run "nlsq <command> --help" for the options of a command.',
   "",
@@ -76,6 +77,10 @@ export async function main(
       case "fit": {
         const { fitCommand } = await import("./cli/fit_command.ts");
         return await fitCommand(rest, io);
+      }
+      case "batch": {
+        const { batchCommand } = await import("./cli/batch_command.ts");
+        return await batchCommand(rest, io);
       }
       case "info": {
         const { infoCommand } = await import("./cli/info_command.ts");

@@ -170,7 +170,8 @@ function sharedOrPerFit(
   );
 }
 
-function resolveModel(m: ModelInput): Model {
+/** The model of a batch: an expression (compiled once). */
+export function resolveModel(m: ModelInput): Model {
   const compiled = typeof m === "object" && m !== null && "kernel" in m
     ? m
     : typeof m === "string"
@@ -184,7 +185,7 @@ function resolveModel(m: ModelInput): Model {
   return compiled;
 }
 
-function checkOptions(options: FitBatchOptions): void {
+function checkOptions(options: FitBatchOptions, startsLater: boolean): void {
   if (typeof options !== "object" || options === null) {
     throw new TypeError("fitBatch: options must be an object");
   }
@@ -219,7 +220,7 @@ function checkOptions(options: FitBatchOptions): void {
       `onProgress must be a function, got ${showValue(options.onProgress)}`,
     );
   }
-  if (options.p0 === undefined) {
+  if (options.p0 === undefined && !startsLater) {
     throw new TypeError(
       "fitBatch: p0 is required (p values for every fit, or nFits * p values)",
     );
@@ -383,7 +384,8 @@ function resolveFixed(fixed: unknown, p: number): Uint8Array {
   return mask;
 }
 
-function resolveMethod(
+/** The method's conventions ("auto": lm unless bounds or a robust loss). */
+export function resolveMethod(
   method: FitBatchOptions["method"],
   bounded: boolean,
   loss: LossName,
@@ -415,7 +417,10 @@ function resolveTolerances(o: FitBatchOptions, nPoints: number) {
 }
 
 /**
- * Checks and normalizes `fitBatch(model, x, Y, options)`.
+ * Checks and normalizes `fitBatch(model, x, Y, options)`. With
+ * `hooks.startsLater` the caller resolves the starts (by name, `"auto"`, from
+ * `params`): p0 is left NaN, shared; `hooks.nFree` is the number of free
+ * parameters when `params` holds some.
  *
  * @example
  * ```ts
@@ -431,8 +436,10 @@ export function resolveBatch(
   x: FitBatchXInput,
   Y: FitBatchYInput,
   options: FitBatchOptions,
+  hooks: { startsLater?: boolean; nFree?: number } = {},
 ): BatchProblem {
-  checkOptions(options);
+  const startsLater = hooks.startsLater ?? false;
+  checkOptions(options, startsLater);
   const m = resolveModel(modelIn);
   const p = m.params.length;
   const estimator = assertOneOf(
@@ -463,16 +470,19 @@ export function resolveBatch(
   const free = [...fixed.keys()].filter((j) => fixed[j] === 0);
 
   const { y, nFits, nPoints } = resolveY(Y, x, options.nPoints);
-  if (nPoints < free.length) {
+  const nFree = hooks.nFree ?? free.length;
+  if (nPoints < nFree) {
     throw new RangeError(
-      `nPoints (${nPoints}) is less than the number of free parameters (${free.length})`,
+      `nPoints (${nPoints}) is less than the number of free parameters (${nFree})`,
     );
   }
   const xs = resolveX(x, m.variables.length, nFits, nPoints);
-  const p0 = sharedOrPerFit(options.p0, "p0", nFits, p, "one per parameter");
-  if (!p0.perFit) checkFinite(p0.values, "p0");
+  const p0 = startsLater
+    ? { values: new Float64Array(p).fill(NaN), perFit: false }
+    : sharedOrPerFit(options.p0, "p0", nFits, p, "one per parameter");
+  if (!p0.perFit && !startsLater) checkFinite(p0.values, "p0");
   const bounds = resolveBounds(options.bounds, p, nFits, m.params);
-  if (bounds && !p0.perFit && !bounds.perFit) {
+  if (bounds && !p0.perFit && !bounds.perFit && !startsLater) {
     p0.values.forEach((v, j) => {
       if (!(v >= bounds.lower[j] && v <= bounds.upper[j])) {
         throw new RangeError(

@@ -15,7 +15,10 @@ import { householderMergeRows } from "../core/linalg.ts";
 import { qrFromAugmented } from "../core/_linearization_forms.ts";
 import { applyLossToBlock } from "../core/loss.ts";
 import { findActiveConstraints } from "../core/_trust_region.ts";
-import { FitResult } from "../workflow/fit_result.ts";
+import { type DerivedQuantity, FitResult } from "../workflow/fit_result.ts";
+import type { Model } from "../model/types.ts";
+import type { ParamPlan } from "../workflow/fit/_params.ts";
+import type { FitOptions } from "../workflow/fit_options.ts";
 import type { BatchProblem } from "./_input.ts";
 import { BATCH_STATUS, type BatchOutputs, statusMessage } from "./_outputs.ts";
 
@@ -125,11 +128,59 @@ function poissonHalfDeviance(y: Float64Array, f: Float64Array): number {
   return c;
 }
 
+/**
+ * A Poisson fit that ended with the model ~0 at a point (a count of 0
+ * there): it stopped on the boundary f = 0 of the likelihood, which the
+ * solver cannot follow (a step past it is rejected), so the optimum may lie
+ * further along it. Empty for any other fit.
+ */
+export function boundaryNote(
+  pr: BatchProblem,
+  i: number,
+  popt: Float64Array,
+): string {
+  if (pr.estimator !== "poisson") return "";
+  const d = fitData(pr, i);
+  if (d.y.length === 0) return "";
+  const f = pr.model.evaluate(d.x, popt);
+  let k = 0, top = 0;
+  for (let j = 0; j < f.length; j++) {
+    if (f[j] < f[k]) k = j;
+    top = Math.max(top, f[j]);
+  }
+  return f[k] < 1e-8 * top
+    ? ` The model is ~0 at point ${k} (count ${
+      d.y[k]
+    }): the fit stopped on the boundary f = 0 of the Poisson likelihood; the optimum may lie further along it.`
+    : "";
+}
+
 /** How the batch ran, for the results of its fits. */
 export interface BatchRunInfo {
   readonly backend: string;
   readonly elapsedMs: number;
   readonly notes: readonly string[];
+  /** The caller's model (every parameter), when `pr.model` is reduced. */
+  readonly fullModel?: Model;
+  /** Free parameters -> every parameter (params by name), or null. */
+  readonly plan?: ParamPlan | null;
+  /** Options a refit of fit i would take (its origin), without p0 and bounds. */
+  readonly refit?: FitOptions;
+}
+
+/** A built-in model's derived quantities (fwhm, height...), if it has any. */
+function derivedOf(
+  m: Model,
+  popt: Float64Array,
+  pcov: number[][],
+): Record<string, DerivedQuantity> | undefined {
+  const d = (m as Model & {
+    derived?: (
+      p: ArrayLike<number>,
+      c: ArrayLike<ArrayLike<number>>,
+    ) => Record<string, DerivedQuantity>;
+  }).derived;
+  return typeof d === "function" ? d.call(m, popt, pcov) : undefined;
 }
 
 /** Fit i of a batch as a FitResult. */
@@ -180,12 +231,26 @@ export function singleFitResult(
       optimality = Math.max(optimality, Math.abs(g));
     }
   }
+  const full = info.fullModel ?? pr.model, plan = info.plan ?? null;
+  const pf = full.params.length;
   const nan = () =>
-    Array.from({ length: p }, () => new Array<number>(p).fill(NaN));
+    Array.from({ length: pf }, () => new Array<number>(pf).fill(NaN));
+  const poptFull = plan ? plan.expand(popt) : popt;
+  const pcovFull = cov
+    ? (plan ? plan.expandCovariance(cov.pcov, popt) : cov.pcov)
+    : nan();
+  const p0Full = plan ? plan.expand(p0) : p0;
+  const bounds = (side: Float64Array | null) =>
+    side
+      ? Array.from(side.subarray(pr.boundsPerFit ? i * p : 0).subarray(0, p))
+      : null;
+  const lo = bounds(pr.lower), hi = bounds(pr.upper);
   return new FitResult({
-    popt,
-    paramNames: pr.model.params,
-    pcov: cov?.pcov ?? nan(),
+    popt: poptFull,
+    paramNames: full.params,
+    nFree: pr.free.length,
+    derived: fitted ? derivedOf(full, poptFull, pcovFull) : undefined,
+    pcov: pcovFull,
     cost: out.cost[i],
     residuals: f ? () => d.y.map((v, k) => v - f[k]) : null,
     nPoints: d.y.length,
@@ -200,15 +265,15 @@ export function singleFitResult(
       status,
       out.flags[i],
       statusDetail(pr, i, d, p0, status),
-    ),
+    ) + (fitted ? boundaryNote(pr, i, popt) : ""),
     method: pr.method,
     strategy: "batch",
     backend: info.backend,
     preset: "batch",
     tolerances: { ftol: pr.ftol, xtol: pr.xtol, gtol: pr.gtol },
     starts: [{
-      p0: Array.from(p0),
-      popt: Array.from(popt),
+      p0: Array.from(p0Full),
+      popt: Array.from(poptFull),
       cost: out.cost[i],
       status,
       nfev: out.nfev[i],
@@ -218,6 +283,25 @@ export function singleFitResult(
     activeMask,
     elapsedMs: info.elapsedMs,
     notes: [...info.notes],
+    origin: {
+      model: full,
+      data: { x: d.x, y: d.y, sigma: d.w ? d.w.map((v) => 1 / v) : null },
+      source: null,
+      options: {
+        ...info.refit,
+        // The free parameters' start and bounds in the reduced model's
+        // order are fit i's; by name they stay valid for the full model.
+        params: {
+          ...info.refit?.params,
+          ...Object.fromEntries(pr.model.params.map((name, a) => [name, {
+            value: p0[a],
+            ...(lo ? { min: lo[a] } : {}),
+            ...(hi ? { max: hi[a] } : {}),
+            ...(pr.fixed[a] ? { vary: false } : {}),
+          }])),
+        },
+      },
+    },
   });
 }
 

@@ -82,6 +82,10 @@ export interface BatchResultInit {
  * than free parameters, -4 an unusable start (p0 not finite or outside the
  * bounds, or the model not finite at p0), -5 NaN or Infinity in its data
  * (nanPolicy "flag"). `message(i)` says which, with the offending value.
+ * A Poisson fit that stopped with the model ~0 at a point with a count of 0
+ * (the boundary of the likelihood, which the solver does not follow) keeps
+ * its status and says so in `message(i)`: its optimum may lie further along
+ * the boundary.
  *
  * @example
  * ```ts

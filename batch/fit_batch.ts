@@ -16,7 +16,11 @@ import type {
   FitBatchYInput,
 } from "./fit_batch_options.ts";
 import { BatchResult } from "./batch_result.ts";
-import { type BatchProblem, resolveBatch } from "./_input.ts";
+import { type BatchProblem, resolveBatch, resolveModel } from "./_input.ts";
+import { batchParams, expandOutputs, reduceProblem } from "./_params.ts";
+import { isBatchSource, loadFiles, sourceData } from "./_source_input.ts";
+import { resolveModel as resolveFitModel } from "../workflow/fit/_call.ts";
+import type { BatchSourceLike } from "../strategies/strategy.ts";
 import {
   type BatchOutputs,
   FLAG_COVARIANCE,
@@ -25,7 +29,12 @@ import {
 import { runCpuBatch } from "./_cpu_engine.ts";
 import { runWebGpuBatch } from "./_webgpu_engine.ts";
 import { runAutoBatch } from "./_backend_choice.ts";
-import { fitCovariance, fitData, singleFitResult } from "./_single_fit.ts";
+import {
+  boundaryNote,
+  fitCovariance,
+  fitData,
+  singleFitResult,
+} from "./_single_fit.ts";
 
 /** A batch engine: fills the outputs of every fit of a problem. */
 interface BatchEngine {
@@ -78,11 +87,20 @@ function fillCovariances(pr: BatchProblem, out: BatchOutputs): void {
  * - `Y`: `nFits * nPoints` values row-major (fit i is
  *   `Y[i * nPoints .. (i + 1) * nPoints)`), or an array of `nFits` rows of
  *   equal length. A Float64Array is used in place (no copy); one in a
- *   SharedArrayBuffer is also read in place by the worker threads. The body
- *   of a 2-D NPY file of shape (nFits, nPoints) in C order is exactly this
- *   layout (`openSource` reads tables by columns, so such a file is not a
- *   data source yet; the command line's `nlsq batch` is to read it).
- * - `options`: see {@linkcode FitBatchOptions}; `p0` is required.
+ *   SharedArrayBuffer is also read in place by the worker threads. A path
+ *   (string or file URL) opens a 2-D NPY file `(nFits, nPoints)` whose rows
+ *   are fits ('<f8' or '<f4', C or Fortran order); x may be an NPY path too
+ *   (1-D shared, 2-D per fit).
+ * - Or `fitBatch(model, source, { nPoints, ... })`: a data source (a CSV,
+ *   HDF5, raw or NPY table opened with `openSource`...) whose rows are
+ *   points, fit i being rows `[i * nPoints, (i + 1) * nPoints)`, its x
+ *   columns and sigma per fit; read whole.
+ * - `options`: see {@linkcode FitBatchOptions}: p0 (one vector, per fit, by
+ *   name, or `"auto"`: a built-in model's guess on each fit's data, its
+ *   default), `params` by name as `fit`'s (fixed and tied parameters are
+ *   substituted into the model, results list every parameter), bounds,
+ *   sigma, a `fixed` mask, `estimator: "poisson"` for counts, loss, method,
+ *   tolerances, backend, threads, signal, onProgress.
  *
  * The CPU engine compiles the model once into a kernel that computes a
  * fit's cost, `J^T J` and `J^T r` in one loop over its points, and runs
@@ -113,29 +131,102 @@ function fillCovariances(pr: BatchProblem, out: BatchOutputs): void {
  * assert.ok(Math.abs(r.popt[4 + 1] - 0.6) < 1e-9); // m of fit 1
  * assert.strictEqual(r.result(0).params.a.toFixed(6), "2.000000");
  * ```
+ *
+ * @example A built-in model, its guess per fit, a fixed background
+ * ```ts
+ * import assert from "node:assert";
+ * import { fitBatch, models } from "@nlsq/nlsq";
+ * const m = models.gaussian().add(models.constant());
+ * const x = Array.from({ length: 41 }, (_, i) => -4 + i / 5);
+ * const Y = [[3, 0.5, 1], [2, -1, 0.7]].map(([amp, c, s]) =>
+ *   x.map((t) => amp / (s * Math.sqrt(2 * Math.PI)) * Math.exp(-((t - c) ** 2) / (2 * s * s)) + 0.2)
+ * );
+ * const r = await fitBatch(m, x, Y, { params: { c: { value: 0.2, vary: false } } });
+ * assert.deepStrictEqual(r.params, ["amplitude", "center", "sigma", "c"]);
+ * assert.ok(Math.abs(r.column("center")[1] + 1) < 1e-8);
+ * assert.deepStrictEqual(Array.from(r.column("c", "perr")), [0, 0]);
+ * ```
  */
+export async function fitBatch(
+  modelIn: ModelInput,
+  source: BatchSourceLike,
+  options: FitBatchOptions,
+): Promise<BatchResult>;
 export async function fitBatch(
   modelIn: ModelInput,
   x: FitBatchXInput,
   Y: FitBatchYInput,
-  options: FitBatchOptions = {},
+  options?: FitBatchOptions,
+): Promise<BatchResult>;
+export async function fitBatch(
+  modelIn: ModelInput,
+  xOrSource: FitBatchXInput | BatchSourceLike,
+  YOrOptions?: FitBatchYInput | FitBatchOptions,
+  maybeOptions?: FitBatchOptions,
 ): Promise<BatchResult> {
   const t0 = performance.now();
-  const pr = resolveBatch(modelIn, x, Y, options);
+  const source = isBatchSource(xOrSource) ? xOrSource : null;
+  let options = (source ? YOrOptions : maybeOptions) as FitBatchOptions ?? {};
+  if (typeof options !== "object" || options === null) {
+    throw new TypeError("fitBatch: options must be an object");
+  }
+  let x = xOrSource as FitBatchXInput, Y = YOrOptions as FitBatchYInput;
+  if (source) {
+    const read = await sourceData(source, options, maybeOptions);
+    ({ x, Y, options } = read);
+  }
+  const full = resolveModel(
+    source ? resolveFitModel(modelIn, source) : modelIn,
+  );
+  const bp = batchParams(full, options);
+  const files = await loadFiles(x, Y);
+  const o = files.nPoints !== undefined && options.nPoints === undefined
+    ? { ...options, nPoints: files.nPoints }
+    : options;
+  const prFull = resolveBatch(full, files.x, files.Y, o, {
+    startsLater: bp.startsLater,
+    nFree: bp.plan?.free.length,
+  });
+  const pr = bp.plan || bp.auto || bp.startsLater
+    ? reduceProblem(prFull, bp, options)
+    : prFull;
   const engine = selectEngine(pr);
   const notes: string[] = [];
   const run = await engine.run(pr);
   const { outputs, threads } = run;
   if (run.note) notes.push(run.note);
+  if (bp.auto) notes.push("start: the model's guess from each fit's data");
   fillCovariances(pr, outputs);
+  const expanded = bp.plan
+    ? expandOutputs(pr, bp.plan, outputs, full.params.length)
+    : { popt: outputs.popt, perr: outputs.perr };
   const elapsedMs = performance.now() - t0;
   const backend = run.label ?? engine.label(threads);
-  const info = { backend, elapsedMs, notes };
+  const q = pr.model.params.length;
+  const refit = {
+    estimator: pr.estimator,
+    loss: pr.loss,
+    fScale: pr.fScale,
+    method: pr.method,
+    ftol: pr.ftol,
+    xtol: pr.xtol,
+    gtol: pr.gtol,
+    maxNfev: pr.maxNfev,
+    params: options.params,
+  };
+  const info = {
+    backend,
+    elapsedMs,
+    notes,
+    fullModel: full,
+    plan: bp.plan,
+    refit,
+  };
   return new BatchResult({
-    params: pr.model.params,
+    params: full.params,
     nPoints: pr.nPoints,
-    popt: outputs.popt,
-    perr: outputs.perr,
+    popt: expanded.popt,
+    perr: expanded.perr,
     cost: outputs.cost,
     rSquared: outputs.rsq,
     nfev: outputs.nfev,
@@ -151,7 +242,8 @@ export async function fitBatch(
     message: (i) =>
       outputs.status[i] < 0
         ? singleFitResult(pr, outputs, i, info).message
-        : statusMessage(outputs.status[i], outputs.flags[i]),
+        : statusMessage(outputs.status[i], outputs.flags[i]) +
+          boundaryNote(pr, i, outputs.popt.subarray(i * q, (i + 1) * q)),
     result: (i) => singleFitResult(pr, outputs, i, info),
   });
 }

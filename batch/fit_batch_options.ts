@@ -7,13 +7,15 @@
 
 import type { LossName } from "../core/loss.ts";
 import type { NumVec } from "../core/_validate.ts";
+import type { ParamsInput } from "../workflow/fit/_params.ts";
 
 /**
  * The abscissa of a batch: for a model of one variable, a column of
  * `nPoints` values shared by every fit, `nFits * nPoints` values (per fit,
  * row-major; then give `nPoints` unless Y is given as rows), or `nFits` rows;
  * for several variables, one such entry per variable (all shared or all per
- * fit).
+ * fit). A path (string or file URL) names an NPY file: 1-D (shared) or 2-D
+ * `(nFits, nPoints)` (per fit, rows are fits).
  *
  * @example
  * ```ts
@@ -25,12 +27,18 @@ import type { NumVec } from "../core/_validate.ts";
  * assert.strictEqual(perFit.length + twoVariables.length, shared.length + 1);
  * ```
  */
-export type FitBatchXInput = NumVec | readonly (NumVec | readonly NumVec[])[];
+export type FitBatchXInput =
+  | NumVec
+  | readonly (NumVec | readonly NumVec[])[]
+  | string
+  | URL;
 
 /**
  * The data of a batch: `nFits * nPoints` values row-major (fit i is
  * `Y[i * nPoints .. (i + 1) * nPoints)`; a Float64Array is used in place), or
- * an array of `nFits` rows of equal length.
+ * an array of `nFits` rows of equal length, or the path (string or file URL)
+ * of a 2-D NPY file `(nFits, nPoints)` whose rows are fits ('<f8' or '<f4',
+ * C or Fortran order; read whole).
  *
  * @example
  * ```ts
@@ -41,7 +49,7 @@ export type FitBatchXInput = NumVec | readonly (NumVec | readonly NumVec[])[];
  * assert.strictEqual(flat.length, rows.length * 3);
  * ```
  */
-export type FitBatchYInput = NumVec | readonly NumVec[];
+export type FitBatchYInput = NumVec | readonly NumVec[] | string | URL;
 
 /**
  * Progress reported to `onProgress` as chunks of fits finish.
@@ -99,10 +107,25 @@ export type FitBatchBounds = readonly [NumVec | number, NumVec | number];
  */
 export interface FitBatchOptions {
   /**
-   * Starting parameters (required): `p` values for every fit, or per fit.
-   * Fixed parameters keep their start value.
+   * Starting parameters, in the model's parameter order: `p` values for
+   * every fit, or per fit (`nFits * p` values or `nFits` rows); an object
+   * by name (shared, as `fit`'s); or `"auto"`: a built-in model's (`models`)
+   * guess from each fit's own data. Without p0, a built-in model guesses
+   * and any other model needs every start in `params`. Parameters held by
+   * `fixed` keep their start value.
    */
-  p0?: NumVec | readonly NumVec[];
+  p0?: NumVec | readonly NumVec[] | "auto" | Readonly<Record<string, number>>;
+  /**
+   * Parameters by name, shared by every fit, as `fit`'s: a number (the
+   * start) or `{ value, min, max, vary, expr }`. Fixed (`vary: false`) and
+   * tied (`expr`) parameters are substituted into the model before it is
+   * compiled, so the engine fits only the free ones; results list every
+   * parameter (fixed: error 0; tied: error by the delta method). A `value`
+   * here is the start of every fit (it wins over p0 and the guess), `min`
+   * and `max` win over `bounds`. A built-in model's hints (lmfit's) apply
+   * below these, as in `fit`.
+   */
+  params?: ParamsInput;
   /** Points per fit, when neither Y (as rows) nor a shared x tells it. */
   nPoints?: number;
   /** Bounds, shared or per fit (see {@linkcode FitBatchBounds}). */
@@ -170,6 +193,7 @@ export interface FitBatchOptions {
 
 const KEYS = [
   "p0",
+  "params",
   "nPoints",
   "bounds",
   "sigma",

@@ -43,7 +43,7 @@ import {
   UsageError,
 } from "./args.ts";
 import { correlationMatrix, formatFitReport } from "./report.ts";
-import { FitProgressBar } from "./progress.ts";
+import { FitProgressBar, progressDelayMs } from "./progress.ts";
 import { readCsvHeader } from "./csv_header.ts";
 import { chooseVariables, usesName } from "./variables.ts";
 import { describeError, isInputError } from "./errors.ts";
@@ -158,6 +158,12 @@ const OPTIONS: Record<string, OptionSpec> = {
   resume: {
     type: "boolean",
     help: "resume from the newest checkpoint in --checkpoint-dir",
+  },
+  estimator: {
+    type: "string",
+    arg: "E",
+    help:
+      "lse (least squares, default) or poisson (counts: maximum likelihood, errors from the Fisher information)",
   },
   "absolute-sigma": {
     type: "boolean",
@@ -461,6 +467,13 @@ function planFitOptions(o: ParsedOptions): FitOptions {
     fitOptions.resume = true;
   }
   if (o["absolute-sigma"]) fitOptions.absoluteSigma = true;
+  if (o.estimator !== undefined) {
+    fitOptions.estimator = parseChoice<"lse" | "poisson">(
+      "--estimator",
+      str(o.estimator)!,
+      ["lse", "poisson"],
+    );
+  }
   if (typeof o.verbose === "number" && o.verbose > 0) {
     // More v's than levels mean the most detail, as usual for -v flags.
     fitOptions.verbose = Math.min(o.verbose, 2) as 1 | 2;
@@ -607,27 +620,6 @@ function parsePlotStyle(
     throw new UsageError(`${given.join(", ")}: only with --plot FILE.svg`);
   }
   return style;
-}
-
-/**
- * The quiet period before the progress bar shows: 1 s, or
- * `NLSQ_PROGRESS_DELAY_MS` (read only where `--allow-env` permits; tests set
- * it to 0 to see the bar on short fits).
- */
-function progressDelayMs(): number {
-  const name = "NLSQ_PROGRESS_DELAY_MS";
-  try {
-    if (
-      Deno.permissions.querySync({ name: "env", variable: name }).state !==
-        "granted"
-    ) {
-      return 1000;
-    }
-    const v = Number(Deno.env.get(name));
-    return Deno.env.get(name) !== undefined && v >= 0 ? v : 1000;
-  } catch {
-    return 1000;
-  }
 }
 
 /** JSON has no infinities: bounds are written with null for ±infinity. */
@@ -876,8 +868,20 @@ async function report(
   return exitCode;
 }
 
-/** `--fix a=1,b=2` and `--tie s2=s1` as the library's `params`. */
-function fixedAndTied(
+/**
+ * `--fix a=1,b=2` and `--tie s2=s1` as the library's `params` (shared by
+ * `nlsq fit` and `nlsq batch`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.deepStrictEqual(fixedAndTied("c=0.5", "s2=s1", ["c", "s1", "s2"]), {
+ *   c: { value: 0.5, vary: false },
+ *   s2: { expr: "s1" },
+ * });
+ * ```
+ */
+export function fixedAndTied(
   fix: unknown,
   tie: unknown,
   names: readonly string[],

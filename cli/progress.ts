@@ -13,6 +13,7 @@
 
 import cliProgress from "cli-progress";
 import type { FitProgress } from "../workflow/fit.ts";
+import type { FitBatchProgress } from "../batch/fit_batch_options.ts";
 
 /** Where the bar is drawn: the subset of a Node stream `cli-progress` uses. */
 export interface ProgressStream {
@@ -348,24 +349,157 @@ export class FitProgressBar {
 
   #show(): void {
     if (this.#stopped || this.#bar) return;
-    this.#bar = new cliProgress.SingleBar({
-      stream: this.#stream as unknown as NodeJS.WritableStream,
-      format: () => {
-        const p = this.#last;
-        if (!p) return `fit ${SPINNER[this.#tick++ % SPINNER.length]} starting`;
-        if (this.#starts.size > 1 && p.phase === "iteration") {
-          return multiStartLine(this.#starts.values(), this.#tick++);
-        }
-        return progressLine(p, 24, this.#tick++);
-      },
-      fps: this.#fps,
-      clearOnComplete: true,
-      stopOnComplete: false,
-      hideCursor: true,
-      gracefulExit: false,
-      linewrap: false,
+    this.#bar = startBar(this.#stream!, this.#fps, () => {
+      const p = this.#last;
+      if (!p) return `fit ${SPINNER[this.#tick++ % SPINNER.length]} starting`;
+      if (this.#starts.size > 1 && p.phase === "iteration") {
+        return multiStartLine(this.#starts.values(), this.#tick++);
+      }
+      return progressLine(p, 24, this.#tick++);
     });
-    this.#bar.start(1, 0, {});
+  }
+}
+
+/** A `cli-progress` bar on `stream` whose every redraw is `format()`. */
+function startBar(
+  stream: ProgressStream,
+  fps: number,
+  format: () => string,
+): cliProgress.SingleBar {
+  const bar = new cliProgress.SingleBar({
+    stream: stream as unknown as NodeJS.WritableStream,
+    format,
+    fps,
+    clearOnComplete: true,
+    stopOnComplete: false,
+    hideCursor: true,
+    gracefulExit: false,
+    linewrap: false,
+  });
+  bar.start(1, 0, {});
+  return bar;
+}
+
+/**
+ * The text of one redraw of `nlsq batch`'s bar: fits done of the total,
+ * the rate so far and the time left at that rate.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const line = batchProgressLine({ done: 2500, total: 10000, elapsedMs: 500 }, 20);
+ * assert.strictEqual(
+ *   line,
+ *   "batch [#####---------------]  25% | 2500/10000 fits | 5000 fits/s | ETA ~2 s",
+ * );
+ * ```
+ */
+export function batchProgressLine(p: FitBatchProgress, barWidth = 24): string {
+  const f = p.total > 0 ? Math.min(1, p.done / p.total) : 0;
+  const filled = Math.round(f * barWidth);
+  const bar = "#".repeat(filled) + "-".repeat(barWidth - filled);
+  const rate = p.elapsedMs > 0 ? p.done / (p.elapsedMs / 1000) : 0;
+  const eta = rate > 0 ? (p.total - p.done) / rate : undefined;
+  return `batch [${bar}] ${
+    (f * 100).toFixed(0).padStart(3)
+  }% | ${p.done}/${p.total} fits | ${
+    rate > 0 ? rate.toFixed(0) : "--"
+  } fits/s | ETA ${formatEta(eta)}`;
+}
+
+/**
+ * The progress bar of `nlsq batch`, fed by `fitBatch`'s `onProgress`: like
+ * {@linkcode FitProgressBar}, drawn on stderr only when it is a terminal
+ * and only after `delayMs`, erased by `stop()`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const out: string[] = [];
+ * const stream = { isTTY: true, columns: 120, write: (s: string) => out.push(s) > 0 };
+ * const bar = new BatchProgressBar({ enabled: true, delayMs: 0, stream });
+ * bar.update({ done: 10, total: 40, elapsedMs: 100 });
+ * await new Promise((r) => setTimeout(r, 20));
+ * bar.stop();
+ * assert.ok(out.some((s) => s.includes("10/40 fits")));
+ * ```
+ */
+export class BatchProgressBar {
+  readonly #enabled: boolean;
+  readonly #stream: ProgressStream | undefined;
+  readonly #fps: number;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #bar: cliProgress.SingleBar | undefined;
+  #last: FitBatchProgress | undefined;
+  #stopped = false;
+  #showAt = Infinity;
+
+  /** @param options See {@linkcode FitProgressBarOptions} (no maxNfev). */
+  constructor(options: Omit<FitProgressBarOptions, "maxNfev"> = {}) {
+    this.#enabled = options.enabled ?? safeIsTerminal();
+    this.#fps = options.fps ?? 10;
+    if (!this.#enabled) return;
+    this.#stream = options.stream ?? stderrStream();
+    const delay = options.delayMs ?? 1000;
+    this.#showAt = performance.now() + delay;
+    const timer = setTimeout(() => this.#show(), delay);
+    Deno.unrefTimer(timer);
+    this.#timer = timer;
+  }
+
+  /** Records the latest progress (and redraws when the bar is shown). */
+  update(p: FitBatchProgress): void {
+    if (!this.#enabled || this.#stopped) return;
+    this.#last = p;
+    if (!this.#bar && performance.now() >= this.#showAt) this.#show();
+    else this.#bar?.update(0, {});
+  }
+
+  /** Erases the bar and stops drawing; idempotent. */
+  stop(): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#bar?.stop();
+  }
+
+  #show(): void {
+    if (this.#stopped || this.#bar) return;
+    this.#bar = startBar(
+      this.#stream!,
+      this.#fps,
+      () =>
+        this.#last
+          ? batchProgressLine(this.#last)
+          : `batch ${SPINNER[0]} starting`,
+    );
+  }
+}
+
+/**
+ * The quiet period before a progress bar shows: 1 s, or
+ * `NLSQ_PROGRESS_DELAY_MS` (read only where `--allow-env` permits; tests set
+ * it to 0 to see the bar on short runs).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.ok(progressDelayMs() >= 0);
+ * ```
+ */
+export function progressDelayMs(): number {
+  const name = "NLSQ_PROGRESS_DELAY_MS";
+  try {
+    if (
+      Deno.permissions.querySync({ name: "env", variable: name }).state !==
+        "granted"
+    ) {
+      return 1000;
+    }
+    const v = Number(Deno.env.get(name));
+    return Deno.env.get(name) !== undefined && v >= 0 ? v : 1000;
+  } catch {
+    return 1000;
   }
 }
 

@@ -139,6 +139,12 @@ export async function refitOptions(
   popt: Float64Array,
 ): Promise<FitOptions> {
   const m = origin.model;
+  if (origin.options.estimator === "poisson") {
+    // Profiles and residual resampling are least squares' (chi-square).
+    throw new TypeError(
+      'profile intervals and the bootstrap refit by least squares; this fit used estimator "poisson" (its errors are the inverse Fisher information)',
+    );
+  }
   const {
     checkpointDir: _c,
     resume: _r,

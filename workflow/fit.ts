@@ -21,6 +21,7 @@ import { FitProgressTracker } from "./fit/_progress.ts";
 import { createFitEvaluator, strategyContext } from "./fit/_evaluator.ts";
 import { solveFit } from "./fit/_solve.ts";
 import { finishFit } from "./fit/_finish.ts";
+import { fitPoisson, poissonOptions } from "./fit/_poisson.ts";
 
 export type { FitOptions, FitProgress, ModelInput } from "./fit_options.ts";
 
@@ -38,6 +39,19 @@ export type { FitOptions, FitProgress, ModelInput } from "./fit_options.ts";
  * assert.ok(Math.abs(r.params.b - 1.5) < 1e-8);
  * assert.strictEqual(r.strategy, "standard");
  * ```
+ *
+ * @example Counts: Poisson maximum likelihood
+ * ```ts
+ * import assert from "node:assert";
+ * import { fit } from "@nlsq/nlsq";
+ * const x = [0, 1, 2, 3, 4, 5, 6, 7];
+ * const y = [98, 61, 37, 21, 14, 9, 4, 2]; // photon counts
+ * const r = await fit("a * exp(-x / t)", x, y, { p0: [100, 2], estimator: "poisson" });
+ * assert.ok(r.success);
+ * // Standard errors from the Fisher information (not scaled by chi-square).
+ * assert.ok(r.perr[0] > 5 && r.perr[0] < 15);
+ * assert.ok(Math.abs(r.chiSquare - 2 * r.cost) < 1e-12); // the deviance
+ * ```
  */
 export async function fit(
   modelIn: ModelInput,
@@ -45,6 +59,8 @@ export async function fit(
   yOrOptions?: NumVec | FitOptions,
   maybeOptions?: FitOptions,
 ): Promise<FitResult> {
+  const poisson = poissonOptions(xOrSource, yOrOptions, maybeOptions);
+  if (poisson) return await fitPoisson(modelIn, xOrSource, yOrOptions, poisson);
   const t0 = performance.now();
   const notes: string[] = [];
   const call = await resolveFitCall(

@@ -123,6 +123,16 @@ export interface FitOptions extends SolverOptions {
   onProgress?: (p: FitProgress) => void;
   /** 0 quiet, 1 start and end lines, 2 one line per iteration (stderr). */
   verbose?: 0 | 1 | 2;
+  /**
+   * "lse" (least squares, default) or "poisson": Poisson maximum likelihood
+   * for counts (photons, events; zeros allowed), minimizing the deviance
+   * `2 sum(f - y + y log(y / f))` with the covariance the inverse Fisher
+   * information `(J^T diag(1/f) J)^-1` (not scaled). It runs on the batch
+   * engine (`fitBatch` with one fit): an expression model, data in memory
+   * (a source is read whole), no sigma, no robust loss, and no workflow,
+   * multi-start or checkpoint options.
+   */
+  estimator?: "lse" | "poisson";
 }
 
 const KEYS = [
@@ -143,6 +153,7 @@ const KEYS = [
   "resume",
   "onProgress",
   "verbose",
+  "estimator",
 ] as const satisfies readonly (keyof FitOptions)[];
 // A compile error here names an option missing from KEYS (the solver's own
 // are listed in core/solver_options.ts).

@@ -67,7 +67,7 @@ export async function withModelStart(
  * min and max, and a start given to a parameter in `p0` (every parameter for
  * a vector) frees it from its hint's tie (as `voigt`'s gamma = sigma).
  */
-function applicableHints(
+export function applicableHints(
   hints: Readonly<Record<string, ParamSpec>>,
   options: FitOptions,
 ): Record<string, ParamSpec> {

@@ -420,6 +420,8 @@ function nodesOf(ast: Node): Node[] {
 
 /** Evaluates a parameter-only expression at `x` (free parameters). */
 function evaluateAst(ast: Node, x: Float64Array): number {
+  // The gradient of a linear tie is a constant: no model to evaluate.
+  if (ast.kind === "num") return ast.value;
   const m = modelFromAstCache(ast, x.length);
   return m.evaluate([new Float64Array(1)], x)[0];
 }
