@@ -41,6 +41,7 @@ import {
   prepareData,
   projectedGradientNorm,
   runChunk,
+  runFit,
   standardErrors,
   sumSquaresAboutMean,
 } from "./_lm_chunk.ts";
@@ -54,7 +55,7 @@ export interface CompiledEngine {
 }
 
 /** Replaced by generated versions for the unrolled orders. */
-const GENERIC_ITERATION = [computeStep, iterateFit, standardErrors];
+const GENERIC_ITERATION = [computeStep, iterateFit, runFit, standardErrors];
 
 const SOLVER_FUNCTIONS = [
   evalFit,

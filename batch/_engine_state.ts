@@ -45,6 +45,12 @@ export interface EngineState {
   poisson: boolean;
   /** The cost is 0.5 * sum of unweighted squared residuals. */
   plainCost: boolean;
+  /**
+   * The fit may end on a step whose predicted reduction is below ftol
+   * without evaluating it (least squares with the linear loss, where the
+   * kernel's H is the Gauss-Newton model; see `_lm_chunk.ts`).
+   */
+  predictedStop: boolean;
   omit: boolean;
   ftol: number;
   xtol: number;
@@ -90,7 +96,6 @@ export interface EngineState {
   nits: Int32Array;
   npts: Int32Array;
   cmp: Uint8Array;
-  act: Int32Array;
   // Compacted data (nanPolicy "omit") and per-fit weights, at k * n.
   xS: Float64Array[];
   yS: Float64Array;
@@ -151,6 +156,7 @@ export type EngineConfig = Pick<
   | "free"
   | "poisson"
   | "plainCost"
+  | "predictedStop"
   | "omit"
   | "ftol"
   | "xtol"
@@ -207,6 +213,7 @@ export function createEngineState(
     free: c.free,
     poisson: c.poisson,
     plainCost: c.plainCost,
+    predictedStop: c.predictedStop,
     omit: c.omit,
     ftol: c.ftol,
     xtol: c.xtol,
@@ -246,7 +253,6 @@ export function createEngineState(
     nits: new Int32Array(C),
     npts: new Int32Array(C),
     cmp: new Uint8Array(C),
-    act: new Int32Array(C),
     xS,
     yS: new Float64Array(dataScratch),
     wS: new Float64Array(
