@@ -18,6 +18,7 @@ import type { BatchProblem } from "./_input.ts";
 import { lossRho } from "../core/loss.ts";
 import { batchKernelSources, type KernelSpec } from "./_kernel_source.ts";
 import { iterateSources } from "./_iterate_source.ts";
+import { wasmKernelSource } from "./_wasm_kernel.ts";
 import {
   MAX_UNROLLED,
   quadFormSource,
@@ -54,6 +55,13 @@ export interface CompiledEngine {
   runChunk: typeof runChunk;
 }
 
+/**
+ * Switches of the engine's code generation, for comparisons (the batch
+ * benchmark's baseline): `wasm: false` keeps the JavaScript kernel where
+ * the WebAssembly one would do.
+ */
+export const ENGINE_CHOICES: { wasm: boolean } = { wasm: true };
+
 /** Replaced by generated versions for the unrolled orders. */
 const GENERIC_ITERATION = [computeStep, iterateFit, runFit, standardErrors];
 
@@ -79,7 +87,7 @@ const SOLVER_FUNCTIONS = [
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { model, modelSsa } from "@nlsq/nlsq";
+ * import { model, modelSsa } from "@nlsq/nlsq/model";
  * import { compileEngine, engineSource } from "./_engine_source.ts";
  * const src = engineSource({
  *   ssa: modelSsa(model("a * x")), nParams: 1, free: [0],
@@ -89,9 +97,13 @@ const SOLVER_FUNCTIONS = [
  * ```
  */
 export function engineSource(
-  spec: KernelSpec & { readonly bounded: boolean },
+  spec: KernelSpec & { readonly bounded: boolean; readonly nPoints?: number },
 ): string {
   const k = batchKernelSources(spec);
+  // Two points per instruction where the model allows (least squares).
+  const wasm = spec.nPoints === undefined || !ENGINE_CHOICES.wasm
+    ? null
+    : wasmKernelSource(spec, spec.nPoints);
   const parts = [k.helpers];
   if (spec.loss !== "linear" && spec.estimator === "lse") {
     parts.push(
@@ -101,7 +113,7 @@ export function engineSource(
     );
   }
   parts.push(
-    `const kernel = ${k.kernel};`,
+    `const kernel = ${wasm ?? k.kernel};`,
     `const covKernel = ${k.covKernel ?? "null"};`,
     `const startKernel = ${spec.secondOrder ? "covKernel" : "null"};`,
     `const ssr = ${k.ssr};`,
@@ -158,6 +170,7 @@ export function problemEngineSource(pr: BatchProblem): string {
     bounded: pr.lower !== null,
     nParams: pr.model.params.length,
     free: pr.free,
+    nPoints: pr.nPoints,
     estimator: pr.estimator,
     loss: pr.loss,
     fScale: pr.fScale,

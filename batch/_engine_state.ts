@@ -11,21 +11,25 @@
 /** The state of one engine (one model, one batch) in one thread. */
 export interface EngineState {
   // The compiled functions of the model (see _kernel_source.ts).
-  kernel: (
-    X: Float64Array[],
-    xo: number,
-    y: Float64Array,
-    yo: number,
-    w: Float64Array | null,
-    wo: number,
-    n: number,
-    P: Float64Array,
-    po: number,
-    H: Float64Array,
-    ho: number,
-    G: Float64Array,
-    go: number,
-  ) => number;
+  kernel: {
+    (
+      X: Float64Array[],
+      xo: number,
+      y: Float64Array,
+      yo: number,
+      w: Float64Array | null,
+      wo: number,
+      n: number,
+      P: Float64Array,
+      po: number,
+      H: Float64Array,
+      ho: number,
+      G: Float64Array,
+      go: number,
+    ): number;
+    /** Forgets the data a kernel copied (the WebAssembly one). */
+    reset?: () => void;
+  };
   ssr: (
     X: Float64Array[],
     xo: number,

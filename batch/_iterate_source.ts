@@ -334,7 +334,7 @@ function standardErrorsSource(s: IterateSpec): string {
  * const src = iterateSources({ nParams: 3, free: [0, 2], bounded: false });
  * assert.ok(src.includes("function runFit(E, k, fit)"));
  * assert.ok(src.includes("tt[1] = th[to + 1];")); // the fixed parameter
- * assert.ok(!src.includes("x1")); // no local for it
+ * assert.ok(src.includes("let x1 = th[to + 2];")); // free parameters by place
  * ```
  */
 export function iterateSources(spec: IterateSpec): string {

@@ -563,6 +563,9 @@ export function runChunk(
     E.upper = D.up;
   }
   E.base = base;
+  // A kernel that keeps a copy of the data it last read forgets it (the
+  // chunk's buffers may hold other fits now).
+  if (E.kernel.reset !== undefined) E.kernel.reset();
   for (let k = 0; k < count; k++) {
     if (!initFit(E, k, first + k)) runFit(E, k, first + k);
   }
