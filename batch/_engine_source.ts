@@ -161,8 +161,39 @@ function secondOrderSsa(pr: BatchProblem): Ssa {
   return toSsa([simplify(m.ast!), ...d, ...second]);
 }
 
-/** The source of the engine of a problem. */
+/** Sources by model and by the rest of what they are built from. */
+const SOURCES = new WeakMap<BatchProblem["model"], Map<string, string>>();
+
+/**
+ * The source of the engine of a problem (kept per model: building it, the
+ * WebAssembly module included, costs milliseconds, as much as fitting a
+ * thousand small fits).
+ */
 export function problemEngineSource(pr: BatchProblem): string {
+  const key = JSON.stringify([
+    pr.free,
+    pr.estimator,
+    pr.loss,
+    pr.fScale,
+    pr.lower !== null,
+    pr.nPoints,
+    ENGINE_CHOICES.wasm,
+  ]);
+  let byKey = SOURCES.get(pr.model);
+  if (byKey === undefined) {
+    byKey = new Map();
+    SOURCES.set(pr.model, byKey);
+  }
+  let source = byKey.get(key);
+  if (source === undefined) {
+    source = buildProblemSource(pr);
+    if (byKey.size >= 8) byKey.delete(byKey.keys().next().value!);
+    byKey.set(key, source);
+  }
+  return source;
+}
+
+function buildProblemSource(pr: BatchProblem): string {
   const poisson = pr.estimator === "poisson";
   return engineSource({
     ssa: poisson ? secondOrderSsa(pr) : modelSsa(pr.model),
