@@ -12,8 +12,11 @@
  * under an ulp), with the argument clamped to [-708, 709]: below, the
  * value (under 3.3e-308) reads as 3.3e-308; above, as 8.2e307 (a model
  * value that large makes the cost overflow either way). Sums run in two
- * lanes (even and odd points), added at the end: the results differ from
- * the JavaScript kernel's by rounding only.
+ * lanes (even and odd points), added at the end, and products are fused
+ * with their sums where the runtime has relaxed SIMD (`f64x2.relaxed_madd`:
+ * one rounding on hardware with FMA): the results differ from the
+ * JavaScript kernel's by rounding only (the same bits on every thread of a
+ * machine).
  *
  * Built from the model's SSA program only (no user text reaches the code).
  *
@@ -79,7 +82,6 @@ const OP = {
   load: (offset: number) => [...simd(0x00), 4, ...u32(offset)],
   splat: simd(0x14),
   lane: (l: number) => [...simd(0x21), l],
-  and: simd(0x4e),
   abs: simd(0xec),
   neg: simd(0xed),
   sqrt: simd(0xef),
@@ -89,7 +91,6 @@ const OP = {
   div: simd(0xf3),
   min: simd(0xf4),
   max: simd(0xf5),
-  nearest: simd(0x94),
   i64shl: simd(0xcb),
   i64add: simd(0xce),
   /** a * b + c, fused where the hardware has FMA (relaxed SIMD). */
