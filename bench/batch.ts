@@ -280,8 +280,9 @@ async function runCase(
     if (fits === max) {
       ENGINE_CHOICES.wasm = false;
       try {
-        await fitBatch(m, d.x, y.subarray(0, Math.min(fits, w) * d.nPoints), {
-          p0,
+        const warmFits = Math.min(fits, w);
+        await fitBatch(m, d.x, y.subarray(0, warmFits * d.nPoints), {
+          p0: p0.subarray(0, warmFits * p),
           threads: 1,
         });
         js = (await timed(
