@@ -489,6 +489,7 @@ function moduleBytes(
 export function wasmKernelSource(
   spec: KernelSpec,
   nPoints: number,
+  fused: readonly boolean[] = [true, false],
 ): string | null {
   if (spec.estimator !== "lse" || spec.loss !== "linear") return null;
   if (typeof WebAssembly === "undefined") return null;
@@ -505,8 +506,9 @@ export function wasmKernelSource(
   };
   const nV = plan.vars.length === 0 ? 0 : Math.max(...plan.vars) + 1;
   const pages = Math.ceil((DATA + (nV + 2) * stride) / 65536);
-  // Fused multiply-adds where the runtime has relaxed SIMD, else plain.
-  for (const fma of [true, false]) {
+  // Fused multiply-adds where the runtime has relaxed SIMD, else plain
+  // (`fused`: the variants to try, in order).
+  for (const fma of fused) {
     const u = genBody(g, false, q, fma), w = genBody(g, true, q, fma);
     if (u === null || w === null) return null;
     if (
