@@ -464,7 +464,9 @@ function moduleBytes(
 /**
  * Source of the WebAssembly kernel of a least-squares problem with the
  * linear loss (a function expression with the JavaScript kernel's
- * contract, and a `reset()` that forgets the data it copied), or null
+ * contract, and a `reset()` that forgets the data it copied; its loop
+ * invariants need the `helpers` of `batchKernelSources` in scope, as the
+ * JavaScript kernel does, e.g. `fastExp` for `exp(b)`), or null
  * when the model's per-point program uses a function it does not have or
  * WebAssembly SIMD is not available.
  *

@@ -47,7 +47,9 @@ function kernels(
   const src = wasmKernelSource(spec, n, fused);
   return {
     js: new Function(`${js.helpers}\nreturn ${js.kernel};`)() as Kernel,
-    wasm: src === null ? null : new Function(`return ${src};`)() as Kernel,
+    wasm: src === null
+      ? null
+      : new Function(`${js.helpers}\nreturn ${src};`)() as Kernel,
   };
 }
 
@@ -59,6 +61,8 @@ const CASES: [string, string[], number[], number[]][] = [
     0.6,
   ]],
   ["a * exp(-b * x) + c", ["x"], [0, 1, 2], [2, 0.7, 0.3]],
+  // An invariant exp (in the JavaScript around the module).
+  ["a * exp(b) * x + c / (1 + x)", ["x"], [0, 1, 2], [1.3, 0.2, 0.5]],
   // A fixed parameter (b) and a column that is constant (c).
   ["a * exp(-b * x) + c", ["x"], [0, 2], [2, 0.7, 0.3]],
   ["a * exp(-((x - x0)^2 + (y - y0)^2) / (2 * s^2)) + b", ["x", "y"], [
