@@ -86,6 +86,7 @@ function engineConfig(
     poisson: pr.estimator === "poisson",
     plainCost: pr.estimator === "lse" && pr.loss === "linear" &&
       pr.sigma === null,
+    predictedStop: pr.estimator === "lse" && pr.loss === "linear",
     omit: pr.nanPolicy === "omit",
     ftol: pr.ftol,
     xtol: pr.xtol,

@@ -18,6 +18,7 @@ import type { BatchProblem } from "./_input.ts";
 import { lossRho } from "../core/loss.ts";
 import { batchKernelSources, type KernelSpec } from "./_kernel_source.ts";
 import { iterateSources } from "./_iterate_source.ts";
+import { wasmKernelSource } from "./_wasm_kernel.ts";
 import {
   MAX_UNROLLED,
   quadFormSource,
@@ -41,6 +42,7 @@ import {
   prepareData,
   projectedGradientNorm,
   runChunk,
+  runFit,
   standardErrors,
   sumSquaresAboutMean,
 } from "./_lm_chunk.ts";
@@ -53,8 +55,15 @@ export interface CompiledEngine {
   runChunk: typeof runChunk;
 }
 
+/**
+ * Switches of the engine's code generation, for comparisons (the batch
+ * benchmark's baseline): `wasm: false` keeps the JavaScript kernel where
+ * the WebAssembly one would do.
+ */
+export const ENGINE_CHOICES: { wasm: boolean } = { wasm: true };
+
 /** Replaced by generated versions for the unrolled orders. */
-const GENERIC_ITERATION = [computeStep, iterateFit, standardErrors];
+const GENERIC_ITERATION = [computeStep, iterateFit, runFit, standardErrors];
 
 const SOLVER_FUNCTIONS = [
   evalFit,
@@ -89,9 +98,13 @@ const SOLVER_FUNCTIONS = [
  * ```
  */
 export function engineSource(
-  spec: KernelSpec & { readonly bounded: boolean },
+  spec: KernelSpec & { readonly bounded: boolean; readonly nPoints?: number },
 ): string {
   const k = batchKernelSources(spec);
+  // Two points per instruction where the model allows (least squares).
+  const wasm = spec.nPoints === undefined || !ENGINE_CHOICES.wasm
+    ? null
+    : wasmKernelSource(spec, spec.nPoints);
   const parts = [k.helpers];
   if (spec.loss !== "linear" && spec.estimator === "lse") {
     parts.push(
@@ -101,7 +114,7 @@ export function engineSource(
     );
   }
   parts.push(
-    `const kernel = ${k.kernel};`,
+    `const kernel = ${wasm ?? k.kernel};`,
     `const covKernel = ${k.covKernel ?? "null"};`,
     `const startKernel = ${spec.secondOrder ? "covKernel" : "null"};`,
     `const ssr = ${k.ssr};`,
@@ -149,8 +162,39 @@ function secondOrderSsa(pr: BatchProblem): Ssa {
   return toSsa([simplify(m.ast!), ...d, ...second]);
 }
 
-/** The source of the engine of a problem. */
+/** Sources by model and by the rest of what they are built from. */
+const SOURCES = new WeakMap<BatchProblem["model"], Map<string, string>>();
+
+/**
+ * The source of the engine of a problem (kept per model: building it, the
+ * WebAssembly module included, costs milliseconds, as much as fitting a
+ * thousand small fits).
+ */
 export function problemEngineSource(pr: BatchProblem): string {
+  const key = JSON.stringify([
+    pr.free,
+    pr.estimator,
+    pr.loss,
+    pr.fScale,
+    pr.lower !== null,
+    pr.nPoints,
+    ENGINE_CHOICES.wasm,
+  ]);
+  let byKey = SOURCES.get(pr.model);
+  if (byKey === undefined) {
+    byKey = new Map();
+    SOURCES.set(pr.model, byKey);
+  }
+  let source = byKey.get(key);
+  if (source === undefined) {
+    source = buildProblemSource(pr);
+    if (byKey.size >= 8) byKey.delete(byKey.keys().next().value!);
+    byKey.set(key, source);
+  }
+  return source;
+}
+
+function buildProblemSource(pr: BatchProblem): string {
   const poisson = pr.estimator === "poisson";
   return engineSource({
     ssa: poisson ? secondOrderSsa(pr) : modelSsa(pr.model),
@@ -158,6 +202,7 @@ export function problemEngineSource(pr: BatchProblem): string {
     bounded: pr.lower !== null,
     nParams: pr.model.params.length,
     free: pr.free,
+    nPoints: pr.nPoints,
     estimator: pr.estimator,
     loss: pr.loss,
     fScale: pr.fScale,

@@ -11,21 +11,25 @@
 /** The state of one engine (one model, one batch) in one thread. */
 export interface EngineState {
   // The compiled functions of the model (see _kernel_source.ts).
-  kernel: (
-    X: Float64Array[],
-    xo: number,
-    y: Float64Array,
-    yo: number,
-    w: Float64Array | null,
-    wo: number,
-    n: number,
-    P: Float64Array,
-    po: number,
-    H: Float64Array,
-    ho: number,
-    G: Float64Array,
-    go: number,
-  ) => number;
+  kernel: {
+    (
+      X: Float64Array[],
+      xo: number,
+      y: Float64Array,
+      yo: number,
+      w: Float64Array | null,
+      wo: number,
+      n: number,
+      P: Float64Array,
+      po: number,
+      H: Float64Array,
+      ho: number,
+      G: Float64Array,
+      go: number,
+    ): number;
+    /** Forgets the data a kernel copied (the WebAssembly one). */
+    reset?: () => void;
+  };
   ssr: (
     X: Float64Array[],
     xo: number,
@@ -45,6 +49,12 @@ export interface EngineState {
   poisson: boolean;
   /** The cost is 0.5 * sum of unweighted squared residuals. */
   plainCost: boolean;
+  /**
+   * The fit may end on a step whose predicted reduction is below ftol
+   * without evaluating it (least squares with the linear loss, where the
+   * kernel's H is the Gauss-Newton model; see `_lm_chunk.ts`).
+   */
+  predictedStop: boolean;
   omit: boolean;
   ftol: number;
   xtol: number;
@@ -90,7 +100,6 @@ export interface EngineState {
   nits: Int32Array;
   npts: Int32Array;
   cmp: Uint8Array;
-  act: Int32Array;
   // Compacted data (nanPolicy "omit") and per-fit weights, at k * n.
   xS: Float64Array[];
   yS: Float64Array;
@@ -151,6 +160,7 @@ export type EngineConfig = Pick<
   | "free"
   | "poisson"
   | "plainCost"
+  | "predictedStop"
   | "omit"
   | "ftol"
   | "xtol"
@@ -207,6 +217,7 @@ export function createEngineState(
     free: c.free,
     poisson: c.poisson,
     plainCost: c.plainCost,
+    predictedStop: c.predictedStop,
     omit: c.omit,
     ftol: c.ftol,
     xtol: c.xtol,
@@ -246,7 +257,6 @@ export function createEngineState(
     nits: new Int32Array(C),
     npts: new Int32Array(C),
     cmp: new Uint8Array(C),
-    act: new Int32Array(C),
     xS,
     yS: new Float64Array(dataScratch),
     wS: new Float64Array(

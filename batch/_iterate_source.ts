@@ -1,16 +1,19 @@
 /**
- * Code generation of one Levenberg-Marquardt iteration (`computeStep` and
- * `iterateFit` of `_lm_chunk.ts`, same contract and arithmetic) unrolled
- * for a problem's free parameters: their indices, the packed offsets and
- * whether there are bounds are literals, every per-parameter quantity a
- * local. The generic functions stay for orders beyond the unrolled ones.
- * Built from integers and a flag only.
+ * Code generation of a fit's Levenberg-Marquardt loop (`runFit`: the
+ * iterations of `iterateFit` and `computeStep` of `_lm_chunk.ts`, same
+ * arithmetic, until the fit terminates) and of its standard errors,
+ * unrolled for a problem's free parameters: their indices, the packed
+ * offsets and whether there are bounds are literals, and the fit's whole
+ * solver state (parameters, normal matrix, gradient, scales, damping) lives
+ * in locals, with the damped solve inlined, so an iteration touches memory
+ * only for the kernel's data and results. The generic functions stay for
+ * orders beyond the unrolled ones. Built from integers and a flag only.
  *
  * @module
  */
 
 import { packedIndex } from "./_kernel_source.ts";
-import { MAX_UNROLLED } from "./_step_source.ts";
+import { ldlSolveLines, MAX_UNROLLED } from "./_step_source.ts";
 
 /** The shape of the problem the iteration is generated for. */
 export interface IterateSpec {
@@ -34,174 +37,240 @@ function checkSpec(s: IterateSpec): void {
   }
 }
 
-function computeStepSource(s: IterateSpec): string {
+/** A sum of per-free-parameter terms. */
+function sumOver(q: number, f: (a: number) => string): string {
+  return Array.from({ length: q }, (_, a) => f(a)).join(" + ");
+}
+
+/**
+ * The active set (bounded): a parameter at a bound that the gradient
+ * pushes out is held.
+ */
+function heldLines(q: number): string[] {
+  return Array.from(
+    { length: q },
+    (_, a) =>
+      `const B${a} = (x${a} <= L${a} && g${a} > 0) || (x${a} >= U${a} && g${a} < 0);`,
+  );
+}
+
+/**
+ * The trial step: solves the damped system until a step predicts a
+ * reduction (mu grows on a failed pivot or on no predicted reduction), as
+ * `computeStep` of `_lm_chunk.ts`. Leaves the trial point in v*, the
+ * (projected) step in s*, the predicted reduction in `pred` (-1: none).
+ */
+function stepLines(s: IterateSpec): string[] {
   const { free, bounded } = s;
-  const p = s.nParams, q = free.length;
-  const fixed = [...Array(p).keys()].filter((j) => !free.includes(j));
+  const q = free.length;
+  const solve = ldlSolveLines(q, {
+    h: (c, r) => `M${packedIndex(c, r, q)}`,
+    g: (r) => `g${r}`,
+    d: (a) => `D${a}`,
+    held: bounded ? (a) => `B${a}` : null,
+    fail: "break solve;",
+  });
   const L: string[] = [
-    `const to = k * ${p}, ho = k * ${(q * (q + 1)) / 2}, go = k * ${q};`,
-    "const th = E.th, G = E.Gc, H = E.Hc, st = E.st, tt = E.tt, blk = E.blk;",
+    "pred = -1;",
+    "for (let attempt = 0; attempt < 64; attempt++) {",
+    "  let solved = false;",
+    "  solve: {",
+    ...solve.map((l) => "    " + l),
+    ...free.map((_, a) => `    s${a} = b${a};`),
+    "    solved = true;",
+    "  }",
+    "  if (!solved) {",
+    "    mu = mu * 10 > 1e-12 ? mu * 10 : 1e-12;",
+    "    continue;",
+    "  }",
+  ];
+  free.forEach((_, a) => {
+    L.push(`  v${a} = x${a} + s${a};`);
+    if (bounded) {
+      L.push(
+        `  if (v${a} < L${a}) v${a} = L${a};`,
+        `  else if (v${a} > U${a}) v${a} = U${a};`,
+      );
+    }
+    L.push(`  s${a} = v${a} - x${a};`);
+  });
+  const quad = free.map((_, a) => {
+    const off = free.slice(a + 1).map((_, d) =>
+      `M${packedIndex(a, a + 1 + d, q)} * s${a + 1 + d}`
+    );
+    const diag = `M${packedIndex(a, a, q)} * s${a}`;
+    return off.length
+      ? `s${a} * (${diag} + 2 * (${off.join(" + ")}))`
+      : `s${a} * ${diag}`;
+  }).join(" + ");
+  L.push(
+    // Predicted reduction of the (projected) step: -(g.s + s^T H s / 2).
+    `  const pr = -((${
+      sumOver(q, (a) => `g${a} * s${a}`)
+    }) + 0.5 * (${quad}));`,
+    "  if (pr > 0) {",
+    "    pred = pr;",
+    "    break;",
+    "  }",
+    "  mu = mu * nu;",
+    "  nu *= 2;",
+    "}",
+  );
+  return L;
+}
+
+/** The largest |gradient| over the free parameters not held at a bound. */
+function gradientNormLines(s: IterateSpec): string[] {
+  const L = ["let pg = 0;"];
+  s.free.forEach((_, a) => {
+    const body = [
+      `const ag${a} = g${a} < 0 ? -g${a} : g${a};`,
+      `if (ag${a} > pg || ag${a} !== ag${a}) pg = ag${a};`,
+    ];
+    if (!s.bounded) L.push(...body);
+    else {
+      L.push(
+        `if (!((x${a} <= L${a} && g${a} > 0) || (x${a} >= U${a} && g${a} < 0))) {`,
+        ...body.map((l) => "  " + l),
+        "}",
+      );
+    }
+  });
+  return L;
+}
+
+/**
+ * Source of `runFit(E, k, fit)`: Levenberg-Marquardt iterations of fit k
+ * until it terminates, its whole state (parameters, normal matrix,
+ * gradient, scales, mu) in locals; the same arithmetic, step for step, as
+ * `iterateFit` of `_lm_chunk.ts`, whose per-fit arrays it reads at the start
+ * and writes back at the end (then `finishFit`).
+ */
+function runFitSource(s: IterateSpec): string {
+  const { free, bounded } = s;
+  const p = s.nParams, q = free.length, P2 = (q * (q + 1)) / 2;
+  const fixed = [...Array(p).keys()].filter((j) => !free.includes(j));
+  const diag = (a: number) => packedIndex(a, a, q);
+  const each = (f: (a: number) => string) => free.map((_, a) => f(a));
+  const range = (n: number, f: (i: number) => string) =>
+    Array.from({ length: n }, (_, i) => f(i));
+  const L: string[] = [
+    `const to = k * ${p}, ho = k * ${P2}, go = k * ${q};`,
+    "const th = E.th, Hc = E.Hc, Gc = E.Gc, Dg = E.Dg, tt = E.tt, Ht = E.Ht, Gt = E.Gt;",
+    "const ftol = E.ftol, xtol = E.xtol, gtol = E.gtol, maxNfev = E.maxNfev;",
+    "const predictedStop = E.predictedStop;",
   ];
   if (bounded) {
     L.push(
       "const lower = E.lower, upper = E.upper;",
       `const bo = E.boundsPerFit ? (E.base + k) * ${p} : 0;`,
+      ...free.map((j, a) =>
+        `const L${a} = lower[bo + ${j}], U${a} = upper[bo + ${j}];`
+      ),
     );
   }
-  free.forEach((j, a) => {
-    L.push(`const t${a} = th[to + ${j}], g${a} = G[go + ${a}];`);
-    if (bounded) {
-      L.push(
-        `const lo${a} = lower[bo + ${j}], up${a} = upper[bo + ${j}];`,
-        // The active set: at a bound that the gradient pushes out.
-        `blk[${a}] = (t${a} <= lo${a} && g${a} > 0) || (t${a} >= up${a} && g${a} < 0) ? 1 : 0;`,
-      );
-    }
-  });
-  const body: string[] = [
-    "const mu = E.mu[k];",
-    "if (!E.solveStep(H, ho, G, go, E.Dg, go, mu, blk, st)) {",
-    "  E.mu[k] = mu * 10 > 1e-12 ? mu * 10 : 1e-12;",
-    "  continue;",
-    "}",
-    ...fixed.map((j) => `tt[${j}] = th[to + ${j}];`),
-  ];
-  free.forEach((j, a) => {
-    body.push(`let v${a} = t${a} + st[${a}];`);
-    if (bounded) {
-      body.push(
-        `if (v${a} < lo${a}) v${a} = lo${a};`,
-        `else if (v${a} > up${a}) v${a} = up${a};`,
-      );
-    }
-    body.push(
-      `tt[${j}] = v${a};`,
-      `const s${a} = v${a} - t${a};`,
-      `st[${a}] = s${a};`,
-    );
-  });
-  const gs = free.map((_, a) => `g${a} * s${a}`).join(" + ");
-  const quad = free.map((_, a) => {
-    const off = free.slice(a + 1).map((_, d) =>
-      `H[ho + ${packedIndex(a, a + 1 + d, q)}] * s${a + 1 + d}`
-    );
-    const diag = `H[ho + ${packedIndex(a, a, q)}] * s${a}`;
-    return off.length
-      ? `s${a} * (${diag} + 2 * (${off.join(" + ")}))`
-      : `s${a} * ${diag}`;
-  }).join(" + ");
-  body.push(
-    // Predicted reduction of the (projected) step: -(g.s + s^T H s / 2).
-    `const pred = -((${gs}) + 0.5 * (${quad}));`,
-    "if (pred > 0) return pred;",
-    "E.mu[k] = mu * E.nu[k];",
-    "E.nu[k] *= 2;",
-  );
   L.push(
-    "for (let attempt = 0; attempt < 64; attempt++) {",
-    ...body.map((l) => "  " + l),
-    "}",
-    "return -1;",
+    ...fixed.map((j) => `tt[${j}] = th[to + ${j}];`),
+    ...free.map((j, a) => `let x${a} = th[to + ${j}];`),
+    ...range(P2, (i) => `let M${i} = Hc[ho + ${i}];`),
+    ...each((a) => `let g${a} = Gc[go + ${a}], D${a} = Dg[go + ${a}];`),
+    ...each((a) => `let s${a} = 0, v${a} = 0;`),
+    "let c0 = E.cst[k], mu = E.mu[k], nu = E.nu[k], mode = E.mode[k];",
+    "let nfv = E.nfv[k], nits = E.nits[k], pred = -1, lastRatio = NaN;",
+    "let status = 0;",
+    "for (;;) {",
   );
-  return `function computeStep(E, k) {\n  ${L.join("\n  ")}\n}`;
-}
-
-function iterateFitSource(s: IterateSpec): string {
-  const { free, bounded } = s;
-  const p = s.nParams, q = free.length, P2 = (q * (q + 1)) / 2;
-  const diag = (a: number) => packedIndex(a, a, q);
-  const L: string[] = [
-    "const pred = computeStep(E, k);",
+  const B: string[] = [];
+  if (bounded) B.push(...heldLines(q));
+  B.push(
+    ...stepLines(s),
     "if (pred < 0) {",
     "  E.flags[fit] |= 2;",
-    "  return finishFit(E, k, fit, 1);",
+    "  status = 1;",
+    "  break;",
     "}",
-    "const kernel = E.mode[k] === 0 ? E.startKernel : E.kernel;",
-    "const ct = evalFit(E, kernel, k, E.tt, 0, E.Ht, 0, E.Gt, 0);",
-    "E.nfv[k]++;",
-    "const c0 = E.cst[k];",
-    `const actred = ct - ct === 0 && finiteLinearization(E.Ht, 0, E.Gt, 0, ${q}) ? c0 - ct : -Infinity;`,
+    // A predicted reduction below ftol on a quadratic model that the last
+    // accepted step confirmed: the step is taken without evaluating it
+    // (the evaluation would find a reduction within rounding of pred, below
+    // ftol, and end the fit there with this point).
+    "if (predictedStop && mode === 1 && pred <= ftol * c0 && lastRatio > 0.5 && lastRatio < 1.5) {",
+    ...each((a) => `  x${a} = v${a};`),
+    "  c0 -= pred;",
+    "  nits++;",
+    "  status = 2;",
+    "  break;",
+    "}",
+    ...free.map((j, a) => `tt[${j}] = v${a};`),
+    "const ct = evalFit(E, mode === 0 ? E.startKernel : E.kernel, k, tt, 0, Ht, 0, Gt, 0);",
+    "nfv++;",
+    `const fin = ${range(P2, (i) => `Ht[${i}]`).join(" + ")} + ${
+      range(q, (a) => `Gt[${a}]`).join(" + ")
+    };`,
+    "const actred = ct - ct === 0 && fin - fin === 0 ? c0 - ct : -Infinity;",
     "const ratio = actred / pred;",
-    `const to = k * ${p}, ho = k * ${P2}, go = k * ${q};`,
-    "const th = E.th, Hc = E.Hc, Gc = E.Gc, Dg = E.Dg, st = E.st, tt = E.tt, Ht = E.Ht, Gt = E.Gt;",
-  ];
-  // scipy's check_termination, with xtol also in Jacobian-scaled variables
-  // (the squared column norms of J are the diagonal of H).
-  free.forEach((j, a) => {
-    L.push(
-      `const s${a} = st[${a}], t${a} = th[to + ${j}], h${a} = Hc[ho + ${
-        diag(a)
-      }];`,
-      `const d${a} = h${a} >= 0 ? h${a} : NaN;`,
-    );
-  });
-  const sum = (f: (a: number) => string) =>
-    free.map((_, a) => f(a)).join(" + ");
-  L.push(
-    `const dx = ${sum((a) => `s${a} * s${a}`)};`,
-    `const xn = ${sum((a) => `t${a} * t${a}`)};`,
-    `const dxs = ${sum((a) => `s${a} * s${a} * d${a}`)};`,
-    `const xs = ${sum((a) => `t${a} * t${a} * d${a}`)};`,
-    "const xtol = E.xtol;",
+    // scipy's check_termination, with xtol also in Jacobian-scaled
+    // variables (the squared column norms of J are the diagonal of H).
+    ...each((a) => `const d${a} = M${diag(a)} >= 0 ? M${diag(a)} : NaN;`),
+    `const dx = ${sumOver(q, (a) => `s${a} * s${a}`)};`,
+    `const xn = ${sumOver(q, (a) => `x${a} * x${a}`)};`,
+    `const dxs = ${sumOver(q, (a) => `s${a} * s${a} * d${a}`)};`,
+    `const xs = ${sumOver(q, (a) => `x${a} * x${a} * d${a}`)};`,
     // scipy's ftol test, or MINPACK's (|actual| and predicted reductions
     // both below ftol): at the minimum the actual reduction is rounding of
     // either sign, and scipy's test then waits for xtol, mu growing.
-    "const ft = E.ftol * c0;",
+    "const ft = ftol * c0;",
     "const ftolOk = (actred < ft && ratio > 0.25) || (actred <= ft && -actred <= ft && pred <= ft && ratio <= 2);",
     "const xtolOk = Math.sqrt(dx) < xtol * (xtol + Math.sqrt(xn)) && Math.sqrt(dxs) < xtol * (xtol + Math.sqrt(xs));",
     "const accepted = actred > 0;",
     "if (accepted) {",
-    ...free.map((j) => `  th[to + ${j}] = tt[${j}];`),
-    ...Array.from({ length: P2 }, (_, i) => `  Hc[ho + ${i}] = Ht[${i}];`),
-  );
-  free.forEach((_, a) => {
-    L.push(
-      `  Gc[go + ${a}] = Gt[${a}];`,
-      `  const n${a} = Ht[${diag(a)}] > 0 ? Math.sqrt(Ht[${diag(a)}]) : 0;`,
-      `  if (n${a} > Dg[go + ${a}]) Dg[go + ${a}] = n${a};`,
-    );
-  });
-  L.push(
-    "  E.cst[k] = ct;",
-    "  E.nits[k]++;",
+    ...each((a) => `  x${a} = v${a};`),
+    ...range(P2, (i) => `  M${i} = Ht[${i}];`),
+    ...each((a) => `  g${a} = Gt[${a}];`),
+    ...each((a) =>
+      `  { const n = M${diag(a)} > 0 ? Math.sqrt(M${
+        diag(a)
+      }) : 0; if (n > D${a}) D${a} = n; }`
+    ),
+    "  if (mode === 0 && actred < E.switchBelow * c0) mode = 1;",
+    "  c0 = ct;",
+    "  nits++;",
+    "  lastRatio = ratio;",
     "  const r = 2 * ratio - 1;",
     "  const f = 1 - r * r * r;",
-    "  E.mu[k] *= f > 1 / 3 ? f : 1 / 3;",
-    "  E.nu[k] = 2;",
-    "  if (E.mode[k] === 0 && actred < E.switchBelow * c0) E.mode[k] = 1;",
+    "  mu *= f > 1 / 3 ? f : 1 / 3;",
+    "  nu = 2;",
     "} else {",
-    "  E.mu[k] *= E.nu[k];",
-    "  E.nu[k] *= 2;",
+    "  mu *= nu;",
+    "  nu *= 2;",
     "}",
-    "if (ftolOk || xtolOk) return finishFit(E, k, fit, ftolOk && xtolOk ? 4 : ftolOk ? 2 : 3);",
+    "if (ftolOk || xtolOk) {",
+    "  status = ftolOk && xtolOk ? 4 : ftolOk ? 2 : 3;",
+    "  break;",
+    "}",
     "if (accepted) {",
-    "  let pg = 0;",
-  );
-  if (bounded) {
-    L.push(
-      "  const lower = E.lower, upper = E.upper;",
-      `  const bo = E.boundsPerFit ? (E.base + k) * ${p} : 0;`,
-    );
-  }
-  free.forEach((j, a) => {
-    const g = `Gt[${a}]`;
-    const cond = bounded
-      ? `!((tt[${j}] <= lower[bo + ${j}] && ${g} > 0) || (tt[${j}] >= upper[bo + ${j}] && ${g} < 0))`
-      : "true";
-    L.push(
-      `  if (${cond}) {`,
-      `    const v = ${g} < 0 ? -${g} : ${g};`,
-      "    if (v > pg || v !== v) pg = v;",
-      "  }",
-    );
-  });
-  L.push(
-    "  if (pg < E.gtol) return finishFit(E, k, fit, 1);",
+    ...gradientNormLines(s).map((l) => "  " + l),
+    "  if (pg < gtol) {",
+    "    status = 1;",
+    "    break;",
+    "  }",
     "}",
-    "if (E.nfv[k] >= E.maxNfev) return finishFit(E, k, fit, 0);",
-    "return false;",
+    "if (nfv >= maxNfev) {",
+    "  status = 0;",
+    "  break;",
+    "}",
   );
-  return `function iterateFit(E, k, fit) {\n  ${L.join("\n  ")}\n}`;
+  L.push(
+    ...B.map((l) => "  " + l),
+    "}",
+    ...free.map((j, a) => `th[to + ${j}] = x${a};`),
+    ...range(P2, (i) => `Hc[ho + ${i}] = M${i};`),
+    ...each((a) => `Gc[go + ${a}] = g${a};`),
+    "E.cst[k] = c0;",
+    "E.nfv[k] = nfv;",
+    "E.nits[k] = nits;",
+    "return finishFit(E, k, fit, status);",
+  );
+  return `function runFit(E, k, fit) {\n  ${L.join("\n  ")}\n}`;
 }
 
 function standardErrorsSource(s: IterateSpec): string {
@@ -255,24 +324,23 @@ function standardErrorsSource(s: IterateSpec): string {
 }
 
 /**
- * Sources of `computeStep`, `iterateFit` and `standardErrors` unrolled for a
- * problem (function declarations, to replace the generic ones in an
- * engine's source).
+ * Sources of `runFit` and `standardErrors` unrolled for a problem (function
+ * declarations, to replace the generic ones in an engine's source).
  *
  * @example
  * ```ts
  * import assert from "node:assert";
  * import { iterateSources } from "./_iterate_source.ts";
  * const src = iterateSources({ nParams: 3, free: [0, 2], bounded: false });
- * assert.ok(src.includes("function iterateFit(E, k, fit)"));
+ * assert.ok(src.includes("function runFit(E, k, fit)"));
  * assert.ok(src.includes("tt[1] = th[to + 1];")); // the fixed parameter
+ * assert.ok(src.includes("let x1 = th[to + 2];")); // free parameters by place
  * ```
  */
 export function iterateSources(spec: IterateSpec): string {
   checkSpec(spec);
   return [
-    computeStepSource(spec),
-    iterateFitSource(spec),
+    runFitSource(spec),
     standardErrorsSource(spec),
   ].join("\n");
 }

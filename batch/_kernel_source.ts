@@ -92,6 +92,10 @@ class Emitter {
   readonly #rcp = new Map<string, string>();
   readonly hoisted: string[] = [];
   readonly row: string[] = [];
+  /** SSA indices of the per-point instructions, in order. */
+  readonly rowIndex: number[] = [];
+  /** Per-point divisions by an invariant: instruction -> its reciprocal's name. */
+  readonly rcpOf = new Map<number, string>();
 
   constructor(ssa: Ssa, roots: readonly SsaOperand[]) {
     this.#ssa = ssa;
@@ -102,13 +106,15 @@ class Emitter {
     );
     ssa.instructions.forEach((ins, i) => {
       if (!this.#live[i]) return;
-      if (this.#dep[i]) this.row.push(`const t${i} = ${this.#rowExpr(ins)};`);
-      else this.hoisted.push(`const t${i} = ${jsCodegen.expression(ins)};`);
+      if (this.#dep[i]) {
+        this.row.push(`const t${i} = ${this.#rowExpr(ins, i)};`);
+        this.rowIndex.push(i);
+      } else this.hoisted.push(`const t${i} = ${jsCodegen.expression(ins)};`);
     });
   }
 
   /** A division by a loop invariant becomes a product by its reciprocal. */
-  #rowExpr(ins: SsaInstr): string {
+  #rowExpr(ins: SsaInstr, i: number): string {
     if (
       ins.kind === "bin" && ins.op === "/" && invariantOf(this.#dep)(ins.right)
     ) {
@@ -119,6 +125,7 @@ class Emitter {
         this.#rcp.set(d, name);
         this.hoisted.push(`const ${name} = 1 / ${d};`);
       }
+      this.rcpOf.set(i, name);
       return `${jsCodegen.operand(ins.left)} * ${name}`;
     }
     return jsCodegen.expression(ins);
@@ -198,7 +205,7 @@ function splitColumn(
   return col;
 }
 
-function paramLines(nParams: number): string[] {
+export function paramLines(nParams: number): string[] {
   return Array.from(
     { length: nParams },
     (_, k) => `const p${k} = P[po + ${k}];`,
@@ -314,14 +321,38 @@ function poissonBody(
   return lines;
 }
 
-function kernelSource(spec: KernelSpec, covariance = false): string {
+/**
+ * The per-point program of a kernel: the hoisted (loop-invariant) lines,
+ * the per-point instructions, and each free parameter's column as
+ * (invariant scale) x (per-point value).
+ */
+export interface KernelPlan {
+  /** JavaScript lines computing the invariants (after `paramLines`). */
+  readonly hoisted: readonly string[];
+  /** SSA indices of the per-point instructions, in order. */
+  readonly rowIndex: readonly number[];
+  /** Per-point divisions by an invariant: instruction -> reciprocal's name. */
+  readonly rcpOf: ReadonlyMap<number, string>;
+  /** JavaScript lines of the per-point instructions (`const t5 = ...`). */
+  readonly row: readonly string[];
+  /** Variables read per point. */
+  readonly vars: readonly number[];
+  /** Per column: "0", "1" (invariant), or its per-point leaves. */
+  readonly leaves: readonly ("0" | "1" | readonly SsaOperand[])[];
+  /** Per column: its per-point value in JavaScript ("0", "1", an operand, u{a}). */
+  readonly d: readonly string[];
+  /** Lines computing the u{a} of `d`. */
+  readonly uLines: readonly string[];
+  /** Per column: the name of its invariant scale (k{a}), or null. */
+  readonly scale: readonly (string | null)[];
+}
+
+/** The plan of a kernel, whose roots also include `extra` (second derivatives). */
+export function kernelPlan(
+  spec: KernelSpec,
+  extra: readonly SsaOperand[] = [],
+): KernelPlan {
   const { ssa, free } = spec;
-  const q = free.length;
-  const nH = (q * (q + 1)) / 2;
-  const p = spec.nParams;
-  const secondOps = spec.secondOrder && !covariance
-    ? ssa.outputs.slice(1 + p, 1 + p + nH)
-    : [];
   const dep = variableDependence(ssa);
   const liveF = liveInstructions(ssa, [0]);
   const cols = free.map((k) =>
@@ -330,15 +361,16 @@ function kernelSource(spec: KernelSpec, covariance = false): string {
   const roots = [
     ssa.outputs[0],
     ...cols.flatMap((c) => [...c.leaves, ...c.reads]),
-    ...secondOps,
+    ...extra,
   ];
   const em = new Emitter(ssa, roots);
-  const f = jsCodegen.operand(ssa.outputs[0]);
   // Per-point value of each column ("1" when the column is invariant).
   const uLines: string[] = [];
+  const leaves: ("0" | "1" | readonly SsaOperand[])[] = [];
   const d = cols.map((c, a) => {
-    if (c.factors.includes("0")) return "0";
-    if (c.leaves.length === 0) return "1";
+    if (c.factors.includes("0")) return leaves.push("0"), "0";
+    if (c.leaves.length === 0) return leaves.push("1"), "1";
+    leaves.push(c.leaves);
     if (c.leaves.length === 1) return jsCodegen.operand(c.leaves[0]);
     uLines.push(
       `const u${a} = ${c.leaves.map((o) => jsCodegen.operand(o)).join(" * ")};`,
@@ -350,11 +382,34 @@ function kernelSource(spec: KernelSpec, covariance = false): string {
     em.hoisted.push(`const k${a} = ${c.factors.join(" * ")};`);
     return `k${a}`;
   });
-  const vars = em.variables(roots);
+  return {
+    hoisted: em.hoisted,
+    rowIndex: em.rowIndex,
+    rcpOf: em.rcpOf,
+    row: em.row,
+    vars: em.variables(roots),
+    leaves,
+    d,
+    uLines,
+    scale,
+  };
+}
+
+function kernelSource(spec: KernelSpec, covariance = false): string {
+  const { ssa, free } = spec;
+  const q = free.length;
+  const nH = (q * (q + 1)) / 2;
+  const p = spec.nParams;
+  const secondOps = spec.secondOrder && !covariance
+    ? ssa.outputs.slice(1 + p, 1 + p + nH)
+    : [];
+  const plan = kernelPlan(spec, secondOps);
+  const { d, scale, vars } = plan;
+  const f = jsCodegen.operand(ssa.outputs[0]);
   const rowHead = [
     ...vars.map((v) => `const x${v} = X${v}[xo + i];`),
-    ...em.row,
-    ...uLines,
+    ...plan.row,
+    ...plan.uLines,
   ];
   const loop = (body: string[]) => [
     "for (let i = 0; i < n; i++) {",
@@ -426,7 +481,7 @@ function kernelSource(spec: KernelSpec, covariance = false): string {
   const lines = [
     ...paramLines(spec.nParams),
     ...vars.map((v) => `const X${v} = X[${v}];`),
-    ...em.hoisted,
+    ...plan.hoisted,
     ...sums,
     ...body,
     ...store,

@@ -1,9 +1,9 @@
 /**
  * The batch engine's solver: Levenberg-Marquardt with Moré's scaling on the
  * p x p normal equations, run over a chunk of fits in lockstep. Every fit's
- * state lives in flat typed arrays indexed by its place in the chunk; one
- * sweep takes one step of every active fit, and fits that terminate drop
- * out of the active list. Nothing is allocated per fit or per step.
+ * state lives in flat typed arrays indexed by its place in the chunk; the
+ * fits of a chunk run one after the other, each until it terminates.
+ * Nothing is allocated per fit or per step.
  *
  * A step solves the damped, column-scaled system `(D^-1 H D^-1 + mu I) z =
  * -D^-1 g`, `delta = D^-1 z` (D the largest column norms of J seen so far,
@@ -17,12 +17,17 @@
  * the (projected) gradient, ftol and xtol on every trial step, maxNfev;
  * ftol also as MINPACK's `lmder` tests it (|actual| and predicted
  * reductions both below ftol), which ends a fit at a minimum where the
- * actual reduction is rounding of either sign.
+ * actual reduction is rounding of either sign. In least squares (the
+ * unrolled loop), a step whose predicted reduction is below ftol, on a
+ * quadratic model that the last accepted step confirmed (its actual
+ * reduction between 0.5 and 1.5 times the predicted one), is taken without
+ * evaluating it: the evaluation would only confirm a reduction below ftol
+ * and end the fit at that point (one evaluation less per fit).
  *
  * These functions run in worker threads too: they are sent as source
  * (`fn.toString()`), so they use nothing but their arguments, each other,
- * and `Math`. For up to 24 free parameters, `computeStep`, `iterateFit`
- * and `standardErrors` are replaced by unrolled versions
+ * and `Math`. For up to 24 free parameters, `runFit` (with `computeStep`
+ * and `iterateFit`) and `standardErrors` are replaced by unrolled versions
  * (`_iterate_source.ts`).
  *
  * @module
@@ -526,7 +531,22 @@ export function finishFit(
   return true;
 }
 
-/** Fits `count` fits from global index `first`, whose data `D` holds from `base`. */
+/**
+ * Iterates fit k until it terminates (the generic loop; an unrolled one
+ * with the solver state in locals replaces it, `_iterate_source.ts`).
+ */
+export function runFit(E: EngineState, k: number, fit: number): boolean {
+  while (!iterateFit(E, k, fit)) {
+    // One step per turn.
+  }
+  return true;
+}
+
+/**
+ * Fits `count` fits from global index `first`, whose data `D` holds from
+ * `base`, one after the other: a fit's data and state stay in the nearest
+ * cache while it iterates, and a converged fit costs nothing more.
+ */
 export function runChunk(
   E: EngineState,
   first: number,
@@ -543,16 +563,10 @@ export function runChunk(
     E.upper = D.up;
   }
   E.base = base;
-  let nAct = 0;
+  // A kernel that keeps a copy of the data it last read forgets it (the
+  // chunk's buffers may hold other fits now).
+  if (E.kernel.reset !== undefined) E.kernel.reset();
   for (let k = 0; k < count; k++) {
-    if (!initFit(E, k, first + k)) E.act[nAct++] = k;
-  }
-  while (nAct > 0) {
-    let kept = 0;
-    for (let j = 0; j < nAct; j++) {
-      const k = E.act[j];
-      if (!iterateFit(E, k, first + k)) E.act[kept++] = k;
-    }
-    nAct = kept;
+    if (!initFit(E, k, first + k)) runFit(E, k, first + k);
   }
 }

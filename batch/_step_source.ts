@@ -45,27 +45,62 @@ function checkOrder(q: number): void {
  */
 export function solveStepSource(q: number, bounded = true): string {
   checkOrder(q);
+  const L = ldlSolveLines(q, {
+    h: (c, r) => `H[ho + ${packedIndex(c, r, q)}]`,
+    g: (r) => `G[go + ${r}]`,
+    d: (a) => `D[dO + ${a}]`,
+    held: bounded ? (a) => `blk[${a}] !== 0` : null,
+    fail: "return false;",
+  });
+  for (let a = 0; a < q; a++) L.push(`s[${a}] = b${a};`);
+  L.push("return true;");
+  return `function solveStep(H, ho, G, go, D, dO, mu, blk, s) {\n  ${
+    L.join("\n  ")
+  }\n}`;
+}
+
+/** Where {@linkcode ldlSolveLines} reads its inputs (code expressions). */
+export interface SolveInputs {
+  /** Entry (c, r), c <= r, of the normal matrix. */
+  readonly h: (c: number, r: number) => string;
+  /** Entry r of the gradient. */
+  readonly g: (r: number) => string;
+  /** Column scale a. */
+  readonly d: (a: number) => string;
+  /** Whether parameter a is held (a boolean expression), or null: none is. */
+  readonly held: ((a: number) => string) | null;
+  /** The statement run when a pivot is not clearly positive. */
+  readonly fail: string;
+}
+
+/**
+ * Statements that solve `(H + mu D^2) s = -g` (with `mu` in scope), leaving
+ * s in the locals `b0 .. b{q-1}`; they declare `q*`, `a*_*`, `b*`, `d*`,
+ * `id*`, `e*_*` and `h*`, so they belong in a block of their own when
+ * inlined.
+ */
+export function ldlSolveLines(q: number, io: SolveInputs): string[] {
+  checkOrder(q);
   const L: string[] = [];
+  const held = io.held;
   // (H + mu D^2) s = -g: the same pivots as D^-1 H D^-1 + mu I, times D^2
   // (so the test on a pivot is relative to D^2), without the scaling.
   for (let a = 0; a < q; a++) {
-    L.push(`const q${a} = D[dO + ${a}] * D[dO + ${a}];`);
-    if (bounded) L.push(`const h${a} = blk[${a}] !== 0;`);
+    L.push(`const q${a} = ${io.d(a)} * ${io.d(a)};`);
+    if (held) L.push(`const h${a} = ${held(a)};`);
   }
   for (let r = 0; r < q; r++) {
     for (let c = 0; c <= r; c++) {
-      const h = `H[ho + ${packedIndex(c, r, q)}]`;
+      const h = io.h(c, r);
       if (r === c) {
         const v = `${h} + mu * q${r}`;
-        L.push(`let a${r}_${c} = ${bounded ? `h${r} ? q${r} : ${v}` : v};`);
+        L.push(`let a${r}_${c} = ${held ? `h${r} ? q${r} : ${v}` : v};`);
       } else {
-        L.push(
-          `let a${r}_${c} = ${bounded ? `h${r} || h${c} ? 0 : ${h}` : h};`,
-        );
+        L.push(`let a${r}_${c} = ${held ? `h${r} || h${c} ? 0 : ${h}` : h};`);
       }
     }
-    const g = `-G[go + ${r}]`;
-    L.push(`let b${r} = ${bounded ? `h${r} ? 0 : ${g}` : g};`);
+    const g = `-${io.g(r)}`;
+    L.push(`let b${r} = ${held ? `h${r} ? 0 : ${g}` : g};`);
   }
   // L D L^T in place (a_r_c becomes l_r_c, unit diagonal; e_r_c = l_r_c
   // d_c on the way), id_j = 1 / d_j: no square roots on the critical path.
@@ -73,7 +108,7 @@ export function solveStepSource(q: number, bounded = true): string {
     let d = `a${j}_${j}`;
     for (let l = 0; l < j; l++) d += ` - e${j}_${l} * a${j}_${l}`;
     L.push(`const d${j} = ${d};`);
-    L.push(`if (!(d${j} > 1e-14 * q${j})) return false;`);
+    L.push(`if (!(d${j} > 1e-14 * q${j})) ${io.fail}`);
     L.push(`const id${j} = 1 / d${j};`);
     for (let i = j + 1; i < q; i++) {
       let e = `a${i}_${j}`;
@@ -92,11 +127,7 @@ export function solveStepSource(q: number, bounded = true): string {
     for (let l = i + 1; l < q; l++) t += ` - a${l}_${i} * b${l}`;
     L.push(`b${i} = ${t};`);
   }
-  for (let a = 0; a < q; a++) L.push(`s[${a}] = b${a};`);
-  L.push("return true;");
-  return `function solveStep(H, ho, G, go, D, dO, mu, blk, s) {\n  ${
-    L.join("\n  ")
-  }\n}`;
+  return L;
 }
 
 /**

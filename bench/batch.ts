@@ -6,20 +6,27 @@
  * against `scipy.optimize.curve_fit` called in a loop over the same data
  * (the way a Python user fits many datasets; timed on a subset and
  * extrapolated per fit, since its cost per fit does not depend on the
- * batch size). Each row: fits per second (best of several runs, and the
- * spread), mean evaluations, the fraction converged, the growth of the peak
- * RSS during the call (kernel VmHWM after `clear_refs`) beside the size of
- * the data,
- * and the largest relative difference from `fit()` on a sample of the fits.
- * A last row measures 1e6 fits of 32 points in a fresh process, its note the
- * whole peak RSS (runtime, inputs, fitBatch).
+ * batch size). Each row: fits per second on all cores (best of several
+ * runs, and the slowest), on one thread, and per CPU-second (the process's
+ * CPU time, worker threads included: what a core does, whatever else loads
+ * the machine), the load average, mean evaluations, the fraction converged,
+ * the growth of the peak RSS during the call (kernel VmHWM after
+ * `clear_refs`) beside the size of the data, the largest relative
+ * difference from `fit()` on a sample of the fits, and, at the largest size
+ * of each case, the engine with its JavaScript kernel instead of the
+ * WebAssembly one (the baseline of the same run). scipy's rate is per
+ * second and per CPU-second too. A last row measures 1e6 fits of 32 points
+ * in a fresh process, its note the whole peak RSS (runtime, inputs,
+ * fitBatch).
  *
  * `deno task bench --only=batch [--quick]`, or `deno run -A bench/batch.ts`.
  *
  * @module
  */
 
+import process from "node:process";
 import { fit, fitBatch, model } from "../mod.ts";
+import { ENGINE_CHOICES } from "../batch/_engine_source.ts";
 import { havePython, pythonCommand } from "../tests/_tools.ts";
 import { type BATCH_SHAPES, makeBatch } from "../tests/_batch_data.ts";
 import { isWebGpuAvailable } from "../gpu/device.ts";
@@ -39,6 +46,15 @@ export interface BatchRow {
   fitsPerS: number;
   /** Slowest run's fits per second. */
   fitsPerSWorst: number;
+  /** Fits per CPU-second of the best run (all threads' CPU time). */
+  fitsPerCpuS: number;
+  /** One thread (`threads: 1`): best fits per second and per CPU-second. */
+  oneThreadFitsPerS: number;
+  oneThreadFitsPerCpuS: number;
+  /** One thread with the JavaScript kernel (largest size only), per CPU-second. */
+  jsKernelFitsPerCpuS: number | null;
+  /** 1-minute load average when the row was measured. */
+  load: number;
   runs: number;
   meanNfev: number;
   converged: number;
@@ -52,6 +68,8 @@ export interface BatchRow {
   /** Max relative parameter difference from fit() on a sample. */
   maxRelDiffVsFit: number;
   scipyFitsPerS: number | null;
+  scipyFitsPerCpuS: number | null;
+  /** Fits per CPU-second against scipy's (one thread each). */
   vsScipy: number | null;
   note: string;
 }
@@ -118,7 +136,9 @@ async function scipyRate(
   d: ReturnType<typeof makeBatch>,
   numpy: string,
   k: number,
-): Promise<{ fitsPerS: number; converged: number } | null> {
+): Promise<
+  { fitsPerS: number; fitsPerCpuS: number; converged: number } | null
+> {
   if (!havePython("numpy, scipy")) return null;
   const dir = await Deno.makeTempDir({ prefix: "nlsq_batch_bench_" });
   try {
@@ -155,7 +175,11 @@ async function scipyRate(
     const out = await proc.output();
     if (!out.success) throw new Error(new TextDecoder().decode(out.stderr));
     const r = JSON.parse(new TextDecoder().decode(out.stdout));
-    return { fitsPerS: r.fits / r.seconds, converged: r.converged / r.fits };
+    return {
+      fitsPerS: r.fits / r.seconds,
+      fitsPerCpuS: r.fits / r.cpuSeconds,
+      converged: r.converged / r.fits,
+    };
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -191,6 +215,95 @@ async function diffVsFit(
   return worst;
 }
 
+/** Fits per second and per CPU-second of `runs` calls (best), and the slowest. */
+async function timed(
+  runs: number,
+  fits: number,
+  call: () => Promise<unknown>,
+  peak?: (growth: number) => void,
+) {
+  let best = 0, worst = Infinity, bestCpu = 0;
+  for (let r = 0; r < runs; r++) {
+    const before = vm();
+    const canPeak = peak !== undefined && resetPeak();
+    const c0 = process.cpuUsage();
+    const t0 = performance.now();
+    await call();
+    const s = (performance.now() - t0) / 1000;
+    const c = process.cpuUsage(c0);
+    best = Math.max(best, fits / s);
+    worst = Math.min(worst, fits / s);
+    bestCpu = Math.max(bestCpu, fits / ((c.user + c.system) / 1e6));
+    const v = vm();
+    if (canPeak && v && before) peak!(v.hwm - before.rss);
+  }
+  return { best, worst, bestCpu };
+}
+
+/** Rows of the WebGPU batch engine (wall-clock fits per second only). */
+async function runGpuRows(
+  c: Case,
+  d: ReturnType<typeof makeBatch>,
+  m: ReturnType<typeof model>,
+  sizes: number[],
+  scipy: Awaited<ReturnType<typeof scipyRate>>,
+  k: number,
+): Promise<BatchRow[]> {
+  const p = m.params.length;
+  const backend = "webgpu";
+  // Warm up: the WebGPU kernel compiled.
+  const w = Math.min(Math.max(...sizes), d.nPoints > 100 ? 20_000 : 100_000);
+  await fitBatch(m, d.x, d.y.subarray(0, w * d.nPoints), {
+    p0: d.p0.subarray(0, w * p),
+    backend,
+  });
+  const rows: BatchRow[] = [];
+  for (const fits of sizes) {
+    const y = d.y.subarray(0, fits * d.nPoints);
+    const p0 = d.p0.subarray(0, fits * p);
+    const runs = fits >= 1e6 ? 1 : fits >= 1e5 ? 2 : 4;
+    let last: Awaited<ReturnType<typeof fitBatch>> | undefined;
+    const all = await timed(runs, fits, async () => {
+      last = await fitBatch(m, d.x, y, { p0, backend });
+    });
+    const b = last!;
+    let nfev = 0;
+    for (const v of b.nfev) nfev += v;
+    rows.push({
+      section: "batch",
+      model: c.name,
+      points: d.nPoints,
+      fits,
+      backend,
+      threads: b.threads,
+      fitsPerS: Math.round(all.best),
+      fitsPerSWorst: Math.round(all.worst),
+      fitsPerCpuS: Math.round(all.bestCpu),
+      oneThreadFitsPerS: Math.round(all.best),
+      oneThreadFitsPerCpuS: Math.round(all.bestCpu),
+      jsKernelFitsPerCpuS: null,
+      load: Number(Deno.loadavg()[0].toFixed(2)),
+      runs,
+      meanNfev: nfev / fits,
+      converged: b.nSuccess / fits,
+      dataMb: fits * d.nPoints * 8 / MB,
+      peakGrowthMb: null,
+      maxRelDiffVsFit: await diffVsFit(m, d, b.popt, fits, 40),
+      scipyFitsPerS: scipy ? Math.round(scipy.fitsPerS) : null,
+      scipyFitsPerCpuS: scipy ? Math.round(scipy.fitsPerCpuS) : null,
+      vsScipy: scipy ? all.best / scipy.fitsPerS : null,
+      note:
+        `${b.backend}; wall-clock ratio to scipy's loop (software adapter on the same cores)`,
+    });
+    console.error(
+      `batch: ${c.name} ${d.nPoints} points, ${fits} fits, webgpu: ${
+        Math.round(all.best)
+      } fits/s`,
+    );
+  }
+  return rows;
+}
+
 async function runCase(
   c: Case,
   points: number,
@@ -201,70 +314,98 @@ async function runCase(
   const d = makeBatch(c.shape, max, points, { seed: 1, noise: c.noise });
   const m = model(d.expr, { variables: d.variables });
   const p = m.params.length;
-  const k = Math.min(max, points > 100 ? 500 : 1000);
+  const k = Math.min(max, points > 100 ? 300 : 1000);
   const scipy = await scipyRate(d, c.numpy, k);
+  // Warm up: the engine compiled and optimized, the worker threads started
+  // (a fresh worker runs its first ~1e5 fits slower, while V8 optimizes).
+  const w = Math.min(max, points > 100 ? 10_000 : 100_000);
+  const warm = { p0: d.p0.subarray(0, w * p), backend: "cpu" as const };
+  await fitBatch(m, d.x, d.y.subarray(0, w * d.nPoints), warm);
+  await fitBatch(m, d.x, d.y.subarray(0, w * d.nPoints), {
+    ...warm,
+    threads: 1,
+  });
   const rows: BatchRow[] = [];
-  for (const backend of backends) {
-    // Warm up: the engine compiled and optimized, the worker threads started
-    // (a fresh worker runs its first ~1e5 fits slower, while V8 optimizes),
-    // or the WebGPU kernel compiled.
-    const w = Math.min(max, points > 100 ? 20_000 : 100_000);
-    await fitBatch(m, d.x, d.y.subarray(0, w * d.nPoints), {
-      p0: d.p0.subarray(0, w * p),
-      backend,
-    });
-    for (const fits of sizes) {
-      const y = d.y.subarray(0, fits * d.nPoints);
-      const p0 = d.p0.subarray(0, fits * p);
-      const runs = fits >= 1e6 ? 2 : fits >= 1e5 ? 3 : 5;
-      const rates: number[] = [];
-      let growth: number | null = null;
-      let last;
-      for (let r = 0; r < runs; r++) {
-        const before = vm();
-        const canPeak = resetPeak();
-        const t0 = performance.now();
-        last = await fitBatch(m, d.x, y, { p0, backend });
-        rates.push(fits / ((performance.now() - t0) / 1000));
-        const v = vm();
-        if (canPeak && v && before) {
-          growth = Math.max(growth ?? 0, v.hwm - before.rss);
-        }
+  for (const fits of sizes) {
+    const y = d.y.subarray(0, fits * d.nPoints);
+    const p0 = d.p0.subarray(0, fits * p);
+    const work = fits * d.nPoints;
+    const runs = work >= 3e7 ? 1 : work >= 3e6 ? 2 : 4;
+    let growth: number | null = null;
+    let last: Awaited<ReturnType<typeof fitBatch>> | undefined;
+    const all = await timed(
+      runs,
+      fits,
+      async () => {
+        last = await fitBatch(m, d.x, y, { p0, backend: "cpu" });
+      },
+      (g) => growth = Math.max(growth ?? 0, g),
+    );
+    const one = await timed(
+      Math.max(1, runs - 1),
+      fits,
+      () => fitBatch(m, d.x, y, { p0, threads: 1 }),
+    );
+    let js: number | null = null;
+    if (fits === max) {
+      ENGINE_CHOICES.wasm = false;
+      try {
+        const warmFits = Math.min(fits, w);
+        await fitBatch(m, d.x, y.subarray(0, warmFits * d.nPoints), {
+          p0: p0.subarray(0, warmFits * p),
+          threads: 1,
+        });
+        js = (await timed(
+          1,
+          fits,
+          () => fitBatch(m, d.x, y, { p0, threads: 1 }),
+        )).bestCpu;
+      } finally {
+        ENGINE_CHOICES.wasm = true;
       }
-      const b = last!;
-      let nfev = 0;
-      for (const v of b.nfev) nfev += v;
-      const best = Math.max(...rates);
-      rows.push({
-        section: "batch",
-        model: c.name,
-        points: d.nPoints,
-        fits,
-        backend,
-        threads: b.threads,
-        fitsPerS: Math.round(best),
-        fitsPerSWorst: Math.round(Math.min(...rates)),
-        runs,
-        meanNfev: nfev / fits,
-        converged: b.nSuccess / fits,
-        dataMb: fits * d.nPoints * 8 / MB,
-        peakGrowthMb: growth === null ? null : growth / MB,
-        maxRelDiffVsFit: await diffVsFit(m, d, b.popt, fits, 40),
-        scipyFitsPerS: scipy ? Math.round(scipy.fitsPerS) : null,
-        vsScipy: scipy ? best / scipy.fitsPerS : null,
-        note: (backend === "cpu" ? "" : `${b.backend}; `) +
-          (scipy
-            ? `scipy: curve_fit loop timed on ${k} fits (${
-              (100 * scipy.converged).toFixed(1)
-            }% converged), per-fit rate extrapolated`
-            : "scipy not available"),
-      });
-      console.error(
-        `batch: ${c.name} ${d.nPoints} points, ${fits} fits, ${backend}: ${
-          Math.round(best)
-        } fits/s`,
-      );
     }
+    const b = last!;
+    let nfev = 0;
+    for (const v of b.nfev) nfev += v;
+    rows.push({
+      section: "batch",
+      model: c.name,
+      points: d.nPoints,
+      fits,
+      backend: "cpu",
+      threads: b.threads,
+      fitsPerS: Math.round(all.best),
+      fitsPerSWorst: Math.round(all.worst),
+      fitsPerCpuS: Math.round(all.bestCpu),
+      oneThreadFitsPerS: Math.round(one.best),
+      oneThreadFitsPerCpuS: Math.round(one.bestCpu),
+      jsKernelFitsPerCpuS: js === null ? null : Math.round(js),
+      load: Number(Deno.loadavg()[0].toFixed(2)),
+      runs,
+      meanNfev: nfev / fits,
+      converged: b.nSuccess / fits,
+      dataMb: fits * d.nPoints * 8 / MB,
+      peakGrowthMb: growth === null ? null : growth / MB,
+      maxRelDiffVsFit: await diffVsFit(m, d, b.popt, fits, 40),
+      scipyFitsPerS: scipy ? Math.round(scipy.fitsPerS) : null,
+      scipyFitsPerCpuS: scipy ? Math.round(scipy.fitsPerCpuS) : null,
+      vsScipy: scipy ? one.bestCpu / scipy.fitsPerCpuS : null,
+      note: scipy
+        ? `scipy: curve_fit loop timed on ${k} fits (${
+          (100 * scipy.converged).toFixed(1)
+        }% converged), per-fit rate extrapolated`
+        : "scipy not available",
+    });
+    console.error(
+      `batch: ${c.name} ${d.nPoints} points, ${fits} fits: ${
+        Math.round(all.best)
+      } fits/s (${b.threads} threads), ${
+        Math.round(one.bestCpu)
+      } per CPU-second on one thread, load ${Deno.loadavg()[0].toFixed(1)}`,
+    );
+  }
+  if (backends.includes("webgpu")) {
+    rows.push(...await runGpuRows(c, d, m, sizes, scipy, k));
   }
   return rows;
 }
@@ -307,9 +448,12 @@ async function memoryChild(): Promise<void> {
   await settle();
   const before = vm()!.rss;
   resetPeak();
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const b = await fitBatch(m, d.x[0], d.y, { p0: d.p0, backend: "cpu" });
   const rate = fits / ((performance.now() - t0) / 1000);
+  const cu = process.cpuUsage(c0);
+  const cpuRate = fits / ((cu.user + cu.system) / 1e6);
   const peak = vm()!.hwm;
   const dataMb = fits * 32 * 8 / MB;
   const mb = (v: number) => (v / MB).toFixed(0);
@@ -322,6 +466,11 @@ async function memoryChild(): Promise<void> {
     threads: b.threads,
     fitsPerS: Math.round(rate),
     fitsPerSWorst: Math.round(rate),
+    fitsPerCpuS: Math.round(cpuRate),
+    oneThreadFitsPerS: NaN,
+    oneThreadFitsPerCpuS: NaN,
+    jsKernelFitsPerCpuS: null,
+    load: Number(Deno.loadavg()[0].toFixed(2)),
     runs: 1,
     meanNfev: b.nfev.reduce((s, v) => s + v, 0) / fits,
     converged: b.nSuccess / fits,
@@ -329,6 +478,7 @@ async function memoryChild(): Promise<void> {
     peakGrowthMb: (peak - before) / MB,
     maxRelDiffVsFit: NaN,
     scipyFitsPerS: null,
+    scipyFitsPerCpuS: null,
     vsScipy: null,
     note: `peak RSS ${mb(peak)} MB: runtime ${
       mb(runtime)
@@ -346,20 +496,25 @@ async function memoryChild(): Promise<void> {
 }
 
 /**
- * Runs the batch section (quick: up to 1e5 fits, no fresh-process row):
- * the CPU engine, and the WebGPU engine beside it where there is a device
- * (`--only-backend=cpu|webgpu` keeps one).
+ * Runs the batch section. Sizes: 1e3, 1e4, 1e5 fits, and 1e6 for the
+ * Gaussian of 32 points; quick: up to 1e5 fits of 32 points and 1e4 of
+ * more, no 1e6 and no fresh-process row. The CPU engine, and the WebGPU
+ * engine beside it where there is a device (`--only-backend=cpu|webgpu`
+ * keeps one).
  */
 export async function runBatchBench(
   opts: { quick?: boolean; backends?: ("cpu" | "webgpu")[] } = {},
 ): Promise<BatchRow[]> {
-  const sizes = opts.quick ? [1e3, 1e4, 1e5] : [1e3, 1e4, 1e5, 1e6];
   const backends = (opts.backends ?? ["cpu", "webgpu"]).filter((b) =>
     b === "cpu" || gpu
   );
   const rows: BatchRow[] = [];
   for (const c of CASES) {
     for (const points of c.points) {
+      const sizes = points > 100 && opts.quick ? [1e3, 1e4] : [1e3, 1e4, 1e5];
+      if (!opts.quick && c.name === "gaussian" && points === 32) {
+        sizes.push(1e6);
+      }
       rows.push(...await runCase(c, points, sizes, backends));
     }
   }

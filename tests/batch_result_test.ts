@@ -27,7 +27,9 @@ Deno.test("BatchResult.result(i) equals fit()'s FitResult for that dataset", asy
       assert.ok(Math.abs(u - v) <= tol * Math.abs(v), `${what}: ${u} vs ${v}`);
     for (let j = 0; j < p; j++) {
       close(got.popt[j], want.popt[j], 1e-8, `popt ${j}`);
-      close(got.perr[j], b.perr[i * p + j], 1e-8, `perr ${j} vs the column`);
+      // The column is from J^T J at the last evaluated point, which may be
+      // one step (below ftol in cost) short of popt.
+      close(got.perr[j], b.perr[i * p + j], 1e-6, `perr ${j} vs the column`);
       for (let l = 0; l < p; l++) {
         close(got.pcov[j][l], want.pcov[j][l], 1e-6, `pcov ${j} ${l}`);
       }
