@@ -6,14 +6,16 @@
  *
  * Workers (node:worker_threads, evaluated from self-contained source, so no
  * file-read permission is needed) are pooled for the life of the process and
- * unref'd while idle.
+ * unref'd while idle. Where the runtime has no worker threads (a browser,
+ * whose page runs the whole fit in a Web Worker) every pass runs on the
+ * calling thread.
  *
  * @module
  */
 
 import type { WeightedData } from "./weights.ts";
-import { availableParallelism } from "node:os";
-import { Worker as NodeWorker } from "node:worker_threads";
+import type { Worker as NodeWorker } from "node:worker_threads";
+import { hardwareConcurrency, nodeBuiltin } from "../runtime/host.ts";
 import type { Model } from "../model/types.ts";
 import type { Evaluation, Evaluator } from "./linearization.ts";
 import {
@@ -147,9 +149,15 @@ class WorkerPool {
   #inflight = new Map<NodeWorker, number>();
   #nextId = 0;
 
+  /** True when the runtime has worker threads (not in a browser). */
+  get available(): boolean {
+    return nodeBuiltin("node:worker_threads") !== undefined;
+  }
+
   get(n: number): NodeWorker[] {
+    const { Worker } = nodeBuiltin("node:worker_threads")!;
     while (this.#workers.length < n) {
-      const w = new NodeWorker(WORKER_SOURCE, { eval: true });
+      const w = new Worker(WORKER_SOURCE, { eval: true });
       w.unref();
       w.on("message", (m: { id: number; out?: unknown; error?: string }) => {
         const p = this.#pending.get(m.id);
@@ -264,12 +272,9 @@ export function createParallelEvaluator(
   const blockRows = options.blockRows ?? 256;
   let threads = Math.max(
     1,
-    Math.floor(
-      options.threads ?? globalThis.navigator?.hardwareConcurrency ??
-        availableParallelism(),
-    ),
+    Math.floor(options.threads ?? hardwareConcurrency()),
   );
-  if (!model.kernelSource) threads = 1;
+  if (!model.kernelSource || !POOL.available) threads = 1;
   threads = Math.min(threads, Math.max(1, Math.floor(n / blockRows)));
   const opts = {
     loss: options.loss,
@@ -453,14 +458,8 @@ export function createBatchRunner(
   const blockRows = options.blockRows ?? 256;
   const loss = options.loss ?? "linear";
   const fScale = options.fScale ?? 1;
-  const threads = model.kernelSource
-    ? Math.max(
-      1,
-      Math.floor(
-        options.threads ?? globalThis.navigator?.hardwareConcurrency ??
-          availableParallelism(),
-      ),
-    )
+  const threads = model.kernelSource && POOL.available
+    ? Math.max(1, Math.floor(options.threads ?? hardwareConcurrency()))
     : 1;
   const block = new Float64Array(blockRows * c);
   const main = (
