@@ -9,6 +9,7 @@
 import type * as NodeFs from "node:fs";
 import type * as NodeOs from "node:os";
 import type * as NodePath from "node:path";
+import type * as NodeTimers from "node:timers";
 import type * as NodeWorkerThreads from "node:worker_threads";
 
 /** The Node built-in modules the library uses, by specifier. */
@@ -19,6 +20,8 @@ export interface NodeBuiltins {
   "node:os": typeof NodeOs;
   /** Paths of checkpoint files. */
   "node:path": typeof NodePath;
+  /** `setImmediate` (the batch engine's yields). */
+  "node:timers": typeof NodeTimers;
   /** The CPU evaluator's worker threads. */
   "node:worker_threads": typeof NodeWorkerThreads;
 }
