@@ -1,0 +1,603 @@
+/// <reference lib="dom" />
+/**
+ * The page (web/index.html): its controls, the URL state, and the calls to
+ * the Web Worker that holds the data and fits (web/worker.ts). Nothing here
+ * computes more than a model's parameter names, so the page never freezes.
+ *
+ * URL: `?data=<url>&model=<expression or name>&p0=a=1,b=2&autofit=1`, and
+ * `backend=cpu|webgpu`, `tol=` (ftol, xtol and gtol; default 1e-12), `x=`,
+ * `y=`, `sigma=` (column names or 1-based numbers).
+ *
+ * @module
+ */
+
+import { ModelSyntaxError } from "../model/syntax_error.ts";
+import {
+  isBuiltinSpec,
+  modelFromSpec,
+  PAGE_MODELS,
+  parseP0,
+} from "./_model_spec.ts";
+import type { FitSummary, ParamRow, TableInfo } from "./_session.ts";
+import type { View } from "./_view.ts";
+import { LAYOUT, plotView, xAt } from "./_plot.ts";
+
+const $ = <T extends HTMLElement = HTMLElement>(id: string) =>
+  document.getElementById(id) as T;
+const input = (id: string) => $<HTMLInputElement>(id);
+const select = (id: string) => $<HTMLSelectElement>(id);
+
+// ---- the worker --------------------------------------------------------
+
+type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
+let worker: Worker;
+let nextId = 0;
+const pending = new Map<number, Pending>();
+let onProgress:
+  | ((
+    p: { nit: number; nfev: number; cost: number; elapsedMs: number },
+  ) => void)
+  | undefined;
+
+function startWorker(): void {
+  worker = new Worker(new URL("./worker.js", import.meta.url), {
+    type: "module",
+  });
+  worker.onmessage = (ev) => {
+    const m = ev.data;
+    if (m.type === "progress") return onProgress?.(m);
+    const p = pending.get(m.id);
+    if (!p) return;
+    pending.delete(m.id);
+    if (m.error !== undefined) p.reject(new Error(m.error));
+    else p.resolve(m.out);
+  };
+  worker.onerror = (ev) => {
+    for (const p of pending.values()) {
+      p.reject(new Error(`worker failed: ${ev.message}`));
+    }
+    pending.clear();
+  };
+}
+
+function call<T>(
+  type: string,
+  args: unknown,
+  transfer: Transferable[] = [],
+): Promise<T> {
+  const id = nextId++;
+  return new Promise<T>((resolve, reject) => {
+    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
+    worker.postMessage({ id, type, args }, transfer);
+  });
+}
+
+// ---- data --------------------------------------------------------------
+
+let loaded: { name: string; bytes: Uint8Array; info: TableInfo } | undefined;
+let view: View | undefined;
+let summary: FitSummary | undefined;
+
+function setStatus(
+  text: string,
+  state: "idle" | "running" | "done" | "error",
+): void {
+  const s = $("status");
+  s.textContent = text;
+  s.dataset.state = state;
+}
+
+function fillColumns(
+  info: TableInfo,
+  want: { x?: string; y?: string; sigma?: string },
+): void {
+  const pick = (id: string, value: number, none: boolean) => {
+    const el = select(id);
+    el.innerHTML = (none ? `<option value="-1">(none)</option>` : "") +
+      info.names.map((n, i) => `<option value="${i}">${escapeHtml(n)}</option>`)
+        .join("");
+    el.value = String(value);
+  };
+  const find = (w: string | undefined, fallback: number) => {
+    if (w === undefined) return fallback;
+    const byName = info.names.indexOf(w);
+    if (byName >= 0) return byName;
+    const k = Number(w) - 1;
+    return Number.isInteger(k) && k >= 0 && k < info.names.length
+      ? k
+      : fallback;
+  };
+  const sigmaGuess = info.names.findIndex((n) =>
+    /^(sigma|err|error|dy|yerr|uncertainty)$/i.test(n)
+  );
+  pick("col-x", find(want.x, 0), false);
+  pick("col-y", find(want.y, 1), false);
+  pick(
+    "col-sigma",
+    want.sigma === undefined ? sigmaGuess : find(want.sigma, -1),
+    true,
+  );
+}
+
+async function loadBytes(
+  name: string,
+  bytes: Uint8Array,
+  want: { x?: string; y?: string; sigma?: string } = {},
+): Promise<boolean> {
+  $("data-error").textContent = "";
+  $("data-info").textContent = `reading ${name}…`;
+  summary = undefined;
+  clearResults();
+  try {
+    const copy = bytes.slice();
+    const info = await call<TableInfo>("load", { name, bytes: copy.buffer }, [
+      copy.buffer,
+    ]);
+    loaded = { name, bytes, info };
+    fillColumns(info, want);
+    await selectColumns();
+    return true;
+  } catch (e) {
+    loaded = undefined;
+    $("data-info").textContent = "";
+    $("data-error").textContent = (e as Error).message;
+    setStatus((e as Error).message, "error");
+    return false;
+  }
+}
+
+async function selectColumns(): Promise<void> {
+  if (!loaded) return;
+  const cols = {
+    x: Number(select("col-x").value),
+    y: Number(select("col-y").value),
+    sigma: Number(select("col-sigma").value),
+  };
+  try {
+    view = await call<View>("select", cols);
+    $("data-error").textContent = "";
+    const info = loaded.info;
+    $("data-info").textContent = `${info.name}: ${
+      info.nRows.toLocaleString("en")
+    } rows, ${info.names.length} columns (${info.names.join(", ")})`;
+    drawPlot();
+  } catch (e) {
+    $("data-error").textContent = (e as Error).message;
+  }
+}
+
+async function loadFile(file: File): Promise<void> {
+  await loadBytes(file.name, new Uint8Array(await file.arrayBuffer()));
+}
+
+// ---- model and parameters ---------------------------------------------
+
+let paramNames: string[] = [];
+
+/** Checks the model field as it is typed; rebuilds the parameter rows. */
+function checkModel(): boolean {
+  const spec = input("model").value;
+  try {
+    const m = modelFromSpec(spec);
+    $("model-error").textContent = "";
+    setParamRows(m.params as string[]);
+    return true;
+  } catch (e) {
+    $("model-error").textContent =
+      e instanceof ModelSyntaxError || e instanceof Error
+        ? e.message
+        : String(e);
+    return false;
+  }
+}
+
+function setParamRows(names: string[]): void {
+  if (names.join() === paramNames.join()) return;
+  const old = new Map(readParamRows().map((r) => [r.name, r]));
+  paramNames = names;
+  const tbody = $("params").querySelector("tbody")!;
+  tbody.innerHTML = names.map((n) => {
+    const o = old.get(n);
+    const v = (x: number | undefined) =>
+      x === undefined || !Number.isFinite(x) ? "" : String(x);
+    return `<tr data-name="${n}"><td>${n}</td>` +
+      `<td><input type="number" step="any" class="start" value="${
+        v(o?.value)
+      }"></td>` +
+      `<td><input type="number" step="any" class="min" value="${
+        v(o?.min)
+      }"></td>` +
+      `<td><input type="number" step="any" class="max" value="${
+        v(o?.max)
+      }"></td>` +
+      `<td><input type="checkbox" class="fixed"${
+        o?.vary === false ? " checked" : ""
+      }></td>` +
+      `<td><input class="tie" placeholder="expression" value="${
+        escapeHtml(o?.expr ?? "")
+      }"></td></tr>`;
+  }).join("");
+}
+
+function readParamRows(): ParamRow[] {
+  const rows = [
+    ...$("params").querySelectorAll<HTMLTableRowElement>("tbody tr"),
+  ];
+  const num = (tr: HTMLTableRowElement, cls: string) => {
+    const t = tr.querySelector<HTMLInputElement>(`input.${cls}`)!.value.trim();
+    return t === "" ? undefined : Number(t);
+  };
+  return rows.map((tr) => ({
+    name: tr.dataset.name!,
+    value: num(tr, "start"),
+    min: num(tr, "min"),
+    max: num(tr, "max"),
+    vary: !tr.querySelector<HTMLInputElement>("input.fixed")!.checked,
+    expr: tr.querySelector<HTMLInputElement>("input.tie")!.value.trim() ||
+      undefined,
+  }));
+}
+
+function setStarts(values: Record<string, number>): void {
+  for (const [name, v] of Object.entries(values)) {
+    const el = document.querySelector<HTMLInputElement>(
+      `#params tr[data-name="${name}"] input.start`,
+    );
+    if (el) el.value = String(v);
+  }
+}
+
+async function guess(): Promise<void> {
+  const spec = input("model").value;
+  if (!loaded) return void ($("guess-note").textContent = "load data first");
+  if (!isBuiltinSpec(spec)) {
+    $("guess-note").textContent =
+      "guesses come with built-in models; give starts for an expression";
+    return;
+  }
+  try {
+    setStarts(await call<Record<string, number>>("guess", { model: spec }));
+    $("guess-note").textContent = "starts guessed from the data";
+  } catch (e) {
+    $("guess-note").textContent = (e as Error).message;
+  }
+}
+
+// ---- fit ----------------------------------------------------------------
+
+let running = false;
+
+async function runFit(): Promise<void> {
+  if (running) return;
+  if (!loaded) return setStatus("load data first", "error");
+  if (!checkModel()) {
+    return setStatus($("model-error").textContent ?? "model error", "error");
+  }
+  running = true;
+  $<HTMLButtonElement>("fit").disabled = true;
+  $<HTMLButtonElement>("cancel").disabled = false;
+  setStatus("running", "running");
+  const progress = $<HTMLProgressElement>("progress");
+  progress.removeAttribute("value");
+  onProgress = (p) => {
+    $("progress-text").textContent =
+      `iteration ${p.nit}, ${p.nfev} evaluations, cost ${
+        p.cost.toPrecision(6)
+      }, ${(p.elapsedMs / 1000).toFixed(1)} s`;
+  };
+  const req = fitRequest();
+  try {
+    const out = await call<{ summary: FitSummary; view: View }>("fit", req);
+    summary = out.summary;
+    view = out.view;
+    showResults(out.summary);
+    drawPlot();
+    progress.value = 1;
+    setStatus(
+      out.summary.success ? "success" : out.summary.message,
+      out.summary.success ? "done" : "error",
+    );
+  } catch (e) {
+    progress.value = 0;
+    if (running) setStatus((e as Error).message, "error");
+  } finally {
+    running = false;
+    onProgress = undefined;
+    $<HTMLButtonElement>("fit").disabled = false;
+    $<HTMLButtonElement>("cancel").disabled = true;
+  }
+}
+
+/** Ends the worker mid-fit and starts another with the same data. */
+async function cancel(): Promise<void> {
+  if (!running) return;
+  running = false;
+  worker.terminate();
+  for (const p of pending.values()) p.reject(new Error("cancelled"));
+  pending.clear();
+  setStatus("cancelled", "error");
+  startWorker();
+  if (loaded) {
+    const cols = {
+      x: select("col-x").value,
+      y: select("col-y").value,
+      sigma: select("col-sigma").value,
+    };
+    const { name, bytes } = loaded;
+    await loadBytes(name, bytes);
+    select("col-x").value = cols.x,
+      select("col-y").value = cols.y,
+      select("col-sigma").value = cols.sigma;
+    await selectColumns();
+  }
+  setStatus("cancelled", "error");
+}
+
+function fitRequest() {
+  const t = input("tol").value.trim();
+  return {
+    model: input("model").value,
+    params: readParamRows(),
+    backend: select("backend").value,
+    tol: t === "" ? undefined : Number(t),
+  };
+}
+
+// ---- results -------------------------------------------------------------
+
+function clearResults(): void {
+  $("results").querySelector("tbody")!.innerHTML = "";
+  $("correlation").innerHTML = "";
+  $("report").textContent = "";
+  for (const b of ["json", "csv", "svg", "script"]) {
+    $<HTMLButtonElement>(`export-${b}`).disabled = true;
+  }
+}
+
+function num(v: number): string {
+  return Number.isFinite(v) ? String(v) : v !== v ? "" : String(v);
+}
+
+function showResults(s: FitSummary): void {
+  $("results").querySelector("tbody")!.innerHTML =
+    s.names.map((n, i) =>
+      `<tr data-param="${n}"><td class="name">${n}</td><td class="value">${
+        num(s.values[i])
+      }</td>` +
+      `<td class="stderr">${num(s.stderr[i])}</td><td class="lower">${
+        num(s.lower[i])
+      }</td>` +
+      `<td class="upper">${num(s.upper[i])}</td><td class="vary">${
+        s.vary[i] ? "" : "fixed/tied"
+      }</td></tr>`
+    ).join("") + Object.entries(s.derived).map(([k, d]) =>
+      `<tr data-derived="${k}"><td class="name">${k}</td><td>${
+        num(d.value)
+      }</td><td>${num(d.stderr)}</td><td></td><td></td><td>derived</td></tr>`
+    ).join("");
+  const c = s.correlation;
+  $("correlation").innerHTML =
+    `<tr><th></th>${s.names.map((n) => `<th>${n}</th>`).join("")}</tr>` +
+    c.map((row, i) =>
+      `<tr><th>${s.names[i]}</th>${
+        row.map((v) => {
+          const a = Number.isFinite(v) ? Math.abs(v) : 0;
+          const bg = v > 0 ? `rgba(209,73,91,${a})` : `rgba(31,95,168,${a})`;
+          return `<td style="background:${bg};color:${
+            a > 0.6 ? "#fff" : "#222"
+          }">${Number.isFinite(v) ? v.toFixed(3) : ""}</td>`;
+        }).join("")
+      }</tr>`
+    ).join("");
+  $("report").textContent = s.report;
+  $("progress-text").textContent =
+    `${s.nit} iterations, ${s.nfev} evaluations, ${
+      (s.elapsedMs / 1000).toFixed(2)
+    } s on ${s.backend} (${s.strategy})`;
+  for (const b of ["json", "csv", "svg", "script"]) {
+    $<HTMLButtonElement>(`export-${b}`).disabled = false;
+  }
+}
+
+function drawPlot(): void {
+  if (!view || !loaded) return void ($("plot").innerHTML = "");
+  const names = loaded.info.names;
+  $("plot").innerHTML = plotView(
+    view,
+    names[Number(select("col-x").value)],
+    names[Number(select("col-y").value)],
+  );
+}
+
+async function zoom(range?: [number, number]): Promise<void> {
+  if (!loaded) return;
+  view = await call<View>("view", { range });
+  drawPlot();
+}
+
+function plotX(ev: MouseEvent): number {
+  const svg = $("plot").querySelector("svg")!;
+  const box = svg.getBoundingClientRect();
+  return (ev.clientX - box.left) * LAYOUT.width / box.width;
+}
+
+function wirePlot(): void {
+  let from: number | undefined;
+  const plot = $("plot");
+  plot.addEventListener("mousedown", (ev) => {
+    if (plot.querySelector("svg")) from = plotX(ev);
+  });
+  plot.addEventListener("mouseup", (ev) => {
+    if (from === undefined || !view) return;
+    const to = plotX(ev);
+    const a = from;
+    from = undefined;
+    if (Math.abs(to - a) < 5) return;
+    const r: [number, number] = [
+      xAt(Math.min(a, to), view.range),
+      xAt(Math.max(a, to), view.range),
+    ];
+    zoom(r);
+  });
+  plot.addEventListener("dblclick", () => zoom());
+  $("reset-zoom").addEventListener("click", () => zoom());
+}
+
+// ---- exports ---------------------------------------------------------------
+
+function download(name: string, text: string, type: string): void {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(new Blob([text], { type }));
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000);
+}
+
+function wireExports(): void {
+  const req = fitRequest;
+  $("export-json").addEventListener("click", () => {
+    if (summary) {
+      download(
+        "fit.json",
+        JSON.stringify(summary.json, null, 2),
+        "application/json",
+      );
+    }
+  });
+  $("export-csv").addEventListener("click", async () => {
+    download("fit.csv", await call<string>("csv", null), "text/csv");
+  });
+  $("export-svg").addEventListener("click", () => {
+    download("fit.svg", $("plot").innerHTML, "image/svg+xml");
+  });
+  $("export-script").addEventListener("click", async () => {
+    download("fit.ts", await call<string>("script", req()), "text/typescript");
+  });
+}
+
+// ---- start -----------------------------------------------------------------
+
+function escapeHtml(s: string): string {
+  return s.replace(
+    /[&<>"]/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!,
+  );
+}
+
+async function probeGpu(): Promise<boolean> {
+  const gpu =
+    (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } })
+      .gpu;
+  const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
+  $("gpu-info").textContent = adapter
+    ? "WebGPU available (f32 kernels, f64 polish on the CPU)"
+    : "no WebGPU here: fits run on the CPU";
+  if (!adapter) select("backend").value = "cpu";
+  return adapter !== null;
+}
+
+function wire(): void {
+  select("builtin").innerHTML = `<option value="">(expression)</option>` +
+    PAGE_MODELS.map((n) => `<option>${n}</option>`).join("");
+  select("builtin").addEventListener("change", () => {
+    if (select("builtin").value !== "") {
+      input("model").value = select("builtin").value;
+    }
+    checkModel();
+  });
+  $("add-peak").addEventListener("click", () => {
+    const kind = select("peak-kind").value;
+    const spec = input("model").value.trim();
+    input("model").value = isBuiltinSpec(spec) ? `${spec}+${kind}` : kind;
+    checkModel();
+  });
+  input("model").addEventListener("input", () => checkModel());
+  $("guess").addEventListener("click", () => guess());
+  $("fit").addEventListener("click", () => runFit());
+  $("cancel").addEventListener("click", () => cancel());
+  for (const id of ["col-x", "col-y", "col-sigma"]) {
+    select(id).addEventListener("change", () => selectColumns());
+  }
+  input("file").addEventListener("change", () => {
+    const f = input("file").files?.[0];
+    if (f) loadFile(f);
+  });
+  const drop = $("drop");
+  drop.addEventListener(
+    "dragover",
+    (ev) => (ev.preventDefault(), drop.classList.add("over")),
+  );
+  drop.addEventListener("dragleave", () => drop.classList.remove("over"));
+  drop.addEventListener("drop", (ev) => {
+    ev.preventDefault();
+    drop.classList.remove("over");
+    const f = ev.dataTransfer?.files?.[0];
+    if (f) loadFile(f);
+  });
+  $("use-paste").addEventListener(
+    "click",
+    () =>
+      loadBytes(
+        "pasted",
+        new TextEncoder().encode($<HTMLTextAreaElement>("paste").value),
+      ),
+  );
+  wirePlot();
+  wireExports();
+}
+
+async function fromUrl(): Promise<void> {
+  const q = new URLSearchParams(location.search);
+  const m = q.get("model");
+  if (m !== null) {
+    input("model").value = m;
+    if ((PAGE_MODELS as readonly string[]).includes(m)) {
+      select("builtin").value = m;
+    }
+  }
+  checkModel();
+  const backend = q.get("backend");
+  if (backend === "cpu" || backend === "webgpu") {
+    select("backend").value = backend;
+  }
+  const tol = q.get("tol");
+  if (tol !== null) input("tol").value = tol;
+  const p0 = q.get("p0");
+  if (p0 !== null) {
+    try {
+      setStarts(parseP0(p0));
+    } catch (e) {
+      return setStatus((e as Error).message, "error");
+    }
+  }
+  const data = q.get("data");
+  if (data === null) return;
+  try {
+    const res = await fetch(data);
+    if (!res.ok) {
+      throw new Error(`data: ${data}: HTTP ${res.status} ${res.statusText}`);
+    }
+    const name = decodeURIComponent(
+      new URL(data, location.href).pathname.split("/").pop() || "data",
+    );
+    const ok = await loadBytes(name, new Uint8Array(await res.arrayBuffer()), {
+      x: q.get("x") ?? undefined,
+      y: q.get("y") ?? undefined,
+      sigma: q.get("sigma") ?? undefined,
+    });
+    if (ok && q.get("autofit") === "1") {
+      if (p0 === null && isBuiltinSpec(input("model").value)) await guess();
+      await runFit();
+    }
+  } catch (e) {
+    setStatus((e as Error).message, "error");
+  }
+}
+
+startWorker();
+wire();
+const gpuReady = probeGpu();
+const urlDone = gpuReady.then(() => fromUrl());
+(globalThis as { nlsqPageReady?: Promise<void> }).nlsqPageReady = urlDone;
