@@ -46,7 +46,7 @@ export interface FitRequest {
   readonly model: string;
   readonly params: readonly ParamRow[];
   readonly backend: "cpu" | "webgpu";
-  /** ftol, xtol and gtol (the page's default 1e-12: small fits end at the minimum on either backend). */
+  /** ftol, xtol and gtol (the page's default 1e-14: fits end at the zero of the gradient to about 1e-11, on either backend). */
   readonly tol?: number;
 }
 

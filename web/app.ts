@@ -5,7 +5,7 @@
  * computes more than a model's parameter names, so the page never freezes.
  *
  * URL: `?data=<url>&model=<expression or name>&p0=a=1,b=2&autofit=1`, and
- * `backend=cpu|webgpu`, `tol=` (ftol, xtol and gtol; default 1e-12), `x=`,
+ * `backend=cpu|webgpu`, `tol=` (ftol, xtol and gtol; default 1e-14), `x=`,
  * `y=`, `sigma=` (column names or 1-based numbers).
  *
  * @module

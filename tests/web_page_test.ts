@@ -1,0 +1,328 @@
+// The fitting page (web/) in a real browser: Debian's Chromium, headless,
+// WebGPU on SwiftShader, driven by puppeteer-core. The page's parameters are
+// compared with the library's fit() in Deno (1e-9 relative) on both of the
+// page's backends: WebGPU (f32 kernels, the CPU polish, then f64
+// Gauss-Newton steps) and the CPU in a Web Worker.
+//
+// Set NLSQ_WEB_SCREENSHOTS=<dir> to keep the screenshots (docs/images holds
+// the committed ones); by default they go to a temporary folder.
+
+import assert from "node:assert";
+import { fit, model, models } from "../mod.ts";
+import { parseTextTable } from "../data/table.ts";
+import { loadNist } from "./_nist.ts";
+import {
+  type Browser,
+  CHROMIUM,
+  hasChromium,
+  launch,
+  type Page,
+  readTable,
+  startServer,
+  text,
+  waitForStatus,
+} from "./_browser.ts";
+
+const HAVE = hasChromium();
+if (!HAVE) {
+  console.warn(
+    `SKIPPED the browser tests (web_page_test.ts): no Chromium at ${CHROMIUM} (Debian: apt-get install chromium; or set CHROMIUM_PATH)`,
+  );
+}
+
+const TOL = 1e-14; // the page's default ftol = xtol = gtol
+
+function rel(a: number, b: number): number {
+  return Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
+}
+
+// A deterministic normal sample (Box-Muller on a 32-bit LCG).
+function noise(n: number, sd: number, seed = 7): Float64Array {
+  let s = seed >>> 0;
+  const u = () =>
+    ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) + 0.5) / 2 ** 32;
+  return Float64Array.from(
+    { length: n },
+    () => sd * Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u()),
+  );
+}
+
+function csv(names: string[], cols: ArrayLike<number>[]): string {
+  const lines = [names.join(",")];
+  for (let i = 0; i < cols[0].length; i++) {
+    lines.push(cols.map((c) => c[i]).join(","));
+  }
+  return lines.join("\n") + "\n";
+}
+
+const PEAKS = (() => {
+  const n = 400;
+  const x = Float64Array.from({ length: n }, (_, i) => 12 * i / (n - 1));
+  const e = noise(n, 0.2);
+  const g = (v: number, a: number, c: number, s: number) =>
+    a / (s * Math.sqrt(2 * Math.PI)) * Math.exp(-((v - c) ** 2) / (2 * s * s));
+  const y = x.map((v, i) => g(v, 30, 4, 0.6) + g(v, 18, 7, 0.9) + e[i]);
+  const sigma = new Float64Array(n).fill(0.2);
+  return { x, y, sigma };
+})();
+
+async function shoot(page: Page, name: string): Promise<string> {
+  const dir = Deno.env.get("NLSQ_WEB_SCREENSHOTS") ?? await Deno.makeTempDir();
+  const path = `${dir}/${name}.png`;
+  await page.screenshot({ path: path as `${string}.png` });
+  return path;
+}
+
+async function setModel(page: Page, spec: string): Promise<void> {
+  await page.focus("#model");
+  await page.keyboard.down("Control");
+  await page.keyboard.press("KeyA");
+  await page.keyboard.up("Control");
+  await page.keyboard.press("Backspace");
+  await page.type("#model", spec);
+}
+
+Deno.test({
+  name: "web page in Chromium: Misra1a, two peaks, errors, 1e6 points",
+  ignore: !HAVE,
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn(t) {
+    const dir = await Deno.makeTempDir();
+    const misra = loadNist("Misra1a");
+    await Deno.writeTextFile(
+      `${dir}/misra1a.csv`,
+      csv(["x", "y"], [misra.x[0], misra.y]),
+    );
+    await Deno.writeTextFile(
+      `${dir}/peaks.csv`,
+      csv(["x", "y", "sigma"], [PEAKS.x, PEAKS.y, PEAKS.sigma]),
+    );
+    const bad = "x,y\n0,1\n1,2\n2,abc\n3,4\n";
+    await Deno.writeTextFile(`${dir}/bad.csv`, bad);
+    const server = await startServer(dir);
+    let browser: Browser | undefined;
+    try {
+      browser = await launch();
+      const page = await browser.newPage();
+      await page.setViewport({ width: 1300, height: 1000 });
+      const errors: string[] = [];
+      page.on("pageerror", (e) => errors.push(String(e)));
+
+      const mm = model(misra.expression);
+      const deno = await fit(mm, misra.x[0], misra.y, {
+        params: { b1: { value: 500 }, b2: { value: 1e-4 } },
+        backend: "cpu",
+        ftol: TOL,
+        xtol: TOL,
+        gtol: TOL,
+      });
+      assert.ok(deno.success);
+      for (const backend of ["cpu", "webgpu"]) {
+        await t.step(`Misra1a from the URL on ${backend}`, async () => {
+          await page.goto(
+            `${server.url}?data=/data/misra1a.csv&model=${
+              encodeURIComponent(misra.expression)
+            }&p0=b1=500,b2=1e-4&autofit=1&backend=${backend}`,
+          );
+          assert.strictEqual(await waitForStatus(page), "success");
+          const table = await readTable(page);
+          for (const [i, name] of ["b1", "b2"].entries()) {
+            assert.ok(
+              rel(table[name].value, deno.params[name]) < 1e-9,
+              `${backend} ${name}: page ${table[name].value}, Deno ${
+                deno.params[name]
+              }`,
+            );
+            // The covariance is taken where the library's fit ended (before
+            // the page's Gauss-Newton steps on WebGPU).
+            assert.ok(
+              rel(table[name].stderr, deno.stderr[name]) <
+                (backend === "cpu" ? 1e-9 : 1e-6),
+              `${backend} ${name} stderr`,
+            );
+            assert.ok(
+              rel(table[name].value, misra.certified[i]) < 1e-9,
+              `${name} vs NIST`,
+            );
+          }
+          assert.match(
+            await text(page, "#progress-text"),
+            backend === "cpu" ? /on cpu/ : /on webgpu f32 .*CPU polish/,
+          );
+        });
+      }
+
+      for (const backend of ["cpu", "webgpu"]) {
+        await t.step(
+          `two peaks picked from a file, built with "add peak", guessed, on ${backend}`,
+          async () => {
+            await page.goto(server.url);
+            const input = await page.$("#file");
+            await (input as unknown as { uploadFile(p: string): Promise<void> })
+              .uploadFile(`${dir}/peaks.csv`);
+            await page.waitForFunction(
+              `document.getElementById("data-info").textContent.includes("400 rows")`,
+            );
+            assert.strictEqual(
+              await page.evaluate(`document.getElementById("col-sigma").value`),
+              "2",
+            );
+            await page.select("#builtin", "gaussian");
+            await page.select("#peak-kind", "gaussian");
+            await page.click("#add-peak");
+            assert.strictEqual(
+              await page.evaluate(`document.getElementById("model").value`),
+              "gaussian+gaussian",
+            );
+            await page.click("#guess");
+            await page.waitForFunction(
+              `document.getElementById("guess-note").textContent.includes("guessed")`,
+            );
+            const starts = await page.evaluate(
+              `Object.fromEntries([...document.querySelectorAll(
+            "#params tbody tr")].map((tr) => [tr.dataset.name, Number(tr.querySelector("input.start").value)]))`,
+            ) as Record<string, number>;
+            assert.deepStrictEqual(Object.keys(starts), [
+              "g1_amplitude",
+              "g1_center",
+              "g1_sigma",
+              "g2_amplitude",
+              "g2_center",
+              "g2_sigma",
+            ]);
+            await page.select("#backend", backend);
+            if (backend === "cpu") await shoot(page, "web_before_fit");
+            await page.click("#fit");
+            assert.strictEqual(await waitForStatus(page), "success");
+            if (backend === "cpu") await shoot(page, "web_after_fit");
+            const m = models.gaussian({ prefix: "g1_" }).add(
+              models.gaussian({ prefix: "g2_" }),
+            );
+            const r = await fit(m, PEAKS.x, PEAKS.y, {
+              sigma: PEAKS.sigma,
+              params: Object.fromEntries(
+                Object.entries(starts).map(([k, v]) => [k, { value: v }]),
+              ),
+              backend: "cpu",
+              ftol: TOL,
+              xtol: TOL,
+              gtol: TOL,
+            });
+            assert.ok(r.success);
+            const table = await readTable(page);
+            for (const name of m.params) {
+              assert.ok(
+                rel(table[name].value, r.params[name]) < 1e-9,
+                `${backend} ${name}: page ${table[name].value}, Deno ${
+                  r.params[name]
+                }`,
+              );
+              assert.ok(
+                rel(table[name].stderr, r.stderr[name]) <
+                  (backend === "cpu" ? 1e-9 : 1e-6),
+                `${backend} ${name} stderr`,
+              );
+            }
+            assert.ok(
+              Math.abs(r.params.g1_center - 4) < 0.05 &&
+                Math.abs(r.params.g2_center - 7) < 0.1,
+            );
+            // The correlation matrix and the report are filled in.
+            assert.strictEqual(
+              await page.evaluate(
+                `document.querySelectorAll("#correlation tr").length`,
+              ),
+              7,
+            );
+            assert.match(await text(page, "#report"), /g1_center:/);
+          },
+        );
+      }
+
+      await t.step(
+        "zoom: dragging across the plot narrows the x range",
+        async () => {
+          const n0 = Number(
+            await page.evaluate(
+              `document.querySelector("#plot g.data").dataset.n`,
+            ),
+          );
+          const box = (await (await page.$("#plot svg"))!.boundingBox())!;
+          await page.mouse.move(
+            box.x + box.width * 0.3,
+            box.y + box.height * 0.3,
+          );
+          await page.mouse.down();
+          await page.mouse.move(
+            box.x + box.width * 0.55,
+            box.y + box.height * 0.3,
+            { steps: 4 },
+          );
+          await page.mouse.up();
+          await page.waitForFunction(
+            `Number(document.querySelector("#plot g.data").dataset.n) < ${n0}`,
+          );
+          const n1 = Number(
+            await page.evaluate(
+              `document.querySelector("#plot g.data").dataset.n`,
+            ),
+          );
+          assert.ok(n1 > 50 && n1 < n0 / 2, `zoomed ${n0} -> ${n1}`);
+          await page.click("#reset-zoom");
+          await page.waitForFunction(
+            `Number(document.querySelector("#plot g.data").dataset.n) === ${n0}`,
+          );
+        },
+      );
+
+      await t.step(
+        "a syntax error shows the caret message of ModelSyntaxError",
+        async () => {
+          const expr = "a * exp(-b * x";
+          let expected = "";
+          try {
+            model(expr);
+          } catch (e) {
+            expected = (e as Error).message;
+          }
+          assert.match(expected, /\^/);
+          await setModel(page, expr);
+          await page.waitForFunction(
+            `document.getElementById("model-error").textContent !== ""`,
+          );
+          assert.strictEqual(await text(page, "#model-error"), expected);
+          await shoot(page, "web_syntax_error");
+          await setModel(page, "a * exp(-b * x)");
+          await page.waitForFunction(
+            `document.getElementById("model-error").textContent === ""`,
+          );
+        },
+      );
+
+      await t.step("a bad file says which line is wrong", async () => {
+        let expected = "";
+        try {
+          parseTextTable(bad, { name: "bad.csv" });
+        } catch (e) {
+          expected = (e as Error).message;
+        }
+        assert.match(expected, /bad\.csv, line 4/);
+        const input = await page.$("#file");
+        await (input as unknown as { uploadFile(p: string): Promise<void> })
+          .uploadFile(`${dir}/bad.csv`);
+        await page.waitForFunction(
+          `document.getElementById("data-error").textContent !== ""`,
+        );
+        assert.strictEqual(await text(page, "#data-error"), expected);
+        assert.strictEqual(await text(page, "#status"), expected);
+      });
+
+      assert.deepStrictEqual(errors, []);
+    } finally {
+      await browser?.close();
+      await server.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
