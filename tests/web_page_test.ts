@@ -318,6 +318,83 @@ Deno.test({
         assert.strictEqual(await text(page, "#status"), expected);
       });
 
+      await t.step(
+        "1e6 points: the page keeps running its timers during the fit; the plot is decimated",
+        async () => {
+          const n = 1_000_000;
+          const e = noise(n, 0.05, 11);
+          const lines = ["t,signal"];
+          for (let i = 0; i < n; i++) {
+            const x = i / 1e5;
+            lines.push(`${x},${5 * Math.exp(-0.3 * x) + 1 + e[i]}`);
+          }
+          await Deno.writeTextFile(`${dir}/big.csv`, lines.join("\n") + "\n");
+          const big = await browser!.newPage();
+          await big.setViewport({ width: 1300, height: 1000 });
+          big.on("pageerror", (e) => errors.push(String(e)));
+          // A timer on the page from its first script on: gaps between its
+          // ticks show any time the page was frozen.
+          await big.evaluateOnNewDocument(`window.__ticks = [];
+          setInterval(() => window.__ticks.push(performance.now()), 20);`);
+          const t0 = performance.now();
+          await big.goto(
+            `${server.url}?data=/data/big.csv&model=${
+              encodeURIComponent("a * exp(-b * t) + c")
+            }&p0=a=4,b=0.2,c=0.5&autofit=1&backend=cpu`,
+          );
+          assert.strictEqual(await waitForStatus(big), "success");
+          const wall = performance.now() - t0;
+          const ticks = await big.evaluate(`window.__ticks`) as number[];
+          let gap = 0;
+          for (let i = 1; i < ticks.length; i++) {
+            gap = Math.max(gap, ticks[i] - ticks[i - 1]);
+          }
+          console.log(
+            `1e6-point page fit: ${
+              (wall / 1000).toFixed(1)
+            } s from navigation to success, ${ticks.length} ticks of a 20 ms timer, longest gap ${
+              gap.toFixed(0)
+            } ms`,
+          );
+          assert.ok(
+            ticks.length > wall / 20 / 4,
+            `${ticks.length} ticks in ${wall} ms`,
+          );
+          assert.ok(gap < 1000, `the page froze for ${gap} ms`);
+          const table = await readTable(big);
+          assert.ok(
+            rel(table.a.value, 5) < 1e-3 && rel(table.b.value, 0.3) < 1e-3 &&
+              rel(table.c.value, 1) < 1e-3,
+          );
+          const g = await big.evaluate(
+            `({ ...document.querySelector("#plot g.data").dataset })`,
+          ) as Record<string, string>;
+          assert.strictEqual(g.n, String(n));
+          assert.strictEqual(g.decimated, "true");
+          assert.ok(
+            Number(g.drawn) <= 1200 && Number(g.drawn) > 500,
+            `drawn ${g.drawn}`,
+          );
+          await shoot(big, "web_million_points");
+
+          // Cancel: a fit started again is stopped; the data are still there.
+          await big.evaluate(`document.getElementById("tol").value = "1e-15"`);
+          await big.click("#fit");
+          await big.waitForFunction(
+            `document.getElementById("status").dataset.state === "running"`,
+          );
+          await big.click("#cancel");
+          await big.waitForFunction(
+            `document.getElementById("status").textContent === "cancelled"`,
+          );
+          await big.waitForFunction(
+            `document.getElementById("data-info").textContent.includes("1,000,000 rows")`,
+            { timeout: 120_000 },
+          );
+          await big.close();
+        },
+      );
+
       assert.deepStrictEqual(errors, []);
     } finally {
       await browser?.close();

@@ -90,6 +90,28 @@ export function componentPrefixes(names: readonly string[]): string[] {
 }
 
 /**
+ * The variable of an expression: the x column's name when it is an
+ * identifier that the expression uses (`t` in `a * exp(-b * t)` for a column
+ * "t"), else `x`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { variableOf } from "./_model_spec.ts";
+ * assert.strictEqual(variableOf("a * exp(-b * t)", "t"), "t");
+ * assert.strictEqual(variableOf("a * x", "time"), "x");
+ * ```
+ */
+export function variableOf(expression: string, xName = "x"): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(xName)) return "x";
+  return new RegExp(`(^|[^A-Za-z0-9_])${xName}([^A-Za-z0-9_(]|$)`).test(
+      expression,
+    )
+    ? xName
+    : "x";
+}
+
+/**
  * Builds the model a spec names: a built-in model, a composite of built-in
  * models joined by "+", or an expression (which throws `ModelSyntaxError`
  * with its caret message when it does not parse).
@@ -104,13 +126,19 @@ export function componentPrefixes(names: readonly string[]): string[] {
  * assert.deepStrictEqual(modelFromSpec("a * exp(-b * x)").params, ["a", "b"]);
  * ```
  */
-export function modelFromSpec(spec: string): Model | BuiltinModel {
+export function modelFromSpec(
+  spec: string,
+  xName = "x",
+): Model | BuiltinModel {
   const text = spec.trim();
   if (text === "") {
     throw new TypeError("model: empty (a name or an expression)");
   }
   const terms = builtinTerms(text);
-  if (terms === undefined) return model(text);
+  if (terms === undefined) {
+    const v = variableOf(text, xName);
+    return v === "x" ? model(text) : model(text, { variables: [v] });
+  }
   if (terms.length === 1) return leaf(terms[0], "");
   const prefixes = componentPrefixes(terms.map((t) => t.name));
   return terms.map((t, i) => leaf(t, prefixes[i])).reduce((a, b) => a.add(b));
@@ -131,10 +159,15 @@ export function modelFromSpec(spec: string): Model | BuiltinModel {
  * assert.strictEqual(modelSource("a*x"), 'model("a*x")');
  * ```
  */
-export function modelSource(spec: string): string {
+export function modelSource(spec: string, xName = "x"): string {
   const text = spec.trim();
   const terms = builtinTerms(text);
-  if (terms === undefined) return `model(${JSON.stringify(text)})`;
+  if (terms === undefined) {
+    const v = variableOf(text, xName);
+    return v === "x"
+      ? `model(${JSON.stringify(text)})`
+      : `model(${JSON.stringify(text)}, { variables: [${JSON.stringify(v)}] })`;
+  }
   const prefixes = terms.length === 1
     ? [""]
     : componentPrefixes(terms.map((t) => t.name));

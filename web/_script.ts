@@ -6,6 +6,8 @@ import { type ParamRow, paramsOption, tolerances } from "./_session.ts";
 
 /** What the script needs to know about the page's data. */
 export interface ScriptData {
+  /** The x column's name (an expression's variable when it uses it). */
+  readonly xName?: string;
   /** The file's name (read with `openSource` when the data are not inlined). */
   readonly file: string;
   readonly names: readonly string[];
@@ -46,7 +48,7 @@ export function denoScript(
       data.columns ? "" : ", openSource"
     } } from "@nlsq/nlsq";`,
     ``,
-    `const m = ${modelSource(spec)};`,
+    `const m = ${modelSource(spec, data.xName)};`,
   ];
   const body = data.columns
     ? [

@@ -182,6 +182,11 @@ export class Session {
     return this.#table;
   }
 
+  /** The x column's name (an expression may use it as its variable). */
+  get xName(): string {
+    return this.table.names[this.#cols.x];
+  }
+
   /** The chosen x, y and sigma. */
   get data(): { x: Float64Array; y: Float64Array; sigma?: Float64Array } {
     const c = this.table.columns;
@@ -194,7 +199,7 @@ export class Session {
 
   /** The start a built-in model guesses from the data (empty for expressions). */
   guess(spec: string): Record<string, number> {
-    const m = modelFromSpec(spec);
+    const m = modelFromSpec(spec, this.xName);
     if (!("guess" in m)) return {};
     const { x, y } = this.data;
     return (m as BuiltinModel).guess(x, y);
@@ -206,7 +211,7 @@ export class Session {
     onProgress?: (p: FitProgress) => void,
     signal?: AbortSignal,
   ): Promise<FitSummary> {
-    const m = modelFromSpec(req.model);
+    const m = modelFromSpec(req.model, this.xName);
     const { x, y, sigma } = this.data;
     const options = { sigma, ...tolerances(req.tol), onProgress, signal };
     const r = await fit(m, x, y, {
@@ -244,6 +249,7 @@ export class Session {
   script(req: FitRequest): string {
     const { x, y, sigma } = this.data;
     return denoScript(req.model, req.params, req.backend, req.tol, {
+      xName: this.xName,
       file: this.#name,
       names: this.table.names,
       ...this.#cols,

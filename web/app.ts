@@ -161,6 +161,7 @@ async function selectColumns(): Promise<void> {
       info.nRows.toLocaleString("en")
     } rows, ${info.names.length} columns (${info.names.join(", ")})`;
     drawPlot();
+    checkModel();
   } catch (e) {
     $("data-error").textContent = (e as Error).message;
   }
@@ -178,7 +179,7 @@ let paramNames: string[] = [];
 function checkModel(): boolean {
   const spec = input("model").value;
   try {
-    const m = modelFromSpec(spec);
+    const m = modelFromSpec(spec, xColumnName());
     $("model-error").textContent = "";
     setParamRows(m.params as string[]);
     return true;
@@ -189,6 +190,10 @@ function checkModel(): boolean {
         : String(e);
     return false;
   }
+}
+
+function xColumnName(): string {
+  return loaded?.info.names[Number(select("col-x").value)] ?? "x";
 }
 
 function setParamRows(names: string[]): void {
