@@ -372,7 +372,7 @@ Deno.test({
           assert.strictEqual(g.n, String(n));
           assert.strictEqual(g.decimated, "true");
           assert.ok(
-            Number(g.drawn) <= 1200 && Number(g.drawn) > 500,
+            Number(g.drawn) <= 2400 && Number(g.drawn) > 1000,
             `drawn ${g.drawn}`,
           );
           await shoot(big, "web_million_points");

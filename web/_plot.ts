@@ -131,6 +131,19 @@ function dots(
   return d;
 }
 
+function bars(
+  e: { x: ArrayLike<number>; lo: ArrayLike<number>; hi: ArrayLike<number> },
+  sx: (v: number) => number,
+  sy: (v: number) => number,
+): string {
+  let d = "";
+  for (let i = 0; i < e.x.length; i++) {
+    const x = sx(e.x[i]).toFixed(1);
+    d += `M${x} ${sy(e.lo[i]).toFixed(1)}V${sy(e.hi[i]).toFixed(1)}`;
+  }
+  return d;
+}
+
 /**
  * The SVG of a view: `g.data` carries `data-n` (points in the range) and
  * `data-drawn` (points drawn: fewer when decimated).
@@ -152,6 +165,8 @@ export function plotView(view: View, xLabel = "x", yLabel = "y"): string {
   const sx = (v: number) =>
     L.left + w * (v - view.range[0]) / (view.range[1] - view.range[0] || 1);
   const c = view.curve;
+  // Without a fit there are no residuals: the x label sits under the data.
+  const H = view.residuals ? L.height : L.top + L.mainHeight + 40;
   const main: Frame = {
     top: L.top,
     height: L.mainHeight,
@@ -159,7 +174,7 @@ export function plotView(view: View, xLabel = "x", yLabel = "y"): string {
   };
   const a = axes(view, main, sx, yLabel);
   const out = [
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${L.width} ${L.height}" width="${L.width}" height="${L.height}" font-family="sans-serif" font-size="11">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${L.width} ${H}" width="${L.width}" height="${H}" font-family="sans-serif" font-size="11">`,
     `<defs><clipPath id="clip-main"><rect x="${L.left}" y="${main.top}" width="${w}" height="${main.height}"/></clipPath></defs>`,
     ...a.parts,
     `<g clip-path="url(#clip-main)">`,
@@ -177,6 +192,13 @@ export function plotView(view: View, xLabel = "x", yLabel = "y"): string {
         `<path class="band" d="${upper}${lowerBack}Z" fill="#f4a26155" stroke="none"/>`,
       );
     }
+  }
+  if (view.envelope) {
+    out.push(
+      `<path class="envelope" d="${
+        bars(view.envelope, sx, a.sy)
+      }" stroke="#9dbbe0" stroke-width="1.2"/>`,
+    );
   }
   out.push(
     `<g class="data" data-n="${view.nInRange}" data-drawn="${view.data.x.length}" data-decimated="${view.decimated}"><path d="${
@@ -203,6 +225,11 @@ export function plotView(view: View, xLabel = "x", yLabel = "y"): string {
     const b = axes(view, res, sx, "residual");
     out.push(
       ...b.parts,
+      view.residualEnvelope
+        ? `<path class="envelope" d="${
+          bars(view.residualEnvelope, sx, b.sy)
+        }" stroke="#c8c8c8" stroke-width="1.2"/>`
+        : "",
       `<line x1="${L.left}" x2="${L.width - L.right}" y1="${b.sy(0)}" y2="${
         b.sy(0)
       }" stroke="#d1495b"/>`,
@@ -214,9 +241,7 @@ export function plotView(view: View, xLabel = "x", yLabel = "y"): string {
     );
   }
   out.push(
-    `<text x="${L.left + w / 2}" y="${
-      L.height - 4
-    }" text-anchor="middle">${xLabel}${
+    `<text x="${L.left + w / 2}" y="${H - 4}" text-anchor="middle">${xLabel}${
       view.decimated
         ? ` (${
           view.nInRange.toLocaleString("en")

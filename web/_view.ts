@@ -29,6 +29,8 @@ export interface View {
   readonly data: Points;
   readonly nInRange: number;
   readonly decimated: boolean;
+  /** Each pixel column's lowest and highest value (decimated data only). */
+  readonly envelope?: Envelope;
   /** Fit at a grid over the range, with the 95% confidence band. */
   readonly curve?: {
     x: Float64Array;
@@ -38,6 +40,7 @@ export interface View {
   };
   /** y - fit at the data points (decimated like the data). */
   readonly residuals?: Points;
+  readonly residualEnvelope?: Envelope;
 }
 
 /** Drawn points per range: up to this many as they are, else 2 per column. */
@@ -45,10 +48,23 @@ export const MAX_PLAIN_POINTS = 4000;
 /** Pixel columns of the decimation and points of the curve. */
 export const COLUMNS = 600;
 
+/** Points drawn per column beside its lowest and highest (decimated data). */
+export const SAMPLES_PER_COLUMN = 2;
+
+/** The range of values in each pixel column (decimated data). */
+export interface Envelope {
+  /** Column centres. */
+  readonly x: Float64Array;
+  readonly lo: Float64Array;
+  readonly hi: Float64Array;
+}
+
 /**
- * The data in `[lo, hi]`, all of it when there are at most
- * {@linkcode MAX_PLAIN_POINTS} points, else the lowest and highest point of
- * each of {@linkcode COLUMNS} columns (the envelope a plot shows).
+ * The data in `[lo, hi]`: all of it when there are at most
+ * {@linkcode MAX_PLAIN_POINTS} points; else, for each of {@linkcode COLUMNS}
+ * pixel columns, its lowest and highest point (the envelope a plot of every
+ * point would show) and {@linkcode SAMPLES_PER_COLUMN} points taken at even
+ * strides among the column's points (so the inside of a noisy cloud shows).
  *
  * @example
  * ```ts
@@ -58,8 +74,9 @@ export const COLUMNS = 600;
  * const x = Float64Array.from({ length: n }, (_, i) => i);
  * const y = x.map((v) => Math.sin(v / 1000));
  * const d = decimate(x, y, 0, n - 1);
- * assert.ok(d.decimated && d.points.x.length <= 1200);
+ * assert.ok(d.decimated && d.points.x.length <= 2400);
  * assert.strictEqual(Math.max(...d.points.y), Math.max(...y));
+ * assert.strictEqual(Math.max(...d.envelope!.hi), Math.max(...y));
  * ```
  */
 export function decimate(
@@ -67,7 +84,7 @@ export function decimate(
   y: Float64Array,
   lo: number,
   hi: number,
-): { points: Points; count: number; decimated: boolean } {
+): { points: Points; count: number; decimated: boolean; envelope?: Envelope } {
   let count = 0;
   for (let i = 0; i < x.length; i++) if (x[i] >= lo && x[i] <= hi) count++;
   if (count <= MAX_PLAIN_POINTS) {
@@ -80,24 +97,52 @@ export function decimate(
   }
   const minAt = new Int32Array(COLUMNS).fill(-1);
   const maxAt = new Int32Array(COLUMNS).fill(-1);
+  const inColumn = new Int32Array(COLUMNS);
   const scale = hi > lo ? COLUMNS / (hi - lo) : 0;
+  const column = (v: number) =>
+    Math.min(COLUMNS - 1, Math.floor((v - lo) * scale));
   for (let i = 0; i < x.length; i++) {
     if (!(x[i] >= lo && x[i] <= hi)) continue;
-    const c = Math.min(COLUMNS - 1, Math.floor((x[i] - lo) * scale));
+    const c = column(x[i]);
+    inColumn[c]++;
     if (minAt[c] < 0 || y[i] < y[minAt[c]]) minAt[c] = i;
     if (maxAt[c] < 0 || y[i] > y[maxAt[c]]) maxAt[c] = i;
   }
+  // Samples: the column's points at ranks k * count / (SAMPLES + 1).
+  const seen = new Int32Array(COLUMNS);
+  const sampled: number[][] = Array.from({ length: COLUMNS }, () => []);
+  for (let i = 0; i < x.length; i++) {
+    if (!(x[i] >= lo && x[i] <= hi)) continue;
+    const c = column(x[i]);
+    const rank = seen[c]++;
+    const k = sampled[c].length + 1;
+    if (
+      k <= SAMPLES_PER_COLUMN &&
+      rank === Math.floor(k * inColumn[c] / (SAMPLES_PER_COLUMN + 1))
+    ) sampled[c].push(i);
+  }
   const px: number[] = [];
   const py: number[] = [];
+  const ex: number[] = [];
+  const elo: number[] = [];
+  const ehi: number[] = [];
   for (let c = 0; c < COLUMNS; c++) {
     if (minAt[c] < 0) continue;
-    px.push(x[minAt[c]]), py.push(y[minAt[c]]);
-    if (maxAt[c] !== minAt[c]) px.push(x[maxAt[c]]), py.push(y[maxAt[c]]);
+    ex.push(lo + (c + 0.5) / scale),
+      elo.push(y[minAt[c]]),
+      ehi.push(y[maxAt[c]]);
+    const take = new Set([minAt[c], maxAt[c], ...sampled[c]]);
+    for (const i of take) px.push(x[i]), py.push(y[i]);
   }
   return {
     points: { x: Float64Array.from(px), y: Float64Array.from(py) },
     count,
     decimated: true,
+    envelope: {
+      x: Float64Array.from(ex),
+      lo: Float64Array.from(elo),
+      hi: Float64Array.from(ehi),
+    },
   };
 }
 
@@ -170,6 +215,7 @@ export function viewOf(
       data: d.points,
       nInRange: d.count,
       decimated: d.decimated,
+      envelope: d.envelope,
     };
   }
   const grid = Float64Array.from(
@@ -180,12 +226,15 @@ export function viewOf(
   const fx = fit.model.evaluate([x], fit.popt);
   const res = new Float64Array(x.length);
   for (let i = 0; i < x.length; i++) res[i] = y[i] - fx[i];
+  const r = decimate(x, res, lo, hi);
   return {
     range: [lo, hi],
     data: d.points,
     nInRange: d.count,
     decimated: d.decimated,
+    envelope: d.envelope,
     curve: { x: grid, ...band },
-    residuals: decimate(x, res, lo, hi).points,
+    residuals: r.points,
+    residualEnvelope: r.envelope,
   };
 }

@@ -351,6 +351,7 @@ function fitRequest() {
 // ---- results -------------------------------------------------------------
 
 function clearResults(): void {
+  $("results-section").classList.remove("fitted");
   $("results").querySelector("tbody")!.innerHTML = "";
   $("correlation").innerHTML = "";
   $("report").textContent = "";
@@ -359,26 +360,32 @@ function clearResults(): void {
   }
 }
 
+// 12 significant digits (rounding 5e-13 relative); the exact value is the
+// cell's data-exact (and the JSON export).
 function num(v: number): string {
-  return Number.isFinite(v) ? String(v) : v !== v ? "" : String(v);
+  return Number.isFinite(v)
+    ? String(Number(v.toPrecision(12)))
+    : v !== v
+    ? ""
+    : String(v);
+}
+
+function cell(cls: string, v: number): string {
+  return `<td class="${cls}" data-exact="${v}" title="${v}">${num(v)}</td>`;
 }
 
 function showResults(s: FitSummary): void {
+  $("results-section").classList.add("fitted");
   $("results").querySelector("tbody")!.innerHTML =
     s.names.map((n, i) =>
-      `<tr data-param="${n}"><td class="name">${n}</td><td class="value">${
-        num(s.values[i])
-      }</td>` +
-      `<td class="stderr">${num(s.stderr[i])}</td><td class="lower">${
-        num(s.lower[i])
-      }</td>` +
-      `<td class="upper">${num(s.upper[i])}</td><td class="vary">${
-        s.vary[i] ? "" : "fixed/tied"
-      }</td></tr>`
+      `<tr data-param="${n}"><td class="name">${n}</td>` +
+      cell("value", s.values[i]) + cell("stderr", s.stderr[i]) +
+      cell("lower", s.lower[i]) + cell("upper", s.upper[i]) +
+      `<td class="vary">${s.vary[i] ? "" : "fixed/tied"}</td></tr>`
     ).join("") + Object.entries(s.derived).map(([k, d]) =>
-      `<tr data-derived="${k}"><td class="name">${k}</td><td>${
-        num(d.value)
-      }</td><td>${num(d.stderr)}</td><td></td><td></td><td>derived</td></tr>`
+      `<tr data-derived="${k}"><td class="name">${k}</td>` +
+      cell("value", d.value) + cell("stderr", d.stderr) +
+      `<td></td><td></td><td>derived</td></tr>`
     ).join("");
   const c = s.correlation;
   $("correlation").innerHTML =
