@@ -9,6 +9,7 @@
  */
 
 import { EPS } from "../core/_constants.ts";
+import { declarationOf } from "../core/_function_source.ts";
 import type { Node } from "../model/ast.ts";
 import { derivative } from "../model/derivative.ts";
 import { modelSsa } from "../model/model_ssa.ts";
@@ -54,9 +55,11 @@ export interface CompiledEngine {
 }
 
 /** Replaced by generated versions for the unrolled orders. */
-const GENERIC_ITERATION = [computeStep, iterateFit, standardErrors];
+const GENERIC_ITERATION = { computeStep, iterateFit, standardErrors };
 
-const SOLVER_FUNCTIONS = [
+// By name: the generated code calls them by these names, whatever a bundler
+// renamed them to (core/_function_source.ts).
+const SOLVER_FUNCTIONS = {
   evalFit,
   finiteLinearization,
   goodPoint,
@@ -69,7 +72,7 @@ const SOLVER_FUNCTIONS = [
   finishFit,
   runChunk,
   createEngineState,
-];
+};
 
 /**
  * The engine's source: an expression evaluating to a
@@ -78,7 +81,8 @@ const SOLVER_FUNCTIONS = [
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { model, modelSsa } from "@nlsq/nlsq";
+ * import { model } from "@nlsq/nlsq";
+ * import { modelSsa } from "@nlsq/nlsq/model";
  * import { compileEngine, engineSource } from "./_engine_source.ts";
  * const src = engineSource({
  *   ssa: modelSsa(model("a * x")), nParams: 1, free: [0],
@@ -95,7 +99,7 @@ export function engineSource(
   if (spec.loss !== "linear" && spec.estimator === "lse") {
     parts.push(
       `const EPS = ${EPS};`,
-      lossRho.toString(),
+      declarationOf("lossRho", lossRho),
       "const RHO = new Float64Array(3);",
     );
   }
@@ -105,7 +109,9 @@ export function engineSource(
     `const startKernel = ${spec.secondOrder ? "covKernel" : "null"};`,
     `const ssr = ${k.ssr};`,
   );
-  for (const f of SOLVER_FUNCTIONS) parts.push(f.toString());
+  for (const [name, f] of Object.entries(SOLVER_FUNCTIONS)) {
+    parts.push(declarationOf(name, f));
+  }
   const q = spec.free.length;
   if (q <= MAX_UNROLLED) {
     parts.push(
@@ -118,7 +124,9 @@ export function engineSource(
       `const quadForm = ${quadFormSource(q)};`,
     );
   } else {
-    for (const f of GENERIC_ITERATION) parts.push(f.toString());
+    for (const [name, f] of Object.entries(GENERIC_ITERATION)) {
+      parts.push(declarationOf(name, f));
+    }
     parts.push(
       `const solveStep = makeLoopSolver(${q});`,
       `const quadForm = makeLoopQuadForm(${q});`,

@@ -8,7 +8,7 @@
 // the committed ones); by default they go to a temporary folder.
 
 import assert from "node:assert";
-import { fit, model, models } from "../mod.ts";
+import { fit, fitBatch, model, models } from "../mod.ts";
 import { parseTextTable } from "../data/table.ts";
 import { loadNist } from "./_nist.ts";
 import {
@@ -108,6 +108,58 @@ Deno.test({
       await page.setViewport({ width: 1300, height: 1000 });
       const errors: string[] = [];
       page.on("pageerror", (e) => errors.push(String(e)));
+
+      await t.step(
+        "the library bundle (web/dist/nlsq.js) fits in a page that has no Deno",
+        async () => {
+          await page.goto(server.url);
+          const got = await page.evaluate(`(async () => {
+          const m = await import("/dist/nlsq.js");
+          const x = Float64Array.from({ length: 50 }, (_, i) => i / 10);
+          const y = x.map((v) => 2 * Math.exp(-0.7 * v) + 0.3 + 0.01 * Math.sin(13 * v));
+          const r = await m.fit(m.model("a * exp(-b * x) + c"), x, y, { p0: [1, 1, 0] });
+          const Y = new Float64Array(3 * 50);
+          for (let k = 0; k < 3; k++) {
+            for (let i = 0; i < 50; i++) Y[k * 50 + i] = (1 + k) * Math.exp(-0.5 * x[i]) + 0.01 * Math.cos(7 * i);
+          }
+          const b = await m.fitBatch(m.model("a * exp(-b * x)"), x, Y, { p0: [1, 1] });
+          return { popt: Array.from(r.popt), backend: r.backend, batch: Array.from(b.popt),
+            runtime: m.hostRuntime(), deno: typeof Deno };
+        })()`) as {
+            popt: number[];
+            backend: string;
+            batch: number[];
+            runtime: string;
+            deno: string;
+          };
+          assert.strictEqual(got.runtime, "browser");
+          assert.strictEqual(got.deno, "undefined");
+          assert.match(got.backend, /^cpu \(1 thread, f64\)$/);
+          const x = Float64Array.from({ length: 50 }, (_, i) => i / 10);
+          const y = x.map((v) =>
+            2 * Math.exp(-0.7 * v) + 0.3 + 0.01 * Math.sin(13 * v)
+          );
+          const r = await fit(model("a * exp(-b * x) + c"), x, y, {
+            p0: [1, 1, 0],
+          });
+          got.popt.forEach((v, i) =>
+            assert.ok(rel(v, r.popt[i]) < 1e-12, `fit ${i}`)
+          );
+          const Y = new Float64Array(3 * 50);
+          for (let k = 0; k < 3; k++) {
+            for (let i = 0; i < 50; i++) {
+              Y[k * 50 + i] = (1 + k) * Math.exp(-0.5 * x[i]) +
+                0.01 * Math.cos(7 * i);
+            }
+          }
+          const b = await fitBatch(model("a * exp(-b * x)"), x, Y, {
+            p0: [1, 1],
+          });
+          got.batch.forEach((v, i) =>
+            assert.ok(rel(v, b.popt[i]) < 1e-12, `fitBatch ${i}`)
+          );
+        },
+      );
 
       const mm = model(misra.expression);
       const deno = await fit(mm, misra.x[0], misra.y, {

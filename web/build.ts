@@ -1,6 +1,7 @@
 /**
- * `deno task build:web`: bundles the page (web/app.ts) and its worker
- * (web/worker.ts) for browsers into web/dist/, from the library's own
+ * `deno task build:web`: bundles the page (web/app.ts), its worker
+ * (web/worker.ts) and the library for other pages (web/mod.ts, as
+ * web/dist/nlsq.js) for browsers into web/dist/, from the library's own
  * sources, with `deno bundle`. Fails when a bundle imports a `node:` module
  * (the browser has none: the fit path reaches them only at run time,
  * through runtime/host.ts).
@@ -12,6 +13,7 @@ const ROOT = new URL("../", import.meta.url);
 
 /** The bundle files, relative to the repository. */
 export const BUNDLES = {
+  "web/mod.ts": "web/dist/nlsq.js",
   "web/app.ts": "web/dist/app.js",
   "web/worker.ts": "web/dist/worker.js",
 } as const;

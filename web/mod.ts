@@ -12,9 +12,10 @@
  * Tables come from memory: {@linkcode parseTextTable} (CSV, TSV, pasted
  * columns) and {@linkcode parseNpyTable} (an NPY file's bytes).
  *
- * `deno task build:web` bundles this module with the page into `web/dist/`;
- * `tests/web_bundle_test.ts` checks that the bundle imports nothing from
- * `node:` and runs a fit where there is no `Deno` global.
+ * `deno task build:web` bundles this module (`web/dist/nlsq.js`) and the
+ * page into `web/dist/`; the build fails if a bundle imports from `node:`,
+ * and `tests/web_page_test.ts` runs `fit` and `fitBatch` from `nlsq.js` in
+ * Chromium, where there is no `Deno` global.
  *
  * @example
  * ```ts
@@ -49,6 +50,9 @@ export type {
 export type { ParamsInput, ParamSpec } from "../workflow/fit/_params.ts";
 export { FitResult } from "../workflow/fit_result.ts";
 export { curveFit } from "../workflow/curve_fit.ts";
+export { fitBatch } from "../batch/fit_batch.ts";
+export { BatchResult } from "../batch/batch_result.ts";
+export type { FitBatchOptions } from "../batch/fit_batch_options.ts";
 export { OptimizeError } from "../workflow/optimize_error.ts";
 export { leastSquares } from "../core/least_squares.ts";
 export { METHOD_NAMES, type MethodName } from "../core/solver_options.ts";
