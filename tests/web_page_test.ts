@@ -329,6 +329,137 @@ Deno.test({
       );
 
       await t.step(
+        "pasted columns, a shareable URL, and the four exports (the Deno script is run)",
+        async () => {
+          await page.goto(server.url);
+          const x = Float64Array.from({ length: 20 }, (_, i) => i);
+          const y = x.map((v, i) => 2 * v + 1 + 0.1 * Math.sin(5 * i));
+          await page.click("summary");
+          await page.type(
+            "#paste",
+            "t v\n" + Array.from(x, (v, i) => `${v} ${y[i]}`).join("\n"),
+          );
+          await page.click("#use-paste");
+          await page.waitForFunction(
+            `document.getElementById("data-info").textContent.startsWith("pasted: 20 rows")`,
+          );
+          await setModel(page, "a * t + b");
+          await page.waitForFunction(
+            `document.querySelectorAll("#params tbody tr").length === 2`,
+          );
+          await page.type(`#params tr[data-name="a"] input.start`, "1");
+          await page.type(`#params tr[data-name="b"] input.start`, "0");
+          await page.select("#backend", "cpu");
+          await page.evaluate(`window.__downloads = {};
+          HTMLAnchorElement.prototype.click = function () {
+            window.__downloads[this.download] = fetch(this.href).then((r) => r.text());
+          };`);
+          await page.click("#fit");
+          assert.strictEqual(await waitForStatus(page), "success");
+          const table = await readTable(page);
+          const r = await fit(model("a * t + b", { variables: ["t"] }), x, y, {
+            params: { a: { value: 1 }, b: { value: 0 } },
+            backend: "cpu",
+            ftol: TOL,
+            xtol: TOL,
+            gtol: TOL,
+          });
+          for (const n of ["a", "b"]) {
+            assert.ok(rel(table[n].value, r.params[n]) < 1e-9, n);
+          }
+          const q = new URLSearchParams(
+            await page.evaluate(`location.search`) as string,
+          );
+          assert.strictEqual(q.get("model"), "a * t + b");
+          assert.strictEqual(q.get("p0"), "a=1,b=0");
+          assert.strictEqual(q.get("x"), "t");
+          assert.strictEqual(q.get("data"), null); // pasted: nothing to link to
+          for (const b of ["json", "csv", "svg", "script"]) {
+            await page.click(`#export-${b}`);
+          }
+          await page.waitForFunction(
+            `Object.keys(window.__downloads).length === 4`,
+          );
+          const files = await page.evaluate(
+            `Promise.all(Object.entries(window.__downloads)
+          .map(async ([k, p]) => [k, await p])).then(Object.fromEntries)`,
+          ) as Record<string, string>;
+          const json = JSON.parse(files["fit.json"]);
+          assert.deepStrictEqual(json.result.popt, Array.from(r.popt));
+          assert.strictEqual(json.model, "a * t + b");
+          const rows = files["fit.csv"].trim().split("\n");
+          assert.strictEqual(rows.length, 21);
+          assert.strictEqual(rows[0], "x,y,fit,residual");
+          assert.match(
+            files["fit.svg"],
+            /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/,
+          );
+          assert.match(files["fit.svg"], /class="fit"/);
+          const script = await Deno.makeTempFile({
+            dir: new URL("../", import.meta.url).pathname,
+            prefix: "_web_page_script_",
+            suffix: ".ts",
+          });
+          try {
+            await Deno.writeTextFile(script, files["fit.ts"]);
+            const out = await new Deno.Command(Deno.execPath(), {
+              args: ["run", "-A", script],
+              stdout: "piped",
+              stderr: "piped",
+            }).output();
+            assert.ok(out.success, new TextDecoder().decode(out.stderr));
+            const got = JSON.parse(new TextDecoder().decode(out.stdout));
+            for (const n of ["a", "b"]) {
+              assert.ok(
+                rel(got.params[n], table[n].value) < 1e-9,
+                `script ${n}`,
+              );
+            }
+          } finally {
+            await Deno.remove(script);
+          }
+        },
+      );
+
+      await t.step("a dropped NPY file is read", async () => {
+        // (4, 2) little-endian f8, C order: x = 0..3, y = x^2.
+        const dict =
+          "{'descr': '<f8', 'fortran_order': False, 'shape': (4, 2), }".padEnd(
+            117,
+            " ",
+          ) + "\n";
+        const bytes = new Uint8Array(10 + dict.length + 64);
+        bytes.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, dict.length, 0]);
+        bytes.set(new TextEncoder().encode(dict), 10);
+        new Float64Array(bytes.buffer, 10 + dict.length).set([
+          0,
+          0,
+          1,
+          1,
+          2,
+          4,
+          3,
+          9,
+        ]);
+        const b64 = btoa(String.fromCharCode(...bytes));
+        await page.evaluate(`(() => {
+          const bytes = Uint8Array.from(atob("${b64}"), (c) => c.charCodeAt(0));
+          const dt = new DataTransfer();
+          dt.items.add(new File([bytes], "table.npy"));
+          document.getElementById("drop").dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+        })()`);
+        await page.waitForFunction(
+          `document.getElementById("data-info").textContent.startsWith("table.npy: 4 rows, 2 columns")`,
+        );
+        assert.strictEqual(
+          await page.evaluate(
+            `document.querySelector("#plot g.data").dataset.n`,
+          ),
+          "4",
+        );
+      });
+
+      await t.step(
         "a syntax error shows the caret message of ModelSyntaxError",
         async () => {
           const expr = "a * exp(-b * x";

@@ -75,6 +75,8 @@ function call<T>(
 // ---- data --------------------------------------------------------------
 
 let loaded: { name: string; bytes: Uint8Array; info: TableInfo } | undefined;
+/** Where the data came from when the URL named it (kept in shared links). */
+let dataUrl: string | undefined;
 let view: View | undefined;
 let summary: FitSummary | undefined;
 
@@ -168,6 +170,7 @@ async function selectColumns(): Promise<void> {
 }
 
 async function loadFile(file: File): Promise<void> {
+  dataUrl = undefined;
   await loadBytes(file.name, new Uint8Array(await file.arrayBuffer()));
 }
 
@@ -297,6 +300,7 @@ async function runFit(): Promise<void> {
     view = out.view;
     showResults(out.summary);
     drawPlot();
+    shareState();
     progress.value = 1;
     setStatus(
       out.summary.success ? "success" : out.summary.message,
@@ -346,6 +350,29 @@ function fitRequest() {
     backend: select("backend").value,
     tol: t === "" ? undefined : Number(t),
   };
+}
+
+/** Puts the fit's inputs in the address bar (a link that fits again). */
+function shareState(): void {
+  const q = new URLSearchParams();
+  if (dataUrl !== undefined) q.set("data", dataUrl);
+  q.set("model", input("model").value);
+  const p0 = readParamRows()
+    .filter((r) => r.value !== undefined && Number.isFinite(r.value))
+    .map((r) => `${r.name}=${r.value}`).join(",");
+  if (p0 !== "") q.set("p0", p0);
+  q.set("backend", select("backend").value);
+  const tol = input("tol").value.trim();
+  if (tol !== "" && tol !== "1e-14") q.set("tol", tol);
+  if (loaded) {
+    const names = loaded.info.names;
+    q.set("x", names[Number(select("col-x").value)]);
+    q.set("y", names[Number(select("col-y").value)]);
+    const s = Number(select("col-sigma").value);
+    if (s >= 0) q.set("sigma", names[s]);
+  }
+  if (dataUrl !== undefined) q.set("autofit", "1");
+  history.replaceState(null, "", `?${q}`);
 }
 
 // ---- results -------------------------------------------------------------
@@ -548,14 +575,11 @@ function wire(): void {
     const f = ev.dataTransfer?.files?.[0];
     if (f) loadFile(f);
   });
-  $("use-paste").addEventListener(
-    "click",
-    () =>
-      loadBytes(
-        "pasted",
-        new TextEncoder().encode($<HTMLTextAreaElement>("paste").value),
-      ),
-  );
+  $("use-paste").addEventListener("click", () => {
+    dataUrl = undefined;
+    const text = $<HTMLTextAreaElement>("paste").value;
+    loadBytes("pasted", new TextEncoder().encode(text));
+  });
   wirePlot();
   wireExports();
 }
@@ -599,6 +623,7 @@ async function fromUrl(): Promise<void> {
       y: q.get("y") ?? undefined,
       sigma: q.get("sigma") ?? undefined,
     });
+    if (ok) dataUrl = data;
     if (ok && q.get("autofit") === "1") {
       if (p0 === null && isBuiltinSpec(input("model").value)) await guess();
       await runFit();
