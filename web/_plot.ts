@@ -16,11 +16,18 @@ export const LAYOUT = {
   residualHeight: 110,
 } as const;
 
-/** The x value under the plot's horizontal pixel `px` for a range. */
+/** The drawn x range: the view's, widened by 2% each side (points at its ends show whole). */
+export function drawnRange(range: readonly [number, number]): [number, number] {
+  const pad = (range[1] - range[0]) * 0.02 || 0.5;
+  return [range[0] - pad, range[1] + pad];
+}
+
+/** The x value under the plot's horizontal pixel `px` for a view's range. */
 export function xAt(px: number, range: readonly [number, number]): number {
+  const [lo, hi] = drawnRange(range);
   const w = LAYOUT.width - LAYOUT.left - LAYOUT.right;
   const f = Math.min(1, Math.max(0, (px - LAYOUT.left) / w));
-  return range[0] + f * (range[1] - range[0]);
+  return lo + f * (hi - lo);
 }
 
 /** Round tick values covering `[lo, hi]`. */
@@ -80,7 +87,8 @@ function axes(view: View, f: Frame, sx: (v: number) => number, label: string) {
       }</text>`,
     );
   }
-  for (const t of ticks(view.range[0], view.range[1])) {
+  const [lo, hi] = drawnRange(view.range);
+  for (const t of ticks(lo, hi)) {
     parts.push(
       `<line x1="${sx(t)}" x2="${sx(t)}" y1="${f.top}" y2="${
         f.top + f.height + 4
@@ -162,8 +170,8 @@ function bars(
 export function plotView(view: View, xLabel = "x", yLabel = "y"): string {
   const L = LAYOUT;
   const w = L.width - L.left - L.right;
-  const sx = (v: number) =>
-    L.left + w * (v - view.range[0]) / (view.range[1] - view.range[0] || 1);
+  const [x0, x1] = drawnRange(view.range);
+  const sx = (v: number) => L.left + w * (v - x0) / (x1 - x0);
   const c = view.curve;
   // Without a fit there are no residuals: the x label sits under the data.
   const H = view.residuals ? L.height : L.top + L.mainHeight + 40;

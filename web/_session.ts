@@ -143,7 +143,7 @@ export class Session {
     this.#table = t;
     this.#name = name;
     this.#fit = undefined;
-    this.#cols = { x: 0, y: 1, sigma: t.columns.length >= 3 ? -1 : -1 };
+    this.#cols = { x: 0, y: 1, sigma: -1 };
     const nRows = t.columns[0].length;
     const head = Array.from(
       { length: Math.min(5, nRows) },

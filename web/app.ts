@@ -128,6 +128,7 @@ async function loadBytes(
 ): Promise<boolean> {
   $("data-error").textContent = "";
   $("data-info").textContent = `reading ${name}…`;
+  setStatus("", "idle");
   summary = undefined;
   clearResults();
   try {
@@ -184,9 +185,15 @@ function checkModel(): boolean {
   try {
     const m = modelFromSpec(spec, xColumnName());
     $("model-error").textContent = "";
-    setParamRows(m.params as string[]);
+    $("model-note").textContent = modelNote(m);
+    const hints = "paramHints" in m
+      ? (m as { paramHints: Record<string, { min?: number; max?: number }> })
+        .paramHints
+      : {};
+    setParamRows(m.params as string[], hints);
     return true;
   } catch (e) {
+    $("model-note").textContent = "";
     $("model-error").textContent =
       e instanceof ModelSyntaxError || e instanceof Error
         ? e.message
@@ -195,11 +202,35 @@ function checkModel(): boolean {
   }
 }
 
+/** What the model is, in a line (a misspelt built-in name is a parameter). */
+function modelNote(
+  m: {
+    name?: string;
+    params: readonly string[];
+    variables: readonly string[];
+    expression?: string;
+  },
+): string {
+  if ("name" in m && m.name !== undefined && m.name !== "expression") {
+    return `built-in ${m.name}: ${m.expression}`;
+  }
+  const v = m.variables[0];
+  const usesX = new RegExp(`(^|[^A-Za-z0-9_])${v}([^A-Za-z0-9_(]|$)`).test(
+    m.expression ?? "",
+  );
+  return usesX
+    ? `expression in ${v}`
+    : `this expression does not use ${v} (not a built-in model's name either)`;
+}
+
 function xColumnName(): string {
   return loaded?.info.names[Number(select("col-x").value)] ?? "x";
 }
 
-function setParamRows(names: string[]): void {
+function setParamRows(
+  names: string[],
+  hints: Record<string, { min?: number; max?: number }> = {},
+): void {
   if (names.join() === paramNames.join()) return;
   const old = new Map(readParamRows().map((r) => [r.name, r]));
   paramNames = names;
@@ -214,10 +245,10 @@ function setParamRows(names: string[]): void {
       }"></td>` +
       `<td><input type="number" step="any" class="min" value="${
         v(o?.min)
-      }"></td>` +
+      }" placeholder="${v(hints[n]?.min)}"></td>` +
       `<td><input type="number" step="any" class="max" value="${
         v(o?.max)
-      }"></td>` +
+      }" placeholder="${v(hints[n]?.max)}"></td>` +
       `<td><input type="checkbox" class="fixed"${
         o?.vary === false ? " checked" : ""
       }></td>` +
