@@ -10,6 +10,8 @@ import type { BatchSourceLike } from "../strategies/strategy.ts";
 import type { FitOptions } from "./fit_options.ts";
 import { studentTQuantile } from "../core/_stats.ts";
 import type { SolverName } from "../core/solver_options.ts";
+import type { ProfileIntervals, ProfileOptions } from "./profile_intervals.ts";
+import type { BootstrapOptions, BootstrapResult } from "./bootstrap.ts";
 
 /**
  * One start of a multi-start run.
@@ -321,6 +323,26 @@ export class FitResult {
       lower: this.popt[i] - t * this.perr[i],
       upper: this.popt[i] + t * this.perr[i],
     }));
+  }
+
+  /**
+   * Profile-likelihood intervals `{ name: [lower, upper] }` (lmfit's
+   * `conf_interval`, F-test), by refits with one parameter held; see
+   * `profileIntervals` in `workflow/profile_intervals.ts`.
+   */
+  async profileIntervals(options?: ProfileOptions): Promise<ProfileIntervals> {
+    // Loaded on use: the refit machinery imports this module.
+    const { profileIntervals } = await import("./profile_intervals.ts");
+    return await profileIntervals(this, options);
+  }
+
+  /**
+   * Residual bootstrap through the batch engine: percentile intervals and
+   * the bootstrap covariance; see `bootstrap` in `workflow/bootstrap.ts`.
+   */
+  async bootstrap(options?: BootstrapOptions): Promise<BootstrapResult> {
+    const { bootstrap } = await import("./bootstrap.ts");
+    return await bootstrap(this, options);
   }
 
   /** A plain JSON object (Float64Arrays as arrays, residuals omitted). */

@@ -63,6 +63,11 @@ export interface ParamPlan {
   expand(free: Float64Array): Float64Array;
   /** Covariance of the free parameters -> of every model parameter. */
   expandCovariance(cov: number[][], free: Float64Array): number[][];
+  /**
+   * d theta / d free at `free` (p x q, row-major): a unit row for a free
+   * parameter, zeros for a fixed one, a tie's gradient for a tied one.
+   */
+  jacobian(free: Float64Array): Float64Array;
 }
 
 type Resolved = {
@@ -107,7 +112,7 @@ export function resolveParams(
     specs[k].kind === "fixed"
       ? { kind: "num", value: specs[k].value! }
       : specs[k].kind === "tied"
-      ? tied.get(k)!
+      ? reduce(tied.get(k)!) // over the original indices until reduced
       : { kind: "param", index: index.get(k)! };
   const reduce = (ast: Node) => substituteParams(ast, substituted);
   const allVary = free.length === p;
@@ -161,18 +166,22 @@ export function resolveParams(
       }
       return out;
     },
+    jacobian(x) {
+      const q = free.length;
+      const T = new Float64Array(p * q);
+      specs.forEach((s, k) => {
+        if (s.kind === "free") T[k * q + index.get(k)!] = 1;
+        else if (s.kind === "tied") {
+          grads.get(k)!.forEach((g, i) => T[k * q + i] = evaluateAst(g, x));
+        }
+      });
+      return T;
+    },
     expandCovariance(cov, x) {
       // T (p x q): d theta_k / d phi_i; full covariance = T C T^T.
       const q = free.length;
-      const T = names.map((_, k) => {
-        const row = new Float64Array(q);
-        const s = specs[k];
-        if (s.kind === "free") row[index.get(k)!] = 1;
-        else if (s.kind === "tied") {
-          grads.get(k)!.forEach((g, i) => row[i] = evaluateAst(g, x));
-        }
-        return row;
-      });
+      const J = this.jacobian(x);
+      const T = names.map((_, k) => J.subarray(k * q, (k + 1) * q));
       return T.map((ti) =>
         T.map((tj) => {
           let sum = 0;
@@ -206,6 +215,11 @@ function identityPlan(
     free: m.params.map((_, k) => k),
     expand: (x) => x,
     expandCovariance: (cov) => cov,
+    jacobian: () => {
+      const T = new Float64Array(p * p);
+      for (let k = 0; k < p; k++) T[k * p + k] = 1;
+      return T;
+    },
   };
 }
 
