@@ -405,6 +405,7 @@ Deno.test({
             /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"/,
           );
           assert.match(files["fit.svg"], /class="fit"/);
+          assert.match(files["fit.svg"], /class="band"/); // the library's plotSvg
           const script = await Deno.makeTempFile({
             dir: new URL("../", import.meta.url).pathname,
             prefix: "_web_page_script_",

@@ -347,6 +347,7 @@ Deno.test({
 Deno.test("web bundles: built from the sources, no node: imports", async () => {
   const sizes = await buildWeb();
   assert.deepStrictEqual(Object.keys(sizes), [
+    "web/dist/nlsq.js",
     "web/dist/app.js",
     "web/dist/worker.js",
   ]);

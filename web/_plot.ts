@@ -1,6 +1,7 @@
 // The page's plot as an SVG string: data, fit, 95% confidence band and the
-// residuals under it, for one x range (a view). Until the library's plotSvg
-// lands this is the page's own small drawing code.
+// residuals under it, for one x range (a view the worker computed, decimated
+// for large data), redrawn on every zoom. The SVG export is the library's
+// plotSvg, drawn in the worker from the fit itself.
 
 import type { View } from "./_view.ts";
 

@@ -13,6 +13,7 @@ import { modelFromSpec } from "./_model_spec.ts";
 import { type View, type ViewFit, viewOf } from "./_view.ts";
 import { textReport } from "./_report.ts";
 import { denoScript } from "./_script.ts";
+import { plotSvg } from "../plot/plot_svg.ts";
 import { type Refined, refineFixedPoint } from "./_refine.ts";
 
 /** The columns of the table that the fit uses (indices). */
@@ -260,6 +261,24 @@ export class Session {
           sigma: sigma ? Array.from(sigma) : undefined,
         }
         : undefined,
+    });
+  }
+
+  /**
+   * The fit's figure from the library's `plotSvg` (data, fit, confidence
+   * band, residuals, the components of a composite), for the SVG export.
+   */
+  svg(): string {
+    if (this.#fit === undefined) throw new TypeError("no fit yet");
+    const { x, y, sigma } = this.data;
+    const m = this.#fit.view.model;
+    return plotSvg(this.#fit.result, {
+      data: { x, y, sigma },
+      band: "confidence",
+      components: "components" in m &&
+        (m as BuiltinModel).components.length > 1,
+      xLabel: this.xName,
+      yLabel: this.table.names[this.#cols.y],
     });
   }
 

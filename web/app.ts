@@ -539,8 +539,9 @@ function wireExports(): void {
   $("export-csv").addEventListener("click", async () => {
     download("fit.csv", await call<string>("csv", null), "text/csv");
   });
-  $("export-svg").addEventListener("click", () => {
-    download("fit.svg", $("plot").innerHTML, "image/svg+xml");
+  // The library's figure (plotSvg), drawn where the data are.
+  $("export-svg").addEventListener("click", async () => {
+    download("fit.svg", await call<string>("svg", null), "image/svg+xml");
   });
   $("export-script").addEventListener("click", async () => {
     download("fit.ts", await call<string>("script", req()), "text/typescript");

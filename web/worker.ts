@@ -19,7 +19,7 @@ const scope = globalThis as unknown as {
 
 interface Request {
   id: number;
-  type: "load" | "select" | "guess" | "fit" | "view" | "csv" | "script";
+  type: "load" | "select" | "guess" | "fit" | "view" | "csv" | "svg" | "script";
   // deno-lint-ignore no-explicit-any
   args: any;
 }
@@ -53,6 +53,8 @@ async function answer(req: Request): Promise<unknown> {
       return session.view(req.args.range);
     case "csv":
       return session.csv();
+    case "svg":
+      return session.svg();
     case "script":
       return session.script(req.args);
   }
