@@ -66,10 +66,13 @@ const PEAKS = (() => {
   return { x, y, sigma };
 })();
 
-async function shoot(page: Page, name: string): Promise<string> {
-  const dir = Deno.env.get("NLSQ_WEB_SCREENSHOTS") ?? await Deno.makeTempDir();
-  const path = `${dir}/${name}.png`;
+// Screenshots go to $NLSQ_WEB_SCREENSHOTS, else to the test's own folder
+// (removed at the end); each is a PNG that Chromium wrote, checked by size.
+async function shoot(page: Page, name: string, dir: string): Promise<string> {
+  const path = `${Deno.env.get("NLSQ_WEB_SCREENSHOTS") ?? dir}/${name}.png`;
   await page.screenshot({ path: path as `${string}.png` });
+  const head = (await Deno.readFile(path)).subarray(0, 8);
+  assert.deepStrictEqual(Array.from(head), [137, 80, 78, 71, 13, 10, 26, 10]);
   return path;
 }
 
@@ -254,10 +257,10 @@ Deno.test({
               "g2_sigma",
             ]);
             await page.select("#backend", backend);
-            if (backend === "cpu") await shoot(page, "web_before_fit");
+            if (backend === "cpu") await shoot(page, "web_before_fit", dir);
             await page.click("#fit");
             assert.strictEqual(await waitForStatus(page), "success");
-            if (backend === "cpu") await shoot(page, "web_after_fit");
+            if (backend === "cpu") await shoot(page, "web_after_fit", dir);
             const m = models.gaussian({ prefix: "g1_" }).add(
               models.gaussian({ prefix: "g2_" }),
             );
@@ -486,7 +489,7 @@ Deno.test({
             `document.getElementById("model-error").textContent !== ""`,
           );
           assert.strictEqual(await text(page, "#model-error"), expected);
-          await shoot(page, "web_syntax_error");
+          await shoot(page, "web_syntax_error", dir);
           await setModel(page, "a * exp(-b * x)");
           await page.waitForFunction(
             `document.getElementById("model-error").textContent === ""`,
@@ -606,7 +609,7 @@ Deno.test({
             Number(g.drawn) <= 2400 && Number(g.drawn) > 1000,
             `drawn ${g.drawn}`,
           );
-          await shoot(big, "web_million_points");
+          await shoot(big, "web_million_points", dir);
 
           // Cancel: a fit started again is stopped; the data are still there.
           await big.evaluate(`document.getElementById("tol").value = "1e-15"`);
