@@ -21,6 +21,12 @@ import {
 import type { FitSummary, ParamRow, TableInfo } from "./_session.ts";
 import type { View } from "./_view.ts";
 import { LAYOUT, plotView, xAt } from "./_plot.ts";
+import {
+  correlationTable,
+  escapeHtml,
+  parameterRows,
+} from "./_results_html.ts";
+import { WorkerClient } from "./_worker_client.ts";
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) =>
   document.getElementById(id) as T;
@@ -29,47 +35,15 @@ const select = (id: string) => $<HTMLSelectElement>(id);
 
 // ---- the worker --------------------------------------------------------
 
-type Pending = { resolve: (v: unknown) => void; reject: (e: Error) => void };
-let worker: Worker;
-let nextId = 0;
-const pending = new Map<number, Pending>();
-let onProgress:
-  | ((
-    p: { nit: number; nfev: number; cost: number; elapsedMs: number },
-  ) => void)
-  | undefined;
-
-function startWorker(): void {
-  worker = new Worker(new URL("./worker.js", import.meta.url), {
-    type: "module",
-  });
-  worker.onmessage = (ev) => {
-    const m = ev.data;
-    if (m.type === "progress") return onProgress?.(m);
-    const p = pending.get(m.id);
-    if (!p) return;
-    pending.delete(m.id);
-    if (m.error !== undefined) p.reject(new Error(m.error));
-    else p.resolve(m.out);
-  };
-  worker.onerror = (ev) => {
-    for (const p of pending.values()) {
-      p.reject(new Error(`worker failed: ${ev.message}`));
-    }
-    pending.clear();
-  };
-}
+const WORKER_URL = new URL("./worker.js", import.meta.url);
+let worker = new WorkerClient(WORKER_URL);
 
 function call<T>(
   type: string,
   args: unknown,
   transfer: Transferable[] = [],
 ): Promise<T> {
-  const id = nextId++;
-  return new Promise<T>((resolve, reject) => {
-    pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-    worker.postMessage({ id, type, args }, transfer);
-  });
+  return worker.call<T>(type, args, transfer);
 }
 
 // ---- data --------------------------------------------------------------
@@ -318,7 +292,7 @@ async function runFit(): Promise<void> {
   setStatus("running", "running");
   const progress = $<HTMLProgressElement>("progress");
   progress.removeAttribute("value");
-  onProgress = (p) => {
+  worker.onProgress = (p) => {
     $("progress-text").textContent =
       `iteration ${p.nit}, ${p.nfev} evaluations, cost ${
         p.cost.toPrecision(6)
@@ -342,7 +316,7 @@ async function runFit(): Promise<void> {
     if (running) setStatus((e as Error).message, "error");
   } finally {
     running = false;
-    onProgress = undefined;
+    worker.onProgress = undefined;
     $<HTMLButtonElement>("fit").disabled = false;
     $<HTMLButtonElement>("cancel").disabled = true;
   }
@@ -352,11 +326,9 @@ async function runFit(): Promise<void> {
 async function cancel(): Promise<void> {
   if (!running) return;
   running = false;
-  worker.terminate();
-  for (const p of pending.values()) p.reject(new Error("cancelled"));
-  pending.clear();
+  worker.terminate("cancelled");
   setStatus("cancelled", "error");
-  startWorker();
+  worker = new WorkerClient(WORKER_URL);
   if (loaded) {
     const cols = {
       x: select("col-x").value,
@@ -418,47 +390,10 @@ function clearResults(): void {
   }
 }
 
-// 12 significant digits (rounding 5e-13 relative); the exact value is the
-// cell's data-exact (and the JSON export).
-function num(v: number): string {
-  return Number.isFinite(v)
-    ? String(Number(v.toPrecision(12)))
-    : v !== v
-    ? ""
-    : String(v);
-}
-
-function cell(cls: string, v: number): string {
-  return `<td class="${cls}" data-exact="${v}" title="${v}">${num(v)}</td>`;
-}
-
 function showResults(s: FitSummary): void {
   $("results-section").classList.add("fitted");
-  $("results").querySelector("tbody")!.innerHTML =
-    s.names.map((n, i) =>
-      `<tr data-param="${n}"><td class="name">${n}</td>` +
-      cell("value", s.values[i]) + cell("stderr", s.stderr[i]) +
-      cell("lower", s.lower[i]) + cell("upper", s.upper[i]) +
-      `<td class="vary">${s.vary[i] ? "" : "fixed/tied"}</td></tr>`
-    ).join("") + Object.entries(s.derived).map(([k, d]) =>
-      `<tr data-derived="${k}"><td class="name">${k}</td>` +
-      cell("value", d.value) + cell("stderr", d.stderr) +
-      `<td></td><td></td><td>derived</td></tr>`
-    ).join("");
-  const c = s.correlation;
-  $("correlation").innerHTML =
-    `<tr><th></th>${s.names.map((n) => `<th>${n}</th>`).join("")}</tr>` +
-    c.map((row, i) =>
-      `<tr><th>${s.names[i]}</th>${
-        row.map((v) => {
-          const a = Number.isFinite(v) ? Math.abs(v) : 0;
-          const bg = v > 0 ? `rgba(209,73,91,${a})` : `rgba(31,95,168,${a})`;
-          return `<td style="background:${bg};color:${
-            a > 0.6 ? "#fff" : "#222"
-          }">${Number.isFinite(v) ? v.toFixed(3) : ""}</td>`;
-        }).join("")
-      }</tr>`
-    ).join("");
+  $("results").querySelector("tbody")!.innerHTML = parameterRows(s);
+  $("correlation").innerHTML = correlationTable(s.names, s.correlation);
   $("report").textContent = s.report;
   $("progress-text").textContent =
     `${s.nit} iterations, ${s.nfev} evaluations, ${
@@ -549,13 +484,6 @@ function wireExports(): void {
 }
 
 // ---- start -----------------------------------------------------------------
-
-function escapeHtml(s: string): string {
-  return s.replace(
-    /[&<>"]/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!,
-  );
-}
 
 async function probeGpu(): Promise<boolean> {
   const gpu =
@@ -665,7 +593,6 @@ async function fromUrl(): Promise<void> {
   }
 }
 
-startWorker();
 wire();
 const gpuReady = probeGpu();
 const urlDone = gpuReady.then(() => fromUrl());
