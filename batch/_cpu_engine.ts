@@ -12,8 +12,7 @@
  * @module
  */
 
-import { availableParallelism } from "node:os";
-import { setImmediate } from "node:timers";
+import { hardwareConcurrency, nodeBuiltin } from "../runtime/host.ts";
 import { toShared } from "../core/parallel_evaluator.ts";
 import type { BatchProblem } from "./_input.ts";
 import { allocateOutputs, type BatchOutputs } from "./_outputs.ts";
@@ -50,10 +49,11 @@ function compiled(source: string): CompiledEngine {
 }
 
 function threadCount(pr: BatchProblem): number {
+  // A browser has no worker threads: the page runs the batch in a Web Worker.
+  if (!BATCH_POOL.available) return 1;
   if (typeof pr.threads === "number") return pr.threads;
   if (pr.nFits * pr.nPoints < MIN_PARALLEL_POINTS) return 1;
-  const cores = globalThis.navigator?.hardwareConcurrency ??
-    availableParallelism();
+  const cores = hardwareConcurrency();
   return Math.max(1, Math.min(cores, Math.floor(pr.nFits / 16)));
 }
 
@@ -176,7 +176,7 @@ async function runHere(
     // Let timers and abort events run every few tens of milliseconds
     // (setImmediate: setTimeout(0) is clamped to milliseconds when nested).
     if (performance.now() - lastYield > 20) {
-      await new Promise((r) => setImmediate(r));
+      await yieldToEvents();
       pr.signal?.throwIfAborted();
       lastYield = performance.now();
     }
@@ -295,4 +295,12 @@ async function runOnWorkers(
   for (const w of workers) BATCH_POOL.send(w, { type: "dispose", ctx });
   const failed = results.find((r) => r.status === "rejected");
   if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
+// setImmediate where the runtime has it; a browser's setTimeout(0).
+function yieldToEvents(): Promise<void> {
+  const immediate = nodeBuiltin("node:timers")?.setImmediate;
+  return new Promise((r) =>
+    immediate ? immediate(() => r()) : setTimeout(r, 0)
+  );
 }

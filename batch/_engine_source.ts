@@ -9,6 +9,7 @@
  */
 
 import { EPS } from "../core/_constants.ts";
+import { declarationOf } from "../core/_function_source.ts";
 import type { Node } from "../model/ast.ts";
 import { derivative } from "../model/derivative.ts";
 import { modelSsa } from "../model/model_ssa.ts";
@@ -63,9 +64,11 @@ export interface CompiledEngine {
 export const ENGINE_CHOICES: { wasm: boolean } = { wasm: true };
 
 /** Replaced by generated versions for the unrolled orders. */
-const GENERIC_ITERATION = [computeStep, iterateFit, runFit, standardErrors];
+const GENERIC_ITERATION = { computeStep, iterateFit, runFit, standardErrors };
 
-const SOLVER_FUNCTIONS = [
+// By name: the generated code calls them by these names, whatever a bundler
+// renamed them to (core/_function_source.ts).
+const SOLVER_FUNCTIONS = {
   evalFit,
   finiteLinearization,
   goodPoint,
@@ -78,7 +81,7 @@ const SOLVER_FUNCTIONS = [
   finishFit,
   runChunk,
   createEngineState,
-];
+};
 
 /**
  * The engine's source: an expression evaluating to a
@@ -109,7 +112,7 @@ export function engineSource(
   if (spec.loss !== "linear" && spec.estimator === "lse") {
     parts.push(
       `const EPS = ${EPS};`,
-      lossRho.toString(),
+      declarationOf("lossRho", lossRho),
       "const RHO = new Float64Array(3);",
     );
   }
@@ -119,7 +122,9 @@ export function engineSource(
     `const startKernel = ${spec.secondOrder ? "covKernel" : "null"};`,
     `const ssr = ${k.ssr};`,
   );
-  for (const f of SOLVER_FUNCTIONS) parts.push(f.toString());
+  for (const [name, f] of Object.entries(SOLVER_FUNCTIONS)) {
+    parts.push(declarationOf(name, f));
+  }
   const q = spec.free.length;
   if (q <= MAX_UNROLLED) {
     parts.push(
@@ -132,7 +137,9 @@ export function engineSource(
       `const quadForm = ${quadFormSource(q)};`,
     );
   } else {
-    for (const f of GENERIC_ITERATION) parts.push(f.toString());
+    for (const [name, f] of Object.entries(GENERIC_ITERATION)) {
+      parts.push(declarationOf(name, f));
+    }
     parts.push(
       `const solveStep = makeLoopSolver(${q});`,
       `const quadForm = makeLoopQuadForm(${q});`,

@@ -6,7 +6,11 @@
 // follows a planted symlink), and the final rename replaces a link planted
 // at the final name instead of writing through it.
 
-import { join } from "node:path";
+import { requireNodeBuiltin } from "../runtime/host.ts";
+
+function join(dir: string, name: string): string {
+  return requireNodeBuiltin("node:path", "checkpoint files").join(dir, name);
+}
 
 /** `checkpoint_<run>_<sequence>.nlsq`; files of format 1 had no run id. */
 const NAME = /^checkpoint_(?:([A-Za-z0-9-]+)_)?(\d{8,})\.nlsq$/;

@@ -16,7 +16,7 @@
  * @module
  */
 
-import { basename } from "node:path";
+import { requireNodeBuiltin } from "../runtime/host.ts";
 import type { Model } from "../model/types.ts";
 import type { SolverState } from "../core/solver_types.ts";
 import type { SolverName } from "../core/solver_options.ts";
@@ -810,7 +810,9 @@ export async function loadLatestCheckpoint(
     `no valid checkpoint to resume from${
       skipped.length > 0
         ? ` (${skipped.length} damaged file(s) skipped: ${
-          skipped.map((s) => basename(s.path)).join(", ")
+          skipped.map((s) =>
+            requireNodeBuiltin("node:path", "checkpoint files").basename(s.path)
+          ).join(", ")
         })`
         : ""
     }`,

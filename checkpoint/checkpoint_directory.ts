@@ -4,7 +4,7 @@
  * @module
  */
 
-import { resolve } from "node:path";
+import { requireNodeBuiltin } from "../runtime/host.ts";
 import { canRead, canWrite } from "../runtime/permissions.ts";
 
 /**
@@ -71,6 +71,7 @@ export async function createCheckpointDirectory(
       "createCheckpointDirectory needs read permission for the current directory (--allow-read), or pass baseDir",
     );
   }
+  const { resolve } = requireNodeBuiltin("node:path", "checkpoint files");
   const root = resolve(baseDir ?? Deno.cwd(), "nlsq_checkpoints");
   if (!canWrite(root)) {
     throw new Deno.errors.NotCapable(

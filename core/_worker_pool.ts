@@ -2,13 +2,16 @@
  * A process-wide pool of worker threads (node:worker_threads) evaluated from
  * self-contained source, so no file-read permission is needed. Workers are
  * started on first use and kept for later calls, unref'd while idle.
- * Protocol: a worker answers a request `{ id, ... }` with `{ id, out }` or
+ * The module is found at run time (`runtime/host.ts`), so a browser bundle
+ * imports nothing from `node:`; there `available` is false and callers run
+ * on one thread. Protocol: a worker answers a request `{ id, ... }` with `{ id, out }` or
  * `{ id, error }`.
  *
  * @module
  */
 
-import { Worker as NodeWorker } from "node:worker_threads";
+import type { Worker as NodeWorker } from "node:worker_threads";
+import { nodeBuiltin, requireNodeBuiltin } from "../runtime/host.ts";
 
 /**
  * A process-wide pool of worker threads, started on first use and kept for
@@ -30,10 +33,18 @@ export class WorkerPool {
     this.#source = source;
   }
 
+  /** True when the runtime has worker threads (not in a browser). */
+  get available(): boolean {
+    return nodeBuiltin("node:worker_threads") !== undefined;
+  }
+
   /** The first `n` workers, started as needed. */
   get(n: number): NodeWorker[] {
+    const { Worker } = n > this.#workers.length
+      ? requireNodeBuiltin("node:worker_threads", "worker threads")
+      : { Worker: undefined };
     while (this.#workers.length < n) {
-      const w = new NodeWorker(this.#source, { eval: true });
+      const w = new Worker!(this.#source, { eval: true });
       w.unref();
       w.on("message", (m: { id: number; out?: unknown; error?: string }) => {
         const p = this.#pending.get(m.id);

@@ -8,13 +8,15 @@
  *
  * Workers (node:worker_threads, evaluated from self-contained source, so no
  * file-read permission is needed) are pooled for the life of the process and
- * unref'd while idle.
+ * unref'd while idle. Where the runtime has no worker threads (a browser,
+ * whose page runs the whole fit in a Web Worker) every pass runs on the
+ * calling thread.
  *
  * @module
  */
 
 import type { WeightedData } from "./weights.ts";
-import { availableParallelism } from "node:os";
+import { hardwareConcurrency } from "../runtime/host.ts";
 import type { Model } from "../model/types.ts";
 import { WorkerPool } from "./_worker_pool.ts";
 import type { Evaluation, Evaluator } from "./linearization.ts";
@@ -257,12 +259,9 @@ export function createParallelEvaluator(
   const blockRows = options.blockRows ?? 256;
   let threads = Math.max(
     1,
-    Math.floor(
-      options.threads ?? globalThis.navigator?.hardwareConcurrency ??
-        availableParallelism(),
-    ),
+    Math.floor(options.threads ?? hardwareConcurrency()),
   );
-  if (!model.kernelSource) threads = 1;
+  if (!model.kernelSource || !POOL.available) threads = 1;
   threads = Math.min(threads, Math.max(1, Math.floor(n / blockRows)));
   const opts = {
     loss: options.loss,
@@ -495,14 +494,8 @@ export function createBatchRunner(
     blockRows,
     loss: options.loss ?? "linear",
     fScale: options.fScale ?? 1,
-    threads: model.kernelSource
-      ? Math.max(
-        1,
-        Math.floor(
-          options.threads ?? globalThis.navigator?.hardwareConcurrency ??
-            availableParallelism(),
-        ),
-      )
+    threads: model.kernelSource && POOL.available
+      ? Math.max(1, Math.floor(options.threads ?? hardwareConcurrency()))
       : 1,
     block: new Float64Array(blockRows * (p + 1)),
     scratch: {

@@ -2,7 +2,7 @@
 // "the same" while its size, modification time and inode are unchanged; every
 // batch re-checks this with one stat (cheap next to the read itself).
 
-import { resolve } from "node:path";
+import { requireNodeBuiltin } from "../runtime/host.ts";
 import { DataSourceError } from "./data_source_error.ts";
 
 /** What a file looked like when it was opened. */
@@ -34,7 +34,7 @@ export async function snapshot(path: string): Promise<FileSnapshot> {
   }
   return {
     path,
-    absolute: resolve(path),
+    absolute: requireNodeBuiltin("node:path", "files").resolve(path),
     size: info.size,
     mtimeMs: info.mtime?.getTime(),
     ino: info.ino,

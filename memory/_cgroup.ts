@@ -2,8 +2,8 @@
 // when it exceeds the limit, however much free memory the host reports, so the
 // cgroup's remaining allowance caps the system figure.
 
-import { readFileSync } from "node:fs";
 import { canRead } from "../runtime/permissions.ts";
+import { nodeBuiltin } from "../runtime/host.ts";
 
 /** A memory limit found in a cgroup control file. */
 export interface CgroupLimit {
@@ -127,7 +127,9 @@ export function mayRead(file: string): boolean {
 /** The text of `file`, or undefined when it is missing or unreadable. */
 export function readOptional(file: string): string | undefined {
   try {
-    return isDeno() ? Deno.readTextFileSync(file) : readFileSync(file, "utf8");
+    if (isDeno()) return Deno.readTextFileSync(file);
+    // Node and Bun; a browser has no files to read.
+    return nodeBuiltin("node:fs")?.readFileSync(file, "utf8");
   } catch {
     // Missing files are the normal case (no cgroup, other version, no limit).
     return undefined;

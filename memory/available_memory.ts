@@ -8,17 +8,17 @@
  * source won and why others were skipped. Under Node and Bun, which have no
  * `Deno` global, the same figures come from `node:os` (`freemem()`, the
  * operating system's available memory), `process.env` and the cgroup files
- * read with `node:fs`.
+ * read with `node:fs`. A browser reports no memory figure, so there the
+ * default ({@linkcode DEFAULT_AVAILABLE_MEMORY_GB}) applies.
  *
  * @module
  */
 
-import { freemem } from "node:os";
 import {
   describeAdapter,
   probeAdapter as probeGpuAdapter,
 } from "../gpu/device.ts";
-import process from "node:process";
+import { hostRuntime, nodeBuiltin } from "../runtime/host.ts";
 import {
   isDeno,
   mayRead,
@@ -366,7 +366,10 @@ function readEnvGb(variable: string, notes: string[]): number | undefined {
 }
 
 function readEnv(variable: string, notes: string[]): string | undefined {
-  if (!isDeno()) return process.env[variable];
+  if (!isDeno()) {
+    return (globalThis as { process?: { env?: Record<string, string> } })
+      .process?.env?.[variable];
+  }
   if (!canReadEnv(variable)) {
     notes.push(`${variable} not read: --allow-env=${variable} not granted`);
     return undefined;
@@ -409,8 +412,16 @@ function detectCpu(
   const fromMeminfo = () =>
     mayRead(meminfoFile) ? readMeminfoAvailable(meminfoFile) : undefined;
   let meminfo: number | undefined;
-  if (!isDeno()) {
-    gb = freemem() / BYTES_PER_GB;
+  const os = isDeno() ? undefined : nodeBuiltin("node:os");
+  if (!isDeno() && os === undefined) {
+    // A browser: no system figure, no cgroup files.
+    notes.push(
+      `a ${hostRuntime()} reports no system memory: assumed ${DEFAULT_AVAILABLE_MEMORY_GB} GB`,
+    );
+    return { gb: DEFAULT_AVAILABLE_MEMORY_GB, source: "default" };
+  }
+  if (os !== undefined) {
+    gb = os.freemem() / BYTES_PER_GB;
     source = "os.freemem";
   } else if (canReadSystemMemory()) {
     gb = Deno.systemMemoryInfo().available / BYTES_PER_GB;

@@ -32,6 +32,8 @@
  * @module
  */
 
+import { declarationOf } from "../core/_function_source.ts";
+
 /** Pairs of nodes per grid: t up to 6.75, where exp(-t^2) < 2e-20. */
 const WOFZ_K = 14;
 
@@ -224,8 +226,9 @@ export function faddeevaSource(): string {
     `const WOFZ_A = new Float64Array([${TABLES.a.join(", ")}]);`,
     "const WOFZ_OUT = new Float64Array(2);",
     "const WOFZ_LAST = new Float64Array([NaN, NaN]);",
-    wofzInto.toString(),
-    wofzRe.toString(),
-    wofzIm.toString(),
+    // Generated kernels call these names, whatever a bundler renamed them to.
+    declarationOf("wofzInto", wofzInto),
+    declarationOf("wofzRe", wofzRe),
+    declarationOf("wofzIm", wofzIm),
   ].join("\n");
 }

@@ -6,7 +6,7 @@
  */
 
 import { backendLabel } from "./backend_description.ts";
-import { availableParallelism } from "node:os";
+import { hardwareConcurrency } from "../runtime/host.ts";
 import { createParallelEvaluator } from "../core/parallel_evaluator.ts";
 import { createGpuBackend, type GpuPrecisionRequest } from "./_gpu_backend.ts";
 import type {
@@ -30,9 +30,7 @@ export function createCpuBackend(
 ): StrategyEvaluator {
   const requested = ctx.threads ?? "auto";
   const threads = requested === "auto"
-    ? (data.y.length >= THREADS_MIN_POINTS
-      ? globalThis.navigator?.hardwareConcurrency ?? availableParallelism()
-      : 1)
+    ? (data.y.length >= THREADS_MIN_POINTS ? hardwareConcurrency() : 1)
     : requested;
   const ev = createParallelEvaluator(ctx.model, data, {
     loss: ctx.loss,
@@ -121,6 +119,7 @@ export interface BackendDecision {
 }
 
 function glRequested(): boolean {
+  if (!("Deno" in globalThis)) return false;
   try {
     const q = Deno.permissions.querySync?.({
       name: "env",

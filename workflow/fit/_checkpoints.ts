@@ -20,6 +20,7 @@ import type { FitCall } from "./_call.ts";
 import type { FitData } from "./_input.ts";
 import type { FitPlan } from "./_plan.ts";
 import type { FitProgressTracker } from "./_progress.ts";
+import { hostRuntime } from "../../runtime/host.ts";
 
 /** The checkpoints of a fit: what to resume, and how to write new ones. */
 export interface FitCheckpoints {
@@ -53,6 +54,17 @@ export async function prepareCheckpoints(
     open: () => Promise.resolve(null),
   };
   if (!want && !o.resume) return none;
+  if (hostRuntime() === "browser") {
+    if (o.checkpointDir !== undefined || o.resume) {
+      throw new TypeError(
+        `${
+          o.resume ? "resume" : "checkpointDir"
+        }: checkpoint files need Deno or Node; a browser has no file system`,
+      );
+    }
+    notes.push("checkpoints skipped: a browser has no file system");
+    return none;
+  }
   const base = await problemIdentity(call, input, plan);
   let resumed: { start: number; state: SolverState }[] = [];
   if (o.resume) {
