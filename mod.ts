@@ -35,10 +35,13 @@ export { ModelSyntaxError } from "./model/syntax_error.ts";
 export {
   type BuiltinModel,
   type DerivedValue,
+  describeModel,
   type ExpressionOptions,
   type GuessOptions,
   type ModelComponent,
+  type ModelDescription,
   type ModelFactoryOptions,
+  modelFromDescription,
   models,
   type ParamHint,
   type ParamValues,
