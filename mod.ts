@@ -74,6 +74,15 @@ export {
 } from "./workflow/curve_fit.ts";
 export { OptimizeError } from "./workflow/optimize_error.ts";
 export { leastSquares } from "./core/least_squares.ts";
+export { fitBatch } from "./batch/fit_batch.ts";
+export { BatchResult, type BatchResultInit } from "./batch/batch_result.ts";
+export type {
+  FitBatchBounds,
+  FitBatchOptions,
+  FitBatchProgress,
+  FitBatchXInput,
+  FitBatchYInput,
+} from "./batch/fit_batch_options.ts";
 export type {
   LeastSquaresOptions,
   LeastSquaresResult,

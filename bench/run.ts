@@ -2,10 +2,12 @@
  * `deno task bench`: runs every benchmark section, prints Markdown tables and
  * writes `bench/results/<date>.json` and `.md`. Sections: engine (ours vs
  * scipy vs ml-levenberg-marquardt), workflow (standard vs chunked memory),
- * and the WebGPU, per-pass (against a C loop), streaming and distributed
- * sections where present.
+ * and the WebGPU, per-pass (against a C loop), streaming, distributed,
+ * batch (fitBatch against a curve_fit loop) and io (formats against numpy;
+ * streamed fits against in-memory ones) sections where present.
  *
- * Options: `--quick` (sizes up to 1e5 only), `--only=engine,workflow`.
+ * Options: `--quick` (sizes up to 1e5 only), `--only=engine,workflow,io`,
+ * `--large` (the io section's fits of 1e8 points, 1.6 GB of NPY).
  */
 
 import { parseArgs } from "node:util";
@@ -36,7 +38,11 @@ function table(rows: Row[]): string {
 
 const { values } = parseArgs({
   args: Deno.args,
-  options: { quick: { type: "boolean" }, only: { type: "string" } },
+  options: {
+    quick: { type: "boolean" },
+    large: { type: "boolean" },
+    only: { type: "string" },
+  },
 });
 const only = values.only ? new Set(values.only.split(",")) : null;
 const want = (s: string) => !only || only.has(s);
@@ -60,12 +66,21 @@ if (want("workflow")) {
     values.quick ? 500_000 : undefined,
   ) as unknown as Row[];
 }
+if (want("io")) {
+  // Formats against numpy and the bytes' floor; streamed fits against
+  // in-memory ones (1e8 points with --large).
+  const { runIoBench } = await import("./io.ts");
+  const r = await runIoBench({ quick: values.quick, large: values.large });
+  sections.io = r.io as unknown as Row[];
+  sections.io_fit = r.io_fit as unknown as Row[];
+}
 for (
   const [name, file, fn] of [
     ["webgpu", "./gpu.ts", "runGpuBench"],
     ["pass", "./pass.ts", "runPassBench"],
     ["streaming", "./streaming.ts", "runStreamingBench"],
     ["distributed", "./distributed.ts", "runDistributedBench"],
+    ["batch", "./batch.ts", "runBatchBench"],
   ] as const
 ) {
   if (!want(name)) continue;

@@ -188,6 +188,12 @@ const OPTIONS: Record<string, OptionSpec> = {
     type: "boolean",
     help: "skip rows with missing or non-finite values instead of failing",
   },
+  "binary-copy": {
+    type: "string",
+    arg: "WHERE",
+    help:
+      "CSV/TSV: where the binary copy made at open goes: auto (default), memory, file or none (every pass parses the text)",
+  },
   alpha: {
     type: "string",
     arg: "A",
@@ -355,6 +361,16 @@ function planSource(o: ParsedOptions): OpenSourceOptions {
   }
   if (o["no-header"]) sourceOptions.header = false;
   if (o["drop-invalid"]) sourceOptions.dropInvalid = true;
+  if (o["binary-copy"] !== undefined) {
+    sourceOptions.binaryCopy = parseChoice<
+      NonNullable<OpenSourceOptions["binaryCopy"]>
+    >("--binary-copy", str(o["binary-copy"])!, [
+      "auto",
+      "memory",
+      "file",
+      "none",
+    ]);
+  }
 
   return sourceOptions;
 }

@@ -2,7 +2,9 @@
  * A multi-threaded in-memory CPU evaluator: the rows are split into
  * contiguous ranges, the main thread and `threads - 1` workers each build the
  * partial TSQR linearization of their range, and the partial factors are
- * merged. Data lives in SharedArrayBuffers, so it is not copied per pass.
+ * merged. Workers read data held in SharedArrayBuffers in place (sources
+ * read into memory are); other arrays are copied once per evaluator, each
+ * worker's rows only, never per pass.
  *
  * Workers (node:worker_threads, evaluated from self-contained source, so no
  * file-read permission is needed) are pooled for the life of the process and
@@ -13,8 +15,8 @@
 
 import type { WeightedData } from "./weights.ts";
 import { availableParallelism } from "node:os";
-import { Worker as NodeWorker } from "node:worker_threads";
 import type { Model } from "../model/types.ts";
+import { WorkerPool } from "./_worker_pool.ts";
 import type { Evaluation, Evaluator } from "./linearization.ts";
 import {
   CPU_EVALUATOR_WORKER_PART,
@@ -29,6 +31,12 @@ import {
 import { autoAccumulation } from "./_accumulation.ts";
 import type { LossName } from "./loss.ts";
 import { workerSource } from "./_worker_source.ts";
+import {
+  linearizeTable,
+  splitTableRows,
+  TABLE_ROWS_WORKER_PART,
+  TABLE_SPLIT_ROWS,
+} from "./_table_rows.ts";
 
 /** An evaluator that owns threads: call `close()` when done. */
 export interface ClosableEvaluator extends Evaluator {
@@ -70,9 +78,10 @@ export interface ParallelEvaluatorOptions {
 // The functions a worker runs come from the modules' own lists (see
 // core/_worker_source.ts); only the message loop is written here.
 const WORKER_SOURCE = [
-  workerSource([CPU_EVALUATOR_WORKER_PART]),
+  workerSource([CPU_EVALUATOR_WORKER_PART, TABLE_ROWS_WORKER_PART]),
   `
 const { parentPort } = require("node:worker_threads");
+const tableScratch = new Map();
 const contexts = new Map();
 const kernels = new Map();
 parentPort.on("message", (m) => {
@@ -82,12 +91,15 @@ parentPort.on("message", (m) => {
       kernel = new Function("return " + m.kernelSource)();
       kernels.set(m.kernelSource, kernel);
     }
+    // Columns are [buffer, first element, length]: the caller's shared
+    // arrays (read in place), or copies of this worker's rows.
+    const col = (c) => new Float64Array(c[0], c[1] * 8, c[2]);
     contexts.set(m.ctx, {
       kernel, p: m.p,
       data: {
-        x: m.x.map((b) => new Float64Array(b)),
-        y: new Float64Array(m.y),
-        w: m.w ? new Float64Array(m.w) : null,
+        x: m.x.map(col),
+        y: col(m.y),
+        w: m.w ? col(m.w) : null,
       },
       opts: { loss: m.loss, fScale: m.fScale, blockRows: m.blockRows,
         block: new Float64Array(m.blockRows * (m.p + 1)) },
@@ -98,6 +110,37 @@ parentPort.on("message", (m) => {
     contexts.delete(m.ctx);
     return;
   }
+  if (m.type === "table") {
+    // This worker's rows of a table batch: split and computed in pieces.
+    let kernel = kernels.get(m.kernelSource);
+    if (!kernel) {
+      kernel = new Function("return " + m.kernelSource)();
+      kernels.set(m.kernelSource, kernel);
+    }
+    const key = m.nx + "," + (m.sigmaCol >= 0);
+    let scratch = tableScratch.get(key);
+    if (!scratch) {
+      const col = () => new Float64Array(TABLE_SPLIT_ROWS);
+      scratch = { X: Array.from({ length: m.nx }, col), Y: col(),
+        W: m.sigmaCol >= 0 ? col() : null };
+      tableScratch.set(key, scratch);
+    }
+    const table = new Float64Array(m.table[0], m.table[1] * 8, m.table[2]);
+    const c = m.p + 1;
+    const augs = m.withJac.map((j) => (j ? new Float64Array(c * c) : null));
+    const opts = { loss: m.loss, fScale: m.fScale, blockRows: m.blockRows,
+      block: new Float64Array(m.blockRows * c), gram: m.gram === true };
+    try {
+      const costs = linearizeTable(linearizeRange, splitTableRows, kernel, m.p,
+        table, m.stride, m.cols, m.sigmaCol, m.s0, m.s1, m.thetas, augs, opts,
+        scratch);
+      parentPort.postMessage(costs === null ? { id: m.id, out: null }
+        : { id: m.id, out: costs.map((cost, i) => ({ cost, aug: augs[i] })) });
+    } catch (e) {
+      parentPort.postMessage({ id: m.id, error: String(e && e.message || e) });
+    }
+    return;
+  }
   if (m.type === "once") {
     // One batch of rows, no context kept (the streaming strategy).
     let kernel = kernels.get(m.kernelSource);
@@ -105,13 +148,16 @@ parentPort.on("message", (m) => {
       kernel = new Function("return " + m.kernelSource)();
       kernels.set(m.kernelSource, kernel);
     }
+    // Columns are [buffer, first element] pairs: the batch's own shared
+    // buffers (no copy) or copies of this worker's rows.
+    const view = (c) => new Float64Array(c[0], c[1] * 8, m.rows);
     const data = {
-      x: m.x.map((b) => new Float64Array(b, 0, m.rows)),
-      y: new Float64Array(m.y, 0, m.rows),
-      w: m.w ? new Float64Array(m.w, 0, m.rows) : null,
+      x: m.x.map(view),
+      y: view(m.y),
+      w: m.w ? view(m.w) : null,
     };
     const opts = { loss: m.loss, fScale: m.fScale, blockRows: m.blockRows,
-      block: new Float64Array(m.blockRows * (m.p + 1)) };
+      block: new Float64Array(m.blockRows * (m.p + 1)), gram: m.gram === true };
     try {
       const out = m.thetas.map((theta, i) => linearizeRange(kernel, m.p, data,
         theta, 0, m.rows, m.withJac[i], opts));
@@ -133,75 +179,14 @@ parentPort.on("message", (m) => {
 });`,
 ].join("\n");
 
-/**
- * A process-wide pool of worker threads, started on first use and kept for
- * later fits (starting a thread costs tens of milliseconds). Idle workers are
- * unref'd so they never keep the process alive.
- */
-class WorkerPool {
-  #workers: NodeWorker[] = [];
-  #pending = new Map<
-    number,
-    { resolve: (v: unknown) => void; reject: (e: Error) => void; w: NodeWorker }
-  >();
-  #inflight = new Map<NodeWorker, number>();
-  #nextId = 0;
-
-  get(n: number): NodeWorker[] {
-    while (this.#workers.length < n) {
-      const w = new NodeWorker(WORKER_SOURCE, { eval: true });
-      w.unref();
-      w.on("message", (m: { id: number; out?: unknown; error?: string }) => {
-        const p = this.#pending.get(m.id);
-        if (!p) return;
-        this.#pending.delete(m.id);
-        const left = (this.#inflight.get(w) ?? 1) - 1;
-        this.#inflight.set(w, left);
-        if (left === 0) w.unref();
-        if (m.error !== undefined) {
-          p.reject(new Error(`worker thread failed: ${m.error}`));
-        } else p.resolve(m.out);
-      });
-      w.on("error", (e: Error) => {
-        for (const [id, p] of this.#pending) {
-          if (p.w === w) {
-            this.#pending.delete(id);
-            p.reject(new Error(`worker thread failed: ${e.message}`));
-          }
-        }
-        this.#workers = this.#workers.filter((x) => x !== w);
-      });
-      this.#workers.push(w);
-    }
-    return this.#workers.slice(0, n);
-  }
-
-  send(w: NodeWorker, msg: Record<string, unknown>): void {
-    w.postMessage(msg);
-  }
-
-  request<T>(w: NodeWorker, msg: Record<string, unknown>): Promise<T> {
-    const id = this.#nextId++;
-    this.#inflight.set(w, (this.#inflight.get(w) ?? 0) + 1);
-    w.ref();
-    return new Promise<T>((resolve, reject) => {
-      this.#pending.set(id, {
-        resolve: resolve as (v: unknown) => void,
-        reject,
-        w,
-      });
-      w.postMessage({ ...msg, id });
-    });
-  }
-}
-
-const POOL = new WorkerPool();
+const POOL = new WorkerPool(WORKER_SOURCE);
 let nextContext = 0;
 
 // Shared buffers of closed evaluators, kept for the next fit of the same
 // size: a fresh buffer costs a page fault per 4 KiB on first write (about
-// 1.5 ms per 4 MB, more than the copy itself) and adds GC pressure.
-const SPARE_SHARED: SharedArrayBuffer[] = [];
+// 1.5 ms per 4 MB, more than the copy itself) and adds GC pressure. Each is
+// counted by the bytes written to it (a worker writes its rows only).
+const SPARE_SHARED: { buffer: SharedArrayBuffer; used: number }[] = [];
 let spareBytes = 0;
 /**
  * Most bytes of spare shared buffers kept between fits (enough for the
@@ -210,19 +195,27 @@ let spareBytes = 0;
 const SPARE_MAX_BYTES = 128 * 2 ** 20;
 
 function takeShared(bytes: number): SharedArrayBuffer {
-  const i = SPARE_SHARED.findIndex((b) => b.byteLength === bytes);
+  const i = SPARE_SHARED.findIndex((b) => b.buffer.byteLength === bytes);
   if (i < 0) return new SharedArrayBuffer(bytes);
-  spareBytes -= bytes;
-  return SPARE_SHARED.splice(i, 1)[0];
+  const [spare] = SPARE_SHARED.splice(i, 1);
+  spareBytes -= spare.used;
+  return spare.buffer;
 }
 
-function releaseShared(b: SharedArrayBuffer): void {
-  if (b.byteLength > SPARE_MAX_BYTES) return;
-  SPARE_SHARED.push(b);
-  spareBytes += b.byteLength;
+function releaseShared(buffer: SharedArrayBuffer, used: number): void {
+  if (used > SPARE_MAX_BYTES) return;
+  SPARE_SHARED.push({ buffer, used });
+  spareBytes += used;
   while (spareBytes > SPARE_MAX_BYTES) {
-    spareBytes -= SPARE_SHARED.shift()!.byteLength;
+    spareBytes -= SPARE_SHARED.shift()!.used;
   }
+}
+
+/** Whether every column of `data` lives in shared memory. */
+function allShared(data: WeightedData): boolean {
+  const shared = (a: Float64Array) => a.buffer instanceof SharedArrayBuffer;
+  return data.x.every(shared) && shared(data.y) &&
+    (data.w === null || shared(data.w));
 }
 
 /** Copies an array into a SharedArrayBuffer unless it already is in one. */
@@ -289,38 +282,38 @@ export function createParallelEvaluator(
     }
     chunks.push(b);
   }
-  // Each worker gets a shared copy of its own rows only (the main thread
-  // reads the caller's arrays), so threads cost (threads-1)/threads of the
-  // data in memory, not a whole second copy.
+  // Workers read columns in shared memory in place. Other columns cannot be
+  // read by another thread: each worker gets a shared copy of its own rows
+  // only, at their own positions in a buffer as long as the column (pages
+  // never written cost no memory), so threads cost (threads-1)/threads of
+  // a copied column, not a whole second copy, and every worker indexes all
+  // its columns alike.
   const ctxId = nextContext++;
   const workers = threads > 1 ? POOL.get(threads - 1) : [];
-  const local: number[][] = workers.map(() => []);
-  const owned: SharedArrayBuffer[] = [];
+  const owned: [SharedArrayBuffer, number][] = [];
   workers.forEach((w, wi) => {
     const t = wi + 1;
-    let rows = 0;
-    for (const b of chunks) {
-      local[wi].push(rows);
-      rows += b[t + 1] - b[t];
-    }
-    const copy = (a: Float64Array) => {
-      const out = new Float64Array(takeShared(rows * 8));
-      owned.push(out.buffer as SharedArrayBuffer);
-      let o = 0;
-      for (const b of chunks) {
-        out.set(a.subarray(b[t], b[t + 1]), o);
-        o += b[t + 1] - b[t];
+    const column = (a: Float64Array): [SharedArrayBuffer, number, number] => {
+      if (a.buffer instanceof SharedArrayBuffer) {
+        return [a.buffer, a.byteOffset / 8, a.length];
       }
-      return out;
+      const out = new Float64Array(takeShared(a.length * 8));
+      let rows = 0;
+      for (const b of chunks) {
+        out.set(a.subarray(b[t], b[t + 1]), b[t]);
+        rows += b[t + 1] - b[t];
+      }
+      owned.push([out.buffer as SharedArrayBuffer, rows * 8]);
+      return [out.buffer as SharedArrayBuffer, 0, a.length];
     };
     POOL.send(w, {
       type: "init",
       ctx: ctxId,
       kernelSource: model.kernelSource,
       p,
-      x: data.x.map((a) => copy(a).buffer),
-      y: copy(data.y).buffer,
-      w: data.w ? copy(data.w).buffer : null,
+      x: data.x.map(column),
+      y: column(data.y),
+      w: data.w ? column(data.w) : null,
       loss: options.loss ?? "linear",
       fScale: options.fScale ?? 1,
       blockRows,
@@ -336,16 +329,16 @@ export function createParallelEvaluator(
     // and a later one must not switch this one's accumulation mid-way.
     const passOpts = { ...opts, gram };
     const parts: PartialLinearization[][] = thetas.map(() => []);
-    for (const [ci, bounds] of chunks.entries()) {
+    for (const bounds of chunks) {
       const pending = workers.map((w, wi) => {
-        const t = wi + 1, off = local[wi][ci];
+        const t = wi + 1;
         return POOL.request<PartialLinearization[]>(w, {
           type: "eval",
           ctx: ctxId,
           thetas,
           withJac: withJacobian,
-          start: off,
-          end: off + bounds[t + 1] - bounds[t],
+          start: bounds[t],
+          end: bounds[t + 1],
           gram,
         });
       });
@@ -394,7 +387,7 @@ export function createParallelEvaluator(
       closed = true;
       for (const w of workers) POOL.send(w, { type: "dispose", ctx: ctxId });
       // Messages are ordered: the workers drop these before any later init.
-      for (const b of owned) releaseShared(b);
+      for (const [b, used] of owned) releaseShared(b, used);
     },
   };
 }
@@ -406,7 +399,8 @@ export interface BatchRunner {
   /**
    * Evaluates rows [start, end) of `data` at each theta. The cost of each is
    * returned (NaN when a residual is not finite) and, where `augs[i]` is
-   * given, the rows' triangular factor is merged into it (TSQR).
+   * given, the rows' triangular factor is merged into it (TSQR), or with
+   * `gram` their Gram sums are added to it.
    */
   run(
     data: WeightedData,
@@ -414,14 +408,59 @@ export interface BatchRunner {
     end: number,
     thetas: readonly Float64Array[],
     augs: readonly (Float64Array | null)[],
+    gram?: boolean,
   ): Promise<number[]>;
+  /**
+   * As `run`, for the rows of an interleaved table in shared memory: every
+   * thread splits its share into columns as it computes (see
+   * `core/_table_rows.ts`). Resolves to null, with `augs` unchanged, when
+   * a value is not finite or a sigma not positive.
+   */
+  runTable(
+    rows: TableBatch,
+    thetas: readonly Float64Array[],
+    augs: readonly (Float64Array | null)[],
+    gram?: boolean,
+  ): Promise<number[] | null>;
+}
+
+/** Rows of an interleaved f64 table, as `BatchRunner.runTable` takes them. */
+export interface TableBatch {
+  /** `rows * stride` values, in shared memory. */
+  readonly table: Float64Array;
+  readonly stride: number;
+  /** Column of each x, then of y. */
+  readonly columns: readonly number[];
+  /** Column of sigma, or -1. */
+  readonly sigmaColumn: number;
+  readonly rows: number;
+}
+
+/**
+ * Merges the batch's factors (or Gram sums) `parts[k][i]` into the running
+ * `augs[i]` where the cost is finite; returns the costs.
+ */
+function mergeInto(
+  augs: readonly (Float64Array | null)[],
+  parts: readonly (readonly (Float64Array | null)[])[],
+  costs: number[],
+  gram: boolean,
+): number[] {
+  augs.forEach((a, i) => {
+    if (!a || !Number.isFinite(costs[i])) return;
+    const p = Math.round(Math.sqrt(a.length)) - 1;
+    a.set(mergeAugmented([a, ...parts.map((q) => q[i]!)], p, gram));
+  });
+  return costs;
 }
 
 /**
  * A {@linkcode BatchRunner} for a model: each batch's rows are split between
- * the main thread and `threads - 1` pooled workers (each worker's share is
- * copied into a reused shared buffer), and the triangular factors are
- * merged. Used by the streaming strategy, whose batches come and go.
+ * the main thread and `threads - 1` pooled workers, and the partial factors
+ * (or Gram sums) are merged. Workers read a batch held in shared memory in
+ * place (the streaming strategy reads its batches into shared buffers);
+ * other arrays are copied, the worker's share only, into reused shared
+ * buffers. Used by the streaming strategy, whose batches come and go.
  *
  * @example
  * ```ts
@@ -469,6 +508,7 @@ export function createBatchRunner(
     end: number,
     thetas: readonly Float64Array[],
     augs: readonly (Float64Array | null)[],
+    gram: boolean,
   ) =>
     thetas.map((t, i) =>
       linearizeRange(model.kernel, p, data, t, start, end, augs[i] !== null, {
@@ -477,49 +517,146 @@ export function createBatchRunner(
         blockRows,
         block,
         aug: augs[i] ?? undefined,
+        gram,
       }).cost
     );
+  const nx = model.variables.length;
+  const col = () => new Float64Array(TABLE_SPLIT_ROWS);
+  const scratch = {
+    X: Array.from({ length: nx }, col),
+    Y: col(),
+    W: null as Float64Array | null,
+  };
+  // Rows [start, start + rows) in contiguous shares, the first ones a row
+  // longer; each share at least a few blocks (a message round trip costs
+  // more than a small share).
+  const shares = (start: number, rows: number) => {
+    const parts = Math.max(
+      1,
+      Math.min(threads, Math.floor(rows / (4 * blockRows))),
+    );
+    const bounds = [start];
+    for (let t = 0; t < parts; t++) {
+      bounds.push(
+        bounds[t] + Math.floor(rows / parts) + (t < rows % parts ? 1 : 0),
+      );
+    }
+    return { parts, bounds };
+  };
   return {
     threads,
-    async run(data, start, end, thetas, augs) {
-      const rows = end - start;
-      // Each share at least a few blocks: a message round trip costs more
-      // than a small share.
-      const parts = Math.min(threads, Math.floor(rows / (4 * blockRows)));
-      if (parts <= 1) return main(data, start, end, thetas, augs);
-      const workers = POOL.get(parts - 1);
-      const bounds = [start];
-      for (let t = 0; t < parts; t++) {
-        bounds.push(
-          bounds[t] + Math.floor(rows / parts) + (t < rows % parts ? 1 : 0),
+    async runTable(b, thetas, augs, gram = false) {
+      const { parts, bounds } = shares(0, b.rows);
+      const mine = augs.map((a) => (a ? new Float64Array(c * c) : null));
+      scratch.W = b.sigmaColumn >= 0 ? (scratch.W ?? col()) : null;
+      const opts = { loss, fScale, blockRows, block, gram };
+      const cols = b.columns;
+      if (parts <= 1) {
+        const costs = linearizeTable(
+          linearizeRange as never,
+          splitTableRows,
+          model.kernel,
+          p,
+          b.table,
+          b.stride,
+          cols,
+          b.sigmaColumn,
+          0,
+          b.rows,
+          thetas,
+          mine,
+          opts,
+          scratch,
         );
+        return costs && mergeInto(augs, [mine], costs, gram);
       }
+      const workers = POOL.get(parts - 1);
+      const ref: [SharedArrayBuffer, number, number] = [
+        b.table.buffer as SharedArrayBuffer,
+        b.table.byteOffset / 8,
+        b.table.length,
+      ];
+      const pending = workers.map((w, wi) =>
+        POOL.request<PartialLinearization[] | null>(w, {
+          type: "table",
+          kernelSource: model.kernelSource,
+          p,
+          nx,
+          table: ref,
+          stride: b.stride,
+          cols,
+          sigmaCol: b.sigmaColumn,
+          s0: bounds[wi + 1],
+          s1: bounds[wi + 2],
+          loss,
+          fScale,
+          blockRows,
+          gram,
+          thetas,
+          withJac: augs.map((a) => a !== null),
+        })
+      );
+      const costs = linearizeTable(
+        linearizeRange as never,
+        splitTableRows,
+        model.kernel,
+        p,
+        b.table,
+        b.stride,
+        cols,
+        b.sigmaColumn,
+        0,
+        bounds[1],
+        thetas,
+        mine,
+        opts,
+        scratch,
+      );
+      const theirs = await Promise.all(pending);
+      if (costs === null || theirs.some((o) => o === null)) return null;
+      const all = [mine, ...theirs.map((o) => o!.map((e) => e.aug))];
+      return mergeInto(
+        augs,
+        all,
+        costs.map((cost, i) => theirs.reduce((t, o) => t + o![i].cost, cost)),
+        gram,
+      );
+    },
+    async run(data, start, end, thetas, augs, gram = false) {
+      const { parts, bounds } = shares(start, end - start);
+      if (parts <= 1) return main(data, start, end, thetas, augs, gram);
+      const workers = POOL.get(parts - 1);
+      const shared = allShared(data);
       const held: SharedArrayBuffer[] = [];
       try {
         const pending = workers.map((w, wi) => {
           const s0 = bounds[wi + 1], s1 = bounds[wi + 2], n = s1 - s0;
-          const copy = (a: Float64Array) => {
+          const column = (a: Float64Array): [SharedArrayBuffer, number] => {
+            if (shared) {
+              return [a.buffer as SharedArrayBuffer, a.byteOffset / 8 + s0];
+            }
             const b = takeShared(n * 8);
             held.push(b);
             new Float64Array(b).set(a.subarray(s0, s1));
-            return b;
+            return [b, 0];
           };
           return POOL.request<PartialLinearization[]>(w, {
             type: "once",
             kernelSource: model.kernelSource,
             p,
             rows: n,
-            x: data.x.map(copy),
-            y: copy(data.y),
-            w: data.w ? copy(data.w) : null,
+            x: data.x.map(column),
+            y: column(data.y),
+            w: data.w ? column(data.w) : null,
             loss,
             fScale,
             blockRows,
+            gram,
             thetas,
             withJac: augs.map((a) => a !== null),
           });
         });
-        const costs = main(data, start, bounds[1], thetas, augs);
+        const costs = main(data, start, bounds[1], thetas, augs, gram);
         const theirs = await Promise.all(pending);
         return costs.map((cost, i) => {
           let total = cost;
@@ -527,13 +664,13 @@ export function createBatchRunner(
           const a = augs[i];
           if (a && Number.isFinite(total)) {
             a.set(
-              mergeAugmented([a, ...theirs.map((o) => o[i].aug!)], p, false),
+              mergeAugmented([a, ...theirs.map((o) => o[i].aug!)], p, gram),
             );
           }
           return total;
         });
       } finally {
-        for (const b of held) releaseShared(b);
+        for (const b of held) releaseShared(b, b.byteLength);
       }
     },
   };

@@ -2,7 +2,12 @@
 // check with optional dropping of rows, and readAll() on top of batches().
 
 import { DataSourceError } from "./data_source_error.ts";
-import type { Batch, BatchOptions, DataSource } from "./source.ts";
+import type {
+  Batch,
+  BatchOptions,
+  ColumnBuffers,
+  DataSource,
+} from "./source.ts";
 
 /** A checked row range. */
 export interface RowRange {
@@ -57,21 +62,13 @@ export function checkFinite(
   dropInvalid: boolean,
 ): Batch {
   const n = batch.y.length;
+  if (allValid(batch, n)) return batch;
   let keep: Uint8Array | undefined;
   let kept = n;
   for (let i = 0; i < n; i++) {
     const bad = badColumn(batch, i, labels);
     if (bad === undefined) continue;
-    if (!dropInvalid) {
-      const value = bad.value;
-      throw new DataSourceError(
-        "not-finite",
-        bad.isSigma && Number.isFinite(value)
-          ? `sigma must be positive, got ${value}`
-          : `value ${value} is not finite`,
-        { path, row: batch.start + i, column: bad.label },
-      );
-    }
+    if (!dropInvalid) throw notFinite(bad, path, batch.start + i);
     keep ??= new Uint8Array(n).fill(1);
     keep[i] = 0;
     kept--;
@@ -115,8 +112,9 @@ function badColumn(
 
 /**
  * Reads `source` batch by batch and concatenates the batches into one, up to
- * the batch that reaches `maxRows` (default: all rows). A single batch is
- * returned as it came.
+ * the batch that reaches `maxRows` (default: all rows), in shared memory:
+ * worker threads then read the rows in place (no copy per fit). A single
+ * batch already in shared memory is returned as it came.
  *
  * @example
  * ```ts
@@ -140,9 +138,13 @@ export async function readBatches(
     rows += b.y.length;
     if (rows >= maxRows) break;
   }
-  if (parts.length === 1) return parts[0];
+  const shared = (a: Float64Array) => a.buffer instanceof SharedArrayBuffer;
+  if (
+    parts.length === 1 && parts[0].x.every(shared) && shared(parts[0].y) &&
+    (parts[0].sigma === undefined || shared(parts[0].sigma))
+  ) return parts[0];
   const concat = (get: (b: Batch) => Float64Array): Float64Array => {
-    const out = new Float64Array(rows);
+    const out = new Float64Array(new SharedArrayBuffer(rows * 8));
     let at = 0;
     for (const b of parts) {
       const a = get(b);
@@ -175,5 +177,109 @@ export function readAllBatches(source: DataSource): Promise<Batch> {
 export function assertOpen(closed: boolean, path: string): void {
   if (closed) {
     throw new DataSourceError("closed", "the data source is closed", { path });
+  }
+}
+
+/** Index of the first value that is not finite in `a[0, n)`, or -1. */
+export function firstNonFinite(a: Float64Array, n: number): number {
+  // x - x is 0 for finite x and NaN otherwise; a branch per value (never
+  // taken) costs less than a chain of dependent additions.
+  for (let i = 0; i < n; i++) if (a[i] - a[i] !== 0) return i;
+  return -1;
+}
+
+/** Index of the first sigma that is not finite and positive, or -1. */
+export function firstBadSigma(a: Float64Array, n: number): number {
+  for (let i = 0; i < n; i++) {
+    const v = a[i];
+    if (!(v > 0) || v === Infinity) return i;
+  }
+  return -1;
+}
+
+/** Whether rows `[0, n)` of `cols` hold only finite values (sigma > 0). */
+export function allValid(cols: ColumnBuffers, n: number): boolean {
+  for (const c of cols.x) if (firstNonFinite(c, n) >= 0) return false;
+  if (firstNonFinite(cols.y, n) >= 0) return false;
+  return cols.sigma === undefined || firstBadSigma(cols.sigma, n) < 0;
+}
+
+/**
+ * Checks rows `[0, n)` of `cols` (rows `start + i` of the source) as
+ * {@linkcode checkFinite} does, in place: throws on the first bad value, or
+ * with `dropInvalid` moves the good rows to the front. Returns the rows
+ * kept. `valid` says the caller already knows every value is good.
+ */
+export function checkColumns(
+  cols: ColumnBuffers,
+  n: number,
+  start: number,
+  labels: ColumnLabels,
+  path: string,
+  dropInvalid: boolean,
+  valid = allValid(cols, n),
+): number {
+  if (valid) return n;
+  const batch: Batch = { x: cols.x, y: cols.y, sigma: cols.sigma, start };
+  let kept = 0;
+  for (let i = 0; i < n; i++) {
+    const bad = badColumn(batch, i, labels);
+    if (bad !== undefined) {
+      if (!dropInvalid) throw notFinite(bad, path, start + i);
+      continue;
+    }
+    if (kept !== i) {
+      for (const c of cols.x) c[kept] = c[i];
+      cols.y[kept] = cols.y[i];
+      if (cols.sigma) cols.sigma[kept] = cols.sigma[i];
+    }
+    kept++;
+  }
+  return kept;
+}
+
+function notFinite(
+  bad: { label: string | number; value: number; isSigma: boolean },
+  path: string,
+  row: number,
+): DataSourceError {
+  const value = bad.value;
+  return new DataSourceError(
+    "not-finite",
+    bad.isSigma && Number.isFinite(value)
+      ? `sigma must be positive, got ${value}`
+      : `value ${value} is not finite`,
+    { path, row, column: bad.label },
+  );
+}
+
+/** Checks `start <= end <= length` and the capacity of `into` for a read. */
+export function checkRead(
+  start: number,
+  end: number,
+  length: number,
+  into: ColumnBuffers,
+  nFeatures: number,
+  hasSigma: boolean,
+): void {
+  if (
+    !Number.isSafeInteger(start) || !Number.isSafeInteger(end) || start < 0 ||
+    end < start || end > length
+  ) {
+    throw new RangeError(
+      `rows [${start}, ${end}) are not a range of the ${length} rows`,
+    );
+  }
+  const n = end - start;
+  const short = (a: Float64Array | undefined) => !a || a.length < n;
+  if (
+    into.x.length !== nFeatures || into.x.some(short) || short(into.y) ||
+    (hasSigma && short(into.sigma))
+  ) {
+    throw new RangeError(
+      `the buffers must hold ${n} rows of ${nFeatures} x column(s), y${
+        hasSigma ? " and sigma" : ""
+      }`,
+    );
   }
 }

@@ -5,8 +5,11 @@
  */
 
 import {
+  allValid,
   assertOpen,
+  checkColumns,
   checkFinite,
+  checkRead,
   type ColumnLabels,
   readAllBatches,
   resolveRange,
@@ -17,7 +20,14 @@ import {
   toFloat64,
   type XInput,
 } from "./_arrays.ts";
-import type { Batch, BatchOptions, DataSource } from "./source.ts";
+import type {
+  Batch,
+  BatchOptions,
+  ColumnBuffers,
+  DataSource,
+  RowReader,
+  RowsRead,
+} from "./source.ts";
 import { flag } from "./_options.ts";
 
 /**
@@ -171,6 +181,49 @@ class ArraySource implements DataSource {
 
   readAll(): Promise<Batch> {
     return readAllBatches(this);
+  }
+
+  /** Reads views of the arrays; rows are copied only when some are dropped. */
+  openReader(): Promise<RowReader> {
+    assertOpen(this.#closed, "array");
+    let open = true;
+    const read = (start: number, end: number, into: ColumnBuffers) => {
+      assertOpen(this.#closed || !open, "array");
+      checkRead(start, end, this.length, into, this.nFeatures, this.hasSigma);
+      const n = end - start;
+      const view = (a: Float64Array) => a.subarray(start, end);
+      const cols: ColumnBuffers = { x: this.#x.map(view), y: view(this.#y) };
+      if (this.#sigma) cols.sigma = view(this.#sigma);
+      if (allValid(cols, n)) return { ...cols, rows: n };
+      // Bad rows: an error, or the good ones copied into the caller's buffers.
+      into.x.forEach((c, f) => c.set(cols.x[f]));
+      into.y.set(cols.y);
+      if (cols.sigma) into.sigma!.set(cols.sigma);
+      const rows = checkColumns(
+        into,
+        n,
+        start,
+        this.#labels,
+        "array",
+        this.#dropInvalid,
+        false,
+      );
+      const out: RowsRead = { x: into.x, y: into.y, rows };
+      if (cols.sigma) out.sigma = into.sigma;
+      return out;
+    };
+    return Promise.resolve({
+      read: (start, end, into) => {
+        try {
+          return Promise.resolve(read(start, end, into));
+        } catch (e) {
+          return Promise.reject(e);
+        }
+      },
+      close: () => {
+        open = false;
+      },
+    });
   }
 
   close(): void {

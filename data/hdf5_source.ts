@@ -20,7 +20,9 @@ import type { Dataset, File as H5File } from "h5wasm/node";
 import { diagnosticSummary, loadH5wasm, quietly } from "./_h5wasm.ts";
 import {
   assertOpen,
+  checkColumns,
   checkFinite,
+  checkRead,
   type ColumnLabels,
   readAllBatches,
   resolveRange,
@@ -34,7 +36,15 @@ import {
 } from "./_file_guard.ts";
 import { columnIndex, defaultSelection, selectionText } from "./_select.ts";
 import { DataSourceError } from "./data_source_error.ts";
-import type { Batch, BatchOptions, ColumnRef, DataSource } from "./source.ts";
+import type {
+  Batch,
+  BatchOptions,
+  ColumnBuffers,
+  ColumnRef,
+  DataSource,
+  RowReader,
+  RowsRead,
+} from "./source.ts";
 import { flag } from "./_options.ts";
 
 /**
@@ -388,6 +398,45 @@ class Hdf5Source implements DataSource {
 
   readAll(): Promise<Batch> {
     return readAllBatches(this);
+  }
+
+  /**
+   * Random access by hyperslab: each read returns the columns h5wasm makes
+   * for the slice (it copies out of the file anyway), checked, with bad
+   * rows named or left out.
+   */
+  openReader(): Promise<RowReader> {
+    assertOpen(this.#closed, this.snap.path);
+    let open = true;
+    const path = this.snap.path;
+    const read = async (
+      start: number,
+      end: number,
+      into: ColumnBuffers,
+    ): Promise<RowsRead> => {
+      assertOpen(this.#closed || !open, path);
+      checkRead(start, end, this.length, into, this.nFeatures, this.hasSigma);
+      await assertUnchanged(this.snap);
+      const out = this.#read(start, end);
+      const nf = this.nFeatures;
+      const cols: RowsRead = { x: out.slice(0, nf), y: out[nf], rows: 0 };
+      if (this.hasSigma) cols.sigma = out[nf + 1];
+      cols.rows = checkColumns(
+        cols,
+        end - start,
+        start,
+        this.#labels,
+        path,
+        this.dropInvalid,
+      );
+      return cols;
+    };
+    return Promise.resolve({
+      read,
+      close: () => {
+        open = false;
+      },
+    });
   }
 
   close(): void {

@@ -19,9 +19,12 @@
 export {
   type Batch,
   type BatchOptions,
+  type ColumnBuffers,
   type ColumnRef,
   type DataSource,
   type OpenSourceOptions,
+  type RowReader,
+  type RowsRead,
   SOURCE_DTYPES,
   SOURCE_FORMATS,
   type SourceDtype,

@@ -81,6 +81,7 @@ const OPTION_FORMATS: {
   dataset: ["hdf5"],
   delimiter: ["csv", "tsv"],
   header: ["csv", "tsv"],
+  binaryCopy: ["csv", "tsv"],
 };
 
 /** Opens one format, `options` checked against {@linkcode OPTION_FORMATS}. */

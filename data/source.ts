@@ -134,8 +134,82 @@ export interface DataSource {
   batches(batchSize: number, options?: BatchOptions): AsyncIterable<Batch>;
   /** All rows as one batch; meant for data that fits in memory. */
   readAll?(): Promise<Batch>;
+  /**
+   * Random access for consumers that make many passes (the streaming
+   * strategy): a reader that reads any row range into buffers the caller
+   * owns and reuses, with no new arrays per read. Sources that cannot seek
+   * (producers) leave it out.
+   */
+  openReader?(): Promise<RowReader>;
   /** Releases file handles; later calls to `batches` throw. Idempotent. */
   close(): Promise<void> | void;
+}
+
+/**
+ * Column buffers of a {@linkcode RowReader}: one array per x column, y, and
+ * sigma when the source has it, each at least as long as the rows read.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { ColumnBuffers } from "@nlsq/nlsq/data";
+ * const into: ColumnBuffers = { x: [new Float64Array(4)], y: new Float64Array(4) };
+ * assert.strictEqual(into.sigma, undefined);
+ * ```
+ */
+export interface ColumnBuffers {
+  /** One column per feature. */
+  x: Float64Array[];
+  /** The observed values. */
+  y: Float64Array;
+  /** Standard deviations, when the source has them. */
+  sigma?: Float64Array;
+}
+
+/**
+ * What {@linkcode RowReader.read} returns: the columns holding the rows,
+ * valid in their first `rows` entries.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { RowsRead } from "@nlsq/nlsq/data";
+ * const r: RowsRead = { x: [new Float64Array([1, 0])], y: new Float64Array([2, 0]), rows: 1 };
+ * assert.strictEqual(r.y.subarray(0, r.rows)[0], 2);
+ * ```
+ */
+export interface RowsRead extends ColumnBuffers {
+  /** Rows read: `end - start`, fewer when `dropInvalid` left some out. */
+  rows: number;
+}
+
+/**
+ * Reads row ranges of a source into the caller's buffers (see
+ * {@linkcode DataSource.openReader}). The values are checked as by
+ * `batches()` (an error names the row and column, or `dropInvalid` leaves
+ * the row out), and a file that changed since it was opened throws.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { arraySource } from "@nlsq/nlsq";
+ * import type { RowReader } from "@nlsq/nlsq/data";
+ * const reader: RowReader = await arraySource([1, 2, 3], [2, 4, 6]).openReader!();
+ * const into = { x: [new Float64Array(2)], y: new Float64Array(2) };
+ * const r = await reader.read(1, 3, into);
+ * assert.deepStrictEqual([r.rows, ...r.y.subarray(0, r.rows)], [2, 4, 6]);
+ * reader.close();
+ * ```
+ */
+export interface RowReader {
+  /**
+   * Reads rows `[start, end)`. The result's columns are `into`'s (which
+   * only this call writes), or read-only views of the source's own arrays
+   * where it holds the rows in memory. One read at a time per reader.
+   */
+  read(start: number, end: number, into: ColumnBuffers): Promise<RowsRead>;
+  /** Releases the reader's files (idempotent). */
+  close(): void;
 }
 
 /**
@@ -241,6 +315,11 @@ export interface OpenSourceOptions {
   delimiter?: string;
   /** CSV/TSV: whether the first line holds column names (default true). */
   header?: boolean;
+  /**
+   * CSV/TSV: where the binary copy of the selected columns made at open
+   * goes (`"auto"`, `"memory"`, `"file"`, `"none"`; see `openCsv`).
+   */
+  binaryCopy?: "auto" | "memory" | "file" | "none";
   /** Leave out rows with missing or invalid values instead of throwing. */
   dropInvalid?: boolean;
 }

@@ -56,6 +56,92 @@ export const MIN_BATCH_ROWS = 1_000;
 export const MAX_BATCH_ROWS = 10_000_000;
 
 /**
+ * Copies of a streamed row held at once, for {@linkcode streamingBatchRows}:
+ * the batch being computed, the next one being read (read-ahead), and the
+ * file's bytes of the one being read (a table whose rows interleave the
+ * columns is split from them). Streaming builds no Jacobian: the kernels
+ * work on blocks of 256 rows, so a row costs its values only.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(STREAM_ROW_COPIES, 3);
+ * ```
+ */
+export const STREAM_ROW_COPIES = 3;
+
+/**
+ * Largest streaming batch in rows (2^20). Larger batches cost memory
+ * without saving time: per-batch work (a worker round trip, a `stat` of the
+ * file, a read call, about 0.2 ms) is 2% of a batch of 2^20 rows (about 8
+ * ns per row with 2 threads), while the first batch of every pass, which
+ * no read-ahead hides, and the page faults of fresh buffers grow with the
+ * batch, and a batch of 16 MB of rows stays in the cache between its read
+ * and its arithmetic. Measured at 1e8 points from NPY, the same passes in
+ * one process on the 2-core machine: 47-50 ns per row at 2^20 rows, 52-53
+ * at 2^22, 52-55 at 2^18.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(STREAM_MAX_BATCH_ROWS, 1_048_576);
+ * ```
+ */
+export const STREAM_MAX_BATCH_ROWS = 1_048_576;
+
+/**
+ * Smallest streaming batch the budget is raised to (2^18 rows): per-batch
+ * work stays under 10% of the arithmetic from here on. Below it the batch
+ * takes up to half the threshold (instead of
+ * {@linkcode BATCH_MEMORY_FRACTION}) before it goes below this floor.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(STREAM_FLOOR_BATCH_ROWS, 262_144);
+ * ```
+ */
+export const STREAM_FLOOR_BATCH_ROWS = 262_144;
+
+/**
+ * Rows per streaming batch from a threshold (GB): as many as
+ * {@linkcode BATCH_MEMORY_FRACTION} of it holds at {@linkcode STREAM_ROW_COPIES}
+ * copies of `nFeatures + 2` doubles per row (x, y, and sigma or weights), up
+ * to {@linkcode STREAM_MAX_BATCH_ROWS}; raised towards
+ * {@linkcode STREAM_FLOOR_BATCH_ROWS} where half the threshold allows; never
+ * under {@linkcode MIN_BATCH_ROWS} nor over `nPoints`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * // 16 GB to plan for: the cap.
+ * assert.strictEqual(streamingBatchRows(16, 1e8, 1), STREAM_MAX_BATCH_ROWS);
+ * // 0.075 GB (memoryLimitGb 0.1): a quarter of it at 72 bytes per row.
+ * assert.strictEqual(streamingBatchRows(0.075, 1e8, 1), 279_620);
+ * // 0.01 GB: the floor takes half of it.
+ * assert.strictEqual(streamingBatchRows(0.01, 1e8, 1), 74_565);
+ * assert.strictEqual(streamingBatchRows(16, 5000, 1), 5000);
+ * ```
+ */
+export function streamingBatchRows(
+  thresholdGb: number,
+  nPoints: number,
+  nFeatures: number,
+): number {
+  const bytesPerRow = STREAM_ROW_COPIES * 8 * (nFeatures + 2);
+  const rowsIn = (gb: number) =>
+    Math.floor(Math.max(0, gb) * BYTES_PER_GB / bytesPerRow);
+  let rows = Math.min(
+    STREAM_MAX_BATCH_ROWS,
+    rowsIn(BATCH_MEMORY_FRACTION * thresholdGb),
+  );
+  if (rows < STREAM_FLOOR_BATCH_ROWS) {
+    rows = Math.min(STREAM_FLOOR_BATCH_ROWS, rowsIn(0.5 * thresholdGb));
+  }
+  return Math.min(nPoints, Math.max(MIN_BATCH_ROWS, rows));
+}
+
+/**
  * The strategies the memory decision tree chooses between.
  *
  * @example Usage
@@ -173,11 +259,11 @@ export type Selection =
  * 2. else the peak does not fit (`peakGb > thresholdGb`): `"chunked"`;
  * 3. else `"standard"`.
  *
- * Chunks and batches are sized so that one chunk's Jacobian (with its 1.3x
- * work factor), data and residual rows use {@linkcode BATCH_MEMORY_FRACTION}
- * of the threshold (for chunked, at most what the in-memory data and solver
- * leave), clamped to [{@linkcode MIN_BATCH_ROWS}, {@linkcode MAX_BATCH_ROWS}]
- * and to `nPoints`.
+ * Chunks are sized so that one chunk's Jacobian (with its 1.3x work
+ * factor), data and residual rows use {@linkcode BATCH_MEMORY_FRACTION} of
+ * the threshold (at most what the in-memory data and solver leave), clamped
+ * to [{@linkcode MIN_BATCH_ROWS}, {@linkcode MAX_BATCH_ROWS}] and to
+ * `nPoints`; streaming batches by {@linkcode streamingBatchRows}.
  *
  * @example The decision tree at 10M points, 5 parameters
  * ```ts
@@ -209,6 +295,39 @@ export class MemoryBudgetSelector {
       );
     }
     this.safetyFactor = safetyFactor;
+  }
+
+  /**
+   * Rows per batch of a streaming fit of this size, whichever strategy the
+   * decision tree would pick: the fit's workflow may name "streaming" for
+   * data that would fit in memory (see {@linkcode streamingBatchRows}).
+   *
+   * @example Usage
+   * ```ts
+   * import assert from "node:assert";
+   * const rows = new MemoryBudgetSelector().streamingBatchSize({
+   *   nPoints: 1e8, nParams: 3, memoryLimitGb: 0.1,
+   * });
+   * assert.strictEqual(rows, 279_620);
+   * ```
+   *
+   * @throws {RangeError} As {@linkcode MemoryBudget.compute}.
+   */
+  streamingBatchSize(options: SelectOptions): number {
+    const budget = MemoryBudget.compute({
+      nPoints: options.nPoints,
+      nParams: options.nParams,
+      nFeatures: options.nFeatures,
+      dtypeBytes: options.dtypeBytes,
+      safetyFactor: this.safetyFactor,
+      memoryLimitGb: options.memoryLimitGb,
+      useGpu: options.useGpu,
+    });
+    return streamingBatchRows(
+      budget.thresholdGb,
+      options.nPoints,
+      assertInteger("nFeatures", options.nFeatures ?? 1, 1),
+    );
   }
 
   /**
@@ -265,7 +384,11 @@ export class MemoryBudgetSelector {
     const fmt = (gb: number) => `${gb.toFixed(4)} GB`;
     let selection: Selection;
     if (!budget.dataFits) {
-      const batchSize = rowsFor(BATCH_MEMORY_FRACTION * budget.thresholdGb);
+      const batchSize = streamingBatchRows(
+        budget.thresholdGb,
+        options.nPoints,
+        nFeatures,
+      );
       selection = {
         strategy: "streaming",
         config: { batchSize },

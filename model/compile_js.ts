@@ -206,8 +206,8 @@ function expression(ins: SsaInstr): string {
   throw new TypeError(`Invalid instruction in model: ${JSON.stringify(ins)}`);
 }
 
-/** Wraps a function source so helpers are in scope and the whole is one expression. */
-function wrap(ssa: Ssa, fnSource: string): string {
+/** The helper declarations (each once) the calls of a program need in scope. */
+function helperSource(ssa: Ssa): string {
   const called = new Set<string>();
   for (const i of ssa.instructions) if (i.kind === "call") called.add(i.fn);
   // A helper shared by several functions is inlined once.
@@ -215,8 +215,14 @@ function wrap(ssa: Ssa, fnSource: string): string {
   for (const [name, fn] of Object.entries(JS_FUNCTIONS)) {
     if (fn.helper && called.has(name)) helpers.add(fn.helper);
   }
-  const source = [...helpers].map((h) => `${h()}\n`).join("");
-  return `(() => {\n"use strict";\n${source}return ${fnSource};\n})()`;
+  return [...helpers].map((h) => `${h()}\n`).join("");
+}
+
+/** Wraps a function source so helpers are in scope and the whole is one expression. */
+function wrap(ssa: Ssa, fnSource: string): string {
+  return `(() => {\n"use strict";\n${
+    helperSource(ssa)
+  }return ${fnSource};\n})()`;
 }
 
 interface Plan {
@@ -429,3 +435,31 @@ export function compileJs(
   )() as EvaluateKernel;
   return { kernel, kernelSource, evaluate, evaluateSource, ssa };
 }
+
+/**
+ * Hooks for other JavaScript code generators (the batch engine in `batch/`):
+ * the spelling of an operand and of an instruction's value, and the helper
+ * declarations (`erf`, `fastExp`) a program needs in scope. Same guarantees
+ * as {@linkcode compileJs}: text is built from indices, numbers and fixed
+ * tables only.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { parseExpression } from "./parser.ts";
+ * import { toSsa } from "./ssa.ts";
+ * const ssa = toSsa([parseExpression("a * exp(x)").ast]);
+ * assert.strictEqual(jsCodegen.operand({ kind: "param", index: 0 }), "p0");
+ * assert.strictEqual(jsCodegen.expression(ssa.instructions[0]), "fastExp(x0)");
+ * assert.ok(jsCodegen.helpers(ssa).includes("function fastExp"));
+ * ```
+ */
+export const jsCodegen: {
+  readonly operand: (o: SsaOperand) => string;
+  readonly expression: (ins: SsaInstr) => string;
+  readonly helpers: (ssa: Ssa) => string;
+} = Object.freeze({
+  operand,
+  expression,
+  helpers: helperSource,
+});

@@ -1,11 +1,13 @@
 // WebGPU arithmetic for the streaming strategy: each batch is uploaded to a
 // short-lived GPU evaluator that returns normal-form partial sums, which add
-// up exactly across batches. Used only when the device computes in f64: f32
-// partial sums would need a CPU polish pass, which streaming cannot afford.
+// up exactly across batches. The next batch is read and uploaded while the
+// kernels of the one before run (two batches in flight). Used only when the
+// device computes in f64: f32 partial sums would need a CPU polish pass,
+// which streaming cannot afford.
 
 import type { BackendDescription } from "./backend_description.ts";
 import type { Model } from "../model/types.ts";
-import type { NormalLinearization } from "../core/linearization.ts";
+import type { Evaluation, NormalLinearization } from "../core/linearization.ts";
 import type { LossName } from "../core/loss.ts";
 import {
   addNormalToGram,
@@ -16,15 +18,25 @@ import type { RowBlock } from "./_streaming_pass.ts";
 /** Per-theta running sums: the cost and Gram sums of [J f] (`gram: true`). */
 export type NormalAccumulator = PartialLinearization;
 
+/** A batch whose evaluation runs on the GPU. */
+export interface PendingBatch {
+  /** Waits for the results and adds them to `acc` (one per theta). */
+  finish(acc: NormalAccumulator[]): Promise<void>;
+}
+
 /** The per-batch GPU arithmetic, or null when no f64 WebGPU device exists. */
 export interface GpuBatchRunner {
   readonly backend: BackendDescription;
-  run(
+  /**
+   * Uploads a batch (its arrays may be reused once this resolves: the
+   * upload copies them) and submits its evaluation at every theta. The
+   * next batch can be read and uploaded while the GPU computes this one.
+   */
+  start(
     block: RowBlock,
     thetas: readonly Float64Array[],
     withJac: readonly boolean[],
-    acc: NormalAccumulator[],
-  ): Promise<void>;
+  ): Promise<PendingBatch>;
 }
 
 /** Opens a runner when WebGPU with shader-f64 is available, else null. */
@@ -64,31 +76,43 @@ export async function openGpuBatchRunner(
   }
   return {
     backend,
-    async run(block, thetas, withJac, acc) {
+    async start(block, thetas, withJac) {
       const { data, start, end } = block;
       const sub = (a: Float64Array) =>
         start === 0 && end === a.length ? a : a.subarray(start, end);
+      // The source checked the values (finite, sigma > 0) as it read them.
       const ev = await mod.createGpuEvaluator(model, {
         x: data.x.map(sub),
         y: sub(data.y),
         w: data.w ? sub(data.w) : null,
-      }, { loss, fScale, precision: "f64" });
+      }, { loss, fScale, precision: "f64", assumeFinite: true });
+      let out: Promise<Evaluation[]>;
       try {
-        const out = await ev.evaluate(thetas, withJac);
-        out.forEach((e, i) => {
-          const a = acc[i];
-          a.cost += e.cost;
-          if (!withJac[i]) return;
-          const lin = e.lin as NormalLinearization | undefined;
-          if (!lin || !a.aug) {
-            a.aug = null;
-            return;
-          }
-          addNormalToGram(a.aug, lin, p);
-        });
-      } finally {
+        out = ev.evaluate(thetas, withJac);
+      } catch (e) {
         ev.close();
+        throw e;
       }
+      out.catch(() => {}); // awaited by finish()
+      return {
+        async finish(acc) {
+          try {
+            (await out).forEach((e, i) => {
+              const a = acc[i];
+              a.cost += e.cost;
+              if (!withJac[i]) return;
+              const lin = e.lin as NormalLinearization | undefined;
+              if (!lin || !a.aug) {
+                a.aug = null;
+                return;
+              }
+              addNormalToGram(a.aug, lin, p);
+            });
+          } finally {
+            ev.close();
+          }
+        },
+      };
     },
   };
 }

@@ -340,7 +340,7 @@ export async function guardWarmStart(
  * Fits `sample` on the CPU from `p0`, then checks the result on all the data
  * with `ev` ({@linkcode guardWarmStart}) and returns whichever is better. The
  * warm start's evaluation is primed into `ev`, so the solver's first request
- * costs no pass.
+ * costs no pass. `what` describes the sample in the fit's notes.
  *
  * @example
  * ```ts
@@ -358,6 +358,7 @@ export async function subsampleWarmStart(
   solveOn: (ev: Evaluator, x0: Float64Array) => Promise<Float64Array>,
   ev: PrimedEvaluator,
   sample: WeightedData,
+  what = `an evenly spread sample of ${sample.y.length} rows`,
 ): Promise<Float64Array> {
   const t0 = performance.now();
   const f = await fitSample(ctx, p0, solveOn, sample);
@@ -368,8 +369,7 @@ export async function subsampleWarmStart(
   if (g.start === xw) {
     ev.prime(xw, g.atWarmStart);
     ev.addNote(
-      `warm start: fit on an evenly spread sample of ${sample.y.length} rows, ` +
-        `then all rows (${ms} ms; ${g.note})`,
+      `warm start: fit on ${what}, then all rows (${ms} ms; ${g.note})`,
     );
     return xw;
   }

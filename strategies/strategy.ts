@@ -16,6 +16,8 @@ import type { Model } from "../model/types.ts";
 import type { Evaluator } from "../core/linearization.ts";
 import type { LossName } from "../core/loss.ts";
 import type { BackendName } from "./backend_name.ts";
+import type { RowReader } from "../data/source.ts";
+import type { MomentsSummary } from "../core/_moments.ts";
 
 /**
  * In-memory data as the strategies receive it (already validated).
@@ -74,6 +76,11 @@ export interface BatchSourceLike {
   ): AsyncIterable<
     { x: Float64Array[]; y: Float64Array; sigma?: Float64Array; start: number }
   >;
+  /**
+   * Random access into buffers the caller reuses (see
+   * `DataSource.openReader`); the streaming strategy reads ahead with it.
+   */
+  openReader?(): Promise<RowReader>;
   /** Releases the source's resources. */
   close(): Promise<void> | void;
 }
@@ -220,6 +227,12 @@ export interface StrategyEvaluator extends Evaluator {
     p0: Float64Array,
     solveOn: (ev: Evaluator, x0: Float64Array) => Promise<Float64Array>,
   ) => Promise<Float64Array>;
+  /**
+   * Count, mean and sum of squared deviations of y over all rows, where a
+   * full pass gathered them (streaming): `fit()` then needs no statistics
+   * pass over a source for an unweighted linear fit.
+   */
+  readonly ySummary?: MomentsSummary | null;
   /** Releases threads, GPU buffers and files. */
   close(): void | Promise<void>;
 }

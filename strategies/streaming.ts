@@ -22,15 +22,24 @@ import type { Evaluation, Evaluator } from "../core/linearization.ts";
 import { evaluationFromPartial } from "../core/_linearization_forms.ts";
 import type { LossName } from "../core/loss.ts";
 import { readBatches } from "../data/_batching.ts";
-import { rowBlocks } from "./_streaming_pass.ts";
-import { fitSample, guardWarmStart, sampleRows } from "./_warm_start.ts";
+import { type RowBlock, StreamingData } from "./_streaming_pass.ts";
+import type { TableRows } from "../data/_binary_source.ts";
+import {
+  type PrimedEvaluator,
+  subsampleWarmStart,
+  warmStartRowsOf,
+} from "./_warm_start.ts";
 import { createBatchRunner } from "../core/parallel_evaluator.ts";
+import { autoAccumulation } from "../core/_accumulation.ts";
+import { Moments, type MomentsSummary } from "../core/_moments.ts";
 import {
   type GpuBatchRunner,
   type NormalAccumulator,
   openGpuBatchRunner,
+  type PendingBatch,
 } from "./_streaming_gpu.ts";
 import {
+  type BatchSourceLike,
   type PassProgress,
   registerStrategy,
   type Strategy,
@@ -50,9 +59,6 @@ import type { BackendName } from "./backend_name.ts";
  * ```
  */
 export const DEFAULT_BATCH_SIZE = 100_000;
-
-/** Largest default warm-start subsample, in rows. */
-const WARM_START_MAX_ROWS = 300_000;
 
 /** Parameter vectors whose last full evaluation is kept for reuse. */
 const CACHE_SIZE = 8;
@@ -114,6 +120,8 @@ export interface StreamingEvaluatorOptions {
   readonly blockRows?: number;
   /** "webgpu" runs each batch on the GPU when it computes in f64. */
   readonly backend?: BackendName;
+  /** CPU threads including the main one (default: all cores). */
+  readonly threads?: number | "auto";
   /** Stops a pass between batches (rejects with the signal's reason). */
   readonly signal?: AbortSignal;
   /** Called after every batch of every pass. */
@@ -146,16 +154,34 @@ export interface StreamingEvaluator extends StrategyEvaluator {
   readonly passes: number;
 }
 
+/** What the strategy's warm start needs of its evaluator besides. */
+type StreamingEvaluatorImpl = StreamingEvaluator & PrimedEvaluator & {
+  /** The data and the buffers the passes reuse. */
+  readonly stream: StreamingData;
+};
+
+const Y_SCRATCH = new Float64Array(4096);
+
+/** Adds the y column of table rows to `m` (through a small scratch). */
+function addTableY(m: Moments, t: TableRows): void {
+  const { table, stride, rows } = t;
+  const c = t.columns[t.columns.length - 1];
+  for (let s = 0; s < rows; s += Y_SCRATCH.length) {
+    const n = Math.min(Y_SCRATCH.length, rows - s);
+    for (let i = 0, at = s * stride + c; i < n; i++, at += stride) {
+      Y_SCRATCH[i] = table[at];
+    }
+    m.add(Y_SCRATCH, 0, n);
+  }
+}
+
 /** Counts rows with one pass (for producers of unknown length). */
 async function countRows(
-  data: StrategyData,
-  batchSize: number,
+  stream: StreamingData,
   signal?: AbortSignal,
 ): Promise<number> {
   let n = 0;
-  for await (const b of rowBlocks(data, batchSize, signal)) {
-    n += b.end - b.start;
-  }
+  for await (const b of stream.blocks(signal)) n += b.end - b.start;
   return n;
 }
 
@@ -164,7 +190,10 @@ async function countRows(
  * in-memory arrays. Memory is O(batchSize * (features + p)); each call of
  * `evaluate` reads the data once and evaluates all requested parameter
  * vectors in that pass (results of the last few vectors are reused when the
- * solver asks for them again).
+ * solver asks for them again). A source with random access is read ahead
+ * into reused shared buffers (see `strategies/_streaming_pass.ts`); the CPU
+ * passes accumulate like the in-memory evaluators (Gram sums while the
+ * scaled Jacobian is well conditioned, else QR: `core/_accumulation.ts`).
  *
  * @example A source read in batches of 64 rows
  * ```ts
@@ -186,11 +215,19 @@ async function countRows(
  * await ev.close();
  * ```
  */
-export async function createStreamingEvaluator(
+export function createStreamingEvaluator(
   model: Model,
   data: StrategyData,
   options: StreamingEvaluatorOptions = {},
 ): Promise<StreamingEvaluator> {
+  return openStreamingEvaluator(model, data, options);
+}
+
+async function openStreamingEvaluator(
+  model: Model,
+  data: StrategyData,
+  options: StreamingEvaluatorOptions,
+): Promise<StreamingEvaluatorImpl> {
   const p = model.params.length;
   const c = p + 1;
   const batchSize = batchSizeOf({ batchSize: options.batchSize });
@@ -198,14 +235,22 @@ export async function createStreamingEvaluator(
   const loss = options.loss ?? "linear";
   const fScale = options.fScale ?? 1;
   const signal = options.signal;
-  const runner = createBatchRunner(model, { loss, fScale, blockRows });
-  const total = data.kind === "memory" ? data.y.length : data.length;
-  let nResiduals = total ?? await countRows(data, batchSize, signal);
+  const runner = createBatchRunner(model, {
+    loss,
+    fScale,
+    blockRows,
+    threads: options.threads === "auto" ? undefined : options.threads,
+  });
   const gpu: GpuBatchRunner | null = options.backend === "webgpu"
     ? await openGpuBatchRunner(model, loss, fScale)
     : null;
+  const stream = new StreamingData(data, batchSize, gpu === null);
+  const total = data.kind === "memory" ? data.y.length : data.length;
+  let nResiduals = total ?? await countRows(stream, signal);
   let passes = 0;
+  let ySummary: MomentsSummary | null = null;
   const cache = new EvaluationCache(CACHE_SIZE);
+  const notes: string[] = [];
   const cpuBackend: BackendDescription = {
     device: "cpu",
     precision: "f64",
@@ -213,9 +258,10 @@ export async function createStreamingEvaluator(
     detail: `streaming, batches of ${batchSize}`,
   };
 
-  async function pass(
+  async function passOnce(
     thetas: readonly Float64Array[],
     withJac: readonly boolean[],
+    gram: boolean,
   ): Promise<Evaluation[]> {
     const k = thetas.length;
     const costs = new Float64Array(k);
@@ -227,49 +273,98 @@ export async function createStreamingEvaluator(
     }));
     const live = new Array<boolean>(k).fill(true);
     const passNo = ++passes;
+    // y's moments for R², once: the statistics pass then reads nothing.
+    const moments = ySummary ? null : new Moments();
     let batch = 0, points = 0;
-    for await (const blk of rowBlocks(data, batchSize, signal)) {
-      // The next batch may already have been read ahead: stop before using it.
-      signal?.throwIfAborted();
-      if (gpu) {
-        await gpu.run(blk, thetas, withJac, normal);
-      } else {
-        // Merging into the running factor is exact TSQR: the result equals
-        // the factor of all rows at once, to rounding. Each batch is split
-        // between the main thread and a worker.
-        const idx = thetas.map((_, i) => i).filter((i) => live[i]);
-        const cs = idx.length === 0 ? [] : await runner.run(
-          blk.data,
-          blk.start,
-          blk.end,
-          idx.map((i) => thetas[i]),
-          idx.map((i) => augs[i]),
-        );
-        idx.forEach((i, j) => {
-          if (!Number.isFinite(cs[j])) {
-            live[i] = false; // a non-finite residual: the point is rejected
-            costs[i] = NaN;
-          } else costs[i] += cs[j];
+    let inFlight: PendingBatch | null = null;
+    // Merging into the running factor is exact TSQR (or a sum of Gram
+    // sums): the result equals that of all rows at once, to rounding. Each
+    // batch is split between the main thread and the workers.
+    const cpuColumns = async (blk: RowBlock) => {
+      moments?.add(blk.data.y, blk.start, blk.end);
+      const idx = thetas.map((_, i) => i).filter((i) => live[i]);
+      const cs = idx.length === 0 ? [] : await runner.run(
+        blk.data,
+        blk.start,
+        blk.end,
+        idx.map((i) => thetas[i]),
+        idx.map((i) => augs[i]),
+        gram,
+      );
+      add(idx, cs);
+      return blk.end - blk.start;
+    };
+    const add = (idx: number[], cs: readonly number[]) =>
+      idx.forEach((i, j) => {
+        if (!Number.isFinite(cs[j])) {
+          live[i] = false; // a non-finite residual: the point is rejected
+          costs[i] = NaN;
+        } else costs[i] += cs[j];
+      });
+    try {
+      for await (const blk of stream.blocks(signal, gpu === null)) {
+        // The next batch may already have been read ahead: stop before using it.
+        signal?.throwIfAborted();
+        let rows: number;
+        if (blk.table !== undefined) {
+          // Rows as the file holds them: split and checked by the threads
+          // as they compute (also with no live point: the check counts).
+          const t = blk.table;
+          const idx = thetas.map((_, i) => i).filter((i) => live[i]);
+          const cs = await runner.runTable(
+            t,
+            idx.map((i) => thetas[i]),
+            idx.map((i) => augs[i]),
+            gram,
+          );
+          if (cs === null) {
+            // A bad value: read as columns, which names it (or drops rows).
+            rows = await cpuColumns(await stream.columns(blk.first, t.rows));
+          } else {
+            if (moments) addTableY(moments, t);
+            add(idx, cs);
+            rows = t.rows;
+          }
+        } else if (gpu) {
+          moments?.add(blk.data.y, blk.start, blk.end);
+          // Upload this batch while the GPU computes the one before.
+          const next = await gpu.start(blk, thetas, withJac);
+          const done = inFlight;
+          inFlight = next;
+          await done?.finish(normal);
+          rows = blk.end - blk.start;
+        } else rows = await cpuColumns(blk);
+        batch++;
+        points += rows;
+        options.onPass?.({
+          pass: passNo,
+          batch,
+          pointsProcessed: points,
+          totalPoints: total,
         });
       }
-      batch++;
-      points += blk.end - blk.start;
-      options.onPass?.({
-        pass: passNo,
-        batch,
-        pointsProcessed: points,
-        totalPoints: total,
-      });
+    } catch (e) {
+      // Release the batch still on the GPU; the error is what counts.
+      await inFlight?.finish(normal.map((a) => ({ ...a }))).catch(() => {});
+      throw e;
     }
+    await inFlight?.finish(normal);
     nResiduals = points;
+    ySummary ??= moments;
     return thetas.map((_, i): Evaluation =>
       evaluationFromPartial(
-        gpu ? normal[i] : { cost: costs[i], aug: augs[i] },
+        gpu ? normal[i] : { cost: costs[i], aug: augs[i], gram },
         p,
         points,
       )
     );
   }
+
+  // The GPU kernels form Gram sums only (f64: streaming has no polish).
+  const evaluateAll = gpu
+    ? (t: readonly Float64Array[], j: readonly boolean[]) =>
+      passOnce(t, j, true)
+    : autoAccumulation(nResiduals, p, true, passOnce);
 
   return {
     nParams: p,
@@ -283,38 +378,63 @@ export async function createStreamingEvaluator(
     backend: gpu ? backendLabel(gpu.backend) : backendLabel(cpuBackend) +
       (options.backend === "webgpu" ? "; no f64 WebGPU device" : ""),
     backendInfo: gpu ? gpu.backend : cpuBackend,
+    get notes() {
+      return notes;
+    },
+    get ySummary() {
+      return ySummary;
+    },
+    stream,
     evaluate(thetas, withJacobian) {
       // The solver may ask again for a point it just had (after a warm
       // start, or in multi-start); reuse it rather than read the data again.
-      return cache.through(thetas, withJacobian, pass);
+      return cache.through(thetas, withJacobian, evaluateAll);
     },
-    close() {
+    prime(theta, e) {
+      cache.store(theta, e);
+    },
+    addNote(note) {
+      notes.push(note);
+    },
+    async close() {
       cache.clear();
+      await stream.close();
     },
   };
 }
 
-/** The in-memory subsample the warm start fits on. */
+/** The in-memory subsample the warm start fits on, and how it was taken. */
 async function warmStartSample(
   ctx: StrategyContext,
+  stream: StreamingData,
   rows: number,
   batchSize: number,
-): Promise<WeightedData> {
-  const data = ctx.data;
-  // Arrays allow an evenly spread sample, which represents the whole range.
-  if (data.kind === "memory") return sampleRows(data, rows);
-  // A source is read from the start: the first few batches.
+): Promise<{ sample: WeightedData; what: string }> {
+  if (stream.randomAccess) {
+    const sample = await stream.sample(rows, ctx.signal);
+    return {
+      sample,
+      what: `an evenly spread sample of ${sample.y.length} rows`,
+    };
+  }
+  // A producer is read from the start: the first few batches.
+  const data = ctx.data as BatchSourceLike;
   const b = await readBatches(data, batchSize, {
     maxRows: rows,
     signal: ctx.signal,
   });
-  return { x: b.x, y: b.y, w: weightsFromSigma(b.sigma) };
+  return {
+    sample: { x: b.x, y: b.y, w: weightsFromSigma(b.sigma) },
+    what: `the first ${b.y.length} rows`,
+  };
 }
 
 /**
  * The "streaming" strategy (registered on import). Configuration:
  * `batchSize` (rows per batch), `warmStart` (default true) and
- * `warmStartRows` (subsample size, default three batches, at most 300k rows).
+ * `warmStartRows` (subsample size; default as in memory, n / 50 rows within
+ * [20k, 50k] from 200k rows on, spread evenly over arrays and sources with
+ * random access, the first rows of a producer).
  *
  * @example A streaming fit of in-memory data in batches of 500 rows
  * ```ts
@@ -336,49 +456,45 @@ export const streamingStrategy: Strategy = {
     "data read batch by batch on every pass (file, producer or arrays); memory bounded by the batch size",
   accepts: ["source", "memory"],
   async createEvaluator(ctx) {
-    const ev = await createStreamingEvaluator(ctx.model, ctx.data, {
+    const ev = await openStreamingEvaluator(ctx.model, ctx.data, {
       loss: ctx.loss,
       fScale: ctx.fScale,
       batchSize: batchSizeOf(ctx.config),
       backend: ctx.backend,
+      threads: ctx.threads,
       signal: ctx.signal,
       onPass: ctx.onPass,
     });
-    ev.warmStart = (p0, solveOn) => streamingWarmStart(ctx, ev, p0, solveOn);
+    ev.warmStart = (p0, solveOn) =>
+      streamingWarmStart(ctx, ev, ev.stream, p0, solveOn);
     return ev;
   },
 };
 
 /**
- * The streaming warm start: a fit on a sample of rows spread over the
- * source, kept only if a guard pass finds it no worse on all the data (its
- * linearization then serves the solver's first request from the cache).
+ * The streaming warm start, as in memory: a fit on about n / 50 rows (20k to
+ * 50k, or `warmStartRows`) spread evenly over a source with random access
+ * (else its first rows), kept only if a guard pass finds it no worse on all
+ * the data; its linearization then serves the solver's first request.
  */
 async function streamingWarmStart(
   ctx: StrategyContext,
-  ev: StreamingEvaluator,
+  ev: StreamingEvaluatorImpl,
+  stream: StreamingData,
   p0: Float64Array,
   solveOn: (ev: Evaluator, x0: Float64Array) => Promise<Float64Array>,
 ): Promise<Float64Array> {
-  const cfg = ctx.config ?? {};
-  if (cfg.warmStart === false) return p0;
-  const batchSize = batchSizeOf(cfg);
-  const rows = typeof cfg.warmStartRows === "number"
-    ? cfg.warmStartRows
-    : Math.min(3 * batchSize, WARM_START_MAX_ROWS);
-  if (!Number.isSafeInteger(rows) || rows < 1) {
-    throw new RangeError(
-      `warmStartRows must be an integer >= 1, got ${rows}`,
-    );
-  }
   const n = ctx.data.kind === "memory" ? ctx.data.y.length : ctx.data.length;
+  const rows = warmStartRowsOf(ctx.config, n ?? Number.POSITIVE_INFINITY);
   // No saving when the sample is not much smaller than the data.
-  if (n !== undefined && rows * 2 > n) return p0;
-  const sample = await warmStartSample(ctx, rows, batchSize);
-  const f = await fitSample(ctx, p0, solveOn, sample);
-  if (f === null) return p0;
-  const g = await guardWarmStart(ev, p0, f.x, f.costP0, f.rows, ev.nResiduals);
-  return g.start;
+  if (rows === null || (n !== undefined && rows * 2 > n)) return p0;
+  const { sample, what } = await warmStartSample(
+    ctx,
+    stream,
+    rows,
+    ev.batchSize,
+  );
+  return await subsampleWarmStart(ctx, p0, solveOn, ev, sample, what);
 }
 
 registerStrategy(streamingStrategy);

@@ -180,6 +180,8 @@ Deno.test("progress of a real streaming fit: counters advance, the ETA spans the
     {
       p0: [1, 1, 1],
       workflow: "streaming",
+      // Batches of 27962 rows from the budget: several per pass.
+      memoryLimitGb: 0.005,
       onProgress: (p) => {
         raw.push(p);
         shown.push(tracker.update(p));

@@ -25,6 +25,11 @@ import {
 } from "../core/cpu_evaluator.ts";
 import { type WorkerPart, workerSource } from "../core/_worker_source.ts";
 import {
+  linearizeTable,
+  splitTableRows,
+  TABLE_ROWS_WORKER_PART,
+} from "../core/_table_rows.ts";
+import {
   createBatchRunner,
   createParallelEvaluator,
 } from "../core/parallel_evaluator.ts";
@@ -120,6 +125,54 @@ Deno.test("workerSource: linearizeRange alone gives the module's result for ever
       }
     }
   }
+});
+
+Deno.test("workerSource: the table part alone splits and linearizes rows as the module does", () => {
+  const iso = isolated(TABLE_ROWS_WORKER_PART, [
+    "linearizeTable",
+    "splitTableRows",
+    "TABLE_SPLIT_ROWS",
+  ]);
+  assert.ok(iso.TABLE_SPLIT_ROWS > 0);
+  const lin = isolated(CPU_EVALUATOR_WORKER_PART, ["linearizeRange"]);
+  const m = model("a * exp(-b * x) + c");
+  const d = data(20_001);
+  // An interleaved (n, 3) table: x, y, sigma.
+  const n = d.y.length, table = new Float64Array(3 * n);
+  for (let i = 0; i < n; i++) {
+    table.set([d.x[0][i], d.y[i], 1 / d.w[i]], 3 * i);
+  }
+  const theta = new Float64Array([2, 1, 0.4]);
+  const run = (f: typeof linearizeTable, split: typeof splitTableRows) => {
+    const scratch = {
+      X: [new Float64Array(8192)],
+      Y: new Float64Array(8192),
+      W: new Float64Array(8192),
+    };
+    const aug = new Float64Array(16);
+    const o = { loss: "huber", fScale: 0.05, blockRows: 256, gram: true };
+    const costs = f(
+      lin.linearizeRange,
+      split,
+      m.kernel,
+      3,
+      table,
+      3,
+      [0, 1],
+      2,
+      5,
+      n,
+      [theta],
+      [aug],
+      { ...o, block: new Float64Array(256 * 4) },
+      scratch,
+    );
+    return { costs, aug };
+  };
+  const a = run(linearizeTable, splitTableRows);
+  const b = run(iso.linearizeTable, iso.splitTableRows);
+  assert.ok(a.costs !== null && a.costs[0] > 0);
+  assert.deepStrictEqual(b, a);
 });
 
 Deno.test("workerSource: names come once, from named function declarations", () => {

@@ -50,26 +50,38 @@ Deno.test("csv: batches reproduce the data for many sizes and ranges", async () 
     cols[3] = cols[3].map((v) => Math.abs(v) + 0.1);
     const path = join(dir, "data.csv");
     await Deno.writeTextFile(path, csvText(["t", "u", "signal", "err"], cols));
-    const src = await openSource(path, {
-      x: ["t", 1],
-      y: "signal",
-      sigma: "err",
-    });
-    assert.strictEqual(src.length, N);
-    assert.match(
-      src.description,
-      /data\.csv \(csv, 3000 rows, x=t\+u, y=signal, sigma=err\)/,
-    );
-    await assertReproduces(src, {
-      x: [cols[0], cols[1]],
-      y: cols[2],
-      sigma: cols[3],
-    }, [
-      [1023, 1025],
-      [1024, 2048],
-      [2047, 2999],
-      [2999, 3000],
-    ]);
+    // The same rows from the copy in memory, in temporary files, and from
+    // the text parsed again on every pass.
+    for (
+      const [binaryCopy, where] of [
+        ["auto", "binary copy in memory"],
+        ["file", "binary copy in temporary files"],
+        ["none", "no binary copy"],
+      ] as const
+    ) {
+      const src = await openSource(path, {
+        x: ["t", 1],
+        y: "signal",
+        sigma: "err",
+        binaryCopy,
+      });
+      assert.strictEqual(src.length, N);
+      assert.strictEqual(
+        src.description,
+        `data.csv (csv, 3000 rows, x=t+u, y=signal, sigma=err; numeric parser, ${where})`,
+      );
+      await assertReproduces(src, {
+        x: [cols[0], cols[1]],
+        y: cols[2],
+        sigma: cols[3],
+      }, [
+        [1023, 1025],
+        [1024, 2048],
+        [2047, 2999],
+        [2999, 3000],
+      ]);
+      await src.close();
+    }
     // Defaults: x = column 0, y = column 1.
     const plain = await openSource(path);
     const got = await collect(plain, 500, { start: 2500 });

@@ -41,7 +41,7 @@ Deno.test("openSource: unknown and misplaced options name the option", async () 
   await withFiles(async ({ csv, npy, raw }) => {
     await typeError(
       openSource(csv, { delimeter: ";" } as never),
-      /openSource: unknown option "delimeter" \(known: x, y, sigma, format, dropInvalid, dtype, columns, layout, byteOffset, dataset, delimiter, header\)/,
+      /openSource: unknown option "delimeter" \(known: x, y, sigma, format, dropInvalid, dtype, columns, layout, byteOffset, dataset, delimiter, header, binaryCopy\)/,
     );
     await typeError(
       openSource(npy, { delimiter: ";" }),
@@ -58,6 +58,14 @@ Deno.test("openSource: unknown and misplaced options name the option", async () 
     await typeError(
       openSource(csv, { header: false, format: "npy" }),
       /option "header" applies to csv and tsv files, not npy/,
+    );
+    await typeError(
+      openSource(npy, { binaryCopy: "file" }),
+      /option "binaryCopy" applies to csv and tsv files, not npy/,
+    );
+    await typeError(
+      openSource(csv, { binaryCopy: "disk" as never }),
+      /binaryCopy must be "auto", "memory", "file" or "none", got "disk"/,
     );
     await typeError(
       openSource(csv, null as never),

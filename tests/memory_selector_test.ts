@@ -6,6 +6,11 @@ import {
   MIN_BATCH_ROWS,
   OptimizationGoal,
 } from "../workflow/mod.ts";
+import {
+  STREAM_FLOOR_BATCH_ROWS,
+  STREAM_MAX_BATCH_ROWS,
+  streamingBatchRows,
+} from "../memory/selector.ts";
 
 const GB = 2 ** 30;
 const N = 10_000_000;
@@ -78,9 +83,34 @@ Deno.test("select: chunk and batch sizes follow the documented formula", () => {
     memoryLimitGb: 0.1,
   });
   assert.strictEqual(streaming.strategy, "streaming");
-  const expectedBatch = Math.floor(0.25 * 0.075 * GB / bytesPerRow);
-  assert.strictEqual(expectedBatch, 264_903);
+  // Streaming holds no Jacobian: 3 copies (batch, read-ahead, file bytes)
+  // of x, y and sigma or weights per row.
+  const expectedBatch = Math.floor(0.25 * 0.075 * GB / (3 * 8 * 3));
+  assert.strictEqual(expectedBatch, 279_620);
   assert.deepStrictEqual(streaming.config, { batchSize: expectedBatch });
+  assert.strictEqual(
+    selector.streamingBatchSize({ nPoints: N, nParams: P, memoryLimitGb: 0.1 }),
+    expectedBatch,
+  );
+});
+
+Deno.test("streamingBatchRows: the budget, a cap, a floor the budget can afford", () => {
+  // Plenty of memory: the cap, never the old fixed 1e5.
+  assert.strictEqual(streamingBatchRows(16, 1e9, 1), STREAM_MAX_BATCH_ROWS);
+  // A quarter of 0.05 GB is under the floor; half of it holds the floor.
+  assert.strictEqual(streamingBatchRows(0.05, 1e9, 1), STREAM_FLOOR_BATCH_ROWS);
+  // Half of 0.01 GB is all the floor may take.
+  assert.strictEqual(
+    streamingBatchRows(0.01, 1e9, 1),
+    Math.floor(0.005 * GB / 72),
+  );
+  // More features, fewer rows.
+  assert.strictEqual(
+    streamingBatchRows(0.375, 1e9, 3),
+    Math.floor(0.25 * 0.375 * GB / (3 * 8 * 5)),
+  );
+  assert.strictEqual(streamingBatchRows(16, 777, 1), 777);
+  assert.strictEqual(streamingBatchRows(1e-9, 1e9, 1), MIN_BATCH_ROWS);
 });
 
 Deno.test("select: the chunk leaves room for the in-memory data", () => {

@@ -11,10 +11,15 @@ import { model } from "../model/model.ts";
 import type { Model } from "../model/types.ts";
 import {
   arraySource,
+  type ColumnBuffers,
+  type DataSource,
+  DataSourceError,
   iterableSource,
   npySource,
   openSource,
+  type RowReader,
 } from "../data/mod.ts";
+import { streamingBatchRows } from "../memory/selector.ts";
 import { createStreamingEvaluator } from "../strategies/streaming.ts";
 import type { BatchSourceLike } from "../strategies/strategy.ts";
 import {
@@ -278,4 +283,180 @@ Deno.test("streaming: progress reports passes and batches with an ETA", async ()
   // Passes are numbered in order.
   const numbers = [...new Set(passes.map((e) => e.pass))];
   assert.deepStrictEqual(numbers, numbers.toSorted((a, b) => a! - b!));
+});
+
+/** A source that logs its reader's reads and counts its other passes. */
+function logged(src: DataSource) {
+  const log: string[] = [];
+  let batchesCalls = 0;
+  const wrapped: DataSource = {
+    get length() {
+      return src.length;
+    },
+    nFeatures: src.nFeatures,
+    hasSigma: src.hasSigma,
+    description: src.description,
+    fingerprint: src.fingerprint,
+    batches(size, options) {
+      batchesCalls++;
+      return src.batches(size, options);
+    },
+    async openReader() {
+      log.push("open");
+      const r = await src.openReader!();
+      const wrap: Record<string, unknown> = {
+        read: (s: number, e: number, into: ColumnBuffers) => {
+          log.push(`read ${s}`);
+          return r.read(s, e, into);
+        },
+        close: () => r.close(),
+      };
+      const t = r as unknown as {
+        stride?: number;
+        readTable?(s: number, e: number, into: Float64Array): unknown;
+      };
+      if (t.readTable) {
+        wrap.stride = t.stride;
+        wrap.readTable = (s: number, e: number, into: Float64Array) => {
+          log.push(`table ${s}`);
+          return t.readTable!(s, e, into);
+        };
+      }
+      return wrap as unknown as RowReader;
+    },
+    close: () => src.close(),
+  };
+  return { wrapped, log, batchesCalls: () => batchesCalls };
+}
+
+Deno.test("streaming: batches from the memory budget, passes as in memory, the next batch read ahead", async () => {
+  await withDir(async (dir) => {
+    const n = 400_000;
+    const d = decayData(n, { seed: 37 });
+    const path = join(dir, "big.npy");
+    await writeNpyTable(path, [d.x, d.y]);
+    const ref = await fit(DECAY, d.x, d.y, {
+      p0: P0,
+      ...TOL,
+      workflow: "standard",
+    });
+    const src = logged(await openSource(path));
+    const events: FitProgress[] = [];
+    // 0.01 GB: a quarter of the 0.0075 GB threshold holds fewer rows than
+    // the floor, half of it 55924 rows of 72 bytes.
+    const r = await fit(DECAY, src.wrapped, {
+      p0: P0,
+      ...TOL,
+      workflow: "streaming",
+      memoryLimitGb: 0.01,
+      onProgress: (p) => events.push(p),
+    });
+    await src.wrapped.close();
+    assert.strictEqual(r.strategy, "streaming");
+    const batch = streamingBatchRows(0.0075, n, 1);
+    assert.strictEqual(batch, 55_924);
+    assert.match(r.backend, new RegExp(`batches of ${batch},`));
+    assertClose(r.popt, ref.popt, 1e-10);
+    assert.ok(Math.abs(r.rSquared - ref.rSquared) <= 1e-12);
+    // The warm start on a spread sample: as many full passes as in memory.
+    const passes = new Set(
+      events.filter((e) => e.phase === "pass").map((e) => e.pass),
+    );
+    assert.ok(passes.size <= Math.max(4, ref.nfev), `${passes.size} passes`);
+    assert.ok(r.notes.some((l) => l.includes("evenly spread sample")));
+    // One reader for the fit; every pass reads its rows as table rows, in
+    // order, the next batch asked for before the current one is computed.
+    assert.strictEqual(src.log.filter((l) => l === "open").length, 1);
+    const tables = src.log.filter((l) => l.startsWith("table"));
+    const perPass = Math.ceil(n / batch);
+    assert.strictEqual(tables.length, passes.size * perPass);
+    assert.deepStrictEqual(
+      tables.slice(0, perPass),
+      Array.from({ length: perPass }, (_, k) => `table ${k * batch}`),
+    );
+    // No statistics pass: y's moments came from the first pass.
+    assert.strictEqual(src.batchesCalls(), 0);
+  });
+});
+
+Deno.test("streaming: read-ahead holds the next batch before this one is reported", async () => {
+  await withDir(async (dir) => {
+    const d = decayData(20_000, { seed: 41 });
+    const path = join(dir, "d.f64");
+    await writeRawF64(path, [d.x, d.y]);
+    const src = logged(await openSource(path, { columns: 2 }));
+    const ev = await createStreamingEvaluator(DECAY, src.wrapped, {
+      batchSize: 6000,
+      onPass: (p) => src.log.push(`done ${p.batch}`),
+    });
+    await ev.evaluate([Float64Array.from([3, 0.7, 0.5])], [true]);
+    await ev.close();
+    assert.deepStrictEqual(src.log, [
+      "open",
+      "table 0",
+      "table 6000",
+      "done 1",
+      "table 12000",
+      "done 2",
+      "table 18000",
+      "done 3",
+      "done 4",
+    ]);
+  });
+});
+
+Deno.test("streaming: a bad value in a table batch is named by row and column, or its row dropped", async () => {
+  await withDir(async (dir) => {
+    const n = 30_000;
+    const d = decayData(n, { seed: 43 });
+    const y = d.y.slice();
+    y[12_345] = NaN;
+    const path = join(dir, "bad.npy");
+    await writeNpyTable(path, [d.x, y]);
+    const stream = { p0: P0, ...TOL, workflow: STREAM };
+    const strict = await openSource(path);
+    await assert.rejects(
+      fit(DECAY, strict, stream),
+      (e) =>
+        e instanceof DataSourceError && e.code === "not-finite" &&
+        e.row === 12_345 && e.column === 1,
+    );
+    await strict.close();
+    const keep = (a: Float64Array) => a.filter((_, i) => i !== 12_345);
+    const ref = await fit(DECAY, keep(d.x), keep(d.y), {
+      p0: P0,
+      ...TOL,
+      workflow: "standard",
+    });
+    const dropped = await openSource(path, { dropInvalid: true });
+    const r = await fit(DECAY, dropped, stream);
+    await dropped.close();
+    assertClose(r.popt, ref.popt, 1e-10);
+    assert.strictEqual(r.nPoints, n - 1);
+  });
+});
+
+Deno.test("streaming: a weighted fit makes its statistics pass; R² as in memory", async () => {
+  await withDir(async (dir) => {
+    const d = decayData(20_000, { seed: 47, sigma: true });
+    const path = join(dir, "w.npy");
+    await writeNpyTable(path, [d.x, d.y, d.sigma!]);
+    const ref = await fit(DECAY, d.x, d.y, {
+      p0: P0,
+      ...TOL,
+      sigma: d.sigma!,
+      workflow: "standard",
+    });
+    const src = logged(await openSource(path, { sigma: 2 }));
+    const r = await fit(DECAY, src.wrapped, {
+      p0: P0,
+      ...TOL,
+      workflow: STREAM,
+    });
+    await src.wrapped.close();
+    assertClose(r.popt, ref.popt, 1e-10);
+    assert.ok(Math.abs(r.rSquared - ref.rSquared) <= 1e-12);
+    assert.ok(Math.abs(r.chiSquare - ref.chiSquare) <= 1e-9 * ref.chiSquare);
+    assert.strictEqual(src.batchesCalls(), 1);
+  });
 });

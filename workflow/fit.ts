@@ -78,5 +78,5 @@ export async function fit(
     await sev.close();
   }
   if (sev.notes) notes.push(...sev.notes);
-  return await finishFit(call, plan, solution, notes, t0);
+  return await finishFit(call, plan, solution, notes, t0, sev.ySummary);
 }

@@ -14,6 +14,7 @@ import type { FitPlan } from "./_plan.ts";
 import type { FitSolution } from "./_solve.ts";
 import { finalPass } from "./_statistics.ts";
 import { reviewerWarnings } from "./_warnings.ts";
+import type { MomentsSummary } from "../../core/_moments.ts";
 
 /** Builds the result of a fit from its solution. */
 export async function finishFit(
@@ -22,6 +23,7 @@ export async function finishFit(
   solution: FitSolution,
   notes: string[],
   t0: number,
+  ySummary?: MomentsSummary | null,
 ): Promise<FitResult> {
   const m = call.model;
   const { scale, solver: so } = plan;
@@ -34,6 +36,7 @@ export async function finishFit(
     plan.data.arrays,
     plan.data.data,
     so.loss === "linear" && !sigmaChol ? scale.unscaleCost(best.cost) : null,
+    ySummary,
   );
   const pcov = call.params.expandCovariance(
     covariance(call, plan, solution, fin.n, notes),

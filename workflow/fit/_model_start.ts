@@ -26,7 +26,8 @@ const GUESS_ROWS = 20_000;
  * The options with the model's hints under the caller's `params` (a
  * parameter the caller sets keeps only the caller's settings) and, when
  * there is no start at all, the model's guess as `p0`. A plain model or a
- * start given by the caller: the options as they are (hints still apply).
+ * start given by the caller: the options as they are (the hints the caller
+ * left in force still apply).
  */
 export async function withModelStart(
   m: Model,
@@ -36,7 +37,7 @@ export async function withModelStart(
   source: BatchSourceLike | null,
 ): Promise<{ options: FitOptions; guessed: boolean }> {
   const g = m as Model & Guessing;
-  const hints = g.paramHints ?? {};
+  const hints = applicableHints(g.paramHints ?? {}, options);
   let out = options;
   if (Object.keys(hints).length > 0) {
     out = {
@@ -59,6 +60,38 @@ export async function withModelStart(
   if (!data) return { options: out, guessed: false };
   const values = g.guess(data.x, data.y);
   return { options: { ...out, p0: values }, guessed: true };
+}
+
+/**
+ * The hints the caller left in force: explicit `bounds` replace the hints'
+ * min and max, and a start given to a parameter in `p0` (every parameter for
+ * a vector) frees it from its hint's tie (as `voigt`'s gamma = sigma).
+ */
+function applicableHints(
+  hints: Readonly<Record<string, ParamSpec>>,
+  options: FitOptions,
+): Record<string, ParamSpec> {
+  const p0 = options.p0;
+  const started = (name: string) =>
+    p0 !== undefined &&
+    (typeof (p0 as ArrayLike<number>).length === "number" ||
+      (p0 as Record<string, number>)[name] !== undefined);
+  const out: Record<string, ParamSpec> = {};
+  for (const [name, hint] of Object.entries(hints)) {
+    if (typeof hint === "number") {
+      if (!started(name)) out[name] = hint;
+      continue;
+    }
+    const { min, max, expr, ...rest } = hint;
+    const kept: Record<string, unknown> = { ...rest };
+    if (options.bounds === undefined) Object.assign(kept, { min, max });
+    if (!started(name)) kept.expr = expr;
+    for (const k of Object.keys(kept)) {
+      if (kept[k] === undefined) delete kept[k];
+    }
+    if (Object.keys(kept).length > 0) out[name] = kept as ParamSpec;
+  }
+  return out;
 }
 
 /** An evenly strided sample of a source (its rows in order). */

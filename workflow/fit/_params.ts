@@ -311,10 +311,10 @@ function resolveSpecs(
     const [lo, hi] = options.bounds;
     lower = typeof lo === "number"
       ? new Array(p).fill(lo)
-      : Array.from(toVector(lo, "bounds[0]", p));
+      : Array.from(toVector(lo, "bounds[0]", p, true));
     upper = typeof hi === "number"
       ? new Array(p).fill(hi)
-      : Array.from(toVector(hi, "bounds[1]", p));
+      : Array.from(toVector(hi, "bounds[1]", p, true));
   }
   const params = options.params ?? {};
   if (typeof params !== "object" || params === null || Array.isArray(params)) {

@@ -135,15 +135,23 @@ function chooseStrategy(
       config = picked || config ? { ...picked, ...config } : null;
       notes.push(`selector: ${sel.reason}`);
     }
-  } else if (
-    (name === "chunked" || name === "streaming") && config === null &&
-    Number.isFinite(n)
-  ) {
+  } else if (name === "chunked" && config === null && Number.isFinite(n)) {
     // A named memory strategy takes the selector's sizes where it agrees.
     const sel = select(false);
     config = sel.strategy === name
       ? sel.config as unknown as Record<string, unknown>
       : null;
+  }
+  if (name === "streaming" && config?.batchSize === undefined) {
+    // Batches as large as the memory budget allows, whichever strategy the
+    // decision tree would have picked (an unknown length sizes for 2^40).
+    const batchSize = new MemoryBudgetSelector().streamingBatchSize({
+      nPoints: Number.isFinite(n) ? n : 2 ** 40,
+      nParams: m.params.length,
+      nFeatures: m.variables.length,
+      memoryLimitGb: call.options.memoryLimitGb,
+    });
+    config = { ...config, batchSize };
   }
   if (input.sigmaChol && name !== "standard") {
     notes.push(`a 2-D sigma needs the dense standard path; "${name}" not used`);

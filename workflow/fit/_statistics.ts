@@ -7,6 +7,7 @@
  */
 
 import type { Model } from "../../model/types.ts";
+import { Moments, type MomentsSummary } from "../../core/_moments.ts";
 import type {
   BatchSourceLike,
   StrategyData,
@@ -26,7 +27,11 @@ export interface FinalSums {
   chiSquare: number;
 }
 
-/** Residuals and sums of squares at popt, in memory or batch by batch. */
+/**
+ * Residuals and sums of squares at popt, in memory or batch by batch; a
+ * source's pass is skipped where the cost gives the sums and `ySummary`
+ * (from the evaluator's passes) the total sum of squares.
+ */
 export async function finalPass(
   m: Model,
   popt: Float64Array,
@@ -35,43 +40,11 @@ export async function finalPass(
     | null,
   data: StrategyData,
   linearCost: number | null,
+  ySummary?: MomentsSummary | null,
 ): Promise<FinalSums> {
-  const acc = { n: 0, mean: 0, m2: 0, ssRes: 0, chi: 0 };
-  // Total sum of squares: a two-pass mean and sum per block of 4096 values
-  // (two passes over cached values, one over memory), merged across blocks
-  // with Chan's formula (stable, and no division per point).
-  const addY = (y: Float64Array) => {
-    for (let s0 = 0; s0 < y.length; s0 += 4096) {
-      const e = Math.min(y.length, s0 + 4096);
-      const nb = e - s0;
-      // four partial sums: a single one waits on each add's latency
-      let s1 = 0, s2 = 0, s3 = 0, s4 = 0, i = s0;
-      for (; i + 3 < e; i += 4) {
-        s1 += y[i];
-        s2 += y[i + 1];
-        s3 += y[i + 2];
-        s4 += y[i + 3];
-      }
-      for (; i < e; i++) s1 += y[i];
-      const mb = (s1 + s2 + s3 + s4) / nb;
-      let q1 = 0, q2 = 0, q3 = 0, q4 = 0;
-      for (i = s0; i + 3 < e; i += 4) {
-        const d1 = y[i] - mb, d2 = y[i + 1] - mb;
-        const d3 = y[i + 2] - mb, d4 = y[i + 3] - mb;
-        q1 += d1 * d1;
-        q2 += d2 * d2;
-        q3 += d3 * d3;
-        q4 += d4 * d4;
-      }
-      for (; i < e; i++) q1 += (y[i] - mb) * (y[i] - mb);
-      const m2 = q1 + q2 + q3 + q4;
-      const n = acc.n + nb;
-      const d = mb - acc.mean;
-      acc.m2 += m2 + d * d * acc.n * nb / n;
-      acc.mean += d * nb / n;
-      acc.n = n;
-    }
-  };
+  const acc = { ssRes: 0, chi: 0 };
+  const moments = new Moments();
+  const addY = (y: Float64Array) => moments.add(y);
   if (inMemory && !inMemory.sigma && linearCost !== null) {
     // Unweighted, linear loss: the solver's cost is already 0.5 * RSS, so
     // the residual vector is only computed if the caller asks for it.
@@ -83,9 +56,21 @@ export async function finalPass(
         for (let i = 0; i < y.length; i++) r[i] = y[i] - r[i];
         return r;
       },
-      n: acc.n,
+      n: moments.n,
       ssRes: 2 * linearCost,
-      ssTot: acc.m2,
+      ssTot: moments.m2,
+      chiSquare: 2 * linearCost,
+    };
+  }
+  const src = inMemory ? null : data as BatchSourceLike;
+  if (src && !src.hasSigma && linearCost !== null && ySummary) {
+    // Unweighted, linear loss, and y's moments already gathered by the
+    // evaluator's passes: no pass over the source.
+    return {
+      residuals: null,
+      n: ySummary.n,
+      ssRes: 2 * linearCost,
+      ssTot: ySummary.m2,
       chiSquare: 2 * linearCost,
     };
   }
@@ -110,15 +95,15 @@ export async function finalPass(
   let residuals: Float64Array | null = null;
   if (inMemory) residuals = add(inMemory.x, inMemory.y, inMemory.sigma, true);
   else {
-    for await (const b of (data as BatchSourceLike).batches(1 << 16)) {
+    for await (const b of src!.batches(1 << 16)) {
       add(b.x, b.y, b.sigma ?? null, false);
     }
   }
   return {
     residuals,
-    n: acc.n,
+    n: moments.n,
     ssRes: acc.ssRes,
-    ssTot: acc.m2,
+    ssTot: moments.m2,
     chiSquare: acc.chi,
   };
 }

@@ -1,0 +1,254 @@
+/**
+ * One fit of a batch as a full `FitResult`, computed on demand: its data
+ * (the points the engine used), the covariance from a QR of its Jacobian at
+ * popt with `fit()`'s conventions (the pseudo-inverse from an SVD, or
+ * Infinity with method "lm" where J is rank deficient), and the statistics.
+ * The engine's standard errors come from the normal matrix; where that was
+ * singular, this is also the path that fills them in.
+ *
+ * @module
+ */
+
+import { covarianceFromFactor } from "../core/covariance.ts";
+import { toFactor } from "../core/_factor.ts";
+import { householderMergeRows } from "../core/linalg.ts";
+import { qrFromAugmented } from "../core/_linearization_forms.ts";
+import { applyLossToBlock } from "../core/loss.ts";
+import { findActiveConstraints } from "../core/_trust_region.ts";
+import { FitResult } from "../workflow/fit_result.ts";
+import type { BatchProblem } from "./_input.ts";
+import { BATCH_STATUS, type BatchOutputs, statusMessage } from "./_outputs.ts";
+
+/** The points of one fit that the engine used. */
+export interface FitData {
+  readonly x: Float64Array[];
+  readonly y: Float64Array;
+  /** 1 / sigma, or null. */
+  readonly w: Float64Array | null;
+  /** Why the fit's data are unusable ("y[3] = NaN"), or "" when they are not. */
+  readonly bad: string;
+}
+
+/** Fit i's data, without its unusable points under nanPolicy "omit". */
+export function fitData(pr: BatchProblem, i: number): FitData {
+  const n = pr.nPoints, o = i * n;
+  const xs = pr.x.map((c) => pr.xPerFit ? c.subarray(o, o + n) : c);
+  const y = pr.y.subarray(o, o + n);
+  const s = pr.sigma
+    ? (pr.sigmaPerFit ? pr.sigma.subarray(o, o + n) : pr.sigma)
+    : null;
+  const keep: number[] = [];
+  let bad = "";
+  for (let k = 0; k < n; k++) {
+    let why = "";
+    if (!Number.isFinite(y[k])) why = `y[${k}] = ${y[k]}`;
+    else if (pr.estimator === "poisson" && y[k] < 0) {
+      why = `y[${k}] = ${y[k]} is a negative count`;
+    } else if (pr.xPerFit) {
+      const v = xs.findIndex((c) => !Number.isFinite(c[k]));
+      if (v >= 0) why = `x[${v}][${k}] = ${xs[v][k]}`;
+    }
+    if (!why && s && pr.sigmaPerFit && !(s[k] > 0 && s[k] < Infinity)) {
+      why = `sigma[${k}] = ${s[k]}`;
+    }
+    if (why) bad ||= why;
+    else keep.push(k);
+  }
+  const pick = (a: Float64Array) =>
+    keep.length === n ? a : Float64Array.from(keep, (k) => a[k]);
+  const w = s ? pick(s).map((v) => 1 / v) : null;
+  return { x: xs.map(pick), y: pick(y), w, bad };
+}
+
+/**
+ * The covariance of fit i at `popt` (p x p, zero rows and columns for fixed
+ * parameters) and the cost there.
+ */
+export function fitCovariance(
+  pr: BatchProblem,
+  d: FitData,
+  popt: Float64Array,
+): { pcov: number[][]; cost: number; gradient: Float64Array } {
+  const m = pr.model, p = m.params.length, q = pr.free.length;
+  const n = d.y.length;
+  const poisson = pr.estimator === "poisson";
+  let w = d.w;
+  if (poisson) w = m.evaluate(d.x, popt).map((f) => 1 / Math.sqrt(f));
+  const B = new Float64Array(n * (p + 1));
+  m.kernel(d.x, d.y, w, popt, 0, n, B, n, true);
+  // The free columns and the residual column, as the solver saw them.
+  const Bq = new Float64Array(n * (q + 1));
+  pr.free.forEach((j, a) => Bq.set(B.subarray(j * n, (j + 1) * n), a * n));
+  Bq.set(B.subarray(p * n, (p + 1) * n), q * n);
+  let cost = 0;
+  if (pr.loss !== "linear") {
+    cost = applyLossToBlock(pr.loss, pr.fScale, Bq, n, n, q, true);
+  } else {
+    for (let k = 0; k < n; k++) cost += 0.5 * Bq[q * n + k] ** 2;
+  }
+  if (poisson) cost = poissonHalfDeviance(d.y, m.evaluate(d.x, popt));
+  const aug = new Float64Array((q + 1) * (q + 1));
+  householderMergeRows(aug, Bq, n, n, q + 1);
+  const factor = toFactor(qrFromAugmented(aug, q, cost, n), q);
+  const { pcov: small } = covarianceFromFactor(factor, {
+    nResiduals: n,
+    cost,
+    absoluteSigma: poisson,
+    method: pr.method,
+  });
+  const pcov = Array.from({ length: p }, () => new Array<number>(p).fill(0));
+  pr.free.forEach((j, a) =>
+    pr.free.forEach((l, b) => pcov[j][l] = small[a][b])
+  );
+  const gradient = new Float64Array(p);
+  pr.free.forEach((j, a) => gradient[j] = factor.g[a]);
+  if (poisson) {
+    // The weighted residual is not the likelihood's: g = sum((1 - y/f) J).
+    gradient.fill(0);
+    const f = m.evaluate(d.x, popt);
+    m.kernel(d.x, d.y, null, popt, 0, n, B, n, true);
+    pr.free.forEach((j) => {
+      let g = 0;
+      for (let k = 0; k < n; k++) g += B[j * n + k] * (1 - d.y[k] / f[k]);
+      gradient[j] = g;
+    });
+  }
+  return { pcov, cost, gradient };
+}
+
+/** sum(f - y - y log(f / y)), with y log(y / f) = 0 at y = 0. */
+function poissonHalfDeviance(y: Float64Array, f: Float64Array): number {
+  let c = 0;
+  for (let k = 0; k < y.length; k++) {
+    c += y[k] > 0 ? (f[k] - y[k]) - y[k] * Math.log(f[k] / y[k]) : f[k];
+  }
+  return c;
+}
+
+/** How the batch ran, for the results of its fits. */
+export interface BatchRunInfo {
+  readonly backend: string;
+  readonly elapsedMs: number;
+  readonly notes: readonly string[];
+}
+
+/** Fit i of a batch as a FitResult. */
+export function singleFitResult(
+  pr: BatchProblem,
+  out: BatchOutputs,
+  i: number,
+  info: BatchRunInfo,
+): FitResult {
+  const p = pr.model.params.length;
+  const d = fitData(pr, i);
+  const popt = out.popt.slice(i * p, (i + 1) * p);
+  const p0 = pr.p0PerFit ? pr.p0.slice(i * p, (i + 1) * p) : pr.p0.slice();
+  const status = out.status[i];
+  const fitted = status >= 0;
+  const cov = fitted ? fitCovariance(pr, d, popt) : null;
+  const f = fitted ? pr.model.evaluate(d.x, popt) : null;
+  let ssRes = NaN, chi = NaN, mean = 0, ssTot = 0;
+  for (const v of d.y) mean += v / d.y.length;
+  for (const v of d.y) ssTot += (v - mean) ** 2;
+  if (f) {
+    ssRes = 0;
+    chi = 0;
+    for (let k = 0; k < d.y.length; k++) {
+      const r = d.y[k] - f[k];
+      ssRes += r * r;
+      chi += d.w ? (r * d.w[k]) ** 2 : r * r;
+    }
+    if (pr.estimator === "poisson") chi = 2 * out.cost[i];
+  }
+  let optimality = NaN;
+  let activeMask: Int8Array = new Int8Array(p);
+  if (cov) {
+    const lb = pr.lower
+      ? pr.lower.subarray(pr.boundsPerFit ? i * p : 0)
+      : new Float64Array(p).fill(-Infinity);
+    const ub = pr.upper
+      ? pr.upper.subarray(pr.boundsPerFit ? i * p : 0)
+      : new Float64Array(p).fill(Infinity);
+    activeMask = findActiveConstraints(popt, lb, ub, pr.xtol);
+    optimality = 0;
+    for (const j of pr.free) {
+      const g = cov.gradient[j];
+      // A bound that holds the parameter against its gradient is satisfied.
+      if ((activeMask[j] === -1 && g > 0) || (activeMask[j] === 1 && g < 0)) {
+        continue;
+      }
+      optimality = Math.max(optimality, Math.abs(g));
+    }
+  }
+  const nan = () =>
+    Array.from({ length: p }, () => new Array<number>(p).fill(NaN));
+  return new FitResult({
+    popt,
+    paramNames: pr.model.params,
+    pcov: cov?.pcov ?? nan(),
+    cost: out.cost[i],
+    residuals: f ? () => d.y.map((v, k) => v - f[k]) : null,
+    nPoints: d.y.length,
+    ssRes,
+    ssTot,
+    chiSquare: chi,
+    nfev: out.nfev[i],
+    njev: out.nit[i] + (out.nfev[i] > 0 ? 1 : 0),
+    nit: out.nit[i],
+    status,
+    message: statusMessage(
+      status,
+      out.flags[i],
+      statusDetail(pr, i, d, p0, status),
+    ),
+    method: pr.method,
+    strategy: "batch",
+    backend: info.backend,
+    preset: "batch",
+    tolerances: { ftol: pr.ftol, xtol: pr.xtol, gtol: pr.gtol },
+    starts: [{
+      p0: Array.from(p0),
+      popt: Array.from(popt),
+      cost: out.cost[i],
+      status,
+      nfev: out.nfev[i],
+      success: status > 0,
+    }],
+    optimality,
+    activeMask,
+    elapsedMs: info.elapsedMs,
+    notes: [...info.notes],
+  });
+}
+
+/** What went wrong with a fit that was not fitted (empty for the others). */
+function statusDetail(
+  pr: BatchProblem,
+  i: number,
+  d: FitData,
+  p0: Float64Array,
+  status: number,
+): string {
+  if (status === BATCH_STATUS.BAD_DATA) return d.bad;
+  if (status === BATCH_STATUS.NOT_ENOUGH_POINTS) {
+    return `${d.y.length} of ${pr.nPoints} points usable (${d.bad}), ${pr.free.length} free parameters`;
+  }
+  if (status !== BATCH_STATUS.BAD_START) return "";
+  const p = p0.length;
+  const j = p0.findIndex((v) => !Number.isFinite(v));
+  if (j >= 0) return `p0[${j}] (${pr.model.params[j]}) = ${p0[j]}`;
+  if (pr.lower && pr.upper) {
+    const o = pr.boundsPerFit ? i * p : 0;
+    for (let k = 0; k < p; k++) {
+      const lo = pr.lower[o + k], hi = pr.upper[o + k];
+      if (!(p0[k] >= lo && p0[k] <= hi)) {
+        return `p0[${k}] (${pr.model.params[k]}) = ${
+          p0[k]
+        } is outside the bounds [${lo}, ${hi}]`;
+      }
+    }
+  }
+  return pr.estimator === "poisson"
+    ? "the model (> 0) or its derivatives are not finite at every point at p0"
+    : "the model or its derivatives are not finite at every point at p0";
+}

@@ -1,0 +1,203 @@
+/**
+ * The public types of {@linkcode fitBatch}'s arguments: its options and the
+ * progress it reports.
+ *
+ * @module
+ */
+
+import type { LossName } from "../core/loss.ts";
+import type { NumVec } from "../core/_validate.ts";
+
+/**
+ * The abscissa of a batch: for a model of one variable, a column of
+ * `nPoints` values shared by every fit, `nFits * nPoints` values (per fit,
+ * row-major; then give `nPoints` unless Y is given as rows), or `nFits` rows;
+ * for several variables, one such entry per variable (all shared or all per
+ * fit).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { FitBatchXInput } from "@nlsq/nlsq";
+ * const shared: FitBatchXInput = [0, 1, 2];
+ * const perFit: FitBatchXInput = [[0, 1, 2], [0, 2, 4]];
+ * const twoVariables: FitBatchXInput = [[0, 1, 0, 1], [0, 0, 1, 1]];
+ * assert.strictEqual(perFit.length + twoVariables.length, shared.length + 1);
+ * ```
+ */
+export type FitBatchXInput = NumVec | readonly (NumVec | readonly NumVec[])[];
+
+/**
+ * The data of a batch: `nFits * nPoints` values row-major (fit i is
+ * `Y[i * nPoints .. (i + 1) * nPoints)`; a Float64Array is used in place), or
+ * an array of `nFits` rows of equal length.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { FitBatchYInput } from "@nlsq/nlsq";
+ * const flat: FitBatchYInput = new Float64Array([1, 2, 3, 4, 5, 6]); // 2 fits of 3
+ * const rows: FitBatchYInput = [[1, 2, 3], [4, 5, 6]];
+ * assert.strictEqual(flat.length, rows.length * 3);
+ * ```
+ */
+export type FitBatchYInput = NumVec | readonly NumVec[];
+
+/**
+ * Progress reported to `onProgress` as chunks of fits finish.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { fitBatch } from "@nlsq/nlsq";
+ * import type { FitBatchProgress } from "@nlsq/nlsq";
+ * const seen: FitBatchProgress[] = [];
+ * await fitBatch("a * x", [1, 2, 3], [[2, 4, 6], [3, 6, 9]], {
+ *   p0: [1],
+ *   onProgress: (p) => { seen.push(p); },
+ * });
+ * assert.deepStrictEqual(seen.at(-1)!.done, 2);
+ * assert.strictEqual(seen.at(-1)!.total, 2);
+ * ```
+ */
+export interface FitBatchProgress {
+  /** Fits finished. */
+  readonly done: number;
+  /** Fits in the batch. */
+  readonly total: number;
+  /** Milliseconds since the batch started. */
+  readonly elapsedMs: number;
+}
+
+/**
+ * Bounds of a batch: `[lower, upper]`, each side a number (every
+ * parameter), `p` values (shared by every fit) or `nFits * p` values (per
+ * fit, row-major).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { FitBatchBounds } from "@nlsq/nlsq";
+ * const b: FitBatchBounds = [0, [10, Infinity]];
+ * assert.strictEqual(b.length, 2);
+ * ```
+ */
+export type FitBatchBounds = readonly [NumVec | number, NumVec | number];
+
+/**
+ * Options of {@linkcode fitBatch}. "Shared or per fit" means: one value set
+ * for every fit, or one per fit (`nFits * size` values row-major, or an
+ * array of `nFits` arrays).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { FitBatchOptions } from "@nlsq/nlsq";
+ * const o: FitBatchOptions = { p0: [1, 1], fixed: [false, true], threads: 1 };
+ * assert.deepStrictEqual(o.fixed, [false, true]);
+ * ```
+ */
+export interface FitBatchOptions {
+  /**
+   * Starting parameters (required): `p` values for every fit, or per fit.
+   * Fixed parameters keep their start value.
+   */
+  p0?: NumVec | readonly NumVec[];
+  /** Points per fit, when neither Y (as rows) nor a shared x tells it. */
+  nPoints?: number;
+  /** Bounds, shared or per fit (see {@linkcode FitBatchBounds}). */
+  bounds?: FitBatchBounds;
+  /** Standard deviations of y: `nPoints` values shared, or per fit. */
+  sigma?: NumVec | readonly NumVec[];
+  /** Parameters held at their start value: `p` booleans shared by all fits. */
+  fixed?: readonly boolean[];
+  /**
+   * "lse" (least squares, default) or "poisson": Poisson maximum likelihood
+   * for counts (minimizes the deviance; the model must stay > 0; no sigma;
+   * covariance = inverse Fisher information, not scaled).
+   */
+  estimator?: "lse" | "poisson";
+  /** Robust loss of least squares (default "linear"). */
+  loss?: LossName;
+  /** Soft margin of the robust loss (default 1). */
+  fScale?: number;
+  /**
+   * "trf" (default), "lm" or "auto", as in `fit()`. The CPU batch engine
+   * runs one algorithm for all three (Levenberg-Marquardt with Moré's
+   * scaling on the normal equations, an active set and projection for
+   * bounds); the method sets what `fit()` would check ("lm" refuses bounds
+   * and robust losses) and the covariance convention of `result(i)`
+   * ("lm": Infinity where J is rank deficient; else the pseudo-inverse).
+   */
+  method?: "trf" | "lm" | "auto";
+  /** Relative cost tolerance (default: `calculateAdaptiveTolerances(nPoints)`). */
+  ftol?: number;
+  /** Relative step tolerance (default: adaptive, as ftol). */
+  xtol?: number;
+  /** Gradient tolerance (default: adaptive, as ftol). */
+  gtol?: number;
+  /** Most function evaluations per fit (default 100 * p). */
+  maxNfev?: number;
+  /**
+   * What a fit with NaN or Infinity in its data (y, its own x or sigma, or a
+   * negative count) gets: "flag" (default: not fitted, status -5) or "omit"
+   * (those points dropped; status -3 if fewer points than free parameters
+   * are left).
+   */
+  nanPolicy?: "flag" | "omit";
+  /**
+   * "auto" (default: the CPU engine), "cpu", or "webgpu" (not available for
+   * batches yet: an error says so).
+   */
+  backend?: "auto" | "cpu" | "webgpu";
+  /**
+   * Worker threads: an integer in [1, 256] (1: the calling thread only), or
+   * "auto" (default: one per core for batches large enough to pay).
+   */
+  threads?: number | "auto";
+  /** Stops the batch between chunks of fits (the promise rejects). */
+  signal?: AbortSignal;
+  /**
+   * Called as chunks of fits finish (a promise it returns is awaited); a
+   * throw or rejection ends the batch with that error.
+   */
+  onProgress?: (p: FitBatchProgress) => void | Promise<void>;
+}
+
+const KEYS = [
+  "p0",
+  "nPoints",
+  "bounds",
+  "sigma",
+  "fixed",
+  "estimator",
+  "loss",
+  "fScale",
+  "method",
+  "ftol",
+  "xtol",
+  "gtol",
+  "maxNfev",
+  "nanPolicy",
+  "backend",
+  "threads",
+  "signal",
+  "onProgress",
+] as const satisfies readonly (keyof FitBatchOptions)[];
+// A compile error here names an option missing from KEYS.
+const _everyOptionListed:
+  Exclude<keyof FitBatchOptions, typeof KEYS[number]> extends never ? true
+    : Exclude<keyof FitBatchOptions, typeof KEYS[number]> = true;
+
+/**
+ * Every option name of {@linkcode FitBatchOptions} (an unknown name is an
+ * error).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { FIT_BATCH_OPTION_KEYS } from "./fit_batch_options.ts";
+ * assert.ok(FIT_BATCH_OPTION_KEYS.has("p0") && !FIT_BATCH_OPTION_KEYS.has("x0"));
+ * ```
+ */
+export const FIT_BATCH_OPTION_KEYS: ReadonlySet<string> = new Set(KEYS);
