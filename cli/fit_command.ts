@@ -42,7 +42,8 @@ import {
   parseP0,
   UsageError,
 } from "./args.ts";
-import { correlationMatrix, formatFitReport, formatNumber } from "./report.ts";
+import { formatNumber } from "../workflow/report.ts";
+import { correlationMatrix } from "../workflow/correlation.ts";
 import { FitProgressBar } from "./progress.ts";
 import { readCsvHeader } from "./csv_header.ts";
 import { chooseVariables, usesName } from "./variables.ts";
@@ -203,6 +204,12 @@ const OPTIONS: Record<string, OptionSpec> = {
     type: "boolean",
     help: "print one JSON object instead of the report",
   },
+  out: {
+    type: "string",
+    arg: "FILE",
+    help:
+      "save the result: FILE.json (what FitResult.fromJSON restores) or FILE.csv (one row per parameter)",
+  },
   plot: {
     type: "string",
     arg: "FILE.svg",
@@ -245,7 +252,7 @@ export const FIT_HELP: string = formatHelp(
     "",
     "Exit codes: 0 converged, 1 did not converge (e.g. --max-nfev reached),",
     "2 bad input (unknown option, model syntax error, missing file or column;",
-    "a --plot that cannot be written, after the report), 3 internal error,",
+    "a --plot or --out that cannot be written, after the report), 3 internal error,",
     "130 interrupted.",
     "",
     "Examples:",
@@ -271,6 +278,7 @@ interface FitPlan {
   alpha: number;
   json: boolean;
   plot: string | undefined;
+  out: string | undefined;
   quiet: boolean;
   xLabel: string;
   yLabel: string;
@@ -537,6 +545,14 @@ async function plan(args: readonly string[]): Promise<FitPlan | null> {
   if (!(alpha < 1)) throw new UsageError(`--alpha: must be in (0, 1)`);
   const plot = str(o.plot);
   if (plot === "") throw new UsageError("--plot: empty file name");
+  const out = str(o.out);
+  if (out !== undefined && !/\.(json|csv)$/i.test(out)) {
+    throw new UsageError(
+      `--out: ${
+        JSON.stringify(out)
+      } must end in .json (the result, restorable) or .csv (the parameter table)`,
+    );
+  }
 
   const label = (c: string | number | undefined, dflt: string) =>
     c === undefined
@@ -555,6 +571,7 @@ async function plan(args: readonly string[]): Promise<FitPlan | null> {
     alpha,
     json: o.json === true,
     plot,
+    out,
     quiet: o.quiet === true,
     xLabel: x ? label(x[0], "x") : variables[0],
     yLabel: label(yCol?.[0] ?? (header ? 1 : undefined), "y"),
@@ -627,6 +644,31 @@ async function writePlot(
     const why = e instanceof Error ? e.message : String(e);
     return {
       error: new UsageError(`--plot: cannot write ${path}: ${why}`, {
+        cause: e,
+      }),
+    };
+  }
+}
+
+/**
+ * Writes `--out`: the result as JSON (restorable) or its parameters as CSV.
+ * Never throws, like the plot: the report must not be lost.
+ */
+async function writeOut(
+  path: string,
+  result: FitResult,
+  alpha: number,
+): Promise<{ error?: unknown }> {
+  const text = /\.json$/i.test(path)
+    ? JSON.stringify(result, null, 2) + "\n"
+    : result.toCSV({ level: 1 - alpha });
+  try {
+    await Deno.writeTextFile(path, text);
+    return {};
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return {
+      error: new UsageError(`--out: cannot write ${path}: ${why}`, {
         cause: e,
       }),
     };
@@ -779,11 +821,18 @@ async function report(
   const plot = p.plot === undefined
     ? {}
     : await writePlot(p, p.plot, source, result);
+  const saved = p.out === undefined
+    ? {}
+    : await writeOut(p.out, result, p.alpha);
   const plotFailure = plot.error === undefined
     ? undefined
     : describeError(plot.error);
+  const outFailure = saved.error === undefined
+    ? undefined
+    : describeError(saved.error);
   const totalMs = performance.now() - t0;
-  const exitCode = plotFailure?.code ?? (result.success ? 0 : 1);
+  const exitCode = plotFailure?.code ?? outFailure?.code ??
+    (result.success ? 0 : 1);
   const plotWritten = p.plot !== undefined && !plotFailure ? p.plot : null;
   if (p.json) {
     const plotError = plot.error === undefined
@@ -800,7 +849,7 @@ async function report(
       exitCode,
     ));
   } else {
-    io.out(formatFitReport(result, {
+    io.out(result.report({
       model: p.expression,
       data: source.description,
       p0: p.p0,
@@ -810,12 +859,16 @@ async function report(
     }));
   }
   if (plotWritten) io.err(`nlsq: plot written to ${plotWritten}\n`);
+  if (p.out !== undefined && saved.error === undefined) {
+    io.err(`nlsq: result written to ${p.out}\n`);
+  }
   if (!result.success) {
     io.err(
       `nlsq: the fit did not converge (status ${result.status}: ${result.message})\n`,
     );
   }
   if (plotFailure) io.err(plotFailure.text);
+  if (outFailure) io.err(outFailure.text);
   return exitCode;
 }
 

@@ -8,12 +8,10 @@
  * @module
  */
 
-import type { Model } from "../model/types.ts";
-import { householderMergeRows, svd } from "../core/linalg.ts";
+import { svd } from "../core/linalg.ts";
 import { scaledFactor } from "../core/_factor.ts";
 import { EPS } from "../core/_constants.ts";
 import { NEAR_NULL } from "../core/_null_space_probe.ts";
-import { weightsFromSigma } from "../core/weights.ts";
 import { correlationMatrix, strongCorrelations } from "./correlation.ts";
 import type { ParamSetting } from "./fit/_params.ts";
 
@@ -22,16 +20,22 @@ export const STRONG_CORRELATION = 0.95;
 
 /**
  * A square factor of the weighted Jacobian over the free parameters at the
- * solution: `f^T f = J^T J` (q x q, row-major), with J's column norms.
+ * solution, as the solver left it: `f^T f = J^T J` (q x q, row-major), with
+ * J's column norms. The solver's own scaling of residuals and parameters
+ * does not change the column-scaled Jacobian, so neither its condition nor
+ * its near-null directions.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import type { JacobianFactor } from "@nlsq/nlsq";
+ * const j: JacobianFactor = { f: new Float64Array([2, 0, 0, 1]), colNorms: new Float64Array([2, 1]) };
+ * assert.strictEqual(j.f.length, j.colNorms.length ** 2);
+ * ```
  */
 export interface JacobianFactor {
   readonly f: Float64Array;
   readonly colNorms: Float64Array;
-  /**
-   * `"data"`: recomputed from the data at popt; `"solver"`: the solver's
-   * last linearization (a data source, or a 2-D sigma).
-   */
-  readonly from: "data" | "solver";
 }
 
 /**
@@ -73,12 +77,11 @@ export interface UndeterminedDirection {
  */
 export interface FitDiagnostics {
   /**
-   * Where the Jacobian came from: recomputed from the data (`"data"`),
-   * the solver's last linearization (`"solver"`: a source, a 2-D sigma, a
-   * restored result), or null when there is none (`conditionNumber`,
-   * `rank`, `singularValues` and `undetermined` are then NaN and empty).
+   * Whether the Jacobian at the solution was at hand (false: a result
+   * built without one; `conditionNumber`, `rank`, `singularValues` and
+   * `undetermined` are then NaN and empty).
    */
-  readonly jacobian: "data" | "solver" | null;
+  readonly hasJacobian: boolean;
   /** The free parameters, the Jacobian's columns. */
   readonly freeNames: readonly string[];
   /** Condition number of the column-scaled Jacobian (Infinity: singular). */
@@ -116,49 +119,6 @@ export interface DiagnosticsInputs {
   readonly activeMask: ArrayLike<number>;
   readonly nPoints: number;
   readonly factor: JacobianFactor | null;
-}
-
-/**
- * The factor of the weighted Jacobian of `m` (over the free parameters
- * `theta`) on data in memory, by Householder row merges block by block:
- * memory of one block, the accuracy of a QR.
- *
- * @example
- * ```ts
- * import assert from "node:assert";
- * import { model } from "@nlsq/nlsq";
- * import { jacobianFactorOf } from "./diagnostics.ts";
- * const x = new Float64Array([0, 1, 2, 3]);
- * const f = jacobianFactorOf(model("a * x + b"), new Float64Array([1, 0]), [x], new Float64Array(4), null);
- * // Columns x and 1: norms sqrt(14) and 2.
- * assert.ok(Math.abs(f.colNorms[0] - Math.sqrt(14)) < 1e-14 && Math.abs(f.colNorms[1] - 2) < 1e-14);
- * ```
- */
-export function jacobianFactorOf(
-  m: Model,
-  theta: Float64Array,
-  x: readonly Float64Array[],
-  y: Float64Array,
-  sigma: Float64Array | null,
-): JacobianFactor {
-  const q = theta.length;
-  const n = y.length;
-  const w = weightsFromSigma(sigma);
-  const ld = 256;
-  const B = new Float64Array((q + 1) * ld);
-  const R = new Float64Array(q * q);
-  for (let start = 0; start < n; start += ld) {
-    const end = Math.min(n, start + ld);
-    m.kernel(x, y, w, theta, start, end, B, ld, true);
-    householderMergeRows(R, B, ld, end - start, q);
-  }
-  const colNorms = new Float64Array(q);
-  for (let j = 0; j < q; j++) {
-    let s = 0;
-    for (let i = 0; i <= j; i++) s += R[i * q + j] * R[i * q + j];
-    colNorms[j] = Math.sqrt(s);
-  }
-  return { f: R, colNorms, from: "data" };
 }
 
 /**
@@ -202,7 +162,7 @@ export function fitDiagnostics(inp: DiagnosticsInputs): FitDiagnostics {
     ? scaledSpectrum(inp.factor, freeNames, inp.nPoints)
     : null;
   const d = {
-    jacobian: inp.factor?.from ?? null,
+    hasJacobian: inp.factor !== null,
     freeNames,
     conditionNumber: spectrum?.condition ?? NaN,
     rank: spectrum?.rank ?? NaN,
@@ -256,7 +216,9 @@ export function identifiabilityWarnings(
     out.push(
       `the column-scaled Jacobian has numerical rank ${d.rank} of ${q}: ${k} combination${
         k === 1 ? "" : "s"
-      } of the free parameters ${k === 1 ? "is" : "are"} not determined by the data`,
+      } of the free parameters ${
+        k === 1 ? "is" : "are"
+      } not determined by the data`,
     );
   }
   for (const u of d.undetermined) {

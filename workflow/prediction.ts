@@ -31,9 +31,9 @@ export interface PredictOptions {
   /**
    * `"confidence"`: where the model curve lies (the parameters'
    * uncertainty); `"prediction"`: where a new observation falls (that plus
-   * the observation's own variance). Without it, only `y` is computed.
+   * the observation's own variance).
    */
-  readonly interval?: "confidence" | "prediction";
+  readonly interval: "confidence" | "prediction";
   /** Probability the band covers, 0 < level < 1 (default 0.95). */
   readonly level?: number;
   /**
@@ -115,7 +115,7 @@ const KNOWN = new Set(["interval", "level", "sigma"]);
 const BLOCK = 2048;
 
 /**
- * The model at `x`, and with `options.interval` its band (the body of
+ * The model at `x`, and with options its band (the body of
  * `FitResult.predict`).
  *
  * @example
@@ -134,9 +134,9 @@ const BLOCK = 2048;
 export function predictFit(
   fit: PredictionInputs,
   x: XInput,
-  options: PredictOptions = {},
+  options?: PredictOptions,
 ): Prediction | PredictionBand {
-  const o = checkOptions(options);
+  const o = checkOptions(options ?? null);
   const m = fit.model;
   if (m === null) {
     throw new TypeError(
@@ -232,20 +232,20 @@ function observationVariance(
   return (i) => unit * sigma[i] * sigma[i];
 }
 
-function checkOptions(options: PredictOptions): {
+function checkOptions(options: PredictOptions | null): {
   interval: "confidence" | "prediction" | undefined;
   level: number;
   sigma: number | Float64Array | undefined;
 } {
-  if (options === null || typeof options !== "object") {
+  if (options === null) {
+    return { interval: undefined, level: 0.95, sigma: undefined };
+  }
+  if (typeof options !== "object") {
     throw new TypeError("predict: options must be an object");
   }
   assertKnownOptions("predict", options, KNOWN);
   const { interval, level = 0.95, sigma } = options;
-  if (
-    interval !== undefined && interval !== "confidence" &&
-    interval !== "prediction"
-  ) {
+  if (interval !== "confidence" && interval !== "prediction") {
     throw new TypeError(
       `predict: options.interval must be "confidence" or "prediction", got ${
         showValue(interval)
@@ -257,11 +257,6 @@ function checkOptions(options: PredictOptions): {
       `predict: options.level must be a number in (0, 1), got ${
         showValue(level)
       }`,
-    );
-  }
-  if (interval === undefined && options.level !== undefined) {
-    throw new TypeError(
-      'predict: options.level needs options.interval ("confidence" or "prediction")',
     );
   }
   if (sigma !== undefined && interval !== "prediction") {

@@ -57,7 +57,10 @@ function num(v: number): string {
  * assert.strictEqual(b, "b,1,0,,1,1,fixed,");
  * ```
  */
-export function resultToCsv(result: FitResult, options: CsvOptions = {}): string {
+export function resultToCsv(
+  result: FitResult,
+  options: CsvOptions = {},
+): string {
   const level = options.level ?? 0.95;
   if (typeof level !== "number" || !(level > 0 && level < 1)) {
     throw new RangeError(`toCSV: level must be in (0, 1), got ${level}`);

@@ -47,7 +47,9 @@ export function registerResultPlot(
   renderer: ResultPlotRenderer | null,
 ): ResultPlotRenderer | null {
   if (renderer !== null && typeof renderer !== "function") {
-    throw new TypeError("registerResultPlot: renderer must be a function or null");
+    throw new TypeError(
+      "registerResultPlot: renderer must be a function or null",
+    );
   }
   const old = plotRenderer;
   plotRenderer = renderer;
@@ -78,7 +80,10 @@ function statsTable(r: FitResult): string {
     ["data points", `${r.nPoints}`],
     ["variables", `${r.nFree}`],
     ["chi-square", formatNumber(r.chiSquare, 7)],
-    ["reduced chi-square", dof > 0 ? formatNumber(r.chiSquare / dof, 7) : "nan"],
+    [
+      "reduced chi-square",
+      dof > 0 ? formatNumber(r.chiSquare / dof, 7) : "nan",
+    ],
     ["R-squared", formatNumber(r.rSquared, 7)],
     ["AIC / BIC", `${formatNumber(r.aic, 7)} / ${formatNumber(r.bic, 7)}`],
     ["function evals", `${r.nfev}`],
@@ -111,9 +116,9 @@ function paramTable(r: FitResult): string {
     const ci = fixed
       ? ""
       : `[${formatNumber(cis[i].lower)}, ${formatNumber(cis[i].upper)}]`;
-    return `<tr data-param="${esc(name)}"><td>${esc(name)}</td><td class="value">${
-      formatNumber(v)
-    }</td><td class="stderr">${
+    return `<tr data-param="${esc(name)}"><td>${
+      esc(name)
+    }</td><td class="value">${formatNumber(v)}</td><td class="stderr">${
       fixed ? "" : formatNumber(e)
     }</td><td>${rel}</td><td>${ci}</td><td>${note}</td></tr>`;
   }).join("");
@@ -179,8 +184,8 @@ export function resultDisplay(
   const title = r.modelLabel ?? "model";
   const html = `<div class="nlsq-fit-result"><p><b>${
     r.success ? "Fit" : "Fit did NOT converge"
-  }</b>: ${esc(title)}</p>${statsTable(r)}${paramTable(r)}${
-    derivedTable(r)
-  }${warningList(r)}${plot(r)}</div>`;
+  }</b>: ${esc(title)}</p>${statsTable(r)}${paramTable(r)}${derivedTable(r)}${
+    warningList(r)
+  }${plot(r)}</div>`;
   return { "text/html": html, "text/plain": r.report() };
 }
