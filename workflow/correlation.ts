@@ -6,7 +6,8 @@
 
 /**
  * The correlation matrix of a covariance matrix: `pcov[i][j] /
- * sqrt(pcov[i][i] pcov[j][j])` (NaN where a variance is 0 or infinite).
+ * sqrt(pcov[i][i] pcov[j][j])` (NaN where a variance is 0 or infinite),
+ * 1 on the diagonal.
  *
  * @example
  * ```ts
@@ -23,7 +24,8 @@ export function correlationMatrix(
   return pcov.map((row, i) =>
     row.map((v, j) => {
       const s = d[i] * d[j];
-      return Number.isFinite(s) && s > 0 ? v / s : NaN;
+      if (!(Number.isFinite(s) && s > 0)) return NaN;
+      return i === j ? 1 : v / s; // sqrt(v)^2 need not give v back exactly
     })
   );
 }
