@@ -61,11 +61,9 @@ const SPECIAL = new Set(["Infinity", "-Infinity", "NaN", "-0"]);
 class Reader {
   constructor(readonly o: Record<string, unknown>) {}
 
-  fail(field: string, what: string): never {
+  fail(field: string, what: string, v: unknown = this.get(field)): never {
     throw new TypeError(
-      `FitResult.fromJSON: ${field} must be ${what}, got ${
-        show(this.get(field))
-      }`,
+      `FitResult.fromJSON: ${field} must be ${what}, got ${show(v)}`,
     );
   }
 
@@ -77,11 +75,11 @@ class Reader {
     if (typeof v === "number") return v;
     if (typeof v === "string" && SPECIAL.has(v)) return Number(v);
     if (v === null) return NaN; // older files wrote null for non-finite values
-    return this.fail(field, "a number");
+    return this.fail(field, "a number", v);
   }
 
   nums(field: string, v: unknown = this.get(field)): number[] {
-    if (!Array.isArray(v)) return this.fail(field, "an array of numbers");
+    if (!Array.isArray(v)) return this.fail(field, "an array of numbers", v);
     return v.map((e, i) => this.num(`${field}[${i}]`, e));
   }
 
@@ -243,7 +241,7 @@ export function fieldsFromJson(
   }
   const pcov = (pcovIn as unknown[]).map((row, i) => {
     const v = r.nums(`pcov[${i}]`, row);
-    return v.length === p ? v : r.fail(`pcov[${i}]`, `${p} numbers`);
+    return v.length === p ? v : r.fail(`pcov[${i}]`, `${p} numbers`, row);
   });
   const model = restoreModel(r, paramNames, options);
   return {
@@ -319,11 +317,11 @@ function settingsFrom(r: Reader, p: number): ParamSetting[] {
   }
   return v.map((s, i) => {
     const at = `paramSettings[${i}]`;
-    if (s === null || typeof s !== "object") r.fail(at, "an object");
+    if (s === null || typeof s !== "object") r.fail(at, "an object", s);
     const o = s as Record<string, unknown>;
-    if (typeof o.vary !== "boolean") r.fail(`${at}.vary`, "a boolean");
+    if (typeof o.vary !== "boolean") r.fail(`${at}.vary`, "a boolean", o.vary);
     if (o.expr !== undefined && typeof o.expr !== "string") {
-      r.fail(`${at}.expr`, "a string");
+      r.fail(`${at}.expr`, "a string", o.expr);
     }
     return {
       vary: o.vary as boolean,
@@ -413,7 +411,7 @@ function factorFrom(r: Reader): JacobianFactor | null {
     r.nums("jacobianFactor.colNorms", o.colNorms),
   );
   if (f.length !== colNorms.length * colNorms.length) {
-    r.fail("jacobianFactor", "a q x q factor with q column norms");
+    r.fail("jacobianFactor", "a q x q factor with q column norms", v);
   }
   return { f, colNorms };
 }
