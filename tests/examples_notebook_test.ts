@@ -16,6 +16,7 @@ const MARK = "__NOTEBOOK_DISPLAY__";
 /** The prelude: how a displayed value becomes a MIME bundle. */
 const PRELUDE = `
 const __show = (cell: number, v: unknown) => {
+  if (v === undefined) return;
   const f = (v as Record<symbol, unknown> | null)?.[Symbol.for("Jupyter.display")];
   const bundle = typeof f === "function"
     ? f.call(v)
@@ -25,24 +26,22 @@ const __show = (cell: number, v: unknown) => {
 `;
 
 /**
- * A cell whose last line is an expression (no `;`, no declaration, not a
- * closing brace) displays it, as the kernel would.
+ * A cell whose last statement is an expression displays its value, as the
+ * kernel does (with or without the semicolon `deno fmt` adds). The last
+ * statement starts on the last line that is not indented and does not
+ * close a bracket.
  */
 function cellCode(source: string, index: number): string {
   const lines = source.trimEnd().split("\n");
-  const last = lines.at(-1)!.trim();
-  const expression = last !== "" && !/[;{}]$/.test(last) &&
-    !/^(const|let|var|import|export|function|class|await |\/\/)/.test(last);
-  if (expression) {
-    // A multi-line expression ending here starts at its first unindented line.
-    let start = lines.length - 1;
-    while (start > 0 && /^[\s)}\]]/.test(lines[start])) start--;
-    const expr = lines.slice(start).join("\n");
-    return [...lines.slice(0, start), `__show(${index}, (${expr}));`].join(
-      "\n",
-    );
+  let start = lines.length - 1;
+  while (start > 0 && /^[\s)}\]]/.test(lines[start])) start--;
+  if (
+    /^(const|let|var|import|export|function|class|\/\/)\b/.test(lines[start])
+  ) {
+    return lines.join("\n");
   }
-  return lines.join("\n");
+  const expr = lines.slice(start).join("\n").replace(/;\s*$/, "");
+  return [...lines.slice(0, start), `__show(${index}, (${expr}));`].join("\n");
 }
 
 async function runNotebook(path: string) {
