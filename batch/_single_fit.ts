@@ -239,6 +239,7 @@ export function singleFitResult(
     })),
     weighted: d.w !== null,
     absoluteSigma: pr.estimator === "poisson",
+    estimator: pr.estimator,
     dataSummary: summarizeData(
       pr.model.variables,
       { x: d.x, y: d.y, sigma: null },

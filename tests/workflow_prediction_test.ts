@@ -313,6 +313,30 @@ Deno.test("predict: each fit of a fitBatch predicts as fit() on its data", async
   assert.throws(() => b.predict(3, xn), RangeError);
 });
 
+Deno.test("predict: Poisson counts of a fitBatch: a new count's variance is the model value", async () => {
+  const x = linspace(0, 4, 30);
+  const counts = x.map((t, i) =>
+    Math.round(50 * Math.exp(-0.5 * t) + 3 * Math.sin(5 * i))
+  );
+  const b = await fitBatch("a * exp(-b * x)", x, [counts], {
+    p0: [40, 1],
+    estimator: "poisson",
+  });
+  assert.strictEqual(b.success[0], 1);
+  const xn = [0, 2, 5];
+  const c = b.predict(0, xn, { interval: "confidence" });
+  const p = b.predict(0, xn, { interval: "prediction" });
+  xn.forEach((_, i) => {
+    const want = c.stderr[i] ** 2 + c.y[i];
+    assert.ok(Math.abs(p.stderr[i] ** 2 / want - 1) < 1e-14, `${i}`);
+  });
+  assert.throws(
+    () => b.predict(0, xn, { interval: "prediction", sigma: 1 }),
+    /no meaning for Poisson counts/,
+  );
+  assert.strictEqual(b.result(0).estimator, "poisson");
+});
+
 Deno.test("predict: bad options are typed errors that name the option", async () => {
   const r = await fit("a * x", [1, 2, 3], [2, 4.1, 5.9], { p0: [1] });
   assert.throws(

@@ -148,6 +148,8 @@ export interface FitResultFields {
   dataSummary?: DataSummary | null;
   /** The Jacobian over the free parameters at popt, for the diagnostics. */
   jacobianFactor?: JacobianFactor | null;
+  /** Least squares (default) or Poisson maximum likelihood (fitBatch). */
+  estimator?: "lse" | "poisson";
 }
 
 /**
@@ -283,6 +285,8 @@ export class FitResult {
   readonly absoluteSigma: boolean;
   /** What the data were (points, ranges, source), or null when unknown. */
   readonly dataSummary: DataSummary | null;
+  /** Least squares, or Poisson maximum likelihood (a fitBatch of counts). */
+  readonly estimator: "lse" | "poisson";
   readonly #fields: FitResultFields;
   readonly #model: Model | null;
   #diagnostics: FitDiagnostics | null = null;
@@ -345,6 +349,7 @@ export class FitResult {
     this.weighted = f.weighted ?? false;
     this.absoluteSigma = f.absoluteSigma ?? false;
     this.dataSummary = f.dataSummary ?? null;
+    this.estimator = f.estimator ?? "lse";
   }
 
   /**
@@ -413,7 +418,9 @@ export class FitResult {
    * `y ± t * sqrt(g' C g)` (confidence) or `y ± t * sqrt(g' C g + s^2)`
    * (prediction), g the model's exact gradient in every parameter, C the
    * covariance (fixed parameters have none; tied ones carry their ties),
-   * s^2 the variance of one observation.
+   * s^2 the variance of one observation (the reduced chi-square; for a
+   * weighted fit, `options.sigma`^2 times it, or without the factor with
+   * `absoluteSigma`; for Poisson counts, the model value).
    *
    * @example
    * ```ts
@@ -443,6 +450,7 @@ export class FitResult {
         chiSquare: this.chiSquare,
         absoluteSigma: this.absoluteSigma,
         weighted: this.weighted,
+        poisson: this.estimator === "poisson",
       },
       x,
       options,
@@ -548,6 +556,7 @@ export class FitResult {
         model: this.#model,
         paramSettings: this.paramSettings,
         nFree: this.nFree,
+        estimator: this.estimator,
       },
       {
         rSquared: this.rSquared,

@@ -108,6 +108,8 @@ export interface PredictionInputs {
   readonly absoluteSigma: boolean;
   /** The fit was weighted by a sigma. */
   readonly weighted: boolean;
+  /** Poisson counts: a new count's variance is the model value. */
+  readonly poisson?: boolean;
 }
 
 const KNOWN = new Set(["interval", "level", "sigma"]);
@@ -151,7 +153,14 @@ export function predictFit(
   const t = dof > 0 ? studentTQuantile(0.5 + o.level / 2, dof) : Infinity;
   const variance = bandVariance(m, fit.popt, fit.pcov, cols, n);
   if (o.interval === "prediction") {
-    const s2 = observationVariance(fit, o.sigma, n);
+    if (fit.poisson && o.sigma !== undefined) {
+      throw new TypeError(
+        "predict: options.sigma has no meaning for Poisson counts (a new count's variance is the model value)",
+      );
+    }
+    const s2 = fit.poisson
+      ? (i: number) => Math.max(y[i], 0)
+      : observationVariance(fit, o.sigma, n);
     for (let i = 0; i < n; i++) variance[i] += s2(i);
   }
   const stderr = variance.map(Math.sqrt);

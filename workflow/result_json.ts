@@ -148,6 +148,7 @@ export function fieldsToJson(
     data: f.dataSummary ? summaryToJson(f.dataSummary) : null,
     weighted: f.weighted ?? false,
     absoluteSigma: f.absoluteSigma ?? false,
+    estimator: f.estimator ?? "lse",
     ...Object.fromEntries(
       Object.entries(derivedStats).map(([k, v]) => [k, e(v)]),
     ),
@@ -255,6 +256,7 @@ export function fieldsFromJson(
     dataSummary: summaryFrom(r),
     weighted: r.get("weighted") === true,
     absoluteSigma: r.get("absoluteSigma") === true,
+    estimator: r.get("estimator") === "poisson" ? "poisson" : "lse",
     cost: r.num("cost"),
     residuals: null,
     nPoints: r.int("nPoints"),
