@@ -685,8 +685,11 @@ function jsonReport(
   exitCode: number,
 ): string {
   const cis = result.confidenceIntervals(p.alpha);
+  // Not a saved result (its model is the expression text): --out FILE.json
+  // writes the one FitResult.fromJSON restores.
+  const { format: _format, version: _version, ...saved } = result.toJSON();
   const json = {
-    ...result.toJSON(),
+    ...saved,
     model: p.expression,
     paramNames: result.paramNames,
     variables: p.model.variables,
