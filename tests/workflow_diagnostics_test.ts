@@ -102,6 +102,31 @@ Deno.test("diagnostics: parameters the data cannot determine (b + c), named, wit
   );
 });
 
+Deno.test("diagnostics: an ill-conditioned but determined fit (a cubic far from x = 0) is called so", async () => {
+  // Scaled condition ~3.8e6 on [20, 21] (numpy), ~7.5e4 on [5, 6].
+  const cubic = "a + b * x + c * x^2 + d * x^3";
+  const y = (x: number[]) =>
+    x.map((t, i) => 1 + 0.5 * t - 0.02 * t * t + 1e-3 * t ** 3 + wiggle(i));
+  const far = linspace(20, 21, 50), near = linspace(5, 6, 50);
+  const r = await fit(cubic, far, y(far), { p0: [0, 0, 0, 0] });
+  const d = r.diagnostics;
+  assert.strictEqual(d.rank, 4);
+  assert.deepStrictEqual(d.undetermined, []);
+  assert.ok(
+    d.conditionNumber > 3e6 && d.conditionNumber < 5e6,
+    `${d.conditionNumber}`,
+  );
+  assert.ok(
+    d.warnings.some((w) =>
+      /ill-conditioned \(condition number 3\.\de\+6\)/.test(w)
+    ),
+    d.warnings.join("\n"),
+  );
+  const ok =
+    (await fit(cubic, near, y(near), { p0: [0, 0, 0, 0] })).diagnostics;
+  assert.ok(!ok.warnings.some((w) => /ill-conditioned/.test(w)));
+});
+
 Deno.test("diagnostics: a parameter held at its bound; a fixed one leaves the Jacobian and the correlations", async () => {
   const x = linspace(0, 4, 30);
   const y = x.map((t, i) => 3 * Math.exp(-0.8 * t) + wiggle(i));

@@ -17,6 +17,13 @@ import type { ParamSetting } from "./fit/_params.ts";
 
 /** |correlation| above which a pair of parameters gets a warning. */
 export const STRONG_CORRELATION = 0.95;
+/**
+ * Condition of the column-scaled Jacobian above which the fit is called
+ * ill-conditioned (NLSQ's practical unidentifiability; its threshold of
+ * 1e12 on J^T J). Column scaling keeps parameters of different units
+ * from counting.
+ */
+export const ILL_CONDITIONED = 1e6;
 
 /**
  * A square factor of the weighted Jacobian over the free parameters at the
@@ -191,7 +198,7 @@ export function fitDiagnostics(inp: DiagnosticsInputs): FitDiagnostics {
  * import assert from "node:assert";
  * import { identifiabilityWarnings } from "./diagnostics.ts";
  * const w = identifiabilityWarnings({
- *   freeNames: ["a", "b"], rank: 1,
+ *   freeNames: ["a", "b"], rank: 1, conditionNumber: Infinity,
  *   strongCorrelations: [{ a: "a", b: "b", value: -0.99 }],
  *   undetermined: [{ names: ["b"], weights: [1], singularValue: 0 }],
  * });
@@ -202,7 +209,11 @@ export function fitDiagnostics(inp: DiagnosticsInputs): FitDiagnostics {
 export function identifiabilityWarnings(
   d: Pick<
     FitDiagnostics,
-    "freeNames" | "rank" | "strongCorrelations" | "undetermined"
+    | "freeNames"
+    | "rank"
+    | "strongCorrelations"
+    | "undetermined"
+    | "conditionNumber"
   >,
 ): string[] {
   const q = d.freeNames.length;
@@ -219,6 +230,16 @@ export function identifiabilityWarnings(
       } of the free parameters ${
         k === 1 ? "is" : "are"
       } not determined by the data`,
+    );
+  }
+  if (
+    d.rank === q && d.undetermined.length === 0 &&
+    d.conditionNumber > ILL_CONDITIONED
+  ) {
+    out.push(
+      `the column-scaled Jacobian is ill-conditioned (condition number ${
+        d.conditionNumber.toExponential(1)
+      }): some combination of the parameters is poorly determined by the data`,
     );
   }
   for (const u of d.undetermined) {
