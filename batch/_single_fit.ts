@@ -240,13 +240,14 @@ export function singleFitResult(
     weighted: d.w !== null,
     absoluteSigma: pr.estimator === "poisson",
     estimator: pr.estimator,
-    dataSummary: summarizeData(
-      pr.model.variables,
-      { x: d.x, y: d.y, sigma: null },
-      d.y.length,
-      d.w !== null,
-      `fit ${i} of a batch of ${pr.nFits}`,
-    ),
+    dataSummary: () =>
+      summarizeData(
+        pr.model.variables,
+        { x: d.x, y: d.y, sigma: null },
+        d.y.length,
+        d.w !== null,
+        `fit ${i} of a batch of ${pr.nFits}`,
+      ),
     jacobianFactor: cov?.factor ?? null,
   });
 }

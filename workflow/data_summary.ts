@@ -43,7 +43,7 @@ export interface DataSummary {
 }
 
 /** min and max of an array (NaN for an empty one). */
-function range(a: ArrayLike<number>): { min: number; max: number } {
+function range(a: Float64Array): { min: number; max: number } {
   let min = Infinity, max = -Infinity;
   for (let i = 0; i < a.length; i++) {
     if (a[i] < min) min = a[i];
@@ -87,8 +87,9 @@ export function summarizeData(
       description,
     };
   }
+  const y = arrays.y;
   let sum = 0;
-  for (const v of arrays.y) sum += v;
+  for (let i = 0; i < y.length; i++) sum += y[i];
   return {
     nPoints,
     x: variables.map((name, k) => ({ name, ...range(arrays.x[k]) })),

@@ -144,8 +144,8 @@ export interface FitResultFields {
   weighted?: boolean;
   /** pcov was not scaled by the reduced chi-square (default false). */
   absoluteSigma?: boolean;
-  /** What the data were (default: none). */
-  dataSummary?: DataSummary | null;
+  /** What the data were, or a function computing it on first access (default: none). */
+  dataSummary?: DataSummary | null | (() => DataSummary);
   /** The Jacobian over the free parameters at popt, for the diagnostics. */
   jacobianFactor?: JacobianFactor | null;
   /** Least squares (default) or Poisson maximum likelihood (fitBatch). */
@@ -283,13 +283,12 @@ export class FitResult {
   readonly weighted: boolean;
   /** Whether pcov is absolute (not scaled by the reduced chi-square). */
   readonly absoluteSigma: boolean;
-  /** What the data were (points, ranges, source), or null when unknown. */
-  readonly dataSummary: DataSummary | null;
   /** Least squares, or Poisson maximum likelihood (a fitBatch of counts). */
   readonly estimator: "lse" | "poisson";
   readonly #fields: FitResultFields;
   readonly #model: Model | null;
   #diagnostics: FitDiagnostics | null = null;
+  #dataSummary: DataSummary | null | (() => DataSummary);
 
   /** Builds the result from its fields, deriving params, perr and the fit statistics. */
   constructor(f: FitResultFields) {
@@ -348,7 +347,7 @@ export class FitResult {
       f.paramNames.map(() => ({ vary: true, min: -Infinity, max: Infinity }));
     this.weighted = f.weighted ?? false;
     this.absoluteSigma = f.absoluteSigma ?? false;
-    this.dataSummary = f.dataSummary ?? null;
+    this.#dataSummary = f.dataSummary ?? null;
     this.estimator = f.estimator ?? "lse";
   }
 
@@ -370,6 +369,17 @@ export class FitResult {
    */
   static fromJSON(json: unknown, options?: FromJsonOptions): FitResult {
     return new FitResult(fieldsFromJson(json, options));
+  }
+
+  /**
+   * What the data were (points, ranges of x and y, whether weighted, the
+   * source), or null when unknown. Computed on first access.
+   */
+  get dataSummary(): DataSummary | null {
+    if (typeof this.#dataSummary === "function") {
+      this.#dataSummary = this.#dataSummary();
+    }
+    return this.#dataSummary;
   }
 
   /**
@@ -557,6 +567,7 @@ export class FitResult {
         paramSettings: this.paramSettings,
         nFree: this.nFree,
         estimator: this.estimator,
+        dataSummary: this.dataSummary,
       },
       {
         rSquared: this.rSquared,

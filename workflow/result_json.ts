@@ -112,7 +112,10 @@ export interface SavedResult {
  * and what restores it.
  */
 export function fieldsToJson(
-  f: FitResultFields & { readonly model: Model | null },
+  f: FitResultFields & {
+    readonly model: Model | null;
+    readonly dataSummary: DataSummary | null;
+  },
   derivedStats: Readonly<Record<string, number>>,
   params: Readonly<Record<string, number>>,
   perr: Float64Array,

@@ -102,13 +102,14 @@ export async function finishFit(
     paramSettings: call.params.settings(),
     weighted,
     absoluteSigma: call.options.absoluteSigma ?? false,
-    dataSummary: summarizeData(
-      m.variables,
-      plan.data.arrays,
-      fin.n,
-      weighted,
-      call.source?.description,
-    ),
+    dataSummary: () =>
+      summarizeData(
+        m.variables,
+        plan.data.arrays,
+        fin.n,
+        weighted,
+        call.source?.description,
+      ),
     // The solver's factor, in its scaled variables: the column-scaled
     // Jacobian (all the diagnostics read) is the caller's.
     jacobianFactor: {
