@@ -26,7 +26,7 @@
 
 // The root module holds what a user fits with; everything else lives behind
 // the subpath exports (@nlsq/nlsq/model, /data, /workflow, /strategies,
-// /cluster, /gpu).
+// /cluster, /gpu, /plot).
 
 // Models.
 export { model, type ModelFunction, type ModelOptions } from "./model/model.ts";
@@ -88,6 +88,7 @@ export {
   type CurveFitOptions,
 } from "./workflow/curve_fit.ts";
 export { OptimizeError } from "./workflow/optimize_error.ts";
+
 export { leastSquares } from "./core/least_squares.ts";
 export { fitBatch } from "./batch/fit_batch.ts";
 export { BatchResult, type BatchResultInit } from "./batch/batch_result.ts";
@@ -115,6 +116,13 @@ export {
   type SolverOptions,
 } from "./core/solver_options.ts";
 export { LOSS_NAMES, type LossName } from "./core/loss.ts";
+
+// Plots.
+export {
+  type PlotArrays,
+  plotSvg,
+  type PlotSvgOptions,
+} from "./plot/plot_svg.ts";
 
 // Data.
 export { openSource } from "./data/open_source.ts";

@@ -78,7 +78,8 @@ const SOLVER_FUNCTIONS = [
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { model, modelSsa } from "@nlsq/nlsq";
+ * import { model } from "@nlsq/nlsq";
+ * import { modelSsa } from "@nlsq/nlsq/model";
  * import { compileEngine, engineSource } from "./_engine_source.ts";
  * const src = engineSource({
  *   ssa: modelSsa(model("a * x")), nParams: 1, free: [0],

@@ -467,7 +467,8 @@ function ssrSource(spec: KernelSpec): string {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { model, modelSsa } from "@nlsq/nlsq";
+ * import { model } from "@nlsq/nlsq";
+ * import { modelSsa } from "@nlsq/nlsq/model";
  * import { batchKernelSources } from "./_kernel_source.ts";
  * const m = model("a * x + b");
  * const src = batchKernelSources({

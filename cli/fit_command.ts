@@ -42,14 +42,15 @@ import {
   parseP0,
   UsageError,
 } from "./args.ts";
-import { formatNumber } from "../workflow/report.ts";
 import { correlationMatrix } from "../workflow/correlation.ts";
 import { FitProgressBar } from "./progress.ts";
 import { readCsvHeader } from "./csv_header.ts";
 import { chooseVariables, usesName } from "./variables.ts";
 import { describeError, isInputError } from "./errors.ts";
 import { SigintHandler } from "./interrupt.ts";
-import { collectPlotData, renderFitSvg } from "./plot_svg.ts";
+import { collectPlotData } from "../plot/collect_plot_data.ts";
+import { plotSvg } from "../plot/plot_svg.ts";
+import { BAND_KINDS, type BandKind } from "../plot/plot_data.ts";
 import { type CliIo, defaultIo } from "./io.ts";
 
 const OPTIONS: Record<string, OptionSpec> = {
@@ -215,6 +216,20 @@ const OPTIONS: Record<string, OptionSpec> = {
     arg: "FILE.svg",
     help: "write an SVG plot of the data, the fit and the residuals",
   },
+  band: {
+    type: "string",
+    arg: "KIND",
+    help:
+      "--plot: the confidence or prediction band around the fit (coverage 1 - --alpha)",
+  },
+  "log-x": {
+    type: "boolean",
+    help: "--plot: logarithmic x axis (x <= 0 left out, with a note)",
+  },
+  "log-y": {
+    type: "boolean",
+    help: "--plot: logarithmic y axis (y <= 0 left out, with a note)",
+  },
   quiet: {
     type: "boolean",
     short: "q",
@@ -279,6 +294,8 @@ interface FitPlan {
   json: boolean;
   plot: string | undefined;
   out: string | undefined;
+  /** How the plot is drawn (--band, --log-x, --log-y). */
+  plotStyle: { band?: BandKind; logX: boolean; logY: boolean };
   quiet: boolean;
   xLabel: string;
   yLabel: string;
@@ -553,6 +570,7 @@ async function plan(args: readonly string[]): Promise<FitPlan | null> {
       } must end in .json (the result, restorable) or .csv (the parameter table)`,
     );
   }
+  const plotStyle = parsePlotStyle(o, plot);
 
   const label = (c: string | number | undefined, dflt: string) =>
     c === undefined
@@ -572,11 +590,39 @@ async function plan(args: readonly string[]): Promise<FitPlan | null> {
     json: o.json === true,
     plot,
     out,
+    plotStyle,
     quiet: o.quiet === true,
     xLabel: x ? label(x[0], "x") : variables[0],
     yLabel: label(yCol?.[0] ?? (header ? 1 : undefined), "y"),
     warnings,
   };
+}
+
+/** --band, --log-x and --log-y, which only --plot uses. */
+function parsePlotStyle(
+  o: ParsedOptions,
+  plot: string | undefined,
+): FitPlan["plotStyle"] {
+  const band = str(o.band);
+  if (band !== undefined && !(BAND_KINDS as readonly string[]).includes(band)) {
+    throw new UsageError(
+      `--band: must be ${orList(BAND_KINDS)}, got "${band}"`,
+    );
+  }
+  const style = {
+    band: band as BandKind | undefined,
+    logX: o["log-x"] === true,
+    logY: o["log-y"] === true,
+  };
+  const given = [
+    ...(band !== undefined ? ["--band"] : []),
+    ...(style.logX ? ["--log-x"] : []),
+    ...(style.logY ? ["--log-y"] : []),
+  ];
+  if (plot === undefined && given.length > 0) {
+    throw new UsageError(`${given.join(", ")}: only with --plot FILE.svg`);
+  }
+  return style;
 }
 
 /**
@@ -615,27 +661,37 @@ async function writePlot(
   result: FitResult,
 ): Promise<{ error?: unknown }> {
   let svg: string;
+  let drawing = false;
   try {
-    const data = await collectPlotData(source, p.model, result.popt);
-    const stats = [
-      `n = ${result.nPoints}`,
-      `R² = ${formatNumber(result.rSquared, 5)}`,
-      `RMSE = ${formatNumber(result.rmse, 4)}`,
-      ...result.paramNames.map((name, i) =>
-        `${name} = ${formatNumber(result.popt[i], 5)}`
-      ),
-    ].join(",  ");
-    svg = renderFitSvg(data, {
+    const { band, logX, logY } = p.plotStyle;
+    const data = await collectPlotData(source, p.model, result.popt, {
+      logX,
+      logY,
+    });
+    drawing = true;
+    svg = plotSvg(result, {
+      data,
+      band,
+      level: 1 - p.alpha,
+      logX,
+      logY,
       title: `${p.expression}   (${basename(p.dataPath)})`,
-      subtitle: stats,
-      warning: result.success
-        ? undefined
-        : `NOT CONVERGED (status ${result.status})`,
       xLabel: p.xLabel,
       yLabel: p.yLabel,
     });
   } catch (error) {
-    return { error };
+    // plotSvg's TypeError and RangeError name an option the data cannot
+    // honour (a prediction band of a fit weighted by a varying sigma).
+    const usage = drawing &&
+      (error instanceof TypeError || error instanceof RangeError);
+    return {
+      error: usage
+        ? new UsageError(
+          `--plot: ${error.message.replace(/^plotSvg: /, "")}`,
+          { cause: error },
+        )
+        : error,
+    };
   }
   try {
     await Deno.writeTextFile(path, svg);

@@ -487,191 +487,236 @@ export function createBatchRunner(
     readonly blockRows?: number;
   } = {},
 ): BatchRunner {
-  const p = model.params.length;
-  const c = p + 1;
   const blockRows = options.blockRows ?? 256;
-  const loss = options.loss ?? "linear";
-  const fScale = options.fScale ?? 1;
-  const threads = model.kernelSource
-    ? Math.max(
-      1,
-      Math.floor(
-        options.threads ?? globalThis.navigator?.hardwareConcurrency ??
-          availableParallelism(),
-      ),
-    )
-    : 1;
-  const block = new Float64Array(blockRows * c);
-  const main = (
-    data: WeightedData,
-    start: number,
-    end: number,
-    thetas: readonly Float64Array[],
-    augs: readonly (Float64Array | null)[],
-    gram: boolean,
-  ) =>
-    thetas.map((t, i) =>
-      linearizeRange(model.kernel, p, data, t, start, end, augs[i] !== null, {
-        loss,
-        fScale,
-        blockRows,
-        block,
-        aug: augs[i] ?? undefined,
-        gram,
-      }).cost
-    );
-  const nx = model.variables.length;
-  const col = () => new Float64Array(TABLE_SPLIT_ROWS);
-  const scratch = {
-    X: Array.from({ length: nx }, col),
-    Y: col(),
-    W: null as Float64Array | null,
-  };
-  // Rows [start, start + rows) in contiguous shares, the first ones a row
-  // longer; each share at least a few blocks (a message round trip costs
-  // more than a small share).
-  const shares = (start: number, rows: number) => {
-    const parts = Math.max(
-      1,
-      Math.min(threads, Math.floor(rows / (4 * blockRows))),
-    );
-    const bounds = [start];
-    for (let t = 0; t < parts; t++) {
-      bounds.push(
-        bounds[t] + Math.floor(rows / parts) + (t < rows % parts ? 1 : 0),
-      );
-    }
-    return { parts, bounds };
+  const p = model.params.length;
+  const ctx: RunnerContext = {
+    model,
+    p,
+    blockRows,
+    loss: options.loss ?? "linear",
+    fScale: options.fScale ?? 1,
+    threads: model.kernelSource
+      ? Math.max(
+        1,
+        Math.floor(
+          options.threads ?? globalThis.navigator?.hardwareConcurrency ??
+            availableParallelism(),
+        ),
+      )
+      : 1,
+    block: new Float64Array(blockRows * (p + 1)),
+    scratch: {
+      X: Array.from({ length: model.variables.length }, scratchColumn),
+      Y: scratchColumn(),
+      W: null,
+    },
   };
   return {
-    threads,
-    async runTable(b, thetas, augs, gram = false) {
-      const { parts, bounds } = shares(0, b.rows);
-      const mine = augs.map((a) => (a ? new Float64Array(c * c) : null));
-      scratch.W = b.sigmaColumn >= 0 ? (scratch.W ?? col()) : null;
-      const opts = { loss, fScale, blockRows, block, gram };
-      const cols = b.columns;
-      if (parts <= 1) {
-        const costs = linearizeTable(
-          linearizeRange as never,
-          splitTableRows,
-          model.kernel,
-          p,
-          b.table,
-          b.stride,
-          cols,
-          b.sigmaColumn,
-          0,
-          b.rows,
-          thetas,
-          mine,
-          opts,
-          scratch,
-        );
-        return costs && mergeInto(augs, [mine], costs, gram);
-      }
-      const workers = POOL.get(parts - 1);
-      const ref: [SharedArrayBuffer, number, number] = [
-        b.table.buffer as SharedArrayBuffer,
-        b.table.byteOffset / 8,
-        b.table.length,
-      ];
-      const pending = workers.map((w, wi) =>
-        POOL.request<PartialLinearization[] | null>(w, {
-          type: "table",
-          kernelSource: model.kernelSource,
-          p,
-          nx,
-          table: ref,
-          stride: b.stride,
-          cols,
-          sigmaCol: b.sigmaColumn,
-          s0: bounds[wi + 1],
-          s1: bounds[wi + 2],
-          loss,
-          fScale,
-          blockRows,
-          gram,
-          thetas,
-          withJac: augs.map((a) => a !== null),
-        })
-      );
-      const costs = linearizeTable(
-        linearizeRange as never,
-        splitTableRows,
-        model.kernel,
-        p,
-        b.table,
-        b.stride,
-        cols,
-        b.sigmaColumn,
-        0,
-        bounds[1],
-        thetas,
-        mine,
-        opts,
-        scratch,
-      );
-      const theirs = await Promise.all(pending);
-      if (costs === null || theirs.some((o) => o === null)) return null;
-      const all = [mine, ...theirs.map((o) => o!.map((e) => e.aug))];
-      return mergeInto(
-        augs,
-        all,
-        costs.map((cost, i) => theirs.reduce((t, o) => t + o![i].cost, cost)),
-        gram,
-      );
-    },
-    async run(data, start, end, thetas, augs, gram = false) {
-      const { parts, bounds } = shares(start, end - start);
-      if (parts <= 1) return main(data, start, end, thetas, augs, gram);
-      const workers = POOL.get(parts - 1);
-      const shared = allShared(data);
-      const held: SharedArrayBuffer[] = [];
-      try {
-        const pending = workers.map((w, wi) => {
-          const s0 = bounds[wi + 1], s1 = bounds[wi + 2], n = s1 - s0;
-          const column = (a: Float64Array): [SharedArrayBuffer, number] => {
-            if (shared) {
-              return [a.buffer as SharedArrayBuffer, a.byteOffset / 8 + s0];
-            }
-            const b = takeShared(n * 8);
-            held.push(b);
-            new Float64Array(b).set(a.subarray(s0, s1));
-            return [b, 0];
-          };
-          return POOL.request<PartialLinearization[]>(w, {
-            type: "once",
-            kernelSource: model.kernelSource,
-            p,
-            rows: n,
-            x: data.x.map(column),
-            y: column(data.y),
-            w: data.w ? column(data.w) : null,
-            loss,
-            fScale,
-            blockRows,
-            gram,
-            thetas,
-            withJac: augs.map((a) => a !== null),
-          });
-        });
-        const costs = main(data, start, bounds[1], thetas, augs, gram);
-        const theirs = await Promise.all(pending);
-        return costs.map((cost, i) => {
-          let total = cost;
-          for (const o of theirs) total += o[i].cost;
-          const a = augs[i];
-          if (a && Number.isFinite(total)) {
-            a.set(
-              mergeAugmented([a, ...theirs.map((o) => o[i].aug!)], p, gram),
-            );
-          }
-          return total;
-        });
-      } finally {
-        for (const b of held) releaseShared(b, b.byteLength);
-      }
-    },
+    threads: ctx.threads,
+    runTable: (b, thetas, augs, gram = false) =>
+      runTableBatch(ctx, b, thetas, augs, gram),
+    run: (data, start, end, thetas, augs, gram = false) =>
+      runColumnBatch(ctx, data, start, end, thetas, augs, gram),
   };
+}
+
+/** What a batch runner keeps between batches. */
+interface RunnerContext {
+  readonly model: Model;
+  readonly p: number;
+  readonly blockRows: number;
+  readonly loss: LossName;
+  readonly fScale: number;
+  readonly threads: number;
+  /** The main thread's kernel block. */
+  readonly block: Float64Array;
+  /** The main thread's columns of table rows, split a piece at a time. */
+  readonly scratch: {
+    X: Float64Array[];
+    Y: Float64Array;
+    W: Float64Array | null;
+  };
+}
+
+const scratchColumn = () => new Float64Array(TABLE_SPLIT_ROWS);
+
+/**
+ * Rows [start, start + rows) in contiguous shares, the first ones a row
+ * longer; each share at least a few blocks (a message round trip costs more
+ * than a small share).
+ */
+function shareBounds(
+  ctx: RunnerContext,
+  start: number,
+  rows: number,
+): { parts: number; bounds: number[] } {
+  const parts = Math.max(
+    1,
+    Math.min(ctx.threads, Math.floor(rows / (4 * ctx.blockRows))),
+  );
+  const bounds = [start];
+  for (let t = 0; t < parts; t++) {
+    bounds.push(
+      bounds[t] + Math.floor(rows / parts) + (t < rows % parts ? 1 : 0),
+    );
+  }
+  return { parts, bounds };
+}
+
+/** The main thread's share of a batch of columns. */
+function mainShare(
+  ctx: RunnerContext,
+  data: WeightedData,
+  start: number,
+  end: number,
+  thetas: readonly Float64Array[],
+  augs: readonly (Float64Array | null)[],
+  gram: boolean,
+): number[] {
+  const { model, p, loss, fScale, blockRows, block } = ctx;
+  return thetas.map((t, i) =>
+    linearizeRange(model.kernel, p, data, t, start, end, augs[i] !== null, {
+      loss,
+      fScale,
+      blockRows,
+      block,
+      aug: augs[i] ?? undefined,
+      gram,
+    }).cost
+  );
+}
+
+/** The main thread's share of table rows [s0, s1), into `mine`. */
+function mainTableShare(
+  ctx: RunnerContext,
+  b: TableBatch,
+  s0: number,
+  s1: number,
+  thetas: readonly Float64Array[],
+  mine: (Float64Array | null)[],
+  gram: boolean,
+): number[] | null {
+  const { loss, fScale, blockRows, block } = ctx;
+  return linearizeTable(
+    linearizeRange as never,
+    splitTableRows,
+    ctx.model.kernel,
+    ctx.p,
+    b.table,
+    b.stride,
+    b.columns,
+    b.sigmaColumn,
+    s0,
+    s1,
+    thetas,
+    mine,
+    { loss, fScale, blockRows, block, gram },
+    ctx.scratch,
+  );
+}
+
+async function runTableBatch(
+  ctx: RunnerContext,
+  b: TableBatch,
+  thetas: readonly Float64Array[],
+  augs: readonly (Float64Array | null)[],
+  gram: boolean,
+): Promise<number[] | null> {
+  const c = ctx.p + 1;
+  const { parts, bounds } = shareBounds(ctx, 0, b.rows);
+  const mine = augs.map((a) => (a ? new Float64Array(c * c) : null));
+  ctx.scratch.W = b.sigmaColumn >= 0
+    ? (ctx.scratch.W ?? scratchColumn())
+    : null;
+  if (parts <= 1) {
+    const costs = mainTableShare(ctx, b, 0, b.rows, thetas, mine, gram);
+    return costs && mergeInto(augs, [mine], costs, gram);
+  }
+  const ref: [SharedArrayBuffer, number, number] = [
+    b.table.buffer as SharedArrayBuffer,
+    b.table.byteOffset / 8,
+    b.table.length,
+  ];
+  const pending = POOL.get(parts - 1).map((w, wi) =>
+    POOL.request<PartialLinearization[] | null>(w, {
+      type: "table",
+      kernelSource: ctx.model.kernelSource,
+      p: ctx.p,
+      nx: ctx.model.variables.length,
+      table: ref,
+      stride: b.stride,
+      cols: b.columns,
+      sigmaCol: b.sigmaColumn,
+      s0: bounds[wi + 1],
+      s1: bounds[wi + 2],
+      loss: ctx.loss,
+      fScale: ctx.fScale,
+      blockRows: ctx.blockRows,
+      gram,
+      thetas,
+      withJac: augs.map((a) => a !== null),
+    })
+  );
+  const costs = mainTableShare(ctx, b, 0, bounds[1], thetas, mine, gram);
+  const theirs = await Promise.all(pending);
+  if (costs === null || theirs.some((o) => o === null)) return null;
+  const all = [mine, ...theirs.map((o) => o!.map((e) => e.aug))];
+  return mergeInto(
+    augs,
+    all,
+    costs.map((cost, i) => theirs.reduce((t, o) => t + o![i].cost, cost)),
+    gram,
+  );
+}
+
+async function runColumnBatch(
+  ctx: RunnerContext,
+  data: WeightedData,
+  start: number,
+  end: number,
+  thetas: readonly Float64Array[],
+  augs: readonly (Float64Array | null)[],
+  gram: boolean,
+): Promise<number[]> {
+  const { parts, bounds } = shareBounds(ctx, start, end - start);
+  if (parts <= 1) return mainShare(ctx, data, start, end, thetas, augs, gram);
+  const shared = allShared(data);
+  const held: SharedArrayBuffer[] = [];
+  try {
+    const pending = POOL.get(parts - 1).map((w, wi) => {
+      const s0 = bounds[wi + 1], s1 = bounds[wi + 2], n = s1 - s0;
+      const column = (a: Float64Array): [SharedArrayBuffer, number] => {
+        if (shared) {
+          return [a.buffer as SharedArrayBuffer, a.byteOffset / 8 + s0];
+        }
+        const b = takeShared(n * 8);
+        held.push(b);
+        new Float64Array(b).set(a.subarray(s0, s1));
+        return [b, 0];
+      };
+      return POOL.request<PartialLinearization[]>(w, {
+        type: "once",
+        kernelSource: ctx.model.kernelSource,
+        p: ctx.p,
+        rows: n,
+        x: data.x.map(column),
+        y: column(data.y),
+        w: data.w ? column(data.w) : null,
+        loss: ctx.loss,
+        fScale: ctx.fScale,
+        blockRows: ctx.blockRows,
+        gram,
+        thetas,
+        withJac: augs.map((a) => a !== null),
+      });
+    });
+    const costs = mainShare(ctx, data, start, bounds[1], thetas, augs, gram);
+    const theirs = await Promise.all(pending);
+    const total = costs.map((cost, i) =>
+      theirs.reduce((t, o) => t + o[i].cost, cost)
+    );
+    return mergeInto(augs, theirs.map((o) => o.map((e) => e.aug)), total, gram);
+  } finally {
+    for (const b of held) releaseShared(b, b.byteLength);
+  }
 }

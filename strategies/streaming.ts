@@ -18,12 +18,10 @@ import { EvaluationCache } from "../core/_evaluation_cache.ts";
 import type { WeightedData } from "../core/weights.ts";
 import { weightsFromSigma } from "../core/weights.ts";
 import type { Model } from "../model/types.ts";
-import type { Evaluation, Evaluator } from "../core/linearization.ts";
-import { evaluationFromPartial } from "../core/_linearization_forms.ts";
+import type { Evaluator } from "../core/linearization.ts";
 import type { LossName } from "../core/loss.ts";
 import { readBatches } from "../data/_batching.ts";
-import { type RowBlock, StreamingData } from "./_streaming_pass.ts";
-import type { TableRows } from "../data/_binary_source.ts";
+import { StreamingData } from "./_streaming_pass.ts";
 import {
   type PrimedEvaluator,
   subsampleWarmStart,
@@ -31,13 +29,8 @@ import {
 } from "./_warm_start.ts";
 import { createBatchRunner } from "../core/parallel_evaluator.ts";
 import { autoAccumulation } from "../core/_accumulation.ts";
-import { Moments, type MomentsSummary } from "../core/_moments.ts";
-import {
-  type GpuBatchRunner,
-  type NormalAccumulator,
-  openGpuBatchRunner,
-  type PendingBatch,
-} from "./_streaming_gpu.ts";
+import { type PassContext, streamPass } from "./_stream_pass.ts";
+import { type GpuBatchRunner, openGpuBatchRunner } from "./_streaming_gpu.ts";
 import {
   type BatchSourceLike,
   type PassProgress,
@@ -160,21 +153,6 @@ type StreamingEvaluatorImpl = StreamingEvaluator & PrimedEvaluator & {
   readonly stream: StreamingData;
 };
 
-const Y_SCRATCH = new Float64Array(4096);
-
-/** Adds the y column of table rows to `m` (through a small scratch). */
-function addTableY(m: Moments, t: TableRows): void {
-  const { table, stride, rows } = t;
-  const c = t.columns[t.columns.length - 1];
-  for (let s = 0; s < rows; s += Y_SCRATCH.length) {
-    const n = Math.min(Y_SCRATCH.length, rows - s);
-    for (let i = 0, at = s * stride + c; i < n; i++, at += stride) {
-      Y_SCRATCH[i] = table[at];
-    }
-    m.add(Y_SCRATCH, 0, n);
-  }
-}
-
 /** Counts rows with one pass (for producers of unknown length). */
 async function countRows(
   stream: StreamingData,
@@ -229,7 +207,6 @@ async function openStreamingEvaluator(
   options: StreamingEvaluatorOptions,
 ): Promise<StreamingEvaluatorImpl> {
   const p = model.params.length;
-  const c = p + 1;
   const batchSize = batchSizeOf({ batchSize: options.batchSize });
   const blockRows = options.blockRows ?? 256;
   const loss = options.loss ?? "linear";
@@ -246,9 +223,23 @@ async function openStreamingEvaluator(
     : null;
   const stream = new StreamingData(data, batchSize, gpu === null);
   const total = data.kind === "memory" ? data.y.length : data.length;
-  let nResiduals = total ?? await countRows(stream, signal);
-  let passes = 0;
-  let ySummary: MomentsSummary | null = null;
+  const ctx: PassContext = {
+    p,
+    runner,
+    gpu,
+    stream,
+    total,
+    signal,
+    onPass: options.onPass,
+    passes: 0,
+    nResiduals: total ?? await countRows(stream, signal),
+    ySummary: null,
+  };
+  const passOnce = (
+    thetas: readonly Float64Array[],
+    withJac: readonly boolean[],
+    gram: boolean,
+  ) => streamPass(ctx, thetas, withJac, gram);
   const cache = new EvaluationCache(CACHE_SIZE);
   const notes: string[] = [];
   const cpuBackend: BackendDescription = {
@@ -258,122 +249,20 @@ async function openStreamingEvaluator(
     detail: `streaming, batches of ${batchSize}`,
   };
 
-  async function passOnce(
-    thetas: readonly Float64Array[],
-    withJac: readonly boolean[],
-    gram: boolean,
-  ): Promise<Evaluation[]> {
-    const k = thetas.length;
-    const costs = new Float64Array(k);
-    const augs = withJac.map((j) => (j ? new Float64Array(c * c) : null));
-    const normal: NormalAccumulator[] = withJac.map((j) => ({
-      cost: 0,
-      aug: j ? new Float64Array(c * c) : null,
-      gram: true,
-    }));
-    const live = new Array<boolean>(k).fill(true);
-    const passNo = ++passes;
-    // y's moments for R², once: the statistics pass then reads nothing.
-    const moments = ySummary ? null : new Moments();
-    let batch = 0, points = 0;
-    let inFlight: PendingBatch | null = null;
-    // Merging into the running factor is exact TSQR (or a sum of Gram
-    // sums): the result equals that of all rows at once, to rounding. Each
-    // batch is split between the main thread and the workers.
-    const cpuColumns = async (blk: RowBlock) => {
-      moments?.add(blk.data.y, blk.start, blk.end);
-      const idx = thetas.map((_, i) => i).filter((i) => live[i]);
-      const cs = idx.length === 0 ? [] : await runner.run(
-        blk.data,
-        blk.start,
-        blk.end,
-        idx.map((i) => thetas[i]),
-        idx.map((i) => augs[i]),
-        gram,
-      );
-      add(idx, cs);
-      return blk.end - blk.start;
-    };
-    const add = (idx: number[], cs: readonly number[]) =>
-      idx.forEach((i, j) => {
-        if (!Number.isFinite(cs[j])) {
-          live[i] = false; // a non-finite residual: the point is rejected
-          costs[i] = NaN;
-        } else costs[i] += cs[j];
-      });
-    try {
-      for await (const blk of stream.blocks(signal, gpu === null)) {
-        // The next batch may already have been read ahead: stop before using it.
-        signal?.throwIfAborted();
-        let rows: number;
-        if (blk.table !== undefined) {
-          // Rows as the file holds them: split and checked by the threads
-          // as they compute (also with no live point: the check counts).
-          const t = blk.table;
-          const idx = thetas.map((_, i) => i).filter((i) => live[i]);
-          const cs = await runner.runTable(
-            t,
-            idx.map((i) => thetas[i]),
-            idx.map((i) => augs[i]),
-            gram,
-          );
-          if (cs === null) {
-            // A bad value: read as columns, which names it (or drops rows).
-            rows = await cpuColumns(await stream.columns(blk.first, t.rows));
-          } else {
-            if (moments) addTableY(moments, t);
-            add(idx, cs);
-            rows = t.rows;
-          }
-        } else if (gpu) {
-          moments?.add(blk.data.y, blk.start, blk.end);
-          // Upload this batch while the GPU computes the one before.
-          const next = await gpu.start(blk, thetas, withJac);
-          const done = inFlight;
-          inFlight = next;
-          await done?.finish(normal);
-          rows = blk.end - blk.start;
-        } else rows = await cpuColumns(blk);
-        batch++;
-        points += rows;
-        options.onPass?.({
-          pass: passNo,
-          batch,
-          pointsProcessed: points,
-          totalPoints: total,
-        });
-      }
-    } catch (e) {
-      // Release the batch still on the GPU; the error is what counts.
-      await inFlight?.finish(normal.map((a) => ({ ...a }))).catch(() => {});
-      throw e;
-    }
-    await inFlight?.finish(normal);
-    nResiduals = points;
-    ySummary ??= moments;
-    return thetas.map((_, i): Evaluation =>
-      evaluationFromPartial(
-        gpu ? normal[i] : { cost: costs[i], aug: augs[i], gram },
-        p,
-        points,
-      )
-    );
-  }
-
   // The GPU kernels form Gram sums only (f64: streaming has no polish).
   const evaluateAll = gpu
     ? (t: readonly Float64Array[], j: readonly boolean[]) =>
       passOnce(t, j, true)
-    : autoAccumulation(nResiduals, p, true, passOnce);
+    : autoAccumulation(ctx.nResiduals, p, true, passOnce);
 
   return {
     nParams: p,
     get nResiduals() {
-      return nResiduals;
+      return ctx.nResiduals;
     },
     batchSize,
     get passes() {
-      return passes;
+      return ctx.passes;
     },
     backend: gpu ? backendLabel(gpu.backend) : backendLabel(cpuBackend) +
       (options.backend === "webgpu" ? "; no f64 WebGPU device" : ""),
@@ -382,7 +271,7 @@ async function openStreamingEvaluator(
       return notes;
     },
     get ySummary() {
-      return ySummary;
+      return ctx.ySummary;
     },
     stream,
     evaluate(thetas, withJacobian) {

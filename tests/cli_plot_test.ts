@@ -5,7 +5,9 @@ import assert from "node:assert";
 import { join } from "node:path";
 import { DATA, runCli, wellFormedXml } from "./_cli.ts";
 import { npyBytes } from "../examples/make_data.ts";
-import { collectPlotData, niceTicks, renderFitSvg } from "../cli/plot_svg.ts";
+import { collectPlotData } from "../plot/collect_plot_data.ts";
+import { renderFitSvg } from "../plot/render_fit_svg.ts";
+import { niceTicks } from "../plot/ticks.ts";
 import { arraySource } from "../data/array_source.ts";
 import { model } from "../model/model.ts";
 
@@ -50,6 +52,67 @@ Deno.test("fit --plot writes a well-formed SVG with data, fit and residuals", as
     // Tick labels on x cover 0..10.
     assert.match(svg, />0<\/text>/);
     assert.match(svg, />10<\/text>/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("fit --plot --band --log-y: the band, decade ticks; the options need --plot", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const out = join(dir, "decay.svg");
+    const args = [
+      "fit",
+      "-m",
+      "a*exp(-b*t)+c",
+      "-d",
+      join(DATA, "decay.csv"),
+      "--y",
+      "signal",
+      "--sigma",
+      "sigma",
+    ];
+    const run = await runCli([
+      ...args,
+      "--plot",
+      out,
+      "--band",
+      "confidence",
+      "--alpha",
+      "0.1",
+      "--log-y",
+    ]);
+    assert.strictEqual(run.code, 0, run.stderr);
+    const svg = await Deno.readTextFile(out);
+    wellFormedXml(svg);
+    assert.match(svg, /<path class="band" d="M/);
+    assert.match(svg, /90% confidence band/);
+    // Signal from 0.6 to 6: one decade, labelled at 1, 2 and 5.
+    const yTicks = [
+      ...svg.matchAll(/class="tick y main"[^>]*data-value="([^"]+)"/g),
+    ].map((m) => Number(m[1]));
+    assert.deepStrictEqual(yTicks, [1, 2, 5]);
+    // A weighted fit whose sigma varies: a prediction band interpolates it.
+    const pred = await runCli([...args, "--plot", out, "--band", "prediction"]);
+    assert.strictEqual(pred.code, 0, pred.stderr);
+    assert.match(
+      await Deno.readTextFile(out),
+      /interpolated between the points/,
+    );
+
+    const bad = await runCli([...args, "--plot", out, "--band", "wide"]);
+    assert.strictEqual(bad.code, 2);
+    assert.strictEqual(
+      bad.stderr,
+      'nlsq: error: --band: must be confidence or prediction, got "wide"\n',
+    );
+    const alone = await runCli([...args, "--band", "confidence", "--log-x"]);
+    assert.strictEqual(alone.code, 2);
+    assert.strictEqual(
+      alone.stderr,
+      "nlsq: error: --band, --log-x: only with --plot FILE.svg\n",
+    );
+    assert.strictEqual(alone.stdout, "");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -97,6 +97,8 @@ Deno.test("examples/fitting.ipynb: every code cell runs in order; results displa
     `b = ${b[1]} +/- ${b[2]}`,
   );
   assert.match(shown.get(1)!["text/plain"], /\[\[Variables\]\]/);
+  // With its plot: data with error bars and the 95% confidence band.
+  assert.match(fitHtml, /<svg [\s\S]*95% confidence band[\s\S]*<\/svg>/);
   // Cell 2: the bands, prediction wider than confidence everywhere.
   const rows = [
     ...shown.get(2)!["text/plain"].matchAll(
@@ -111,6 +113,8 @@ Deno.test("examples/fitting.ipynb: every code cell runs in order; results displa
   const peaks = shown.get(3)?.["text/html"] ?? "";
   assert.match(peaks, /<tr data-param="g2_sigma">.*== g1_sigma/);
   assert.match(peaks, /<table class="nlsq-derived">/);
+  // Each component drawn (the Gaussians and the line, dashed).
+  assert.match(peaks, /<svg [\s\S]*g1 \(gaussian\)[\s\S]*<\/svg>/);
   // Cells 4 and 5: diagnostics, and a restored result that predicts the same.
   assert.match(shown.get(4)!["text/plain"], /rank: 7, warnings: \[\]/);
   assert.match(shown.get(5)!["text/plain"], /samePrediction: true/);

@@ -4,7 +4,7 @@
 // the parameters with their errors, plus a plot when one is registered.
 import assert from "node:assert";
 import { join } from "node:path";
-import { fit, type FitResult, model, models } from "../mod.ts";
+import { fit, FitResult, model, models, plotSvg } from "../mod.ts";
 import { registerResultPlot } from "../workflow/mod.ts";
 import { openSource } from "../data/open_source.ts";
 import { DATA, runCli } from "./_cli.ts";
@@ -133,7 +133,7 @@ function assertBalanced(html: string) {
   assert.deepStrictEqual(stack, []);
 }
 
-Deno.test("Jupyter display: an HTML table of parameters with errors, intervals and notes, the report as text", async () => {
+Deno.test("Jupyter display: an HTML table of parameters with errors, intervals and notes, the plot with its band, the report as text", async () => {
   const x = linspace(0, 5, 40);
   const r = await fit(
     "a * exp(-b * x) + c",
@@ -166,10 +166,22 @@ Deno.test("Jupyter display: an HTML table of parameters with errors, intervals a
   assert.match(html, /<td>variables<\/td><td>2<\/td>/);
   // Far from the object dump of the result's 40-odd fields.
   assert.ok(!html.includes("Float64Array"));
-  // No plot renderer yet: a named hook says where one plugs in.
+  // The plot: plotSvg's, with the confidence band.
+  const svg = /<svg [\s\S]*<\/svg>/.exec(html)?.[0] ?? "";
+  assert.strictEqual(
+    svg,
+    plotSvg(r, {
+      band: "confidence",
+      components: false,
+      width: 720,
+      height: 480,
+    }).trimEnd(),
+  );
+  // No plot without the data in memory (a restored result).
+  const back = FitResult.fromJSON(JSON.parse(JSON.stringify(r)));
   assert.match(
-    html,
-    /<!-- plot: no renderer registered \(registerResultPlot\) -->/,
+    displayOf(back)["text/html"],
+    /<!-- plot: none \(the data are not in memory/,
   );
 });
 

@@ -2,8 +2,9 @@
  * How a fit result shows itself in a notebook (Deno's Jupyter kernel calls
  * `[Symbol.for("Jupyter.display")]()`): an HTML table of the fit
  * statistics and parameters with their errors and intervals, derived
- * quantities, warnings, and a plot when a plot renderer is registered;
- * the text report for plain-text front ends.
+ * quantities, warnings, and the plot (`plotSvg` with the confidence band
+ * and a composite's components, for data in memory); the text report for
+ * plain-text front ends.
  *
  * @module
  */
@@ -11,6 +12,7 @@
 import type { FitResult } from "./fit_result.ts";
 import { formatNumber } from "./report.ts";
 import { identifiabilityWarnings } from "./diagnostics.ts";
+import { plotSvg } from "../plot/plot_svg.ts";
 
 /**
  * Draws a result as SVG markup for its notebook display (null: no plot).
@@ -28,9 +30,10 @@ export type ResultPlotRenderer = (result: FitResult) => string | null;
 let plotRenderer: ResultPlotRenderer | null = null;
 
 /**
- * Registers the renderer a result's notebook display draws its plot with
- * (the plot module registers `plotSvg` when it loads; null removes it).
- * Returns the one it replaces.
+ * Registers the renderer a result's notebook display draws its plot with,
+ * in place of the default (`plotSvg` with the confidence band, and the
+ * components of a composite); null restores the default. Returns the one
+ * it replaces (null: the default).
  *
  * @example
  * ```ts
@@ -149,12 +152,26 @@ function warningList(r: FitResult): string {
     }</ul>`;
 }
 
+/**
+ * `plotSvg` of a fit of one variable whose data are in memory (null for
+ * the others: a source, a restored result, a surface).
+ */
+function defaultPlot(r: FitResult): string | null {
+  const o = r.origin;
+  if (!o?.data || o.model.variables.length !== 1) return null;
+  const parts = (o.model as { components?: readonly unknown[] }).components;
+  return plotSvg(r, {
+    band: "confidence",
+    components: (parts?.length ?? 0) > 1,
+    width: 720,
+    height: 480,
+  });
+}
+
 function plot(r: FitResult): string {
-  if (plotRenderer === null) {
-    return "<!-- plot: no renderer registered (registerResultPlot) -->";
-  }
   try {
-    return plotRenderer(r) ?? "";
+    return (plotRenderer ?? defaultPlot)(r) ??
+      "<!-- plot: none (the data are not in memory, or the model has several variables); registerResultPlot sets a renderer -->";
   } catch (e) {
     // The table must still show when a plot fails.
     return `<p class="nlsq-plot-error">plot failed: ${

@@ -1,0 +1,221 @@
+/**
+ * One pass of the streaming evaluator over the data: every batch read (or
+ * read ahead) is linearized at every requested parameter vector, on the
+ * threads of a {@linkcode BatchRunner} (columns, or table rows split as they
+ * are computed) or on the GPU (uploaded while the batch before computes),
+ * and merged into running factors or Gram sums.
+ *
+ * @module
+ */
+
+import type { Evaluation } from "../core/linearization.ts";
+import { evaluationFromPartial } from "../core/_linearization_forms.ts";
+import { Moments, type MomentsSummary } from "../core/_moments.ts";
+import type { BatchRunner } from "../core/parallel_evaluator.ts";
+import type { TableRows } from "../data/_binary_source.ts";
+import type { RowBlock, StreamingData, TableBlock } from "./_streaming_pass.ts";
+import type {
+  GpuBatchRunner,
+  NormalAccumulator,
+  PendingBatch,
+} from "./_streaming_gpu.ts";
+import type { PassProgress } from "./strategy.ts";
+
+/** What the passes of one streaming evaluator share. */
+export interface PassContext {
+  readonly p: number;
+  readonly runner: BatchRunner;
+  readonly gpu: GpuBatchRunner | null;
+  readonly stream: StreamingData;
+  /** Rows of the source, where known before a pass. */
+  readonly total: number | undefined;
+  readonly signal?: AbortSignal;
+  readonly onPass?: (p: PassProgress) => void;
+  /** Passes made so far. */
+  passes: number;
+  /** Rows the last pass read. */
+  nResiduals: number;
+  /** y's moments, gathered in the first pass. */
+  ySummary: MomentsSummary | null;
+}
+
+/** The running sums of one pass at each parameter vector. */
+class PassSums {
+  readonly costs: Float64Array;
+  readonly augs: (Float64Array | null)[];
+  readonly normal: NormalAccumulator[];
+  /** False once a vector met a non-finite residual. */
+  readonly live: boolean[];
+  /** The GPU batch still computing. */
+  inFlight: PendingBatch | null = null;
+
+  constructor(
+    readonly thetas: readonly Float64Array[],
+    readonly withJac: readonly boolean[],
+    readonly gram: boolean,
+    p: number,
+    readonly moments: Moments | null,
+  ) {
+    const c = p + 1, k = thetas.length;
+    this.costs = new Float64Array(k);
+    this.augs = withJac.map((j) => (j ? new Float64Array(c * c) : null));
+    this.normal = withJac.map((j) => ({
+      cost: 0,
+      aug: j ? new Float64Array(c * c) : null,
+      gram: true,
+    }));
+    this.live = new Array<boolean>(k).fill(true);
+  }
+
+  /** Indices of the vectors still live. */
+  liveIndices(): number[] {
+    return this.thetas.map((_, i) => i).filter((i) => this.live[i]);
+  }
+
+  add(idx: readonly number[], cs: readonly number[]): void {
+    idx.forEach((i, j) => {
+      if (!Number.isFinite(cs[j])) {
+        this.live[i] = false; // a non-finite residual: the point is rejected
+        this.costs[i] = NaN;
+      } else this.costs[i] += cs[j];
+    });
+  }
+}
+
+/**
+ * Reads the data once and returns the evaluation at each of `thetas` (with
+ * the linearization where `withJac`; Gram sums or QR factors by `gram`).
+ */
+export async function streamPass(
+  ctx: PassContext,
+  thetas: readonly Float64Array[],
+  withJac: readonly boolean[],
+  gram: boolean,
+): Promise<Evaluation[]> {
+  const passNo = ++ctx.passes;
+  // y's moments for R², once: the statistics pass then reads nothing.
+  const sums = new PassSums(
+    thetas,
+    withJac,
+    gram,
+    ctx.p,
+    ctx.ySummary ? null : new Moments(),
+  );
+  let batch = 0, points = 0;
+  try {
+    for await (const blk of ctx.stream.blocks(ctx.signal, ctx.gpu === null)) {
+      // The next batch may already have been read ahead: stop before using it.
+      ctx.signal?.throwIfAborted();
+      points += await consumeBlock(ctx, sums, blk);
+      batch++;
+      ctx.onPass?.({
+        pass: passNo,
+        batch,
+        pointsProcessed: points,
+        totalPoints: ctx.total,
+      });
+    }
+  } catch (e) {
+    // Release the batch still on the GPU; the error is what counts.
+    await sums.inFlight?.finish(sums.normal.map((a) => ({ ...a })))
+      .catch(() => {});
+    throw e;
+  }
+  await sums.inFlight?.finish(sums.normal);
+  ctx.nResiduals = points;
+  ctx.ySummary ??= sums.moments;
+  return thetas.map((_, i): Evaluation =>
+    evaluationFromPartial(
+      ctx.gpu
+        ? sums.normal[i]
+        : { cost: sums.costs[i], aug: sums.augs[i], gram },
+      ctx.p,
+      points,
+    )
+  );
+}
+
+/** Adds one batch to the sums; returns its rows. */
+async function consumeBlock(
+  ctx: PassContext,
+  sums: PassSums,
+  blk: RowBlock | TableBlock,
+): Promise<number> {
+  if (blk.table !== undefined) return await consumeTable(ctx, sums, blk);
+  if (ctx.gpu) {
+    sums.moments?.add(blk.data.y, blk.start, blk.end);
+    // Upload this batch while the GPU computes the one before.
+    const next = await ctx.gpu.start(blk, sums.thetas, sums.withJac);
+    const done = sums.inFlight;
+    sums.inFlight = next;
+    await done?.finish(sums.normal);
+    return blk.end - blk.start;
+  }
+  return await consumeColumns(ctx, sums, blk);
+}
+
+/**
+ * Columns of a batch, split between the main thread and the workers.
+ * Merging into the running factor is exact TSQR (or a sum of Gram sums):
+ * the result equals that of all rows at once, to rounding.
+ */
+async function consumeColumns(
+  ctx: PassContext,
+  sums: PassSums,
+  blk: RowBlock,
+): Promise<number> {
+  sums.moments?.add(blk.data.y, blk.start, blk.end);
+  const idx = sums.liveIndices();
+  const cs = idx.length === 0 ? [] : await ctx.runner.run(
+    blk.data,
+    blk.start,
+    blk.end,
+    idx.map((i) => sums.thetas[i]),
+    idx.map((i) => sums.augs[i]),
+    sums.gram,
+  );
+  sums.add(idx, cs);
+  return blk.end - blk.start;
+}
+
+/**
+ * Rows as the file holds them: split and checked by the threads as they
+ * compute (also with no live point: the check counts).
+ */
+async function consumeTable(
+  ctx: PassContext,
+  sums: PassSums,
+  blk: TableBlock,
+): Promise<number> {
+  const t = blk.table;
+  const idx = sums.liveIndices();
+  const cs = await ctx.runner.runTable(
+    t,
+    idx.map((i) => sums.thetas[i]),
+    idx.map((i) => sums.augs[i]),
+    sums.gram,
+  );
+  if (cs === null) {
+    // A bad value: read as columns, which names it (or drops rows).
+    const cols = await ctx.stream.columns(blk.first, t.rows);
+    return await consumeColumns(ctx, sums, cols);
+  }
+  if (sums.moments) addTableY(sums.moments, t);
+  sums.add(idx, cs);
+  return t.rows;
+}
+
+const Y_SCRATCH = new Float64Array(4096);
+
+/** Adds the y column of table rows to `m` (through a small scratch). */
+function addTableY(m: Moments, t: TableRows): void {
+  const { table, stride, rows } = t;
+  const c = t.columns[t.columns.length - 1];
+  for (let s = 0; s < rows; s += Y_SCRATCH.length) {
+    const n = Math.min(Y_SCRATCH.length, rows - s);
+    for (let i = 0, at = s * stride + c; i < n; i++, at += stride) {
+      Y_SCRATCH[i] = table[at];
+    }
+    m.add(Y_SCRATCH, 0, n);
+  }
+}
