@@ -91,6 +91,22 @@ export { OptimizeError } from "./workflow/optimize_error.ts";
 
 export { leastSquares } from "./core/least_squares.ts";
 export { fitBatch } from "./batch/fit_batch.ts";
+export {
+  fitGlobal,
+  type FitGlobalOptions,
+  type GlobalDataset,
+  GlobalFitResult,
+} from "./workflow/fit_global.ts";
+export {
+  type ProfileIntervals,
+  profileIntervals,
+  type ProfileOptions,
+} from "./workflow/profile_intervals.ts";
+export {
+  bootstrap,
+  type BootstrapOptions,
+  type BootstrapResult,
+} from "./workflow/bootstrap.ts";
 export { BatchResult, type BatchResultInit } from "./batch/batch_result.ts";
 export type {
   FitBatchBounds,

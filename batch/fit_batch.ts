@@ -1,8 +1,9 @@
 /**
  * `fitBatch()`: many independent fits of one model at once (issue 14), on
  * a batch engine: the model compiled once, every fit's solver state in flat
- * arrays, all cores. The engine is chosen by `backend`; the CPU engine is
- * the one available now (`_cpu_engine.ts`), and an engine only has to fill
+ * arrays, all cores. The engine is chosen by `backend`: the CPU engine
+ * (`_cpu_engine.ts`), the WebGPU engine (`_webgpu_engine.ts`), or "auto"
+ * (`_backend_choice.ts`: measured); an engine only has to fill
  * the columnar outputs (`_outputs.ts`).
  *
  * @module
@@ -22,11 +23,20 @@ import {
   statusMessage,
 } from "./_outputs.ts";
 import { runCpuBatch } from "./_cpu_engine.ts";
+import { runWebGpuBatch } from "./_webgpu_engine.ts";
+import { runAutoBatch } from "./_backend_choice.ts";
 import { fitCovariance, fitData, singleFitResult } from "./_single_fit.ts";
 
 /** A batch engine: fills the outputs of every fit of a problem. */
 interface BatchEngine {
-  run(pr: BatchProblem): Promise<{ outputs: BatchOutputs; threads: number }>;
+  run(pr: BatchProblem): Promise<{
+    outputs: BatchOutputs;
+    threads: number;
+    /** Its name in results, when it differs from `label(threads)`. */
+    label?: string;
+    /** Why "auto" chose it. */
+    note?: string;
+  }>;
   /** How results name it, given the threads used. */
   label(threads: number): string;
 }
@@ -37,12 +47,12 @@ const CPU_ENGINE: BatchEngine = {
     `cpu (batch engine, ${threads} thread${threads === 1 ? "" : "s"}, f64)`,
 };
 
+// "auto": the CPU engine, or WebGPU where measured faster (_backend_choice.ts).
 function selectEngine(pr: BatchProblem): BatchEngine {
   if (pr.backend === "webgpu") {
-    throw new TypeError(
-      'backend: "webgpu" is not available for batches yet (the WebGPU batch engine is still to come); use "cpu" or "auto"',
-    );
+    return { run: (p) => runWebGpuBatch(p), label: () => "webgpu" };
   }
+  if (pr.backend === "auto") return { ...CPU_ENGINE, run: runAutoBatch };
   return CPU_ENGINE;
 }
 
@@ -82,7 +92,9 @@ function fillCovariances(pr: BatchProblem, out: BatchOutputs): void {
  * gets its own status and message; the others are fitted.
  *
  * @throws {TypeError} an argument of the wrong kind, an unknown option, a
- *   function model, or `backend: "webgpu"` (not available yet).
+ *   function model, or `backend: "webgpu"` for a problem the WebGPU engine
+ *   does not take (Poisson, a robust loss, more than 12 free parameters).
+ * @throws {GpuUnavailableError} `backend: "webgpu"` without a WebGPU device.
  * @throws {RangeError} sizes that do not match (ragged Y, p0 of the wrong
  *   length...), or a shared value out of range.
  *
@@ -112,11 +124,12 @@ export async function fitBatch(
   const pr = resolveBatch(modelIn, x, Y, options);
   const engine = selectEngine(pr);
   const notes: string[] = [];
-  if (pr.backend === "auto") notes.push("backend auto: the CPU batch engine");
-  const { outputs, threads } = await engine.run(pr);
+  const run = await engine.run(pr);
+  const { outputs, threads } = run;
+  if (run.note) notes.push(run.note);
   fillCovariances(pr, outputs);
   const elapsedMs = performance.now() - t0;
-  const backend = engine.label(threads);
+  const backend = run.label ?? engine.label(threads);
   const info = { backend, elapsedMs, notes };
   return new BatchResult({
     params: pr.model.params,

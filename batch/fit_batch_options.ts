@@ -146,8 +146,12 @@ export interface FitBatchOptions {
    */
   nanPolicy?: "flag" | "omit";
   /**
-   * "auto" (default: the CPU engine), "cpu", or "webgpu" (not available for
-   * batches yet: an error says so).
+   * "cpu", "webgpu" (whole fits on the device: f64 where it has
+   * `shader-f64`, else f32 polished by the CPU engine; least squares with
+   * the linear loss and up to 12 free parameters), or "auto" (default: the
+   * CPU engine under 16384 fits, with `threads` given, or beyond 8 free
+   * parameters or 16384 points per fit; else the faster of the two as
+   * measured on samples of the batch).
    */
   backend?: "auto" | "cpu" | "webgpu";
   /**

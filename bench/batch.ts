@@ -22,6 +22,9 @@
 import { fit, fitBatch, model } from "../mod.ts";
 import { havePython, pythonCommand } from "../tests/_tools.ts";
 import { type BATCH_SHAPES, makeBatch } from "../tests/_batch_data.ts";
+import { isWebGpuAvailable } from "../gpu/device.ts";
+
+const gpu = await isWebGpuAvailable();
 
 /** One row of the batch section. */
 export interface BatchRow {
@@ -29,6 +32,8 @@ export interface BatchRow {
   model: string;
   points: number;
   fits: number;
+  /** The engine: "cpu", or "webgpu" (its precision and adapter in `note`). */
+  backend: string;
   threads: number;
   /** Best of `runs`. */
   fitsPerS: number;
@@ -190,6 +195,7 @@ async function runCase(
   c: Case,
   points: number,
   sizes: number[],
+  backends: readonly ("cpu" | "webgpu")[] = ["cpu"],
 ): Promise<BatchRow[]> {
   const max = Math.max(...sizes);
   const d = makeBatch(c.shape, max, points, { seed: 1, noise: c.noise });
@@ -197,62 +203,68 @@ async function runCase(
   const p = m.params.length;
   const k = Math.min(max, points > 100 ? 500 : 1000);
   const scipy = await scipyRate(d, c.numpy, k);
-  // Warm up: the engine compiled and optimized, the worker threads started
-  // (a fresh worker runs its first ~1e5 fits slower, while V8 optimizes).
-  const w = Math.min(max, points > 100 ? 20_000 : 100_000);
-  await fitBatch(m, d.x, d.y.subarray(0, w * d.nPoints), {
-    p0: d.p0.subarray(0, w * p),
-  });
   const rows: BatchRow[] = [];
-  for (const fits of sizes) {
-    const y = d.y.subarray(0, fits * d.nPoints);
-    const p0 = d.p0.subarray(0, fits * p);
-    const runs = fits >= 1e6 ? 2 : fits >= 1e5 ? 3 : 5;
-    const rates: number[] = [];
-    let growth: number | null = null;
-    let last;
-    for (let r = 0; r < runs; r++) {
-      const before = vm();
-      const canPeak = resetPeak();
-      const t0 = performance.now();
-      last = await fitBatch(m, d.x, y, { p0 });
-      rates.push(fits / ((performance.now() - t0) / 1000));
-      const v = vm();
-      if (canPeak && v && before) {
-        growth = Math.max(growth ?? 0, v.hwm - before.rss);
-      }
-    }
-    const b = last!;
-    let nfev = 0;
-    for (const v of b.nfev) nfev += v;
-    const best = Math.max(...rates);
-    rows.push({
-      section: "batch",
-      model: c.name,
-      points: d.nPoints,
-      fits,
-      threads: b.threads,
-      fitsPerS: Math.round(best),
-      fitsPerSWorst: Math.round(Math.min(...rates)),
-      runs,
-      meanNfev: nfev / fits,
-      converged: b.nSuccess / fits,
-      dataMb: fits * d.nPoints * 8 / MB,
-      peakGrowthMb: growth === null ? null : growth / MB,
-      maxRelDiffVsFit: await diffVsFit(m, d, b.popt, fits, 40),
-      scipyFitsPerS: scipy ? Math.round(scipy.fitsPerS) : null,
-      vsScipy: scipy ? best / scipy.fitsPerS : null,
-      note: scipy
-        ? `scipy: curve_fit loop timed on ${k} fits (${
-          (100 * scipy.converged).toFixed(1)
-        }% converged), per-fit rate extrapolated`
-        : "scipy not available",
+  for (const backend of backends) {
+    // Warm up: the engine compiled and optimized, the worker threads started
+    // (a fresh worker runs its first ~1e5 fits slower, while V8 optimizes),
+    // or the WebGPU kernel compiled.
+    const w = Math.min(max, points > 100 ? 20_000 : 100_000);
+    await fitBatch(m, d.x, d.y.subarray(0, w * d.nPoints), {
+      p0: d.p0.subarray(0, w * p),
+      backend,
     });
-    console.error(
-      `batch: ${c.name} ${d.nPoints} points, ${fits} fits: ${
-        Math.round(best)
-      } fits/s`,
-    );
+    for (const fits of sizes) {
+      const y = d.y.subarray(0, fits * d.nPoints);
+      const p0 = d.p0.subarray(0, fits * p);
+      const runs = fits >= 1e6 ? 2 : fits >= 1e5 ? 3 : 5;
+      const rates: number[] = [];
+      let growth: number | null = null;
+      let last;
+      for (let r = 0; r < runs; r++) {
+        const before = vm();
+        const canPeak = resetPeak();
+        const t0 = performance.now();
+        last = await fitBatch(m, d.x, y, { p0, backend });
+        rates.push(fits / ((performance.now() - t0) / 1000));
+        const v = vm();
+        if (canPeak && v && before) {
+          growth = Math.max(growth ?? 0, v.hwm - before.rss);
+        }
+      }
+      const b = last!;
+      let nfev = 0;
+      for (const v of b.nfev) nfev += v;
+      const best = Math.max(...rates);
+      rows.push({
+        section: "batch",
+        model: c.name,
+        points: d.nPoints,
+        fits,
+        backend,
+        threads: b.threads,
+        fitsPerS: Math.round(best),
+        fitsPerSWorst: Math.round(Math.min(...rates)),
+        runs,
+        meanNfev: nfev / fits,
+        converged: b.nSuccess / fits,
+        dataMb: fits * d.nPoints * 8 / MB,
+        peakGrowthMb: growth === null ? null : growth / MB,
+        maxRelDiffVsFit: await diffVsFit(m, d, b.popt, fits, 40),
+        scipyFitsPerS: scipy ? Math.round(scipy.fitsPerS) : null,
+        vsScipy: scipy ? best / scipy.fitsPerS : null,
+        note: (backend === "cpu" ? "" : `${b.backend}; `) +
+          (scipy
+            ? `scipy: curve_fit loop timed on ${k} fits (${
+              (100 * scipy.converged).toFixed(1)
+            }% converged), per-fit rate extrapolated`
+            : "scipy not available"),
+      });
+      console.error(
+        `batch: ${c.name} ${d.nPoints} points, ${fits} fits, ${backend}: ${
+          Math.round(best)
+        } fits/s`,
+      );
+    }
   }
   return rows;
 }
@@ -288,7 +300,7 @@ async function memoryChild(): Promise<void> {
   // The runtime with the engine compiled and the worker threads started.
   const small = makeBatch("gaussian", 4096, 32, { seed: 3, noise: 0.01 });
   const m = model(small.expr);
-  await fitBatch(m, small.x[0], small.y, { p0: small.p0 });
+  await fitBatch(m, small.x[0], small.y, { p0: small.p0, backend: "cpu" });
   await settle();
   const runtime = vm()!.rss;
   const d = makeBatch("gaussian", fits, 32, { seed: 2, noise: 0.01 });
@@ -296,7 +308,7 @@ async function memoryChild(): Promise<void> {
   const before = vm()!.rss;
   resetPeak();
   const t0 = performance.now();
-  const b = await fitBatch(m, d.x[0], d.y, { p0: d.p0 });
+  const b = await fitBatch(m, d.x[0], d.y, { p0: d.p0, backend: "cpu" });
   const rate = fits / ((performance.now() - t0) / 1000);
   const peak = vm()!.hwm;
   const dataMb = fits * 32 * 8 / MB;
@@ -306,6 +318,7 @@ async function memoryChild(): Promise<void> {
     model: "gaussian (fresh process)",
     points: 32,
     fits,
+    backend: "cpu",
     threads: b.threads,
     fitsPerS: Math.round(rate),
     fitsPerSWorst: Math.round(rate),
@@ -332,15 +345,22 @@ async function memoryChild(): Promise<void> {
   console.log(JSON.stringify(row));
 }
 
-/** Runs the batch section (quick: up to 1e5 fits, no fresh-process row). */
+/**
+ * Runs the batch section (quick: up to 1e5 fits, no fresh-process row):
+ * the CPU engine, and the WebGPU engine beside it where there is a device
+ * (`--only-backend=cpu|webgpu` keeps one).
+ */
 export async function runBatchBench(
-  opts: { quick?: boolean } = {},
+  opts: { quick?: boolean; backends?: ("cpu" | "webgpu")[] } = {},
 ): Promise<BatchRow[]> {
   const sizes = opts.quick ? [1e3, 1e4, 1e5] : [1e3, 1e4, 1e5, 1e6];
+  const backends = (opts.backends ?? ["cpu", "webgpu"]).filter((b) =>
+    b === "cpu" || gpu
+  );
   const rows: BatchRow[] = [];
   for (const c of CASES) {
     for (const points of c.points) {
-      rows.push(...await runCase(c, points, sizes));
+      rows.push(...await runCase(c, points, sizes, backends));
     }
   }
   if (!opts.quick) {
@@ -353,7 +373,11 @@ export async function runBatchBench(
 if (import.meta.main) {
   if (Deno.args.includes("--memory-child")) await memoryChild();
   else {
-    const rows = await runBatchBench({ quick: Deno.args.includes("--quick") });
+    const only = Deno.args.find((a) => a.startsWith("--only-backend="));
+    const rows = await runBatchBench({
+      quick: Deno.args.includes("--quick"),
+      backends: only ? [only.split("=")[1] as "cpu" | "webgpu"] : undefined,
+    });
     console.table(rows.map(({ section: _, note: __, ...r }) => r));
     for (const r of rows) {
       console.log(`${r.model} ${r.points} ${r.fits}: ${r.note}`);

@@ -47,6 +47,7 @@ export {
   type KernelOptions,
   type Precision,
   THETA_HEADER,
+  wgslSsaEmitter,
 } from "./wgsl_codegen.ts";
 export { WGSL_FUNCTIONS, wgslLiteral } from "./_wgsl_math.ts";
 export {

@@ -173,9 +173,10 @@ Deno.test("fitBatch: malformed calls throw typed errors that name the argument",
         fitBatch(LINE, x, new Float64Array(8), {
           p0: [1, 0],
           backend: "webgpu",
+          loss: "cauchy",
         }),
       TypeError,
-      /"webgpu" is not available for batches yet/,
+      /WebGPU batch engine does not take loss "cauchy"/,
     ],
     [
       () =>

@@ -83,7 +83,9 @@ Deno.test("BatchResult: columns, messages and counts", async () => {
   assert.throws(() => b.message(3), /fit index 3 is out of range \[0, 3\)/);
   assert.throws(() => b.result(-1), RangeError);
   assert.ok(b.elapsedMs > 0);
-  assert.deepStrictEqual(b.notes, ["backend auto: the CPU batch engine"]);
+  assert.deepStrictEqual(b.notes, [
+    "backend auto: the CPU batch engine (under 16384 fits)",
+  ]);
 });
 
 Deno.test("fitBatch: a rank-deficient model (a + c redundant) converges; its covariance is fit()'s pseudo-inverse", async () => {

@@ -82,9 +82,9 @@ async function runNotebook(path: string) {
   return { nCells: code.length, shown };
 }
 
-Deno.test("examples/fitting.ipynb: every code cell runs in order; results display as HTML tables, bands and a restored result as values", async () => {
+Deno.test("examples/fitting.ipynb: every code cell runs in order; results display as HTML tables, bands, a restored result and a global fit as values", async () => {
   const { nCells, shown } = await runNotebook(`${ROOT}/examples/fitting.ipynb`);
-  assert.strictEqual(nCells, 6);
+  assert.strictEqual(nCells, 7);
   // Cell 1: the decay fit, as the result's own HTML table.
   const fitHtml = shown.get(1)?.["text/html"] ?? "";
   assert.match(fitHtml, /<table class="nlsq-params">/);
@@ -118,6 +118,15 @@ Deno.test("examples/fitting.ipynb: every code cell runs in order; results displa
   // Cells 4 and 5: diagnostics, and a restored result that predicts the same.
   assert.match(shown.get(4)!["text/plain"], /rank: 7, warnings: \[\]/);
   assert.match(shown.get(5)!["text/plain"], /samePrediction: true/);
+  // Cell 6: a global fit sharing k, and a dataset's band.
+  const global = shown.get(6)!["text/plain"];
+  const k = Number(/ k: ([\d.e-]+)/.exec(global)?.[1]);
+  const kError = Number(/kError: ([\d.e-]+)/.exec(global)?.[1]);
+  assert.ok(
+    Math.abs(k - 0.8) < 5 * kError && kError > 0 && kError < 0.01,
+    global,
+  );
+  assert.ok(Number(/halfWidth: ([\d.e-]+)/.exec(global)?.[1]) > 0, global);
   assert.match(
     shown.get(5)!["text/plain"],
     /Model\(gaussian, prefix='g1_'\) \+ Model\(gaussian, prefix='g2_'\) \+ Model\(linear\)/,

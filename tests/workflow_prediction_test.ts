@@ -4,7 +4,14 @@
 // model of two variables; the prediction band is t * sqrt(g' C g + s^2);
 // closed forms for a straight line; fitBatch's fits predict as fit's do.
 import assert from "node:assert";
-import { fit, fitBatch, type FitResult, model, models } from "../mod.ts";
+import {
+  fit,
+  fitBatch,
+  fitGlobal,
+  type FitResult,
+  model,
+  models,
+} from "../mod.ts";
 import { pythonJson } from "./_python_json.ts";
 import { lmfitPython } from "./_lmfit.ts";
 import { studentTQuantile } from "../core/_stats.ts";
@@ -335,6 +342,42 @@ Deno.test("predict: Poisson counts of a fitBatch: a new count's variance is the 
     /no meaning for Poisson counts/,
   );
   assert.strictEqual(b.result(0).estimator, "poisson");
+});
+
+Deno.test("predict: each dataset of a global fit predicts with its own parameters and covariance block", async () => {
+  const x = linspace(0, 5, 30);
+  const ys = [2, 5].map((a, k) =>
+    x.map((t, i) => a * Math.exp(-0.8 * t) + 0.01 * Math.sin(5 * i + k))
+  );
+  const sigma = x.map(() => 0.01);
+  const g = await fitGlobal([
+    { model: "a * exp(-k * x)", x, y: ys[0] },
+    { model: "a * exp(-k * x)", x, y: ys[1], sigma },
+  ], { shared: ["k"], params: { a_0: 1, a_1: 1, k: 1 } });
+  assert.ok(g.success, g.message);
+  const xn = [0.5, 4, 8];
+  const d = g.datasets[1];
+  const b = d.predict(xn, { interval: "confidence" });
+  const [a, k] = [g.params.a_1, g.params.k];
+  const C = d.pcov; // over (a, k) of dataset 1
+  xn.forEach((t, i) => {
+    const ga = Math.exp(-k * t), gk = -a * t * Math.exp(-k * t);
+    const v = ga * ga * C[0][0] + 2 * ga * gk * C[0][1] + gk * gk * C[1][1];
+    assert.ok(Math.abs(b.y[i] - a * ga) < 1e-12 * a);
+    assert.ok(Math.abs(b.stderr[i] / Math.sqrt(v) - 1) < 1e-12, `${i}`);
+  });
+  const ik = g.paramNames.indexOf("k");
+  assert.strictEqual(d.pcov[1][1], g.pcov[ik][ik]);
+  // Dataset 1 was weighted: a prediction band needs the new point's sigma.
+  assert.throws(
+    () => d.predict(xn, { interval: "prediction" }),
+    /options\.sigma/,
+  );
+  assert.ok(
+    g.datasets[0].predict(xn, { interval: "prediction" }).stderr[0] > 0,
+  );
+  // The stacked result has no single model.
+  assert.throws(() => g.predict(xn), /has no model/);
 });
 
 Deno.test("predict: bad options are typed errors that name the option", async () => {

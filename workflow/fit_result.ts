@@ -34,6 +34,8 @@ import {
 } from "./result_json.ts";
 import { resultDisplay } from "./result_display.ts";
 import { describeModel, modelLabel } from "../models/description.ts";
+import type { ProfileIntervals, ProfileOptions } from "./profile_intervals.ts";
+import type { BootstrapOptions, BootstrapResult } from "./bootstrap.ts";
 
 /**
  * One start of a multi-start run.
@@ -536,6 +538,26 @@ export class FitResult {
       lower: this.popt[i] - t * this.perr[i],
       upper: this.popt[i] + t * this.perr[i],
     }));
+  }
+
+  /**
+   * Profile-likelihood intervals `{ name: [lower, upper] }` (lmfit's
+   * `conf_interval`, F-test), by refits with one parameter held; see
+   * `profileIntervals` in `workflow/profile_intervals.ts`.
+   */
+  async profileIntervals(options?: ProfileOptions): Promise<ProfileIntervals> {
+    // Loaded on use: the refit machinery imports this module.
+    const { profileIntervals } = await import("./profile_intervals.ts");
+    return await profileIntervals(this, options);
+  }
+
+  /**
+   * Residual bootstrap through the batch engine: percentile intervals and
+   * the bootstrap covariance; see `bootstrap` in `workflow/bootstrap.ts`.
+   */
+  async bootstrap(options?: BootstrapOptions): Promise<BootstrapResult> {
+    const { bootstrap } = await import("./bootstrap.ts");
+    return await bootstrap(this, options);
   }
 
   /**

@@ -106,7 +106,11 @@ export async function resolveFitCall(
   };
 }
 
-function resolveModel(
+/**
+ * The model of a call: a compiled model as is, an expression compiled
+ * (with a source's column names as its variables where it uses them all).
+ */
+export function resolveModel(
   modelIn: ModelInput,
   source: BatchSourceLike | null,
 ): Model {

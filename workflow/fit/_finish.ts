@@ -174,7 +174,7 @@ function covariance(
 }
 
 /** A built-in model's derived quantities (fwhm, height, ...), if it has any. */
-function derivedQuantities(
+export function derivedQuantities(
   m: Model,
   popt: Float64Array,
   pcov: number[][],

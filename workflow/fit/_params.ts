@@ -94,6 +94,11 @@ export interface ParamPlan {
   expandCovariance(cov: number[][], free: Float64Array): number[][];
   /** Every parameter's setting, in model order (for the result). */
   settings(): ParamSetting[];
+  /**
+   * d theta / d free at `free` (p x q, row-major): a unit row for a free
+   * parameter, zeros for a fixed one, a tie's gradient for a tied one.
+   */
+  jacobian(free: Float64Array): Float64Array;
 }
 
 type Resolved = {
@@ -138,7 +143,7 @@ export function resolveParams(
     specs[k].kind === "fixed"
       ? { kind: "num", value: specs[k].value! }
       : specs[k].kind === "tied"
-      ? tied.get(k)!
+      ? reduce(tied.get(k)!) // over the original indices until reduced
       : { kind: "param", index: index.get(k)! };
   const reduce = (ast: Node) => substituteParams(ast, substituted);
   const allVary = free.length === p;
@@ -192,18 +197,22 @@ export function resolveParams(
       }
       return out;
     },
+    jacobian(x) {
+      const q = free.length;
+      const T = new Float64Array(p * q);
+      specs.forEach((s, k) => {
+        if (s.kind === "free") T[k * q + index.get(k)!] = 1;
+        else if (s.kind === "tied") {
+          grads.get(k)!.forEach((g, i) => T[k * q + i] = evaluateAst(g, x));
+        }
+      });
+      return T;
+    },
     expandCovariance(cov, x) {
       // T (p x q): d theta_k / d phi_i; full covariance = T C T^T.
       const q = free.length;
-      const T = names.map((_, k) => {
-        const row = new Float64Array(q);
-        const s = specs[k];
-        if (s.kind === "free") row[index.get(k)!] = 1;
-        else if (s.kind === "tied") {
-          grads.get(k)!.forEach((g, i) => row[i] = evaluateAst(g, x));
-        }
-        return row;
-      });
+      const J = this.jacobian(x);
+      const T = names.map((_, k) => J.subarray(k * q, (k + 1) * q));
       return T.map((ti) =>
         T.map((tj) => {
           let sum = 0;
@@ -254,6 +263,11 @@ function identityPlan(
       const lo = side(bounds?.[0], -Infinity);
       const hi = side(bounds?.[1], Infinity);
       return lo.map((min, k) => ({ vary: true, min, max: hi[k] }));
+    },
+    jacobian: () => {
+      const T = new Float64Array(p * p);
+      for (let k = 0; k < p; k++) T[k * p + k] = 1;
+      return T;
     },
   };
 }
