@@ -35,10 +35,13 @@ export { ModelSyntaxError } from "./model/syntax_error.ts";
 export {
   type BuiltinModel,
   type DerivedValue,
+  describeModel,
   type ExpressionOptions,
   type GuessOptions,
   type ModelComponent,
+  type ModelDescription,
   type ModelFactoryOptions,
+  modelFromDescription,
   models,
   type ParamHint,
   type ParamValues,
@@ -64,6 +67,21 @@ export type {
   FitOrigin,
   StartOutcome,
 } from "./workflow/fit_result.ts";
+export type {
+  Prediction,
+  PredictionBand,
+  PredictOptions,
+} from "./workflow/prediction.ts";
+export type {
+  FitDiagnostics,
+  JacobianFactor,
+  UndeterminedDirection,
+} from "./workflow/diagnostics.ts";
+export type { DataSummary } from "./workflow/data_summary.ts";
+export type { ReportContext } from "./workflow/report.ts";
+export type { CsvOptions } from "./workflow/result_csv.ts";
+export type { FromJsonOptions, SavedResult } from "./workflow/result_json.ts";
+export type { ParamSetting } from "./workflow/fit/_params.ts";
 export {
   COVARIANCE_WARNING,
   curveFit,

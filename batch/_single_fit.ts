@@ -19,6 +19,8 @@ import { type DerivedQuantity, FitResult } from "../workflow/fit_result.ts";
 import type { Model } from "../model/types.ts";
 import type { ParamPlan } from "../workflow/fit/_params.ts";
 import type { FitOptions } from "../workflow/fit_options.ts";
+import type { JacobianFactor } from "../workflow/diagnostics.ts";
+import { summarizeData } from "../workflow/data_summary.ts";
 import type { BatchProblem } from "./_input.ts";
 import { BATCH_STATUS, type BatchOutputs, statusMessage } from "./_outputs.ts";
 
@@ -71,7 +73,12 @@ export function fitCovariance(
   pr: BatchProblem,
   d: FitData,
   popt: Float64Array,
-): { pcov: number[][]; cost: number; gradient: Float64Array } {
+): {
+  pcov: number[][];
+  cost: number;
+  gradient: Float64Array;
+  factor: JacobianFactor;
+} {
   const m = pr.model, p = m.params.length, q = pr.free.length;
   const n = d.y.length;
   const poisson = pr.estimator === "poisson";
@@ -116,7 +123,12 @@ export function fitCovariance(
       gradient[j] = g;
     });
   }
-  return { pcov, cost, gradient };
+  return {
+    pcov,
+    cost,
+    gradient,
+    factor: { f: factor.f, colNorms: factor.colNorms },
+  };
 }
 
 /** sum(f - y - y log(f / y)), with y log(y / f) = 0 at y = 0. */
@@ -213,13 +225,13 @@ export function singleFitResult(
   }
   let optimality = NaN;
   let activeMask: Int8Array = new Int8Array(p);
+  const lb = pr.lower
+    ? pr.lower.subarray(pr.boundsPerFit ? i * p : 0)
+    : new Float64Array(p).fill(-Infinity);
+  const ub = pr.upper
+    ? pr.upper.subarray(pr.boundsPerFit ? i * p : 0)
+    : new Float64Array(p).fill(Infinity);
   if (cov) {
-    const lb = pr.lower
-      ? pr.lower.subarray(pr.boundsPerFit ? i * p : 0)
-      : new Float64Array(p).fill(-Infinity);
-    const ub = pr.upper
-      ? pr.upper.subarray(pr.boundsPerFit ? i * p : 0)
-      : new Float64Array(p).fill(Infinity);
     activeMask = findActiveConstraints(popt, lb, ub, pr.xtol);
     optimality = 0;
     for (const j of pr.free) {
@@ -302,6 +314,24 @@ export function singleFitResult(
         },
       },
     },
+    paramSettings: plan ? plan.settings() : pr.model.params.map((_, k) => ({
+      vary: pr.fixed[k] === 0,
+      min: lb[k],
+      max: ub[k],
+    })),
+    weighted: d.w !== null,
+    absoluteSigma: pr.estimator === "poisson",
+    estimator: pr.estimator,
+    dataSummary: () =>
+      summarizeData(
+        full.variables,
+        { x: d.x, y: d.y, sigma: null },
+        d.y.length,
+        d.w !== null,
+        `fit ${i} of a batch of ${pr.nFits}`,
+      ),
+    // Over the free parameters, as the settings' varied ones.
+    jacobianFactor: cov?.factor ?? null,
   });
 }
 

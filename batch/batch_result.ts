@@ -6,6 +6,12 @@
  */
 
 import type { FitResult } from "../workflow/fit_result.ts";
+import type { XInput } from "../workflow/fit/_input.ts";
+import type {
+  Prediction,
+  PredictionBand,
+  PredictOptions,
+} from "../workflow/prediction.ts";
 
 /**
  * What a {@linkcode BatchResult} is built from (by `fitBatch`; a test or an
@@ -206,6 +212,33 @@ export class BatchResult {
    */
   result(i: number): FitResult {
     return this.#result(this.#check(i));
+  }
+
+  /**
+   * Fit i's model at new x, with its confidence or prediction band
+   * (`result(i).predict(x, options)`: fit i's own parameters and
+   * covariance).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert";
+   * import { fitBatch } from "@nlsq/nlsq";
+   * const x = [0, 1, 2, 3, 4];
+   * const b = await fitBatch("a * x + b", x, [[1, 3.1, 4.9, 7.2, 8.8], [0, 1.1, 1.9, 3.1, 3.9]], { p0: [1, 0] });
+   * const band = b.predict(1, [2, 6], { interval: "confidence" });
+   * assert.ok(Math.abs(band.y[0] - (2 * b.popt[2] + b.popt[3])) < 1e-12);
+   * assert.ok(band.upper[1] - band.lower[1] > band.upper[0] - band.lower[0]);
+   * ```
+   */
+  predict(i: number, x: XInput): Prediction;
+  predict(i: number, x: XInput, options: PredictOptions): PredictionBand;
+  predict(
+    i: number,
+    x: XInput,
+    options?: PredictOptions,
+  ): Prediction | PredictionBand {
+    const r = this.result(i);
+    return options === undefined ? r.predict(x) : r.predict(x, options);
   }
 
   /** The values of one parameter over all fits. */

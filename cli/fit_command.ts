@@ -42,7 +42,7 @@ import {
   parseP0,
   UsageError,
 } from "./args.ts";
-import { correlationMatrix, formatFitReport } from "./report.ts";
+import { correlationMatrix } from "../workflow/correlation.ts";
 import { FitProgressBar, progressDelayMs } from "./progress.ts";
 import { readCsvHeader } from "./csv_header.ts";
 import { chooseVariables, usesName } from "./variables.ts";
@@ -211,6 +211,12 @@ const OPTIONS: Record<string, OptionSpec> = {
     type: "boolean",
     help: "print one JSON object instead of the report",
   },
+  out: {
+    type: "string",
+    arg: "FILE",
+    help:
+      "save the result: FILE.json (what FitResult.fromJSON restores) or FILE.csv (one row per parameter)",
+  },
   plot: {
     type: "string",
     arg: "FILE.svg",
@@ -267,7 +273,7 @@ export const FIT_HELP: string = formatHelp(
     "",
     "Exit codes: 0 converged, 1 did not converge (e.g. --max-nfev reached),",
     "2 bad input (unknown option, model syntax error, missing file or column;",
-    "a --plot that cannot be written, after the report), 3 internal error,",
+    "a --plot or --out that cannot be written, after the report), 3 internal error,",
     "130 interrupted.",
     "",
     "Examples:",
@@ -293,6 +299,7 @@ interface FitPlan {
   alpha: number;
   json: boolean;
   plot: string | undefined;
+  out: string | undefined;
   /** How the plot is drawn (--band, --log-x, --log-y). */
   plotStyle: { band?: BandKind; logX: boolean; logY: boolean };
   quiet: boolean;
@@ -568,6 +575,14 @@ async function plan(args: readonly string[]): Promise<FitPlan | null> {
   if (!(alpha < 1)) throw new UsageError(`--alpha: must be in (0, 1)`);
   const plot = str(o.plot);
   if (plot === "") throw new UsageError("--plot: empty file name");
+  const out = str(o.out);
+  if (out !== undefined && !/\.(json|csv)$/i.test(out)) {
+    throw new UsageError(
+      `--out: ${
+        JSON.stringify(out)
+      } must end in .json (the result, restorable) or .csv (the parameter table)`,
+    );
+  }
   const plotStyle = parsePlotStyle(o, plot);
 
   const label = (c: string | number | undefined, dflt: string) =>
@@ -587,6 +602,7 @@ async function plan(args: readonly string[]): Promise<FitPlan | null> {
     alpha,
     json: o.json === true,
     plot,
+    out,
     plotStyle,
     quiet: o.quiet === true,
     xLabel: x ? label(x[0], "x") : variables[0],
@@ -682,6 +698,31 @@ async function writePlot(
   }
 }
 
+/**
+ * Writes `--out`: the result as JSON (restorable) or its parameters as CSV.
+ * Never throws, like the plot: the report must not be lost.
+ */
+async function writeOut(
+  path: string,
+  result: FitResult,
+  alpha: number,
+): Promise<{ error?: unknown }> {
+  const text = /\.json$/i.test(path)
+    ? JSON.stringify(result, null, 2) + "\n"
+    : result.toCSV({ level: 1 - alpha });
+  try {
+    await Deno.writeTextFile(path, text);
+    return {};
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    return {
+      error: new UsageError(`--out: cannot write ${path}: ${why}`, {
+        cause: e,
+      }),
+    };
+  }
+}
+
 /** The `--json` output. */
 function jsonReport(
   p: FitPlan,
@@ -692,8 +733,11 @@ function jsonReport(
   exitCode: number,
 ): string {
   const cis = result.confidenceIntervals(p.alpha);
+  // Not a saved result (its model is the expression text): --out FILE.json
+  // writes the one FitResult.fromJSON restores.
+  const { format: _format, version: _version, ...saved } = result.toJSON();
   const json = {
-    ...result.toJSON(),
+    ...saved,
     model: p.expression,
     paramNames: result.paramNames,
     variables: p.model.variables,
@@ -828,11 +872,18 @@ async function report(
   const plot = p.plot === undefined
     ? {}
     : await writePlot(p, p.plot, source, result);
+  const saved = p.out === undefined
+    ? {}
+    : await writeOut(p.out, result, p.alpha);
   const plotFailure = plot.error === undefined
     ? undefined
     : describeError(plot.error);
+  const outFailure = saved.error === undefined
+    ? undefined
+    : describeError(saved.error);
   const totalMs = performance.now() - t0;
-  const exitCode = plotFailure?.code ?? (result.success ? 0 : 1);
+  const exitCode = plotFailure?.code ?? outFailure?.code ??
+    (result.success ? 0 : 1);
   const plotWritten = p.plot !== undefined && !plotFailure ? p.plot : null;
   if (p.json) {
     const plotError = plot.error === undefined
@@ -849,7 +900,7 @@ async function report(
       exitCode,
     ));
   } else {
-    io.out(formatFitReport(result, {
+    io.out(result.report({
       model: p.expression,
       data: source.description,
       p0: p.p0,
@@ -859,12 +910,16 @@ async function report(
     }));
   }
   if (plotWritten) io.err(`nlsq: plot written to ${plotWritten}\n`);
+  if (p.out !== undefined && saved.error === undefined) {
+    io.err(`nlsq: result written to ${p.out}\n`);
+  }
   if (!result.success) {
     io.err(
       `nlsq: the fit did not converge (status ${result.status}: ${result.message})\n`,
     );
   }
   if (plotFailure) io.err(plotFailure.text);
+  if (outFailure) io.err(outFailure.text);
   return exitCode;
 }
 

@@ -33,9 +33,10 @@ const FD_STEP = 1e-5;
 /**
  * Singular values of the column-scaled Jacobian below this fraction of the
  * largest mark the directions probed (sqrt(eps): where the linear model
- * knows the cost only to half the digits).
+ * knows the cost only to half the digits); the same bound names the
+ * directions the data cannot determine in a result's diagnostics.
  */
-const NEAR_NULL = 1.4901161193847656e-8;
+export const NEAR_NULL = 1.4901161193847656e-8;
 /** A probe must lower the cost by more than this fraction to count. */
 const MIN_DECREASE = 1e-8;
 

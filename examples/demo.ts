@@ -23,7 +23,6 @@ import { fileURLToPath } from "node:url";
 import { fit } from "../workflow/fit.ts";
 import type { FitResult } from "../workflow/fit_result.ts";
 import { openSource } from "../data/open_source.ts";
-import { formatFitReport } from "../cli/report.ts";
 
 /** NIST's certified values of Misra1a. */
 const MISRA1A_CERTIFIED = { b1: 2.3894212918e2, b2: 5.5015643181e-4 };
@@ -76,7 +75,7 @@ export async function runDemo(
     await source.close();
   }
   say("=== NIST StRD Misra1a (start 1: b1 = 500, b2 = 1e-4) ===");
-  say(formatFitReport(misra, {
+  say(misra.report({
     model: expr1,
     data: source.description,
     p0: [500, 1e-4],
@@ -106,7 +105,7 @@ export async function runDemo(
     `=== ${n.toLocaleString("en-US")} synthetic points: ` +
       "2.5 * exp(-1.3 * x) + 0.5 + N(0, 0.05^2) ===",
   );
-  say(formatFitReport(synthetic, {
+  say(synthetic.report({
     model: expr2,
     data: `${n} points generated in memory`,
     p0: [1, 1, 0],

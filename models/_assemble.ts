@@ -293,7 +293,18 @@ function asOperand(other: unknown): BuiltinModel {
     operator: null,
     operands: [],
     guess: () => ({}),
-    internals: { role: "other" },
+    internals: {
+      role: "other",
+      origin: {
+        factory: "expression",
+        prefix: "",
+        options: {
+          expression: m.expression,
+          params: [...m.params],
+          variables: [...m.variables],
+        },
+      },
+    },
   });
 }
 

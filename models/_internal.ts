@@ -28,8 +28,22 @@ export interface PeakMeasurement {
  */
 export type Role = "peak" | "baseline" | "other";
 
+/**
+ * How a single model was made: its factory's name, the prefix, and the
+ * factory's other options (JSON values), so that it can be made again.
+ */
+export interface LeafOrigin {
+  /** The factory's name in `models` ("gaussian", "polynomial", "expression"). */
+  readonly factory: string;
+  readonly prefix: string;
+  /** The factory's options besides the prefix (degree, form, expression, ...). */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
 /** The private part of a built-in model. */
 export interface Internals {
+  /** How a single model was made (composites: absent). */
+  readonly origin?: LeafOrigin;
   readonly role: Role;
   /** Degree of a baseline polynomial. */
   readonly degree?: number;

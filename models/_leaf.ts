@@ -43,6 +43,12 @@ export interface LeafSpec {
   readonly degree?: number;
   /** Values for a peak measured in the data (peaks). */
   readonly fromPeak?: (m: PeakMeasurement) => Record<string, number>;
+  /**
+   * The factory's options besides the prefix, as JSON values (a
+   * polynomial's degree, a step's form), to make the model again
+   * (`models/description.ts`); the factory is `models[name]`.
+   */
+  readonly options?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -187,6 +193,7 @@ export function createLeaf(spec: LeafSpec, prefix: string): BuiltinModel {
       degree: spec.degree,
       fromPeak: fromPeak && ((m) => prefixKeys(fromPeak(m), full)),
       derived,
+      origin: { factory: spec.name, prefix, options: spec.options ?? {} },
     },
   });
 }

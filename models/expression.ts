@@ -107,6 +107,13 @@ export function expression(
     variables: parsed.variables,
     expression: text,
     hints,
+    // What makes it again (a guess function cannot be written down).
+    options: {
+      expression: text,
+      params: [...parsed.params],
+      variables: [...parsed.variables],
+      ...(Object.keys(hints).length > 0 ? { hints: jsonHints(hints) } : {}),
+    },
     guess: (d) => {
       if (!user) return {};
       const g = user(d.x, d.y);
@@ -118,4 +125,19 @@ export function expression(
       return g;
     },
   }, prefix);
+}
+
+/** Hints as JSON values: infinite bounds are no bounds. */
+function jsonHints(
+  hints: Readonly<Record<string, ParamHint>>,
+): Record<string, ParamHint> {
+  const out: Record<string, ParamHint> = {};
+  for (const [k, h] of Object.entries(hints)) {
+    out[k] = Object.fromEntries(
+      Object.entries(h).filter(([, v]) =>
+        typeof v !== "number" || Number.isFinite(v)
+      ),
+    );
+  }
+  return out;
 }

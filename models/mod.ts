@@ -43,6 +43,11 @@ export type { ModelFactoryOptions } from "./_leaf.ts";
 export type { PolynomialOptions } from "./polynomial.ts";
 export { STEP_FORMS, type StepForm, type StepOptions } from "./step.ts";
 export type { ExpressionOptions } from "./expression.ts";
+export {
+  describeModel,
+  type ModelDescription,
+  modelFromDescription,
+} from "./description.ts";
 
 /**
  * The built-in models (lmfit's definitions and parameter names, plus

@@ -66,6 +66,7 @@ export function polynomial(options: PolynomialOptions): BuiltinModel {
     expression,
     role: "baseline",
     degree,
+    options: { degree },
     guess: (d) => {
       const c = polyfit(d.xs, d.ys, degree);
       return c ? Object.fromEntries(params.map((p, k) => [p, c[k]])) : {};

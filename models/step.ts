@@ -110,6 +110,7 @@ export function step(options?: StepOptions): BuiltinModel {
     params: ["amplitude", "center", "sigma"],
     expression: `amplitude * ${rise}`,
     hints: { sigma: { min: 0 } },
+    options: { form },
     guess: (d) => {
       const g = stepGuess(d, spread);
       return form === "linear" ? bestRamp(d.xs, d.ys, g) ?? g : g;

@@ -224,6 +224,11 @@ function globalResult(
         source: o.call.source,
         options: { p0: Array.from(local) },
       },
+      // For its prediction bands.
+      weighted: o.plan.data.sigmaChol !== null ||
+        (o.plan.data.arrays?.sigma ?? null) !== null ||
+        (o.call.source?.hasSigma ?? false),
+      absoluteSigma: options.absoluteSigma ?? false,
     });
     // Its profiles are the stacked problem's, by the dataset's names.
     Object.defineProperty(r, REFIT, {

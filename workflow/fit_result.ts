@@ -10,6 +10,30 @@ import type { BatchSourceLike } from "../strategies/strategy.ts";
 import type { FitOptions } from "./fit_options.ts";
 import { studentTQuantile } from "../core/_stats.ts";
 import type { SolverName } from "../core/solver_options.ts";
+import type { ParamSetting } from "./fit/_params.ts";
+import type { XInput } from "./fit/_input.ts";
+import type { DataSummary } from "./data_summary.ts";
+import {
+  type FitDiagnostics,
+  fitDiagnostics,
+  type JacobianFactor,
+} from "./diagnostics.ts";
+import {
+  predictFit,
+  type Prediction,
+  type PredictionBand,
+  type PredictOptions,
+} from "./prediction.ts";
+import { formatFitReport, type ReportContext } from "./report.ts";
+import { type CsvOptions, resultToCsv } from "./result_csv.ts";
+import {
+  fieldsFromJson,
+  fieldsToJson,
+  type FromJsonOptions,
+  type SavedResult,
+} from "./result_json.ts";
+import { resultDisplay } from "./result_display.ts";
+import { describeModel, modelLabel } from "../models/description.ts";
 import type { ProfileIntervals, ProfileOptions } from "./profile_intervals.ts";
 import type { BootstrapOptions, BootstrapResult } from "./bootstrap.ts";
 
@@ -114,6 +138,20 @@ export interface FitResultFields {
   notes: string[];
   /** What was fitted, for methods that evaluate or refit it (optional). */
   origin?: FitOrigin;
+  /** The model over every parameter (default: `origin.model`, else none). */
+  model?: Model | null;
+  /** How each parameter took part (default: all varied, no bounds). */
+  paramSettings?: readonly ParamSetting[];
+  /** The fit was weighted by a sigma (default false). */
+  weighted?: boolean;
+  /** pcov was not scaled by the reduced chi-square (default false). */
+  absoluteSigma?: boolean;
+  /** What the data were, or a function computing it on first access (default: none). */
+  dataSummary?: DataSummary | null | (() => DataSummary);
+  /** The Jacobian over the free parameters at popt, for the diagnostics. */
+  jacobianFactor?: JacobianFactor | null;
+  /** Least squares (default) or Poisson maximum likelihood (fitBatch). */
+  estimator?: "lse" | "poisson";
 }
 
 /**
@@ -241,6 +279,18 @@ export class FitResult {
   readonly notes: readonly string[];
   /** What was fitted (model, data, options); absent on a restored result. */
   readonly origin?: FitOrigin;
+  /** How each parameter took part (varied, fixed, tied) and its bounds, model order. */
+  readonly paramSettings: readonly ParamSetting[];
+  /** Whether the fit was weighted by a sigma. */
+  readonly weighted: boolean;
+  /** Whether pcov is absolute (not scaled by the reduced chi-square). */
+  readonly absoluteSigma: boolean;
+  /** Least squares, or Poisson maximum likelihood (a fitBatch of counts). */
+  readonly estimator: "lse" | "poisson";
+  readonly #fields: FitResultFields;
+  readonly #model: Model | null;
+  #diagnostics: FitDiagnostics | null = null;
+  #dataSummary: DataSummary | null | (() => DataSummary);
 
   /** Builds the result from its fields, deriving params, perr and the fit statistics. */
   constructor(f: FitResultFields) {
@@ -293,6 +343,171 @@ export class FitResult {
     this.elapsedMs = f.elapsedMs;
     this.notes = f.notes;
     this.origin = f.origin;
+    this.#fields = f;
+    this.#model = f.model !== undefined ? f.model : f.origin?.model ?? null;
+    this.paramSettings = f.paramSettings ??
+      f.paramNames.map(() => ({ vary: true, min: -Infinity, max: Infinity }));
+    this.weighted = f.weighted ?? false;
+    this.absoluteSigma = f.absoluteSigma ?? false;
+    this.#dataSummary = f.dataSummary ?? null;
+    this.estimator = f.estimator ?? "lse";
+  }
+
+  /**
+   * The model restored from a saved result. A plain function model cannot
+   * be saved: pass it back in `options.model`.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert";
+   * import { fit, FitResult, models } from "@nlsq/nlsq";
+   * const x = Array.from({ length: 41 }, (_, i) => -4 + i / 5);
+   * const y = x.map((t, i) => 3 * Math.exp(-t * t / 2) + 0.5 + 0.01 * Math.sin(7 * i));
+   * const r = await fit(models.gaussian().add(models.constant()), x, y);
+   * const back = FitResult.fromJSON(JSON.parse(JSON.stringify(r)));
+   * assert.deepStrictEqual(back.predict([0.3]).y, r.predict([0.3]).y);
+   * assert.strictEqual(back.report(), r.report());
+   * ```
+   */
+  static fromJSON(json: unknown, options?: FromJsonOptions): FitResult {
+    return new FitResult(fieldsFromJson(json, options));
+  }
+
+  /**
+   * What the data were (points, ranges of x and y, whether weighted, the
+   * source), or null when unknown. Computed on first access.
+   */
+  get dataSummary(): DataSummary | null {
+    if (typeof this.#dataSummary === "function") {
+      this.#dataSummary = this.#dataSummary();
+    }
+    return this.#dataSummary;
+  }
+
+  /**
+   * The model's name in a report: its expression, or lmfit's way of naming
+   * a built-in model (`Model(gaussian, prefix='g1_') + Model(linear)`);
+   * null without a model.
+   */
+  get modelLabel(): string | null {
+    return this.#model ? modelLabel(describeModel(this.#model)) : null;
+  }
+
+  /**
+   * What the Jacobian at the solution says about the parameters (NLSQ's
+   * identifiability report): condition number and numerical rank of the
+   * column-scaled Jacobian, the correlation matrix, parameters at bounds,
+   * directions the data cannot determine, and warnings in plain words.
+   * Computed on first access.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert";
+   * import { fit } from "@nlsq/nlsq";
+   * const x = [0, 1, 2, 3, 4, 5];
+   * const r = await fit("a * exp(b * x)", x, x.map((t) => 2 * Math.exp(0.3 * t)), { p0: [1, 0.1] });
+   * const d = r.diagnostics;
+   * assert.strictEqual(d.rank, 2);
+   * assert.ok(d.conditionNumber > 1 && d.conditionNumber < 1e3);
+   * assert.strictEqual(d.correlation[0][0], 1);
+   * ```
+   */
+  get diagnostics(): FitDiagnostics {
+    this.#diagnostics ??= fitDiagnostics({
+      names: this.paramNames,
+      settings: this.paramSettings,
+      pcov: this.pcov,
+      activeMask: this.activeMask,
+      nPoints: this.nPoints,
+      factor: this.#fields.jacobianFactor ?? null,
+    });
+    return this.#diagnostics;
+  }
+
+  /**
+   * The fitted model at new x (`x` as `fit` takes it: one array, or one
+   * per variable); with `options.interval` also a two-sided band
+   * `y ± t * sqrt(g' C g)` (confidence) or `y ± t * sqrt(g' C g + s^2)`
+   * (prediction), g the model's exact gradient in every parameter, C the
+   * covariance (fixed parameters have none; tied ones carry their ties),
+   * s^2 the variance of one observation (the reduced chi-square; for a
+   * weighted fit, `options.sigma`^2 times it, or without the factor with
+   * `absoluteSigma`; for Poisson counts, the model value).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert";
+   * import { fit } from "@nlsq/nlsq";
+   * const x = [0, 1, 2, 3, 4, 5, 6, 7];
+   * const r = await fit("a * x + b", x, x.map((t, i) => 2 * t + 1 + (i % 2 ? 0.1 : -0.1)), {
+   *   p0: [1, 0],
+   * });
+   * const c = r.predict([3.5, 10], { interval: "confidence", level: 0.95 });
+   * const p = r.predict([3.5, 10], { interval: "prediction", level: 0.95 });
+   * assert.ok(c.lower[0] < c.y[0] && c.y[0] < c.upper[0]);
+   * // Narrowest in the middle of the data; a new point spreads wider.
+   * assert.ok(c.stderr[0] < c.stderr[1] && p.stderr[0] > c.stderr[0]);
+   * ```
+   */
+  predict(x: XInput): Prediction;
+  predict(x: XInput, options: PredictOptions): PredictionBand;
+  predict(x: XInput, options?: PredictOptions): Prediction | PredictionBand {
+    return predictFit(
+      {
+        model: this.#model,
+        popt: this.popt,
+        pcov: this.pcov,
+        nPoints: this.nPoints,
+        nFree: this.nFree,
+        chiSquare: this.chiSquare,
+        absoluteSigma: this.absoluteSigma,
+        weighted: this.weighted,
+        poisson: this.estimator === "poisson",
+      },
+      x,
+      options,
+    );
+  }
+
+  /**
+   * The lmfit-style text report (what `nlsq fit` prints).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert";
+   * import { fit } from "@nlsq/nlsq";
+   * const r = await fit("a * x + b", [0, 1, 2, 3], [1, 3.1, 4.9, 7], { p0: [1, 0] });
+   * assert.match(r.report(), /\[\[Variables\]\]\n {4}a: +1\.9\d+ \+\/- /);
+   * ```
+   */
+  report(context?: ReportContext): string {
+    return formatFitReport(this, context);
+  }
+
+  /**
+   * The parameters as CSV, one row per parameter.
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert";
+   * import { fit } from "@nlsq/nlsq";
+   * const r = await fit("a * x + b", [0, 1, 2, 3], [1, 3.1, 4.9, 7], { p0: [1, 0] });
+   * const rows = r.toCSV().trim().split("\n");
+   * assert.strictEqual(rows.length, 3);
+   * assert.match(rows[2], /^b,/);
+   * ```
+   */
+  toCSV(options?: CsvOptions): string {
+    return resultToCsv(this, options);
+  }
+
+  /**
+   * How a notebook shows the result (Deno's Jupyter kernel): an HTML table
+   * of the parameters with their errors (and a plot when one is
+   * registered), and the text report.
+   */
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    return resultDisplay(this);
   }
 
   /**
@@ -345,36 +560,46 @@ export class FitResult {
     return await bootstrap(this, options);
   }
 
-  /** A plain JSON object (Float64Arrays as arrays, residuals omitted). */
-  toJSON(): Record<string, unknown> {
-    return {
-      popt: Array.from(this.popt),
-      params: this.params,
-      pcov: this.pcov.map((r) => r.map((v) => (Number.isFinite(v) ? v : null))),
-      perr: Array.from(this.perr, (v) => (Number.isFinite(v) ? v : null)),
-      cost: this.cost,
-      rSquared: this.rSquared,
-      adjRSquared: this.adjRSquared,
-      rmse: this.rmse,
-      aic: this.aic,
-      bic: this.bic,
-      chiSquare: this.chiSquare,
-      nPoints: this.nPoints,
-      nfev: this.nfev,
-      njev: this.njev,
-      nit: this.nit,
-      status: this.status,
-      message: this.message,
-      success: this.success,
-      method: this.method,
-      strategy: this.strategy,
-      backend: this.backend,
-      preset: this.preset,
-      tolerances: this.tolerances,
-      nStarts: this.nStarts,
-      starts: this.starts,
-      elapsedMs: this.elapsedMs,
-      notes: this.notes,
-    };
+  /**
+   * A plain JSON object that `FitResult.fromJSON` restores: the model as
+   * an expression or a composite description, the data summary, the
+   * parameters with their settings, the covariance and the statistics
+   * (residuals and the fit's origin are not kept).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert";
+   * import { fit, FitResult } from "@nlsq/nlsq";
+   * const x = [0, 1, 2, 3, 4];
+   * const r = await fit("a * exp(-b * x)", x, [5, 3.1, 1.8, 1.1, 0.7], { p0: [5, 0.5] });
+   * const json = JSON.parse(JSON.stringify(r));
+   * assert.deepStrictEqual(json.model, {
+   *   kind: "expression", expression: "a * exp(-b * x)", params: ["a", "b"], variables: ["x"],
+   * });
+   * const back = FitResult.fromJSON(json);
+   * const o = { interval: "prediction", level: 0.9 } as const;
+   * assert.deepStrictEqual(back.predict([2.5], o), r.predict([2.5], o));
+   * ```
+   */
+  toJSON(): SavedResult {
+    return fieldsToJson(
+      {
+        ...this.#fields,
+        model: this.#model,
+        paramSettings: this.paramSettings,
+        nFree: this.nFree,
+        estimator: this.estimator,
+        dataSummary: this.dataSummary,
+      },
+      {
+        rSquared: this.rSquared,
+        adjRSquared: this.adjRSquared,
+        rmse: this.rmse,
+        aic: this.aic,
+        bic: this.bic,
+      },
+      this.params,
+      this.perr,
+    );
   }
 }

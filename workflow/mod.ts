@@ -31,3 +31,8 @@ export * from "./presets.ts";
 export * from "../sampling/mod.ts";
 export * from "./generate_starts.ts";
 export * from "../checkpoint/mod.ts";
+export {
+  registerResultPlot,
+  resultDisplay,
+  type ResultPlotRenderer,
+} from "./result_display.ts";

@@ -14,6 +14,7 @@ import type { FitPlan } from "./_plan.ts";
 import type { FitSolution } from "./_solve.ts";
 import { finalPass } from "./_statistics.ts";
 import { reviewerWarnings } from "./_warnings.ts";
+import { summarizeData } from "../data_summary.ts";
 import type { MomentsSummary } from "../../core/_moments.ts";
 
 /** Builds the result of a fit from its solution. */
@@ -43,6 +44,9 @@ export async function finishFit(
     free,
   );
   const popt = call.params.expand(free);
+  const weighted = sigmaChol !== null ||
+    (plan.data.arrays ? plan.data.arrays.sigma !== null : false) ||
+    (call.source?.hasSigma ?? false);
   if (call.guessed) notes.push("start: the model's guess from the data");
   const elapsedMs = performance.now() - t0;
   const rSquared = fin.ssTot > 0 ? 1 - fin.ssRes / fin.ssTot : NaN;
@@ -94,6 +98,23 @@ export async function finishFit(
       data: call.source ? null : plan.data.arrays,
       source: call.source,
       options: call.userOptions,
+    },
+    paramSettings: call.params.settings(),
+    weighted,
+    absoluteSigma: call.options.absoluteSigma ?? false,
+    dataSummary: () =>
+      summarizeData(
+        m.variables,
+        plan.data.arrays,
+        fin.n,
+        weighted,
+        call.source?.description,
+      ),
+    // The solver's factor, in its scaled variables: the column-scaled
+    // Jacobian (all the diagnostics read) is the caller's.
+    jacobianFactor: {
+      f: best.factor.f.slice(),
+      colNorms: best.factor.colNorms.slice(),
     },
   });
   if (call.verbose > 0) {

@@ -49,6 +49,35 @@ export type ParamSpec =
 /** Parameters by name. */
 export type ParamsInput = Readonly<Record<string, ParamSpec>>;
 
+/**
+ * How one parameter took part in a fit: varied (free), held (fixed) or
+ * tied to others by an expression, and its bounds (lmfit's `vary`, `expr`,
+ * `min`, `max`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { fit } from "@nlsq/nlsq";
+ * import type { ParamSetting } from "@nlsq/nlsq";
+ * const r = await fit("a * x + b", [0, 1, 2], [1, 3, 5], {
+ *   params: { a: { value: 1, min: 0 }, b: { value: 1, vary: false } },
+ * });
+ * const s: ParamSetting = r.paramSettings[1];
+ * assert.deepStrictEqual(s, { vary: false, min: -Infinity, max: Infinity });
+ * assert.strictEqual(r.paramSettings[0].min, 0);
+ * ```
+ */
+export interface ParamSetting {
+  /** Whether the solver varied it (false: fixed, or tied). */
+  readonly vary: boolean;
+  /** The expression it is tied to (tied parameters only). */
+  readonly expr?: string;
+  /** Lower bound (-Infinity when none). */
+  readonly min: number;
+  /** Upper bound (Infinity when none). */
+  readonly max: number;
+}
+
 /** How a fit's parameters map to the solver's free ones. */
 export interface ParamPlan {
   /** The model over the free parameters (the caller's model if all vary). */
@@ -63,6 +92,8 @@ export interface ParamPlan {
   expand(free: Float64Array): Float64Array;
   /** Covariance of the free parameters -> of every model parameter. */
   expandCovariance(cov: number[][], free: Float64Array): number[][];
+  /** Every parameter's setting, in model order (for the result). */
+  settings(): ParamSetting[];
   /**
    * d theta / d free at `free` (p x q, row-major): a unit row for a free
    * parameter, zeros for a fixed one, a tie's gradient for a tied one.
@@ -195,6 +226,12 @@ export function resolveParams(
         })
       );
     },
+    settings: () =>
+      specs.map(({ kind, expr, min, max }) =>
+        kind === "tied"
+          ? { vary: false, expr, min, max }
+          : { vary: kind === "free", min, max }
+      ),
   };
 }
 
@@ -215,6 +252,18 @@ function identityPlan(
     free: m.params.map((_, k) => k),
     expand: (x) => x,
     expandCovariance: (cov) => cov,
+    settings: () => {
+      // Called once the fit has checked the bounds.
+      const side = (b: BoundsInput[0] | undefined, dflt: number) =>
+        b === undefined
+          ? new Array<number>(p).fill(dflt)
+          : typeof b === "number"
+          ? new Array<number>(p).fill(b)
+          : Array.from(b as ArrayLike<number>);
+      const lo = side(bounds?.[0], -Infinity);
+      const hi = side(bounds?.[1], Infinity);
+      return lo.map((min, k) => ({ vary: true, min, max: hi[k] }));
+    },
     jacobian: () => {
       const T = new Float64Array(p * p);
       for (let k = 0; k < p; k++) T[k * p + k] = 1;
