@@ -86,7 +86,6 @@ function engineConfig(
     poisson: pr.estimator === "poisson",
     plainCost: pr.estimator === "lse" && pr.loss === "linear" &&
       pr.sigma === null,
-    predictedStop: pr.estimator === "lse" && pr.loss === "linear",
     omit: pr.nanPolicy === "omit",
     ftol: pr.ftol,
     xtol: pr.xtol,

@@ -49,12 +49,6 @@ export interface EngineState {
   poisson: boolean;
   /** The cost is 0.5 * sum of unweighted squared residuals. */
   plainCost: boolean;
-  /**
-   * The fit may end on a step whose predicted reduction is below ftol
-   * without evaluating it (least squares with the linear loss, where the
-   * kernel's H is the Gauss-Newton model; see `_lm_chunk.ts`).
-   */
-  predictedStop: boolean;
   omit: boolean;
   ftol: number;
   xtol: number;
@@ -160,7 +154,6 @@ export type EngineConfig = Pick<
   | "free"
   | "poisson"
   | "plainCost"
-  | "predictedStop"
   | "omit"
   | "ftol"
   | "xtol"
@@ -217,7 +210,6 @@ export function createEngineState(
     free: c.free,
     poisson: c.poisson,
     plainCost: c.plainCost,
-    predictedStop: c.predictedStop,
     omit: c.omit,
     ftol: c.ftol,
     xtol: c.xtol,

@@ -158,7 +158,6 @@ function runFitSource(s: IterateSpec): string {
     `const to = k * ${p}, ho = k * ${P2}, go = k * ${q};`,
     "const th = E.th, Hc = E.Hc, Gc = E.Gc, Dg = E.Dg, tt = E.tt, Ht = E.Ht, Gt = E.Gt;",
     "const ftol = E.ftol, xtol = E.xtol, gtol = E.gtol, maxNfev = E.maxNfev;",
-    "const predictedStop = E.predictedStop;",
   ];
   if (bounded) {
     L.push(
@@ -176,7 +175,7 @@ function runFitSource(s: IterateSpec): string {
     ...each((a) => `let g${a} = Gc[go + ${a}], D${a} = Dg[go + ${a}];`),
     ...each((a) => `let s${a} = 0, v${a} = 0;`),
     "let c0 = E.cst[k], mu = E.mu[k], nu = E.nu[k], mode = E.mode[k];",
-    "let nfv = E.nfv[k], nits = E.nits[k], pred = -1, lastRatio = NaN;",
+    "let nfv = E.nfv[k], nits = E.nits[k], pred = -1;",
     "let status = 0;",
     "for (;;) {",
   );
@@ -187,17 +186,6 @@ function runFitSource(s: IterateSpec): string {
     "if (pred < 0) {",
     "  E.flags[fit] |= 2;",
     "  status = 1;",
-    "  break;",
-    "}",
-    // A predicted reduction below ftol on a quadratic model that the last
-    // accepted step confirmed: the step is taken without evaluating it
-    // (the evaluation would find a reduction within rounding of pred, below
-    // ftol, and end the fit there with this point).
-    "if (predictedStop && mode === 1 && pred <= ftol * c0 && lastRatio > 0.5 && lastRatio < 1.5) {",
-    ...each((a) => `  x${a} = v${a};`),
-    "  c0 -= pred;",
-    "  nits++;",
-    "  status = 2;",
     "  break;",
     "}",
     ...free.map((j, a) => `tt[${j}] = v${a};`),
@@ -234,7 +222,6 @@ function runFitSource(s: IterateSpec): string {
     "  if (mode === 0 && actred < E.switchBelow * c0) mode = 1;",
     "  c0 = ct;",
     "  nits++;",
-    "  lastRatio = ratio;",
     "  const r = 2 * ratio - 1;",
     "  const f = 1 - r * r * r;",
     "  mu *= f > 1 / 3 ? f : 1 / 3;",
