@@ -252,140 +252,80 @@ function genBody(
   q: number,
   fma: boolean,
 ): number[] | null {
-  const { ssa, plan, dep } = g;
-  const b = new Body(fma);
-  const invLocal = new Map<number, number>();
-  const inv = (js: string) => {
-    const s = slot(g, js);
-    let l = invLocal.get(s);
+  const loop = new PointLoop(g, weighted, q, new Body(fma));
+  try {
+    loop.emitLoop();
+  } catch (e) {
+    if (e === UNSUPPORTED) return null;
+    throw e;
+  }
+  return loop.finish();
+}
+
+/**
+ * The point loop of one kernel function: two points per iteration, the
+ * model's per-row instructions, the residual, the Jacobian columns, and the
+ * accumulated cost, J^T r and J^T J in vector locals.
+ */
+class PointLoop {
+  readonly #invLocal = new Map<number, number>();
+  readonly #varLocal: Map<number, number>;
+  readonly #tmpLocal: Map<number, number>;
+  readonly #expTmp: number[];
+  /** Per-point column locals (-1 for constant columns). */
+  readonly #col: number[];
+  readonly #r: number;
+  readonly #wl: number;
+  readonly #acc: number;
+  readonly #gAcc: number[];
+  readonly #hAcc = new Map<number, number>();
+  readonly #yOff: number;
+  readonly #wOff: number;
+
+  constructor(
+    readonly g: Gen,
+    readonly weighted: boolean,
+    readonly q: number,
+    readonly b: Body,
+  ) {
+    const { plan } = g;
+    this.#varLocal = new Map(plan.vars.map((v) => [v, b.newLocal()]));
+    this.#tmpLocal = new Map(plan.rowIndex.map((i) => [i, b.newLocal()]));
+    this.#expTmp = Array.from({ length: 7 }, () => b.newLocal());
+    this.#col = plan.leaves.map((
+      l,
+    ) => (typeof l === "string" ? -1 : b.newLocal()));
+    this.#r = b.newLocal();
+    this.#wl = b.newLocal();
+    this.#acc = b.newLocal();
+    this.#gAcc = plan.leaves.map((l) => (l === "0" ? -1 : b.newLocal()));
+    const nV = plan.vars.length === 0 ? 0 : Math.max(...plan.vars) + 1;
+    this.#yOff = DATA + nV * g.stride;
+    this.#wOff = this.#yOff + g.stride;
+  }
+
+  /** The local holding an invariant (splatted before the loop). */
+  #inv(js: string): number {
+    const s = slot(this.g, js);
+    let l = this.#invLocal.get(s);
     if (l === undefined) {
-      l = b.newLocal();
-      invLocal.set(s, l);
+      l = this.b.newLocal();
+      this.#invLocal.set(s, l);
     }
     return l;
-  };
-  const varLocal = new Map(plan.vars.map((v) => [v, b.newLocal()]));
-  const tmpLocal = new Map(plan.rowIndex.map((i) => [i, b.newLocal()]));
-  const push = (o: SsaOperand) => {
-    if (o.kind === "var") b.get(varLocal.get(o.index)!);
-    else if (o.kind === "tmp" && dep[o.index]) b.get(tmpLocal.get(o.index)!);
-    else b.get(inv(jsCodegen.operand(o)));
-  };
-  const expTmp = Array.from({ length: 7 }, () => b.newLocal());
-  const col = plan.leaves.map((
-    l,
-  ) => (typeof l === "string" ? -1 : b.newLocal()));
-  const r = b.newLocal(), wl = b.newLocal();
-  const acc = b.newLocal(); // c
-  const gAcc = plan.leaves.map((l) => (l === "0" ? -1 : b.newLocal()));
-  const hAcc = new Map<number, number>();
-  const nV = plan.vars.length === 0 ? 0 : Math.max(...plan.vars) + 1;
-  const yOff = DATA + nV * g.stride, wOff = yOff + g.stride;
-  const mask = [...simd(0x0c), ...f64Bytes(1), ...f64Bytes(0)];
-  const one = (a: number) => plan.leaves[a] === "1";
-  const pair = (mk: boolean) => {
-    for (const v of plan.vars) {
-      b.get(1);
-      b.op(OP.load(DATA + v * g.stride));
-      b.set(varLocal.get(v)!);
-    }
-    for (const i of plan.rowIndex) {
-      const ins = ssa.instructions[i];
-      if (ins.kind === "neg") {
-        push(ins.arg);
-        b.op(OP.neg);
-      } else if (ins.kind === "bin") {
-        if (ins.op === "^") throw UNSUPPORTED;
-        push(ins.left);
-        const rcp = plan.rcpOf.get(i);
-        if (rcp !== undefined) {
-          b.get(inv(rcp));
-          b.op(OP.mul);
-        } else {
-          push(ins.right);
-          b.op({ "+": OP.add, "-": OP.sub, "*": OP.mul, "/": OP.div }[ins.op]);
-        }
-      } else if (
-        ins.args.length === 1 && ["exp", "sqrt", "abs"].includes(ins.fn)
-      ) {
-        push(ins.args[0]);
-        if (ins.fn === "exp") vexp(b, expTmp);
-        else b.op(ins.fn === "sqrt" ? OP.sqrt : OP.abs);
-      } else throw UNSUPPORTED;
-      b.set(tmpLocal.get(i)!);
-    }
-    if (weighted) {
-      b.get(1);
-      b.op(OP.load(wOff));
-      b.set(wl);
-    }
-    // Columns: per-point values (times w when weighted, times the mask of
-    // the padding lane in the last pair when not).
-    plan.leaves.forEach((l, a) => {
-      if (typeof l === "string") return;
-      l.forEach((o, j) => {
-        push(o);
-        if (j > 0) b.op(OP.mul);
-      });
-      if (weighted) {
-        b.get(wl);
-        b.op(OP.mul);
-      } else if (mk) {
-        b.op(mask);
-        b.op(OP.mul);
-      }
-      b.set(col[a]);
-    });
-    push(ssa.outputs[0]);
-    b.get(1);
-    b.op(OP.load(yOff));
-    b.op(OP.sub);
-    if (weighted) {
-      b.get(wl);
-      b.op(OP.mul);
-    } else if (mk) {
-      b.op(mask);
-      b.op(OP.mul);
-    }
-    b.set(r);
-    /** target += A * B (B null: target += A). */
-    const addTo = (target: number, A: () => void, B: (() => void) | null) => {
-      if (B !== null && b.fma) {
-        A();
-        B();
-        b.get(target);
-        b.op(OP.madd);
-      } else {
-        b.get(target);
-        A();
-        if (B !== null) {
-          B();
-          b.op(OP.mul);
-        }
-        b.op(OP.add);
-      }
-      b.set(target);
-    };
-    const pushCol = (a: number) => () => one(a) ? b.get(wl) : b.get(col[a]);
-    const getR = () => b.get(r);
-    addTo(acc, getR, getR);
-    for (let a = 0; a < q; a++) {
-      if (plan.leaves[a] === "0") continue;
-      if (one(a) && !weighted) addTo(gAcc[a], getR, null);
-      else addTo(gAcc[a], pushCol(a), getR);
-      for (let c = a; c < q; c++) {
-        if (plan.leaves[c] === "0") continue;
-        if (one(a) && one(c) && !weighted) continue;
-        const k = packedIndex(a, c, q);
-        if (!hAcc.has(k)) hAcc.set(k, b.newLocal());
-        const h = hAcc.get(k)!;
-        if (!weighted && one(a)) addTo(h, () => b.get(col[c]), null);
-        else if (!weighted && one(c)) addTo(h, () => b.get(col[a]), null);
-        else addTo(h, pushCol(a), pushCol(c));
-      }
-    }
-  };
-  try {
+  }
+
+  #push(o: SsaOperand): void {
+    const b = this.b;
+    if (o.kind === "var") b.get(this.#varLocal.get(o.index)!);
+    else if (o.kind === "tmp" && this.g.dep[o.index]) {
+      b.get(this.#tmpLocal.get(o.index)!);
+    } else b.get(this.#inv(jsCodegen.operand(o)));
+  }
+
+  /** The loop over pairs of points, then the odd last point. */
+  emitLoop(): void {
+    const b = this.b;
     // end = 16 * floor(n / 2); i walks the byte offset of each pair.
     b.get(0);
     b.code.push(0x41, 1, 0x76, 0x41, 4, 0x74);
@@ -395,39 +335,171 @@ function genBody(
     b.get(2);
     b.code.push(0x4f, 0x0d, 0); // i >= end: br_if 0
     b.code.push(0x03, 0x40); // loop
-    pair(false);
+    this.#pair(false);
     b.get(1);
     b.code.push(0x41, 16, 0x6a, 0x22, 1); // i += 16 (tee)
     b.get(2);
     b.code.push(0x49, 0x0d, 0, 0x0b, 0x0b); // i < end: br_if loop; end; end
     b.get(0);
     b.code.push(0x41, 1, 0x71, 0x04, 0x40); // if (n & 1)
-    pair(true);
+    this.#pair(true);
     b.code.push(0x0b);
-  } catch (e) {
-    if (e === UNSUPPORTED) return null;
-    throw e;
   }
-  const store = (local: number, at: number) => {
-    b.code.push(0x41, 0);
-    b.get(local);
-    b.op(OP.lane(0));
-    b.get(local);
-    b.op(OP.lane(1));
-    b.code.push(0xa0, 0x39, 3, ...u32(OUT + 8 * at));
-  };
-  store(acc, 0);
-  gAcc.forEach((l, a) => l >= 0 && store(l, 1 + a));
-  for (const [k, l] of hAcc) store(l, 1 + q + k);
-  b.code.push(0x0b);
-  // The invariants, splatted once before the loop.
-  const pre: number[] = [];
-  for (const [v, l] of b.consts) pre.push(...splatConst(v), 0x21, ...u32(l));
-  for (const [s, l] of invLocal) {
-    pre.push(0x41, 0, 0x2b, 3, ...u32(8 * s), ...OP.splat, 0x21, ...u32(l));
+
+  /** One pair of points; `mk`: the second lane is padding (masked). */
+  #pair(mk: boolean): void {
+    this.#rowValues();
+    if (this.weighted) {
+      this.b.get(1);
+      this.b.op(OP.load(this.#wOff));
+      this.b.set(this.#wl);
+    }
+    this.#columns(mk);
+    this.#residual(mk);
+    this.#accumulate();
   }
-  const locals = vec([[...u32(2), I32], [...u32(b.nLocals), V128]]);
-  return [...locals, ...pre, ...b.code];
+
+  /** The variables loaded and the model's per-row instructions. */
+  #rowValues(): void {
+    const { b, g } = this;
+    for (const v of g.plan.vars) {
+      b.get(1);
+      b.op(OP.load(DATA + v * g.stride));
+      b.set(this.#varLocal.get(v)!);
+    }
+    for (const i of g.plan.rowIndex) {
+      const ins = g.ssa.instructions[i];
+      if (ins.kind === "neg") {
+        this.#push(ins.arg);
+        b.op(OP.neg);
+      } else if (ins.kind === "bin") {
+        if (ins.op === "^") throw UNSUPPORTED;
+        this.#push(ins.left);
+        const rcp = g.plan.rcpOf.get(i);
+        if (rcp !== undefined) {
+          b.get(this.#inv(rcp));
+          b.op(OP.mul);
+        } else {
+          this.#push(ins.right);
+          b.op({ "+": OP.add, "-": OP.sub, "*": OP.mul, "/": OP.div }[ins.op]);
+        }
+      } else if (
+        ins.args.length === 1 && ["exp", "sqrt", "abs"].includes(ins.fn)
+      ) {
+        this.#push(ins.args[0]);
+        if (ins.fn === "exp") vexp(b, this.#expTmp);
+        else b.op(ins.fn === "sqrt" ? OP.sqrt : OP.abs);
+      } else throw UNSUPPORTED;
+      b.set(this.#tmpLocal.get(i)!);
+    }
+  }
+
+  /** Times w when weighted, times the padding mask in the last pair when not. */
+  #weighOrMask(mk: boolean): void {
+    const b = this.b;
+    if (this.weighted) {
+      b.get(this.#wl);
+      b.op(OP.mul);
+    } else if (mk) {
+      b.op([...simd(0x0c), ...f64Bytes(1), ...f64Bytes(0)]);
+      b.op(OP.mul);
+    }
+  }
+
+  /** The Jacobian columns' per-point values. */
+  #columns(mk: boolean): void {
+    this.g.plan.leaves.forEach((l, a) => {
+      if (typeof l === "string") return;
+      l.forEach((o, j) => {
+        this.#push(o);
+        if (j > 0) this.b.op(OP.mul);
+      });
+      this.#weighOrMask(mk);
+      this.b.set(this.#col[a]);
+    });
+  }
+
+  #residual(mk: boolean): void {
+    const b = this.b;
+    this.#push(this.g.ssa.outputs[0]);
+    b.get(1);
+    b.op(OP.load(this.#yOff));
+    b.op(OP.sub);
+    this.#weighOrMask(mk);
+    b.set(this.#r);
+  }
+
+  /** target += A * B (B null: target += A). */
+  #addTo(target: number, A: () => void, B: (() => void) | null): void {
+    const b = this.b;
+    if (B !== null && b.fma) {
+      A();
+      B();
+      b.get(target);
+      b.op(OP.madd);
+    } else {
+      b.get(target);
+      A();
+      if (B !== null) {
+        B();
+        b.op(OP.mul);
+      }
+      b.op(OP.add);
+    }
+    b.set(target);
+  }
+
+  /** Cost, J^T r and the upper triangle of J^T J (columns of 1 spared). */
+  #accumulate(): void {
+    const { b, q, weighted } = this;
+    const leaves = this.g.plan.leaves;
+    const one = (a: number) => leaves[a] === "1";
+    const pushCol = (a: number) => () =>
+      one(a) ? b.get(this.#wl) : b.get(this.#col[a]);
+    const getR = () => b.get(this.#r);
+    this.#addTo(this.#acc, getR, getR);
+    for (let a = 0; a < q; a++) {
+      if (leaves[a] === "0") continue;
+      if (one(a) && !weighted) this.#addTo(this.#gAcc[a], getR, null);
+      else this.#addTo(this.#gAcc[a], pushCol(a), getR);
+      for (let c = a; c < q; c++) {
+        if (leaves[c] === "0") continue;
+        if (one(a) && one(c) && !weighted) continue;
+        const k = packedIndex(a, c, q);
+        if (!this.#hAcc.has(k)) this.#hAcc.set(k, b.newLocal());
+        const h = this.#hAcc.get(k)!;
+        if (!weighted && one(a)) {
+          this.#addTo(h, () => b.get(this.#col[c]), null);
+        } else if (!weighted && one(c)) {
+          this.#addTo(h, () => b.get(this.#col[a]), null);
+        } else this.#addTo(h, pushCol(a), pushCol(c));
+      }
+    }
+  }
+
+  /** The sums stored, the invariants splatted before the loop, the locals. */
+  finish(): number[] {
+    const { b, q } = this;
+    const store = (local: number, at: number) => {
+      b.code.push(0x41, 0);
+      b.get(local);
+      b.op(OP.lane(0));
+      b.get(local);
+      b.op(OP.lane(1));
+      b.code.push(0xa0, 0x39, 3, ...u32(OUT + 8 * at));
+    };
+    store(this.#acc, 0);
+    this.#gAcc.forEach((l, a) => l >= 0 && store(l, 1 + a));
+    for (const [k, l] of this.#hAcc) store(l, 1 + q + k);
+    b.code.push(0x0b);
+    const pre: number[] = [];
+    for (const [v, l] of b.consts) pre.push(...splatConst(v), 0x21, ...u32(l));
+    for (const [s, l] of this.#invLocal) {
+      pre.push(0x41, 0, 0x2b, 3, ...u32(8 * s), ...OP.splat, 0x21, ...u32(l));
+    }
+    const locals = vec([[...u32(2), I32], [...u32(b.nLocals), V128]]);
+    return [...locals, ...pre, ...b.code];
+  }
 }
 
 /** The module's bytes: memory "m", functions "u" (no weights) and "w". */
