@@ -247,7 +247,6 @@ async function runGpuRows(
   m: ReturnType<typeof model>,
   sizes: number[],
   scipy: Awaited<ReturnType<typeof scipyRate>>,
-  k: number,
 ): Promise<BatchRow[]> {
   const p = m.params.length;
   const backend = "webgpu";
@@ -405,7 +404,7 @@ async function runCase(
     );
   }
   if (backends.includes("webgpu")) {
-    rows.push(...await runGpuRows(c, d, m, sizes, scipy, k));
+    rows.push(...await runGpuRows(c, d, m, sizes, scipy));
   }
   return rows;
 }
