@@ -79,7 +79,7 @@ export async function openGpuBatchRunner(
       precision: d.precision,
       adapter: d.adapterName,
       software: d.software,
-      detail: "per batch",
+      detail: "batches",
     };
   } catch {
     return null;

@@ -258,6 +258,10 @@ async function openStreamingEvaluator(
     detail: `streaming, batches of ${batchSize}`,
   };
 
+  const gpuBackend: BackendDescription | null = gpu && {
+    ...gpu.backend,
+    detail: `streaming, batches of ${batchSize}`,
+  };
   // The GPU kernels form Gram sums only (f64: streaming has no polish).
   const evaluateAll = gpu
     ? (t: readonly Float64Array[], j: readonly boolean[]) =>
@@ -273,9 +277,9 @@ async function openStreamingEvaluator(
     get passes() {
       return ctx.passes;
     },
-    backend: gpu ? backendLabel(gpu.backend) : backendLabel(cpuBackend) +
+    backend: gpuBackend ? backendLabel(gpuBackend) : backendLabel(cpuBackend) +
       (options.backend === "webgpu" ? "; no f64 WebGPU device" : ""),
-    backendInfo: gpu ? gpu.backend : cpuBackend,
+    backendInfo: gpuBackend ?? cpuBackend,
     get notes() {
       return notes;
     },

@@ -241,7 +241,9 @@ Deno.test("streaming: backend auto streams on WebGPU where the in-memory fit wou
   await big.close();
   assert.match(
     big.backend,
-    info?.f64 ? /^webgpu f64 .*per batch/ : /^cpu \(streaming/,
+    info?.f64
+      ? /^webgpu f64 .*streaming, batches of 100000$/
+      : /^cpu \(streaming/,
   );
   assert.ok(
     big.notes?.some((l) => /^backend auto: /.test(l)),
