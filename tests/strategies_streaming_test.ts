@@ -219,6 +219,29 @@ Deno.test("streaming: backend webgpu gives the same answer (GPU per batch where 
   assertClose(r.popt, ref.popt);
 });
 
+Deno.test("streaming: on WebGPU, batch evaluators reused with weights from a CSV sigma column", async () => {
+  let f64 = false;
+  try {
+    f64 = (await getGpuInfo()).f64;
+  } catch {
+    console.warn("streaming webgpu csv: no WebGPU adapter, checking the CPU");
+  }
+  await withDir(async (dir) => {
+    // 12000 rows in batches of 700: 17 full batches on two reused
+    // evaluators, then one of 100 rows on its own.
+    const d = decayData(N, { seed: 41, sigma: true });
+    const path = join(dir, "data.csv");
+    await writeCsv(path, ["t", "obs", "err"], [d.x, d.y, d.sigma!]);
+    const src = await openSource(path, { x: "t", y: "obs", sigma: "err" });
+    const r = await assertStreamingMatches(DECAY, src, d.x, d.y, {
+      backend: "webgpu",
+    }, d.sigma!);
+    assert.match(r.backend, f64 ? /^webgpu f64/ : /no f64 WebGPU device/);
+    const unweighted = await fit(DECAY, d.x, d.y, { p0: P0, ...TOL });
+    assert.ok(Math.abs(unweighted.popt[1] - r.popt[1]) > 1e-7);
+  });
+});
+
 Deno.test("streaming: backend auto streams on WebGPU where the in-memory fit would", async () => {
   let info: { f64: boolean; software: boolean } | null = null;
   try {
