@@ -17,6 +17,7 @@
  * @module
  */
 
+import process from "node:process";
 import { fit, model, openSource } from "../mod.ts";
 import type { FitOptions } from "../workflow/fit.ts";
 
@@ -35,6 +36,8 @@ export interface IoChildSpec {
 /** One fit's figures. */
 export interface IoFitFigures {
   timeMs: number;
+  /** CPU time of the process over the fit (all threads), ms. */
+  cpuMs: number;
   nfev: number;
   /** Passes over the data (streaming progress), or nfev in memory. */
   passes: number;
@@ -68,14 +71,18 @@ async function timedFit(
   run: (onProgress: FitOptions["onProgress"]) => ReturnType<typeof fit>,
 ): Promise<IoFitFigures> {
   let passes = 0;
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const r = await run((p) => {
     if (p.phase === "pass" && p.pass !== undefined) {
       passes = Math.max(passes, p.pass);
     }
   });
+  const timeMs = performance.now() - t0;
+  const cpu = process.cpuUsage(c0);
   return {
-    timeMs: performance.now() - t0,
+    timeMs,
+    cpuMs: (cpu.user + cpu.system) / 1e3,
     nfev: r.nfev,
     passes: passes || r.nfev,
     backend: r.backend,

@@ -15,7 +15,10 @@
  *   a streamed fit of a CSV file against the same fit from NPY.
  *
  * Every figure is the best of `repeats` runs, with the spread (worst / best
- * - 1). Sizes: 1e7 points (`--quick`: 1e6); 1e8 points (1.6 GB of NPY) with
+ * - 1); the fits' runs are taken in turns, so that the load of a shared
+ * machine, which moves, touches every row alike, and each fit also gives
+ * its process's CPU time (all threads), which depends less on that load.
+ * Sizes: 1e7 points (`--quick`: 1e6); 1e8 points (1.6 GB of NPY) with
  * `--large`.
  *
  * ```sh
@@ -62,6 +65,10 @@ export interface IoFitRow {
   spread: number;
   /** Time over the in-memory (first) fit of the same data. */
   vsMemory: number | null;
+  /** CPU time of the process over the fit (all threads), ms. */
+  cpuMs: number;
+  /** CPU time over that of the in-memory (first) fit. */
+  cpuVsMemory: number | null;
   openMs: number;
   passes: number;
   peakRssMb: number;
@@ -296,21 +303,30 @@ async function child(spec: IoChildSpec): Promise<IoChildResult> {
   return JSON.parse(lines[lines.length - 1]);
 }
 
-/** The best of `repeats` child runs, by the time of fit `k`. */
-async function bestChild(
-  spec: IoChildSpec,
+/**
+ * `repeats` child runs of each spec, taken in turns (spec 1, spec 2, ...,
+ * then again) so that a change in the machine's load touches every spec
+ * alike; for each, the best run by the time of fit 0.
+ */
+async function bestChildren(
+  specs: IoChildSpec[],
   repeats: number,
-  k = 0,
-): Promise<{ r: IoChildResult; spread: number }> {
-  let bestRun: IoChildResult | null = null;
-  let hi = 0;
+): Promise<{ r: IoChildResult; spread: number; all: IoChildResult[] }[]> {
+  const all: IoChildResult[][] = specs.map(() => []);
   for (let i = 0; i < repeats; i++) {
-    const r = await child(spec);
-    const t = r.fits[k].timeMs;
-    hi = Math.max(hi, t);
-    if (!bestRun || t < bestRun.fits[k].timeMs) bestRun = r;
+    for (const [j, spec] of specs.entries()) all[j].push(await child(spec));
   }
-  return { r: bestRun!, spread: hi / bestRun!.fits[k].timeMs - 1 };
+  return all.map((runs) => ({ ...bestBy(runs, 0), all: runs }));
+}
+
+/** The run with the shortest fit `k`, and the spread of that fit's times. */
+function bestBy(
+  runs: IoChildResult[],
+  k: number,
+): { r: IoChildResult; spread: number } {
+  const times = runs.map((r) => r.fits[k].timeMs);
+  const lo = Math.min(...times);
+  return { r: runs[times.indexOf(lo)], spread: Math.max(...times) / lo - 1 };
 }
 
 function relDiff(a: number[], b: number[]): number {
@@ -405,7 +421,7 @@ function fitRow(
   r: IoChildResult,
   spread: number,
   k: number,
-  ref: { timeMs: number; popt: number[] } | null,
+  ref: { timeMs: number; cpuMs: number; popt: number[] } | null,
 ): IoFitRow {
   const f = r.fits[k];
   return {
@@ -415,6 +431,8 @@ function fitRow(
     timeMs: f.timeMs,
     spread,
     vsMemory: ref === null ? null : f.timeMs / ref.timeMs,
+    cpuMs: f.cpuMs,
+    cpuVsMemory: ref === null ? null : f.cpuMs / ref.cpuMs,
     openMs: r.openMs,
     passes: f.passes,
     peakRssMb: r.peakRssMb,
@@ -433,19 +451,8 @@ async function fitTable(
   const npy = join(dir, `f${n}.npy`);
   await writeNpy(npy, d.x, d.y);
   try {
-    const mem = await bestChild({ mode: "memory", path: npy }, repeats);
-    const ref = mem.r.fits[0];
-    const rows = [
-      fitRow(
-        n,
-        "in memory, first fit of the process",
-        mem.r,
-        mem.spread,
-        0,
-        ref,
-      ),
-    ];
     const runs: [string, IoChildSpec, number][] = [
+      ["in memory, first fit of the process", { mode: "memory", path: npy }, 0],
       ["in memory, repeated fit", { mode: "memory", path: npy }, 1],
       [
         "in memory (shared arrays), first fit",
@@ -464,10 +471,20 @@ async function fitTable(
         0,
       ],
     ];
-    for (const [name, spec, k] of runs) {
-      const b = await bestChild(spec, repeats, k);
-      rows.push(fitRow(n, name, b.r, b.spread, k, ref));
-    }
+    // The first two rows are two fits of one process.
+    const specs = [runs[0], ...runs.slice(2)];
+    const best = await bestChildren(specs.map((s) => s[1]), repeats);
+    const mem = best[0];
+    const repeated = bestBy(mem.all, 1);
+    const ref = mem.r.fits[0];
+    const rows = [
+      fitRow(n, runs[0][0], mem.r, mem.spread, 0, ref),
+      fitRow(n, runs[1][0], repeated.r, repeated.spread, 1, ref),
+    ];
+    specs.slice(1).forEach(([name], i) => {
+      const b = best[i + 1];
+      rows.push(fitRow(n, name, b.r, b.spread, 0, ref));
+    });
     console.error(`io: fits at ${n} done`);
     return rows;
   } finally {
@@ -487,9 +504,11 @@ async function csvTable(
   await writeText(csv, d.x, d.y, ",");
   await writeNpy(npy, d.x, d.y);
   try {
-    const fromNpy = await bestChild({ mode: "stream", path: npy }, repeats);
+    const [fromNpy, fromCsv] = await bestChildren([
+      { mode: "stream", path: npy },
+      { mode: "stream", path: csv },
+    ], repeats);
     const ref = fromNpy.r.fits[0];
-    const fromCsv = await bestChild({ mode: "stream", path: csv }, repeats);
     return [
       fitRow(n, "streamed from NPY", fromNpy.r, fromNpy.spread, 0, ref),
       fitRow(

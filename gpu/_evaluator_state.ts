@@ -307,6 +307,39 @@ function uploadChunk(
   assumeFinite: boolean,
 ): GPUBuffer {
   const p = kernel.precision;
+  const buf = takeBuffer(device, chunkBytes(c, kernel.stride, p), dataUsage());
+  try {
+    fillChunk(device, buf, c, data, kernel, assumeFinite);
+  } catch (e) {
+    releaseBuffer(device, buf, dataUsage());
+    throw e;
+  }
+  return buf;
+}
+
+/**
+ * Writes new data of the same size and kind (weighted or not) into the data
+ * buffers of `s`, in queue order: passes submitted before read the old data.
+ */
+export function reloadData(
+  s: State,
+  data: WeightedData,
+  assumeFinite: boolean,
+): void {
+  s.chunks.forEach((c, i) =>
+    fillChunk(s.ctx.device, s.data[i], c, data, s.kernel, assumeFinite)
+  );
+}
+
+function fillChunk(
+  device: GPUDevice,
+  buf: GPUBuffer,
+  c: Chunk,
+  data: WeightedData,
+  kernel: GeneratedKernel,
+  assumeFinite: boolean,
+): void {
+  const p = kernel.precision;
   const eb = p === "f64" ? 8 : 4;
   // Columns padded to whole vec4s (the kernel reads 4 points at a time).
   const n4 = Math.ceil(c.n / 4) * 4;
@@ -316,33 +349,26 @@ function uploadChunk(
   // Deno (measured 2x slower at 1e7 points).
   const nv = data.x.length;
   const cols = [...data.x, data.y, ...(data.w ? [data.w] : [])];
-  const buf = takeBuffer(device, chunkBytes(c, kernel.stride, p), dataUsage());
   // f32 is always checked: a finite double can overflow f32.
   const checkAll = p === "f32" || !assumeFinite;
-  try {
-    cols.forEach((col, j) => {
-      const what = j < nv ? `x[${j}]` : j === nv ? "y" : "w";
-      const onBad = (i: number, v: number) => {
-        throw new RangeError(
-          `${what}[${c.start + i}] is not finite (${v})${
-            p === "f32" ? " in f32" : ""
-          }; remove or fix such points`,
-        );
-      };
-      uploadColumn(
-        device,
-        buf,
-        j * n4 * eb,
-        col.subarray(c.start, c.start + c.n),
-        p,
-        checkAll ? onBad : undefined,
+  cols.forEach((col, j) => {
+    const what = j < nv ? `x[${j}]` : j === nv ? "y" : "w";
+    const onBad = (i: number, v: number) => {
+      throw new RangeError(
+        `${what}[${c.start + i}] is not finite (${v})${
+          p === "f32" ? " in f32" : ""
+        }; remove or fix such points`,
       );
-    });
-  } catch (e) {
-    releaseBuffer(device, buf, dataUsage());
-    throw e;
-  }
-  return buf;
+    };
+    uploadColumn(
+      device,
+      buf,
+      j * n4 * eb,
+      col.subarray(c.start, c.start + c.n),
+      p,
+      checkAll ? onBad : undefined,
+    );
+  });
 }
 
 /** The group of buffers for `count` parameter vectors of a kind (grown to a power of two). */

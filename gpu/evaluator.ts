@@ -16,6 +16,7 @@ import type { KernelModel, Precision } from "./wgsl_codegen.ts";
 import {
   type EvaluatorSettings,
   releaseState,
+  reloadData,
   setupState,
   type State,
 } from "./_evaluator_state.ts";
@@ -224,6 +225,45 @@ export async function createGpuEvaluator(
   return ev;
 }
 
+/**
+ * Replaces the data of a WebGPU evaluator by `data` of the same number of
+ * points (and weighted as before, or not), written into the buffers it
+ * holds: no new buffers, no pipelines compiled again. Passes asked for
+ * before read the old data. The streaming strategy reuses its evaluators
+ * this way, batch after batch.
+ *
+ * @throws {RangeError} when the size or the weighting differs.
+ * @throws {TypeError} for an evaluator not made by
+ *   {@linkcode createGpuEvaluator}, or a closed one.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * import { model } from "../model/model.ts";
+ * import { isWebGpuAvailable } from "./device.ts";
+ * if (!(await isWebGpuAvailable())) {
+ *   console.log("no WebGPU adapter: example skipped");
+ * } else {
+ *   const m = model("a * x");
+ *   const x = [new Float64Array([1, 2])];
+ *   const ev = await createGpuEvaluator(m, { x, y: new Float64Array([2, 4]), w: null });
+ *   await reloadGpuEvaluator(ev, { x, y: new Float64Array([3, 6]), w: null });
+ *   const [e] = await ev.evaluate([new Float64Array([3])], [false]);
+ *   assert.strictEqual(e.cost, 0);
+ *   ev.close();
+ * }
+ * ```
+ */
+export function reloadGpuEvaluator(
+  ev: GpuEvaluator,
+  data: WeightedData,
+): Promise<void> {
+  if (!(ev instanceof WebGpuEvaluator)) {
+    throw new TypeError("reloadGpuEvaluator: not a createGpuEvaluator result");
+  }
+  return ev.reload(data);
+}
+
 /** The evaluator: device state rebuilt after a loss, passes queued in order. */
 class WebGpuEvaluator implements GpuEvaluator {
   readonly nParams: number;
@@ -234,7 +274,7 @@ class WebGpuEvaluator implements GpuEvaluator {
   /** The last device's state, kept for describe() after close(). */
   #described: State | null = null;
   readonly #model: KernelModel;
-  readonly #data: WeightedData;
+  #data: WeightedData;
   readonly #settings: EvaluatorSettings;
 
   constructor(
@@ -262,6 +302,29 @@ class WebGpuEvaluator implements GpuEvaluator {
     withJacobian: readonly boolean[],
   ): Promise<Evaluation[]> {
     const r = this.#queue.then(() => this.#run(thetas, withJacobian));
+    this.#queue = r.catch(() => {});
+    return r;
+  }
+
+  reload(data: WeightedData): Promise<void> {
+    if (this.#closed) throw new TypeError("GpuEvaluator: used after close()");
+    if (checkData(this.#model, data) !== this.nResiduals) {
+      throw new RangeError(
+        `reload: ${data.y.length} points, the evaluator holds ${this.nResiduals}`,
+      );
+    }
+    if ((data.w === null) !== (this.#data.w === null)) {
+      throw new RangeError("reload: weights must be given as before, or not");
+    }
+    // After the passes already asked for, which read the old data.
+    const r = this.#queue.then(() => {
+      this.#data = data;
+      const s = this.#state;
+      // A lost device uploads #data when it is set up again.
+      if (s && !s.ctx.lost) {
+        reloadData(s, data, this.#settings.assumeFinite);
+      }
+    });
     this.#queue = r.catch(() => {});
     return r;
   }

@@ -14,6 +14,11 @@ import {
   type PartialLinearization,
 } from "../core/_linearization_forms.ts";
 import type { RowBlock } from "./_streaming_pass.ts";
+import type { WeightedData } from "../core/weights.ts";
+import type { GpuEvaluator as BaseGpuEvaluator } from "../gpu/evaluator.ts";
+
+/** An evaluator of batches, and whether its data carry weights. */
+type GpuEvaluator = BaseGpuEvaluator & { weighted: boolean };
 
 /** Per-theta running sums: the cost and Gram sums of [J f] (`gram: true`). */
 export type NormalAccumulator = PartialLinearization;
@@ -37,7 +42,12 @@ export interface GpuBatchRunner {
     thetas: readonly Float64Array[],
     withJac: readonly boolean[],
   ): Promise<PendingBatch>;
+  /** Frees the evaluators kept for later batches. */
+  close(): void;
 }
+
+/** Evaluators kept between batches (one computes while one is filled). */
+const KEEP_EVALUATORS = 2;
 
 /** Opens a runner when WebGPU with shader-f64 is available, else null. */
 export async function openGpuBatchRunner(
@@ -69,23 +79,57 @@ export async function openGpuBatchRunner(
       precision: d.precision,
       adapter: d.adapterName,
       software: d.software,
-      detail: "per batch",
+      detail: "batches",
     };
   } catch {
     return null;
   }
+  // Evaluators of finished batches, reused by batches of the same size: the
+  // data goes into their buffers, and nothing is set up again.
+  const idle: GpuEvaluator[] = [];
+  let closed = false;
+  const take = async (data: WeightedData): Promise<GpuEvaluator> => {
+    const k = idle.findIndex((e) =>
+      e.nResiduals === data.y.length && e.weighted === (data.w !== null)
+    );
+    if (k >= 0) {
+      const ev = idle.splice(k, 1)[0];
+      try {
+        await mod.reloadGpuEvaluator(ev, data);
+      } catch (e) {
+        ev.close();
+        throw e;
+      }
+      return ev;
+    }
+    // The source checked the values (finite, sigma > 0) as it read them.
+    const ev = await mod.createGpuEvaluator(model, data, {
+      loss,
+      fScale,
+      precision: "f64",
+      assumeFinite: true,
+    });
+    return Object.assign(ev, { weighted: data.w !== null });
+  };
+  const give = (ev: GpuEvaluator) => {
+    if (!closed && idle.length < KEEP_EVALUATORS) idle.push(ev);
+    else ev.close();
+  };
   return {
     backend,
+    close() {
+      closed = true;
+      for (const ev of idle.splice(0)) ev.close();
+    },
     async start(block, thetas, withJac) {
       const { data, start, end } = block;
       const sub = (a: Float64Array) =>
         start === 0 && end === a.length ? a : a.subarray(start, end);
-      // The source checked the values (finite, sigma > 0) as it read them.
-      const ev = await mod.createGpuEvaluator(model, {
+      const ev = await take({
         x: data.x.map(sub),
         y: sub(data.y),
         w: data.w ? sub(data.w) : null,
-      }, { loss, fScale, precision: "f64", assumeFinite: true });
+      });
       let out: Promise<Evaluation[]>;
       try {
         out = ev.evaluate(thetas, withJac);
@@ -93,7 +137,7 @@ export async function openGpuBatchRunner(
         ev.close();
         throw e;
       }
-      out.catch(() => {}); // awaited by finish()
+      out.then(() => give(ev), () => ev.close());
       return {
         async finish(acc) {
           try {
@@ -108,8 +152,9 @@ export async function openGpuBatchRunner(
               }
               addNormalToGram(a.aug, lin, p);
             });
-          } finally {
+          } catch (e) {
             ev.close();
+            throw e;
           }
         },
       };

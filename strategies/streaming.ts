@@ -31,6 +31,7 @@ import { createBatchRunner } from "../core/parallel_evaluator.ts";
 import { autoAccumulation } from "../core/_accumulation.ts";
 import { type PassContext, streamPass } from "./_stream_pass.ts";
 import { type GpuBatchRunner, openGpuBatchRunner } from "./_streaming_gpu.ts";
+import { decideAutoBackend } from "./_backend.ts";
 import {
   type BatchSourceLike,
   type PassProgress,
@@ -111,7 +112,10 @@ export interface StreamingEvaluatorOptions {
   readonly batchSize?: number;
   /** Rows per kernel block inside a batch (default 256). */
   readonly blockRows?: number;
-  /** "webgpu" runs each batch on the GPU when it computes in f64. */
+  /**
+   * "webgpu" runs each batch on the GPU when it computes in f64; "auto" does
+   * where an in-memory fit of the same size would run on WebGPU; default cpu.
+   */
   readonly backend?: BackendName;
   /** CPU threads including the main one (default: all cores). */
   readonly threads?: number | "auto";
@@ -218,11 +222,17 @@ async function openStreamingEvaluator(
     blockRows,
     threads: options.threads === "auto" ? undefined : options.threads,
   });
-  const gpu: GpuBatchRunner | null = options.backend === "webgpu"
-    ? await openGpuBatchRunner(model, loss, fScale)
-    : null;
-  const stream = new StreamingData(data, batchSize, gpu === null);
   const total = data.kind === "memory" ? data.y.length : data.length;
+  const notes: string[] = [];
+  const gpu = await streamingGpu(
+    model,
+    options.backend,
+    total,
+    loss,
+    fScale,
+    notes,
+  );
+  const stream = new StreamingData(data, batchSize, gpu === null);
   const ctx: PassContext = {
     p,
     runner,
@@ -241,7 +251,6 @@ async function openStreamingEvaluator(
     gram: boolean,
   ) => streamPass(ctx, thetas, withJac, gram);
   const cache = new EvaluationCache(CACHE_SIZE);
-  const notes: string[] = [];
   const cpuBackend: BackendDescription = {
     device: "cpu",
     precision: "f64",
@@ -249,6 +258,10 @@ async function openStreamingEvaluator(
     detail: `streaming, batches of ${batchSize}`,
   };
 
+  const gpuBackend: BackendDescription | null = gpu && {
+    ...gpu.backend,
+    detail: `streaming, batches of ${batchSize}`,
+  };
   // The GPU kernels form Gram sums only (f64: streaming has no polish).
   const evaluateAll = gpu
     ? (t: readonly Float64Array[], j: readonly boolean[]) =>
@@ -264,9 +277,9 @@ async function openStreamingEvaluator(
     get passes() {
       return ctx.passes;
     },
-    backend: gpu ? backendLabel(gpu.backend) : backendLabel(cpuBackend) +
+    backend: gpuBackend ? backendLabel(gpuBackend) : backendLabel(cpuBackend) +
       (options.backend === "webgpu" ? "; no f64 WebGPU device" : ""),
-    backendInfo: gpu ? gpu.backend : cpuBackend,
+    backendInfo: gpuBackend ?? cpuBackend,
     get notes() {
       return notes;
     },
@@ -287,9 +300,41 @@ async function openStreamingEvaluator(
     },
     async close() {
       cache.clear();
+      gpu?.close();
       await stream.close();
     },
   };
+}
+
+/**
+ * The GPU runner of a streaming evaluator: with "webgpu", wherever the device
+ * computes in f64; with "auto", where the in-memory fit of the same size
+ * would run on WebGPU ({@linkcode decideAutoBackend}, not memory bound: a
+ * pass holds two batches), so that a streamed fit and an in-memory one
+ * compute alike. The decision goes to `notes`.
+ */
+async function streamingGpu(
+  model: Model,
+  backend: BackendName | undefined,
+  total: number | undefined,
+  loss: LossName,
+  fScale: number,
+  notes: string[],
+): Promise<GpuBatchRunner | null> {
+  if (backend === "webgpu") {
+    return await openGpuBatchRunner(model, loss, fScale);
+  }
+  if (backend !== "auto" || total === undefined) return null;
+  const d = await decideAutoBackend(model, total);
+  if (d.use === "cpu") {
+    notes.push(d.reason);
+    return null;
+  }
+  const gpu = await openGpuBatchRunner(model, loss, fScale);
+  notes.push(
+    gpu ? d.reason : `${d.reason}; but the device has no f64 kernels: cpu`,
+  );
+  return gpu;
 }
 
 /** The in-memory subsample the warm start fits on, and how it was taken. */

@@ -16,6 +16,7 @@ import {
   GpuDeviceLostError,
   isWebGpuAvailable,
 } from "../gpu/mod.ts";
+import { reloadGpuEvaluator } from "../gpu/evaluator.ts";
 import { pooledBytes, releasePooledBuffers } from "../gpu/_buffer_pool.ts";
 
 const HAS_GPU = await isWebGpuAvailable();
@@ -373,6 +374,59 @@ Deno.test({
     }
     whole.close();
     split.close();
+  },
+});
+
+Deno.test({
+  name: "reload: new data in the same buffers, in queue order, checked",
+  ignore: !HAS_F64,
+  fn: async () => {
+    const m = model("a * exp(-b * x) + c");
+    const theta = Float64Array.from([2, 0.7, 0.3]);
+    const n = 1001; // a vec4 tail, and 6 bindings of 168 points
+    const batch = (shift: number): WeightedData => {
+      const x = Float64Array.from({ length: n }, (_, i) => shift + i * 0.01);
+      return {
+        x: [x],
+        y: Float64Array.from(x, (t) => 1.5 * Math.exp(-t) + 0.2 + shift),
+        w: Float64Array.from(x, (t) => 1 + t),
+      };
+    };
+    const a = batch(0), b = batch(3);
+    const ev = await createGpuEvaluator(m, a, {
+      precision: "f64",
+      maxBindingBytes: 4096,
+    });
+    assert.strictEqual(ev.describe().chunks, 6);
+    // Asked for before the reload: the old data; after: the new.
+    const before = ev.evaluate([theta], [true]);
+    const reloaded = reloadGpuEvaluator(ev, b);
+    const [after] = await ev.evaluate([theta], [true]);
+    await reloaded;
+    const [old] = await before;
+    const errOld = linError(
+      old.lin as NormalLinearization,
+      cpuReference(m, a, theta),
+    );
+    const errNew = linError(
+      after.lin as NormalLinearization,
+      cpuReference(m, b, theta),
+    );
+    assert.ok(errOld <= 1e-13 && errNew <= 1e-13, `${errOld} ${errNew}`);
+    assert.notStrictEqual(old.cost, after.cost);
+    // Another size, or weights where there were none, is refused.
+    assert.throws(
+      () =>
+        reloadGpuEvaluator(ev, {
+          x: [a.x[0].subarray(1)],
+          y: a.y.subarray(1),
+          w: a.w!.subarray(1),
+        }),
+      RangeError,
+    );
+    assert.throws(() => reloadGpuEvaluator(ev, { ...a, w: null }), RangeError);
+    ev.close();
+    assert.throws(() => reloadGpuEvaluator(ev, b), TypeError);
   },
 });
 

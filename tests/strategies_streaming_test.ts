@@ -219,6 +219,72 @@ Deno.test("streaming: backend webgpu gives the same answer (GPU per batch where 
   assertClose(r.popt, ref.popt);
 });
 
+Deno.test("streaming: on WebGPU, batch evaluators reused with weights from a CSV sigma column", async () => {
+  let f64 = false;
+  try {
+    f64 = (await getGpuInfo()).f64;
+  } catch {
+    console.warn("streaming webgpu csv: no WebGPU adapter, checking the CPU");
+  }
+  await withDir(async (dir) => {
+    // 12000 rows in batches of 700: 17 full batches on two reused
+    // evaluators, then one of 100 rows on its own.
+    const d = decayData(N, { seed: 41, sigma: true });
+    const path = join(dir, "data.csv");
+    await writeCsv(path, ["t", "obs", "err"], [d.x, d.y, d.sigma!]);
+    const src = await openSource(path, { x: "t", y: "obs", sigma: "err" });
+    const r = await assertStreamingMatches(DECAY, src, d.x, d.y, {
+      backend: "webgpu",
+    }, d.sigma!);
+    assert.match(r.backend, f64 ? /^webgpu f64/ : /no f64 WebGPU device/);
+    const unweighted = await fit(DECAY, d.x, d.y, { p0: P0, ...TOL });
+    assert.ok(Math.abs(unweighted.popt[1] - r.popt[1]) > 1e-7);
+  });
+});
+
+Deno.test("streaming: backend auto streams on WebGPU where the in-memory fit would", async () => {
+  let info: { f64: boolean; software: boolean } | null = null;
+  try {
+    info = await getGpuInfo();
+  } catch {
+    console.warn("streaming auto: no WebGPU adapter here, checking the CPU");
+  }
+  const m = model("a * exp(-b * x) + c");
+  const data = (n: number) => ({
+    kind: "memory" as const,
+    x: [new Float64Array(n)],
+    y: new Float64Array(n),
+    w: null,
+  });
+  // 7e6 points x 3 params is above both crossovers (2e7 on a software
+  // adapter); the evaluator is only built here, no pass is made.
+  const big = await createStreamingEvaluator(m, data(7_000_000), {
+    backend: "auto",
+  });
+  await big.close();
+  assert.match(
+    big.backend,
+    info?.f64
+      ? /^webgpu f64 .*streaming, batches of 100000$/
+      : /^cpu \(streaming/,
+  );
+  assert.ok(
+    big.notes?.some((l) => /^backend auto: /.test(l)),
+    "a note says why",
+  );
+  const small = await createStreamingEvaluator(m, data(1000), {
+    backend: "auto",
+  });
+  await small.close();
+  assert.match(small.backend, /^cpu \(streaming/);
+  assert.ok(small.notes?.some((l) => /below the WebGPU crossover/.test(l)));
+  // Without a backend (or "cpu") the CPU, and no decision to note.
+  const plain = await createStreamingEvaluator(m, data(7_000_000));
+  await plain.close();
+  assert.match(plain.backend, /^cpu \(streaming/);
+  assert.deepStrictEqual(plain.notes, []);
+});
+
 Deno.test("streaming: one pass per evaluate, all parameter vectors in it", async () => {
   const d = decayData(5000);
   let batches = 0;
