@@ -95,12 +95,13 @@ export function solveLsqTrustRegion(
   colNorms?: ArrayLike<number>,
 ): { p: Float64Array; alpha: number; nIter: number } {
   const keep = informativeDirections(s, v, m, n, colNorms);
+  // The step is built in `p` (the one array returned); w is scratch.
+  const p = new Float64Array(n);
+  const w = stepScratch(n);
   const stepAt = (alpha: number) => {
-    const w = new Float64Array(n);
     for (let k = 0; k < n; k++) {
-      if (keep[k]) w[k] = -suf[k] / (s[k] * s[k] + alpha);
+      w[k] = keep[k] ? -suf[k] / (s[k] * s[k] + alpha) : 0;
     }
-    const p = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       let t = 0;
       for (let k = 0; k < n; k++) t += v[i * n + k] * w[k];
@@ -123,7 +124,7 @@ export function solveLsqTrustRegion(
   const pGn = stepAt(0);
   const gnNorm = norm2(pGn);
   if (gnNorm <= Delta) return { p: pGn, alpha: 0, nIter: 0 };
-  let alphaUpper = norm2(suf.filter((_, k) => keep[k] === 1)) / Delta;
+  let alphaUpper = norm2Kept(suf, keep) / Delta;
   let alphaLower = 0;
   if (Number.isFinite(gnNorm)) {
     // phi(0) > 0 here, so Newton's lower bound at 0 is valid at any rank.
@@ -150,11 +151,35 @@ export function solveLsqTrustRegion(
   // The last Newton update can overshoot below the bracket (or to a
   // non-positive alpha); fall back to the last alpha evaluated.
   if (!(alpha >= alphaLower && alpha > 0)) alpha = evaluated;
-  const p = stepAt(alpha);
+  stepAt(alpha);
   // Onto the boundary exactly (scipy): p moves by at most rtol.
   const pn = norm2(p);
   if (pn > 0) { for (let k = 0; k < n; k++) p[k] *= Delta / pn; }
   return { p, alpha, nIter: Math.min(it + 1, maxIter) };
+}
+
+let stepW = new Float64Array(16);
+
+/** Scratch of {@linkcode solveLsqTrustRegion} (synchronous, so shared). */
+function stepScratch(n: number): Float64Array {
+  if (stepW.length < n) stepW = new Float64Array(n);
+  return stepW;
+}
+
+/** `norm2` of the entries of `a` whose `keep` is 1, in order, unallocated. */
+function norm2Kept(a: Float64Array, keep: Uint8Array): number {
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (keep[i] === 1) scale = Math.max(scale, Math.abs(a[i]));
+  }
+  if (scale === 0 || !Number.isFinite(scale)) return scale;
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (keep[i] !== 1) continue;
+    const t = a[i] / scale;
+    sum += t * t;
+  }
+  return scale * Math.sqrt(sum);
 }
 
 /** scipy's `update_tr_radius`. */

@@ -233,12 +233,14 @@ export function svd(A: ArrayLike<number>, m: number, n: number): Svd {
     big > 0 && Number.isFinite(big) && (big > 2 ** 200 || big < 2 ** -200)
       ? 2 ** -Math.round(Math.log2(big))
       : 1;
-  // Work on columns: W is column-major m x n.
-  const W = new Float64Array(m * n);
+  // Work on columns: W is column-major m x n; W, V, the norms and the order
+  // are scratch shared by every call (svd never awaits, so calls cannot
+  // interleave), which spares four typed-array allocations per call.
+  const { W, V, sv, order } = svdScratch(m, n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) W[j * m + i] = A[i * n + j] * scale;
   }
-  const V = new Float64Array(n * n); // column-major
+  V.fill(0, 0, n * n); // column-major
   for (let j = 0; j < n; j++) V[j * n + j] = 1;
   for (let sweep = 0; sweep < 80; sweep++) {
     let rotated = false;
@@ -280,14 +282,12 @@ export function svd(A: ArrayLike<number>, m: number, n: number): Svd {
     }
     if (!rotated) break;
   }
-  const sv = new Float64Array(n);
   for (let j = 0; j < n; j++) {
     let s = 0;
     for (let i = 0; i < m; i++) s += W[j * m + i] * W[j * m + i];
     sv[j] = Math.sqrt(s);
   }
   // Decreasing order (insertion sort: n is small).
-  const order = new Int32Array(n);
   for (let j = 0; j < n; j++) {
     let k = j;
     while (k > 0 && sv[order[k - 1]] < sv[j]) {
@@ -307,6 +307,34 @@ export function svd(A: ArrayLike<number>, m: number, n: number): Svd {
     for (let i = 0; i < n; i++) v[i * n + k] = V[j * n + i];
   }
   return { u, s, v };
+}
+
+/** The scratch arrays of {@linkcode svd}, grown on demand. */
+const SVD_SCRATCH = {
+  W: new Float64Array(64),
+  V: new Float64Array(64),
+  sv: new Float64Array(8),
+  order: new Int32Array(8),
+};
+
+function svdScratch(m: number, n: number): typeof SVD_SCRATCH {
+  if (m * n > 4096) {
+    // Large matrices get arrays of their own (not kept alive between calls).
+    return {
+      W: new Float64Array(m * n),
+      V: new Float64Array(n * n),
+      sv: new Float64Array(n),
+      order: new Int32Array(n),
+    };
+  }
+  const sc = SVD_SCRATCH;
+  if (sc.W.length < m * n) sc.W = new Float64Array(m * n);
+  if (sc.V.length < n * n) sc.V = new Float64Array(n * n);
+  if (sc.sv.length < n) {
+    sc.sv = new Float64Array(n);
+    sc.order = new Int32Array(n);
+  }
+  return sc;
 }
 
 /**
@@ -403,6 +431,69 @@ export function columnNorms(
     out[j] = norm2(col);
   }
   return out;
+}
+
+/**
+ * Euclidean norms of the columns of an `m x n` row-major matrix, written
+ * into `out` (the same arithmetic as {@linkcode columnNorms}, no
+ * allocation); returns `out`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const out = new Float64Array(2);
+ * columnNormsInto(new Float64Array([3, 0, 4, 1]), 2, 2, out);
+ * assert.deepStrictEqual(Array.from(out), [5, 1]);
+ * ```
+ */
+export function columnNormsInto(
+  A: ArrayLike<number>,
+  m: number,
+  n: number,
+  out: Float64Array,
+): Float64Array {
+  for (let j = 0; j < n; j++) {
+    let scale = 0;
+    for (let i = 0; i < m; i++) scale = Math.max(scale, Math.abs(A[i * n + j]));
+    if (scale === 0 || !Number.isFinite(scale)) {
+      out[j] = scale;
+      continue;
+    }
+    let s = 0;
+    for (let i = 0; i < m; i++) {
+      const t = A[i * n + j] / scale;
+      s += t * t;
+    }
+    out[j] = scale * Math.sqrt(s);
+  }
+  return out;
+}
+
+/**
+ * `norm2` of the elementwise product `a * b` without forming it (the same
+ * arithmetic as `norm2(a.map((t, i) => t * b[i]))`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(norm2Product([3, 2], [1, 2]), 5);
+ * ```
+ */
+export function norm2Product(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+): number {
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(a[i] * b[i]));
+  }
+  if (scale === 0 || !Number.isFinite(scale)) return scale;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    const t = (a[i] * b[i]) / scale;
+    s += t * t;
+  }
+  return scale * Math.sqrt(s);
 }
 
 /** Dot product. */

@@ -10,7 +10,7 @@
 
 import type { Evaluator } from "./linearization.ts";
 import { type Factor, linearizeAt, toFactor } from "./_factor.ts";
-import { columnNorms, dot, matVec, norm2, svd } from "./linalg.ts";
+import { columnNormsInto, dot, norm2, norm2Product, svd } from "./linalg.ts";
 import { solveLsqTrustRegion } from "./_trust_region.ts";
 import { EPS } from "./_constants.ts";
 import {
@@ -100,6 +100,28 @@ interface LmState {
   info: number;
   gnorm: number;
   stepNorm: number;
+  /** Per-iteration arrays, reused: views of one buffer per run. */
+  readonly ws: LmWorkspace;
+}
+
+/** The arrays one iteration needs and no later one keeps. */
+interface LmWorkspace {
+  /** J D^{-1}, n x n. */
+  readonly A: Float64Array;
+  readonly suf: Float64Array;
+  readonly aNorms: Float64Array;
+  /** J times a step. */
+  readonly js: Float64Array;
+}
+
+function lmWorkspace(n: number): LmWorkspace {
+  const buf = new ArrayBuffer(8 * (n * n + 3 * n));
+  return {
+    A: new Float64Array(buf, 0, n * n),
+    suf: new Float64Array(buf, 8 * n * n, n),
+    aNorms: new Float64Array(buf, 8 * (n * n + n), n),
+    js: new Float64Array(buf, 8 * (n * n + 2 * n), n),
+  };
 }
 
 async function initialState(
@@ -113,6 +135,7 @@ async function initialState(
     info: 0,
     gnorm: 0,
     stepNorm: 0,
+    ws: lmWorkspace(ev.nParams),
   };
   const colNormDiag = (fac: Factor) =>
     fac.colNorms.map((c) => (c === 0 ? 1 : c));
@@ -198,12 +221,11 @@ function subproblem(st: LmState, m: number): Subproblem {
     for (let j = 0; j < n; j++) diag[j] = Math.max(diag[j], fac.colNorms[j]);
   }
   // SVD of J D^{-1} through the factor.
-  const A = new Float64Array(n * n);
+  const { A, suf } = st.ws;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) A[i * n + j] = fac.f[i * n + j] / diag[j];
   }
   const { u, s, v } = svd(A, n, n);
-  const suf = new Float64Array(n);
   for (let k = 0; k < n; k++) {
     let t = 0;
     for (let i = 0; i < n; i++) t += u[i * n + k] * fac.qtf[i];
@@ -213,8 +235,8 @@ function subproblem(st: LmState, m: number): Subproblem {
     s,
     v,
     suf,
-    aNorms: columnNorms(A, n, n),
-    xnorm: norm2(st.x.map((xi, i) => xi * diag[i])),
+    aNorms: columnNormsInto(A, n, n, st.ws.aNorms),
+    xnorm: norm2Product(st.x, diag),
     m,
   };
 }
@@ -256,7 +278,13 @@ async function iterate(
     let actred = -1;
     if (0.1 * fnorm1 < fnorm) actred = 1 - (fnorm1 / fnorm) ** 2;
     // Predicted reduction, relative to ||f||^2, from the linear model.
-    const js = matVec(st.fac.f, n, step);
+    const js = st.ws.js;
+    const F = st.fac.f;
+    for (let i = 0; i < n; i++) {
+      let t = 0;
+      for (let k = 0; k < n; k++) t += F[i * n + k] * step[k];
+      js[i] = t;
+    }
     const gp = dot(st.fac.g, step);
     const prered = fnorm === 0 ? 0 : -(2 * gp + dot(js, js)) / (fnorm * fnorm);
     const dirder = fnorm === 0 ? 0 : gp / (fnorm * fnorm);
@@ -283,7 +311,7 @@ async function iterate(
       st.njev++;
       st.nit++;
       st.stepNorm = norm2(step);
-      xnorm = norm2(st.x.map((xi, i) => xi * st.diag[i]));
+      xnorm = norm2Product(st.x, st.diag);
     }
     st.info = terminationCode(st, actred, prered, ratio, xnorm, opts);
     if (accepted) {

@@ -7,7 +7,15 @@
 
 import type { Evaluator } from "./linearization.ts";
 import { type Factor, linearizeAt, toFactor } from "./_factor.ts";
-import { columnNorms, dot, matVec, norm2, normInf, svd } from "./linalg.ts";
+import {
+  columnNormsInto,
+  dot,
+  matVec,
+  norm2,
+  norm2Product,
+  normInf,
+  svd,
+} from "./linalg.ts";
 import {
   checkTermination,
   clScalingVector,
@@ -126,6 +134,51 @@ interface TrfState {
   status: number | null;
   stepNorm: number;
   gNorm: number;
+  /** Per-iteration arrays, reused (one allocation per run, not per step). */
+  readonly ws: TrfWorkspace;
+}
+
+/**
+ * The arrays one iteration needs and no later one keeps: views of one
+ * buffer per run. Typed arrays cost far more to allocate than their p
+ * entries take to compute on small problems.
+ */
+interface TrfWorkspace {
+  /** Coleman-Li's v and dv without bounds: ones and zeros (never written). */
+  readonly ones: Float64Array;
+  readonly zeros: Float64Array;
+  readonly d: Float64Array;
+  readonly diagH: Float64Array;
+  readonly gH: Float64Array;
+  /** J_h (2n x n with bounds). */
+  readonly A: Float64Array;
+  readonly suf: Float64Array;
+  readonly aNorms: Float64Array;
+  /** J_h times a step, inside the quadratic model. */
+  readonly js: Float64Array;
+}
+
+function trfWorkspace(n: number, bounded: boolean): TrfWorkspace {
+  const rows = bounded ? 2 * n : n;
+  const buf = new ArrayBuffer(8 * (8 * n + rows * n));
+  let at = 0;
+  const take = (len: number) => {
+    const a = new Float64Array(buf, at, len);
+    at += 8 * len;
+    return a;
+  };
+  const ones = take(n).fill(1);
+  return {
+    ones,
+    zeros: take(n),
+    d: take(n),
+    diagH: take(n),
+    gH: take(n),
+    A: take(rows * n),
+    suf: take(n),
+    aNorms: take(n),
+    js: take(n),
+  };
 }
 
 /** The start (or the resumed state) and the initial trust radius. */
@@ -142,7 +195,14 @@ async function initialState(
   }
   const jacScaling = opts.xScale === "jac";
   const userScaleInv = () => (opts.xScale as Float64Array).map((s) => 1 / s);
-  const common = { jacScaling, bounded, status: null, stepNorm: 0, gNorm: 0 };
+  const common = {
+    jacScaling,
+    bounded,
+    status: null,
+    stepNorm: 0,
+    gNorm: 0,
+    ws: trfWorkspace(n, bounded),
+  };
   const r = opts.resume;
   if (r) {
     const x = Float64Array.from(r.x);
@@ -214,14 +274,14 @@ function scaledGradient(
   opts: SolverOptions,
 ): { v: Float64Array; dv: Float64Array; norm: number } {
   const g = st.fac.g;
-  const n = g.length;
   let v: Float64Array, dv: Float64Array;
   if (st.bounded) {
     ({ v, dv } = clScalingVector(st.x, g, opts.lower, opts.upper));
     st.gNorm = normInf(g.map((gi, i) => gi * v[i]));
   } else {
-    v = new Float64Array(n).fill(1);
-    dv = new Float64Array(n);
+    // Read only (subproblem scales v in place with bounds only).
+    v = st.ws.ones;
+    dv = st.ws.zeros;
     st.gNorm = normInf(g);
   }
   return { v, dv, norm: st.gNorm };
@@ -256,23 +316,23 @@ function subproblem(
   m: number,
   g0: { v: Float64Array; dv: Float64Array; norm: number },
 ): Subproblem {
-  const { fac, scaleInv, bounded } = st;
+  const { fac, scaleInv, bounded, ws } = st;
   const g = fac.g;
   const n = g.length;
   const { v, dv } = g0;
   // Scaled ("hat") variables: x_scale first, then Coleman-Li.
-  const d = new Float64Array(n);
-  const diagH = new Float64Array(n);
+  const { d, diagH, gH, suf, js } = ws;
   for (let i = 0; i < n; i++) {
     const scale = 1 / scaleInv[i];
     if (bounded && dv[i] !== 0) v[i] *= scaleInv[i];
     d[i] = (bounded ? Math.sqrt(v[i]) : 1) * scale;
     diagH[i] = bounded ? g[i] * dv[i] * scale : 0;
   }
-  const gH = g.map((gi, i) => gi * d[i]);
+  for (let i = 0; i < n; i++) gH[i] = g[i] * d[i];
   // SVD of J_h = J d (augmented by sqrt(diag_h) with bounds), via the factor.
   const rows = bounded ? 2 * n : n;
-  const A = new Float64Array(rows * n);
+  const A = ws.A;
+  A.fill(0);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) A[i * n + j] = fac.f[i * n + j] * d[j];
   }
@@ -281,7 +341,6 @@ function subproblem(
   }
   const { u, s, v: V } = svd(A, rows, n);
   // suf = s * U^T f_aug with f_aug = [qtf; 0].
-  const suf = new Float64Array(n);
   for (let k = 0; k < n; k++) {
     let t = 0;
     for (let i = 0; i < n; i++) t += u[i * n + k] * fac.qtf[i];
@@ -289,7 +348,13 @@ function subproblem(
   }
   const jh = (sh: Float64Array) => matVec(fac.f, n, sh.map((t, i) => t * d[i]));
   const quad = (sh: Float64Array) => {
-    const js = jh(sh);
+    // jh(sh) into the workspace: the same sums in the same order.
+    const F = fac.f;
+    for (let i = 0; i < n; i++) {
+      let t = 0;
+      for (let k = 0; k < n; k++) t += F[i * n + k] * (sh[k] * d[k]);
+      js[i] = t;
+    }
     let q = dot(js, js);
     if (bounded) {
       for (let i = 0; i < n; i++) q += sh[i] * diagH[i] * sh[i];
@@ -302,7 +367,7 @@ function subproblem(
     gH,
     s,
     V,
-    aNorms: columnNorms(A, rows, n),
+    aNorms: columnNormsInto(A, rows, n, ws.aNorms),
     suf,
     jh,
     quad,
@@ -393,10 +458,7 @@ async function tryStep(
       upd.ratio,
       opts.ftol,
       opts.xtol,
-      {
-        dxNorm: norm2(step.map((t, i) => t * dn[i])),
-        xNorm: norm2(st.x.map((t, i) => t * dn[i])),
-      },
+      { dxNorm: norm2Product(step, dn), xNorm: norm2Product(st.x, dn) },
     );
     const accepted = actualReduction > 0
       ? { x: xNew, cost: e.cost, fac: e.lin ? toFactor(e.lin, n) : null }
