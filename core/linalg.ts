@@ -214,7 +214,8 @@ export interface Svd {
 /**
  * Thin SVD of an `m x n` row-major matrix with `m >= n`, by one-sided Jacobi
  * rotations (Hestenes), which is accurate to high relative precision on the
- * small matrices the solver works with.
+ * small matrices the solver works with. With `out` (arrays of m x n, n
+ * and n x n entries) the result is written there instead of new arrays.
  *
  * @example
  * ```ts
@@ -223,7 +224,12 @@ export interface Svd {
  * assert.deepStrictEqual(Array.from(s), [4, 3]);
  * ```
  */
-export function svd(A: ArrayLike<number>, m: number, n: number): Svd {
+export function svd(
+  A: ArrayLike<number>,
+  m: number,
+  n: number,
+  out?: Svd,
+): Svd {
   if (m < n) throw new RangeError(`svd needs m >= n, got ${m} x ${n}`);
   // Entries beyond 2^±200 are scaled by a power of two (exact) so that the
   // sums of squares below neither overflow nor lose digits to underflow.
@@ -296,9 +302,10 @@ export function svd(A: ArrayLike<number>, m: number, n: number): Svd {
     }
     order[k] = j;
   }
-  const u = new Float64Array(m * n);
-  const v = new Float64Array(n * n);
-  const s = new Float64Array(n);
+  // The caller's arrays when given (every entry is written below).
+  const u = out?.u ?? new Float64Array(m * n);
+  const v = out?.v ?? new Float64Array(n * n);
+  const s = out?.s ?? new Float64Array(n);
   for (let k = 0; k < n; k++) {
     const j = order[k];
     s[k] = sv[j] / scale;
@@ -535,6 +542,32 @@ export function matTVec(
   x: ArrayLike<number>,
 ): Float64Array {
   const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const xi = x[i];
+    if (xi === 0) continue;
+    for (let k = 0; k < n; k++) y[k] += F[i * n + k] * xi;
+  }
+  return y;
+}
+
+/**
+ * `y = F^T x` for an n x n row-major F, into `y` (zeroed first; the same
+ * arithmetic as {@linkcode matTVec}); returns `y`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const y = matTVecInto([1, 2, 3, 4], 2, [1, 1], new Float64Array(2));
+ * assert.deepStrictEqual(Array.from(y), [4, 6]);
+ * ```
+ */
+export function matTVecInto(
+  F: ArrayLike<number>,
+  n: number,
+  x: ArrayLike<number>,
+  y: Float64Array,
+): Float64Array {
+  y.fill(0, 0, n);
   for (let i = 0; i < n; i++) {
     const xi = x[i];
     if (xi === 0) continue;

@@ -10,7 +10,14 @@
 
 import type { Evaluator } from "./linearization.ts";
 import { type Factor, linearizeAt, toFactor } from "./_factor.ts";
-import { columnNormsInto, dot, norm2, norm2Product, svd } from "./linalg.ts";
+import {
+  columnNormsInto,
+  dot,
+  norm2,
+  norm2Product,
+  type Svd,
+  svd,
+} from "./linalg.ts";
 import { solveLsqTrustRegion } from "./_trust_region.ts";
 import { EPS } from "./_constants.ts";
 import {
@@ -112,15 +119,24 @@ interface LmWorkspace {
   readonly aNorms: Float64Array;
   /** J times a step. */
   readonly js: Float64Array;
+  /** The SVD of J D^{-1}. */
+  readonly svd: Svd;
 }
 
 function lmWorkspace(n: number): LmWorkspace {
-  const buf = new ArrayBuffer(8 * (n * n + 3 * n));
+  const buf = new ArrayBuffer(8 * (4 * n * n + 4 * n));
+  let at = 0;
+  const take = (len: number) => {
+    const a = new Float64Array(buf, at, len);
+    at += 8 * len;
+    return a;
+  };
   return {
-    A: new Float64Array(buf, 0, n * n),
-    suf: new Float64Array(buf, 8 * n * n, n),
-    aNorms: new Float64Array(buf, 8 * (n * n + n), n),
-    js: new Float64Array(buf, 8 * (n * n + 2 * n), n),
+    A: take(n * n),
+    suf: take(n),
+    aNorms: take(n),
+    js: take(n),
+    svd: { u: take(n * n), s: take(n), v: take(n * n) },
   };
 }
 
@@ -225,7 +241,7 @@ function subproblem(st: LmState, m: number): Subproblem {
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) A[i * n + j] = fac.f[i * n + j] / diag[j];
   }
-  const { u, s, v } = svd(A, n, n);
+  const { u, s, v } = svd(A, n, n, st.ws.svd);
   for (let k = 0; k < n; k++) {
     let t = 0;
     for (let i = 0; i < n; i++) t += u[i * n + k] * fac.qtf[i];

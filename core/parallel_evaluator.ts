@@ -264,11 +264,14 @@ export function createParallelEvaluator(
   );
   if (!model.kernelSource) threads = 1;
   threads = Math.min(threads, Math.max(1, Math.floor(n / blockRows)));
+  // Fewer rows than a block: a block of exactly those rows (the same sums;
+  // a small fit does not allocate and zero a 256-row block).
+  const ownRows = Math.max(1, Math.min(blockRows, n));
   const opts = {
     loss: options.loss,
     fScale: options.fScale,
-    blockRows,
-    block: new Float64Array(blockRows * (p + 1)),
+    blockRows: ownRows,
+    block: new Float64Array(ownRows * (p + 1)),
     gram: false,
   };
   const chunkRows = Math.max(1, Math.floor(options.chunkRows ?? n));
@@ -328,6 +331,28 @@ export function createParallelEvaluator(
     // Per pass, not shared: passes may overlap (multi-start warm starts),
     // and a later one must not switch this one's accumulation mid-way.
     const passOpts = { ...opts, gram };
+    if (workers.length === 0 && chunks.length === 1) {
+      // One thread, one chunk: the pass is synchronous, and merging one
+      // partial only turns a non-finite cost into NaN.
+      const [lo, hi] = chunks[0];
+      return Promise.resolve(thetas.map((theta, i) => {
+        const part = linearizeRange(
+          model.kernel,
+          p,
+          data,
+          theta,
+          lo,
+          hi,
+          withJacobian[i],
+          passOpts,
+        );
+        return evaluationFromPartial(
+          Number.isFinite(part.cost) ? part : { cost: NaN, aug: null },
+          p,
+          n,
+        );
+      }));
+    }
     const parts: PartialLinearization[][] = thetas.map(() => []);
     for (const bounds of chunks) {
       const pending = workers.map((w, wi) => {

@@ -14,6 +14,7 @@ import {
   norm2,
   norm2Product,
   normInf,
+  type Svd,
   svd,
 } from "./linalg.ts";
 import {
@@ -156,11 +157,13 @@ interface TrfWorkspace {
   readonly aNorms: Float64Array;
   /** J_h times a step, inside the quadratic model. */
   readonly js: Float64Array;
+  /** The SVD of J_h. */
+  readonly svd: Svd;
 }
 
 function trfWorkspace(n: number, bounded: boolean): TrfWorkspace {
   const rows = bounded ? 2 * n : n;
-  const buf = new ArrayBuffer(8 * (8 * n + rows * n));
+  const buf = new ArrayBuffer(8 * (9 * n + 2 * rows * n + n * n));
   let at = 0;
   const take = (len: number) => {
     const a = new Float64Array(buf, at, len);
@@ -178,6 +181,7 @@ function trfWorkspace(n: number, bounded: boolean): TrfWorkspace {
     suf: take(n),
     aNorms: take(n),
     js: take(n),
+    svd: { u: take(rows * n), s: take(n), v: take(n * n) },
   };
 }
 
@@ -339,7 +343,7 @@ function subproblem(
   if (bounded) {
     for (let i = 0; i < n; i++) A[(n + i) * n + i] = Math.sqrt(diagH[i]);
   }
-  const { u, s, v: V } = svd(A, rows, n);
+  const { u, s, v: V } = svd(A, rows, n, ws.svd);
   // suf = s * U^T f_aug with f_aug = [qtf; 0].
   for (let k = 0; k < n; k++) {
     let t = 0;
