@@ -267,6 +267,7 @@ export function createParallelEvaluator(
   // Fewer rows than a block: a block of exactly those rows (the same sums;
   // a small fit does not allocate and zero a 256-row block).
   const ownRows = Math.max(1, Math.min(blockRows, n));
+  const augScratch = new Float64Array((p + 1) * (p + 1));
   const opts = {
     loss: options.loss,
     fScale: options.fScale,
@@ -333,9 +334,11 @@ export function createParallelEvaluator(
     const passOpts = { ...opts, gram };
     if (workers.length === 0 && chunks.length === 1) {
       // One thread, one chunk: the pass is synchronous, and merging one
-      // partial only turns a non-finite cost into NaN.
+      // partial only turns a non-finite cost into NaN. The augmented form
+      // is scratch: evaluationFromPartial copies R and Q^T f out of it.
       const [lo, hi] = chunks[0];
       return Promise.resolve(thetas.map((theta, i) => {
+        augScratch.fill(0);
         const part = linearizeRange(
           model.kernel,
           p,
@@ -344,7 +347,7 @@ export function createParallelEvaluator(
           lo,
           hi,
           withJacobian[i],
-          passOpts,
+          { ...passOpts, aug: augScratch },
         );
         return evaluationFromPartial(
           Number.isFinite(part.cost) ? part : { cost: NaN, aug: null },

@@ -159,11 +159,13 @@ interface TrfWorkspace {
   readonly js: Float64Array;
   /** The SVD of J_h. */
   readonly svd: Svd;
+  /** The step of an unbounded trial, in the caller's variables. */
+  readonly step: Float64Array;
 }
 
 function trfWorkspace(n: number, bounded: boolean): TrfWorkspace {
   const rows = bounded ? 2 * n : n;
-  const buf = new ArrayBuffer(8 * (9 * n + 2 * rows * n + n * n));
+  const buf = new ArrayBuffer(8 * (10 * n + 2 * rows * n + n * n));
   let at = 0;
   const take = (len: number) => {
     const a = new Float64Array(buf, at, len);
@@ -182,6 +184,7 @@ function trfWorkspace(n: number, bounded: boolean): TrfWorkspace {
     aNorms: take(n),
     js: take(n),
     svd: { u: take(rows * n), s: take(n), v: take(n * n) },
+    step: take(n),
   };
 }
 
@@ -434,8 +437,13 @@ async function tryStep(
     } else {
       stepH = pH;
       predicted = -sub.quad(stepH);
-      step = stepH.map((t, i) => t * d[i]);
-      xNew = st.x.map((xi, i) => xi + step[i]);
+      // The step lives in the workspace (only x moves on with the state).
+      step = st.ws.step;
+      xNew = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        step[i] = stepH[i] * d[i];
+        xNew[i] = st.x[i] + step[i];
+      }
     }
     const [e] = await ev.evaluate([xNew], [true]);
     st.nfev++;
