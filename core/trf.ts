@@ -30,6 +30,7 @@ import {
   updateTrRadius,
 } from "./_trust_region.ts";
 import {
+  type IterationInfo,
   type SolverOptions,
   type SolverResult,
   type SolverState,
@@ -89,14 +90,7 @@ export async function trf(
       st.stepNorm = 0;
     }
     st.nit++;
-    await opts.onIteration?.({
-      nit: st.nit,
-      nfev: st.nfev,
-      cost: st.cost,
-      optimality: st.gNorm,
-      stepNorm: st.stepNorm,
-      state: solverState(st),
-    });
+    await opts.onIteration?.(iterationInfo(st));
   }
   const status = st.status ?? 0;
   return {
@@ -258,6 +252,26 @@ async function initialState(
     Delta,
     alpha: 0,
     scaleInv,
+  };
+}
+
+/**
+ * The iteration's report, its `state` built when first read: the values
+ * are taken now (x and the scale are replaced between iterations, never
+ * written in place), the arrays copied only for a reader (a checkpoint).
+ */
+function iterationInfo(st: TrfState): IterationInfo {
+  const at = { ...st };
+  let state: SolverState | null = null;
+  return {
+    nit: st.nit,
+    nfev: st.nfev,
+    cost: st.cost,
+    optimality: st.gNorm,
+    stepNorm: st.stepNorm,
+    get state() {
+      return state ??= solverState(at);
+    },
   };
 }
 
