@@ -267,12 +267,11 @@ export function createParallelEvaluator(
   // Fewer rows than a block: a block of exactly those rows (the same sums;
   // a small fit does not allocate and zero a 256-row block).
   const ownRows = Math.max(1, Math.min(blockRows, n));
-  const augScratch = new Float64Array((p + 1) * (p + 1));
   const opts = {
     loss: options.loss,
     fScale: options.fScale,
     blockRows: ownRows,
-    block: new Float64Array(ownRows * (p + 1)),
+    block: mainThreadScratch("block", ownRows * (p + 1)),
     gram: false,
   };
   const chunkRows = Math.max(1, Math.floor(options.chunkRows ?? n));
@@ -337,6 +336,8 @@ export function createParallelEvaluator(
       // partial only turns a non-finite cost into NaN. The augmented form
       // is scratch: evaluationFromPartial copies R and Q^T f out of it.
       const [lo, hi] = chunks[0];
+      const c2 = (p + 1) * (p + 1);
+      const augScratch = mainThreadScratch("aug", c2).subarray(0, c2);
       return Promise.resolve(thetas.map((theta, i) => {
         augScratch.fill(0);
         const part = linearizeRange(
@@ -418,6 +419,25 @@ export function createParallelEvaluator(
       for (const [b, used] of owned) releaseShared(b, used);
     },
   };
+}
+
+const MAIN_SCRATCH = { block: new Float64Array(0), aug: new Float64Array(0) };
+
+/**
+ * A block or an augmented form for the main thread's part of a pass: one
+ * array per kind shared by every evaluator, since that part runs
+ * synchronously from the kernel to the merge (nothing of it outlives the
+ * call). Large ones are the caller's own.
+ */
+function mainThreadScratch(
+  kind: keyof typeof MAIN_SCRATCH,
+  length: number,
+): Float64Array {
+  if (length > 1 << 16) return new Float64Array(length);
+  if (MAIN_SCRATCH[kind].length < length) {
+    MAIN_SCRATCH[kind] = new Float64Array(length);
+  }
+  return MAIN_SCRATCH[kind];
 }
 
 /** Runs batches of rows on the main thread and a pooled worker together. */
