@@ -54,8 +54,9 @@ export function informativeDirections(
   m: number,
   n: number,
   colNorms?: ArrayLike<number>,
+  out?: Uint8Array,
 ): Uint8Array {
-  const keep = new Uint8Array(n);
+  const keep = out ?? new Uint8Array(n);
   const rel = EPS * Math.max(m, n);
   for (let k = 0; k < n; k++) {
     let scale = s[0];
@@ -94,7 +95,8 @@ export function solveLsqTrustRegion(
   maxIter = 10,
   colNorms?: ArrayLike<number>,
 ): { p: Float64Array; alpha: number; nIter: number } {
-  const keep = informativeDirections(s, v, m, n, colNorms);
+  if (keepScratch.length < n) keepScratch = new Uint8Array(n);
+  const keep = informativeDirections(s, v, m, n, colNorms, keepScratch);
   // The step is built in `p` (the one array returned); w is scratch.
   const p = new Float64Array(n);
   const w = stepScratch(n);
@@ -159,6 +161,7 @@ export function solveLsqTrustRegion(
 }
 
 let stepW = new Float64Array(16);
+let keepScratch = new Uint8Array(16);
 
 /** Scratch of {@linkcode solveLsqTrustRegion} (synchronous, so shared). */
 function stepScratch(n: number): Float64Array {

@@ -316,6 +316,38 @@ export function svd(
   return { u, s, v };
 }
 
+const SHARED_OUT = {
+  u: new Float64Array(64),
+  s: new Float64Array(8),
+  v: new Float64Array(64),
+};
+
+/**
+ * The SVD of an `m x n` matrix into arrays shared by every caller of this
+ * function: valid until its next call, so for a caller that reads the
+ * result before it awaits anything (no other caller can run in between).
+ * The arrays are views of exactly m x n, n and n x n entries.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const { s } = svdShared(new Float64Array([3, 0, 0, 4]), 2, 2);
+ * assert.deepStrictEqual(Array.from(s), [4, 3]);
+ * ```
+ */
+export function svdShared(A: ArrayLike<number>, m: number, n: number): Svd {
+  if (m * n > 4096) return svd(A, m, n);
+  const o = SHARED_OUT;
+  if (o.u.length < m * n) o.u = new Float64Array(m * n);
+  if (o.s.length < n) o.s = new Float64Array(n);
+  if (o.v.length < n * n) o.v = new Float64Array(n * n);
+  return svd(A, m, n, {
+    u: o.u.subarray(0, m * n),
+    s: o.s.subarray(0, n),
+    v: o.v.subarray(0, n * n),
+  });
+}
+
 /** The scratch arrays of {@linkcode svd}, grown on demand. */
 const SVD_SCRATCH = {
   W: new Float64Array(64),

@@ -261,7 +261,8 @@ async function initialState(
  * written in place), the arrays copied only for a reader (a checkpoint).
  */
 function iterationInfo(st: TrfState): IterationInfo {
-  const at = { ...st };
+  const { x, Delta, alpha, nfev, njev, nit, jacScaling, scaleInv } = st;
+  const at = { x, Delta, alpha, nfev, njev, nit, jacScaling, scaleInv };
   let state: SolverState | null = null;
   return {
     nit: st.nit,
@@ -276,7 +277,19 @@ function iterationInfo(st: TrfState): IterationInfo {
 }
 
 /** What a checkpoint stores of a TRF run. */
-function solverState(st: TrfState): SolverState {
+function solverState(
+  st: Pick<
+    TrfState,
+    | "x"
+    | "Delta"
+    | "alpha"
+    | "nfev"
+    | "njev"
+    | "nit"
+    | "jacScaling"
+    | "scaleInv"
+  >,
+): SolverState {
   return {
     method: "trf",
     x: Array.from(st.x),
