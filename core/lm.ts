@@ -20,6 +20,7 @@ import {
 } from "./linalg.ts";
 import { solveLsqTrustRegion } from "./_trust_region.ts";
 import { EPS } from "./_constants.ts";
+import { toNumbers } from "./_numbers.ts";
 import {
   type SolverOptions,
   type SolverResult,
@@ -78,9 +79,16 @@ export async function lm(
     njev: st.njev,
     nit: st.nit,
     activeMask: new Int8Array(st.x.length),
-    optimality: Math.max(...Array.from(st.fac.g, Math.abs)),
+    optimality: maxAbs(st.fac.g),
     state: solverState(st),
   };
+}
+
+/** `Math.max(...g.map(Math.abs))` without the copies. */
+function maxAbs(g: Float64Array): number {
+  let m = -Infinity;
+  for (let i = 0; i < g.length; i++) m = Math.max(m, Math.abs(g[i]));
+  return m;
 }
 
 /** MINPACK's initial step bound factor. */
@@ -121,10 +129,12 @@ interface LmWorkspace {
   readonly js: Float64Array;
   /** The SVD of J D^{-1}. */
   readonly svd: Svd;
+  /** The trial step. */
+  readonly step: Float64Array;
 }
 
 function lmWorkspace(n: number): LmWorkspace {
-  const buf = new ArrayBuffer(8 * (4 * n * n + 4 * n));
+  const buf = new ArrayBuffer(8 * (4 * n * n + 5 * n));
   let at = 0;
   const take = (len: number) => {
     const a = new Float64Array(buf, at, len);
@@ -137,6 +147,7 @@ function lmWorkspace(n: number): LmWorkspace {
     aNorms: take(n),
     js: take(n),
     svd: { u: take(n * n), s: take(n), v: take(n * n) },
+    step: take(n),
   };
 }
 
@@ -177,7 +188,7 @@ async function initialState(
   const x = Float64Array.from(x0);
   const fac = await linearizeAt(ev, x);
   const diag = userDiag ?? colNormDiag(fac);
-  const delta = FACTOR * norm2(x.map((xi, i) => xi * diag[i]));
+  const delta = FACTOR * norm2Product(x, diag);
   return {
     ...common,
     x,
@@ -196,13 +207,13 @@ async function initialState(
 function solverState(st: LmState): SolverState {
   return {
     method: "lm",
-    x: Array.from(st.x),
+    x: toNumbers(st.x),
     delta: st.delta,
     alpha: st.par,
     nfev: st.nfev,
     njev: st.njev,
     nit: st.nit,
-    scale: Array.from(st.diag),
+    scale: toNumbers(st.diag),
   };
 }
 
@@ -284,10 +295,15 @@ async function iterate(
       sub.aNorms,
     );
     st.par = tr.alpha;
-    const step = tr.p.map((t, j) => t / st.diag[j]);
+    // The step in the workspace; the trial point is new (it may become x).
+    const step = st.ws.step;
+    const xNew = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      step[j] = tr.p[j] / st.diag[j];
+      xNew[j] = st.x[j] + step[j];
+    }
     const pnorm = norm2(tr.p);
     if (st.firstStep) st.delta = Math.min(st.delta, pnorm);
-    const xNew = st.x.map((xi, j) => xi + step[j]);
     const [e] = await ev.evaluate([xNew], [true]);
     st.nfev++;
     const fnorm1 = Number.isFinite(e.cost) ? Math.sqrt(2 * e.cost) : Infinity;

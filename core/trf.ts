@@ -29,6 +29,7 @@ import {
   stepSizeToBound,
   updateTrRadius,
 } from "./_trust_region.ts";
+import { toNumbers } from "./_numbers.ts";
 import {
   type IterationInfo,
   type SolverOptions,
@@ -292,13 +293,13 @@ function solverState(
 ): SolverState {
   return {
     method: "trf",
-    x: Array.from(st.x),
+    x: toNumbers(st.x),
     delta: st.Delta,
     alpha: st.alpha,
     nfev: st.nfev,
     njev: st.njev,
     nit: st.nit,
-    scale: st.jacScaling ? Array.from(st.scaleInv) : null,
+    scale: st.jacScaling ? toNumbers(st.scaleInv) : null,
   };
 }
 
