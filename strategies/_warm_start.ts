@@ -142,12 +142,18 @@ export function primedEvaluator(inner: StrategyEvaluator): PrimedEvaluator {
     addNote(note) {
       extra.push(note);
     },
-    async evaluate(thetas, withJacobian) {
+    evaluate(thetas, withJacobian) {
       const hit = thetas.length === 1
         ? cache.lookup(thetas[0], withJacobian[0])
         : undefined;
       cache.clear();
-      return hit ? [hit] : await inner.evaluate(thetas, withJacobian);
+      if (hit) return Promise.resolve([hit]);
+      try {
+        return inner.evaluate(thetas, withJacobian);
+      } catch (e) {
+        // As the async function this was: a failure is a rejection.
+        return Promise.reject(e);
+      }
     },
     close() {
       return inner.close();
