@@ -256,24 +256,15 @@ async function initialState(
   };
 }
 
-/**
- * The iteration's report, its `state` built when first read: the values
- * are taken now (x and the scale are replaced between iterations, never
- * written in place), the arrays copied only for a reader (a checkpoint).
- */
+/** The iteration's report (its state copied: x and the scale as numbers). */
 function iterationInfo(st: TrfState): IterationInfo {
-  const { x, Delta, alpha, nfev, njev, nit, jacScaling, scaleInv } = st;
-  const at = { x, Delta, alpha, nfev, njev, nit, jacScaling, scaleInv };
-  let state: SolverState | null = null;
   return {
     nit: st.nit,
     nfev: st.nfev,
     cost: st.cost,
     optimality: st.gNorm,
     stepNorm: st.stepNorm,
-    get state() {
-      return state ??= solverState(at);
-    },
+    state: solverState(st),
   };
 }
 
