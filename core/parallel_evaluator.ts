@@ -323,7 +323,54 @@ export function createParallelEvaluator(
     });
   });
   let closed = false;
-  const passOnce = async (
+  /**
+   * One thread, one chunk: the pass is synchronous, and merging one partial
+   * only turns a non-finite cost into NaN. The augmented form is scratch:
+   * evaluationFromPartial copies R and Q^T f out of it.
+   */
+  const passInline = (
+    thetas: readonly Float64Array[],
+    withJacobian: readonly boolean[],
+    gram: boolean,
+  ): Evaluation[] => {
+    const [lo, hi] = chunks[0];
+    const c2 = (p + 1) * (p + 1);
+    const aug = mainThreadScratch("aug", c2).subarray(0, c2);
+    const o = { ...opts, gram, aug };
+    return thetas.map((theta, i) => {
+      aug.fill(0);
+      const part = linearizeRange(
+        model.kernel,
+        p,
+        data,
+        theta,
+        lo,
+        hi,
+        withJacobian[i],
+        o,
+      );
+      return evaluationFromPartial(
+        Number.isFinite(part.cost) ? part : { cost: NaN, aug: null },
+        p,
+        n,
+      );
+    });
+  };
+  const inline = workers.length === 0 && chunks.length === 1;
+  const passOnce = (
+    thetas: readonly Float64Array[],
+    withJacobian: readonly boolean[],
+    gram: boolean,
+  ): Promise<Evaluation[]> => {
+    if (!inline) return passAcross(thetas, withJacobian, gram);
+    try {
+      return Promise.resolve(passInline(thetas, withJacobian, gram));
+    } catch (e) {
+      // As from the async pass: a failure is a rejection.
+      return Promise.reject(e);
+    }
+  };
+  const passAcross = async (
     thetas: readonly Float64Array[],
     withJacobian: readonly boolean[],
     gram: boolean,
@@ -331,32 +378,6 @@ export function createParallelEvaluator(
     // Per pass, not shared: passes may overlap (multi-start warm starts),
     // and a later one must not switch this one's accumulation mid-way.
     const passOpts = { ...opts, gram };
-    if (workers.length === 0 && chunks.length === 1) {
-      // One thread, one chunk: the pass is synchronous, and merging one
-      // partial only turns a non-finite cost into NaN. The augmented form
-      // is scratch: evaluationFromPartial copies R and Q^T f out of it.
-      const [lo, hi] = chunks[0];
-      const c2 = (p + 1) * (p + 1);
-      const augScratch = mainThreadScratch("aug", c2).subarray(0, c2);
-      return Promise.resolve(thetas.map((theta, i) => {
-        augScratch.fill(0);
-        const part = linearizeRange(
-          model.kernel,
-          p,
-          data,
-          theta,
-          lo,
-          hi,
-          withJacobian[i],
-          { ...passOpts, aug: augScratch },
-        );
-        return evaluationFromPartial(
-          Number.isFinite(part.cost) ? part : { cost: NaN, aug: null },
-          p,
-          n,
-        );
-      }));
-    }
     const parts: PartialLinearization[][] = thetas.map(() => []);
     for (const bounds of chunks) {
       const pending = workers.map((w, wi) => {

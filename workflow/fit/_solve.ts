@@ -106,9 +106,13 @@ async function solveStarts(
       signal,
       costFloor,
       resume,
-      onIteration: async (info) => {
-        await progress.iteration(k, info);
-        await session?.record(k, info.state);
+      onIteration: (info) => {
+        const reported = progress.iteration(k, info);
+        if (!session) return reported;
+        return (async () => {
+          await reported;
+          await session.record(k, info.state);
+        })();
       },
     });
   };
