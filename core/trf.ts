@@ -239,7 +239,7 @@ async function initialState(
     }
     Delta = norm2(t);
   } else {
-    Delta = norm2(x.map((xi, i) => xi * scaleInv[i]));
+    Delta = norm2Product(x, scaleInv);
   }
   if (Delta === 0 || !Number.isFinite(Delta)) Delta = 1;
   return {
