@@ -23,6 +23,7 @@ popt = np.full((k, p), np.nan)
 ok = 0
 warnings.simplefilter("ignore", OptimizeWarning)
 t0 = time.perf_counter()
+c0 = time.process_time()
 for i in range(k):
     try:
         popt[i], _ = curve_fit(f, xdata, y[i], p0=p0[i])
@@ -30,6 +31,7 @@ for i in range(k):
     except RuntimeError:
         pass
 seconds = time.perf_counter() - t0
-json.dump({"seconds": seconds, "fits": k, "converged": ok,
+cpu_seconds = time.process_time() - c0
+json.dump({"seconds": seconds, "cpuSeconds": cpu_seconds, "fits": k, "converged": ok,
            "popt": [[v if np.isfinite(v) else None for v in r] for r in popt.tolist()]},
           sys.stdout)

@@ -5,8 +5,9 @@
  * datasets), against `scipy.optimize.curve_fit` called in a Python loop over
  * the same datasets, in the same run. The machine is shared, so the three
  * loops take turns for several rounds and each keeps its best round; every
- * row also gives the load average at the start, this process's CPU time per
- * call, and the largest relative difference of our parameters from scipy's.
+ * row also gives the load average at the start, the CPU time per call and
+ * the ratio in CPU time (less sensitive to the load than wall time), and
+ * the largest relative difference of our parameters from scipy's.
  *
  * `deno task bench --only=small [--quick]`, or `deno run -A bench/small.ts`.
  *
@@ -31,10 +32,15 @@ export interface SmallRow {
   usPerCall: number;
   /** Slowest round. */
   usPerCallWorst: number;
-  /** CPU time of this process per call in the best round (all threads). */
+  /**
+   * CPU time per call in the best round: of this process (all its threads,
+   * the garbage collector's included), or of Python for scipy's row.
+   */
   cpuUsPerCall: number | null;
   /** scipy's best round per call divided by this row's. */
   vsScipy: number | null;
+  /** The same ratio in CPU time (both processes, best rounds). */
+  vsScipyCpu: number | null;
   /** Largest relative parameter difference from scipy over the datasets. */
   maxRelDiffVsScipy: number | null;
   /** 1-minute load average when the section started. */
@@ -66,7 +72,7 @@ async function timeLoop(
 async function scipyLoop(
   dir: string,
   nFits: number,
-): Promise<{ us: number; popt: (number | null)[][] }> {
+): Promise<{ us: number; cpuUs: number; popt: (number | null)[][] }> {
   const out = await new Deno.Command(pythonCommand(), {
     args: [new URL("./scipy_batch_runner.py", import.meta.url).pathname],
     stdin: "piped",
@@ -88,7 +94,11 @@ async function scipyLoop(
   const r = await out.output();
   if (!r.success) throw new Error(new TextDecoder().decode(r.stderr));
   const j = JSON.parse(new TextDecoder().decode(r.stdout));
-  return { us: j.seconds * 1e6 / j.fits, popt: j.popt };
+  return {
+    us: j.seconds * 1e6 / j.fits,
+    cpuUs: j.cpuSeconds * 1e6 / j.fits,
+    popt: j.popt,
+  };
 }
 
 /**
@@ -133,7 +143,8 @@ export async function runSmallBench(
   const python = havePython("numpy, scipy");
   const dir = await Deno.makeTempDir({ prefix: "nlsq_small_" });
   const best: Record<string, Timed & { worst: number }> = {};
-  const scipyRuns: { us: number; popt: (number | null)[][] }[] = [];
+  const scipyRuns: { us: number; cpuUs: number; popt: (number | null)[][] }[] =
+    [];
   try {
     await Deno.writeFile(`${dir}/x.f64`, new Uint8Array(x.buffer));
     await Deno.writeFile(`${dir}/y.f64`, new Uint8Array(d.y.buffer));
@@ -162,6 +173,7 @@ export async function runSmallBench(
   const scipy = scipyRuns.length === 0 ? null : {
     us: Math.min(...scipyRuns.map((r) => r.us)),
     worst: Math.max(...scipyRuns.map((r) => r.us)),
+    cpuUs: Math.min(...scipyRuns.map((r) => r.cpuUs)),
     popt: scipyRuns[0].popt,
   };
   const diff = scipy ? await maxRelDiff(m, x, ys, p0s, scipy.popt) : null;
@@ -175,6 +187,7 @@ export async function runSmallBench(
     usPerCallWorst: b.worst,
     cpuUsPerCall: b.cpuUs,
     vsScipy: scipy ? scipy.us / b.us : null,
+    vsScipyCpu: scipy && b.cpuUs ? scipy.cpuUs / b.cpuUs : null,
     maxRelDiffVsScipy: call.startsWith("curveFit") ? diff : null,
     load1,
     note: call.startsWith("curveFit")
@@ -189,8 +202,9 @@ export async function runSmallBench(
     rounds,
     usPerCall: scipy?.us ?? NaN,
     usPerCallWorst: scipy?.worst ?? NaN,
-    cpuUsPerCall: null,
+    cpuUsPerCall: scipy?.cpuUs ?? null,
     vsScipy: scipy ? 1 : null,
+    vsScipyCpu: scipy ? 1 : null,
     maxRelDiffVsScipy: null,
     load1,
     note: python ? "timed inside Python" : "python3 with scipy not found",
