@@ -117,7 +117,7 @@ export async function linearizeAt(
   ev: Evaluator,
   x: Float64Array,
 ): Promise<Factor> {
-  const [e] = await ev.evaluate([x], [true]);
+  const e = (await ev.evaluate([x], [true]))[0];
   if (!Number.isFinite(e.cost) || !e.lin) {
     throw new RangeError(
       "Residuals are not finite at the initial point: check p0 and the data",

@@ -100,29 +100,11 @@ export function solveLsqTrustRegion(
   // The step is built in `p` (the one array returned); w is scratch.
   const p = new Float64Array(n);
   const w = stepScratch(n);
-  const stepAt = (alpha: number) => {
-    for (let k = 0; k < n; k++) {
-      w[k] = keep[k] ? -suf[k] / (s[k] * s[k] + alpha) : 0;
-    }
-    for (let i = 0; i < n; i++) {
-      let t = 0;
-      for (let k = 0; k < n; k++) t += v[i * n + k] * w[k];
-      p[i] = t;
-    }
-    return p;
-  };
-  const phiAndDerivative = (alpha: number) => {
-    let pn2 = 0, d3 = 0;
-    for (let k = 0; k < n; k++) {
-      if (!keep[k]) continue;
-      const denom = s[k] * s[k] + alpha;
-      const q = suf[k] / denom;
-      pn2 += q * q;
-      d3 += suf[k] * suf[k] / (denom * denom * denom);
-    }
-    const pNorm = Math.sqrt(pn2);
-    return { phi: pNorm - Delta, phiPrime: -d3 / pNorm };
-  };
+  // Module-level helpers, not closures: nothing is allocated per trial
+  // beyond the step (phi and its derivative come back in PHI).
+  const stepAt = (alpha: number) => stepInto(p, w, keep, suf, s, v, n, alpha);
+  const phiAndDerivative = (alpha: number) =>
+    phiInto(keep, suf, s, n, Delta, alpha);
   const pGn = stepAt(0);
   const gnNorm = norm2(pGn);
   if (gnNorm <= Delta) return { p: pGn, alpha: 0, nIter: 0 };
@@ -130,8 +112,8 @@ export function solveLsqTrustRegion(
   let alphaLower = 0;
   if (Number.isFinite(gnNorm)) {
     // phi(0) > 0 here, so Newton's lower bound at 0 is valid at any rank.
-    const at0 = phiAndDerivative(0);
-    alphaLower = -at0.phi / at0.phiPrime;
+    phiAndDerivative(0);
+    alphaLower = -PHI[0] / PHI[1];
   }
   let alpha = initialAlpha === null || initialAlpha === 0
     ? Math.max(0.001 * alphaUpper, Math.sqrt(alphaLower * alphaUpper))
@@ -143,7 +125,8 @@ export function solveLsqTrustRegion(
       alpha = Math.max(0.001 * alphaUpper, Math.sqrt(alphaLower * alphaUpper));
     }
     evaluated = alpha;
-    const { phi, phiPrime } = phiAndDerivative(alpha);
+    phiAndDerivative(alpha);
+    const phi = PHI[0], phiPrime = PHI[1];
     if (phi < 0) alphaUpper = alpha;
     const ratio = phi / phiPrime;
     alphaLower = Math.max(alphaLower, alpha - ratio);
@@ -158,6 +141,53 @@ export function solveLsqTrustRegion(
   const pn = norm2(p);
   if (pn > 0) { for (let k = 0; k < n; k++) p[k] *= Delta / pn; }
   return { p, alpha, nIter: Math.min(it + 1, maxIter) };
+}
+
+/** phi and phi' of the last {@linkcode phiInto} (read at once). */
+const PHI = new Float64Array(2);
+
+/** ||p(alpha)|| - Delta and its derivative into PHI. */
+function phiInto(
+  keep: Uint8Array,
+  suf: Float64Array,
+  s: Float64Array,
+  n: number,
+  Delta: number,
+  alpha: number,
+): void {
+  let pn2 = 0, d3 = 0;
+  for (let k = 0; k < n; k++) {
+    if (!keep[k]) continue;
+    const denom = s[k] * s[k] + alpha;
+    const q = suf[k] / denom;
+    pn2 += q * q;
+    d3 += suf[k] * suf[k] / (denom * denom * denom);
+  }
+  const pNorm = Math.sqrt(pn2);
+  PHI[0] = pNorm - Delta;
+  PHI[1] = -d3 / pNorm;
+}
+
+/** The step at `alpha` into p (w is scratch); returns p. */
+function stepInto(
+  p: Float64Array,
+  w: Float64Array,
+  keep: Uint8Array,
+  suf: Float64Array,
+  s: Float64Array,
+  v: Float64Array,
+  n: number,
+  alpha: number,
+): Float64Array {
+  for (let k = 0; k < n; k++) {
+    w[k] = keep[k] ? -suf[k] / (s[k] * s[k] + alpha) : 0;
+  }
+  for (let i = 0; i < n; i++) {
+    let t = 0;
+    for (let k = 0; k < n; k++) t += v[i * n + k] * w[k];
+    p[i] = t;
+  }
+  return p;
 }
 
 let stepW = new Float64Array(16);
@@ -357,7 +387,7 @@ export function makeStrictlyFeasible(
   ub: Float64Array,
   rstep = 1e-10,
 ): Float64Array {
-  const out = Float64Array.from(x);
+  const out = x.slice();
   const active = findActiveConstraints(x, lb, ub, rstep);
   for (let i = 0; i < x.length; i++) {
     if (active[i] === -1) {

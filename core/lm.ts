@@ -185,7 +185,7 @@ async function initialState(
       firstStep: false,
     };
   }
-  const x = Float64Array.from(x0);
+  const x = x0.slice();
   const fac = await linearizeAt(ev, x);
   const diag = userDiag ?? colNormDiag(fac);
   const delta = FACTOR * norm2Product(x, diag);
@@ -304,7 +304,7 @@ async function iterate(
     }
     const pnorm = norm2(tr.p);
     if (st.firstStep) st.delta = Math.min(st.delta, pnorm);
-    const [e] = await ev.evaluate([xNew], [true]);
+    const e = (await ev.evaluate([xNew], [true]))[0];
     st.nfev++;
     const fnorm1 = Number.isFinite(e.cost) ? Math.sqrt(2 * e.cost) : Infinity;
     let actred = -1;

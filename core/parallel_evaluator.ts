@@ -333,7 +333,7 @@ export function createParallelEvaluator(
     withJacobian: readonly boolean[],
     gram: boolean,
   ): Evaluation[] => {
-    const [lo, hi] = chunks[0];
+    const lo = chunks[0][0], hi = chunks[0][1];
     const c2 = (p + 1) * (p + 1);
     const aug = mainThreadScratch("aug", c2).subarray(0, c2);
     const o = { ...opts, gram, aug };

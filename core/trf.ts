@@ -224,9 +224,7 @@ async function initialState(
         : userScaleInv(),
     };
   }
-  const x = bounded
-    ? makeStrictlyFeasible(x0, lb, ub, 0)
-    : Float64Array.from(x0);
+  const x = bounded ? makeStrictlyFeasible(x0, lb, ub, 0) : x0.slice();
   const fac = await linearizeAt(ev, x);
   const scaleInv = jacScaling ? jacScale(fac.colNorms, null) : userScaleInv();
   let Delta: number;
@@ -464,7 +462,7 @@ async function tryStep(
         xNew[i] = st.x[i] + step[i];
       }
     }
-    const [e] = await ev.evaluate([xNew], [true]);
+    const e = (await ev.evaluate([xNew], [true]))[0];
     st.nfev++;
     const stepHNorm = norm2(stepH);
     if (!Number.isFinite(e.cost)) {
