@@ -334,8 +334,7 @@ export function createParallelEvaluator(
     gram: boolean,
   ): Evaluation[] => {
     const lo = chunks[0][0], hi = chunks[0][1];
-    const c2 = (p + 1) * (p + 1);
-    const aug = mainThreadScratch("aug", c2).subarray(0, c2);
+    const aug = inlineAug;
     const o = { ...opts, gram, aug };
     return thetas.map((theta, i) => {
       aug.fill(0);
@@ -357,6 +356,13 @@ export function createParallelEvaluator(
     });
   };
   const inline = workers.length === 0 && chunks.length === 1;
+  // The augmented form of inline passes: a view of the shared scratch, made
+  // once (should the scratch grow later, this view keeps the old buffer,
+  // still used only synchronously).
+  const c2 = (p + 1) * (p + 1);
+  const inlineAug = inline
+    ? mainThreadScratch("aug", c2).subarray(0, c2)
+    : new Float64Array(0);
   const passOnce = (
     thetas: readonly Float64Array[],
     withJacobian: readonly boolean[],
