@@ -81,7 +81,8 @@ export function informativeDirections(
  * minimum-norm step, and the Gauss-Newton step is taken whenever it fits in
  * the trust region, whatever the rank (scipy instead always steps to the
  * boundary when J is rank deficient, overshooting the minimum along the
- * directions it can see). `colNorms` are the column norms of J_h.
+ * directions it can see). `colNorms` are the column norms of J_h. With
+ * `out` (n entries) the step is written there instead of a new array.
  */
 export function solveLsqTrustRegion(
   n: number,
@@ -94,11 +95,13 @@ export function solveLsqTrustRegion(
   rtol = 0.01,
   maxIter = 10,
   colNorms?: ArrayLike<number>,
+  out?: Float64Array,
 ): { p: Float64Array; alpha: number; nIter: number } {
   if (keepScratch.length < n) keepScratch = new Uint8Array(n);
   const keep = informativeDirections(s, v, m, n, colNorms, keepScratch);
-  // The step is built in `p` (the one array returned); w is scratch.
-  const p = new Float64Array(n);
+  // The step is built in `p` (the one array returned: `out` when given);
+  // w is scratch.
+  const p = out ?? new Float64Array(n);
   const w = stepScratch(n);
   // Module-level helpers, not closures: nothing is allocated per trial
   // beyond the step (phi and its derivative come back in PHI).

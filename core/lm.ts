@@ -131,10 +131,12 @@ interface LmWorkspace {
   readonly svd: Svd;
   /** The trial step. */
   readonly step: Float64Array;
+  /** The trust-region step in the scaled variables. */
+  readonly p: Float64Array;
 }
 
 function lmWorkspace(n: number): LmWorkspace {
-  const buf = new ArrayBuffer(8 * (4 * n * n + 5 * n));
+  const buf = new ArrayBuffer(8 * (4 * n * n + 6 * n));
   let at = 0;
   const take = (len: number) => {
     const a = new Float64Array(buf, at, len);
@@ -148,6 +150,7 @@ function lmWorkspace(n: number): LmWorkspace {
     js: take(n),
     svd: { u: take(n * n), s: take(n), v: take(n * n) },
     step: take(n),
+    p: take(n),
   };
 }
 
@@ -293,6 +296,7 @@ async function iterate(
       0.1,
       undefined,
       sub.aNorms,
+      st.ws.p,
     );
     st.par = tr.alpha;
     // The step in the workspace; the trial point is new (it may become x).

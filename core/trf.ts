@@ -156,11 +156,13 @@ interface TrfWorkspace {
   readonly svd: Svd;
   /** The step of an unbounded trial, in the caller's variables. */
   readonly step: Float64Array;
+  /** The trust-region step of a trial, in the scaled variables. */
+  readonly pH: Float64Array;
 }
 
 function trfWorkspace(n: number, bounded: boolean): TrfWorkspace {
   const rows = bounded ? 2 * n : n;
-  const buf = new ArrayBuffer(8 * (10 * n + 2 * rows * n + n * n));
+  const buf = new ArrayBuffer(8 * (11 * n + 2 * rows * n + n * n));
   let at = 0;
   const take = (len: number) => {
     const a = new Float64Array(buf, at, len);
@@ -180,6 +182,7 @@ function trfWorkspace(n: number, bounded: boolean): TrfWorkspace {
     js: take(n),
     svd: { u: take(rows * n), s: take(n), v: take(n * n) },
     step: take(n),
+    pH: take(n),
   };
 }
 
@@ -425,8 +428,10 @@ async function tryStep(
       undefined,
       undefined,
       sub.aNorms,
+      st.ws.pH,
     );
     st.alpha = tr.alpha;
+    // In the workspace: nothing keeps the scaled step past this trial.
     const pH = tr.p;
     let step: Float64Array, stepH: Float64Array, predicted: number;
     let xNew: Float64Array;
