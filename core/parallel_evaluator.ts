@@ -267,11 +267,16 @@ export function createParallelEvaluator(
   // Fewer rows than a block: a block of exactly those rows (the same sums;
   // a small fit does not allocate and zero a 256-row block).
   const ownRows = Math.max(1, Math.min(blockRows, n));
+  // Shared scratch only for generated kernels: a plain-function model runs
+  // the caller's code inside the pass, which could start another pass.
+  const generated = Boolean(model.kernelSource);
   const opts = {
     loss: options.loss,
     fScale: options.fScale,
     blockRows: ownRows,
-    block: mainThreadScratch("block", ownRows * (p + 1)),
+    block: generated
+      ? mainThreadScratch("block", ownRows * (p + 1))
+      : new Float64Array(ownRows * (p + 1)),
     gram: false,
   };
   const chunkRows = Math.max(1, Math.floor(options.chunkRows ?? n));
@@ -360,9 +365,9 @@ export function createParallelEvaluator(
   // once (should the scratch grow later, this view keeps the old buffer,
   // still used only synchronously).
   const c2 = (p + 1) * (p + 1);
-  const inlineAug = inline
+  const inlineAug = inline && generated
     ? mainThreadScratch("aug", c2).subarray(0, c2)
-    : new Float64Array(0);
+    : new Float64Array(inline ? c2 : 0);
   const passOnce = (
     thetas: readonly Float64Array[],
     withJacobian: readonly boolean[],
