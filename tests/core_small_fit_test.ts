@@ -180,3 +180,43 @@ Deno.test("fit and curveFit of an expression string: the compiled model's answer
   assert.deepStrictEqual(bits(popt), bits(popt2));
   assert.ok(Math.abs(popt[2] - 0.8) < 0.01);
 });
+
+Deno.test("single-thread pass: a plain-function model may run another pass inside its own", async () => {
+  const x = Float64Array.from({ length: 20 }, (_, i) => i / 4);
+  const y = x.map((t) => 1.5 * t + 0.25);
+  const inner = createParallelEvaluator(
+    model("c * x"),
+    { x: [x], y: x.map((t) => 3 * t), w: null },
+    { threads: 1 },
+  );
+  let nested = 0;
+  const plain = (t: number, a: number, b: number) => {
+    // The caller's code starts a (synchronous) pass of another evaluator.
+    if (nested++ % 7 === 0) {
+      void inner.evaluate([new Float64Array([2])], [true]);
+    }
+    return a * t + b;
+  };
+  const quiet = (t: number, a: number, b: number) => a * t + b;
+  const evA = createParallelEvaluator(model(plain), { x: [x], y, w: null }, {
+    threads: 1,
+  });
+  const evB = createParallelEvaluator(model(quiet), { x: [x], y, w: null }, {
+    threads: 1,
+  });
+  try {
+    const at = new Float64Array([1, 0]);
+    const [a] = await evA.evaluate([at], [true]);
+    const [b] = await evB.evaluate([at], [true]);
+    assert.ok(nested > 20);
+    assert.strictEqual(a.cost, b.cost);
+    assert.deepStrictEqual(
+      bits(a.lin!.form === "qr" ? a.lin!.r : []),
+      bits(b.lin!.form === "qr" ? b.lin!.r : []),
+    );
+  } finally {
+    inner.close();
+    evA.close();
+    evB.close();
+  }
+});
