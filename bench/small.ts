@@ -116,7 +116,7 @@ export async function runSmallBench(
   options: { quick?: boolean; calls?: number; rounds?: number } = {},
 ): Promise<SmallRow[]> {
   const calls = options.calls ?? (options.quick ? 3000 : 20_000);
-  const rounds = options.rounds ?? (options.quick ? 2 : 3);
+  const rounds = options.rounds ?? (options.quick ? 2 : 4);
   const load1 = loadavg()[0];
   // The datasets cycle: scipy and we fit the same ones, `nFits` of them.
   const nFits = Math.min(calls, 2000);
@@ -154,7 +154,13 @@ export async function runSmallBench(
       for (let i = 0; i < 500; i++) await one(i);
     }
     for (let r = 0; r < rounds; r++) {
-      for (const [name, one] of Object.entries(loops)) {
+      // The order turns every round: no loop always runs first.
+      const entries = Object.entries(loops);
+      const turned = [
+        ...entries.slice(r % entries.length),
+        ...entries.slice(0, r % entries.length),
+      ];
+      for (const [name, one] of turned) {
         // A short untimed run first: each loop starts from its own state.
         for (let i = 0; i < 200; i++) await one(i);
         const t = await timeLoop(calls, one);
