@@ -103,7 +103,7 @@ async function scipyLoop(
 
 /**
  * Runs the section: `calls` calls per loop and round (default 20 000, or
- * 3 000 with `quick`), 3 rounds (2 with `quick`).
+ * 3 000 with `quick`), 4 rounds (2 with `quick`).
  *
  * @example
  * ```ts
