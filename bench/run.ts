@@ -3,7 +3,8 @@
  * writes `bench/results/<date>.json` and `.md`. Sections: engine (ours vs
  * scipy vs ml-levenberg-marquardt), workflow (standard vs chunked memory),
  * and the WebGPU, per-pass (against a C loop), streaming, distributed,
- * batch (fitBatch against a curve_fit loop) and io (formats against numpy;
+ * batch (fitBatch against a curve_fit loop), small (single fit and
+ * curveFit calls against a curve_fit loop) and io (formats against numpy;
  * streamed fits against in-memory ones) sections where present.
  *
  * Options: `--quick` (sizes up to 1e5 only), `--only=engine,workflow,io`,
@@ -81,6 +82,7 @@ for (
     ["streaming", "./streaming.ts", "runStreamingBench"],
     ["distributed", "./distributed.ts", "runDistributedBench"],
     ["batch", "./batch.ts", "runBatchBench"],
+    ["small", "./small.ts", "runSmallBench"],
   ] as const
 ) {
   if (!want(name)) continue;

@@ -120,7 +120,18 @@ export function autoAccumulation(
   withJacobian: readonly boolean[],
 ) => Promise<Evaluation[]> {
   const gramAllowed = allowGram && nRows >= minRows;
-  let useGram = gramAllowed;
+  // QR always: the pass itself, with no decision to wrap it in.
+  // (A failure stays a rejection, as from the async function below.)
+  if (!gramAllowed) {
+    return (thetas, wj) => {
+      try {
+        return passOnce(thetas, wj, false);
+      } catch (e) {
+        return Promise.reject(e);
+      }
+    };
+  }
+  let useGram: boolean = gramAllowed;
   return async (thetas, withJacobian) => {
     let out = await passOnce(thetas, withJacobian, useGram);
     if (!gramAllowed) return out;

@@ -4,7 +4,7 @@
  */
 
 import type { Evaluator, Linearization } from "./linearization.ts";
-import { matTVec, svd } from "./linalg.ts";
+import { matTVecInto, svd } from "./linalg.ts";
 import { EPS } from "./_constants.ts";
 
 /** The solver's view of a linearization. */
@@ -85,8 +85,12 @@ export function toFactor(lin: Linearization, p: number): Factor {
       qtf[k] = s[k] > cut ? proj / sq : 0;
     }
   }
-  const g = lin.form === "qr" ? matTVec(f, p, qtf) : Float64Array.from(lin.jtf);
-  const colNorms = new Float64Array(p);
+  // g and the column norms share one buffer (one allocation, two views).
+  const both = new Float64Array(2 * p);
+  const g = both.subarray(0, p);
+  if (lin.form === "qr") matTVecInto(f, p, qtf, g);
+  else g.set(lin.jtf);
+  const colNorms = both.subarray(p);
   for (let j = 0; j < p; j++) {
     let s = 0;
     for (let i = 0; i < p; i++) s += f[i * p + j] * f[i * p + j];
@@ -113,7 +117,7 @@ export async function linearizeAt(
   ev: Evaluator,
   x: Float64Array,
 ): Promise<Factor> {
-  const [e] = await ev.evaluate([x], [true]);
+  const e = (await ev.evaluate([x], [true]))[0];
   if (!Number.isFinite(e.cost) || !e.lin) {
     throw new RangeError(
       "Residuals are not finite at the initial point: check p0 and the data",

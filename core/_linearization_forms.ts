@@ -118,8 +118,11 @@ function split(
   symmetric: boolean,
 ): { top: Float64Array; last: Float64Array } {
   const c = p + 1;
-  const top = new Float64Array(p * p);
-  const last = new Float64Array(p);
+  // One allocation, two views (a typed array's own buffer costs far more
+  // than p entries on small problems).
+  const both = new Float64Array(p * p + p);
+  const top = both.subarray(0, p * p);
+  const last = both.subarray(p * p);
   for (let i = 0; i < p; i++) {
     for (let j = i; j < p; j++) {
       top[i * p + j] = aug[i * c + j];

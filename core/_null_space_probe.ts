@@ -13,7 +13,7 @@
 
 import type { Evaluator } from "./linearization.ts";
 import { type Factor, scaledFactor, toFactor } from "./_factor.ts";
-import { svd } from "./linalg.ts";
+import { svd, svdShared } from "./linalg.ts";
 
 /** What {@linkcode probeNullSpace} found. */
 export interface NullSpaceProbe {
@@ -77,7 +77,12 @@ export async function probeNullSpace(
   // Work in variables scaled by the column norms of J (z = D x): there a
   // unit step moves every parameter by a comparable amount.
   const d = factor.colNorms.map((c) => (c > 0 ? c : 1));
-  const { s, v } = svd(scaledFactor(factor.f, factor.colNorms, n), n, n);
+  // s and v are read before the first await (see svdShared).
+  const { s, v } = svdShared(
+    scaledFactor(factor.f, factor.colNorms, n),
+    n,
+    n,
+  );
   // Near-null directions count too: rounding breaks an exact symmetry by a
   // few ulps, which leaves J "full rank" but the saddle in place.
   let rank = 0;

@@ -54,8 +54,9 @@ export function informativeDirections(
   m: number,
   n: number,
   colNorms?: ArrayLike<number>,
+  out?: Uint8Array,
 ): Uint8Array {
-  const keep = new Uint8Array(n);
+  const keep = out ?? new Uint8Array(n);
   const rel = EPS * Math.max(m, n);
   for (let k = 0; k < n; k++) {
     let scale = s[0];
@@ -80,7 +81,8 @@ export function informativeDirections(
  * minimum-norm step, and the Gauss-Newton step is taken whenever it fits in
  * the trust region, whatever the rank (scipy instead always steps to the
  * boundary when J is rank deficient, overshooting the minimum along the
- * directions it can see). `colNorms` are the column norms of J_h.
+ * directions it can see). `colNorms` are the column norms of J_h. With
+ * `out` (n entries) the step is written there instead of a new array.
  */
 export function solveLsqTrustRegion(
   n: number,
@@ -93,42 +95,28 @@ export function solveLsqTrustRegion(
   rtol = 0.01,
   maxIter = 10,
   colNorms?: ArrayLike<number>,
+  out?: Float64Array,
 ): { p: Float64Array; alpha: number; nIter: number } {
-  const keep = informativeDirections(s, v, m, n, colNorms);
-  const stepAt = (alpha: number) => {
-    const w = new Float64Array(n);
-    for (let k = 0; k < n; k++) {
-      if (keep[k]) w[k] = -suf[k] / (s[k] * s[k] + alpha);
-    }
-    const p = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      let t = 0;
-      for (let k = 0; k < n; k++) t += v[i * n + k] * w[k];
-      p[i] = t;
-    }
-    return p;
-  };
-  const phiAndDerivative = (alpha: number) => {
-    let pn2 = 0, d3 = 0;
-    for (let k = 0; k < n; k++) {
-      if (!keep[k]) continue;
-      const denom = s[k] * s[k] + alpha;
-      const q = suf[k] / denom;
-      pn2 += q * q;
-      d3 += suf[k] * suf[k] / (denom * denom * denom);
-    }
-    const pNorm = Math.sqrt(pn2);
-    return { phi: pNorm - Delta, phiPrime: -d3 / pNorm };
-  };
+  if (keepScratch.length < n) keepScratch = new Uint8Array(n);
+  const keep = informativeDirections(s, v, m, n, colNorms, keepScratch);
+  // The step is built in `p` (the one array returned: `out` when given);
+  // w is scratch.
+  const p = out ?? new Float64Array(n);
+  const w = stepScratch(n);
+  // Module-level helpers, not closures: nothing is allocated per trial
+  // beyond the step (phi and its derivative come back in PHI).
+  const stepAt = (alpha: number) => stepInto(p, w, keep, suf, s, v, n, alpha);
+  const phiAndDerivative = (alpha: number) =>
+    phiInto(keep, suf, s, n, Delta, alpha);
   const pGn = stepAt(0);
   const gnNorm = norm2(pGn);
   if (gnNorm <= Delta) return { p: pGn, alpha: 0, nIter: 0 };
-  let alphaUpper = norm2(suf.filter((_, k) => keep[k] === 1)) / Delta;
+  let alphaUpper = norm2Kept(suf, keep) / Delta;
   let alphaLower = 0;
   if (Number.isFinite(gnNorm)) {
     // phi(0) > 0 here, so Newton's lower bound at 0 is valid at any rank.
-    const at0 = phiAndDerivative(0);
-    alphaLower = -at0.phi / at0.phiPrime;
+    phiAndDerivative(0);
+    alphaLower = -PHI[0] / PHI[1];
   }
   let alpha = initialAlpha === null || initialAlpha === 0
     ? Math.max(0.001 * alphaUpper, Math.sqrt(alphaLower * alphaUpper))
@@ -140,7 +128,8 @@ export function solveLsqTrustRegion(
       alpha = Math.max(0.001 * alphaUpper, Math.sqrt(alphaLower * alphaUpper));
     }
     evaluated = alpha;
-    const { phi, phiPrime } = phiAndDerivative(alpha);
+    phiAndDerivative(alpha);
+    const phi = PHI[0], phiPrime = PHI[1];
     if (phi < 0) alphaUpper = alpha;
     const ratio = phi / phiPrime;
     alphaLower = Math.max(alphaLower, alpha - ratio);
@@ -150,11 +139,83 @@ export function solveLsqTrustRegion(
   // The last Newton update can overshoot below the bracket (or to a
   // non-positive alpha); fall back to the last alpha evaluated.
   if (!(alpha >= alphaLower && alpha > 0)) alpha = evaluated;
-  const p = stepAt(alpha);
+  stepAt(alpha);
   // Onto the boundary exactly (scipy): p moves by at most rtol.
   const pn = norm2(p);
   if (pn > 0) { for (let k = 0; k < n; k++) p[k] *= Delta / pn; }
   return { p, alpha, nIter: Math.min(it + 1, maxIter) };
+}
+
+/** phi and phi' of the last {@linkcode phiInto} (read at once). */
+const PHI = new Float64Array(2);
+
+/** ||p(alpha)|| - Delta and its derivative into PHI. */
+function phiInto(
+  keep: Uint8Array,
+  suf: Float64Array,
+  s: Float64Array,
+  n: number,
+  Delta: number,
+  alpha: number,
+): void {
+  let pn2 = 0, d3 = 0;
+  for (let k = 0; k < n; k++) {
+    if (!keep[k]) continue;
+    const denom = s[k] * s[k] + alpha;
+    const q = suf[k] / denom;
+    pn2 += q * q;
+    d3 += suf[k] * suf[k] / (denom * denom * denom);
+  }
+  const pNorm = Math.sqrt(pn2);
+  PHI[0] = pNorm - Delta;
+  PHI[1] = -d3 / pNorm;
+}
+
+/** The step at `alpha` into p (w is scratch); returns p. */
+function stepInto(
+  p: Float64Array,
+  w: Float64Array,
+  keep: Uint8Array,
+  suf: Float64Array,
+  s: Float64Array,
+  v: Float64Array,
+  n: number,
+  alpha: number,
+): Float64Array {
+  for (let k = 0; k < n; k++) {
+    w[k] = keep[k] ? -suf[k] / (s[k] * s[k] + alpha) : 0;
+  }
+  for (let i = 0; i < n; i++) {
+    let t = 0;
+    for (let k = 0; k < n; k++) t += v[i * n + k] * w[k];
+    p[i] = t;
+  }
+  return p;
+}
+
+let stepW = new Float64Array(16);
+let keepScratch = new Uint8Array(16);
+
+/** Scratch of {@linkcode solveLsqTrustRegion} (synchronous, so shared). */
+function stepScratch(n: number): Float64Array {
+  if (stepW.length < n) stepW = new Float64Array(n);
+  return stepW;
+}
+
+/** `norm2` of the entries of `a` whose `keep` is 1, in order, unallocated. */
+function norm2Kept(a: Float64Array, keep: Uint8Array): number {
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (keep[i] === 1) scale = Math.max(scale, Math.abs(a[i]));
+  }
+  if (scale === 0 || !Number.isFinite(scale)) return scale;
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (keep[i] !== 1) continue;
+    const t = a[i] / scale;
+    sum += t * t;
+  }
+  return scale * Math.sqrt(sum);
 }
 
 /** scipy's `update_tr_radius`. */
@@ -329,7 +390,7 @@ export function makeStrictlyFeasible(
   ub: Float64Array,
   rstep = 1e-10,
 ): Float64Array {
-  const out = Float64Array.from(x);
+  const out = x.slice();
   const active = findActiveConstraints(x, lb, ub, rstep);
   for (let i = 0; i < x.length; i++) {
     if (active[i] === -1) {

@@ -138,6 +138,47 @@ export function toVector(
   n?: number,
   allowInfinite = false,
 ): Float64Array {
+  const raw = vectorShape(v, name, n);
+  const a = new Float64Array(raw.length);
+  for (let i = 0; i < a.length; i++) {
+    const x = raw[i];
+    checkEntry(x, name, i, allowInfinite);
+    a[i] = x as number;
+  }
+  return a;
+}
+
+/**
+ * The checks of {@linkcode toVector} without the copy: throws as it does,
+ * else returns `v` as it is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const p0 = [1, 2];
+ * assert.strictEqual(checkedVector(p0, "p0", 2), p0);
+ * assert.throws(() => checkedVector([1, NaN], "p0", 2), RangeError);
+ * ```
+ */
+export function checkedVector(
+  v: unknown,
+  name: string,
+  n?: number,
+  allowInfinite = false,
+): ArrayLike<number> {
+  const raw = vectorShape(v, name, n);
+  for (let i = 0; i < raw.length; i++) {
+    checkEntry(raw[i], name, i, allowInfinite);
+  }
+  return raw as ArrayLike<number>;
+}
+
+/** An array-like of the right length, or a typed error. */
+function vectorShape(
+  v: unknown,
+  name: string,
+  n?: number,
+): ArrayLike<unknown> {
   assertNotBigIntArray(v, name);
   if (
     v === null || typeof v !== "object" || v instanceof DataView ||
@@ -151,24 +192,28 @@ export function toVector(
   if (n !== undefined && raw.length !== n) {
     throw new RangeError(`${name} has length ${raw.length}, expected ${n}`);
   }
-  const a = new Float64Array(raw.length);
-  for (let i = 0; i < a.length; i++) {
-    const x = raw[i];
-    if (typeof x !== "number") {
-      throw new TypeError(
-        `${name}[${i}] is ${showValue(x)}; expected a number`,
-      );
-    }
-    if (allowInfinite ? Number.isNaN(x) : !Number.isFinite(x)) {
-      throw new RangeError(
-        `${name}[${i}] is ${x}; expected a ${
-          allowInfinite ? "number" : "finite number"
-        }`,
-      );
-    }
-    a[i] = x;
+  return raw;
+}
+
+/** Entry i of a vector: a number, finite unless `allowInfinite` (not NaN). */
+function checkEntry(
+  x: unknown,
+  name: string,
+  i: number,
+  allowInfinite: boolean,
+): void {
+  if (typeof x !== "number") {
+    throw new TypeError(
+      `${name}[${i}] is ${showValue(x)}; expected a number`,
+    );
   }
-  return a;
+  if (allowInfinite ? Number.isNaN(x) : !Number.isFinite(x)) {
+    throw new RangeError(
+      `${name}[${i}] is ${x}; expected a ${
+        allowInfinite ? "number" : "finite number"
+      }`,
+    );
+  }
 }
 
 /** Throws unless `v` is a number (TypeError) that `ok` accepts (RangeError). */

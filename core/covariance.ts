@@ -6,7 +6,7 @@
 
 import type { Factor } from "./_factor.ts";
 import type { SolverName } from "./solver_options.ts";
-import { svd } from "./linalg.ts";
+import { svdShared } from "./linalg.ts";
 import { EPS } from "./_constants.ts";
 
 /** Options of {@linkcode covarianceFromFactor}. */
@@ -46,7 +46,8 @@ export function covarianceFromFactor(
 ): { pcov: number[][]; rank: number } {
   const p = factor.colNorms.length;
   const m = o.nResiduals;
-  const { s, v } = svd(factor.f, p, p);
+  // Read before anything else runs (see svdShared).
+  const { s, v } = svdShared(factor.f, p, p);
   const threshold = EPS * Math.max(m, p) * s[0];
   let rank = 0;
   for (let k = 0; k < p; k++) if (s[k] > threshold) rank++;

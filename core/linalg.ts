@@ -214,7 +214,8 @@ export interface Svd {
 /**
  * Thin SVD of an `m x n` row-major matrix with `m >= n`, by one-sided Jacobi
  * rotations (Hestenes), which is accurate to high relative precision on the
- * small matrices the solver works with.
+ * small matrices the solver works with. With `out` (arrays of m x n, n
+ * and n x n entries) the result is written there instead of new arrays.
  *
  * @example
  * ```ts
@@ -223,7 +224,12 @@ export interface Svd {
  * assert.deepStrictEqual(Array.from(s), [4, 3]);
  * ```
  */
-export function svd(A: ArrayLike<number>, m: number, n: number): Svd {
+export function svd(
+  A: ArrayLike<number>,
+  m: number,
+  n: number,
+  out?: Svd,
+): Svd {
   if (m < n) throw new RangeError(`svd needs m >= n, got ${m} x ${n}`);
   // Entries beyond 2^±200 are scaled by a power of two (exact) so that the
   // sums of squares below neither overflow nor lose digits to underflow.
@@ -233,12 +239,14 @@ export function svd(A: ArrayLike<number>, m: number, n: number): Svd {
     big > 0 && Number.isFinite(big) && (big > 2 ** 200 || big < 2 ** -200)
       ? 2 ** -Math.round(Math.log2(big))
       : 1;
-  // Work on columns: W is column-major m x n.
-  const W = new Float64Array(m * n);
+  // Work on columns: W is column-major m x n; W, V, the norms and the order
+  // are scratch shared by every call (svd never awaits, so calls cannot
+  // interleave), which spares four typed-array allocations per call.
+  const { W, V, sv, order } = svdScratch(m, n);
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) W[j * m + i] = A[i * n + j] * scale;
   }
-  const V = new Float64Array(n * n); // column-major
+  V.fill(0, 0, n * n); // column-major
   for (let j = 0; j < n; j++) V[j * n + j] = 1;
   for (let sweep = 0; sweep < 80; sweep++) {
     let rotated = false;
@@ -280,14 +288,12 @@ export function svd(A: ArrayLike<number>, m: number, n: number): Svd {
     }
     if (!rotated) break;
   }
-  const sv = new Float64Array(n);
   for (let j = 0; j < n; j++) {
     let s = 0;
     for (let i = 0; i < m; i++) s += W[j * m + i] * W[j * m + i];
     sv[j] = Math.sqrt(s);
   }
   // Decreasing order (insertion sort: n is small).
-  const order = new Int32Array(n);
   for (let j = 0; j < n; j++) {
     let k = j;
     while (k > 0 && sv[order[k - 1]] < sv[j]) {
@@ -296,9 +302,10 @@ export function svd(A: ArrayLike<number>, m: number, n: number): Svd {
     }
     order[k] = j;
   }
-  const u = new Float64Array(m * n);
-  const v = new Float64Array(n * n);
-  const s = new Float64Array(n);
+  // The caller's arrays when given (every entry is written below).
+  const u = out?.u ?? new Float64Array(m * n);
+  const v = out?.v ?? new Float64Array(n * n);
+  const s = out?.s ?? new Float64Array(n);
   for (let k = 0; k < n; k++) {
     const j = order[k];
     s[k] = sv[j] / scale;
@@ -307,6 +314,66 @@ export function svd(A: ArrayLike<number>, m: number, n: number): Svd {
     for (let i = 0; i < n; i++) v[i * n + k] = V[j * n + i];
   }
   return { u, s, v };
+}
+
+const SHARED_OUT = {
+  u: new Float64Array(64),
+  s: new Float64Array(8),
+  v: new Float64Array(64),
+};
+
+/**
+ * The SVD of an `m x n` matrix into arrays shared by every caller of this
+ * function: valid until its next call, so for a caller that reads the
+ * result before it awaits anything (no other caller can run in between).
+ * The arrays are views of exactly m x n, n and n x n entries.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const { s } = svdShared(new Float64Array([3, 0, 0, 4]), 2, 2);
+ * assert.deepStrictEqual(Array.from(s), [4, 3]);
+ * ```
+ */
+export function svdShared(A: ArrayLike<number>, m: number, n: number): Svd {
+  if (m * n > 4096) return svd(A, m, n);
+  const o = SHARED_OUT;
+  if (o.u.length < m * n) o.u = new Float64Array(m * n);
+  if (o.s.length < n) o.s = new Float64Array(n);
+  if (o.v.length < n * n) o.v = new Float64Array(n * n);
+  return svd(A, m, n, {
+    u: o.u.subarray(0, m * n),
+    s: o.s.subarray(0, n),
+    v: o.v.subarray(0, n * n),
+  });
+}
+
+/** The scratch arrays of {@linkcode svd}, grown on demand. */
+const SVD_SCRATCH = {
+  W: new Float64Array(64),
+  V: new Float64Array(64),
+  sv: new Float64Array(8),
+  order: new Int32Array(8),
+};
+
+function svdScratch(m: number, n: number): typeof SVD_SCRATCH {
+  if (m * n > 4096) {
+    // Large matrices get arrays of their own (not kept alive between calls).
+    return {
+      W: new Float64Array(m * n),
+      V: new Float64Array(n * n),
+      sv: new Float64Array(n),
+      order: new Int32Array(n),
+    };
+  }
+  const sc = SVD_SCRATCH;
+  if (sc.W.length < m * n) sc.W = new Float64Array(m * n);
+  if (sc.V.length < n * n) sc.V = new Float64Array(n * n);
+  if (sc.sv.length < n) {
+    sc.sv = new Float64Array(n);
+    sc.order = new Int32Array(n);
+  }
+  return sc;
 }
 
 /**
@@ -405,6 +472,69 @@ export function columnNorms(
   return out;
 }
 
+/**
+ * Euclidean norms of the columns of an `m x n` row-major matrix, written
+ * into `out` (the same arithmetic as {@linkcode columnNorms}, no
+ * allocation); returns `out`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const out = new Float64Array(2);
+ * columnNormsInto(new Float64Array([3, 0, 4, 1]), 2, 2, out);
+ * assert.deepStrictEqual(Array.from(out), [5, 1]);
+ * ```
+ */
+export function columnNormsInto(
+  A: ArrayLike<number>,
+  m: number,
+  n: number,
+  out: Float64Array,
+): Float64Array {
+  for (let j = 0; j < n; j++) {
+    let scale = 0;
+    for (let i = 0; i < m; i++) scale = Math.max(scale, Math.abs(A[i * n + j]));
+    if (scale === 0 || !Number.isFinite(scale)) {
+      out[j] = scale;
+      continue;
+    }
+    let s = 0;
+    for (let i = 0; i < m; i++) {
+      const t = A[i * n + j] / scale;
+      s += t * t;
+    }
+    out[j] = scale * Math.sqrt(s);
+  }
+  return out;
+}
+
+/**
+ * `norm2` of the elementwise product `a * b` without forming it (the same
+ * arithmetic as `norm2(a.map((t, i) => t * b[i]))`).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.strictEqual(norm2Product([3, 2], [1, 2]), 5);
+ * ```
+ */
+export function norm2Product(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+): number {
+  let scale = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(a[i] * b[i]));
+  }
+  if (scale === 0 || !Number.isFinite(scale)) return scale;
+  let s = 0;
+  for (let i = 0; i < a.length; i++) {
+    const t = (a[i] * b[i]) / scale;
+    s += t * t;
+  }
+  return scale * Math.sqrt(s);
+}
+
 /** Dot product. */
 export function dot(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let s = 0;
@@ -444,6 +574,32 @@ export function matTVec(
   x: ArrayLike<number>,
 ): Float64Array {
   const y = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const xi = x[i];
+    if (xi === 0) continue;
+    for (let k = 0; k < n; k++) y[k] += F[i * n + k] * xi;
+  }
+  return y;
+}
+
+/**
+ * `y = F^T x` for an n x n row-major F, into `y` (zeroed first; the same
+ * arithmetic as {@linkcode matTVec}); returns `y`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const y = matTVecInto([1, 2, 3, 4], 2, [1, 1], new Float64Array(2));
+ * assert.deepStrictEqual(Array.from(y), [4, 6]);
+ * ```
+ */
+export function matTVecInto(
+  F: ArrayLike<number>,
+  n: number,
+  x: ArrayLike<number>,
+  y: Float64Array,
+): Float64Array {
+  y.fill(0, 0, n);
   for (let i = 0; i < n; i++) {
     const xi = x[i];
     if (xi === 0) continue;

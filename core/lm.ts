@@ -10,9 +10,17 @@
 
 import type { Evaluator } from "./linearization.ts";
 import { type Factor, linearizeAt, toFactor } from "./_factor.ts";
-import { columnNorms, dot, matVec, norm2, svd } from "./linalg.ts";
+import {
+  columnNormsInto,
+  dot,
+  norm2,
+  norm2Product,
+  type Svd,
+  svd,
+} from "./linalg.ts";
 import { solveLsqTrustRegion } from "./_trust_region.ts";
 import { EPS } from "./_constants.ts";
+import { toNumbers } from "./_numbers.ts";
 import {
   type SolverOptions,
   type SolverResult,
@@ -71,9 +79,16 @@ export async function lm(
     njev: st.njev,
     nit: st.nit,
     activeMask: new Int8Array(st.x.length),
-    optimality: Math.max(...Array.from(st.fac.g, Math.abs)),
+    optimality: maxAbs(st.fac.g),
     state: solverState(st),
   };
+}
+
+/** `Math.max(...g.map(Math.abs))` without the copies. */
+function maxAbs(g: Float64Array): number {
+  let m = -Infinity;
+  for (let i = 0; i < g.length; i++) m = Math.max(m, Math.abs(g[i]));
+  return m;
 }
 
 /** MINPACK's initial step bound factor. */
@@ -100,6 +115,43 @@ interface LmState {
   info: number;
   gnorm: number;
   stepNorm: number;
+  /** Per-iteration arrays, reused: views of one buffer per run. */
+  readonly ws: LmWorkspace;
+}
+
+/** The arrays one iteration needs and no later one keeps. */
+interface LmWorkspace {
+  /** J D^{-1}, n x n. */
+  readonly A: Float64Array;
+  readonly suf: Float64Array;
+  readonly aNorms: Float64Array;
+  /** J times a step. */
+  readonly js: Float64Array;
+  /** The SVD of J D^{-1}. */
+  readonly svd: Svd;
+  /** The trial step. */
+  readonly step: Float64Array;
+  /** The trust-region step in the scaled variables. */
+  readonly p: Float64Array;
+}
+
+function lmWorkspace(n: number): LmWorkspace {
+  const buf = new ArrayBuffer(8 * (4 * n * n + 6 * n));
+  let at = 0;
+  const take = (len: number) => {
+    const a = new Float64Array(buf, at, len);
+    at += 8 * len;
+    return a;
+  };
+  return {
+    A: take(n * n),
+    suf: take(n),
+    aNorms: take(n),
+    js: take(n),
+    svd: { u: take(n * n), s: take(n), v: take(n * n) },
+    step: take(n),
+    p: take(n),
+  };
 }
 
 async function initialState(
@@ -113,6 +165,7 @@ async function initialState(
     info: 0,
     gnorm: 0,
     stepNorm: 0,
+    ws: lmWorkspace(ev.nParams),
   };
   const colNormDiag = (fac: Factor) =>
     fac.colNorms.map((c) => (c === 0 ? 1 : c));
@@ -135,10 +188,10 @@ async function initialState(
       firstStep: false,
     };
   }
-  const x = Float64Array.from(x0);
+  const x = x0.slice();
   const fac = await linearizeAt(ev, x);
   const diag = userDiag ?? colNormDiag(fac);
-  const delta = FACTOR * norm2(x.map((xi, i) => xi * diag[i]));
+  const delta = FACTOR * norm2Product(x, diag);
   return {
     ...common,
     x,
@@ -157,13 +210,13 @@ async function initialState(
 function solverState(st: LmState): SolverState {
   return {
     method: "lm",
-    x: Array.from(st.x),
+    x: toNumbers(st.x),
     delta: st.delta,
     alpha: st.par,
     nfev: st.nfev,
     njev: st.njev,
     nit: st.nit,
-    scale: Array.from(st.diag),
+    scale: toNumbers(st.diag),
   };
 }
 
@@ -198,12 +251,11 @@ function subproblem(st: LmState, m: number): Subproblem {
     for (let j = 0; j < n; j++) diag[j] = Math.max(diag[j], fac.colNorms[j]);
   }
   // SVD of J D^{-1} through the factor.
-  const A = new Float64Array(n * n);
+  const { A, suf } = st.ws;
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) A[i * n + j] = fac.f[i * n + j] / diag[j];
   }
-  const { u, s, v } = svd(A, n, n);
-  const suf = new Float64Array(n);
+  const { u, s, v } = svd(A, n, n, st.ws.svd);
   for (let k = 0; k < n; k++) {
     let t = 0;
     for (let i = 0; i < n; i++) t += u[i * n + k] * fac.qtf[i];
@@ -213,8 +265,8 @@ function subproblem(st: LmState, m: number): Subproblem {
     s,
     v,
     suf,
-    aNorms: columnNorms(A, n, n),
-    xnorm: norm2(st.x.map((xi, i) => xi * diag[i])),
+    aNorms: columnNormsInto(A, n, n, st.ws.aNorms),
+    xnorm: norm2Product(st.x, diag),
     m,
   };
 }
@@ -244,19 +296,31 @@ async function iterate(
       0.1,
       undefined,
       sub.aNorms,
+      st.ws.p,
     );
     st.par = tr.alpha;
-    const step = tr.p.map((t, j) => t / st.diag[j]);
+    // The step in the workspace; the trial point is new (it may become x).
+    const step = st.ws.step;
+    const xNew = new Float64Array(n);
+    for (let j = 0; j < n; j++) {
+      step[j] = tr.p[j] / st.diag[j];
+      xNew[j] = st.x[j] + step[j];
+    }
     const pnorm = norm2(tr.p);
     if (st.firstStep) st.delta = Math.min(st.delta, pnorm);
-    const xNew = st.x.map((xi, j) => xi + step[j]);
-    const [e] = await ev.evaluate([xNew], [true]);
+    const e = (await ev.evaluate([xNew], [true]))[0];
     st.nfev++;
     const fnorm1 = Number.isFinite(e.cost) ? Math.sqrt(2 * e.cost) : Infinity;
     let actred = -1;
     if (0.1 * fnorm1 < fnorm) actred = 1 - (fnorm1 / fnorm) ** 2;
     // Predicted reduction, relative to ||f||^2, from the linear model.
-    const js = matVec(st.fac.f, n, step);
+    const js = st.ws.js;
+    const F = st.fac.f;
+    for (let i = 0; i < n; i++) {
+      let t = 0;
+      for (let k = 0; k < n; k++) t += F[i * n + k] * step[k];
+      js[i] = t;
+    }
     const gp = dot(st.fac.g, step);
     const prered = fnorm === 0 ? 0 : -(2 * gp + dot(js, js)) / (fnorm * fnorm);
     const dirder = fnorm === 0 ? 0 : gp / (fnorm * fnorm);
@@ -283,7 +347,7 @@ async function iterate(
       st.njev++;
       st.nit++;
       st.stepNorm = norm2(step);
-      xnorm = norm2(st.x.map((xi, i) => xi * st.diag[i]));
+      xnorm = norm2Product(st.x, st.diag);
     }
     st.info = terminationCode(st, actred, prered, ratio, xnorm, opts);
     if (accepted) {

@@ -263,11 +263,19 @@ export function createParallelEvaluator(
   );
   if (!model.kernelSource || !POOL.available) threads = 1;
   threads = Math.min(threads, Math.max(1, Math.floor(n / blockRows)));
+  // Fewer rows than a block: a block of exactly those rows (the same sums;
+  // a small fit does not allocate and zero a 256-row block).
+  const ownRows = Math.max(1, Math.min(blockRows, n));
+  // Shared scratch only for generated kernels: a plain-function model runs
+  // the caller's code inside the pass, which could start another pass.
+  const generated = Boolean(model.kernelSource);
   const opts = {
     loss: options.loss,
     fScale: options.fScale,
-    blockRows,
-    block: new Float64Array(blockRows * (p + 1)),
+    blockRows: ownRows,
+    block: generated
+      ? mainThreadScratch("block", ownRows * (p + 1))
+      : new Float64Array(ownRows * (p + 1)),
     gram: false,
   };
   const chunkRows = Math.max(1, Math.floor(options.chunkRows ?? n));
@@ -319,7 +327,60 @@ export function createParallelEvaluator(
     });
   });
   let closed = false;
-  const passOnce = async (
+  /**
+   * One thread, one chunk: the pass is synchronous, and merging one partial
+   * only turns a non-finite cost into NaN. The augmented form is scratch:
+   * evaluationFromPartial copies R and Q^T f out of it.
+   */
+  const passInline = (
+    thetas: readonly Float64Array[],
+    withJacobian: readonly boolean[],
+    gram: boolean,
+  ): Evaluation[] => {
+    const lo = chunks[0][0], hi = chunks[0][1];
+    const aug = inlineAug;
+    const o = { ...opts, gram, aug };
+    return thetas.map((theta, i) => {
+      aug.fill(0);
+      const part = linearizeRange(
+        model.kernel,
+        p,
+        data,
+        theta,
+        lo,
+        hi,
+        withJacobian[i],
+        o,
+      );
+      return evaluationFromPartial(
+        Number.isFinite(part.cost) ? part : { cost: NaN, aug: null },
+        p,
+        n,
+      );
+    });
+  };
+  const inline = workers.length === 0 && chunks.length === 1;
+  // The augmented form of inline passes: a view of the shared scratch, made
+  // once (should the scratch grow later, this view keeps the old buffer,
+  // still used only synchronously).
+  const c2 = (p + 1) * (p + 1);
+  const inlineAug = inline && generated
+    ? mainThreadScratch("aug", c2).subarray(0, c2)
+    : new Float64Array(inline ? c2 : 0);
+  const passOnce = (
+    thetas: readonly Float64Array[],
+    withJacobian: readonly boolean[],
+    gram: boolean,
+  ): Promise<Evaluation[]> => {
+    if (!inline) return passAcross(thetas, withJacobian, gram);
+    try {
+      return Promise.resolve(passInline(thetas, withJacobian, gram));
+    } catch (e) {
+      // As from the async pass: a failure is a rejection.
+      return Promise.reject(e);
+    }
+  };
+  const passAcross = async (
     thetas: readonly Float64Array[],
     withJacobian: readonly boolean[],
     gram: boolean,
@@ -389,6 +450,25 @@ export function createParallelEvaluator(
       for (const [b, used] of owned) releaseShared(b, used);
     },
   };
+}
+
+const MAIN_SCRATCH = { block: new Float64Array(0), aug: new Float64Array(0) };
+
+/**
+ * A block or an augmented form for the main thread's part of a pass: one
+ * array per kind shared by every evaluator, since that part runs
+ * synchronously from the kernel to the merge (nothing of it outlives the
+ * call). Large ones are the caller's own.
+ */
+function mainThreadScratch(
+  kind: keyof typeof MAIN_SCRATCH,
+  length: number,
+): Float64Array {
+  if (length > 1 << 16) return new Float64Array(length);
+  if (MAIN_SCRATCH[kind].length < length) {
+    MAIN_SCRATCH[kind] = new Float64Array(length);
+  }
+  return MAIN_SCRATCH[kind];
 }
 
 /** Runs batches of rows on the main thread and a pooled worker together. */

@@ -7,7 +7,16 @@
 
 import type { Evaluator } from "./linearization.ts";
 import { type Factor, linearizeAt, toFactor } from "./_factor.ts";
-import { columnNorms, dot, matVec, norm2, normInf, svd } from "./linalg.ts";
+import {
+  columnNormsInto,
+  dot,
+  matVec,
+  norm2,
+  norm2Product,
+  normInf,
+  type Svd,
+  svd,
+} from "./linalg.ts";
 import {
   checkTermination,
   clScalingVector,
@@ -20,7 +29,9 @@ import {
   stepSizeToBound,
   updateTrRadius,
 } from "./_trust_region.ts";
+import { toNumbers } from "./_numbers.ts";
 import {
+  type IterationInfo,
   type SolverOptions,
   type SolverResult,
   type SolverState,
@@ -80,14 +91,7 @@ export async function trf(
       st.stepNorm = 0;
     }
     st.nit++;
-    await opts.onIteration?.({
-      nit: st.nit,
-      nfev: st.nfev,
-      cost: st.cost,
-      optimality: st.gNorm,
-      stepNorm: st.stepNorm,
-      state: solverState(st),
-    });
+    await opts.onIteration?.(iterationInfo(st));
   }
   const status = st.status ?? 0;
   return {
@@ -126,6 +130,60 @@ interface TrfState {
   status: number | null;
   stepNorm: number;
   gNorm: number;
+  /** Per-iteration arrays, reused (one allocation per run, not per step). */
+  readonly ws: TrfWorkspace;
+}
+
+/**
+ * The arrays one iteration needs and no later one keeps: views of one
+ * buffer per run. Typed arrays cost far more to allocate than their p
+ * entries take to compute on small problems.
+ */
+interface TrfWorkspace {
+  /** Coleman-Li's v and dv without bounds: ones and zeros (never written). */
+  readonly ones: Float64Array;
+  readonly zeros: Float64Array;
+  readonly d: Float64Array;
+  readonly diagH: Float64Array;
+  readonly gH: Float64Array;
+  /** J_h (2n x n with bounds). */
+  readonly A: Float64Array;
+  readonly suf: Float64Array;
+  readonly aNorms: Float64Array;
+  /** J_h times a step, inside the quadratic model. */
+  readonly js: Float64Array;
+  /** The SVD of J_h. */
+  readonly svd: Svd;
+  /** The step of an unbounded trial, in the caller's variables. */
+  readonly step: Float64Array;
+  /** The trust-region step of a trial, in the scaled variables. */
+  readonly pH: Float64Array;
+}
+
+function trfWorkspace(n: number, bounded: boolean): TrfWorkspace {
+  const rows = bounded ? 2 * n : n;
+  const buf = new ArrayBuffer(8 * (11 * n + 2 * rows * n + n * n));
+  let at = 0;
+  const take = (len: number) => {
+    const a = new Float64Array(buf, at, len);
+    at += 8 * len;
+    return a;
+  };
+  const ones = take(n).fill(1);
+  return {
+    ones,
+    zeros: take(n),
+    d: take(n),
+    diagH: take(n),
+    gH: take(n),
+    A: take(rows * n),
+    suf: take(n),
+    aNorms: take(n),
+    js: take(n),
+    svd: { u: take(rows * n), s: take(n), v: take(n * n) },
+    step: take(n),
+    pH: take(n),
+  };
 }
 
 /** The start (or the resumed state) and the initial trust radius. */
@@ -142,7 +200,14 @@ async function initialState(
   }
   const jacScaling = opts.xScale === "jac";
   const userScaleInv = () => (opts.xScale as Float64Array).map((s) => 1 / s);
-  const common = { jacScaling, bounded, status: null, stepNorm: 0, gNorm: 0 };
+  const common = {
+    jacScaling,
+    bounded,
+    status: null,
+    stepNorm: 0,
+    gNorm: 0,
+    ws: trfWorkspace(n, bounded),
+  };
   const r = opts.resume;
   if (r) {
     const x = Float64Array.from(r.x);
@@ -162,9 +227,7 @@ async function initialState(
         : userScaleInv(),
     };
   }
-  const x = bounded
-    ? makeStrictlyFeasible(x0, lb, ub, 0)
-    : Float64Array.from(x0);
+  const x = bounded ? makeStrictlyFeasible(x0, lb, ub, 0) : x0.slice();
   const fac = await linearizeAt(ev, x);
   const scaleInv = jacScaling ? jacScale(fac.colNorms, null) : userScaleInv();
   let Delta: number;
@@ -177,7 +240,7 @@ async function initialState(
     }
     Delta = norm2(t);
   } else {
-    Delta = norm2(x.map((xi, i) => xi * scaleInv[i]));
+    Delta = norm2Product(x, scaleInv);
   }
   if (Delta === 0 || !Number.isFinite(Delta)) Delta = 1;
   return {
@@ -194,17 +257,41 @@ async function initialState(
   };
 }
 
+/** The iteration's report (its state copied: x and the scale as numbers). */
+function iterationInfo(st: TrfState): IterationInfo {
+  return {
+    nit: st.nit,
+    nfev: st.nfev,
+    cost: st.cost,
+    optimality: st.gNorm,
+    stepNorm: st.stepNorm,
+    state: solverState(st),
+  };
+}
+
 /** What a checkpoint stores of a TRF run. */
-function solverState(st: TrfState): SolverState {
+function solverState(
+  st: Pick<
+    TrfState,
+    | "x"
+    | "Delta"
+    | "alpha"
+    | "nfev"
+    | "njev"
+    | "nit"
+    | "jacScaling"
+    | "scaleInv"
+  >,
+): SolverState {
   return {
     method: "trf",
-    x: Array.from(st.x),
+    x: toNumbers(st.x),
     delta: st.Delta,
     alpha: st.alpha,
     nfev: st.nfev,
     njev: st.njev,
     nit: st.nit,
-    scale: st.jacScaling ? Array.from(st.scaleInv) : null,
+    scale: st.jacScaling ? toNumbers(st.scaleInv) : null,
   };
 }
 
@@ -214,14 +301,14 @@ function scaledGradient(
   opts: SolverOptions,
 ): { v: Float64Array; dv: Float64Array; norm: number } {
   const g = st.fac.g;
-  const n = g.length;
   let v: Float64Array, dv: Float64Array;
   if (st.bounded) {
     ({ v, dv } = clScalingVector(st.x, g, opts.lower, opts.upper));
     st.gNorm = normInf(g.map((gi, i) => gi * v[i]));
   } else {
-    v = new Float64Array(n).fill(1);
-    dv = new Float64Array(n);
+    // Read only (subproblem scales v in place with bounds only).
+    v = st.ws.ones;
+    dv = st.ws.zeros;
     st.gNorm = normInf(g);
   }
   return { v, dv, norm: st.gNorm };
@@ -256,32 +343,31 @@ function subproblem(
   m: number,
   g0: { v: Float64Array; dv: Float64Array; norm: number },
 ): Subproblem {
-  const { fac, scaleInv, bounded } = st;
+  const { fac, scaleInv, bounded, ws } = st;
   const g = fac.g;
   const n = g.length;
   const { v, dv } = g0;
   // Scaled ("hat") variables: x_scale first, then Coleman-Li.
-  const d = new Float64Array(n);
-  const diagH = new Float64Array(n);
+  const { d, diagH, gH, suf, js } = ws;
   for (let i = 0; i < n; i++) {
     const scale = 1 / scaleInv[i];
     if (bounded && dv[i] !== 0) v[i] *= scaleInv[i];
     d[i] = (bounded ? Math.sqrt(v[i]) : 1) * scale;
     diagH[i] = bounded ? g[i] * dv[i] * scale : 0;
   }
-  const gH = g.map((gi, i) => gi * d[i]);
+  for (let i = 0; i < n; i++) gH[i] = g[i] * d[i];
   // SVD of J_h = J d (augmented by sqrt(diag_h) with bounds), via the factor.
   const rows = bounded ? 2 * n : n;
-  const A = new Float64Array(rows * n);
+  const A = ws.A;
+  A.fill(0);
   for (let i = 0; i < n; i++) {
     for (let j = 0; j < n; j++) A[i * n + j] = fac.f[i * n + j] * d[j];
   }
   if (bounded) {
     for (let i = 0; i < n; i++) A[(n + i) * n + i] = Math.sqrt(diagH[i]);
   }
-  const { u, s, v: V } = svd(A, rows, n);
+  const { u, s, v: V } = svd(A, rows, n, ws.svd);
   // suf = s * U^T f_aug with f_aug = [qtf; 0].
-  const suf = new Float64Array(n);
   for (let k = 0; k < n; k++) {
     let t = 0;
     for (let i = 0; i < n; i++) t += u[i * n + k] * fac.qtf[i];
@@ -289,7 +375,13 @@ function subproblem(
   }
   const jh = (sh: Float64Array) => matVec(fac.f, n, sh.map((t, i) => t * d[i]));
   const quad = (sh: Float64Array) => {
-    const js = jh(sh);
+    // jh(sh) into the workspace: the same sums in the same order.
+    const F = fac.f;
+    for (let i = 0; i < n; i++) {
+      let t = 0;
+      for (let k = 0; k < n; k++) t += F[i * n + k] * (sh[k] * d[k]);
+      js[i] = t;
+    }
     let q = dot(js, js);
     if (bounded) {
       for (let i = 0; i < n; i++) q += sh[i] * diagH[i] * sh[i];
@@ -302,7 +394,7 @@ function subproblem(
     gH,
     s,
     V,
-    aNorms: columnNorms(A, rows, n),
+    aNorms: columnNormsInto(A, rows, n, ws.aNorms),
     suf,
     jh,
     quad,
@@ -336,8 +428,10 @@ async function tryStep(
       undefined,
       undefined,
       sub.aNorms,
+      st.ws.pH,
     );
     st.alpha = tr.alpha;
+    // In the workspace: nothing keeps the scaled step past this trial.
     const pH = tr.p;
     let step: Float64Array, stepH: Float64Array, predicted: number;
     let xNew: Float64Array;
@@ -365,10 +459,15 @@ async function tryStep(
     } else {
       stepH = pH;
       predicted = -sub.quad(stepH);
-      step = stepH.map((t, i) => t * d[i]);
-      xNew = st.x.map((xi, i) => xi + step[i]);
+      // The step lives in the workspace (only x moves on with the state).
+      step = st.ws.step;
+      xNew = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        step[i] = stepH[i] * d[i];
+        xNew[i] = st.x[i] + step[i];
+      }
     }
-    const [e] = await ev.evaluate([xNew], [true]);
+    const e = (await ev.evaluate([xNew], [true]))[0];
     st.nfev++;
     const stepHNorm = norm2(stepH);
     if (!Number.isFinite(e.cost)) {
@@ -393,10 +492,7 @@ async function tryStep(
       upd.ratio,
       opts.ftol,
       opts.xtol,
-      {
-        dxNorm: norm2(step.map((t, i) => t * dn[i])),
-        xNorm: norm2(st.x.map((t, i) => t * dn[i])),
-      },
+      { dxNorm: norm2Product(step, dn), xNorm: norm2Product(st.x, dn) },
     );
     const accepted = actualReduction > 0
       ? { x: xNew, cost: e.cost, fac: e.lin ? toFactor(e.lin, n) : null }

@@ -365,16 +365,36 @@ function readEnvGb(variable: string, notes: string[]): number | undefined {
   return value;
 }
 
+/**
+ * When each variable's read permission was last seen granted: asked again
+ * after {@linkcode MEMORY_CACHE_MS} (the query costs more than the read).
+ */
+const envGrantedAt = new Map<string, number>();
+
 function readEnv(variable: string, notes: string[]): string | undefined {
   if (!isDeno()) {
     return (globalThis as { process?: { env?: Record<string, string> } })
       .process?.env?.[variable];
   }
-  if (!canReadEnv(variable)) {
+  const seen = envGrantedAt.get(variable);
+  const now = performance.now();
+  if (seen === undefined || now - seen >= MEMORY_CACHE_MS) {
+    if (!canReadEnv(variable)) {
+      envGrantedAt.delete(variable);
+      notes.push(`${variable} not read: --allow-env=${variable} not granted`);
+      return undefined;
+    }
+    envGrantedAt.set(variable, now);
+    return Deno.env.get(variable);
+  }
+  try {
+    return Deno.env.get(variable);
+  } catch {
+    // Revoked since it was seen granted: as the query would now say.
+    envGrantedAt.delete(variable);
     notes.push(`${variable} not read: --allow-env=${variable} not granted`);
     return undefined;
   }
-  return Deno.env.get(variable);
 }
 
 /**

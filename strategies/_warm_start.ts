@@ -105,54 +105,76 @@ export interface PrimedEvaluator extends StrategyEvaluator {
  * ```
  */
 export function primedEvaluator(inner: StrategyEvaluator): PrimedEvaluator {
+  return new Primed(inner);
+}
+
+/**
+ * The wrapper of {@linkcode primedEvaluator}: a class, so that its getters
+ * live on the prototype (an object literal makes a closure of each getter
+ * on every fit).
+ */
+class Primed implements PrimedEvaluator {
+  readonly #inner: StrategyEvaluator;
   // One entry: the warm start's point, until the solver has asked for it.
-  const cache = new EvaluationCache(1);
-  const extra: string[] = [];
-  return {
-    get nParams() {
-      return inner.nParams;
-    },
-    get nResiduals() {
-      return inner.nResiduals;
-    },
-    get backend() {
-      return inner.backend;
-    },
-    get backendInfo() {
-      return inner.backendInfo;
-    },
-    get notes() {
-      return [...(inner.notes ?? []), ...extra];
-    },
-    get checkpointEvery() {
-      return inner.checkpointEvery;
-    },
-    get isCheckpointWriter() {
-      return inner.isCheckpointWriter;
-    },
-    get polish() {
-      return inner.polish;
-    },
-    get firstPhase() {
-      return inner.firstPhase;
-    },
-    prime(theta, e) {
-      cache.store(theta, e);
-    },
-    addNote(note) {
-      extra.push(note);
-    },
-    async evaluate(thetas, withJacobian) {
-      const hit = thetas.length === 1
-        ? cache.lookup(thetas[0], withJacobian[0])
-        : undefined;
-      cache.clear();
-      return hit ? [hit] : await inner.evaluate(thetas, withJacobian);
-    },
-    close() {
-      return inner.close();
-    },
-  };
+  readonly #cache = new EvaluationCache(1);
+  readonly #extra: string[] = [];
+  declare warmStart?: StrategyEvaluator["warmStart"];
+
+  constructor(inner: StrategyEvaluator) {
+    this.#inner = inner;
+  }
+  get nParams(): number {
+    return this.#inner.nParams;
+  }
+  get nResiduals(): number {
+    return this.#inner.nResiduals;
+  }
+  get backend(): string {
+    return this.#inner.backend;
+  }
+  get backendInfo(): StrategyEvaluator["backendInfo"] {
+    return this.#inner.backendInfo;
+  }
+  get notes(): string[] {
+    return [...(this.#inner.notes ?? []), ...this.#extra];
+  }
+  get checkpointEvery(): StrategyEvaluator["checkpointEvery"] {
+    return this.#inner.checkpointEvery;
+  }
+  get isCheckpointWriter(): StrategyEvaluator["isCheckpointWriter"] {
+    return this.#inner.isCheckpointWriter;
+  }
+  get polish(): StrategyEvaluator["polish"] {
+    return this.#inner.polish;
+  }
+  get firstPhase(): StrategyEvaluator["firstPhase"] {
+    return this.#inner.firstPhase;
+  }
+  prime(theta: Float64Array, e: Evaluation): void {
+    this.#cache.store(theta, e);
+  }
+  addNote(note: string): void {
+    this.#extra.push(note);
+  }
+  evaluate(
+    thetas: readonly Float64Array[],
+    withJacobian: readonly boolean[],
+  ): Promise<Evaluation[]> {
+    const hit = thetas.length === 1
+      ? this.#cache.lookup(thetas[0], withJacobian[0])
+      : undefined;
+    this.#cache.clear();
+    if (hit) return Promise.resolve([hit]);
+    try {
+      return this.#inner.evaluate(thetas, withJacobian);
+    } catch (e) {
+      // As the async function this was: a failure is a rejection.
+      return Promise.reject(e);
+    }
+  }
+  close(): ReturnType<StrategyEvaluator["close"]> {
+    return this.#inner.close();
+  }
 }
 
 /**

@@ -20,6 +20,7 @@ import { checkFitOptions } from "./_options.ts";
 import type { XInput } from "./_input.ts";
 import { type ParamPlan, resolveParams } from "./_params.ts";
 import { withModelStart } from "./_model_start.ts";
+import { cachedExpressionModel } from "./_model_cache.ts";
 import type { BackendName } from "../../strategies/backend_name.ts";
 
 /** A checked call of `fit`. */
@@ -124,8 +125,9 @@ export function resolveModel(
       new RegExp(`(^|[^A-Za-z0-9_])${n}([^A-Za-z0-9_(]|$)`).test(modelIn)
     );
     if (used.length === names.length) {
-      return compileModel(modelIn, { variables: names });
+      return cachedExpressionModel(modelIn, names);
     }
   }
-  return compileModel(modelIn as string);
+  if (typeof modelIn === "string") return cachedExpressionModel(modelIn);
+  return compileModel(modelIn);
 }

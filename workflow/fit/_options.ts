@@ -5,10 +5,10 @@
  */
 
 import {
+  checkedVector,
   checkSolverOptionValues,
   type NumVec,
   showValue,
-  toVector,
 } from "../../core/_validate.ts";
 import type { FitOptions } from "../fit.ts";
 import {
@@ -43,7 +43,7 @@ export function checkFitOptions(
     p0 !== undefined &&
     (typeof p0 !== "object" || p0 === null || Array.isArray(p0) ||
       ArrayBuffer.isView(p0))
-  ) toVector(p0 as NumVec, "p0", nParams);
+  ) checkedVector(p0 as NumVec, "p0", nParams);
   const checked: CheckedFitOptions = {
     verbose: assertOneOf("verbose", options.verbose ?? 0, [0, 1, 2] as const),
     backend: assertOneOf("backend", options.backend ?? "auto", BACKEND_NAMES),

@@ -195,8 +195,8 @@ function startPoints(
   so: ResolvedSolverOptions,
 ): { starts: Float64Array[]; global: boolean } {
   const m = call.model;
-  const bounded = Array.from(so.lower).every(Number.isFinite) &&
-    Array.from(so.upper).every(Number.isFinite);
+  const bounded = so.lower.every(Number.isFinite) &&
+    so.upper.every(Number.isFinite);
   const given = call.options.p0 !== undefined;
   if (!given && !bounded) {
     throw new TypeError(

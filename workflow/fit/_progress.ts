@@ -55,10 +55,14 @@ export class FitProgressTracker {
     return this.#lastPass;
   }
 
-  /** Reports a solver iteration of start `k` (awaiting the callback). */
-  async iteration(k: number, info: IterationInfo): Promise<void> {
+  /**
+   * Reports a solver iteration of start `k`: a promise of the callback's
+   * end, or nothing when there is neither a callback nor verbose output.
+   */
+  iteration(k: number, info: IterationInfo): Promise<void> | undefined {
     const cost = this.#unscale(info.cost);
     this.#last = { nit: info.nit, nfev: info.nfev, cost };
+    if (!this.#wanted && this.#verbose < 2) return undefined;
     if (this.#verbose >= 2) {
       console.error(
         `nlsq: start ${k} iter ${info.nit} nfev ${info.nfev} cost ${
@@ -68,7 +72,7 @@ export class FitProgressTracker {
         }`,
       );
     }
-    await this.#reporter.report({
+    return this.#reporter.report({
       phase: "iteration",
       start: k,
       nit: info.nit,

@@ -31,6 +31,9 @@ import type { FitData } from "./_input.ts";
 import { modelFromAst } from "../../model/model.ts";
 import { substituteParams } from "../../model/_substitute.ts";
 
+/** The block parameterScale reads the sample's Jacobian into. */
+let sampleBlock = new Float64Array(0);
+
 /** Jacobian columns with largest entry in [2^-64, 2^64] are left alone. */
 const WINDOW = 64;
 /** Rows of the sample the column magnitudes are read from. */
@@ -77,7 +80,11 @@ export function parameterScale(
     y = pick(data.y);
     w = data.w ? pick(data.w) : null;
   }
-  const B = new Float64Array(ns * (p + 1));
+  // Scratch shared by every call (the kernel runs synchronously).
+  if (sampleBlock.length < ns * (p + 1)) {
+    sampleBlock = new Float64Array(ns * (p + 1));
+  }
+  const B = sampleBlock;
   m.kernel(X, y, w, p0, 0, ns, B, ns, true);
   let s: Float64Array | null = null;
   for (let k = 0; k < p; k++) {

@@ -17,6 +17,7 @@ import { firstPhaseOptions, polishIfNeeded } from "../../strategies/_polish.ts";
 import type { CheckpointSession } from "../../checkpoint/session.ts";
 import type { StartOutcome } from "../fit_result.ts";
 import { BatchingEvaluator } from "./_batching_evaluator.ts";
+import { toNumbers } from "../../core/_numbers.ts";
 import { globalStarts } from "./_global.ts";
 import type { FitCall } from "./_call.ts";
 import type { FitCheckpoints } from "./_checkpoints.ts";
@@ -106,13 +107,17 @@ async function solveStarts(
       signal,
       costFloor,
       resume,
-      onIteration: async (info) => {
-        await progress.iteration(k, info);
-        await session?.record(k, info.state);
+      onIteration: (info) => {
+        const reported = progress.iteration(k, info);
+        if (!session) return reported;
+        return (async () => {
+          await reported;
+          await session.record(k, info.state);
+        })();
       },
     });
   };
-  const results = await Promise.all(starts.map(async (s, k) => {
+  const runStart = async (s: Float64Array, k: number) => {
     try {
       return await runOne(scale.toPhi(s), k);
     } catch (e) {
@@ -123,7 +128,10 @@ async function solveStarts(
     } finally {
       batcher?.done();
     }
-  }));
+  };
+  const results = starts.length === 1
+    ? [await runStart(starts[0], 0)]
+    : await Promise.all(starts.map(runStart));
   const { bestK, outcomes } = pickBest(plan, starts, results);
   let best = results[bestK] as SolverResult;
   if (plan.workflow.validate) {
@@ -160,7 +168,7 @@ function pickBest(
   const outcomes = results.map((r, k): StartOutcome => {
     if (r instanceof Error) {
       return {
-        p0: Array.from(starts[k]),
+        p0: toNumbers(starts[k]),
         popt: [],
         cost: NaN,
         status: -1,
@@ -175,8 +183,8 @@ function pickBest(
       bestK = k;
     }
     return {
-      p0: Array.from(starts[k]),
-      popt: Array.from(scale.toTheta(r.x)),
+      p0: toNumbers(starts[k]),
+      popt: toNumbers(scale.toTheta(r.x)),
       cost: scale.unscaleCost(r.cost),
       status: r.status,
       nfev: r.nfev,
