@@ -21,7 +21,7 @@ function g(v: number, digits = 8): string {
  * import { textReport } from "./_report.ts";
  * const m = model("a * x + b");
  * const r = await fit(m, [0, 1, 2, 3], [1, 3.1, 4.9, 7], { p0: [1, 0] });
- * assert.match(textReport(r, m, "d.csv"), /a:\s+1\.98 \+\/- /);
+ * assert.match(textReport(r, m, "d.csv"), /a:\s+1\.980* \+\/- /);
  * ```
  */
 export function textReport(
