@@ -32,24 +32,7 @@
 export { model, type ModelFunction, type ModelOptions } from "./model/model.ts";
 export type { Model } from "./model/types.ts";
 export { ModelSyntaxError } from "./model/syntax_error.ts";
-export {
-  type BuiltinModel,
-  type DerivedValue,
-  describeModel,
-  type ExpressionOptions,
-  type GuessOptions,
-  type ModelComponent,
-  type ModelDescription,
-  type ModelFactoryOptions,
-  modelFromDescription,
-  models,
-  type ParamHint,
-  type ParamValues,
-  type PolynomialOptions,
-  STEP_FORMS,
-  type StepForm,
-  type StepOptions,
-} from "./models/mod.ts";
+export { type BuiltinModel, models, type ParamValues } from "./models/mod.ts";
 
 // Fitting.
 export { fit } from "./workflow/fit.ts";
@@ -64,24 +47,12 @@ export { FitResult } from "./workflow/fit_result.ts";
 export type {
   ConfidenceInterval,
   DerivedQuantity,
-  FitOrigin,
-  StartOutcome,
 } from "./workflow/fit_result.ts";
 export type {
   Prediction,
   PredictionBand,
   PredictOptions,
 } from "./workflow/prediction.ts";
-export type {
-  FitDiagnostics,
-  JacobianFactor,
-  UndeterminedDirection,
-} from "./workflow/diagnostics.ts";
-export type { DataSummary } from "./workflow/data_summary.ts";
-export type { ReportContext } from "./workflow/report.ts";
-export type { CsvOptions } from "./workflow/result_csv.ts";
-export type { FromJsonOptions, SavedResult } from "./workflow/result_json.ts";
-export type { ParamSetting } from "./workflow/fit/_params.ts";
 export {
   COVARIANCE_WARNING,
   curveFit,
@@ -97,24 +68,8 @@ export {
   type GlobalDataset,
   GlobalFitResult,
 } from "./workflow/fit_global.ts";
-export {
-  type ProfileIntervals,
-  profileIntervals,
-  type ProfileOptions,
-} from "./workflow/profile_intervals.ts";
-export {
-  bootstrap,
-  type BootstrapOptions,
-  type BootstrapResult,
-} from "./workflow/bootstrap.ts";
-export { BatchResult, type BatchResultInit } from "./batch/batch_result.ts";
-export type {
-  FitBatchBounds,
-  FitBatchOptions,
-  FitBatchProgress,
-  FitBatchXInput,
-  FitBatchYInput,
-} from "./batch/fit_batch_options.ts";
+export { BatchResult } from "./batch/batch_result.ts";
+export type { FitBatchOptions } from "./batch/fit_batch_options.ts";
 export type {
   LeastSquaresOptions,
   LeastSquaresResult,
@@ -123,7 +78,6 @@ export type {
   JacobianFunction,
   ResidualFunction,
 } from "./core/dense_evaluator.ts";
-export type { IterationInfo, SolverState } from "./core/solver_types.ts";
 export type { BoundsInput, NumVec } from "./core/_validate.ts";
 export {
   METHOD_NAMES,
@@ -134,11 +88,7 @@ export {
 export { LOSS_NAMES, type LossName } from "./core/loss.ts";
 
 // Plots.
-export {
-  type PlotArrays,
-  plotSvg,
-  type PlotSvgOptions,
-} from "./plot/plot_svg.ts";
+export { plotSvg, type PlotSvgOptions } from "./plot/plot_svg.ts";
 
 // Data.
 export { openSource } from "./data/open_source.ts";
@@ -147,17 +97,11 @@ export type { DataSource, OpenSourceOptions } from "./data/source.ts";
 export { DataSourceError } from "./data/data_source_error.ts";
 
 // The workflow system (NLSQ's nlsq.workflow names).
-export {
-  MemoryBudget,
-  type MemoryBudgetOptions,
-} from "./memory/memory_budget.ts";
+export { MemoryBudget } from "./memory/memory_budget.ts";
 export { MemoryBudgetSelector } from "./memory/selector.ts";
 export { getAvailableMemoryGb } from "./memory/available_memory.ts";
 export { normalizeGoal, OptimizationGoal } from "./workflow/goal.ts";
-export {
-  type AdaptiveTolerances,
-  calculateAdaptiveTolerances,
-} from "./workflow/tolerances.ts";
+export { calculateAdaptiveTolerances } from "./workflow/tolerances.ts";
 export {
   WORKFLOW_PRESETS,
   type WorkflowConfig,
@@ -170,11 +114,6 @@ export {
 } from "./checkpoint/checkpoint.ts";
 export { registerStrategy } from "./strategies/strategy.ts";
 export { BACKEND_NAMES, type BackendName } from "./strategies/backend_name.ts";
-export type {
-  Strategy,
-  StrategyContext,
-  StrategyEvaluator,
-} from "./strategies/strategy.ts";
 
 // Clusters and GPUs.
 export {

@@ -21,7 +21,8 @@ import type {
  * ```ts
  * import assert from "node:assert";
  * import { BatchResult } from "@nlsq/nlsq";
- * import type { BatchResultInit, FitResult } from "@nlsq/nlsq";
+ * import type { BatchResultInit } from "@nlsq/nlsq/workflow";
+ * import type { FitResult } from "@nlsq/nlsq";
  * const init: BatchResultInit = {
  *   params: ["a"], nPoints: 3, popt: new Float64Array([2]),
  *   perr: new Float64Array([0.1]), cost: new Float64Array([0.5]),

@@ -20,7 +20,7 @@ import type { ParamsInput } from "../workflow/fit/_params.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { FitBatchXInput } from "@nlsq/nlsq";
+ * import type { FitBatchXInput } from "@nlsq/nlsq/workflow";
  * const shared: FitBatchXInput = [0, 1, 2];
  * const perFit: FitBatchXInput = [[0, 1, 2], [0, 2, 4]];
  * const twoVariables: FitBatchXInput = [[0, 1, 0, 1], [0, 0, 1, 1]];
@@ -43,7 +43,7 @@ export type FitBatchXInput =
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { FitBatchYInput } from "@nlsq/nlsq";
+ * import type { FitBatchYInput } from "@nlsq/nlsq/workflow";
  * const flat: FitBatchYInput = new Float64Array([1, 2, 3, 4, 5, 6]); // 2 fits of 3
  * const rows: FitBatchYInput = [[1, 2, 3], [4, 5, 6]];
  * assert.strictEqual(flat.length, rows.length * 3);
@@ -58,7 +58,7 @@ export type FitBatchYInput = NumVec | readonly NumVec[] | string | URL;
  * ```ts
  * import assert from "node:assert";
  * import { fitBatch } from "@nlsq/nlsq";
- * import type { FitBatchProgress } from "@nlsq/nlsq";
+ * import type { FitBatchProgress } from "@nlsq/nlsq/workflow";
  * const seen: FitBatchProgress[] = [];
  * await fitBatch("a * x", [1, 2, 3], [[2, 4, 6], [3, 6, 9]], {
  *   p0: [1],
@@ -85,7 +85,7 @@ export interface FitBatchProgress {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { FitBatchBounds } from "@nlsq/nlsq";
+ * import type { FitBatchBounds } from "@nlsq/nlsq/workflow";
  * const b: FitBatchBounds = [0, [10, Infinity]];
  * assert.strictEqual(b.length, 2);
  * ```

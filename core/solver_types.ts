@@ -25,7 +25,7 @@ export const TERMINATION_MESSAGES: Readonly<Record<number, string>> = {
  * ```ts
  * import assert from "node:assert";
  * import { leastSquares } from "@nlsq/nlsq";
- * import type { IterationInfo } from "@nlsq/nlsq";
+ * import type { IterationInfo } from "@nlsq/nlsq/workflow";
  * const seen: IterationInfo[] = [];
  * await leastSquares((p) => [p[0] - 3], [0], { onIteration: (i) => { seen.push(i); } });
  * assert.ok(seen.length > 0);
@@ -54,7 +54,7 @@ export interface IterationInfo {
  * ```ts
  * import assert from "node:assert";
  * import { leastSquares } from "@nlsq/nlsq";
- * import type { SolverState } from "@nlsq/nlsq";
+ * import type { SolverState } from "@nlsq/nlsq/workflow";
  * let state: SolverState | undefined;
  * await leastSquares((p) => [p[0] - 3], [0], { onIteration: (i) => { state = i.state; } });
  * assert.strictEqual(state!.method, "trf");

@@ -33,3 +33,21 @@ export {
 } from "./compile_js.ts";
 export * from "./ast.ts";
 export type * from "./types.ts";
+
+// The built-in models' descriptions and factory options (the root module
+// exports `models` and `BuiltinModel`).
+export {
+  type DerivedValue,
+  describeModel,
+  type ExpressionOptions,
+  type GuessOptions,
+  type ModelComponent,
+  type ModelDescription,
+  type ModelFactoryOptions,
+  modelFromDescription,
+  type ParamHint,
+  type PolynomialOptions,
+  STEP_FORMS,
+  type StepForm,
+  type StepOptions,
+} from "../models/mod.ts";

@@ -58,7 +58,7 @@ export interface LeafSpec {
  * ```ts
  * import assert from "node:assert";
  * import { models } from "@nlsq/nlsq";
- * import type { ModelFactoryOptions } from "@nlsq/nlsq";
+ * import type { ModelFactoryOptions } from "@nlsq/nlsq/model";
  * const o: ModelFactoryOptions = { prefix: "bg_" };
  * assert.deepStrictEqual(models.linear(o).params, ["bg_slope", "bg_intercept"]);
  * ```

@@ -19,7 +19,7 @@ import type { NumVec } from "../core/_validate.ts";
  * ```ts
  * import assert from "node:assert";
  * import { models } from "@nlsq/nlsq";
- * import type { ParamHint } from "@nlsq/nlsq";
+ * import type { ParamHint } from "@nlsq/nlsq/model";
  * const h: ParamHint = models.gaussian().paramHints.sigma;
  * assert.deepStrictEqual(h, { min: 0 });
  * ```
@@ -44,7 +44,7 @@ export interface ParamHint {
  * ```ts
  * import assert from "node:assert";
  * import { models } from "@nlsq/nlsq";
- * import type { DerivedValue } from "@nlsq/nlsq";
+ * import type { DerivedValue } from "@nlsq/nlsq/model";
  * const d: DerivedValue = models.lorentzian().derived([3, 0, 2]).fwhm;
  * assert.strictEqual(d.value, 4);
  * assert.ok(Number.isNaN(d.stderr)); // no covariance given
@@ -64,7 +64,7 @@ export interface DerivedValue {
  * ```ts
  * import assert from "node:assert";
  * import { models } from "@nlsq/nlsq";
- * import type { ModelComponent } from "@nlsq/nlsq";
+ * import type { ModelComponent } from "@nlsq/nlsq/model";
  * const m = models.gaussian({ prefix: "g_" }).add(models.constant());
  * const [g, c]: readonly ModelComponent[] = m.components;
  * assert.deepStrictEqual([g.key, c.key], ["g_", "constant"]);
@@ -95,7 +95,7 @@ export interface ModelComponent {
  * ```ts
  * import assert from "node:assert";
  * import { models } from "@nlsq/nlsq";
- * import type { GuessOptions } from "@nlsq/nlsq";
+ * import type { GuessOptions } from "@nlsq/nlsq/model";
  * const x = Array.from({ length: 41 }, (_, i) => i / 4);
  * const y = x.map((t) => -2 * Math.exp(-((t - 5) ** 2)));
  * const o: GuessOptions = { negative: true };

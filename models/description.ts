@@ -27,8 +27,9 @@ import { models } from "./mod.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { describeModel, models } from "@nlsq/nlsq";
- * import type { ModelDescription } from "@nlsq/nlsq";
+ * import { describeModel } from "@nlsq/nlsq/model";
+ * import { models } from "@nlsq/nlsq";
+ * import type { ModelDescription } from "@nlsq/nlsq/model";
  * const d: ModelDescription = describeModel(models.gaussian({ prefix: "g_" }).add(models.linear()));
  * assert.deepStrictEqual(d, {
  *   kind: "composite",
@@ -74,7 +75,8 @@ export type ModelDescription =
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { describeModel, model } from "@nlsq/nlsq";
+ * import { describeModel } from "@nlsq/nlsq/model";
+ * import { model } from "@nlsq/nlsq";
  * assert.deepStrictEqual(describeModel(model("a * exp(-b * t)", { variables: ["t"] })), {
  *   kind: "expression",
  *   expression: "a * exp(-b * t)",
@@ -135,7 +137,8 @@ const factories = () =>
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { describeModel, modelFromDescription, models } from "@nlsq/nlsq";
+ * import { describeModel, modelFromDescription } from "@nlsq/nlsq/model";
+ * import { models } from "@nlsq/nlsq";
  * const m = models.polynomial({ degree: 2, prefix: "bg_" }).add(models.lorentzian());
  * const again = modelFromDescription(JSON.parse(JSON.stringify(describeModel(m))));
  * assert.deepStrictEqual(again.params, m.params);
@@ -228,7 +231,8 @@ function builtin(o: Record<string, unknown>, at: string): BuiltinModel {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { describeModel, models } from "@nlsq/nlsq";
+ * import { describeModel } from "@nlsq/nlsq/model";
+ * import { models } from "@nlsq/nlsq";
  * import { modelLabel } from "./description.ts";
  * const d = describeModel(models.gaussian({ prefix: "g1_" }).add(models.polynomial({ degree: 2 })));
  * assert.strictEqual(modelLabel(d), "Model(gaussian, prefix='g1_') + Model(polynomial, degree=2)");

@@ -20,7 +20,7 @@ import {
  * ```ts
  * import assert from "node:assert";
  * import { models } from "@nlsq/nlsq";
- * import type { ExpressionOptions } from "@nlsq/nlsq";
+ * import type { ExpressionOptions } from "@nlsq/nlsq/model";
  * const o: ExpressionOptions = { prefix: "d_", hints: { k: { value: 2, min: 0 } } };
  * const m = models.expression("A * exp(-k * x)", o);
  * assert.deepStrictEqual(m.params, ["d_A", "d_k"]);

@@ -19,7 +19,7 @@ import { polyfit } from "./_linear_lsq.ts";
  * ```ts
  * import assert from "node:assert";
  * import { models } from "@nlsq/nlsq";
- * import type { PolynomialOptions } from "@nlsq/nlsq";
+ * import type { PolynomialOptions } from "@nlsq/nlsq/model";
  * const o: PolynomialOptions = { degree: 3 };
  * assert.deepStrictEqual(models.polynomial(o).params, ["c0", "c1", "c2", "c3"]);
  * ```

@@ -19,7 +19,7 @@ import { bestRamp } from "./_ramp.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import { STEP_FORMS } from "@nlsq/nlsq";
+ * import { STEP_FORMS } from "@nlsq/nlsq/model";
  * assert.deepStrictEqual(STEP_FORMS, ["linear", "atan", "arctan", "erf", "logistic"]);
  * ```
  */
@@ -37,7 +37,7 @@ export const STEP_FORMS = [
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { StepForm } from "@nlsq/nlsq";
+ * import type { StepForm } from "@nlsq/nlsq/model";
  * const f: StepForm = "erf";
  * assert.strictEqual(f, "erf");
  * ```
@@ -51,7 +51,7 @@ export type StepForm = typeof STEP_FORMS[number];
  * ```ts
  * import assert from "node:assert";
  * import { models } from "@nlsq/nlsq";
- * import type { StepOptions } from "@nlsq/nlsq";
+ * import type { StepOptions } from "@nlsq/nlsq/model";
  * const o: StepOptions = { form: "atan" };
  * assert.match(models.step(o).expression, /atan/);
  * ```

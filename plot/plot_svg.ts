@@ -30,7 +30,7 @@ import { type PlotLabels, renderFitSvg } from "./render_fit_svg.ts";
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { PlotArrays } from "@nlsq/nlsq";
+ * import type { PlotArrays } from "@nlsq/nlsq/workflow";
  * const d: PlotArrays = { x: [1, 2, 3], y: [2, 4, 6], sigma: [0.1, 0.1, 0.2] };
  * assert.strictEqual(d.y.length, 3);
  * ```

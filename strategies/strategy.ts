@@ -130,7 +130,7 @@ export interface PassProgress {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { StrategyContext } from "@nlsq/nlsq";
+ * import type { StrategyContext } from "@nlsq/nlsq/strategies";
  * const ctx: Pick<StrategyContext, "loss" | "fScale" | "backend"> = {
  *   loss: "huber", fScale: 1, backend: "cpu",
  * };
@@ -175,7 +175,7 @@ export interface StrategyContext {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { StrategyEvaluator } from "@nlsq/nlsq";
+ * import type { StrategyEvaluator } from "@nlsq/nlsq/strategies";
  * const ev: Pick<StrategyEvaluator, "backend" | "nParams" | "nResiduals"> = {
  *   backend: "cpu (2 threads)", nParams: 2, nResiduals: 100,
  * };
@@ -271,7 +271,7 @@ export interface PolishInput {
  * ```ts
  * import assert from "node:assert";
  * import { createDenseEvaluator } from "../core/dense_evaluator.ts";
- * import type { StrategyEvaluator } from "@nlsq/nlsq";
+ * import type { StrategyEvaluator } from "@nlsq/nlsq/strategies";
  * import type { PolishPlan } from "@nlsq/nlsq/strategies";
  * const ev = createDenseEvaluator((p) => [p[0] - 1], 1, 1);
  * const evaluator: StrategyEvaluator = { ...ev, evaluate: ev.evaluate.bind(ev), backend: "cpu", close: () => {} } as unknown as StrategyEvaluator;
@@ -295,7 +295,7 @@ export interface PolishPlan {
  * ```ts
  * import assert from "node:assert";
  * import { standardStrategy } from "@nlsq/nlsq/strategies";
- * import type { Strategy } from "@nlsq/nlsq";
+ * import type { Strategy } from "@nlsq/nlsq/strategies";
  * const s: Strategy = standardStrategy;
  * assert.strictEqual(s.name, "standard");
  * assert.ok(s.accepts.includes("memory"));

@@ -4,14 +4,8 @@
 // come back through JSON as the same model: the same expression, parameter
 // names and variables, so the same compiled values to the last bit.
 import assert from "node:assert";
-import {
-  type BuiltinModel,
-  describeModel,
-  type Model,
-  model,
-  modelFromDescription,
-  models,
-} from "../mod.ts";
+import { type BuiltinModel, type Model, model, models } from "../mod.ts";
+import { describeModel, modelFromDescription } from "../model/mod.ts";
 
 function assertSameModel(m: Model, what: string) {
   const d = describeModel(m);

@@ -5,13 +5,8 @@
 // the standard error for values near 0), standard errors to 1e-3, derived
 // quantities (fwhm, height) likewise.
 import assert from "node:assert";
-import {
-  type BuiltinModel,
-  type DerivedValue,
-  fit,
-  type FitResult,
-  models,
-} from "../mod.ts";
+import { type BuiltinModel, fit, type FitResult, models } from "../mod.ts";
+import type { DerivedValue } from "../model/mod.ts";
 import { pythonJson } from "./_python_json.ts";
 import { lmfitPython } from "./_lmfit.ts";
 

@@ -24,7 +24,7 @@ import { cholesky, solveLowerInPlace } from "../core/linalg.ts";
  *
  * @example
  * ```ts
- * import type { BootstrapOptions } from "@nlsq/nlsq";
+ * import type { BootstrapOptions } from "@nlsq/nlsq/workflow";
  * const o: BootstrapOptions = { n: 200, seed: 7, level: 0.9 };
  * ```
  */
@@ -43,7 +43,7 @@ export interface BootstrapOptions {
  *
  * @example
  * ```ts
- * import type { BootstrapResult } from "@nlsq/nlsq";
+ * import type { BootstrapResult } from "@nlsq/nlsq/workflow";
  * const show = (b: BootstrapResult) => b.intervals.a;
  * ```
  */

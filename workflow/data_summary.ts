@@ -13,7 +13,7 @@
  * ```ts
  * import assert from "node:assert";
  * import { fit } from "@nlsq/nlsq";
- * import type { DataSummary } from "@nlsq/nlsq";
+ * import type { DataSummary } from "@nlsq/nlsq/workflow";
  * const r = await fit("a * x", [1, 2, 3], [2.1, 3.9, 6.1], { p0: [1] });
  * const d: DataSummary = r.dataSummary!;
  * assert.deepStrictEqual(d.x, [{ name: "x", min: 1, max: 3 }]);

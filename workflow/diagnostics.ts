@@ -35,7 +35,7 @@ export const ILL_CONDITIONED = 1e6;
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { JacobianFactor } from "@nlsq/nlsq";
+ * import type { JacobianFactor } from "@nlsq/nlsq/workflow";
  * const j: JacobianFactor = { f: new Float64Array([2, 0, 0, 1]), colNorms: new Float64Array([2, 1]) };
  * assert.strictEqual(j.f.length, j.colNorms.length ** 2);
  * ```
@@ -51,7 +51,7 @@ export interface JacobianFactor {
  * @example
  * ```ts
  * import assert from "node:assert";
- * import type { UndeterminedDirection } from "@nlsq/nlsq";
+ * import type { UndeterminedDirection } from "@nlsq/nlsq/workflow";
  * const d: UndeterminedDirection = { names: ["a", "b"], weights: [0.71, -0.71], singularValue: 1e-12 };
  * assert.strictEqual(d.names.length, d.weights.length);
  * ```
@@ -72,7 +72,7 @@ export interface UndeterminedDirection {
  * ```ts
  * import assert from "node:assert";
  * import { fit } from "@nlsq/nlsq";
- * import type { FitDiagnostics } from "@nlsq/nlsq";
+ * import type { FitDiagnostics } from "@nlsq/nlsq/workflow";
  * const x = [0, 1, 2, 3, 4, 5];
  * // b and c enter only as b + c: the data cannot tell them apart.
  * const r = await fit("a * x + b + c", x, x.map((t) => 2 * t + 1), { p0: [1, 0, 0] });

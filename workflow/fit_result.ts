@@ -44,7 +44,7 @@ import type { BootstrapOptions, BootstrapResult } from "./bootstrap.ts";
  * ```ts
  * import assert from "node:assert";
  * import { fit } from "@nlsq/nlsq";
- * import type { StartOutcome } from "@nlsq/nlsq";
+ * import type { StartOutcome } from "@nlsq/nlsq/workflow";
  * const r = await fit("a * x", [1, 2, 3], [2, 4, 6], { p0: [1] });
  * const s: readonly StartOutcome[] = r.starts;
  * assert.ok(s.length >= 1 && s[0].success);

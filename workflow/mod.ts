@@ -36,3 +36,36 @@ export {
   resultDisplay,
   type ResultPlotRenderer,
 } from "./result_display.ts";
+
+// The result's parts, refits and the batch's input types (the root module
+// exports what a user fits with).
+export type {
+  FitDiagnostics,
+  JacobianFactor,
+  UndeterminedDirection,
+} from "./diagnostics.ts";
+export type { DataSummary } from "./data_summary.ts";
+export type { ReportContext } from "./report.ts";
+export type { CsvOptions } from "./result_csv.ts";
+export type { FromJsonOptions, SavedResult } from "./result_json.ts";
+export type { ParamSetting } from "./fit/_params.ts";
+export type { FitOrigin, StartOutcome } from "./fit_result.ts";
+export {
+  type ProfileIntervals,
+  profileIntervals,
+  type ProfileOptions,
+} from "./profile_intervals.ts";
+export {
+  bootstrap,
+  type BootstrapOptions,
+  type BootstrapResult,
+} from "./bootstrap.ts";
+export type { BatchResultInit } from "../batch/batch_result.ts";
+export type {
+  FitBatchBounds,
+  FitBatchProgress,
+  FitBatchXInput,
+  FitBatchYInput,
+} from "../batch/fit_batch_options.ts";
+export type { IterationInfo, SolverState } from "../core/solver_types.ts";
+export type { PlotArrays } from "../plot/plot_svg.ts";

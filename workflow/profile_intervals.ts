@@ -26,7 +26,7 @@ import { openRefit, type RefitProblem } from "./_refit.ts";
  *
  * @example
  * ```ts
- * import type { ProfileOptions } from "@nlsq/nlsq";
+ * import type { ProfileOptions } from "@nlsq/nlsq/workflow";
  * const o: ProfileOptions = { level: 0.683, params: ["b"] };
  * ```
  */

@@ -20,7 +20,7 @@ import { identifiabilityWarnings } from "./diagnostics.ts";
  * ```ts
  * import assert from "node:assert";
  * import { fit } from "@nlsq/nlsq";
- * import type { ReportContext } from "@nlsq/nlsq";
+ * import type { ReportContext } from "@nlsq/nlsq/workflow";
  * const r = await fit("a * x", [1, 2, 3], [2.1, 3.9, 6.1], { p0: [1] });
  * const o: ReportContext = { alpha: 0.32, data: "three points" };
  * assert.match(r.report(o), /\(68%, Student's t with 2 degrees of freedom\)/);

@@ -15,7 +15,7 @@ import type { FitResult } from "./fit_result.ts";
  * ```ts
  * import assert from "node:assert";
  * import { fit } from "@nlsq/nlsq";
- * import type { CsvOptions } from "@nlsq/nlsq";
+ * import type { CsvOptions } from "@nlsq/nlsq/workflow";
  * const r = await fit("a * x", [1, 2, 3], [2.1, 3.9, 6.1], { p0: [1] });
  * const o: CsvOptions = { level: 0.68 };
  * assert.match(r.toCSV(o).split("\n")[0], /ci_lower_68%/);

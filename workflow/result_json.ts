@@ -33,7 +33,7 @@ export const RESULT_VERSION = 1;
  * ```ts
  * import assert from "node:assert";
  * import { fit, FitResult, model } from "@nlsq/nlsq";
- * import type { FromJsonOptions } from "@nlsq/nlsq";
+ * import type { FromJsonOptions } from "@nlsq/nlsq/workflow";
  * const f = model((x: number, a: number) => a * x, { params: ["a"] });
  * const r = await fit(f, [1, 2, 3], [2, 4, 6], { p0: [1] });
  * const o: FromJsonOptions = { model: f };

@@ -58,7 +58,7 @@ export type ParamsInput = Readonly<Record<string, ParamSpec>>;
  * ```ts
  * import assert from "node:assert";
  * import { fit } from "@nlsq/nlsq";
- * import type { ParamSetting } from "@nlsq/nlsq";
+ * import type { ParamSetting } from "@nlsq/nlsq/workflow";
  * const r = await fit("a * x + b", [0, 1, 2], [1, 3, 5], {
  *   params: { a: { value: 1, min: 0 }, b: { value: 1, vary: false } },
  * });
