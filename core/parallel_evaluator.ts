@@ -254,32 +254,18 @@ export function createParallelEvaluator(
   data: WeightedData,
   options: ParallelEvaluatorOptions = {},
 ): ClosableEvaluator {
-  const p = model.params.length;
-  const n = data.y.length;
-  const blockRows = options.blockRows ?? 256;
-  let threads = Math.max(
-    1,
-    Math.floor(options.threads ?? hardwareConcurrency()),
-  );
-  if (!model.kernelSource || !POOL.available) threads = 1;
-  threads = Math.min(threads, Math.max(1, Math.floor(n / blockRows)));
-  // Fewer rows than a block: a block of exactly those rows (the same sums;
-  // a small fit does not allocate and zero a 256-row block).
-  const ownRows = Math.max(1, Math.min(blockRows, n));
-  // Shared scratch only for generated kernels: a plain-function model runs
-  // the caller's code inside the pass, which could start another pass.
-  const generated = Boolean(model.kernelSource);
-  const opts = {
-    loss: options.loss,
-    fScale: options.fScale,
-    blockRows: ownRows,
-    block: generated
-      ? mainThreadScratch("block", ownRows * (p + 1))
-      : new Float64Array(ownRows * (p + 1)),
-    gram: false,
-  };
-  const chunkRows = Math.max(1, Math.floor(options.chunkRows ?? n));
-  // Per chunk, contiguous ranges per thread, the first ones a row longer.
+  return new ParallelEvaluator(model, data, options);
+}
+
+/**
+ * Per chunk of `chunkRows`, the row bounds of each thread's contiguous
+ * range (`threads + 1` values), the first ranges a row longer.
+ */
+function threadBounds(
+  n: number,
+  chunkRows: number,
+  threads: number,
+): number[][] {
   const chunks: number[][] = [];
   for (let c0 = 0; c0 < n; c0 += chunkRows) {
     const len = Math.min(chunkRows, n - c0);
@@ -289,63 +275,170 @@ export function createParallelEvaluator(
     }
     chunks.push(b);
   }
-  // Workers read columns in shared memory in place. Other columns cannot be
-  // read by another thread: each worker gets a shared copy of its own rows
-  // only, at their own positions in a buffer as long as the column (pages
-  // never written cost no memory), so threads cost (threads-1)/threads of
-  // a copied column, not a whole second copy, and every worker indexes all
-  // its columns alike.
-  const ctxId = nextContext++;
-  const workers = threads > 1 ? POOL.get(threads - 1) : [];
-  const owned: [SharedArrayBuffer, number][] = [];
-  workers.forEach((w, wi) => {
-    const t = wi + 1;
-    const column = (a: Float64Array): [SharedArrayBuffer, number, number] => {
-      if (a.buffer instanceof SharedArrayBuffer) {
-        return [a.buffer, a.byteOffset / 8, a.length];
-      }
-      const out = new Float64Array(takeShared(a.length * 8));
-      let rows = 0;
-      for (const b of chunks) {
-        out.set(a.subarray(b[t], b[t + 1]), b[t]);
-        rows += b[t + 1] - b[t];
-      }
-      owned.push([out.buffer as SharedArrayBuffer, rows * 8]);
-      return [out.buffer as SharedArrayBuffer, 0, a.length];
+  return chunks;
+}
+
+/** The options of the main thread's part of a pass. */
+interface MainPassOptions {
+  readonly loss?: LossName;
+  readonly fScale?: number;
+  readonly blockRows: number;
+  readonly block: Float64Array;
+  readonly gram: boolean;
+}
+
+/** The multi-threaded evaluator: workers hold their rows for its lifetime. */
+class ParallelEvaluator implements ClosableEvaluator {
+  readonly nParams: number;
+  readonly nResiduals: number;
+  readonly threads: number;
+  readonly #model: Model;
+  readonly #data: WeightedData;
+  readonly #opts: MainPassOptions;
+  readonly #chunks: number[][];
+  readonly #ctxId = nextContext++;
+  readonly #workers: ReturnType<typeof POOL.get> = [];
+  /** Shared copies of the workers' rows, released on close. */
+  readonly #owned: [SharedArrayBuffer, number][] = [];
+  /** One thread, one chunk: the pass runs synchronously. */
+  readonly #inline: boolean;
+  readonly #inlineAug: Float64Array;
+  readonly #evaluate: Evaluator["evaluate"];
+  #closed = false;
+
+  constructor(
+    model: Model,
+    data: WeightedData,
+    options: ParallelEvaluatorOptions,
+  ) {
+    const p = model.params.length;
+    const n = data.y.length;
+    this.#model = model;
+    this.#data = data;
+    this.nParams = p;
+    this.nResiduals = n;
+    const blockRows = options.blockRows ?? 256;
+    let threads = Math.max(
+      1,
+      Math.floor(options.threads ?? hardwareConcurrency()),
+    );
+    if (!model.kernelSource || !POOL.available) threads = 1;
+    this.threads = threads = Math.min(
+      threads,
+      Math.max(1, Math.floor(n / blockRows)),
+    );
+    // Fewer rows than a block: a block of exactly those rows (the same sums;
+    // a small fit does not allocate and zero a 256-row block).
+    const ownRows = Math.max(1, Math.min(blockRows, n));
+    // Shared scratch only for generated kernels: a plain-function model runs
+    // the caller's code inside the pass, which could start another pass.
+    const generated = Boolean(model.kernelSource);
+    this.#opts = {
+      loss: options.loss,
+      fScale: options.fScale,
+      blockRows: ownRows,
+      block: generated
+        ? mainThreadScratch("block", ownRows * (p + 1))
+        : new Float64Array(ownRows * (p + 1)),
+      gram: false,
     };
-    POOL.send(w, {
-      type: "init",
-      ctx: ctxId,
-      kernelSource: model.kernelSource,
+    this.#chunks = threadBounds(
+      n,
+      Math.max(1, Math.floor(options.chunkRows ?? n)),
+      threads,
+    );
+    if (threads > 1) this.#startWorkers(options, blockRows);
+    this.#inline = this.#workers.length === 0 && this.#chunks.length === 1;
+    // The augmented form of inline passes: a view of the shared scratch, made
+    // once (should the scratch grow later, this view keeps the old buffer,
+    // still used only synchronously).
+    const c2 = (p + 1) * (p + 1);
+    this.#inlineAug = this.#inline && generated
+      ? mainThreadScratch("aug", c2).subarray(0, c2)
+      : new Float64Array(this.#inline ? c2 : 0);
+    this.#evaluate = autoAccumulation(
+      n,
       p,
-      x: data.x.map(column),
-      y: column(data.y),
-      w: data.w ? column(data.w) : null,
-      loss: options.loss ?? "linear",
-      fScale: options.fScale ?? 1,
-      blockRows,
+      options.accumulation !== "qr",
+      (t, j, gram) => this.#passOnce(t, j, gram),
+    );
+  }
+
+  /**
+   * Workers read columns in shared memory in place. Other columns cannot be
+   * read by another thread: each worker gets a shared copy of its own rows
+   * only, at their own positions in a buffer as long as the column (pages
+   * never written cost no memory), so threads cost (threads-1)/threads of
+   * a copied column, not a whole second copy, and every worker indexes all
+   * its columns alike.
+   */
+  #startWorkers(options: ParallelEvaluatorOptions, blockRows: number): void {
+    const data = this.#data, chunks = this.#chunks;
+    this.#workers.push(...POOL.get(this.threads - 1));
+    this.#workers.forEach((w, wi) => {
+      const t = wi + 1;
+      const column = (a: Float64Array): [SharedArrayBuffer, number, number] => {
+        if (a.buffer instanceof SharedArrayBuffer) {
+          return [a.buffer, a.byteOffset / 8, a.length];
+        }
+        const out = new Float64Array(takeShared(a.length * 8));
+        let rows = 0;
+        for (const b of chunks) {
+          out.set(a.subarray(b[t], b[t + 1]), b[t]);
+          rows += b[t + 1] - b[t];
+        }
+        this.#owned.push([out.buffer as SharedArrayBuffer, rows * 8]);
+        return [out.buffer as SharedArrayBuffer, 0, a.length];
+      };
+      POOL.send(w, {
+        type: "init",
+        ctx: this.#ctxId,
+        kernelSource: this.#model.kernelSource,
+        p: this.nParams,
+        x: data.x.map(column),
+        y: column(data.y),
+        w: data.w ? column(data.w) : null,
+        loss: options.loss ?? "linear",
+        fScale: options.fScale ?? 1,
+        blockRows,
+      });
     });
-  });
-  let closed = false;
+  }
+
+  #passOnce(
+    thetas: readonly Float64Array[],
+    withJacobian: readonly boolean[],
+    gram: boolean,
+  ): Promise<Evaluation[]> {
+    if (!this.#inline) return this.#passAcross(thetas, withJacobian, gram);
+    try {
+      return Promise.resolve(this.#passInline(thetas, withJacobian, gram));
+    } catch (e) {
+      // As from the async pass: a failure is a rejection.
+      return Promise.reject(e);
+    }
+  }
+
   /**
    * One thread, one chunk: the pass is synchronous, and merging one partial
    * only turns a non-finite cost into NaN. The augmented form is scratch:
    * evaluationFromPartial copies R and Q^T f out of it.
    */
-  const passInline = (
+  #passInline(
     thetas: readonly Float64Array[],
     withJacobian: readonly boolean[],
     gram: boolean,
-  ): Evaluation[] => {
-    const lo = chunks[0][0], hi = chunks[0][1];
-    const aug = inlineAug;
-    const o = { ...opts, gram, aug };
+  ): Evaluation[] {
+    const [lo, hi] = this.#chunks[0];
+    const aug = this.#inlineAug;
+    const o = { ...this.#opts, gram, aug };
+    const p = this.nParams;
     return thetas.map((theta, i) => {
       aug.fill(0);
       const part = linearizeRange(
-        model.kernel,
+        this.#model.kernel,
         p,
-        data,
+        this.#data,
         theta,
         lo,
         hi,
@@ -355,58 +448,38 @@ export function createParallelEvaluator(
       return evaluationFromPartial(
         Number.isFinite(part.cost) ? part : { cost: NaN, aug: null },
         p,
-        n,
+        this.nResiduals,
       );
     });
-  };
-  const inline = workers.length === 0 && chunks.length === 1;
-  // The augmented form of inline passes: a view of the shared scratch, made
-  // once (should the scratch grow later, this view keeps the old buffer,
-  // still used only synchronously).
-  const c2 = (p + 1) * (p + 1);
-  const inlineAug = inline && generated
-    ? mainThreadScratch("aug", c2).subarray(0, c2)
-    : new Float64Array(inline ? c2 : 0);
-  const passOnce = (
+  }
+
+  async #passAcross(
     thetas: readonly Float64Array[],
     withJacobian: readonly boolean[],
     gram: boolean,
-  ): Promise<Evaluation[]> => {
-    if (!inline) return passAcross(thetas, withJacobian, gram);
-    try {
-      return Promise.resolve(passInline(thetas, withJacobian, gram));
-    } catch (e) {
-      // As from the async pass: a failure is a rejection.
-      return Promise.reject(e);
-    }
-  };
-  const passAcross = async (
-    thetas: readonly Float64Array[],
-    withJacobian: readonly boolean[],
-    gram: boolean,
-  ): Promise<Evaluation[]> => {
+  ): Promise<Evaluation[]> {
+    const p = this.nParams;
     // Per pass, not shared: passes may overlap (multi-start warm starts),
     // and a later one must not switch this one's accumulation mid-way.
-    const passOpts = { ...opts, gram };
+    const passOpts = { ...this.#opts, gram };
     const parts: PartialLinearization[][] = thetas.map(() => []);
-    for (const bounds of chunks) {
-      const pending = workers.map((w, wi) => {
-        const t = wi + 1;
-        return POOL.request<PartialLinearization[]>(w, {
+    for (const bounds of this.#chunks) {
+      const pending = this.#workers.map((w, wi) =>
+        POOL.request<PartialLinearization[]>(w, {
           type: "eval",
-          ctx: ctxId,
+          ctx: this.#ctxId,
           thetas,
           withJac: withJacobian,
-          start: bounds[t],
-          end: bounds[t + 1],
+          start: bounds[wi + 1],
+          end: bounds[wi + 2],
           gram,
-        });
-      });
+        })
+      );
       const mine = thetas.map((theta, i) =>
         linearizeRange(
-          model.kernel,
+          this.#model.kernel,
           p,
-          data,
+          this.#data,
           theta,
           bounds[0],
           bounds[1],
@@ -422,34 +495,37 @@ export function createParallelEvaluator(
           : [merged];
       });
     }
-    return thetas.map((_, i) => evaluationFromPartial(parts[i][0], p, n));
-  };
-  const evaluate = autoAccumulation(
-    n,
-    p,
-    options.accumulation !== "qr",
-    passOnce,
-  );
-  return {
-    nParams: p,
-    nResiduals: n,
-    threads,
-    evaluateForm(thetas, withJacobian, gram) {
-      if (closed) throw new Error("evaluator is closed");
-      return passOnce(thetas, withJacobian, gram);
-    },
-    evaluate(thetas, withJacobian): Promise<Evaluation[]> {
-      if (closed) throw new Error("evaluator is closed");
-      return evaluate(thetas, withJacobian);
-    },
-    close() {
-      if (closed) return;
-      closed = true;
-      for (const w of workers) POOL.send(w, { type: "dispose", ctx: ctxId });
-      // Messages are ordered: the workers drop these before any later init.
-      for (const [b, used] of owned) releaseShared(b, used);
-    },
-  };
+    return thetas.map((_, i) =>
+      evaluationFromPartial(parts[i][0], p, this.nResiduals)
+    );
+  }
+
+  evaluateForm(
+    thetas: readonly Float64Array[],
+    withJacobian: readonly boolean[],
+    gram: boolean,
+  ): Promise<Evaluation[]> {
+    if (this.#closed) throw new Error("evaluator is closed");
+    return this.#passOnce(thetas, withJacobian, gram);
+  }
+
+  evaluate(
+    thetas: readonly Float64Array[],
+    withJacobian: readonly boolean[],
+  ): Promise<Evaluation[]> {
+    if (this.#closed) throw new Error("evaluator is closed");
+    return this.#evaluate(thetas, withJacobian);
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    for (const w of this.#workers) {
+      POOL.send(w, { type: "dispose", ctx: this.#ctxId });
+    }
+    // Messages are ordered: the workers drop these before any later init.
+    for (const [b, used] of this.#owned) releaseShared(b, used);
+  }
 }
 
 const MAIN_SCRATCH = { block: new Float64Array(0), aug: new Float64Array(0) };
