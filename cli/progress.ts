@@ -301,23 +301,60 @@ export function multiStartLine(
  * ```
  */
 export class FitProgressBar {
-  readonly #enabled: boolean;
-  readonly #stream: ProgressStream | undefined;
-  readonly #fps: number;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #bar: cliProgress.SingleBar | undefined;
+  readonly #bar: DelayedBar;
   #last: FitProgress | undefined;
   readonly #tracker: FitProgressTracker;
   readonly #starts = new Map<number, FitProgress>();
   #tick = 0;
-  #stopped = false;
-  #showAt = Infinity;
 
   /** @param options See {@linkcode FitProgressBarOptions}. */
   constructor(options: FitProgressBarOptions = {}) {
+    this.#tracker = new FitProgressTracker(options.maxNfev);
+    this.#bar = new DelayedBar(options, () => {
+      const p = this.#last;
+      if (!p) return `fit ${SPINNER[this.#tick++ % SPINNER.length]} starting`;
+      if (this.#starts.size > 1 && p.phase === "iteration") {
+        return multiStartLine(this.#starts.values(), this.#tick++);
+      }
+      return progressLine(p, 24, this.#tick++);
+    });
+  }
+
+  /** Records the latest progress (and redraws when the bar is shown). */
+  update(p: FitProgress): void {
+    if (!this.#bar.active) return;
+    this.#last = this.#tracker.update(p);
+    this.#starts.set(p.start, this.#last);
+    this.#bar.touch();
+  }
+
+  /** Erases the bar and stops drawing; idempotent. */
+  stop(): void {
+    this.#bar.stop();
+  }
+}
+
+/**
+ * The lifecycle both bars share: drawn on a terminal only, shown after a
+ * quiet period, redrawn by `format()`, erased by `stop()`.
+ */
+class DelayedBar {
+  readonly #enabled: boolean;
+  readonly #stream: ProgressStream | undefined;
+  readonly #fps: number;
+  readonly #format: () => string;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #bar: cliProgress.SingleBar | undefined;
+  #stopped = false;
+  #showAt = Infinity;
+
+  constructor(
+    options: Omit<FitProgressBarOptions, "maxNfev">,
+    format: () => string,
+  ) {
     this.#enabled = options.enabled ?? safeIsTerminal();
     this.#fps = options.fps ?? 10;
-    this.#tracker = new FitProgressTracker(options.maxNfev);
+    this.#format = format;
     if (!this.#enabled) return;
     this.#stream = options.stream ?? stderrStream();
     const delay = options.delayMs ?? 1000;
@@ -328,18 +365,19 @@ export class FitProgressBar {
     this.#timer = timer;
   }
 
-  /** Records the latest progress (and redraws when the bar is shown). */
-  update(p: FitProgress): void {
-    if (!this.#enabled || this.#stopped) return;
-    this.#last = this.#tracker.update(p);
-    this.#starts.set(p.start, this.#last);
+  /** Whether updates are still wanted (enabled and not stopped). */
+  get active(): boolean {
+    return this.#enabled && !this.#stopped;
+  }
+
+  /** Redraws, or shows the bar once its quiet period is over. */
+  touch(): void {
     // A solver that never yields to the event loop starves the timer, so
     // the first update after the quiet period shows the bar too.
     if (!this.#bar && performance.now() >= this.#showAt) this.#show();
     else this.#bar?.update(0, {});
   }
 
-  /** Erases the bar and stops drawing; idempotent. */
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
@@ -349,14 +387,7 @@ export class FitProgressBar {
 
   #show(): void {
     if (this.#stopped || this.#bar) return;
-    this.#bar = startBar(this.#stream!, this.#fps, () => {
-      const p = this.#last;
-      if (!p) return `fit ${SPINNER[this.#tick++ % SPINNER.length]} starting`;
-      if (this.#starts.size > 1 && p.phase === "iteration") {
-        return multiStartLine(this.#starts.values(), this.#tick++);
-      }
-      return progressLine(p, 24, this.#tick++);
-    });
+    this.#bar = startBar(this.#stream!, this.#fps, this.#format);
   }
 }
 
@@ -425,54 +456,30 @@ export function batchProgressLine(p: FitBatchProgress, barWidth = 24): string {
  * ```
  */
 export class BatchProgressBar {
-  readonly #enabled: boolean;
-  readonly #stream: ProgressStream | undefined;
-  readonly #fps: number;
-  #timer: ReturnType<typeof setTimeout> | undefined;
-  #bar: cliProgress.SingleBar | undefined;
+  readonly #bar: DelayedBar;
   #last: FitBatchProgress | undefined;
-  #stopped = false;
-  #showAt = Infinity;
 
   /** @param options See {@linkcode FitProgressBarOptions} (no maxNfev). */
   constructor(options: Omit<FitProgressBarOptions, "maxNfev"> = {}) {
-    this.#enabled = options.enabled ?? safeIsTerminal();
-    this.#fps = options.fps ?? 10;
-    if (!this.#enabled) return;
-    this.#stream = options.stream ?? stderrStream();
-    const delay = options.delayMs ?? 1000;
-    this.#showAt = performance.now() + delay;
-    const timer = setTimeout(() => this.#show(), delay);
-    Deno.unrefTimer(timer);
-    this.#timer = timer;
-  }
-
-  /** Records the latest progress (and redraws when the bar is shown). */
-  update(p: FitBatchProgress): void {
-    if (!this.#enabled || this.#stopped) return;
-    this.#last = p;
-    if (!this.#bar && performance.now() >= this.#showAt) this.#show();
-    else this.#bar?.update(0, {});
-  }
-
-  /** Erases the bar and stops drawing; idempotent. */
-  stop(): void {
-    if (this.#stopped) return;
-    this.#stopped = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
-    this.#bar?.stop();
-  }
-
-  #show(): void {
-    if (this.#stopped || this.#bar) return;
-    this.#bar = startBar(
-      this.#stream!,
-      this.#fps,
+    this.#bar = new DelayedBar(
+      options,
       () =>
         this.#last
           ? batchProgressLine(this.#last)
           : `batch ${SPINNER[0]} starting`,
     );
+  }
+
+  /** Records the latest progress (and redraws when the bar is shown). */
+  update(p: FitBatchProgress): void {
+    if (!this.#bar.active) return;
+    this.#last = p;
+    this.#bar.touch();
+  }
+
+  /** Erases the bar and stops drawing; idempotent. */
+  stop(): void {
+    this.#bar.stop();
   }
 }
 
