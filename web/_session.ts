@@ -11,6 +11,7 @@ import type { Model } from "../model/types.ts";
 import type { BuiltinModel } from "../models/mod.ts";
 import { modelFromSpec } from "./_model_spec.ts";
 import { type View, type ViewFit, viewOf } from "./_view.ts";
+import { correlationMatrix } from "../workflow/correlation.ts";
 import { textReport } from "./_report.ts";
 import { denoScript } from "./_script.ts";
 import { plotSvg } from "../plot/plot_svg.ts";
@@ -232,7 +233,7 @@ export class Session {
         dof: r.nPoints - r.nFree,
       },
     };
-    return summarize(r, m, req, this.#name, refined);
+    return summarize(r, req, this.#name, refined);
   }
 
   /** The drawing of `[lo, hi]` (the whole x range when absent). */
@@ -304,15 +305,6 @@ export function tolerances(
   return tol === undefined ? {} : { ftol: tol, xtol: tol, gtol: tol };
 }
 
-function correlation(pcov: readonly (readonly number[])[]): number[][] {
-  return pcov.map((row, i) =>
-    row.map((v, j) => {
-      const d = Math.sqrt(pcov[i][i] * pcov[j][j]);
-      return d > 0 && Number.isFinite(d) ? v / d : NaN;
-    })
-  );
-}
-
 /**
  * The page's last steps of a WebGPU fit (web/_refine.ts): Gauss-Newton steps
  * in f64 over the free parameters, inside the bounds; none with ties.
@@ -342,7 +334,6 @@ function refineGpuFit(
 
 function summarize(
   r: FitResult,
-  m: Model,
   req: FitRequest,
   file: string,
   refined?: Refined,
@@ -365,7 +356,7 @@ function summarize(
     lower: ci.map((c, i) => c.lower + shift[i]),
     upper: ci.map((c, i) => c.upper + shift[i]),
     vary,
-    correlation: correlation(r.pcov),
+    correlation: correlationMatrix(r.pcov),
     success: r.success,
     message: r.message,
     backend: refined && refined.steps > 0
@@ -379,7 +370,7 @@ function summarize(
     rSquared: r.rSquared,
     elapsedMs: r.elapsedMs,
     derived,
-    report: textReport(r, m, file, refined),
+    report: textReport(r, file, refined),
     json: {
       model: req.model,
       file,
