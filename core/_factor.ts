@@ -6,6 +6,7 @@
 import type { Evaluator, Linearization } from "./linearization.ts";
 import { matTVecInto, svd } from "./linalg.ts";
 import { EPS } from "./_constants.ts";
+import { smallF64 } from "./_small_f64.ts";
 
 /** The solver's view of a linearization. */
 export interface Factor {
@@ -38,7 +39,7 @@ export function scaledFactor(
   colNorms: Float64Array,
   p: number,
 ): Float64Array {
-  const a = new Float64Array(p * p);
+  const a = smallF64(p * p);
   for (let i = 0; i < p; i++) {
     for (let j = 0; j < p; j++) {
       a[i * p + j] = f[i * p + j] / (colNorms[j] > 0 ? colNorms[j] : 1);
@@ -86,7 +87,7 @@ export function toFactor(lin: Linearization, p: number): Factor {
     }
   }
   // g and the column norms share one buffer (one allocation, two views).
-  const both = new Float64Array(2 * p);
+  const both = smallF64(2 * p);
   const g = both.subarray(0, p);
   if (lin.form === "qr") matTVecInto(f, p, qtf, g);
   else g.set(lin.jtf);

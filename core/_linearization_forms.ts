@@ -27,6 +27,7 @@ import type {
   QrLinearization,
 } from "./linearization.ts";
 import { mergeTriangularFactors } from "./linalg.ts";
+import { smallF64 } from "./_small_f64.ts";
 
 /**
  * The partial sums of one range of rows, before the final merge: the cost
@@ -120,7 +121,7 @@ function split(
   const c = p + 1;
   // One allocation, two views (a typed array's own buffer costs far more
   // than p entries on small problems).
-  const both = new Float64Array(p * p + p);
+  const both = smallF64(p * p + p);
   const top = both.subarray(0, p * p);
   const last = both.subarray(p * p);
   for (let i = 0; i < p; i++) {

@@ -14,6 +14,7 @@
 import type { Evaluator } from "./linearization.ts";
 import { type Factor, scaledFactor, toFactor } from "./_factor.ts";
 import { svd, svdShared } from "./linalg.ts";
+import { smallCopy } from "./_small_f64.ts";
 
 /** What {@linkcode probeNullSpace} found. */
 export interface NullSpaceProbe {
@@ -76,7 +77,8 @@ export async function probeNullSpace(
   if (!(factor.cost > 0)) return none;
   // Work in variables scaled by the column norms of J (z = D x): there a
   // unit step moves every parameter by a comparable amount.
-  const d = factor.colNorms.map((c) => (c > 0 ? c : 1));
+  const d = smallCopy(factor.colNorms);
+  for (let i = 0; i < n; i++) if (!(d[i] > 0)) d[i] = 1;
   // s and v are read before the first await (see svdShared).
   const { s, v } = svdShared(
     scaledFactor(factor.f, factor.colNorms, n),

@@ -21,6 +21,7 @@ import {
 import { solveLsqTrustRegion } from "./_trust_region.ts";
 import { EPS } from "./_constants.ts";
 import { toNumbers } from "./_numbers.ts";
+import { smallCopy, smallF64 } from "./_small_f64.ts";
 import {
   type SolverOptions,
   type SolverResult,
@@ -167,8 +168,11 @@ async function initialState(
     stepNorm: 0,
     ws: lmWorkspace(ev.nParams),
   };
-  const colNormDiag = (fac: Factor) =>
-    fac.colNorms.map((c) => (c === 0 ? 1 : c));
+  const colNormDiag = (fac: Factor) => {
+    const d = smallCopy(fac.colNorms);
+    for (let j = 0; j < d.length; j++) if (d[j] === 0) d[j] = 1;
+    return d;
+  };
   const r = opts.resume;
   if (r) {
     const x = Float64Array.from(r.x);
@@ -188,7 +192,7 @@ async function initialState(
       firstStep: false,
     };
   }
-  const x = x0.slice();
+  const x = smallCopy(x0);
   const fac = await linearizeAt(ev, x);
   const diag = userDiag ?? colNormDiag(fac);
   const delta = FACTOR * norm2Product(x, diag);
@@ -301,7 +305,7 @@ async function iterate(
     st.par = tr.alpha;
     // The step in the workspace; the trial point is new (it may become x).
     const step = st.ws.step;
-    const xNew = new Float64Array(n);
+    const xNew = smallF64(n);
     for (let j = 0; j < n; j++) {
       step[j] = tr.p[j] / st.diag[j];
       xNew[j] = st.x[j] + step[j];

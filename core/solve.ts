@@ -105,5 +105,29 @@ export async function solve(
       nit: r.nit + next.nit,
     };
   }
-  return r;
+  return detached(r);
+}
+
+/**
+ * The result with x, and the factor's arrays in one buffer, of their own:
+ * the solvers build them in shared slabs (core/_small_f64.ts), which a
+ * result kept by the caller must not hold alive. (x may become the
+ * caller's popt as it is, so it gets a buffer of exactly its size.)
+ */
+function detached(r: SolverResult): SolverResult {
+  const { f, qtf, g, colNorms } = r.factor;
+  const parts = [f, qtf, g, colNorms];
+  const own = new Float64Array(parts.reduce((s, a) => s + a.length, 0));
+  let at = 0;
+  const [ff, fq, fg, fc] = parts.map((a) => {
+    const v = own.subarray(at, at + a.length);
+    v.set(a);
+    at += a.length;
+    return v;
+  });
+  return {
+    ...r,
+    x: r.x.slice(),
+    factor: { ...r.factor, f: ff, qtf: fq, g: fg, colNorms: fc },
+  };
 }

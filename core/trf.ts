@@ -30,6 +30,7 @@ import {
   updateTrRadius,
 } from "./_trust_region.ts";
 import { toNumbers } from "./_numbers.ts";
+import { smallCopy, smallF64 } from "./_small_f64.ts";
 import {
   type IterationInfo,
   type SolverOptions,
@@ -227,7 +228,7 @@ async function initialState(
         : userScaleInv(),
     };
   }
-  const x = bounded ? makeStrictlyFeasible(x0, lb, ub, 0) : x0.slice();
+  const x = bounded ? makeStrictlyFeasible(x0, lb, ub, 0) : smallCopy(x0);
   const fac = await linearizeAt(ev, x);
   const scaleInv = jacScaling ? jacScale(fac.colNorms, null) : userScaleInv();
   let Delta: number;
@@ -461,7 +462,7 @@ async function tryStep(
       predicted = -sub.quad(stepH);
       // The step lives in the workspace (only x moves on with the state).
       step = st.ws.step;
-      xNew = new Float64Array(n);
+      xNew = smallF64(n);
       for (let i = 0; i < n; i++) {
         step[i] = stepH[i] * d[i];
         xNew[i] = st.x[i] + step[i];
