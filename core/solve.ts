@@ -116,18 +116,24 @@ export async function solve(
  */
 function detached(r: SolverResult): SolverResult {
   const { f, qtf, g, colNorms } = r.factor;
-  const parts = [f, qtf, g, colNorms];
-  const own = new Float64Array(parts.reduce((s, a) => s + a.length, 0));
-  let at = 0;
-  const [ff, fq, fg, fc] = parts.map((a) => {
-    const v = own.subarray(at, at + a.length);
-    v.set(a);
-    at += a.length;
-    return v;
-  });
+  const own = new Float64Array(
+    f.length + qtf.length + g.length + colNorms.length,
+  );
+  let end = 0;
+  const copy = (a: Float64Array) => {
+    own.set(a, end);
+    end += a.length;
+    return own.subarray(end - a.length, end);
+  };
   return {
     ...r,
     x: r.x.slice(),
-    factor: { ...r.factor, f: ff, qtf: fq, g: fg, colNorms: fc },
+    factor: {
+      ...r.factor,
+      f: copy(f),
+      qtf: copy(qtf),
+      g: copy(g),
+      colNorms: copy(colNorms),
+    },
   };
 }

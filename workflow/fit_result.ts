@@ -304,10 +304,11 @@ export class FitResult {
     f.paramNames.forEach((nm, i) => (params[nm] = f.popt[i]));
     this.params = Object.freeze(params);
     this.pcov = f.pcov;
-    this.perr = Float64Array.from(
-      { length: f.popt.length },
-      (_, i) => Math.sqrt(f.pcov[i][i]),
-    );
+    // A plain loop: Float64Array.from with a map function is V8's slow path.
+    this.perr = new Float64Array(f.popt.length);
+    for (let i = 0; i < f.popt.length; i++) {
+      this.perr[i] = Math.sqrt(f.pcov[i][i]);
+    }
     const stderr: Record<string, number> = {};
     f.paramNames.forEach((nm, i) => (stderr[nm] = this.perr[i]));
     this.stderr = Object.freeze(stderr);
