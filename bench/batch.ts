@@ -329,7 +329,7 @@ async function runCase(
     const y = d.y.subarray(0, fits * d.nPoints);
     const p0 = d.p0.subarray(0, fits * p);
     const work = fits * d.nPoints;
-    const runs = work >= 3e7 ? 1 : work >= 3e6 ? 2 : 4;
+    const runs = work >= 3e7 ? 1 : work >= 1e7 ? 2 : 4;
     let growth: number | null = null;
     let last: Awaited<ReturnType<typeof fitBatch>> | undefined;
     const all = await timed(
