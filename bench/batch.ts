@@ -30,6 +30,7 @@ import { ENGINE_CHOICES } from "../batch/_engine_source.ts";
 import { havePython, pythonCommand } from "../tests/_tools.ts";
 import { type BATCH_SHAPES, makeBatch } from "../tests/_batch_data.ts";
 import { isWebGpuAvailable } from "../gpu/device.ts";
+import { runCpufit } from "./_cpufit.ts";
 
 const gpu = await isWebGpuAvailable();
 
@@ -517,11 +518,48 @@ export async function runBatchBench(
       rows.push(...await runCase(c, points, sizes, backends));
     }
   }
+  const peer = await cpufitRow();
+  if (peer) rows.push(peer);
   if (!opts.quick) {
     const r = await memoryRow();
     if (r) rows.push(r);
   }
   return rows;
+}
+
+/** Cpufit on the 1e5 Gaussians of 32 points, where a build is given. */
+async function cpufitRow(): Promise<BatchRow | null> {
+  const fits = 1e5;
+  const d = makeBatch("gaussian", fits, 32, { seed: 1, noise: 0.01 });
+  const r = await runCpufit(d);
+  if (!r) return null;
+  return {
+    section: "batch",
+    model: "gaussian (Cpufit)",
+    points: 32,
+    fits,
+    backend: "cpufit",
+    threads: 1,
+    fitsPerS: Math.round(r.fitsPerS),
+    fitsPerSWorst: Math.round(r.fitsPerS),
+    fitsPerCpuS: Math.round(r.fitsPerCpuS),
+    oneThreadFitsPerS: Math.round(r.fitsPerS),
+    oneThreadFitsPerCpuS: Math.round(r.fitsPerCpuS),
+    jsKernelFitsPerCpuS: null,
+    load: Number(Deno.loadavg()[0].toFixed(2)),
+    runs: 5,
+    meanNfev: NaN,
+    converged: r.converged,
+    dataMb: fits * 32 * 8 / MB,
+    peakGrowthMb: null,
+    maxRelDiffVsFit: NaN,
+    scipyFitsPerS: null,
+    scipyFitsPerCpuS: null,
+    vsScipy: null,
+    note: `Cpufit (Gpufit's CPU twin), float32, one thread, tolerance 1e-4, ${
+      r.meanIterations.toFixed(2)
+    } iterations per fit, best of 5 runs`,
+  };
 }
 
 if (import.meta.main) {
