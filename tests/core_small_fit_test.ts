@@ -19,6 +19,7 @@ import {
 import { solveLsqTrustRegion } from "../core/_trust_region.ts";
 import { createParallelEvaluator } from "../core/parallel_evaluator.ts";
 import { Xoshiro128 } from "../sampling/prng.ts";
+import { smallF64 } from "../core/_small_f64.ts";
 
 const bits = (a: ArrayLike<number>) =>
   Array.from(a, (v) => Object.is(v, -0) ? "-0" : v);
@@ -219,4 +220,36 @@ Deno.test("single-thread pass: a plain-function model may run another pass insid
     evA.close();
     evB.close();
   }
+});
+
+Deno.test("slab views: fresh and zeroed, and never in what a fit returns", async () => {
+  const a = smallF64(5);
+  a.fill(3);
+  const b = smallF64(5);
+  assert.deepStrictEqual(Array.from(b), [0, 0, 0, 0, 0]);
+  assert.strictEqual(a.buffer, b.buffer); // one slab, two views
+  assert.strictEqual(smallF64(1000).buffer.byteLength, 8000); // own buffer
+  // What a fit hands back owns exactly its bytes: a kept result holds no
+  // slab alive, and `.buffer` of popt is popt (to write it to a file).
+  const x = Array.from({ length: 32 }, (_, i) => i / 31);
+  const y = x.map((t) => 2 * Math.exp(-((t - 0.5) ** 2) / 0.02) + 0.5);
+  for (const method of ["trf", "lm"] as const) {
+    const r = await fit("a*exp(-(x-m)^2/(2*s^2))+b", x, y, {
+      p0: [1.5, 0.45, 0.12, 0.4],
+      method,
+    });
+    assert.ok(r.success);
+    for (const v of [r.popt, r.perr]) {
+      assert.strictEqual(v.buffer.byteLength, v.length * 8, method);
+    }
+    assert.ok(Math.abs(r.params.m - 0.5) < 1e-9);
+  }
+  const [popt] = await curveFit(
+    model("a*exp(-b*x)+c"),
+    x,
+    x.map((t) => 3 * Math.exp(-1.5 * t) + 0.5),
+    { p0: [1, 1, 0] },
+  );
+  assert.strictEqual(popt.buffer.byteLength, 24);
+  assert.ok(Math.abs(popt[1] - 1.5) < 1e-9);
 });
