@@ -18,7 +18,7 @@ import {
   type TableReader,
   type TableRows,
 } from "../data/_binary_source.ts";
-import { sampleRows } from "./_warm_start.ts";
+import { sampleRows, sampleRuns } from "./_warm_start.ts";
 
 /** Rows [start, end) of `data`, ready for `linearizeRange`. */
 export interface RowBlock {
@@ -38,9 +38,6 @@ export interface TableBlock {
   /** Index of the first row in the source. */
   readonly first: number;
 }
-
-/** Most rows of an evenly spread sample read as one run of rows. */
-const SAMPLE_RUN_ROWS = 256;
 
 /**
  * The data of a streaming evaluator and the buffers its passes reuse.
@@ -126,16 +123,13 @@ export class StreamingData {
     const d = this.#data;
     if (d.kind === "memory") return sampleRows(d, rows);
     if (!this.randomAccess) throw new TypeError("no random access");
-    const n = d.length!;
-    const runs = Math.max(1, Math.ceil(rows / SAMPLE_RUN_ROWS));
-    const run = Math.max(1, Math.floor(rows / runs));
-    const total = runs * run;
+    const runs = sampleRuns(d.length!, rows);
+    const total = runs.reduce((t, r) => t + r.rows, 0);
     const cols = allocate(d.nFeatures, d.hasSigma, total, false);
     const reader = await this.#openReader(d);
     let at = 0;
-    for (let r = 0; r < runs; r++) {
+    for (const { start: s, rows: run } of runs) {
       signal?.throwIfAborted();
-      const s = Math.min(n - run, Math.floor((r * n) / runs));
       const into: ColumnBuffers = {
         x: cols.x.map((c) => c.subarray(at)),
         y: cols.y.subarray(at),

@@ -44,22 +44,74 @@ export const WARM_START_MIN_POINTS = 200_000;
 export const WARM_START_ROWS = { min: 20_000, max: 50_000 } as const;
 
 /**
- * An evenly spread sample of `rows` rows: it represents the whole range.
+ * Most rows of one run of a sample: a file is read in runs of consecutive
+ * rows, not row by row.
  *
  * @example
  * ```ts
  * import assert from "node:assert";
- * const x = new Float64Array([0, 1, 2, 3]);
- * const s = sampleRows({ kind: "memory", x: [x], y: x, w: null }, 2);
- * assert.deepStrictEqual([...s.y], [0, 2]);
+ * assert.strictEqual(SAMPLE_RUN_ROWS, 256);
+ * ```
+ */
+export const SAMPLE_RUN_ROWS = 256;
+
+/** One run of consecutive rows of a sample. */
+export interface SampleRun {
+  /** Index of its first row. */
+  readonly start: number;
+  /** Rows in the run. */
+  readonly rows: number;
+}
+
+/**
+ * The layout of an evenly spread sample of `rows` of `n` rows: runs of up
+ * to {@linkcode SAMPLE_RUN_ROWS} consecutive rows, of equal length within
+ * one row, spread over the whole range. The one layout of the in-memory and
+ * the streaming warm starts, so that the same data gives the same sample,
+ * start and answer whether it is held or streamed.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * assert.deepStrictEqual(sampleRuns(10_000, 601), [
+ *   { start: 0, rows: 201 },
+ *   { start: 3333, rows: 200 },
+ *   { start: 6666, rows: 200 },
+ * ]);
+ * ```
+ */
+export function sampleRuns(n: number, rows: number): SampleRun[] {
+  const want = Math.max(1, Math.min(n, Math.floor(rows)));
+  const runs = Math.ceil(want / SAMPLE_RUN_ROWS);
+  const base = Math.floor(want / runs), extra = want - base * runs;
+  return Array.from({ length: runs }, (_, r) => {
+    const len = base + (r < extra ? 1 : 0);
+    const start = Math.max(0, Math.min(n - len, Math.floor((r * n) / runs)));
+    return { start, rows: len };
+  });
+}
+
+/**
+ * An evenly spread sample of `rows` rows (the runs of
+ * {@linkcode sampleRuns}): it represents the whole range.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert";
+ * const x = Float64Array.from({ length: 1000 }, (_, i) => i);
+ * const s = sampleRows({ kind: "memory", x: [x], y: x, w: null }, 512);
+ * assert.deepStrictEqual([s.y.length, s.y[0], s.y[255], s.y[256]], [512, 0, 255, 500]);
  * ```
  */
 export function sampleRows(data: InMemoryData, rows: number): WeightedData {
-  const n = data.y.length;
-  const stride = n / rows;
+  const runs = sampleRuns(data.y.length, rows);
   const pick = (a: Float64Array) => {
-    const out = new Float64Array(rows);
-    for (let i = 0; i < rows; i++) out[i] = a[Math.floor(i * stride)];
+    const out = new Float64Array(runs.reduce((t, r) => t + r.rows, 0));
+    let at = 0;
+    for (const r of runs) {
+      out.set(a.subarray(r.start, r.start + r.rows), at);
+      at += r.rows;
+    }
     return out;
   };
   return {

@@ -526,3 +526,31 @@ Deno.test("streaming: a weighted fit makes its statistics pass; R² as in memory
     assert.strictEqual(src.batchesCalls(), 1);
   });
 });
+
+Deno.test("streaming: the warm start samples the rows a held fit samples, so the answers agree at equal tolerances", async () => {
+  await withDir(async (dir) => {
+    const n = 400_000;
+    const d = decayData(n, { seed: 43 });
+    const path = join(dir, "same.npy");
+    await writeNpyTable(path, [d.x, d.y]);
+    // The streaming preset's tolerance is 1e-7 and the standard one's 1e-8:
+    // the same tolerances on both sides make it the same fit.
+    const tol = { ftol: 1e-8, xtol: 1e-8, gtol: 1e-8 };
+    const opts = { p0: P0, ...tol, backend: "cpu" as const, threads: 1 };
+    const held = await fit(DECAY, d.x, d.y, { ...opts, workflow: "standard" });
+    const src = await openSource(path);
+    const streamed = await fit(DECAY, src, { ...opts, workflow: "streaming" });
+    await src.close();
+    assert.strictEqual(streamed.strategy, "streaming");
+    const warm = (r: typeof held) =>
+      r.notes.find((l) => l.startsWith("warm start"))!.replace(
+        / \([\d.]+ ms;/,
+        "",
+      );
+    // The same 20000 rows (79 runs of 253-254), hence the same start.
+    assert.match(warm(held), /sample of 20000 rows/);
+    assert.strictEqual(warm(streamed), warm(held));
+    assertClose(streamed.popt, held.popt, 1e-13);
+    assert.strictEqual(streamed.nfev, held.nfev);
+  });
+});

@@ -107,12 +107,30 @@ Deno.test("warm start: small fits skip it; settings are checked", async () => {
   );
 });
 
-Deno.test("sampleRows: evenly spread rows, first row included", () => {
-  const x = Float64Array.from({ length: 10 }, (_, i) => i);
-  const s = sampleRows({ kind: "memory", x: [x], y: x, w: x }, 5);
-  assert.deepStrictEqual([...s.x[0]], [0, 2, 4, 6, 8]);
-  assert.deepStrictEqual([...s.y], [0, 2, 4, 6, 8]);
-  assert.deepStrictEqual([...s.w!], [0, 2, 4, 6, 8]);
+Deno.test("sampleRows: runs of rows spread evenly, first row included", () => {
+  const x = Float64Array.from({ length: 10_000 }, (_, i) => i);
+  const s = sampleRows({ kind: "memory", x: [x], y: x, w: x }, 601);
+  // Three runs (at most 256 rows each) of 201, 200 and 200 rows.
+  const want = [
+    ...Array.from({ length: 201 }, (_, i) => i),
+    ...Array.from({ length: 200 }, (_, i) => 3333 + i),
+    ...Array.from({ length: 200 }, (_, i) => 6666 + i),
+  ];
+  assert.deepStrictEqual([...s.x[0]], want);
+  assert.deepStrictEqual([...s.y], want);
+  assert.deepStrictEqual([...s.w!], want);
+  // Asked for more rows than there are: all of them, once.
+  assert.deepStrictEqual(
+    [
+      ...sampleRows({
+        kind: "memory",
+        x: [x.subarray(0, 5)],
+        y: x.subarray(0, 5),
+        w: null,
+      }, 9).y,
+    ],
+    [0, 1, 2, 3, 4],
+  );
 });
 
 Deno.test("primedEvaluator: the primed point is served once, without a pass", async () => {
