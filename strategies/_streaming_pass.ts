@@ -204,8 +204,14 @@ export class StreamingData {
     const size = this.#batchSize;
     if (this.#tables.length === 0) {
       const values = Math.min(size, n) * reader.stride;
+      // Shared for the worker threads; plain for a GPU upload, which would
+      // copy shared memory once more.
       this.#tables = [0, 1].map(() =>
-        new Float64Array(new SharedArrayBuffer(values * 8))
+        new Float64Array(
+          this.#shared
+            ? new SharedArrayBuffer(values * 8)
+            : new ArrayBuffer(values * 8),
+        )
       );
     }
     const read = (s: number, k: number) => {
