@@ -73,6 +73,11 @@ export interface BatchPassResult {
   readonly results: BatchSums[];
   /** Points whose x or y was not finite (counted by the kernels). */
   readonly invalid: number;
+  /**
+   * With a shift `c` given to `begin`: `[sum(y - c), sum((y - c)^2)]` over
+   * the pass's points.
+   */
+  readonly y: readonly [number, number] | null;
 }
 
 /** Buffers of one kind of evaluation (full or cost only). */
@@ -90,7 +95,11 @@ interface Group {
 interface PassPlan {
   readonly fullIdx: number[];
   readonly costIdx: number[];
+  /** Whether y's shifted sums are gathered. */
+  readonly moments: boolean;
 }
+
+type GroupKind = "full" | "cost" | "moments";
 
 /**
  * One kernel layout's buffers and pipelines for streamed batches. Use:
@@ -105,6 +114,7 @@ export class GpuBatchStream {
   readonly #full: GPUComputePipeline;
   readonly #cost: GPUComputePipeline;
   readonly #reduce: GPUComputePipeline;
+  readonly #moments: GPUComputePipeline;
   readonly #data: GPUBuffer;
   readonly #dataBytes: number;
   readonly #cfg: GPUBuffer;
@@ -112,9 +122,10 @@ export class GpuBatchStream {
   readonly #depth: number;
   readonly #half: number;
   readonly #fScale: number;
-  #groups: { full: Group | null; cost: Group | null } = {
+  #groups: Record<GroupKind, Group | null> = {
     full: null,
     cost: null,
+    moments: null,
   };
   #readback: GPUBuffer | null = null;
   #plan: PassPlan | null = null;
@@ -132,7 +143,7 @@ export class GpuBatchStream {
   ) {
     this.#ctx = ctx;
     this.kernel = kernel;
-    [this.#full, this.#cost, this.#reduce] = pipes;
+    [this.#full, this.#cost, this.#reduce, this.#moments] = pipes;
     this.slotRows = slotRows;
     this.#nWg = nWg;
     this.#depth = opts.depth ?? 3;
@@ -166,6 +177,7 @@ export class GpuBatchStream {
       weighted: layout.kind === "columns" && layout.weighted,
       rows: layout.kind === "rows" ? layout.rows : undefined,
       countInvalid: true,
+      yMoments: true,
       workgroupStorageBytes: ctx.info.limits.maxComputeWorkgroupStorageSize,
     });
     const lim = ctx.info.limits;
@@ -197,16 +209,26 @@ export class GpuBatchStream {
         "reduce",
         layouts.reducePipeline,
       ),
+      pipelineFor(device, kernel.code, "ymoments", layouts.mainPipeline),
     ]);
     return new GpuBatchStream(ctx, kernel, pipes, slotRows, nWg, opts);
   }
 
-  /** Starts a pass: the vectors written, the running sums set to zero. */
-  begin(thetas: readonly Float64Array[], withJac: readonly boolean[]): void {
+  /**
+   * Starts a pass: the vectors written, the running sums set to zero. With
+   * `yShift`, the pass also sums y's deviations from it (see
+   * {@linkcode BatchPassResult.y}).
+   */
+  begin(
+    thetas: readonly Float64Array[],
+    withJac: readonly boolean[],
+    yShift?: number,
+  ): void {
     this.#assertOpen();
     const fullIdx: number[] = [], costIdx: number[] = [];
     withJac.forEach((j, i) => (j ? fullIdx : costIdx).push(i));
-    this.#plan = { fullIdx, costIdx };
+    const moments = yShift !== undefined;
+    this.#plan = { fullIdx, costIdx, moments };
     this.#inFlight = [];
     this.#errors = [];
     const p = this.kernel.nParams;
@@ -217,6 +239,13 @@ export class GpuBatchStream {
       const buf = new Float64Array(THETA_HEADER + idx.length * p);
       buf.set([1 / this.#fScale, this.#fScale ** 2, Infinity, NaN]);
       idx.forEach((i, k) => buf.set(thetas[i], THETA_HEADER + k * p));
+      this.#ctx.device.queue.writeBuffer(g.theta, 0, buf);
+      enc.clearBuffer(g.out);
+    }
+    if (moments) {
+      const g = this.#group("moments", 1);
+      const buf = new Float64Array(THETA_HEADER + 1);
+      buf[THETA_HEADER] = yShift;
       this.#ctx.device.queue.writeBuffer(g.theta, 0, buf);
       enc.clearBuffer(g.out);
     }
@@ -254,7 +283,8 @@ export class GpuBatchStream {
     const { device } = this.#ctx;
     const nf = this.kernel.nFull + 1, nc = 2;
     const fullBytes = plan.fullIdx.length * nf * 8;
-    const bytes = fullBytes + plan.costIdx.length * nc * 8;
+    const costEnd = fullBytes + plan.costIdx.length * nc * 8;
+    const bytes = costEnd + (plan.moments ? 16 : 0);
     if (!this.#readback || this.#readback.size < bytes) {
       this.#readback?.destroy();
       this.#readback = device.createBuffer({
@@ -273,8 +303,11 @@ export class GpuBatchStream {
         0,
         rb,
         fullBytes,
-        bytes - fullBytes,
+        costEnd - fullBytes,
       );
+    }
+    if (plan.moments) {
+      enc.copyBufferToBuffer(this.#groups.moments!.out, 0, rb, costEnd, 16);
     }
     device.queue.submit([enc.finish()]);
     const mapped = rb.mapAsync(GPUMapMode.READ, 0, bytes);
@@ -308,7 +341,10 @@ export class GpuBatchStream {
       results[ti] = { cost: this.#half * raw[o], sums: null };
       invalid = Math.max(invalid, raw[o + 1]);
     });
-    return { results, invalid };
+    const y = plan.moments
+      ? [raw[costEnd / 8], raw[costEnd / 8 + 1]] as const
+      : null;
+    return { results, invalid, y };
   }
 
   /** Drops the pass in progress (after an error); `begin` starts anew. */
@@ -333,9 +369,7 @@ export class GpuBatchStream {
       );
     }
     this.#cfg.destroy();
-    for (const g of [this.#groups.full, this.#groups.cost]) {
-      if (g) destroyGroup(g);
-    }
+    for (const g of Object.values(this.#groups)) if (g) destroyGroup(g);
     this.#readback?.destroy();
   }
 
@@ -379,6 +413,7 @@ export class GpuBatchStream {
     const kinds = [
       [this.#groups.full, this.#full, plan.fullIdx.length],
       [this.#groups.cost, this.#cost, plan.costIdx.length],
+      [this.#groups.moments, this.#moments, plan.moments ? 1 : 0],
     ] as const;
     for (const [g, pipe, count] of kinds) {
       if (!g || count === 0) continue;
@@ -399,12 +434,13 @@ export class GpuBatchStream {
   }
 
   // The buffers for `count` vectors of a kind (capacity a power of two).
-  #group(kind: "full" | "cost", count: number): Group {
+  #group(kind: GroupKind, count: number): Group {
     const old = this.#groups[kind];
     if (old && old.cap >= count) return old;
     if (old) destroyGroup(old);
     const { device } = this.#ctx;
     const cap = Math.max(4, 2 ** Math.ceil(Math.log2(count)));
+    // The count of bad inputs after the sums; y's two shifted sums.
     const comps = (kind === "full" ? this.kernel.nFull : 1) + 1;
     const p = this.kernel.nParams;
     const S = GPUBufferUsage.STORAGE, D = GPUBufferUsage.COPY_DST;

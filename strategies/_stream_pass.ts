@@ -86,15 +86,17 @@ export async function streamPass(
   gram: boolean,
 ): Promise<Evaluation[]> {
   const passNo = ++ctx.passes;
-  // y's moments for R², once: the statistics pass then reads nothing.
+  // y's moments for R², once: the statistics pass then reads nothing. On
+  // the GPU the kernels sum y's deviations from a shift near its mean.
+  const yShift = ctx.gpu && !ctx.ySummary ? await shiftOfY(ctx) : undefined;
   const sums = new PassSums(
     thetas,
     withJac,
     gram,
     ctx.p,
-    ctx.ySummary ? null : new Moments(),
+    ctx.ySummary || yShift !== undefined ? null : new Moments(),
   );
-  sums.gpu = ctx.gpu?.begin(thetas, withJac) ?? null;
+  sums.gpu = ctx.gpu?.begin(thetas, withJac, yShift) ?? null;
   // The CPU threads split tables as they compute; the GPU takes them as
   // rows until one holds a bad value.
   const tables = ctx.gpu === null || ctx.gpu.tables;
@@ -118,14 +120,15 @@ export async function streamPass(
   }
   let parts: PartialLinearization[];
   if (sums.gpu) {
-    const acc = await sums.gpu.finish(points);
-    if (acc === null) {
+    const got = await sums.gpu.finish(points);
+    if (got === null) {
       // A table held a value that is not finite: read this pass again as
       // checked columns, which names the value or drops its row.
       ctx.passes--;
       return await streamPass(ctx, thetas, withJac, gram);
     }
-    parts = acc;
+    parts = got.parts;
+    ctx.ySummary ??= got.y;
   } else {
     parts = thetas.map((_, i) => ({
       cost: sums.costs[i],
@@ -136,6 +139,29 @@ export async function streamPass(
   ctx.nResiduals = points;
   ctx.ySummary ??= sums.moments;
   return parts.map((part) => evaluationFromPartial(part, ctx.p, points));
+}
+
+/** Rows of the sample that picks the shift of y's sums on the GPU. */
+const SHIFT_SAMPLE_ROWS = 4096;
+
+/**
+ * The median of y over a small sample spread over the data: within a
+ * standard deviation of the mean (|median - mean| <= sigma for any
+ * distribution), so that the shifted sums lose at most a bit or two; and
+ * unlike a sample mean, not moved by one wild value. Undefined (y's
+ * moments on the CPU) without random access or a finite sample.
+ */
+async function shiftOfY(ctx: PassContext): Promise<number | undefined> {
+  if (!ctx.stream.randomAccess) return undefined;
+  let y: Float64Array;
+  try {
+    y = (await ctx.stream.sample(SHIFT_SAMPLE_ROWS, ctx.signal)).y;
+  } catch {
+    // A bad value in the sample: the pass names it (or drops its row).
+    return undefined;
+  }
+  const v = y.filter(Number.isFinite).sort();
+  return v.length === 0 ? undefined : v[v.length >> 1];
 }
 
 /** Adds one batch to the sums; returns its rows. */

@@ -18,6 +18,7 @@ import {
 import type { RowBlock, TableBlock } from "./_streaming_pass.ts";
 import type { BatchLayout, GpuBatchStream } from "../gpu/_batch_stream.ts";
 import type { GpuContext } from "../gpu/device.ts";
+import type { MomentsSummary } from "../core/_moments.ts";
 
 /** Per-theta sums of a pass: the cost and Gram sums of [J f] (`gram: true`). */
 export type NormalAccumulator = PartialLinearization;
@@ -31,12 +32,19 @@ export interface GpuPassRun {
    */
   add(block: RowBlock | TableBlock): Promise<boolean>;
   /**
-   * The pass's sums (one readback), or null when a table held a value that
-   * is not finite: the caller reads the pass again as columns.
+   * The pass's sums (one readback) and, where `begin` was given a shift,
+   * y's moments; or null when a table held a value that is not finite: the
+   * caller reads the pass again as columns.
    */
-  finish(nResiduals: number): Promise<NormalAccumulator[] | null>;
+  finish(nResiduals: number): Promise<GpuPassSums | null>;
   /** Drops the pass after an error. */
   abort(): void;
+}
+
+/** What a GPU pass gives. */
+export interface GpuPassSums {
+  readonly parts: NormalAccumulator[];
+  readonly y: MomentsSummary | null;
 }
 
 /** The per-pass GPU arithmetic, or null when no f64 WebGPU device exists. */
@@ -44,10 +52,15 @@ export interface GpuBatchRunner {
   readonly backend: BackendDescription;
   /** Whether passes may read interleaved tables (false after a bad value). */
   readonly tables: boolean;
-  /** Starts a pass evaluating every theta (the linearization where `withJac`). */
+  /**
+   * Starts a pass evaluating every theta (the linearization where
+   * `withJac`); with `yShift` (a value near y's mean: the sums are of
+   * deviations from it), also y's moments.
+   */
   begin(
     thetas: readonly Float64Array[],
     withJac: readonly boolean[],
+    yShift?: number,
   ): GpuPassRun;
   /** Frees the device buffers. */
   close(): void;
@@ -117,6 +130,7 @@ class Runner implements GpuBatchRunner {
   begin(
     thetas: readonly Float64Array[],
     withJac: readonly boolean[],
+    yShift?: number,
   ): GpuPassRun {
     const p = this.model.params.length;
     // Streams used by this pass, begun on first use.
@@ -125,7 +139,7 @@ class Runner implements GpuBatchRunner {
     const start = async (layout: BatchLayout) => {
       const s = await this.#stream(layout);
       if (!used.has(s)) {
-        s.begin(thetas, withJac);
+        s.begin(thetas, withJac, yShift);
         used.set(s, true);
       }
       return s;
@@ -160,10 +174,14 @@ class Runner implements GpuBatchRunner {
           aug: j ? new Float64Array((p + 1) * (p + 1)) : null,
           gram: true,
         }));
-        let invalid = 0;
+        let invalid = 0, s1 = 0, s2 = 0;
         for (const s of used.keys()) {
           const r = await s.finish();
           invalid += r.invalid;
+          if (r.y) {
+            s1 += r.y[0];
+            s2 += r.y[1];
+          }
           r.results.forEach((e, i) => {
             const a = acc[i];
             a.cost += e.cost;
@@ -180,7 +198,15 @@ class Runner implements GpuBatchRunner {
           this.tables = false;
           return null;
         }
-        return acc;
+        // Shifted sums: with the shift within about a standard deviation
+        // of the mean, m2 = s2 - s1^2 / n loses at most a bit or two.
+        const n = nResiduals;
+        const y = yShift === undefined || n === 0 ? null : {
+          n,
+          mean: yShift + s1 / n,
+          m2: Math.max(0, s2 - (s1 * s1) / n),
+        };
+        return { parts: acc, y };
       },
       abort: () => {
         for (const s of used.keys()) s.abort();

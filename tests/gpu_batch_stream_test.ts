@@ -243,7 +243,8 @@ Deno.test({
       assert.strictEqual(await run.add(block(table)), true);
       const acc = await run.finish(n);
       assert.ok(acc);
-      acc.forEach((a, i) => {
+      assert.strictEqual(acc.y, null); // no shift, no moments
+      acc.parts.forEach((a, i) => {
         assertRel(a.cost, ref[i].cost, 1e-12, `cost ${i}`);
         assert.strictEqual(a.aug !== null, WITH_JAC[i]);
       });
@@ -273,6 +274,46 @@ Deno.test({
       assert.strictEqual(again!.tables, false);
     } finally {
       again?.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "gpu batch stream: y's shifted sums give its moments as the CPU's, also far from zero",
+  ignore: !HAS_F64,
+  async fn() {
+    const ctx = await acquireDevice();
+    const n = 30_001;
+    const { x, y: y0 } = decay(n, 17);
+    // A mean 1e6 times the spread: unshifted sums would lose 12 digits.
+    const y = y0.map((v) => 1e6 + v);
+    const st = await GpuBatchStream.open(
+      ctx,
+      DECAY,
+      { kind: "rows", rows: { stride: 2, columns: [0, 1] } },
+      { loss: "linear", fScale: 1, maxRows: 7000 },
+    );
+    try {
+      const table = interleave([x, y]);
+      const shift = 1e6 + 1.7; // near the mean, as the median of a sample is
+      st.begin(THETAS, WITH_JAC, shift);
+      await st.push(table, n);
+      const r = await st.finish();
+      const s1 = r.y![0], s2 = r.y![1];
+      // The two-pass sums, the mean refined once (its plain sum loses ten
+      // digits here); the mean's rounding then adds n * delta^2, nothing.
+      const rough = y.reduce((a, v) => a + v, 0) / n;
+      const mean = rough + y.reduce((a, v) => a + (v - rough), 0) / n;
+      const m2 = y.reduce((a, v) => a + (v - mean) ** 2, 0);
+      assertRel(shift + s1 / n, mean, 1e-15, "mean");
+      assertRel(s2 - (s1 * s1) / n, m2, 1e-13, "m2");
+      // Without a shift no sums are made.
+      st.begin(THETAS, WITH_JAC);
+      await st.push(table, n);
+      assert.strictEqual((await st.finish()).y, null);
+    } finally {
+      st.close();
     }
   },
 });
@@ -311,6 +352,10 @@ Deno.test("gpu batch stream: row layouts are checked, accumulation is f64 only",
     /weights/,
   );
   assert.throws(() => generateReduceKernel("f32", 64, true), TypeError);
+  assert.throws(
+    () => generateKernel(DECAY, { precision: "f32", yMoments: true }),
+    /f64/,
+  );
 });
 
 Deno.test("moments: a strided column equals the copied one, bit for bit", () => {
