@@ -5,8 +5,8 @@
 // read while the current one is computed, the worker threads read the batch
 // in place, and no arrays are allocated per batch. A table of interleaved
 // rows (an (n, k) NPY array, a raw file) is read as it is, and every thread
-// splits its own share into columns as it computes; other sources are read
-// as columns. Sources without random access are iterated with `batches()`,
+// splits its own share into columns as it computes (on the GPU the kernels
+// read the rows as they are); other sources are read as columns. Sources without random access are iterated with `batches()`,
 // one batch read ahead.
 
 import type { WeightedData } from "../core/weights.ts";
