@@ -74,8 +74,8 @@ export interface BatchPassResult {
   /** Points whose x or y was not finite (counted by the kernels). */
   readonly invalid: number;
   /**
-   * With a shift `c` given to `begin`: `[sum(y - c), sum((y - c)^2)]` over
-   * the pass's points.
+   * With a shift `c` given to `begin` and a vector with the linearization:
+   * `[sum(y - c), sum((y - c)^2)]` over the pass's points.
    */
   readonly y: readonly [number, number] | null;
 }
@@ -99,7 +99,7 @@ interface PassPlan {
   readonly moments: boolean;
 }
 
-type GroupKind = "full" | "cost" | "moments";
+type GroupKind = "full" | "cost";
 
 /**
  * One kernel layout's buffers and pipelines for streamed batches. Use:
@@ -114,7 +114,6 @@ export class GpuBatchStream {
   readonly #full: GPUComputePipeline;
   readonly #cost: GPUComputePipeline;
   readonly #reduce: GPUComputePipeline;
-  readonly #moments: GPUComputePipeline;
   readonly #data: GPUBuffer;
   readonly #dataBytes: number;
   readonly #cfg: GPUBuffer;
@@ -122,11 +121,7 @@ export class GpuBatchStream {
   readonly #depth: number;
   readonly #half: number;
   readonly #fScale: number;
-  #groups: Record<GroupKind, Group | null> = {
-    full: null,
-    cost: null,
-    moments: null,
-  };
+  #groups: Record<GroupKind, Group | null> = { full: null, cost: null };
   #readback: GPUBuffer | null = null;
   #plan: PassPlan | null = null;
   #inFlight: Promise<unknown>[] = [];
@@ -143,7 +138,7 @@ export class GpuBatchStream {
   ) {
     this.#ctx = ctx;
     this.kernel = kernel;
-    [this.#full, this.#cost, this.#reduce, this.#moments] = pipes;
+    [this.#full, this.#cost, this.#reduce] = pipes;
     this.slotRows = slotRows;
     this.#nWg = nWg;
     this.#depth = opts.depth ?? 3;
@@ -209,7 +204,6 @@ export class GpuBatchStream {
         "reduce",
         layouts.reducePipeline,
       ),
-      pipelineFor(device, kernel.code, "ymoments", layouts.mainPipeline),
     ]);
     return new GpuBatchStream(ctx, kernel, pipes, slotRows, nWg, opts);
   }
@@ -227,7 +221,8 @@ export class GpuBatchStream {
     this.#assertOpen();
     const fullIdx: number[] = [], costIdx: number[] = [];
     withJac.forEach((j, i) => (j ? fullIdx : costIdx).push(i));
-    const moments = yShift !== undefined;
+    // y's sums come with the full records: none without one.
+    const moments = yShift !== undefined && fullIdx.length > 0;
     this.#plan = { fullIdx, costIdx, moments };
     this.#inFlight = [];
     this.#errors = [];
@@ -236,16 +231,11 @@ export class GpuBatchStream {
     for (const [kind, idx] of [["full", fullIdx], ["cost", costIdx]] as const) {
       if (idx.length === 0) continue;
       const g = this.#group(kind, idx.length);
-      const buf = new Float64Array(THETA_HEADER + idx.length * p);
+      const buf = new Float64Array(g.theta.size / 8);
       buf.set([1 / this.#fScale, this.#fScale ** 2, Infinity, NaN]);
       idx.forEach((i, k) => buf.set(thetas[i], THETA_HEADER + k * p));
-      this.#ctx.device.queue.writeBuffer(g.theta, 0, buf);
-      enc.clearBuffer(g.out);
-    }
-    if (moments) {
-      const g = this.#group("moments", 1);
-      const buf = new Float64Array(THETA_HEADER + 1);
-      buf[THETA_HEADER] = yShift;
+      // The shift of y's sums is the buffer's last value.
+      buf[buf.length - 1] = yShift ?? 0;
       this.#ctx.device.queue.writeBuffer(g.theta, 0, buf);
       enc.clearBuffer(g.out);
     }
@@ -281,10 +271,10 @@ export class GpuBatchStream {
     if (!plan) throw new Error("finish() before begin()");
     this.#plan = null;
     const { device } = this.#ctx;
-    const nf = this.kernel.nFull + 1, nc = 2;
+    // Records: the sums, the count of bad inputs, y's two sums (full).
+    const nf = this.kernel.nFull + 3, nc = 2;
     const fullBytes = plan.fullIdx.length * nf * 8;
-    const costEnd = fullBytes + plan.costIdx.length * nc * 8;
-    const bytes = costEnd + (plan.moments ? 16 : 0);
+    const bytes = fullBytes + plan.costIdx.length * nc * 8;
     if (!this.#readback || this.#readback.size < bytes) {
       this.#readback?.destroy();
       this.#readback = device.createBuffer({
@@ -303,11 +293,8 @@ export class GpuBatchStream {
         0,
         rb,
         fullBytes,
-        costEnd - fullBytes,
+        bytes - fullBytes,
       );
-    }
-    if (plan.moments) {
-      enc.copyBufferToBuffer(this.#groups.moments!.out, 0, rb, costEnd, 16);
     }
     device.queue.submit([enc.finish()]);
     const mapped = rb.mapAsync(GPUMapMode.READ, 0, bytes);
@@ -332,18 +319,16 @@ export class GpuBatchStream {
       const o = k * nf;
       results[ti] = {
         cost: this.#half * raw[o],
-        sums: raw.slice(o + 1, o + nf - 1),
+        sums: raw.slice(o + 1, o + nf - 3),
       };
-      invalid = Math.max(invalid, raw[o + nf - 1]);
+      invalid = Math.max(invalid, raw[o + nf - 3]);
     });
     plan.costIdx.forEach((ti, k) => {
       const o = plan.fullIdx.length * nf + k * nc;
       results[ti] = { cost: this.#half * raw[o], sums: null };
       invalid = Math.max(invalid, raw[o + 1]);
     });
-    const y = plan.moments
-      ? [raw[costEnd / 8], raw[costEnd / 8 + 1]] as const
-      : null;
+    const y = plan.moments ? [raw[nf - 2], raw[nf - 1]] as const : null;
     return { results, invalid, y };
   }
 
@@ -413,7 +398,6 @@ export class GpuBatchStream {
     const kinds = [
       [this.#groups.full, this.#full, plan.fullIdx.length],
       [this.#groups.cost, this.#cost, plan.costIdx.length],
-      [this.#groups.moments, this.#moments, plan.moments ? 1 : 0],
     ] as const;
     for (const [g, pipe, count] of kinds) {
       if (!g || count === 0) continue;
@@ -440,12 +424,13 @@ export class GpuBatchStream {
     if (old) destroyGroup(old);
     const { device } = this.#ctx;
     const cap = Math.max(4, 2 ** Math.ceil(Math.log2(count)));
-    // The count of bad inputs after the sums; y's two shifted sums.
-    const comps = (kind === "full" ? this.kernel.nFull : 1) + 1;
+    // The count of bad inputs after the sums; y's two sums after a full's.
+    const comps = kind === "full" ? this.kernel.nFull + 3 : 2;
     const p = this.kernel.nParams;
     const S = GPUBufferUsage.STORAGE, D = GPUBufferUsage.COPY_DST;
+    // The header, the vectors, and y's shift last.
     const theta = device.createBuffer({
-      size: Math.ceil(((THETA_HEADER + cap * p) * 8) / 16) * 16,
+      size: Math.ceil(((THETA_HEADER + cap * p + 1) * 8) / 16) * 16,
       usage: S | D,
     });
     const part = device.createBuffer({

@@ -70,9 +70,10 @@ export interface KernelOptions {
    */
   readonly countInvalid?: boolean;
   /**
-   * Adds the entry point `ymoments` (f64 only): per-workgroup records of
-   * `[sum(y - c), sum((y - c)^2)]`, with the shift `c` read from the theta
-   * buffer right after its header; one dispatch row (`wid.y = 0`).
+   * Appends two components to every `full` record (f64 only, after the
+   * count of bad inputs if any): `sum(y - c)` and `sum((y - c)^2)`, with the
+   * shift `c` read from the last value of the theta buffer, so that y's
+   * moments come with a pass at no extra read of the data.
    */
   readonly yMoments?: boolean;
 }
@@ -137,6 +138,8 @@ export interface GeneratedKernel {
   readonly rows?: RowLayout;
   /** Whether records end with the count of non-finite inputs. */
   readonly countInvalid: boolean;
+  /** Whether `full` records end with y's two shifted sums. */
+  readonly yMoments: boolean;
 }
 
 /**
@@ -337,13 +340,12 @@ export function generateKernel(
     `@group(0) @binding(2) var<storage, read_write> part: array<${T}>;`,
     `@group(0) @binding(3) var<uniform> cfg: Cfg;`,
     `var<workgroup> sh: array<${T}, ${
-      wg * Math.min(kp.perRound, kp.nFull + (kp.countInvalid ? 1 : 0)) *
+      wg * Math.min(kp.perRound, recordComponents(kp)) *
       kp.vpc
     }>;`,
     wgslMathLibrary(kp.used, T),
     full,
     cost,
-    ...(options.yMoments ? [momentsEntry(kp)] : []),
   ].join("\n\n");
   return {
     code,
@@ -356,6 +358,7 @@ export function generateKernel(
     precision: T,
     rows: kp.rows,
     countInvalid: kp.countInvalid,
+    yMoments: kp.yMoments,
   };
 }
 
@@ -371,6 +374,7 @@ interface KernelPlan {
   readonly weighted: boolean;
   readonly rows?: RowLayout;
   readonly countInvalid: boolean;
+  readonly yMoments: boolean;
   /** Components of a full record: cost, J^T f, upper triangle of J^T J. */
   readonly nFull: number;
   /** Values per component: 1 in f64, 2 (sum and error) in f32. */
@@ -429,6 +433,7 @@ function kernelPlan(m: KernelModel, options: KernelOptions): KernelPlan {
     weighted,
     rows: options.rows,
     countInvalid: options.countInvalid ?? false,
+    yMoments: options.yMoments ?? false,
     nFull: 1 + P + (P * (P + 1)) / 2,
     vpc,
     perRound: Math.max(1, Math.floor(storage / (wg * elemBytes * vpc))),
@@ -436,6 +441,11 @@ function kernelPlan(m: KernelModel, options: KernelOptions): KernelPlan {
     ...wgslSsaEmitter(T, used),
     L: (v: number) => wgslLiteral(v, T),
   };
+}
+
+/** Components of the longest (`full`) record. */
+function recordComponents(kp: KernelPlan): number {
+  return kp.nFull + (kp.countInvalid ? 1 : 0) + (kp.yMoments ? 2 : 0);
 }
 
 function checkRows(rows: RowLayout, nv: number, weighted: boolean): void {
@@ -542,8 +552,11 @@ function entryPoint(
   const live = liveInstructions(s, withJac ? s.outputs.map((_, j) => j) : [0]);
   const dep = variableDependence(s);
   const nc = withJac ? kp.nFull : 1;
-  // The count of bad inputs, if any, is one more accumulator after them.
-  const nAcc = nc + (kp.countInvalid ? 1 : 0);
+  // The count of bad inputs, if any, is one more accumulator after them,
+  // and y's shifted sums (full records) two more.
+  const nInv = nc + (kp.countInvalid ? 1 : 0);
+  const yMom = withJac && kp.yMoments;
+  const nAcc = nInv + (yMom ? 2 : 0);
   const { lines, reciprocals } = entryHeader(kp, name, s, live, dep);
   for (let c = 0; c < nAcc; c++) {
     lines.push(`  var a${c}: ${kp.T} = ${kp.L(0)};`);
@@ -551,6 +564,7 @@ function entryPoint(
       lines.push(`  var e${c}: f32 = 0.0f;`, `  var b${c}: f32 = 0.0f;`);
     }
   }
+  if (yMom) lines.push("  let cY = theta[arrayLength(&theta) - 1u];");
   lines.push(...loopOpen(kp));
   const load = kp.rows ? rowLoads(kp, kp.rows) : columnLoads(kp);
   lines.push(...load.head);
@@ -567,6 +581,13 @@ function entryPoint(
         `      ${accumulate(kp, nc, `select(${kp.L(1)}, ${kp.L(0)}, ${ok})`)}`,
       );
     }
+    if (yMom) {
+      lines.push(
+        "      let dY = yv - cY;",
+        `      ${accumulate(kp, nInv, "dY")}`,
+        `      ${accumulate(kp, nInv + 1, "dY * dY")}`,
+      );
+    }
     for (const l of body) lines.push(`      ${l}`);
     lines.push("    }");
   }
@@ -577,32 +598,6 @@ function entryPoint(
   }
   lines.push(...reduction(kp, nAcc));
   lines.push("}");
-  return lines.join("\n");
-}
-
-// Shifted sums of y, for its mean and variance without a CPU pass.
-function momentsEntry(kp: KernelPlan): string {
-  const load = kp.rows ? rowLoads(kp, kp.rows) : columnLoads(kp);
-  const lines = [
-    `@compute @workgroup_size(${kp.wg})`,
-    "fn ymoments(@builtin(local_invocation_index) lid: u32, @builtin(workgroup_id) wid: vec3<u32>) {",
-    `  let c = theta[${THETA_HEADER}u];`,
-    "  var a0: f64 = 0.0lf;",
-    "  var a1: f64 = 0.0lf;",
-    ...loopOpen(kp),
-    ...load.head,
-  ];
-  for (let u = 0; u < 4; u++) {
-    lines.push(`    if (4u * q + ${u}u < cfg.n) {`);
-    for (const l of load.point(u)) lines.push(`      ${l}`);
-    lines.push(
-      "      let d = yv - c;",
-      "      a0 = a0 + d;",
-      "      a1 = a1 + d * d;",
-    );
-    lines.push("    }");
-  }
-  lines.push("  }", ...reduction(kp, 2), "}");
   return lines.join("\n");
 }
 

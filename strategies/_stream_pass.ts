@@ -87,8 +87,11 @@ export async function streamPass(
 ): Promise<Evaluation[]> {
   const passNo = ++ctx.passes;
   // y's moments for R², once: the statistics pass then reads nothing. On
-  // the GPU the kernels sum y's deviations from a shift near its mean.
-  const yShift = ctx.gpu && !ctx.ySummary ? await shiftOfY(ctx) : undefined;
+  // the GPU the kernels sum y's deviations from a shift near its mean, in
+  // the records of the linearization (so in a pass that asks for one).
+  const yShift = ctx.gpu && !ctx.ySummary && withJac.some((j) => j)
+    ? await shiftOfY(ctx)
+    : undefined;
   const sums = new PassSums(
     thetas,
     withJac,

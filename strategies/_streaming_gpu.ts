@@ -174,11 +174,12 @@ class Runner implements GpuBatchRunner {
           aug: j ? new Float64Array((p + 1) * (p + 1)) : null,
           gram: true,
         }));
-        let invalid = 0, s1 = 0, s2 = 0;
+        let invalid = 0, s1 = 0, s2 = 0, gotY = false;
         for (const s of used.keys()) {
           const r = await s.finish();
           invalid += r.invalid;
           if (r.y) {
+            gotY = true;
             s1 += r.y[0];
             s2 += r.y[1];
           }
@@ -201,7 +202,7 @@ class Runner implements GpuBatchRunner {
         // Shifted sums: with the shift within about a standard deviation
         // of the mean, m2 = s2 - s1^2 / n loses at most a bit or two.
         const n = nResiduals;
-        const y = yShift === undefined || n === 0 ? null : {
+        const y = !gotY || yShift === undefined || n === 0 ? null : {
           n,
           mean: yShift + s1 / n,
           m2: Math.max(0, s2 - (s1 * s1) / n),

@@ -308,8 +308,14 @@ Deno.test({
       const m2 = y.reduce((a, v) => a + (v - mean) ** 2, 0);
       assertRel(shift + s1 / n, mean, 1e-15, "mean");
       assertRel(s2 - (s1 * s1) / n, m2, 1e-13, "m2");
-      // Without a shift no sums are made.
+      // Other vectors' sums are as without the shift.
       st.begin(THETAS, WITH_JAC);
+      await st.push(table, n);
+      const plain = await st.finish();
+      assertSums(plain.results, r.results, 0);
+      // Without a shift, or without a linearization, no y sums are made.
+      assert.strictEqual(plain.y, null);
+      st.begin([THETAS[1]], [false], shift);
       await st.push(table, n);
       assert.strictEqual((await st.finish()).y, null);
     } finally {
@@ -356,6 +362,8 @@ Deno.test("gpu batch stream: row layouts are checked, accumulation is f64 only",
     () => generateKernel(DECAY, { precision: "f32", yMoments: true }),
     /f64/,
   );
+  const ym = generateKernel(DECAY, { precision: "f64", yMoments: true });
+  assert.match(ym.code, /let cY = theta\[arrayLength\(&theta\) - 1u\];/);
 });
 
 Deno.test("moments: a strided column equals the copied one, bit for bit", () => {
