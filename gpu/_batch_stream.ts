@@ -364,24 +364,21 @@ export class GpuBatchStream {
 
   // Rows [s, s + n) of `data` into the data buffer: the table's rows as
   // they are, or each column padded to whole vec4s (the kernel's layout).
+  // Each 4 MiB piece is submitted at once: measured on lavapipe, 32
+  // batches of 1M rows took 1027-1217 ms so against 1120-1627 ms with a
+  // submission every two pieces (the in-memory upload's default).
   #upload(data: Float64Array | WeightedData, s: number, n: number): void {
     const { device } = this.#ctx;
+    const put = (offset: number, src: Float64Array) =>
+      uploadColumn(device, this.#data, offset, src, "f64", undefined, 1);
     if (data instanceof Float64Array) {
       const S = this.kernel.stride;
-      uploadColumn(
-        device,
-        this.#data,
-        0,
-        data.subarray(s * S, (s + n) * S),
-        "f64",
-      );
+      put(0, data.subarray(s * S, (s + n) * S));
       return;
     }
     const n4 = Math.ceil(n / 4) * 4;
     const cols = [...data.x, data.y, ...(data.w ? [data.w] : [])];
-    cols.forEach((c, j) =>
-      uploadColumn(device, this.#data, j * n4 * 8, c.subarray(s, s + n), "f64")
-    );
+    cols.forEach((c, j) => put(j * n4 * 8, c.subarray(s, s + n)));
   }
 
   #submit(n: number): void {
