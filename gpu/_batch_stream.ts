@@ -255,9 +255,15 @@ export class GpuBatchStream {
     if (!this.#plan) throw new Error("push() before begin()");
     for (let s = start; s < start + rows; s += this.slotRows) {
       const n = Math.min(this.slotRows, start + rows - s);
-      // Bound the uploads whose staging memory is still held.
+      // Bound the uploads whose staging memory is still held. Deno settles
+      // the wait after a device loss too; the race is for runtimes that
+      // leave it pending.
       while (this.#inFlight.length >= this.#depth) {
-        await this.#inFlight.shift();
+        const lost = await Promise.race([
+          this.#inFlight.shift()!.then(() => null),
+          this.#ctx.whenLost,
+        ]);
+        if (lost) throw lost;
       }
       this.#assertOpen();
       this.#upload(data, s, n);

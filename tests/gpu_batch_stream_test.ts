@@ -13,6 +13,7 @@ import {
   createGpuEvaluator,
   generateKernel,
   generateReduceKernel,
+  GpuDeviceLostError,
   isWebGpuAvailable,
 } from "../gpu/mod.ts";
 import {
@@ -380,4 +381,56 @@ Deno.test("moments: a strided column equals the copied one, bit for bit", () => 
   const m2 = col.reduce((s, v) => s + (v - mean) ** 2, 0);
   assertRel(a.mean, mean, 1e-14, "mean");
   assertRel(a.m2, m2, 1e-12, "m2");
+});
+
+// Last in the file: it destroys the shared device.
+Deno.test({
+  name:
+    "gpu batch stream: a device lost in a pass rejects it with GpuDeviceLostError, no hang",
+  ignore: !HAS_F64,
+  async fn() {
+    const ctx = await acquireDevice();
+    const n = 4096;
+    const { x, y } = decay(n, 23);
+    const table = interleave([x, y]);
+    const rows: BatchLayout = {
+      kind: "rows",
+      rows: { stride: 2, columns: [0, 1] },
+    };
+    const opts = { loss: "linear" as const, fScale: 1, maxRows: 512 };
+    const st = await GpuBatchStream.open(ctx, DECAY, rows, opts);
+    st.begin(THETAS, WITH_JAC);
+    await st.push(table, 1024);
+    ctx.device.destroy();
+    // The pushes wait on uploads in flight: the loss must end the wait.
+    const done = (async () => {
+      await st.push(table, n);
+      await st.finish();
+    })();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("the pass hung")), 10_000);
+    });
+    try {
+      await assert.rejects(Promise.race([done, timeout]), GpuDeviceLostError);
+    } finally {
+      clearTimeout(timer);
+      st.close();
+    }
+    // A new device streams again.
+    const again = await acquireDevice();
+    assert.notStrictEqual(again.device, ctx.device);
+    const st2 = await GpuBatchStream.open(again, DECAY, rows, opts);
+    try {
+      const r = await pass(
+        st2,
+        (s, k) => st2.push(table.subarray(2 * s), k),
+        n,
+        n,
+      );
+      assertSums(r.results, await reference(DECAY, [x], y), 1e-12);
+    } finally {
+      st2.close();
+    }
+  },
 });
