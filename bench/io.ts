@@ -19,10 +19,12 @@
  * machine, which moves, touches every row alike, and each fit also gives
  * its process's CPU time (all threads), which depends less on that load.
  * Sizes: 1e7 points (`--quick`: 1e6); 1e8 points (1.6 GB of NPY) with
- * `--large`.
+ * `--large`. Run alone, `--fits-only` makes the NPY fit rows only (no
+ * format reads, no CSV fit).
  *
  * ```sh
  * deno task bench --only=io [--quick] [--large]
+ * deno run -A bench/io.ts --fits-only --large
  * ```
  *
  * @module
@@ -528,16 +530,17 @@ async function csvTable(
 
 /** Runs the io section: `io` (formats) and `io_fit` (fits) rows. */
 export async function runIoBench(
-  opts: { quick?: boolean; large?: boolean } = {},
+  opts: { quick?: boolean; large?: boolean; fitsOnly?: boolean } = {},
 ): Promise<{ io: IoReadRow[]; io_fit: IoFitRow[] }> {
   const dir = await Deno.makeTempDir({ prefix: "nlsq_io_bench_" });
   try {
     const n = opts.quick ? 1_000_000 : 10_000_000;
     const repeats = 3;
     const nText = opts.quick ? 200_000 : 2_000_000;
-    const io = await readTable(dir, n, nText, repeats);
+    // fitsOnly: the NPY fits alone (no format reads, no CSV fit).
+    const io = opts.fitsOnly ? [] : await readTable(dir, n, nText, repeats);
     const fits = await fitTable(dir, n, repeats);
-    fits.push(...await csvTable(dir, nText, repeats));
+    if (!opts.fitsOnly) fits.push(...await csvTable(dir, nText, repeats));
     if (opts.large) fits.push(...await fitTable(dir, 100_000_000, 2));
     return { io, io_fit: fits };
   } finally {
@@ -549,6 +552,7 @@ if (import.meta.main) {
   const r = await runIoBench({
     quick: Deno.args.includes("--quick"),
     large: Deno.args.includes("--large"),
+    fitsOnly: Deno.args.includes("--fits-only"),
   });
   console.table(r.io);
   console.table(r.io_fit);

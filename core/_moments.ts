@@ -35,29 +35,43 @@ export class Moments implements MomentsSummary {
 
   /** Adds `y[start, end)` (default: all of `y`). */
   add(y: Float64Array, start = 0, end = y.length): void {
-    for (let s0 = start; s0 < end; s0 += 4096) {
-      const e = Math.min(end, s0 + 4096);
-      const nb = e - s0;
+    this.addStrided(y, start, 1, end - start);
+  }
+
+  /**
+   * Adds `count` values of `a` from index `first`, `stride` apart (a column
+   * of interleaved rows, read in place: no copy into a scratch column).
+   */
+  addStrided(
+    a: Float64Array,
+    first: number,
+    stride: number,
+    count: number,
+  ): void {
+    const st4 = 4 * stride;
+    for (let b0 = 0; b0 < count; b0 += 4096) {
+      const nb = Math.min(4096, count - b0);
+      const s0 = first + b0 * stride, e = s0 + nb * stride;
       // four partial sums: a single one waits on each add's latency
       let s1 = 0, s2 = 0, s3 = 0, s4 = 0, i = s0;
-      for (; i + 3 < e; i += 4) {
-        s1 += y[i];
-        s2 += y[i + 1];
-        s3 += y[i + 2];
-        s4 += y[i + 3];
+      for (; i + 3 * stride < e; i += st4) {
+        s1 += a[i];
+        s2 += a[i + stride];
+        s3 += a[i + 2 * stride];
+        s4 += a[i + 3 * stride];
       }
-      for (; i < e; i++) s1 += y[i];
+      for (; i < e; i += stride) s1 += a[i];
       const mb = (s1 + s2 + s3 + s4) / nb;
       let q1 = 0, q2 = 0, q3 = 0, q4 = 0;
-      for (i = s0; i + 3 < e; i += 4) {
-        const d1 = y[i] - mb, d2 = y[i + 1] - mb;
-        const d3 = y[i + 2] - mb, d4 = y[i + 3] - mb;
+      for (i = s0; i + 3 * stride < e; i += st4) {
+        const d1 = a[i] - mb, d2 = a[i + stride] - mb;
+        const d3 = a[i + 2 * stride] - mb, d4 = a[i + 3 * stride] - mb;
         q1 += d1 * d1;
         q2 += d2 * d2;
         q3 += d3 * d3;
         q4 += d4 * d4;
       }
-      for (; i < e; i++) q1 += (y[i] - mb) * (y[i] - mb);
+      for (; i < e; i += stride) q1 += (a[i] - mb) * (a[i] - mb);
       const m2 = q1 + q2 + q3 + q4;
       const n = this.n + nb;
       const d = mb - this.mean;

@@ -177,6 +177,8 @@ export function releasePooledBuffers(device: GPUDevice): void {
  * `writeBuffer` does not take) needs only one piece of scratch. With
  * `check`, the first value that is not finite in the written precision is
  * reported to it (by index into `src`) and the upload stops.
+ * `piecesPerSubmit` (default 2) sets how often the staged pieces are
+ * submitted.
  *
  * @example
  * ```ts
@@ -211,6 +213,7 @@ export function uploadColumn(
   src: Float64Array,
   precision: "f64" | "f32",
   check?: (index: number, value: number) => never,
+  piecesPerSubmit: number = PIECES_PER_SUBMIT,
 ): void {
   const eb = precision === "f64" ? 8 : 4;
   const per = Math.floor(UPLOAD_PIECE_BYTES / eb);
@@ -235,6 +238,6 @@ export function uploadColumn(
       }
     }
     device.queue.writeBuffer(buffer, offset + i * eb, part);
-    if (++pieces % PIECES_PER_SUBMIT === 0) device.queue.submit([]);
+    if (++pieces % piecesPerSubmit === 0) device.queue.submit([]);
   }
 }

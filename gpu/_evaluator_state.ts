@@ -31,11 +31,11 @@ import { releaseBuffer, takeBuffer, uploadColumn } from "./_buffer_pool.ts";
 const dataUsage = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST;
 
 /** Workgroup size of the reduction kernel. */
-const REDUCE_WG = 64;
+export const REDUCE_WG = 64;
 // lavapipe stops a shader loop after 65535 iterations, and nested loops (the
 // f32 kernels' blocks) hit it sooner: 52000 points per thread measured fine,
 // 54000 not. Each thread is given at most this many points.
-const MAX_POINTS_PER_THREAD = 32768;
+export const MAX_POINTS_PER_THREAD = 32768;
 
 /** The evaluator's settings, checked. */
 export interface EvaluatorSettings {
@@ -241,7 +241,7 @@ function planChunks(
  * lavapipe, 2 cores, at 1e7 points), but no fewer than 8 workgroups per
  * core, so that smaller problems still reach every core of a larger machine.
  */
-function softwarePointsPerThread(n: number, wg: number): number {
+export function softwarePointsPerThread(n: number, wg: number): number {
   const cores = Math.max(1, navigator.hardwareConcurrency || 1);
   const want = n / (wg * 8 * cores);
   return Math.min(1024, Math.max(64, 2 ** Math.floor(Math.log2(want || 1))));

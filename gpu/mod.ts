@@ -46,6 +46,7 @@ export {
   type KernelModel,
   type KernelOptions,
   type Precision,
+  type RowLayout,
   THETA_HEADER,
   wgslSsaEmitter,
 } from "./wgsl_codegen.ts";

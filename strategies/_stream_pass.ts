@@ -9,16 +9,15 @@
  */
 
 import type { Evaluation } from "../core/linearization.ts";
-import { evaluationFromPartial } from "../core/_linearization_forms.ts";
+import {
+  evaluationFromPartial,
+  type PartialLinearization,
+} from "../core/_linearization_forms.ts";
 import { Moments, type MomentsSummary } from "../core/_moments.ts";
 import type { BatchRunner } from "../core/parallel_evaluator.ts";
 import type { TableRows } from "../data/_binary_source.ts";
 import type { RowBlock, StreamingData, TableBlock } from "./_streaming_pass.ts";
-import type {
-  GpuBatchRunner,
-  NormalAccumulator,
-  PendingBatch,
-} from "./_streaming_gpu.ts";
+import type { GpuBatchRunner, GpuPassRun } from "./_streaming_gpu.ts";
 import type { PassProgress } from "./strategy.ts";
 
 /** What the passes of one streaming evaluator share. */
@@ -43,11 +42,10 @@ export interface PassContext {
 class PassSums {
   readonly costs: Float64Array;
   readonly augs: (Float64Array | null)[];
-  readonly normal: NormalAccumulator[];
   /** False once a vector met a non-finite residual. */
   readonly live: boolean[];
-  /** The GPU batch still computing. */
-  inFlight: PendingBatch | null = null;
+  /** The pass on the GPU, if it computes there. */
+  gpu: GpuPassRun | null = null;
 
   constructor(
     readonly thetas: readonly Float64Array[],
@@ -59,11 +57,6 @@ class PassSums {
     const c = p + 1, k = thetas.length;
     this.costs = new Float64Array(k);
     this.augs = withJac.map((j) => (j ? new Float64Array(c * c) : null));
-    this.normal = withJac.map((j) => ({
-      cost: 0,
-      aug: j ? new Float64Array(c * c) : null,
-      gram: true,
-    }));
     this.live = new Array<boolean>(k).fill(true);
   }
 
@@ -93,17 +86,26 @@ export async function streamPass(
   gram: boolean,
 ): Promise<Evaluation[]> {
   const passNo = ++ctx.passes;
-  // y's moments for R², once: the statistics pass then reads nothing.
+  // y's moments for R², once: the statistics pass then reads nothing. On
+  // the GPU the kernels sum y's deviations from a shift near its mean, in
+  // the records of the linearization (so in a pass that asks for one).
+  const yShift = ctx.gpu && !ctx.ySummary && withJac.some((j) => j)
+    ? await shiftOfY(ctx)
+    : undefined;
   const sums = new PassSums(
     thetas,
     withJac,
     gram,
     ctx.p,
-    ctx.ySummary ? null : new Moments(),
+    ctx.ySummary || yShift !== undefined ? null : new Moments(),
   );
+  sums.gpu = ctx.gpu?.begin(thetas, withJac, yShift) ?? null;
+  // The CPU threads split tables as they compute; the GPU takes them as
+  // rows until one holds a bad value.
+  const tables = ctx.gpu === null || ctx.gpu.tables;
   let batch = 0, points = 0;
   try {
-    for await (const blk of ctx.stream.blocks(ctx.signal, ctx.gpu === null)) {
+    for await (const blk of ctx.stream.blocks(ctx.signal, tables)) {
       // The next batch may already have been read ahead: stop before using it.
       ctx.signal?.throwIfAborted();
       points += await consumeBlock(ctx, sums, blk);
@@ -116,23 +118,53 @@ export async function streamPass(
       });
     }
   } catch (e) {
-    // Release the batch still on the GPU; the error is what counts.
-    await sums.inFlight?.finish(sums.normal.map((a) => ({ ...a })))
-      .catch(() => {});
+    sums.gpu?.abort();
     throw e;
   }
-  await sums.inFlight?.finish(sums.normal);
+  let parts: PartialLinearization[];
+  if (sums.gpu) {
+    const got = await sums.gpu.finish(points);
+    if (got === null) {
+      // A table held a value that is not finite: read this pass again as
+      // checked columns, which names the value or drops its row.
+      ctx.passes--;
+      return await streamPass(ctx, thetas, withJac, gram);
+    }
+    parts = got.parts;
+    ctx.ySummary ??= got.y;
+  } else {
+    parts = thetas.map((_, i) => ({
+      cost: sums.costs[i],
+      aug: sums.augs[i],
+      gram,
+    }));
+  }
   ctx.nResiduals = points;
   ctx.ySummary ??= sums.moments;
-  return thetas.map((_, i): Evaluation =>
-    evaluationFromPartial(
-      ctx.gpu
-        ? sums.normal[i]
-        : { cost: sums.costs[i], aug: sums.augs[i], gram },
-      ctx.p,
-      points,
-    )
-  );
+  return parts.map((part) => evaluationFromPartial(part, ctx.p, points));
+}
+
+/** Rows of the sample that picks the shift of y's sums on the GPU. */
+const SHIFT_SAMPLE_ROWS = 4096;
+
+/**
+ * The median of y over a small sample spread over the data: within a
+ * standard deviation of the mean (|median - mean| <= sigma for any
+ * distribution), so that the shifted sums lose at most a bit or two; and
+ * unlike a sample mean, not moved by one wild value. Undefined (y's
+ * moments on the CPU) without random access or a finite sample.
+ */
+async function shiftOfY(ctx: PassContext): Promise<number | undefined> {
+  if (!ctx.stream.randomAccess) return undefined;
+  let y: Float64Array;
+  try {
+    y = (await ctx.stream.sample(SHIFT_SAMPLE_ROWS, ctx.signal)).y;
+  } catch {
+    // A bad value in the sample: the pass names it (or drops its row).
+    return undefined;
+  }
+  const v = y.filter(Number.isFinite).sort();
+  return v.length === 0 ? undefined : v[v.length >> 1];
 }
 
 /** Adds one batch to the sums; returns its rows. */
@@ -141,17 +173,32 @@ async function consumeBlock(
   sums: PassSums,
   blk: RowBlock | TableBlock,
 ): Promise<number> {
+  if (sums.gpu) return await consumeOnGpu(ctx, sums, sums.gpu, blk);
   if (blk.table !== undefined) return await consumeTable(ctx, sums, blk);
-  if (ctx.gpu) {
-    sums.moments?.add(blk.data.y, blk.start, blk.end);
-    // Upload this batch while the GPU computes the one before.
-    const next = await ctx.gpu.start(blk, sums.thetas, sums.withJac);
-    const done = sums.inFlight;
-    sums.inFlight = next;
-    await done?.finish(sums.normal);
-    return blk.end - blk.start;
-  }
   return await consumeColumns(ctx, sums, blk);
+}
+
+/**
+ * Uploads a batch and submits its kernels; the upload of the next one
+ * overlaps them, and nothing is read back before the pass ends.
+ */
+async function consumeOnGpu(
+  ctx: PassContext,
+  sums: PassSums,
+  run: GpuPassRun,
+  blk: RowBlock | TableBlock,
+): Promise<number> {
+  if (blk.table !== undefined) {
+    if (await run.add(blk)) {
+      if (sums.moments) addTableY(sums.moments, blk.table);
+      return blk.table.rows;
+    }
+    // A table the kernels cannot read as rows: as columns instead.
+    blk = await ctx.stream.columns(blk.first, blk.table.rows);
+  }
+  sums.moments?.add(blk.data.y, blk.start, blk.end);
+  await run.add(blk);
+  return blk.end - blk.start;
 }
 
 /**
@@ -205,17 +252,7 @@ async function consumeTable(
   return t.rows;
 }
 
-const Y_SCRATCH = new Float64Array(4096);
-
-/** Adds the y column of table rows to `m` (through a small scratch). */
+/** Adds the y column of table rows to `m`, read in place. */
 function addTableY(m: Moments, t: TableRows): void {
-  const { table, stride, rows } = t;
-  const c = t.columns[t.columns.length - 1];
-  for (let s = 0; s < rows; s += Y_SCRATCH.length) {
-    const n = Math.min(Y_SCRATCH.length, rows - s);
-    for (let i = 0, at = s * stride + c; i < n; i++, at += stride) {
-      Y_SCRATCH[i] = table[at];
-    }
-    m.add(Y_SCRATCH, 0, n);
-  }
+  m.addStrided(t.table, t.columns[t.columns.length - 1], t.stride, t.rows);
 }

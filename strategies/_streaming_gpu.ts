@@ -1,163 +1,225 @@
-// WebGPU arithmetic for the streaming strategy: each batch is uploaded to a
-// short-lived GPU evaluator that returns normal-form partial sums, which add
-// up exactly across batches. The next batch is read and uploaded while the
-// kernels of the one before run (two batches in flight). Used only when the
-// device computes in f64: f32 partial sums would need a CPU polish pass,
-// which streaming cannot afford.
+// WebGPU arithmetic for the streaming strategy: every batch of a pass goes
+// through one set of device buffers, its kernels add their sums to running
+// sums on the device, and the pass reads them back once (see
+// gpu/_batch_stream.ts for the measurements behind this). Interleaved rows
+// of a file are uploaded as read, and the kernels count bad values in them;
+// a pass that meets one is read again as checked columns, which names the
+// value (or drops its row). Used only when the device computes in f64: f32
+// sums would need a CPU polish pass, which streaming cannot afford.
 
 import type { BackendDescription } from "./backend_description.ts";
 import type { Model } from "../model/types.ts";
-import type { Evaluation, NormalLinearization } from "../core/linearization.ts";
 import type { LossName } from "../core/loss.ts";
 import {
   addNormalToGram,
+  normalFromSums,
   type PartialLinearization,
 } from "../core/_linearization_forms.ts";
-import type { RowBlock } from "./_streaming_pass.ts";
-import type { WeightedData } from "../core/weights.ts";
-import type { GpuEvaluator as BaseGpuEvaluator } from "../gpu/evaluator.ts";
+import type { RowBlock, TableBlock } from "./_streaming_pass.ts";
+import type { BatchLayout, GpuBatchStream } from "../gpu/_batch_stream.ts";
+import type { GpuContext } from "../gpu/device.ts";
+import type { MomentsSummary } from "../core/_moments.ts";
 
-/** An evaluator of batches, and whether its data carry weights. */
-type GpuEvaluator = BaseGpuEvaluator & { weighted: boolean };
-
-/** Per-theta running sums: the cost and Gram sums of [J f] (`gram: true`). */
+/** Per-theta sums of a pass: the cost and Gram sums of [J f] (`gram: true`). */
 export type NormalAccumulator = PartialLinearization;
 
-/** A batch whose evaluation runs on the GPU. */
-export interface PendingBatch {
-  /** Waits for the results and adds them to `acc` (one per theta). */
-  finish(acc: NormalAccumulator[]): Promise<void>;
+/** One pass on the GPU: add every batch, then finish. */
+export interface GpuPassRun {
+  /**
+   * Uploads a batch and submits its kernels; its arrays may be reused once
+   * this resolves. Returns false for a table this runner cannot take as
+   * rows (the caller reads it as columns and adds those).
+   */
+  add(block: RowBlock | TableBlock): Promise<boolean>;
+  /**
+   * The pass's sums (one readback) and, where `begin` was given a shift,
+   * y's moments; or null when a table held a value that is not finite: the
+   * caller reads the pass again as columns.
+   */
+  finish(nResiduals: number): Promise<GpuPassSums | null>;
+  /** Drops the pass after an error. */
+  abort(): void;
 }
 
-/** The per-batch GPU arithmetic, or null when no f64 WebGPU device exists. */
+/** What a GPU pass gives. */
+export interface GpuPassSums {
+  readonly parts: NormalAccumulator[];
+  readonly y: MomentsSummary | null;
+}
+
+/** The per-pass GPU arithmetic, or null when no f64 WebGPU device exists. */
 export interface GpuBatchRunner {
   readonly backend: BackendDescription;
+  /** Whether passes may read interleaved tables (false after a bad value). */
+  readonly tables: boolean;
   /**
-   * Uploads a batch (its arrays may be reused once this resolves: the
-   * upload copies them) and submits its evaluation at every theta. The
-   * next batch can be read and uploaded while the GPU computes this one.
+   * Starts a pass evaluating every theta (the linearization where
+   * `withJac`); with `yShift` (a value near y's mean: the sums are of
+   * deviations from it), also y's moments.
    */
-  start(
-    block: RowBlock,
+  begin(
     thetas: readonly Float64Array[],
     withJac: readonly boolean[],
-  ): Promise<PendingBatch>;
-  /** Frees the evaluators kept for later batches. */
+    yShift?: number,
+  ): GpuPassRun;
+  /** Frees the device buffers. */
   close(): void;
 }
-
-/** Evaluators kept between batches (one computes while one is filled). */
-const KEEP_EVALUATORS = 2;
 
 /** Opens a runner when WebGPU with shader-f64 is available, else null. */
 export async function openGpuBatchRunner(
   model: Model,
   loss: LossName,
   fScale: number,
+  batchSize: number,
 ): Promise<GpuBatchRunner | null> {
   if (model.kind !== "expression" || !globalThis.navigator?.gpu) return null;
-  let mod: typeof import("../gpu/evaluator.ts");
+  let ctx: GpuContext;
+  let mod: typeof import("../gpu/_batch_stream.ts");
   try {
-    mod = await import("../gpu/evaluator.ts");
+    const device = await import("../gpu/device.ts");
+    mod = await import("../gpu/_batch_stream.ts");
+    ctx = await device.acquireDevice();
   } catch {
     return null;
   }
-  const p = model.params.length;
-  // A probe on two points finds out whether the device has f64 at all.
-  let backend: BackendDescription;
-  try {
-    const probe = await mod.createGpuEvaluator(model, {
-      x: model.variables.map(() => new Float64Array([0.5, 1.5])),
-      y: new Float64Array(2),
-      w: null,
-    }, { loss, fScale, precision: "auto" });
-    const d = probe.describe();
-    probe.close();
-    if (d.needsCpuPolish) return null;
-    backend = {
+  if (!ctx.info.f64) return null;
+  return new Runner(ctx, mod, model, loss, fScale, batchSize);
+}
+
+class Runner implements GpuBatchRunner {
+  readonly backend: BackendDescription;
+  tables = true;
+  // One stream per layout met (rows of a table's shape, or columns).
+  readonly #streams = new Map<string, Promise<GpuBatchStream>>();
+  #closed = false;
+
+  constructor(
+    readonly ctx: GpuContext,
+    readonly mod: typeof import("../gpu/_batch_stream.ts"),
+    readonly model: Model,
+    readonly loss: LossName,
+    readonly fScale: number,
+    readonly batchSize: number,
+  ) {
+    this.backend = {
       device: "webgpu",
-      precision: d.precision,
-      adapter: d.adapterName,
-      software: d.software,
+      precision: "f64",
+      adapter: ctx.info.adapterName,
+      software: ctx.info.software,
       detail: "batches",
     };
-  } catch {
-    return null;
   }
-  // Evaluators of finished batches, reused by batches of the same size: the
-  // data goes into their buffers, and nothing is set up again.
-  const idle: GpuEvaluator[] = [];
-  let closed = false;
-  const take = async (data: WeightedData): Promise<GpuEvaluator> => {
-    const k = idle.findIndex((e) =>
-      e.nResiduals === data.y.length && e.weighted === (data.w !== null)
-    );
-    if (k >= 0) {
-      const ev = idle.splice(k, 1)[0];
-      try {
-        await mod.reloadGpuEvaluator(ev, data);
-      } catch (e) {
-        ev.close();
-        throw e;
-      }
-      return ev;
-    }
-    // The source checked the values (finite, sigma > 0) as it read them.
-    const ev = await mod.createGpuEvaluator(model, data, {
-      loss,
-      fScale,
-      precision: "f64",
-      assumeFinite: true,
-    });
-    return Object.assign(ev, { weighted: data.w !== null });
-  };
-  const give = (ev: GpuEvaluator) => {
-    if (!closed && idle.length < KEEP_EVALUATORS) idle.push(ev);
-    else ev.close();
-  };
-  return {
-    backend,
-    close() {
-      closed = true;
-      for (const ev of idle.splice(0)) ev.close();
-    },
-    async start(block, thetas, withJac) {
-      const { data, start, end } = block;
-      const sub = (a: Float64Array) =>
-        start === 0 && end === a.length ? a : a.subarray(start, end);
-      const ev = await take({
-        x: data.x.map(sub),
-        y: sub(data.y),
-        w: data.w ? sub(data.w) : null,
+
+  #stream(layout: BatchLayout): Promise<GpuBatchStream> {
+    if (this.#closed) throw new TypeError("the GPU runner is closed");
+    const key = JSON.stringify(layout);
+    let s = this.#streams.get(key);
+    if (!s) {
+      s = this.mod.GpuBatchStream.open(this.ctx, this.model, layout, {
+        loss: this.loss,
+        fScale: this.fScale,
+        maxRows: this.batchSize,
       });
-      let out: Promise<Evaluation[]>;
-      try {
-        out = ev.evaluate(thetas, withJac);
-      } catch (e) {
-        ev.close();
-        throw e;
+      this.#streams.set(key, s);
+      s.catch(() => this.#streams.delete(key));
+    }
+    return s;
+  }
+
+  begin(
+    thetas: readonly Float64Array[],
+    withJac: readonly boolean[],
+    yShift?: number,
+  ): GpuPassRun {
+    const p = this.model.params.length;
+    // Streams used by this pass, begun on first use.
+    const used = new Map<GpuBatchStream, boolean>();
+    let tablesSeen = false;
+    const start = async (layout: BatchLayout) => {
+      const s = await this.#stream(layout);
+      if (!used.has(s)) {
+        s.begin(thetas, withJac, yShift);
+        used.set(s, true);
       }
-      out.then(() => give(ev), () => ev.close());
-      return {
-        async finish(acc) {
-          try {
-            (await out).forEach((e, i) => {
-              const a = acc[i];
-              a.cost += e.cost;
-              if (!withJac[i]) return;
-              const lin = e.lin as NormalLinearization | undefined;
-              if (!lin || !a.aug) {
-                a.aug = null;
-                return;
-              }
-              addNormalToGram(a.aug, lin, p);
-            });
-          } catch (e) {
-            ev.close();
-            throw e;
+      return s;
+    };
+    return {
+      add: async (blk) => {
+        if (blk.table !== undefined) {
+          const t = blk.table;
+          const ok = t.sigmaColumn < 0 && t.stride <= 16;
+          if (!ok) {
+            this.tables = false;
+            return false;
           }
-        },
-      };
-    },
-  };
+          tablesSeen = true;
+          const s = await start({
+            kind: "rows",
+            rows: { stride: t.stride, columns: t.columns },
+          });
+          await s.push(t.table, t.rows);
+          return true;
+        }
+        const s = await start({
+          kind: "columns",
+          weighted: blk.data.w !== null,
+        });
+        await s.push(blk.data, blk.end - blk.start, blk.start);
+        return true;
+      },
+      finish: async (nResiduals) => {
+        const acc: NormalAccumulator[] = withJac.map((j) => ({
+          cost: 0,
+          aug: j ? new Float64Array((p + 1) * (p + 1)) : null,
+          gram: true,
+        }));
+        let invalid = 0, s1 = 0, s2 = 0, gotY = false;
+        for (const s of used.keys()) {
+          const r = await s.finish();
+          invalid += r.invalid;
+          if (r.y) {
+            gotY = true;
+            s1 += r.y[0];
+            s2 += r.y[1];
+          }
+          r.results.forEach((e, i) => {
+            const a = acc[i];
+            a.cost += e.cost;
+            if (e.sums && a.aug) {
+              addNormalToGram(
+                a.aug,
+                normalFromSums(e.sums, p, e.cost, nResiduals),
+                p,
+              );
+            }
+          });
+        }
+        if (invalid > 0 && tablesSeen) {
+          this.tables = false;
+          return null;
+        }
+        // Shifted sums: with the shift within about a standard deviation
+        // of the mean, m2 = s2 - s1^2 / n loses at most a bit or two.
+        const n = nResiduals;
+        const y = !gotY || yShift === undefined || n === 0 ? null : {
+          n,
+          mean: yShift + s1 / n,
+          m2: Math.max(0, s2 - (s1 * s1) / n),
+        };
+        return { parts: acc, y };
+      },
+      abort: () => {
+        for (const s of used.keys()) s.abort();
+      },
+    };
+  }
+
+  close(): void {
+    this.#closed = true;
+    for (const s of this.#streams.values()) {
+      s.then((x) => x.close(), () => {});
+    }
+    this.#streams.clear();
+  }
 }

@@ -5,8 +5,8 @@
 // read while the current one is computed, the worker threads read the batch
 // in place, and no arrays are allocated per batch. A table of interleaved
 // rows (an (n, k) NPY array, a raw file) is read as it is, and every thread
-// splits its own share into columns as it computes; other sources are read
-// as columns. Sources without random access are iterated with `batches()`,
+// splits its own share into columns as it computes (on the GPU the kernels
+// read the rows as they are); other sources are read as columns. Sources without random access are iterated with `batches()`,
 // one batch read ahead.
 
 import type { WeightedData } from "../core/weights.ts";
@@ -198,8 +198,14 @@ export class StreamingData {
     const size = this.#batchSize;
     if (this.#tables.length === 0) {
       const values = Math.min(size, n) * reader.stride;
+      // Shared for the worker threads; plain for a GPU upload, which would
+      // copy shared memory once more.
       this.#tables = [0, 1].map(() =>
-        new Float64Array(new SharedArrayBuffer(values * 8))
+        new Float64Array(
+          this.#shared
+            ? new SharedArrayBuffer(values * 8)
+            : new ArrayBuffer(values * 8),
+        )
       );
     }
     const read = (s: number, k: number) => {

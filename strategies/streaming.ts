@@ -228,8 +228,7 @@ async function openStreamingEvaluator(
     model,
     options.backend,
     total,
-    loss,
-    fScale,
+    { loss, fScale, batchSize },
     notes,
   );
   const stream = new StreamingData(data, batchSize, gpu === null);
@@ -317,12 +316,11 @@ async function streamingGpu(
   model: Model,
   backend: BackendName | undefined,
   total: number | undefined,
-  loss: LossName,
-  fScale: number,
+  o: { loss: LossName; fScale: number; batchSize: number },
   notes: string[],
 ): Promise<GpuBatchRunner | null> {
   if (backend === "webgpu") {
-    return await openGpuBatchRunner(model, loss, fScale);
+    return await openGpuBatchRunner(model, o.loss, o.fScale, o.batchSize);
   }
   if (backend !== "auto" || total === undefined) return null;
   const d = await decideAutoBackend(model, total);
@@ -330,7 +328,7 @@ async function streamingGpu(
     notes.push(d.reason);
     return null;
   }
-  const gpu = await openGpuBatchRunner(model, loss, fScale);
+  const gpu = await openGpuBatchRunner(model, o.loss, o.fScale, o.batchSize);
   notes.push(
     gpu ? d.reason : `${d.reason}; but the device has no f64 kernels: cpu`,
   );
