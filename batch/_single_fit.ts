@@ -15,7 +15,8 @@ import { householderMergeRows } from "../core/linalg.ts";
 import { qrFromAugmented } from "../core/_linearization_forms.ts";
 import { applyLossToBlock } from "../core/loss.ts";
 import { findActiveConstraints } from "../core/_trust_region.ts";
-import { type DerivedQuantity, FitResult } from "../workflow/fit_result.ts";
+import { FitResult } from "../workflow/fit_result.ts";
+import { derivedQuantities } from "../workflow/fit/_finish.ts";
 import type { Model } from "../model/types.ts";
 import type { ParamPlan } from "../workflow/fit/_params.ts";
 import type { FitOptions } from "../workflow/fit_options.ts";
@@ -180,21 +181,6 @@ export interface BatchRunInfo {
   readonly refit?: FitOptions;
 }
 
-/** A built-in model's derived quantities (fwhm, height...), if it has any. */
-function derivedOf(
-  m: Model,
-  popt: Float64Array,
-  pcov: number[][],
-): Record<string, DerivedQuantity> | undefined {
-  const d = (m as Model & {
-    derived?: (
-      p: ArrayLike<number>,
-      c: ArrayLike<ArrayLike<number>>,
-    ) => Record<string, DerivedQuantity>;
-  }).derived;
-  return typeof d === "function" ? d.call(m, popt, pcov) : undefined;
-}
-
 /** Fit i of a batch as a FitResult. */
 export function singleFitResult(
   pr: BatchProblem,
@@ -261,7 +247,7 @@ export function singleFitResult(
     popt: poptFull,
     paramNames: full.params,
     nFree: pr.free.length,
-    derived: fitted ? derivedOf(full, poptFull, pcovFull) : undefined,
+    derived: fitted ? derivedQuantities(full, poptFull, pcovFull) : undefined,
     pcov: pcovFull,
     cost: out.cost[i],
     residuals: f ? () => d.y.map((v, k) => v - f[k]) : null,
