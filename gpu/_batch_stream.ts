@@ -35,6 +35,7 @@ import { releaseBuffer, takeBuffer, uploadColumn } from "./_buffer_pool.ts";
 import {
   MAX_POINTS_PER_THREAD,
   REDUCE_WG,
+  reduceConfigBuffer,
   softwarePointsPerThread,
 } from "./_evaluator_state.ts";
 
@@ -444,15 +445,7 @@ export class GpuBatchStream {
       size: cap * comps * 8,
       usage: S | D | GPUBufferUsage.COPY_SRC,
     });
-    const rcfg = device.createBuffer({
-      size: 16,
-      usage: GPUBufferUsage.UNIFORM | D,
-    });
-    device.queue.writeBuffer(
-      rcfg,
-      0,
-      new Uint32Array([this.#nWg, comps, comps, 0]),
-    );
+    const rcfg = reduceConfigBuffer(device, this.#nWg, comps, comps);
     const layouts = layoutsFor(device);
     const g: Group = {
       cap,

@@ -396,15 +396,7 @@ export function ensureGroup(
     size: cap * vpr * eb,
     usage: S | GPUBufferUsage.COPY_SRC,
   });
-  const rcfg = device.createBuffer({
-    size: 16,
-    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
-  });
-  device.queue.writeBuffer(
-    rcfg,
-    0,
-    new Uint32Array([s.nRec, vpr, components, 0]),
-  );
+  const rcfg = reduceConfigBuffer(device, s.nRec, vpr, components);
   const g: Group = {
     cap,
     theta,
@@ -478,4 +470,26 @@ export function releaseState(s: State): void {
   for (const b of s.cfg) b.destroy();
   for (const g of [s.groups.full, s.groups.cost]) if (g) destroyGroup(g);
   s.readback?.destroy();
+}
+
+/**
+ * The reduce kernel's uniform: records per group, values per record, and
+ * the components summed (the one layout of every pass that reduces).
+ */
+export function reduceConfigBuffer(
+  device: GPUDevice,
+  nRec: number,
+  valuesPerRecord: number,
+  components: number,
+): GPUBuffer {
+  const rcfg = device.createBuffer({
+    size: 16,
+    usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+  });
+  device.queue.writeBuffer(
+    rcfg,
+    0,
+    new Uint32Array([nRec, valuesPerRecord, components, 0]),
+  );
+  return rcfg;
 }
